@@ -1,0 +1,20 @@
+# Switchboard: make run starts the service on its embedded defaults; make test runs every test.
+GO ?= go
+
+.PHONY: run test bench lint graph
+
+run:
+	$(GO) run ./cmd/switchboard serve
+
+test:
+	$(GO) test -race -count=1 ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+
+graph:
+	$(GO) run ./cmd/switchboard graph

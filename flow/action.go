@@ -1,0 +1,35 @@
+package flow
+
+// ActionKind names what Switchboard asks the telephony platform to do. Each
+// wire format (VoIPBin's actions, the seed's webhook) renders these its own way.
+type ActionKind string
+
+// The actions a turn can answer with.
+const (
+	ActTranscribe ActionKind = "transcribe" // start transcribing the caller
+	ActTalk       ActionKind = "talk"       // say Text in Language
+	ActListen     ActionKind = "listen"     // wait Millis for the caller, then fetch again
+	ActMenu       ActionKind = "menu"       // collect one keypad digit for Millis, then fetch with it
+	ActConnect    ActionKind = "connect"    // transfer to Number (Department)
+	ActHangup     ActionKind = "hangup"
+)
+
+// Action is one step of a turn's answer.
+type Action struct {
+	Kind       ActionKind `json:"kind"`
+	Text       string     `json:"text,omitempty"`
+	Language   string     `json:"language,omitempty"`
+	Millis     int        `json:"millis,omitempty"`
+	Department string     `json:"department,omitempty"`
+	Number     string     `json:"number,omitempty"`
+	CallerID   string     `json:"caller_id,omitempty"`
+}
+
+// cost is how many VoIPBin actions a rendering of a takes: listening and the
+// menu are a pause or a digit collection followed by a fetch.
+func (a Action) cost() int {
+	if a.Kind == ActListen || a.Kind == ActMenu {
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,357 @@
+package flow
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Reserved department names. Every routing table has both.
+const (
+	Fallback  = "fallback"  // the human desk that catches whatever we cannot route
+	Emergency = "emergency" // on-call, reached at once through the priority lane
+)
+
+// Config is the routing table and the dialogue settings: everything an operator
+// changes without a deploy. Its JSON form is the seed article's configuration
+// template, extended; the template itself loads unchanged.
+type Config struct {
+	Routing Routing `json:"routing"`
+}
+
+// Routing is the body of a Config.
+type Routing struct {
+	// Departments maps a department's name (the classifier's label) to where it is.
+	// A bare string is a phone number, as in the seed's template.
+	Departments     map[string]*Department `json:"departments"`
+	PrioritySignals []string               `json:"priority_signals"`
+	LLM             LLM                    `json:"llm"`
+	Fallback        FallbackPolicy         `json:"fallback"`
+	Dialog          Dialog                 `json:"dialog"`
+	// Language is the default language of the call, a BCP-47 tag such as en-US.
+	Language string `json:"language,omitempty"`
+	// Texts holds what the caller hears, by language.
+	Texts map[string]*Texts `json:"texts,omitempty"`
+	// CallerID is the number shown to the department on a transfer; empty leaves it to VoIPBin.
+	CallerID string `json:"caller_id,omitempty"`
+
+	priority *regexp.Regexp
+}
+
+// Department is one place a caller can be transferred to.
+type Department struct {
+	Number      string   `json:"number"`
+	Label       string   `json:"label,omitempty"`       // what the caller hears: "Billing & Accounts"
+	Description string   `json:"description,omitempty"` // what it handles, for the prompt and the local classifier
+	Keywords    []string `json:"keywords,omitempty"`
+	Examples    []string `json:"examples,omitempty"`
+	Digit       string   `json:"digit,omitempty"` // keypad key in the menu
+}
+
+// UnmarshalJSON accepts the seed's bare phone number as well as the full object.
+func (d *Department) UnmarshalJSON(b []byte) error {
+	var number string
+	if err := json.Unmarshal(b, &number); err == nil {
+		*d = Department{Number: number}
+		return nil
+	}
+	type plain Department
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	*d = Department(p)
+	return nil
+}
+
+// LLM configures the OpenAI-compatible classifier and the time it may take.
+type LLM struct {
+	Model        string  `json:"model"`
+	Temperature  float32 `json:"temperature"`
+	MaxTokens    int     `json:"max_tokens"`
+	TimeoutMS    int     `json:"timeout_ms"`
+	SystemPrompt string  `json:"system_prompt,omitempty"`
+	// BudgetMS bounds a whole fetch answer, model included; VoIPBin waits about 3 s.
+	BudgetMS int `json:"budget_ms,omitempty"`
+	// Retries is how many times a failed model call is tried again while budget remains.
+	Retries int `json:"retries,omitempty"`
+	// MinConfidence and MinMargin turn a probable answer into a clarifying question
+	// (Rasa's FallbackClassifier threshold and ambiguity_threshold).
+	MinConfidence float64 `json:"min_confidence,omitempty"`
+	MinMargin     float64 `json:"min_margin,omitempty"`
+	// Breaker opens after this many failures in a row and probes again after OpenMS.
+	BreakerFailures int `json:"breaker_failures,omitempty"`
+	BreakerOpenMS   int `json:"breaker_open_ms,omitempty"`
+}
+
+// FallbackPolicy is the seed's fallback block; Destination names a department.
+type FallbackPolicy struct {
+	OnTimeout   bool   `json:"on_timeout"`
+	OnError     bool   `json:"on_error"`
+	Destination string `json:"destination"`
+}
+
+// Dialog holds the turn-taking settings.
+type Dialog struct {
+	MaxClarifications int `json:"max_clarifications,omitempty"`
+	MinWords          int `json:"min_words,omitempty"`  // fewer words than this is vague unless a department is named
+	ListenMS          int `json:"listen_ms,omitempty"`  // one listening pause handed to VoIPBin
+	SilenceMS         int `json:"silence_ms,omitempty"` // silence before "are you still there?"
+	MenuMS            int `json:"menu_ms,omitempty"`    // time to press a key
+	MaxActions        int `json:"max_actions,omitempty"`
+}
+
+// Texts is what the caller hears in one language. "{department}" in Routing is
+// replaced by the department's label.
+type Texts struct {
+	Greeting   string   `json:"greeting,omitempty"`
+	Clarify    []string `json:"clarify,omitempty"`
+	StillThere string   `json:"still_there,omitempty"`
+	Routing    string   `json:"routing,omitempty"`
+	Urgent     string   `json:"urgent,omitempty"`
+	Menu       string   `json:"menu,omitempty"`
+	Reception  string   `json:"reception,omitempty"`
+	Goodbye    string   `json:"goodbye,omitempty"`
+}
+
+// ParseConfig reads a JSON config, fills in defaults and validates it.
+func ParseConfig(r io.Reader) (*Config, error) {
+	var c Config
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("parse config: %w", err)
+	}
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) setDefaults() {
+	r := &c.Routing
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&r.LLM.MaxTokens, 5)
+	def(&r.LLM.TimeoutMS, 3000)
+	def(&r.LLM.BudgetMS, 2500)
+	def(&r.LLM.BreakerFailures, 5)
+	def(&r.LLM.BreakerOpenMS, 30000)
+	if r.LLM.Model == "" {
+		r.LLM.Model = "gpt-4o-mini"
+	}
+	if r.LLM.MinConfidence == 0 {
+		r.LLM.MinConfidence = 0.3
+	}
+	if r.LLM.MinMargin == 0 {
+		r.LLM.MinMargin = 0.1
+	}
+	if r.Fallback.Destination == "" {
+		r.Fallback.Destination = Fallback
+	}
+	def(&r.Dialog.MaxClarifications, 2)
+	def(&r.Dialog.MinWords, 5)
+	def(&r.Dialog.ListenMS, 3000)
+	def(&r.Dialog.SilenceMS, 8000)
+	def(&r.Dialog.MenuMS, 5000)
+	def(&r.Dialog.MaxActions, 90)
+	if r.Language == "" {
+		r.Language = "en-US"
+	}
+	if r.Texts == nil {
+		r.Texts = map[string]*Texts{}
+	}
+	if r.Texts[r.Language] == nil {
+		r.Texts[r.Language] = &Texts{}
+	}
+	for _, t := range r.Texts {
+		t.fill(defaultTexts)
+	}
+	for name, d := range r.Departments {
+		if d == nil {
+			continue
+		}
+		if d.Label == "" {
+			d.Label = defaultLabels[name]
+		}
+		if d.Label == "" {
+			d.Label = strings.ToUpper(name[:1]) + name[1:]
+		}
+	}
+	if len(r.PrioritySignals) > 0 {
+		words := make([]string, len(r.PrioritySignals))
+		for i, s := range r.PrioritySignals {
+			words[i] = strings.Join(strings.Fields(regexp.QuoteMeta(strings.ToLower(s))), `\s+`)
+		}
+		r.priority = regexp.MustCompile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
+	}
+}
+
+var defaultLabels = map[string]string{
+	"sales": "Sales", "support": "Technical Support", "billing": "Billing & Accounts",
+	Fallback: "Main Reception", Emergency: "On-call Engineering",
+}
+
+var defaultTexts = Texts{
+	Greeting: "Thank you for calling. In a few words, how can we help you today?",
+	Clarify: []string{
+		"Sorry, could you tell me a little more about what you need?",
+		"I want to get you to the right person. Is this about a purchase, a technical problem, or a bill?",
+	},
+	StillThere: "Are you still there? Please tell me how we can help.",
+	Routing:    "Routing you to {department}. Please hold.",
+	Urgent:     "Acknowledging urgent request. Routing to on-call engineering immediately.",
+	Reception:  "Connecting you to our main reception desk.",
+	Goodbye:    "Goodbye.",
+}
+
+func (t *Texts) fill(d Texts) {
+	set := func(v *string, s string) {
+		if *v == "" {
+			*v = s
+		}
+	}
+	set(&t.Greeting, d.Greeting)
+	set(&t.StillThere, d.StillThere)
+	set(&t.Routing, d.Routing)
+	set(&t.Urgent, d.Urgent)
+	set(&t.Reception, d.Reception)
+	set(&t.Goodbye, d.Goodbye)
+	if len(t.Clarify) == 0 {
+		t.Clarify = d.Clarify
+	}
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+var labelName = regexp.MustCompile(`^[a-z]+$`)
+
+// Validate names every problem in the config at once.
+func (c *Config) Validate() error {
+	r := &c.Routing
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if len(r.Departments) == 0 {
+		bad("routing.departments: none configured")
+	}
+	for _, name := range []string{Fallback, Emergency} {
+		if r.Departments[name] == nil {
+			bad("routing.departments.%s: missing (every routing table needs it)", name)
+		}
+	}
+	digits := map[string]string{}
+	for _, name := range r.DepartmentNames(true) {
+		d := r.Departments[name]
+		if d == nil {
+			bad("routing.departments.%s: empty", name)
+			continue
+		}
+		if !labelName.MatchString(name) {
+			bad("routing.departments.%s: name must be lower-case letters only (it is the classifier's label)", name)
+		}
+		if name == "unknown" {
+			bad("routing.departments.unknown: reserved for the classifier's 'unsure'; use %q for the reception desk", Fallback)
+		}
+		if !e164.MatchString(d.Number) {
+			bad("routing.departments.%s.number: %q is not an E.164 number like +14155550100", name, d.Number)
+		}
+		if d.Digit != "" {
+			if len(d.Digit) != 1 || !strings.Contains("0123456789", d.Digit) {
+				bad("routing.departments.%s.digit: %q is not a single keypad digit 0-9", name, d.Digit)
+			} else if other, dup := digits[d.Digit]; dup {
+				bad("routing.departments.%s.digit: %q is already %s's", name, d.Digit, other)
+			} else {
+				digits[d.Digit] = name
+			}
+		}
+	}
+	if r.Departments[r.Fallback.Destination] == nil {
+		bad("routing.fallback.destination: %q is not a configured department", r.Fallback.Destination)
+	}
+	if r.CallerID != "" && !e164.MatchString(r.CallerID) {
+		bad("routing.caller_id: %q is not an E.164 number", r.CallerID)
+	}
+	for _, s := range r.PrioritySignals {
+		if strings.TrimSpace(s) == "" {
+			bad("routing.priority_signals: empty signal")
+		}
+	}
+	if r.LLM.Temperature != 0 {
+		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
+	}
+	if r.LLM.BudgetMS < 100 || r.LLM.BudgetMS > 2900 {
+		bad("routing.llm.budget_ms: %d; must be 100..2900, inside VoIPBin's 3 s fetch limit", r.LLM.BudgetMS)
+	}
+	if r.LLM.MinConfidence < 0 || r.LLM.MinConfidence > 1 || r.LLM.MinMargin < 0 || r.LLM.MinMargin > 1 {
+		bad("routing.llm: min_confidence and min_margin must be within 0..1")
+	}
+	if r.LLM.Retries < 0 {
+		bad("routing.llm.retries: must not be negative")
+	}
+	if r.Dialog.ListenMS < 500 || r.Dialog.MenuMS < 1000 {
+		bad("routing.dialog: listen_ms must be at least 500 and menu_ms at least 1000")
+	}
+	if r.Texts[r.Language] == nil {
+		bad("routing.texts: nothing for the default language %q", r.Language)
+	}
+	for lang, t := range r.Texts {
+		if !strings.Contains(t.Routing, "{department}") {
+			bad("routing.texts.%s.routing: must contain {department}", lang)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DepartmentNames lists the configured departments in a stable order. Without
+// reserved, the fallback desk is left out: it is not a classifier label.
+func (r *Routing) DepartmentNames(reserved bool) []string {
+	names := make([]string, 0, len(r.Departments))
+	for name := range r.Departments {
+		if !reserved && name == Fallback {
+			continue
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Department returns a configured department by name.
+func (r *Routing) Department(name string) (*Department, bool) {
+	d, ok := r.Departments[name]
+	return d, ok && d != nil
+}
+
+// ByDigit returns the department behind a keypad key.
+func (r *Routing) ByDigit(digit string) (string, bool) {
+	for name, d := range r.Departments {
+		if d != nil && d.Digit != "" && d.Digit == digit {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// IsPriority reports whether the words contain a priority signal as a whole word:
+// "down" matches "the site is down", not "download" or "countdown".
+func (r *Routing) IsPriority(words string) bool {
+	return r.priority != nil && r.priority.MatchString(words)
+}
+
+// TextsFor returns the caller's texts in lang, or in the default language.
+func (r *Routing) TextsFor(lang string) *Texts {
+	if t := r.Texts[lang]; t != nil {
+		return t
+	}
+	return r.Texts[r.Language]
+}

@@ -1,0 +1,410 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Channel is how the caller reaches us; it decides which actions a turn may use.
+type Channel int
+
+const (
+	// Voice is a VoIPBin call driven by fetch: greeting, listening pauses, keypad.
+	Voice Channel = iota
+	// Webhook is the seed's speech webhook: words in, talk and transfer out.
+	Webhook
+)
+
+// Turn is one request for the next actions of a call.
+type Turn struct {
+	CallID  string
+	Channel Channel
+	// Words is the caller's utterance carried by the request itself (Webhook).
+	Words string
+	// Digits is the keypad entry collected by the menu; HasDigits tells an empty
+	// entry from a request that carries none.
+	Digits    string
+	HasDigits bool
+	// Language picks the caller's language on a call's first turn; empty is the default.
+	Language string
+}
+
+// Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
+const (
+	maxTurns     = 12
+	maxTurnBytes = 500
+	maxAttempts  = 3 // load-decide-save tries when another request saved the call first
+)
+
+// Router answers a call's turns. For each it loads the call from the store,
+// decides, steps the state machine and saves, so it holds nothing between
+// requests and any number of replicas can share one store.
+type Router struct {
+	cfg   *Routing
+	store Store
+	local Classifier
+	model Classifier
+	log   *slog.Logger
+	now   func() time.Time
+}
+
+// NewRouter builds a Router. local is the built-in classifier, always asked
+// first; model may be nil when no model is configured.
+func NewRouter(cfg *Config, store Store, local, model Classifier, log *slog.Logger) *Router {
+	return &Router{cfg: &cfg.Routing, store: store, local: local, model: model, log: log, now: time.Now}
+}
+
+// Config returns the routing table the router was built with.
+func (r *Router) Config() *Routing { return r.cfg }
+
+// Next answers a turn. It never fails: whatever goes wrong behind it (store,
+// classifier, a bug), the caller still gets actions that reach a human.
+func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
+	start := r.now()
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(r.cfg.LLM.BudgetMS)*time.Millisecond)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
+			acts = r.Reception(t.Language)
+		}
+	}()
+	acts, c, err := r.turn(ctx, t)
+	if err != nil {
+		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		return r.Reception(t.Language)
+	}
+	r.log.Info("turn", "call", c.ID, "state", c.State, "dept", c.Department, "why", c.Reason,
+		"turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	return acts
+}
+
+// Reception is the answer of last resort: tell the caller, connect the fallback desk.
+func (r *Router) Reception(lang string) []Action {
+	return r.connect(r.cfg.Fallback.Destination, lang)
+}
+
+func (r *Router) turn(ctx context.Context, t Turn) ([]Action, Call, error) {
+	if t.CallID == "" { // the seed's single-turn webhook: nothing to remember
+		c := Call{State: StateListening}
+		acts, _, err := r.step(ctx, &c, nil, t)
+		return acts, c, err
+	}
+	for attempt := 1; ; attempt++ {
+		c, inbox, err := r.store.Load(ctx, t.CallID)
+		if err != nil {
+			return nil, c, fmt.Errorf("load call %s: %w", t.CallID, err)
+		}
+		acts, taken, err := r.step(ctx, &c, inbox, t)
+		if err != nil {
+			return nil, c, err
+		}
+		err = r.store.Save(ctx, c, taken)
+		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, c, fmt.Errorf("save call %s: %w", t.CallID, err)
+		}
+		return acts, c, nil
+	}
+}
+
+// step decides the call's next move from what arrived, fires one machine event
+// and returns the actions and how many inbox inputs it consumed.
+func (r *Router) step(ctx context.Context, c *Call, inbox []Input, t Turn) ([]Action, int, error) {
+	now := r.now().UnixMilli()
+	if c.StartedMS == 0 {
+		c.StartedMS = now
+	}
+	c.UpdatedMS = now
+	if c.Language == "" {
+		c.Language = r.cfg.Language
+		if _, ok := r.cfg.Texts[t.Language]; ok {
+			c.Language = t.Language
+		}
+	}
+	if c.State == "" {
+		c.State = StateGreeting
+		if t.Channel == Webhook {
+			c.State = StateListening
+		}
+	}
+	var words []string
+	hungUp := false
+	for _, in := range inbox {
+		if in.Hangup {
+			hungUp = true
+		} else if w := clip(in.Text); w != "" {
+			words = append(words, w)
+		}
+	}
+	if w := clip(t.Words); w != "" {
+		words = append(words, w)
+	}
+
+	var acts []Action
+	var err error
+	switch {
+	case hungUp && c.State != StateEnded:
+		err = fire(ctx, c, EventHangup)
+		acts = []Action{{Kind: ActHangup}}
+	case c.State == StateTransferred || c.State == StateEnded:
+		acts = r.after(c, t)
+	case c.State == StateGreeting:
+		// Words that arrived before the greeting wait in the inbox for the next turn.
+		if err = fire(ctx, c, EventAnswer); err != nil {
+			return nil, 0, err
+		}
+		texts := r.cfg.TextsFor(c.Language)
+		acts = []Action{
+			{Kind: ActTranscribe, Language: c.Language},
+			{Kind: ActTalk, Text: texts.Greeting, Language: c.Language},
+			{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS},
+		}
+		inbox = nil
+	case c.State == StateMenu:
+		acts, err = r.menuChoice(ctx, c, words, t)
+	case len(words) == 0:
+		acts, err = r.silence(ctx, c, t)
+	default:
+		acts, err = r.heard(ctx, c, words, t)
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	if t.Channel == Voice {
+		acts, err = r.account(ctx, c, acts)
+	}
+	return acts, len(inbox), err
+}
+
+// heard handles new caller words: the priority lane, then the classifiers,
+// then a clarifying question when nobody is sure.
+func (r *Router) heard(ctx context.Context, c *Call, words []string, t Turn) ([]Action, error) {
+	c.Turns = append(c.Turns, words...)
+	if len(c.Turns) > maxTurns {
+		c.Turns = c.Turns[len(c.Turns)-maxTurns:]
+	}
+	c.SilenceMS, c.StillThereAsked = 0, false
+	if r.cfg.IsPriority(strings.Join(words, " ")) {
+		return r.route(ctx, c, Emergency, "priority")
+	}
+	dept, reason := r.classify(ctx, c.Turns)
+	if dept != "" {
+		return r.route(ctx, c, dept, reason)
+	}
+	return r.unsure(ctx, c, t)
+}
+
+// classify asks the local classifier, then the model for requests long enough
+// to be worth it. It returns the chosen department and who chose it, or "" when
+// nobody is confident. Too few words never reach the model (the seed's fourth
+// pitfall): they route only when the local classifier hears a department named.
+func (r *Router) classify(ctx context.Context, turns []string) (string, string) {
+	local, err := r.local.Classify(ctx, turns)
+	if err != nil {
+		r.log.Warn("local classifier failed", "err", err)
+		local = Verdict{}
+	}
+	if r.model == nil || countWords(turns) < r.cfg.Dialog.MinWords {
+		return r.confident(local), "local"
+	}
+	model, err := r.model.Classify(ctx, turns)
+	if err != nil {
+		r.log.Warn("model unavailable; using the local classifier", "err", err)
+		return r.confident(local), "local"
+	}
+	return r.confident(model), "model"
+}
+
+// confident returns v's department when it clears the confidence threshold and
+// the margin to the runner-up, else "".
+func (r *Router) confident(v Verdict) string {
+	if v.Department == "" || v.Confidence < r.cfg.LLM.MinConfidence || v.Confidence-v.RunnerUp < r.cfg.LLM.MinMargin {
+		return ""
+	}
+	if _, ok := r.cfg.Department(v.Department); !ok || v.Department == Fallback {
+		return ""
+	}
+	return v.Department
+}
+
+// unsure asks again while clarifications remain, then offers the keypad on a
+// phone call, or gives up to the fallback desk where there is no keypad.
+func (r *Router) unsure(ctx context.Context, c *Call, t Turn) ([]Action, error) {
+	texts := r.cfg.TextsFor(c.Language)
+	max := r.cfg.Dialog.MaxClarifications
+	if t.CallID == "" {
+		max = 0
+	}
+	if c.Clarifications < max {
+		text := texts.Clarify[min(c.Clarifications, len(texts.Clarify)-1)]
+		c.Clarifications++
+		return r.listenAfter(ctx, c, EventClarify, text)
+	}
+	if t.Channel == Webhook {
+		return r.route(ctx, c, r.cfg.Fallback.Destination, "unsure")
+	}
+	if err := fire(ctx, c, EventMenu); err != nil {
+		return nil, err
+	}
+	return []Action{
+		{Kind: ActTalk, Text: r.menuText(texts), Language: c.Language},
+		{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS},
+	}, nil
+}
+
+// silence keeps listening, asks once whether the caller is still there, and
+// then gives up to the fallback desk. Silence is the listening time we handed
+// VoIPBin, not our clock, so a simulated call behaves like a real one.
+func (r *Router) silence(ctx context.Context, c *Call, t Turn) ([]Action, error) {
+	if t.Channel == Webhook || c.SilenceMS >= r.cfg.Dialog.SilenceMS && c.StillThereAsked {
+		return r.route(ctx, c, r.cfg.Fallback.Destination, "silence")
+	}
+	if c.SilenceMS >= r.cfg.Dialog.SilenceMS {
+		c.StillThereAsked, c.SilenceMS = true, 0
+		return r.listenAfter(ctx, c, EventWait, r.cfg.TextsFor(c.Language).StillThere)
+	}
+	return r.listenAfter(ctx, c, EventWait, "")
+}
+
+// menuChoice routes by the key pressed; words that name a department also do.
+// Anything else goes to the fallback desk: the caller has been asked enough.
+func (r *Router) menuChoice(ctx context.Context, c *Call, words []string, t Turn) ([]Action, error) {
+	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
+		return r.route(ctx, c, dept, "keypad")
+	}
+	if len(words) > 0 {
+		c.Turns = append(c.Turns, words...)
+		if r.cfg.IsPriority(strings.Join(words, " ")) {
+			return r.route(ctx, c, Emergency, "priority")
+		}
+		if v, err := r.local.Classify(ctx, words); err == nil && r.confident(v) != "" {
+			return r.route(ctx, c, v.Department, "local")
+		}
+	}
+	return r.route(ctx, c, r.cfg.Fallback.Destination, "menu")
+}
+
+// after answers a turn on a call that is already over.
+func (r *Router) after(c *Call, t Turn) []Action {
+	if t.Channel == Webhook && c.Department != "" {
+		return r.connect(c.Department, c.Language)
+	}
+	return []Action{{Kind: ActHangup}}
+}
+
+func (r *Router) route(ctx context.Context, c *Call, dept, reason string) ([]Action, error) {
+	if err := fire(ctx, c, EventRoute); err != nil {
+		return nil, err
+	}
+	c.Department, c.Reason = dept, reason
+	return r.connect(dept, c.Language), nil
+}
+
+func (r *Router) connect(dept, lang string) []Action {
+	if _, ok := r.cfg.Texts[lang]; !ok {
+		lang = r.cfg.Language
+	}
+	texts := r.cfg.Texts[lang]
+	d, ok := r.cfg.Department(dept)
+	if !ok {
+		dept = r.cfg.Fallback.Destination
+		d, _ = r.cfg.Department(dept)
+	}
+	text := strings.ReplaceAll(texts.Routing, "{department}", d.Label)
+	switch dept {
+	case Emergency:
+		text = texts.Urgent
+	case r.cfg.Fallback.Destination:
+		text = texts.Reception
+	}
+	return []Action{
+		{Kind: ActTalk, Text: text, Language: lang},
+		{Kind: ActConnect, Department: dept, Number: d.Number, CallerID: r.cfg.CallerID},
+	}
+}
+
+func (r *Router) listenAfter(ctx context.Context, c *Call, event, text string) ([]Action, error) {
+	if err := fire(ctx, c, event); err != nil {
+		return nil, err
+	}
+	var acts []Action
+	if text != "" {
+		acts = append(acts, Action{Kind: ActTalk, Text: text, Language: c.Language})
+	}
+	return append(acts, Action{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS}), nil
+}
+
+// account counts the VoIPBin actions a call has used and the listening time
+// handed out. Near VoIPBin's 100-action limit the caller goes to a human
+// rather than being cut off.
+func (r *Router) account(ctx context.Context, c *Call, acts []Action) ([]Action, error) {
+	cost := 0
+	for _, a := range acts {
+		cost += a.cost()
+	}
+	if !c.Over() && c.Actions+cost+2 > r.cfg.Dialog.MaxActions {
+		var err error
+		if acts, err = r.route(ctx, c, r.cfg.Fallback.Destination, "action-limit"); err != nil {
+			return nil, err
+		}
+		cost = 2
+	}
+	c.Actions += cost
+	for _, a := range acts {
+		if a.Kind == ActListen {
+			c.SilenceMS += a.Millis
+		}
+	}
+	return acts, nil
+}
+
+func (r *Router) menuText(texts *Texts) string {
+	if texts.Menu != "" {
+		return texts.Menu
+	}
+	var parts []string
+	var last string
+	for _, name := range r.cfg.DepartmentNames(true) {
+		d := r.cfg.Departments[name]
+		if d.Digit == "" {
+			continue
+		}
+		part := fmt.Sprintf("%s for %s", d.Digit, d.Label)
+		if name == r.cfg.Fallback.Destination {
+			last = part
+			continue
+		}
+		parts = append(parts, part)
+	}
+	text := "Please press " + strings.Join(parts, ", ")
+	if last != "" {
+		text += ", or " + last
+	}
+	return text + "."
+}
+
+// clip trims an utterance and bounds its size.
+func clip(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxTurnBytes {
+		s = strings.ToValidUTF8(s[:maxTurnBytes], "")
+	}
+	return s
+}
+
+// countWords counts the words in all turns.
+func countWords(turns []string) int {
+	n := 0
+	for _, t := range turns {
+		n += len(strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }))
+	}
+	return n
+}
