@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// conversation is one scripted call in testdata/conversations.
+type conversation struct {
+	About    string `json:"about"`
+	Endpoint string `json:"endpoint"` // "voipbin" (default) or "webhook"
+	// Config names a routing config under testdata/; empty is the example.
+	Config string `json:"config,omitempty"`
+	// Model, when present, turns the model on; each entry answers one model call.
+	Model           []modelReply      `json:"model,omitempty"`
+	Steps           []sim.Step        `json:"steps,omitempty"`    // voipbin
+	Requests        []json.RawMessage `json:"requests,omitempty"` // webhook bodies, sent as they are
+	DuplicateEvents bool              `json:"duplicate_events,omitempty"`
+}
+
+const testToken = "test-token"
+
+func TestConversations(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/conversations/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no conversations found: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var conv conversation
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &conv); err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			got := play(t, name, conv)
+			golden := strings.TrimSuffix(file, ".json") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/switchboard -update)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("%s transcript differs from %s (-want +got):\n%s", name, golden, diff)
+			}
+		})
+	}
+}
+
+// play runs one conversation against a fresh server and returns its transcript.
+func play(t *testing.T, name string, conv conversation) string {
+	t.Helper()
+	s := settings{FetchToken: testToken}
+	if conv.Config != "" {
+		s.ConfigFile = filepath.Join("../../testdata", conv.Config)
+	}
+	var model *modelStandIn
+	if conv.Model != nil {
+		model = newModelStandIn(t, conv.Model)
+		s.OpenAIKey, s.OpenAIURL = "test-key", model.URL()+"/v1"
+	}
+	srv := startServer(t, s)
+	var out []string
+	switch conv.Endpoint {
+	case "", "voipbin":
+		res, err := sim.Run(context.Background(), sim.Options{
+			CallID: "call-" + name, Bases: []string{srv.URL}, Token: testToken, DuplicateEvents: conv.DuplicateEvents,
+		}, conv.Steps)
+		out = res.Transcript
+		if err != nil {
+			out = append(out, "ERROR: "+err.Error())
+		}
+		out = append(out, fmt.Sprintf("result: connected=%q fetches=%d actions=%d", res.Connected, res.Fetches, res.Actions))
+	case "webhook":
+		for _, body := range conv.Requests {
+			out = append(out, "POST /webhook/call-handler "+string(body))
+			resp, err := http.Post(srv.URL+"/webhook/call-handler", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			out = append(out, fmt.Sprintf("  %d %s", resp.StatusCode, strings.TrimSpace(string(b))))
+		}
+	default:
+		t.Fatalf("unknown endpoint %q", conv.Endpoint)
+	}
+	if model != nil {
+		out = append(out, model.log()...)
+	}
+	return "# " + conv.About + "\n" + strings.Join(out, "\n") + "\n"
+}
+
+// startServer builds the service as serve does and serves it over real HTTP.
+func startServer(t *testing.T, s settings) *httptest.Server {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	svc, err := build(context.Background(), s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	return srv
+}
+
+// modelReply is one scripted answer of the stand-in model.
+type modelReply struct {
+	Content string `json:"content"`
+	Status  int    `json:"status,omitempty"`   // an HTTP error instead of an answer
+	DelayMS int    `json:"delay_ms,omitempty"` // answer this late (a slow model)
+	// TopLogprobs gives the first token's alternatives, token -> probability.
+	TopLogprobs map[string]float64 `json:"top_logprobs,omitempty"`
+}
+
+// modelStandIn speaks the OpenAI chat-completions protocol on loopback and
+// answers from a script, recording what it was asked.
+type modelStandIn struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	replies []modelReply
+	asked   []string
+}
+
+func newModelStandIn(t *testing.T, replies []modelReply) *modelStandIn {
+	m := &modelStandIn{replies: replies}
+	m.srv = httptest.NewServer(http.HandlerFunc(m.serve))
+	t.Cleanup(m.srv.Close)
+	return m
+}
+
+func (m *modelStandIn) URL() string { return m.srv.URL }
+
+func (m *modelStandIn) serve(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Messages []struct {
+			Role    string `json:"role"`
+			Content string `json:"content"`
+		} `json:"messages"`
+	}
+	if r.URL.Path != "/v1/chat/completions" || json.NewDecoder(r.Body).Decode(&req) != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var user []string
+	for _, msg := range req.Messages {
+		if msg.Role == "user" {
+			user = append(user, strings.ReplaceAll(strings.TrimSpace(msg.Content), "\n", " | "))
+		}
+	}
+	m.mu.Lock()
+	reply := modelReply{Content: "unknown"}
+	if len(m.replies) > 0 {
+		reply, m.replies = m.replies[0], m.replies[1:]
+	}
+	m.asked = append(m.asked, fmt.Sprintf("model asked: %s -> %s", strings.Join(user, " / "), describe(reply)))
+	m.mu.Unlock()
+	if reply.DelayMS > 0 {
+		select {
+		case <-time.After(time.Duration(reply.DelayMS) * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if reply.Status != 0 {
+		http.Error(w, `{"error":{"message":"scripted failure"}}`, reply.Status)
+		return
+	}
+	choice := map[string]any{"index": 0, "finish_reason": "stop",
+		"message": map[string]string{"role": "assistant", "content": reply.Content}}
+	if reply.TopLogprobs != nil {
+		var top []map[string]any
+		for tok, p := range reply.TopLogprobs {
+			top = append(top, map[string]any{"token": tok, "logprob": logOf(p)})
+		}
+		choice["logprobs"] = map[string]any{"content": []map[string]any{{
+			"token": reply.Content, "logprob": logOf(reply.TopLogprobs[reply.Content]), "top_logprobs": top}}}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-test", "object": "chat.completion", "model": "stand-in",
+		"choices": []any{choice}, "usage": map[string]int{"prompt_tokens": 90, "completion_tokens": 1, "total_tokens": 91},
+	})
+}
+
+func describe(r modelReply) string {
+	switch {
+	case r.Status != 0:
+		return fmt.Sprintf("HTTP %d", r.Status)
+	case r.DelayMS > 0:
+		return fmt.Sprintf("%q after %d ms", r.Content, r.DelayMS)
+	}
+	return fmt.Sprintf("%q", r.Content)
+}
+
+func (m *modelStandIn) log() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.asked...)
+}
+
+func logOf(p float64) float64 {
+	if p <= 0 {
+		return -100
+	}
+	return math.Log(p)
+}

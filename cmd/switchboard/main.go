@@ -1,0 +1,60 @@
+// Command switchboard answers a business's inbound VoIPBin calls, finds out
+// what the caller wants over a few turns and transfers them to the right
+// department.
+//
+//	switchboard [serve]        run the HTTP service (the default)
+//	switchboard graph          print the call flow as a Mermaid diagram
+//	switchboard check          validate a routing config
+//	switchboard eval           measure routing accuracy on labelled conversations
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "switchboard:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program behind main, with its environment injected so that
+// tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, getenv, stdout, stderr)
+	case "graph":
+		return runGraph(stdout)
+	case "check":
+		return runCheck(args, stdout, stderr)
+	case "eval":
+		return runEval(ctx, args, getenv, stdout, stderr)
+	case "help":
+		_, err := fmt.Fprint(stdout, usage)
+		return err
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}
+
+const usage = `usage: switchboard [command] [flags]
+
+commands:
+  serve   run the HTTP service (default); flags: --addr, --config
+  graph   print the call flow as a Mermaid state diagram
+  check   validate a routing config: --config FILE
+  eval    measure routing accuracy: --data FILE.jsonl (see README)
+`

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+)
+
+// maxBody bounds every request body: VoIPBin's are a few hundred bytes.
+const maxBody = 64 << 10
+
+// newServer returns the service's HTTP handler; every route is here.
+func newServer(svc *service) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.RealIP, logRequests(svc))
+	r.Post("/voipbin/fetch", handleFetch(svc))
+	r.Post("/voipbin/events", handleEvent(svc))
+	r.Post("/webhook/call-handler", handleCallHandler(svc))
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	r.Get("/readyz", handleReady(svc))
+	return r
+}
+
+func handleReady(svc *service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if err := svc.store.Ping(ctx); err != nil {
+			svc.log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}
+}
+
+func logRequests(svc *service) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			svc.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+				"ms", time.Since(start).Milliseconds(), "req", middleware.GetReqID(r.Context()))
+		})
+	}
+}
+
+// problem is the body of every 4xx and 5xx answer.
+type problem struct {
+	Error    string   `json:"error"`
+	Problems []string `json:"problems,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeProblem(w http.ResponseWriter, status int, msg string, problems ...string) {
+	writeJSON(w, status, problem{Error: msg, Problems: problems})
+}

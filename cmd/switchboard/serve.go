@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/prompts"
+	"github.com/switchboard/switchboard/store"
+)
+
+// settings is everything the service is started with, from flags and environment.
+type settings struct {
+	Addr       string
+	ConfigFile string // empty: the embedded example config
+	RedisURL   string
+	OpenAIKey  string
+	OpenAIURL  string
+	Model      string
+	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
+	FetchToken string
+	Secret     string // VoIPBin webhook signing secret
+}
+
+func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
+	s := settings{
+		RedisURL:   getenv("REDIS_URL"),
+		OpenAIKey:  getenv("OPENAI_API_KEY"),
+		OpenAIURL:  getenv("OPENAI_BASE_URL"),
+		Model:      getenv("OPENAI_MODEL"),
+		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
+		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
+		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+	}
+	addr := ":3000"
+	if port := getenv("PORT"); port != "" {
+		addr = ":" + port
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
+	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return s, nil
+}
+
+// loadConfig reads the routing config named by file, or the embedded example.
+func loadConfig(file string) (*flow.Config, error) {
+	if file == "" {
+		return flow.ExampleConfig(), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := flow.ParseConfig(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("config %s:\n%w", file, err)
+	}
+	return cfg, nil
+}
+
+// service is the running service's parts, built once in build and shared by
+// every request.
+type service struct {
+	settings settings
+	cfg      *flow.Config
+	store    flow.Store
+	router   *flow.Router
+	log      *slog.Logger
+	close    func() error
+}
+
+func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
+	cfg, err := loadConfig(s.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }}
+	if s.RedisURL == "" {
+		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
+		svc.store = store.NewMemory(store.DefaultExpiry)
+	} else {
+		r, err := store.OpenRedis(ctx, s.RedisURL, store.DefaultExpiry)
+		if err != nil {
+			return nil, err
+		}
+		svc.store, svc.close = r, r.Close
+	}
+	var model flow.Classifier
+	if s.OpenAIKey == "" {
+		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
+	} else {
+		m, err := prompts.NewClassifier(cfg, prompts.Options{APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, Log: log})
+		if err != nil {
+			return nil, err
+		}
+		model = m
+	}
+	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
+	return svc, nil
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	s, err := parseSettings(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	svc, err := build(ctx, s, log)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
+
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newServer(svc),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	fmt.Fprintf(stdout, "switchboard listening on %s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Let turns in flight finish: each is bounded by the fetch budget.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func runGraph(stdout io.Writer) error {
+	d, err := flow.Diagram()
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(stdout, d)
+	return err
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("config", "", "routing config JSON (default: the embedded example)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*file)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true))
+	return err
+}

@@ -1,0 +1,275 @@
+package main
+
+// VoIPBin's wire formats live in this file and nowhere else, so that a
+// correction to them is one edit. See VoIPBin's fetch action and customer
+// webhook: a fetch is answered with a bare JSON array of actions, events arrive
+// as {"type": ..., "data": {...}}.
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// voipbinAction is one action in a fetch answer.
+type voipbinAction struct {
+	ID     string `json:"id"`
+	Type   string `json:"type"`
+	Option any    `json:"option,omitempty"`
+}
+
+type voipbinAddress struct {
+	Type   string `json:"type"`
+	Target string `json:"target"`
+}
+
+type connectOption struct {
+	Source       *voipbinAddress  `json:"source,omitempty"`
+	Destinations []voipbinAddress `json:"destinations"`
+}
+
+// digitsVariable is substituted by VoIPBin with the keys the caller pressed.
+const digitsVariable = "${voipbin.call.digits}"
+
+// renderVoipbin turns flow actions into VoIPBin actions. fetchURL is where
+// VoIPBin comes back for the next turn.
+func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
+	out := make([]voipbinAction, 0, len(acts)+2)
+	add := func(typ string, opt any) {
+		out = append(out, voipbinAction{ID: uuid.NewString(), Type: typ, Option: opt})
+	}
+	fetch := func(u string) { add("fetch", map[string]any{"event_url": u, "event_method": "POST"}) }
+	for _, a := range acts {
+		switch a.Kind {
+		case flow.ActTranscribe:
+			add("transcribe_start", map[string]any{"language": a.Language, "direction": "in"})
+		case flow.ActTalk:
+			add("talk", map[string]any{"text": a.Text, "language": a.Language})
+		case flow.ActListen:
+			add("sleep", map[string]any{"duration": a.Millis})
+			fetch(fetchURL)
+		case flow.ActMenu:
+			add("digits_receive", map[string]any{"duration": a.Millis, "length": 1, "key": "#"})
+			fetch(fetchURL + "&d=" + digitsVariable)
+		case flow.ActConnect:
+			opt := connectOption{Destinations: []voipbinAddress{{Type: "tel", Target: a.Number}}}
+			if a.CallerID != "" {
+				opt.Source = &voipbinAddress{Type: "tel", Target: a.CallerID}
+			}
+			add("connect", opt)
+		case flow.ActHangup:
+			add("hangup", map[string]any{"reason": "normal"})
+		}
+	}
+	return out
+}
+
+// fetchRequest is VoIPBin's fetch body.
+type fetchRequest struct {
+	ActiveflowID string `json:"activeflow_id"`
+	ReferenceID  string `json:"reference_id"` // the call's id
+}
+
+func handleFetch(svc *service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !validToken(svc.settings.FetchToken, r.URL.Query().Get("t")) {
+			writeProblem(w, http.StatusUnauthorized, "bad or missing fetch token (?t=)")
+			return
+		}
+		var req fetchRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch body", err.Error())
+			return
+		}
+		callID := req.ReferenceID
+		if callID == "" {
+			callID = req.ActiveflowID
+		}
+		if callID == "" {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
+			return
+		}
+		q := r.URL.Query()
+		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang")}
+		if q.Has("d") {
+			turn.HasDigits = true
+			turn.Digits = q.Get("d")
+			if strings.Contains(turn.Digits, "${") { // VoIPBin left the variable unset
+				turn.Digits = ""
+			}
+		}
+		acts := svc.router.Next(r.Context(), turn)
+		writeJSON(w, http.StatusOK, renderVoipbin(acts, fetchURL(svc.settings, r)))
+	}
+}
+
+// fetchURL is the URL VoIPBin fetches the next turn from: the public base URL
+// when configured, else the one this request came to.
+func fetchURL(s settings, r *http.Request) string {
+	base := strings.TrimSuffix(s.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
+	}
+	u := base + "/voipbin/fetch?t=" + url.QueryEscape(s.FetchToken)
+	if lang := r.URL.Query().Get("lang"); lang != "" {
+		u += "&lang=" + url.QueryEscape(lang)
+	}
+	return u
+}
+
+func validToken(want, got string) bool {
+	return want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
+}
+
+// voipbinEvent is the customer webhook's envelope; data is read per type.
+type voipbinEvent struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+type eventData struct {
+	ID            string `json:"id"`
+	ReferenceType string `json:"reference_type"`
+	ReferenceID   string `json:"reference_id"`
+	TranscribeID  string `json:"transcribe_id"`
+	Direction     string `json:"direction"`
+	Message       string `json:"message"`
+}
+
+// errUnknownTranscribe is a transcript whose transcribe_created has not been
+// seen yet: events can arrive out of order, and VoIPBin retries a 5xx.
+var errUnknownTranscribe = errors.New("transcript for an unknown transcribe session")
+
+func handleEvent(svc *service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		if err != nil {
+			writeProblem(w, http.StatusBadRequest, "unreadable event body", err.Error())
+			return
+		}
+		if !validSignature(svc.settings.Secret, r.Header.Get("X-VoIPBIN-Signature"), body) {
+			writeProblem(w, http.StatusUnauthorized, "bad or missing X-VoIPBIN-Signature")
+			return
+		}
+		var ev voipbinEvent
+		var data eventData
+		if err := json.Unmarshal(body, &ev); err != nil || ev.Type == "" {
+			writeProblem(w, http.StatusBadRequest, "invalid event", fmt.Sprint("want {\"type\": ..., \"data\": {...}}: ", err))
+			return
+		}
+		if len(ev.Data) > 0 {
+			if err := json.Unmarshal(ev.Data, &data); err != nil {
+				writeProblem(w, http.StatusBadRequest, "invalid event data", err.Error())
+				return
+			}
+		}
+		if problems := data.problems(ev.Type); len(problems) > 0 {
+			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
+			return
+		}
+		err = storeEvent(r, svc, ev.Type, data)
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		default:
+			svc.log.Warn("event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
+			writeProblem(w, http.StatusServiceUnavailable, "event not stored, retry later")
+		}
+	}
+}
+
+func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
+	ctx, st := r.Context(), svc.store
+	switch typ {
+	case "transcribe_created":
+		if d.ReferenceType != "" && d.ReferenceType != "call" {
+			return nil
+		}
+		return st.Link(ctx, d.ID, d.ReferenceID)
+	case "transcript_created":
+		if d.Direction != "in" || strings.TrimSpace(d.Message) == "" {
+			return nil // our own voice, or nothing said
+		}
+		callID, err := st.Resolve(ctx, d.TranscribeID)
+		if errors.Is(err, flow.ErrNotFound) {
+			return fmt.Errorf("transcribe %s: %w", d.TranscribeID, errUnknownTranscribe)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: d.Message})
+		return err
+	case "call_hangup":
+		_, err := st.Append(ctx, d.ID, typ+":"+d.ID, flow.Input{Hangup: true})
+		return err
+	}
+	return nil // other events are accepted and ignored
+}
+
+// problems lists what an event of type typ lacks.
+func (d eventData) problems(typ string) []string {
+	var p []string
+	need := func(field, v string) {
+		if strings.TrimSpace(v) == "" {
+			p = append(p, "data."+field+": missing")
+		}
+	}
+	switch typ {
+	case "transcribe_created":
+		need("id", d.ID)
+		need("reference_id", d.ReferenceID)
+	case "transcript_created":
+		need("id", d.ID)
+		need("transcribe_id", d.TranscribeID)
+	case "call_hangup":
+		need("id", d.ID)
+	}
+	return p
+}
+
+// validSignature checks VoIPBin's "sha256=<hex HMAC-SHA256 of the body>" when
+// a secret is configured.
+func validSignature(secret, header string, body []byte) bool {
+	if secret == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(header, "sha256=")
+	if !ok {
+		return false
+	}
+	sig, err := hex.DecodeString(got)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(sig, mac.Sum(nil))
+}
+
+// decodeJSON is the one decode path for request bodies: bounded, one value.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON value")
+	}
+	return nil
+}

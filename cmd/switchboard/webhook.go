@@ -1,0 +1,65 @@
+package main
+
+// The seed article's speech webhook, kept wire-compatible with it: a
+// transcript in, {"actions": [talk, transfer]} out. An optional call_id makes
+// it multi-turn.
+
+import (
+	"net/http"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+type callHandlerRequest struct {
+	CallID string `json:"call_id,omitempty"`
+	Speech struct {
+		Results []struct {
+			Text string `json:"text"`
+		} `json:"results"`
+	} `json:"speech"`
+	Language string `json:"language,omitempty"`
+}
+
+type seedAction struct {
+	Type        string `json:"type"`
+	Text        string `json:"text,omitempty"`
+	Destination string `json:"destination,omitempty"`
+}
+
+type callHandlerResponse struct {
+	Actions []seedAction `json:"actions"`
+}
+
+func handleCallHandler(svc *service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req callHandlerRequest
+		if err := decodeJSON(w, r, &req); err != nil {
+			writeProblem(w, http.StatusBadRequest, "invalid JSON body", err.Error())
+			return
+		}
+		var text string
+		if len(req.Speech.Results) > 0 {
+			text = req.Speech.Results[0].Text
+		}
+		if text == "" {
+			writeProblem(w, http.StatusBadRequest, "Missing transcript payload")
+			return
+		}
+		acts := svc.router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
+		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
+	}
+}
+
+// renderSeed keeps what the seed's format can say: talk and transfer.
+func renderSeed(acts []flow.Action) []seedAction {
+	out := make([]seedAction, 0, len(acts))
+	for _, a := range acts {
+		switch a.Kind {
+		case flow.ActTalk:
+			out = append(out, seedAction{Type: "talk", Text: a.Text})
+		case flow.ActConnect:
+			out = append(out, seedAction{Type: "transfer", Destination: a.Number})
+		}
+	}
+	return out
+}

@@ -1,0 +1,179 @@
+package flow
+
+import (
+	"flag"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// seedTemplate is the seed article's configuration template, verbatim.
+const seedTemplate = `{
+"routing": {
+"departments": {
+"sales": "+14155550100",
+"support": "+14155550101",
+"billing": "+14155550102",
+"fallback": "+14155550199",
+"emergency": "+14155550911"
+},
+"priority_signals": ["urgent", "outage", "down", "emergency", "critical", "production"],
+"llm": {
+"model": "gpt-4o-mini",
+"temperature": 0,
+"max_tokens": 5,
+"timeout_ms": 3000,
+"system_prompt": "You are a telephony routing classifier. Return exactly one word: sales, support, billing, or unknown. Do not add punctuation or explanations."
+},
+"fallback": {
+"on_timeout": true,
+"on_error": true,
+"destination": "fallback"
+}
+}
+}`
+
+func TestSeedTemplateLoads(t *testing.T) {
+	cfg, err := ParseConfig(strings.NewReader(seedTemplate))
+	if err != nil {
+		t.Fatalf("the seed's template must load as it is: %v", err)
+	}
+	got := cfg.Routing.DepartmentNames(false)
+	want := []string{"billing", "emergency", "sales", "support"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("labels (-want +got):\n%s", diff)
+	}
+	if d, _ := cfg.Routing.Department("billing"); d.Number != "+14155550102" || d.Label != "Billing & Accounts" {
+		t.Errorf("billing = %+v", d)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want []string // substrings of the error, one per problem; none means valid
+	}{
+		{"example", string(ExampleJSON()), nil},
+		{"seed template", seedTemplate, nil},
+		{"empty", `{"routing": {}}`, []string{"none configured", "departments.fallback: missing", "departments.emergency: missing", `destination: "fallback"`}},
+		{"bad numbers and digits named together",
+			`{"routing": {"departments": {
+				"sales": {"number": "555-0100", "digit": "1"},
+				"support": {"number": "+14155550101", "digit": "1"},
+				"billing": {"number": "+14155550102", "digit": "12"},
+				"fallback": "+14155550199", "emergency": "+0911"}}}`,
+			[]string{`sales.number: "555-0100" is not an E.164`, `digit: "1" is already`, `billing.digit: "12" is not a single keypad digit`, `emergency.number: "+0911"`}},
+		{"unknown department name reserved",
+			`{"routing": {"departments": {"unknown": "+14155550100", "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
+			[]string{"departments.unknown: reserved"}},
+		{"label must be a word",
+			`{"routing": {"departments": {"Tech Support": "+14155550100", "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
+			[]string{"lower-case letters only"}},
+		{"fallback destination must exist",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "fallback": {"destination": "reception"}}}`,
+			[]string{`destination: "reception" is not a configured department`}},
+		{"temperature and budget",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "llm": {"temperature": 0.7, "budget_ms": 5000}}}`,
+			[]string{"temperature: 0.7", "budget_ms: 5000"}},
+		{"routing text needs the department",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "texts": {"en-US": {"routing": "Please hold."}}}}`,
+			[]string{"texts.en-US.routing: must contain {department}"}},
+		{"unknown field", `{"routing": {"departmnts": {}}}`, []string{`unknown field "departmnts"`}},
+		{"unknown department field",
+			`{"routing": {"departments": {"sales": {"numbr": "+14155550100"}, "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
+			[]string{`unknown field "numbr"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig(strings.NewReader(tt.json))
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("want valid, got %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("want errors %q, got none", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not name %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestIsPriority(t *testing.T) {
+	r := ExampleConfig().Routing
+	tests := []struct {
+		words string
+		want  bool
+	}{
+		{"our site is down", true},
+		{"DOWN", true},
+		{"we have an outage in production", true},
+		{"it's urgent!", true},
+		{"this is an emergency.", true},
+		{"I can't download my invoice", false},
+		{"the countdown timer is wrong", false},
+		{"downgrade my plan", false},
+		{"productions of our play", false},
+		{"critically acclaimed", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.words, func(t *testing.T) {
+			if got := r.IsPriority(tt.words); got != tt.want {
+				t.Errorf("IsPriority(%q) = %v, want %v", tt.words, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMultiWordPrioritySignal(t *testing.T) {
+	cfg := ExampleConfig()
+	cfg.Routing.PrioritySignals = []string{"stolen card", "fraud"}
+	cfg.setDefaults()
+	for words, want := range map[string]bool{
+		"my stolen  card": true, "I think there is FRAUD on it": true, "stolen cards": false, "a card was stolen": false,
+	} {
+		if got := cfg.Routing.IsPriority(words); got != want {
+			t.Errorf("IsPriority(%q) = %v, want %v", words, got, want)
+		}
+	}
+}
+
+// TestDiagram keeps testdata/flow.mmd and the README's diagram equal to the
+// machine's own rendering.
+func TestDiagram(t *testing.T) {
+	got, err := Diagram()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const golden = "../testdata/flow.mmd"
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("diagram differs from %s (-want +got):\n%s", golden, diff)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```mermaid\n"+got+"```") {
+		t.Errorf("README.md does not show the current diagram; paste testdata/flow.mmd into its mermaid block:\n%s", got)
+	}
+}

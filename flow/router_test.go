@@ -1,0 +1,125 @@
+package flow_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// brokenStore fails every operation, like an unreachable Redis.
+type brokenStore struct{ flow.Store }
+
+var errDown = errors.New("store down")
+
+func (brokenStore) Load(_ context.Context, id string) (flow.Call, []flow.Input, error) {
+	return flow.Call{}, nil, errDown
+}
+
+// conflictingStore reports a conflict on the first n saves, as when another
+// request saved the call first.
+type conflictingStore struct {
+	*store.Memory
+	conflicts int
+	saves     int
+}
+
+func (s *conflictingStore) Save(ctx context.Context, c flow.Call, taken int) error {
+	s.saves++
+	if s.saves <= s.conflicts {
+		return flow.ErrConflict
+	}
+	return s.Memory.Save(ctx, c, taken)
+}
+
+// panickyClassifier stands for a bug behind a fetch.
+type panickyClassifier struct{}
+
+func (panickyClassifier) Classify(context.Context, []string) (flow.Verdict, error) { panic("bug") }
+
+func lastConnect(acts []flow.Action) string {
+	for _, a := range acts {
+		if a.Kind == flow.ActConnect {
+			return a.Department
+		}
+	}
+	return ""
+}
+
+func TestFailuresReachAHuman(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	words := flow.Turn{CallID: "c1", Channel: flow.Voice}
+	tests := []struct {
+		name   string
+		router *flow.Router
+		turn   flow.Turn
+	}{
+		{"store down", flow.NewRouter(cfg, brokenStore{}, flow.NewLocal(cfg), nil, quiet), words},
+		{"store down, webhook", flow.NewRouter(cfg, brokenStore{}, flow.NewLocal(cfg), nil, quiet),
+			flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "I'd like a quote for the enterprise plan"}},
+		{"always conflicting", flow.NewRouter(cfg, &conflictingStore{Memory: store.NewMemory(store.DefaultExpiry), conflicts: 99},
+			flow.NewLocal(cfg), nil, quiet), words},
+		{"classifier panics", flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), panickyClassifier{}, nil, quiet),
+			flow.Turn{Channel: flow.Webhook, Words: "I'd like a quote for the enterprise plan"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			acts := tt.router.Next(context.Background(), tt.turn)
+			if got := lastConnect(acts); got != flow.Fallback {
+				t.Errorf("connect = %q, want the fallback desk; actions %+v", got, acts)
+			}
+			if acts[0].Kind != flow.ActTalk || acts[0].Text == "" {
+				t.Errorf("the caller should hear where they are going first: %+v", acts)
+			}
+		})
+	}
+}
+
+func TestConflictIsRetried(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	st := &conflictingStore{Memory: store.NewMemory(store.DefaultExpiry), conflicts: 1}
+	r := flow.NewRouter(cfg, st, flow.NewLocal(cfg), nil, quiet)
+	acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if acts[0].Kind != flow.ActTranscribe {
+		t.Fatalf("after one conflict the greeting should still be sent, got %+v", acts)
+	}
+	if st.saves != 2 {
+		t.Errorf("saves = %d, want 2 (one conflict, one retry)", st.saves)
+	}
+}
+
+// TestActionLimit keeps a caller who never says anything useful inside
+// VoIPBin's 100-action limit: with a tiny limit they reach the desk, not a drop.
+func TestActionLimit(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	cfg.Routing.Dialog.MaxActions = 12
+	cfg.Routing.Dialog.SilenceMS = 1 << 30 // never "still there"
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	used := 2 // VoIPBin's answer and first fetch
+	for i := range 20 {
+		acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice})
+		for _, a := range acts {
+			used++
+			if a.Kind == flow.ActListen || a.Kind == flow.ActMenu {
+				used++
+			}
+		}
+		if dept := lastConnect(acts); dept != "" {
+			if dept != flow.Fallback {
+				t.Fatalf("turn %d: connect %q, want fallback", i, dept)
+			}
+			if used > 16 {
+				t.Errorf("used %d actions with a limit of 12 (+ VoIPBin's own)", used)
+			}
+			return
+		}
+	}
+	t.Fatal("a silent caller was never transferred")
+}
