@@ -1,0 +1,283 @@
+// Package eval measures how well Switchboard routes: it plays labelled caller
+// conversations through the same flow.Router the server runs (priority lane,
+// clarifying questions, classification with history) and reports accuracy,
+// macro-F1, per-department precision and recall, the confusion matrix, the
+// clarification rate, emergency recall, latency and model tokens, as text,
+// JSON or a self-contained HTML page.
+package eval
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
+)
+
+// Outcomes that are not configured departments.
+const (
+	// Clarify is the outcome of a conversation whose turns ran out while the
+	// flow was still asking the caller to say more.
+	Clarify = "clarify"
+	// Unknown labels a conversation that no department should take: it is
+	// right when it ends at the fallback desk or still clarifying.
+	Unknown = "unknown"
+)
+
+// Conversation is one labelled caller conversation, one line of the corpus:
+// the caller's turns in order and the department they should reach.
+type Conversation struct {
+	ID            string   `json:"id"`
+	Source        string   `json:"source,omitempty"`
+	Turns         []string `json:"turns"`
+	Department    string   `json:"department"`
+	OriginalLabel string   `json:"original_label,omitempty"`
+}
+
+// Load reads a corpus in JSON Lines form. Blank lines are skipped; every other
+// line must be a conversation with at least one turn and a department.
+func Load(r io.Reader) ([]Conversation, error) {
+	var convs []Conversation
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20) // a long transcript is one line
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var c Conversation
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if len(c.Turns) == 0 || c.Department == "" {
+			return nil, fmt.Errorf("line %d: a conversation needs turns and a department", n)
+		}
+		if c.ID == "" {
+			c.ID = "line-" + strconv.Itoa(n)
+		}
+		convs = append(convs, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(convs) == 0 {
+		return nil, fmt.Errorf("no conversations")
+	}
+	return convs, nil
+}
+
+// LoadFile reads a corpus file; see Load.
+func LoadFile(path string) ([]Conversation, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	convs, err := Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	return convs, nil
+}
+
+// Outcome is what happened to one conversation.
+type Outcome struct {
+	Conversation
+	// Got is the department the caller was connected to, or Clarify.
+	Got string `json:"got"`
+	// Reason says who chose Got: priority, local, model, unsure, ...
+	Reason string `json:"reason,omitempty"`
+	// Played is how many caller turns the flow heard before it connected.
+	Played int `json:"played"`
+	// Asked is how many clarifying questions the caller heard.
+	Asked   int           `json:"asked"`
+	Latency time.Duration `json:"latency_ns"`
+	Tokens  int           `json:"tokens,omitempty"`
+}
+
+// Right reports whether the outcome is what the label asks for.
+func (o Outcome) Right(fallback string) bool {
+	return o.Got == o.Department || o.Department == Unknown && (o.Got == fallback || o.Got == Clarify)
+}
+
+// Setup is one way of routing to evaluate: a routing config and the
+// classifiers the router uses, as the server would build them.
+type Setup struct {
+	// Name labels the setup's column when several are compared.
+	Name   string
+	Config *flow.Config
+	// Local builds the built-in classifier from a config; cross-validation calls
+	// it once per fold with that fold's examples added.
+	Local func(*flow.Config) flow.Classifier
+	// Model is the model classifier, or nil for the local classifier alone.
+	Model flow.Classifier
+}
+
+// Options tune a run.
+type Options struct {
+	// Concurrency bounds how many conversations play at once; below 1 means 1.
+	Concurrency int
+	// Folds, when 2 or more, cross-validates: each fold is played with a local
+	// classifier whose config also holds, as examples, the other folds' turns.
+	Folds int
+	// Progress, when set, is called after each conversation with the counts.
+	Progress func(done, total int)
+}
+
+// Run plays every conversation through s and summarises the outcomes.
+func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Report, error) {
+	if s.Config == nil || s.Local == nil {
+		return nil, fmt.Errorf("eval %s: a setup needs a config and a local classifier", s.Name)
+	}
+	outs := make([]Outcome, len(convs))
+	var done atomic.Int64
+	progress := func() {
+		if opt.Progress != nil {
+			opt.Progress(int(done.Add(1)), len(convs))
+		}
+	}
+	// One store for the whole run: call IDs are unique, and the store is what
+	// the server shares between requests, so it is exercised the same way.
+	st := store.NewMemory(store.DefaultExpiry)
+	if opt.Folds >= 2 {
+		for k := range opt.Folds {
+			cfg, test := Fold(s.Config, convs, opt.Folds, k)
+			local := s.Local(cfg)
+			if err := play(ctx, s, cfg, local, st, convs, test, outs, opt.Concurrency, progress); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		all := make([]int, len(convs))
+		for i := range all {
+			all[i] = i
+		}
+		if err := play(ctx, s, s.Config, s.Local(s.Config), st, convs, all, outs, opt.Concurrency, progress); err != nil {
+			return nil, err
+		}
+	}
+	rep := Summarize(s.Name, s.Config, outs)
+	rep.Folds = max(opt.Folds, 0)
+	if opt.Folds < 2 {
+		rep.Folds = 0
+	}
+	return rep, nil
+}
+
+// Fold returns the config for fold k of n, a copy of cfg whose departments
+// also hold, as examples, the conversations of every other fold, and the
+// indexes of fold k's own conversations. Conversation i is in fold i mod n:
+// the corpus is shuffled when it is built, and a fixed rule keeps runs
+// comparable.
+func Fold(cfg *flow.Config, convs []Conversation, n, k int) (*flow.Config, []int) {
+	c := *cfg
+	c.Routing.Departments = make(map[string]*flow.Department, len(cfg.Routing.Departments))
+	for name, d := range cfg.Routing.Departments {
+		dd := *d
+		dd.Examples = slices.Clone(d.Examples)
+		dd.Keywords = slices.Clone(d.Keywords)
+		c.Routing.Departments[name] = &dd
+	}
+	var test []int
+	for i, conv := range convs {
+		if i%n == k {
+			test = append(test, i)
+			continue
+		}
+		if d := c.Routing.Departments[conv.Department]; d != nil {
+			d.Examples = append(d.Examples, strings.Join(conv.Turns, " "))
+		}
+	}
+	return &c, test
+}
+
+func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Store, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range max(concurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				outs[i] = Play(ctx, cfg, st, local, s.Model, "eval-"+strconv.Itoa(i), convs[i])
+				progress()
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, i := range idx {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return err
+}
+
+// Play plays one conversation through a router built as the server builds it,
+// on the webhook channel, feeding the next caller turn whenever the flow asks
+// to clarify, and stops at the first transfer.
+func Play(ctx context.Context, cfg *flow.Config, st flow.Store, local, model flow.Classifier, callID string, c Conversation) Outcome {
+	var tokens *counter
+	if model != nil {
+		tokens = &counter{Classifier: model}
+		model = tokens
+	}
+	r := flow.NewRouter(cfg, st, local, model, slog.New(slog.DiscardHandler))
+	out := Outcome{Conversation: c, Got: Clarify}
+	start := time.Now()
+	for _, words := range c.Turns {
+		out.Played++
+		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}))
+		if ok {
+			out.Got = dept
+			break
+		}
+		out.Asked++
+	}
+	out.Latency = time.Since(start)
+	if call, _, err := st.Load(ctx, callID); err == nil {
+		out.Reason = call.Reason
+	}
+	if tokens != nil {
+		out.Tokens = int(tokens.n.Load())
+	}
+	return out
+}
+
+func connected(acts []flow.Action) (string, bool) {
+	for _, a := range acts {
+		if a.Kind == flow.ActConnect {
+			return a.Department, true
+		}
+	}
+	return "", false
+}
+
+// counter adds up the tokens a model classifier reports for one conversation.
+type counter struct {
+	flow.Classifier
+	n atomic.Int64
+}
+
+func (c *counter) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	v, err := c.Classifier.Classify(ctx, turns)
+	c.n.Add(int64(v.Tokens))
+	return v, err
+}
