@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -372,11 +373,12 @@ func (r *Router) menuText(texts *Texts) string {
 	}
 	var parts []string
 	var last string
-	for _, name := range r.cfg.DepartmentNames(true) {
-		d := r.cfg.Departments[name]
-		if d.Digit == "" {
+	for digit := range 10 {
+		name, ok := r.cfg.ByDigit(strconv.Itoa(digit))
+		if !ok {
 			continue
 		}
+		d := r.cfg.Departments[name]
 		part := fmt.Sprintf("%s for %s", d.Digit, d.Label)
 		if name == r.cfg.Fallback.Destination {
 			last = part

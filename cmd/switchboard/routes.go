@@ -61,7 +61,9 @@ type problem struct {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "Billing & Accounts", not "Billing \u0026 Accounts"
+	_ = enc.Encode(v)
 }
 
 func writeProblem(w http.ResponseWriter, status int, msg string, problems ...string) {

@@ -266,10 +266,31 @@ func validSignature(secret, header string, body []byte) bool {
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		var maxErr *http.MaxBytesError
+		switch {
+		case errors.As(err, &typeErr):
+			return fmt.Errorf("%s: want %s, got %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		case errors.As(err, &maxErr):
+			return fmt.Errorf("body larger than %d bytes", maxErr.Limit)
+		}
 		return err
 	}
 	if dec.More() {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
+}
+
+// jsonKind names a Go kind the way a JSON author would.
+func jsonKind(kind string) string {
+	switch kind {
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	case "float64", "int", "int64":
+		return "number"
+	}
+	return kind
 }

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+func post(t *testing.T, url, body string, header ...string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func sign(secret, body string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(body))
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func TestEvents(t *testing.T) {
+	const secret = "s3cret"
+	srv := startServer(t, settings{Secret: secret})
+	events := srv.URL + "/voipbin/events"
+	created := `{"type":"transcribe_created","data":{"id":"tr1","reference_type":"call","reference_id":"c1","direction":"in"}}`
+	transcript := `{"type":"transcript_created","data":{"id":"ts1","transcribe_id":"tr1","direction":"in","message":"hi"}}`
+	tests := []struct {
+		name, body, sig string
+		want            int
+	}{
+		{"unsigned", created, "", http.StatusUnauthorized},
+		{"wrong signature", created, sign("other", created), http.StatusUnauthorized},
+		{"transcript before its session is known: retry later", transcript, sign(secret, transcript), http.StatusServiceUnavailable},
+		{"transcribe_created", created, sign(secret, created), http.StatusOK},
+		{"transcript", transcript, sign(secret, transcript), http.StatusOK},
+		{"duplicate transcript", transcript, sign(secret, transcript), http.StatusOK},
+		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"ts2","transcribe_id":"tr1","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
+		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"x"}}`, "", http.StatusOK},
+		{"not JSON", `{"type":`, "", http.StatusBadRequest},
+		{"no type", `{"data":{}}`, "", http.StatusBadRequest},
+		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"ts3","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
+		{"hangup without call id", `{"type":"call_hangup","data":{}}`, "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sig := tt.sig
+			if sig == "" && tt.want != http.StatusUnauthorized {
+				sig = sign(secret, tt.body)
+			}
+			got, body := post(t, events, tt.body, "X-VoIPBIN-Signature", sig)
+			if got != tt.want {
+				t.Errorf("status = %d, want %d (%s)", got, tt.want, body)
+			}
+		})
+	}
+	// The transcript arrived twice but is one turn: the call greets, then
+	// clarifies "hi" once.
+	fetch := srv.URL + "/voipbin/fetch"
+	for i, want := range []string{"transcribe_start", "talk"} {
+		_, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`)
+		var acts []struct{ Type string }
+		if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 || acts[0].Type != want {
+			t.Fatalf("fetch %d: first action %v, want %s (%s)", i, acts, want, body)
+		}
+	}
+}
+
+func TestFetchInput(t *testing.T) {
+	srv := startServer(t, settings{FetchToken: "tok"})
+	tests := []struct {
+		name, query, body string
+		want              int
+	}{
+		{"no token", "", `{"reference_id":"c1"}`, http.StatusUnauthorized},
+		{"wrong token", "?t=nope", `{"reference_id":"c1"}`, http.StatusUnauthorized},
+		{"not JSON", "?t=tok", `reference_id=c1`, http.StatusBadRequest},
+		{"no call id", "?t=tok", `{}`, http.StatusBadRequest},
+		{"two values", "?t=tok", `{"reference_id":"c1"}{}`, http.StatusBadRequest},
+		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusBadRequest},
+		{"activeflow id only", "?t=tok", `{"activeflow_id":"af9"}`, http.StatusOK},
+		{"ok", "?t=tok", `{"activeflow_id":"af1","reference_id":"c1"}`, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, body := post(t, srv.URL+"/voipbin/fetch"+tt.query, tt.body)
+			if got != tt.want {
+				t.Fatalf("status = %d, want %d (%s)", got, tt.want, body)
+			}
+			if got != http.StatusOK {
+				var p problem
+				if err := json.Unmarshal([]byte(body), &p); err != nil || p.Error == "" {
+					t.Errorf("a refusal must say why as JSON, got %s", body)
+				}
+				return
+			}
+			var acts []voipbinAction
+			if err := json.Unmarshal([]byte(body), &acts); err != nil {
+				t.Fatalf("not a bare JSON array of actions: %s", body)
+			}
+			for _, a := range acts {
+				if id, err := uuid.Parse(a.ID); err != nil || id == uuid.Nil {
+					t.Errorf("action %s id %q is not a non-zero UUID", a.Type, a.ID)
+				}
+			}
+			if !strings.Contains(body, `/voipbin/fetch?t=tok`) {
+				t.Errorf("the next fetch must carry the token: %s", body)
+			}
+		})
+	}
+}
+
+// TestRun drives the binary's run as main does: it serves on a free port,
+// answers health checks and stops when its context ends.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	getenv := func(k string) string {
+		return map[string]string{"SWITCHBOARD_FETCH_TOKEN": "tok"}[k]
+	}
+	go func() { errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, getenv, pw, io.Discard) }()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	addr := strings.TrimSpace(strings.TrimPrefix(line, "switchboard listening on "))
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s = %d", path, resp.StatusCode)
+		}
+	}
+	if got, _ := post(t, "http://"+addr+"/voipbin/fetch?t=tok", `{"reference_id":"c1"}`); got != http.StatusOK {
+		t.Errorf("fetch = %d", got)
+	}
+	cancel()
+	select {
+	case err := <-errc:
+		if err != nil {
+			t.Errorf("run returned %v after shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop after its context ended")
+	}
+}
+
+func TestRunRefusesBadConfig(t *testing.T) {
+	file := t.TempDir() + "/bad.json"
+	if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"sales": "555"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"serve", "--config", file, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "E.164") || !strings.Contains(err.Error(), "fallback: missing") {
+		t.Fatalf("want every problem named, got %v", err)
+	}
+}
