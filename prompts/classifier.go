@@ -1,0 +1,309 @@
+// Package prompts is Switchboard's model classifier: it asks an
+// OpenAI-compatible chat-completions endpoint (OpenAI, Azure OpenAI, Ollama,
+// vLLM) which department a caller wants, inside the time the phone call allows.
+// It owns the prompts, reads the model's drifting output back into a
+// configured department, turns logprobs into a confidence, retries within the
+// caller's budget and stops calling a model that is down.
+package prompts
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/sashabaranov/go-openai"
+	"github.com/sony/gobreaker/v2"
+	"github.com/switchboard/switchboard/flow"
+)
+
+// ErrModelUnavailable is wrapped by Classify's error when the circuit breaker
+// is open, or half-open with its one probe already out: the model failed
+// llm.breaker_failures times in a row and is not asked again until
+// llm.breaker_open_ms has passed. The router answers with its local classifier.
+var ErrModelUnavailable = errors.New("model unavailable")
+
+// errNoChoices is a 200 reply without an answer: a server that does not speak
+// the protocol, not one that is busy, so it is not retried.
+var errNoChoices = errors.New("model reply has no choices")
+
+// Time the classifier keeps out of the caller's budget.
+const (
+	// reserve is left to the router after the model gives up: it still has to
+	// save the call and answer VoIPBin inside the same deadline.
+	reserve = 50 * time.Millisecond
+	// minAttempt is the least time before the deadline worth starting a model
+	// call with; less cannot return an answer, only spend tokens.
+	minAttempt = 100 * time.Millisecond
+	// topLogProbs is the most alternatives the OpenAI API returns per token.
+	topLogProbs = 5
+)
+
+// Options are the classifier's connection settings; the rest is in flow.Config.
+type Options struct {
+	APIKey, BaseURL, Model string // Model empty: cfg.Routing.LLM.Model; BaseURL empty: OpenAI's default
+	Prompt                 string // optional template text overriding the system prompt
+	HTTPClient             *http.Client
+	Log                    *slog.Logger
+}
+
+// Classifier is a flow.Classifier backed by a chat-completions model. It is
+// safe for concurrent use; one per process shares the circuit breaker.
+type Classifier struct {
+	client  *openai.Client
+	model   string
+	llm     flow.LLM
+	system  string // rendered once: the routing table does not change under a running classifier
+	user    *template.Template
+	labels  labels
+	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
+	log     *slog.Logger
+}
+
+var _ flow.Classifier = (*Classifier)(nil)
+
+// NewClassifier builds a classifier for cfg's departments and llm settings. It
+// fails when the system prompt (opt.Prompt, llm.system_prompt or the embedded
+// template, first non-empty wins) does not parse or execute.
+func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
+	if cfg == nil {
+		return nil, errors.New("prompts: no config")
+	}
+	system, err := RenderSystem(cfg, opt.Prompt)
+	if err != nil {
+		return nil, err
+	}
+	user, err := parseUser()
+	if err != nil {
+		return nil, err
+	}
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c := &Classifier{
+		client: openai.NewClientWithConfig(clientConfig(opt)),
+		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
+		llm:    cfg.Routing.LLM,
+		system: system,
+		user:   user,
+		labels: newLabels(&cfg.Routing),
+		log:    log,
+	}
+	c.breaker = gobreaker.NewCircuitBreaker[openai.ChatCompletionResponse](gobreaker.Settings{
+		Name:        "model",
+		MaxRequests: 1, // one probe when half-open
+		Timeout:     time.Duration(max(c.llm.BreakerOpenMS, 1)) * time.Millisecond,
+		ReadyToTrip: func(n gobreaker.Counts) bool {
+			return n.ConsecutiveFailures >= uint32(max(c.llm.BreakerFailures, 1))
+		},
+		// A caller hanging up cancels the request; that says nothing about the
+		// model. Its own deadline running out does, and counts as a failure.
+		IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			log.Warn("model circuit breaker", "from", from.String(), "to", to.String())
+		},
+	})
+	return c, nil
+}
+
+func clientConfig(opt Options) openai.ClientConfig {
+	cc := openai.DefaultConfig(opt.APIKey)
+	if opt.BaseURL != "" {
+		cc.BaseURL = strings.TrimRight(opt.BaseURL, "/")
+		// Azure OpenAI speaks the same protocol behind other paths and headers.
+		if u, err := url.Parse(opt.BaseURL); err == nil && strings.HasSuffix(u.Hostname(), ".openai.azure.com") {
+			cc = openai.DefaultAzureConfig(opt.APIKey, opt.BaseURL)
+		}
+	}
+	if opt.HTTPClient != nil {
+		cc.HTTPClient = opt.HTTPClient
+	}
+	return cc
+}
+
+// Classify asks the model for the department of a caller's turns. An answer
+// that is no configured department is an unsure Verdict, not an error. Errors
+// mean no answer: ctx's deadline (or, without one, llm.budget_ms) left no time,
+// every attempt failed, the request was refused (a 4xx), or the breaker is open
+// (ErrModelUnavailable).
+func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	start := time.Now()
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(cmp.Or(c.llm.BudgetMS, 2500))*time.Millisecond)
+		defer cancel()
+	}
+	v, attempts, answer, err := c.classify(ctx, turns)
+	attrs := []slog.Attr{
+		slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
+		slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),
+		slog.Int64("ms", time.Since(start).Milliseconds()),
+	}
+	if err != nil {
+		c.log.LogAttrs(ctx, slog.LevelWarn, "model classify failed", append(attrs, slog.Any("err", err))...)
+		return flow.Verdict{}, fmt.Errorf("model classify: %w", err)
+	}
+	c.log.LogAttrs(ctx, slog.LevelInfo, "model classify", attrs...)
+	return v, nil
+}
+
+func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
+	user, n, err := renderUser(c.user, turns)
+	if err != nil {
+		return v, 0, "", err
+	}
+	if n == 0 {
+		return flow.Verdict{Confidence: 1}, 0, "", nil // no words: nothing to ask, surely unknown
+	}
+	if st := c.breaker.State(); st == gobreaker.StateOpen {
+		return v, 0, "", fmt.Errorf("%w: circuit breaker %s", ErrModelUnavailable, st)
+	}
+	deadline, _ := ctx.Deadline()
+	left := time.Until(deadline)
+	if left < minAttempt {
+		return v, 0, "", noTime(left)
+	}
+	req := openai.ChatCompletionRequest{
+		Model: c.model,
+		Messages: []openai.ChatCompletionMessage{
+			{Role: openai.ChatMessageRoleSystem, Content: c.system},
+			{Role: openai.ChatMessageRoleUser, Content: user},
+		},
+		Temperature: temperature(c.llm.Temperature),
+		MaxTokens:   c.llm.MaxTokens,
+		LogProbs:    true,
+		TopLogProbs: topLogProbs,
+	}
+	resp, err := backoff.Retry(ctx, func() (openai.ChatCompletionResponse, error) {
+		attempts++
+		return c.attempt(ctx, req)
+	},
+		backoff.WithBackOff(&backoff.ExponentialBackOff{
+			InitialInterval:     100 * time.Millisecond,
+			RandomizationFactor: 0.5, // jitter, so replicas do not retry in step
+			Multiplier:          2,
+			MaxInterval:         time.Second,
+		}),
+		backoff.WithMaxTries(uint(max(c.llm.Retries, 0))+1),
+		// No retry, however short its backoff or long a 429's Retry-After, may
+		// start with less than minAttempt left: give up at once instead.
+		backoff.WithMaxElapsedTime(left-minAttempt+time.Nanosecond),
+	)
+	if err != nil {
+		return v, attempts, "", err
+	}
+	choice := resp.Choices[0]
+	answer = choice.Message.Content
+	v = flow.Verdict{Department: c.labels.department(answer), Tokens: resp.Usage.TotalTokens}
+	c.labels.confidence(&v, choice.LogProbs)
+	return v, attempts, clipAnswer(answer), nil
+}
+
+// attempt makes one model call, through the breaker, and tells Retry whether
+// another is worth making.
+func (c *Classifier) attempt(ctx context.Context, req openai.ChatCompletionRequest) (openai.ChatCompletionResponse, error) {
+	deadline, _ := ctx.Deadline()
+	if left := time.Until(deadline); left < minAttempt {
+		return openai.ChatCompletionResponse{}, backoff.Permanent(noTime(left))
+	}
+	// Each attempt is bounded by llm.timeout_ms and ends early enough for the
+	// router to still answer with its local classifier.
+	d := time.Until(deadline) - reserve
+	if c.llm.TimeoutMS > 0 {
+		d = min(d, time.Duration(c.llm.TimeoutMS)*time.Millisecond)
+	}
+	actx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	resp, err := c.breaker.Execute(func() (openai.ChatCompletionResponse, error) {
+		resp, err := c.client.CreateChatCompletion(actx, req)
+		if err == nil && len(resp.Choices) == 0 {
+			err = errNoChoices
+		}
+		return resp, err
+	})
+	return resp, retryable(ctx, resp.Header(), err)
+}
+
+// retryable marks err for backoff.Retry: permanent, wait for the server's
+// Retry-After, or retry after the usual backoff.
+func retryable(ctx context.Context, h http.Header, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return backoff.Permanent(fmt.Errorf("%w: circuit breaker: %w", ErrModelUnavailable, err))
+	}
+	if ctx.Err() != nil {
+		return backoff.Permanent(err) // the caller's budget is spent or the caller hung up
+	}
+	status := 0
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		status = apiErr.HTTPStatusCode
+	case errors.As(err, &reqErr):
+		status = reqErr.HTTPStatusCode
+	}
+	switch {
+	case status == http.StatusTooManyRequests:
+		if d, ok := retryAfter(h, time.Now()); ok {
+			return fmt.Errorf("%w (%w)", err, &backoff.RetryAfterError{Duration: d})
+		}
+		return err
+	case status == http.StatusRequestTimeout, status >= 500:
+		return err
+	case status >= 400, errors.Is(err, errNoChoices):
+		return backoff.Permanent(err) // a request refused once is refused again
+	}
+	return err // network trouble, or this attempt's own timeout
+}
+
+// retryAfter reads how long a rate-limited server wants us to wait: OpenAI's
+// retry-after-ms, else Retry-After in seconds or as an HTTP date.
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	if ms, err := strconv.ParseFloat(h.Get("Retry-After-Ms"), 64); err == nil && ms >= 0 {
+		return time.Duration(ms * float64(time.Millisecond)), true
+	}
+	v := h.Get("Retry-After")
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+func noTime(left time.Duration) error {
+	return fmt.Errorf("%w: %s left, too little for a model call", context.DeadlineExceeded, left.Round(time.Millisecond))
+}
+
+// temperature works around go-openai dropping a zero temperature (omitempty),
+// which would leave the API's default of 1: the smallest float32 above zero
+// is zero to every server, and is sent.
+func temperature(t float32) float32 {
+	if t == 0 {
+		return math.SmallestNonzeroFloat32
+	}
+	return t
+}
+
+// clipAnswer keeps what a drifting model said short enough for one log line.
+func clipAnswer(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 60 {
+		s = strings.ToValidUTF8(s[:60], "") + "..."
+	}
+	return s
+}

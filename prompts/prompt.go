@@ -1,0 +1,114 @@
+package prompts
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+	"text/template"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// The embedded prompts. The system prompt can be replaced by the config's
+// llm.system_prompt or Options.Prompt; the user message cannot, because it is
+// what keeps the caller's words delimited as data.
+var (
+	//go:embed system.tmpl
+	systemTemplate string
+	//go:embed user.tmpl
+	userTemplate string
+)
+
+// unknown is the label the model answers when it cannot tell. It is never a
+// department: flow.Config.Validate reserves the name.
+const unknown = "unknown"
+
+// SystemData is what a system prompt template is executed with. A custom
+// prompt (llm.system_prompt or Options.Prompt) may use the same fields.
+type SystemData struct {
+	// Departments are the classifier's labels, in flow.Routing.DepartmentNames order.
+	Departments []PromptDepartment
+	// Names lists every answer the model may give: the departments' names, then Unknown.
+	Names []string
+	// Unknown is the answer for "none of these" or "cannot tell".
+	Unknown string
+}
+
+// PromptDepartment is one department as the prompt describes it.
+type PromptDepartment struct {
+	Name, Label, Description string
+}
+
+// userData is what user.tmpl is executed with.
+type userData struct {
+	Turns []numberedTurn
+}
+
+type numberedTurn struct {
+	N    int
+	Text string
+}
+
+// systemData builds the template data from a routing table.
+func systemData(r *flow.Routing) SystemData {
+	var d SystemData
+	for _, name := range r.DepartmentNames(false) {
+		dep, ok := r.Department(name)
+		if !ok {
+			continue
+		}
+		d.Departments = append(d.Departments, PromptDepartment{Name: name, Label: dep.Label, Description: dep.Description})
+		d.Names = append(d.Names, name)
+	}
+	d.Names = append(d.Names, unknown)
+	d.Unknown = unknown
+	return d
+}
+
+// RenderSystem renders the system prompt for cfg: text is template text, or
+// empty for the config's llm.system_prompt, or the embedded template when that
+// is empty too. It fails on text that does not parse or execute, so a broken
+// prompt stops the service at start rather than on a call.
+func RenderSystem(cfg *flow.Config, text string) (string, error) {
+	name := "Options.Prompt"
+	if text == "" {
+		text, name = cfg.Routing.LLM.SystemPrompt, "llm.system_prompt"
+	}
+	if text == "" {
+		text, name = systemTemplate, "system.tmpl"
+	}
+	t, err := template.New(name).Funcs(template.FuncMap{"join": strings.Join}).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return "", fmt.Errorf("system prompt: %w", err)
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, systemData(&cfg.Routing)); err != nil {
+		return "", fmt.Errorf("system prompt: %w", err)
+	}
+	return strings.TrimSpace(b.String()), nil
+}
+
+// parseUser parses the embedded user-message template.
+func parseUser() (*template.Template, error) {
+	return template.New("user.tmpl").Option("missingkey=error").Parse(userTemplate)
+}
+
+// renderUser puts the caller's turns into one user message, numbered. Line
+// breaks inside a turn become spaces so a turn cannot forge the numbering or
+// step outside its line.
+// It also returns how many turns had words.
+func renderUser(t *template.Template, turns []string) (string, int, error) {
+	var d userData
+	for _, s := range turns {
+		s = strings.Join(strings.Fields(s), " ")
+		if s == "" {
+			continue
+		}
+		d.Turns = append(d.Turns, numberedTurn{N: len(d.Turns) + 1, Text: s})
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, d); err != nil {
+		return "", 0, fmt.Errorf("user prompt: %w", err)
+	}
+	return strings.TrimSpace(b.String()), len(d.Turns), nil
+}
