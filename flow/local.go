@@ -4,112 +4,291 @@ import (
 	"context"
 	"math"
 	"strings"
-	"unicode"
 )
 
-// Local is the built-in classifier: deterministic, no network, built only from
-// the routing config (department names, labels, descriptions, keywords and
-// examples). It is the default without a model and the safety net with one.
+// Local is the built-in classifier: deterministic, no network and no model
+// files, built only from the routing config (department names, labels,
+// descriptions, keywords and examples). It is the default without a model and
+// the safety net with one, so it must rather ask again than guess: weak or
+// split evidence yields an unsure Verdict, which the router turns into a
+// clarifying question.
+//
+// Each department collects weighted evidence for features (stemmed words, with
+// synonyms folded together, and pairs of adjacent words) from its config.
+// A feature's weight is scaled by how specific it is to one department, so a
+// word every department uses ("account") decides nothing. A caller's words
+// that the config never uses are matched to its nearest word by character
+// trigrams, so "acident" still means "accident". An extra "nobody" outcome
+// starts with a fixed score and gains from the fallback desk's own config and
+// from small talk; a softmax over all scores gives calibrated probabilities.
 type Local struct {
-	names   []string
-	weights map[string]map[string]float64 // term -> department -> weight
+	names   []string             // the labels, fallback left out
+	weights map[string][]float64 // feature -> score per label; the last entry is "nobody"
+	grams   map[string][]string  // character trigram -> vocabulary words containing it
+	nvocab  map[string]int       // vocabulary word -> its number of trigrams
 }
 
 var _ Classifier = (*Local)(nil)
 
+// Evidence weights. A keyword is what an operator says a department is about;
+// an example is one way a caller might say it, so it counts less and saturates
+// as examples pile up (examplePeak is approached, never passed).
+const (
+	nameWeight    = 3.0
+	labelWeight   = 1.5
+	keywordWeight = 3.0
+	partWeight    = 1.0 // a word of a multi-word keyword on its own
+	descWeight    = 1.0
+	examplePeak   = 2.5
+	exampleHalf   = 1.5 // examples containing a feature for half of examplePeak
+	bigramShare   = 0.5 // a description's or example's word pairs, relative to words
+	fuzzyMin      = 0.55
+	// nobodyPrior is the score of "nobody" before any evidence: a department
+	// needs more than one weak hint to beat it.
+	nobodyPrior = 1.6
+	// sharpness scales scores into logits: higher means more confident. It was
+	// chosen so that one keyword routes and one example word does not.
+	sharpness = 1.2
+)
+
+// smallTalk is evidence that the caller is not asking for any department.
+// Callers everywhere make it, so it is built in; a business adds its own in the
+// fallback desk's keywords and examples.
+const smallTalk = `joke jokes funny laugh weather hobby hobbies meaning life trivia fact facts news
+	age old born favorite favourite music song movie film sport football basketball recipe bored chat
+	pets alive robot human`
+
 // NewLocal builds the local classifier from a config.
 func NewLocal(cfg *Config) *Local {
-	l := &Local{weights: map[string]map[string]float64{}}
-	for _, name := range cfg.Routing.DepartmentNames(false) {
-		d := cfg.Routing.Departments[name]
-		l.names = append(l.names, name)
-		l.add(name, name, 3)
-		l.add(name, d.Label, 2)
-		l.add(name, d.Description, 0.5)
-		for _, k := range d.Keywords {
-			l.add(name, k, 2)
+	r := &cfg.Routing
+	l := &Local{weights: map[string][]float64{}, grams: map[string][]string{}, nvocab: map[string]int{}}
+	l.names = r.DepartmentNames(false)
+	k := len(l.names)
+	raw := map[string][]float64{}
+	add := func(i int, f string, w float64) {
+		if raw[f] == nil {
+			raw[f] = make([]float64, k+1)
 		}
+		raw[f][i] = max(raw[f][i], w)
+	}
+	learn := func(i int, name string, d *Department) {
+		if d == nil {
+			return
+		}
+		ev := map[string]float64{} // this department's evidence, before saturation
+		put := func(f string, w float64) { ev[f] = max(ev[f], w) }
+		for _, seg := range segments(name) {
+			for _, f := range seg {
+				put(f, nameWeight)
+			}
+		}
+		for _, seg := range segments(d.Label) {
+			for _, f := range seg {
+				put(f, labelWeight)
+			}
+		}
+		for _, kw := range d.Keywords {
+			var words []string
+			for _, seg := range segments(kw) {
+				words = append(words, seg...)
+			}
+			if len(words) == 1 {
+				put(words[0], keywordWeight)
+				continue
+			}
+			for j, f := range words {
+				put(f, partWeight)
+				if j > 0 {
+					put(bigram(words[j-1], f), keywordWeight)
+				}
+			}
+		}
+		desc := map[string]float64{}
+		for _, seg := range segments(d.Description) {
+			for j, f := range seg {
+				desc[f] = descWeight
+				if j > 0 {
+					desc[bigram(seg[j-1], f)] = descWeight * bigramShare
+				}
+			}
+		}
+		seen := map[string]float64{} // feature -> number of examples using it
 		for _, e := range d.Examples {
-			l.add(name, e, 0.5)
+			once := map[string]float64{}
+			for _, seg := range segments(e) {
+				for j, f := range seg {
+					once[f] = 1
+					if j > 0 {
+						once[bigram(seg[j-1], f)] = max(once[bigram(seg[j-1], f)], bigramShare)
+					}
+				}
+			}
+			for f, n := range once {
+				seen[f] += n
+			}
+		}
+		for f, w := range desc {
+			ev[f] += w
+		}
+		for f, n := range seen {
+			ev[f] += examplePeak * n / (n + exampleHalf)
+		}
+		for f, w := range ev {
+			add(i, f, w)
+		}
+	}
+	for i, name := range l.names {
+		learn(i, name, r.Departments[name])
+	}
+	if fb := r.Departments[r.Fallback.Destination]; fb != nil {
+		fbc := *fb
+		fbc.Label = "" // "Main Reception" says nothing about what callers ask
+		learn(k, "", &fbc)
+	}
+	for _, w := range strings.Fields(smallTalk) {
+		add(k, normalize(w), keywordWeight/2)
+	}
+	// Specificity: 1 for a feature only one outcome uses, 0 for one all use
+	// equally (one minus the normalised entropy of its spread).
+	for f, ws := range raw {
+		total := 0.0
+		for _, w := range ws {
+			total += w
+		}
+		if total == 0 {
+			continue
+		}
+		h := 0.0
+		for _, w := range ws {
+			if w > 0 {
+				p := w / total
+				h -= p * math.Log(p)
+			}
+		}
+		spec := 1 - h/math.Log(float64(k+1))
+		out := make([]float64, k+1)
+		for i, w := range ws {
+			out[i] = w * spec
+		}
+		l.weights[f] = out
+		if !strings.Contains(f, "+") && len(f) >= 4 {
+			g := trigrams(f)
+			l.nvocab[f] = len(g)
+			for _, t := range g {
+				l.grams[t] = append(l.grams[t], f)
+			}
 		}
 	}
 	return l
 }
 
-func (l *Local) add(dept, text string, w float64) {
-	for _, t := range terms(text) {
-		if l.weights[t] == nil {
-			l.weights[t] = map[string]float64{}
-		}
-		l.weights[t][dept] = max(l.weights[t][dept], w)
-	}
-}
-
-// Classify scores each department by the terms the caller used.
+// Classify scores each department by the caller's words in all turns.
 func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
-	scores := map[string]float64{}
-	for _, t := range terms(strings.Join(turns, " ")) {
-		for dept, w := range l.weights[t] {
-			scores[dept] += w
+	k := len(l.names)
+	scores := make([]float64, k+1)
+	scores[k] = nobodyPrior
+	seen := map[string]bool{} // a word said twice is not twice the evidence
+	addFeature := func(f string, factor float64) {
+		if seen[f] {
+			return
+		}
+		seen[f] = true
+		for i, w := range l.weights[f] {
+			scores[i] += w * factor
 		}
 	}
-	return verdictFromScores(scores, 1.0), nil
+	for _, turn := range turns {
+		for _, seg := range segments(turn) {
+			for j, f := range seg {
+				if l.weights[f] != nil {
+					addFeature(f, 1)
+				} else if near, sim := l.nearest(f); near != "" {
+					addFeature(near, sim)
+					seg[j] = near // so that its pairs match too
+				}
+				if j > 0 {
+					addFeature(bigram(seg[j-1], seg[j]), 1)
+				}
+			}
+		}
+	}
+	return l.verdict(scores), nil
 }
 
-// verdictFromScores turns scores into probabilities with a softmax that keeps
-// an "unknown" outcome at score 0, so weak evidence stays unsure.
-func verdictFromScores(scores map[string]float64, temperature float64) Verdict {
-	total := 1.0 // exp(0) for unknown
-	best, second := "", 0.0
-	bestP := 0.0
+// verdict turns scores into probabilities with a softmax over the labels and
+// "nobody"; an unsure Verdict when nobody wins.
+func (l *Local) verdict(scores []float64) Verdict {
+	k := len(l.names)
+	top := math.Inf(-1)
 	for _, s := range scores {
-		total += math.Exp(s / temperature)
+		top = max(top, s)
 	}
-	for dept, s := range scores {
-		p := math.Exp(s/temperature) / total
+	probs := make([]float64, k+1)
+	total := 0.0
+	for i, s := range scores {
+		probs[i] = math.Exp(sharpness * (s - top)) // shifted by top: no overflow
+		total += probs[i]
+	}
+	best, second := -1, -1
+	for i := range k {
+		probs[i] /= total
 		switch {
-		case p > bestP || p == bestP && dept < best:
-			second, best, bestP = bestP, dept, p
-		case p > second:
-			second = p
+		case best < 0 || probs[i] > probs[best]:
+			best, second = i, best
+		case second < 0 || probs[i] > probs[second]:
+			second = i
 		}
 	}
-	if unknownP := 1 / total; unknownP >= bestP {
-		return Verdict{Confidence: unknownP, RunnerUp: bestP}
+	nobody := probs[k] / total
+	runnerUp := nobody
+	if second >= 0 {
+		runnerUp = max(runnerUp, probs[second])
 	}
-	return Verdict{Department: best, Confidence: bestP, RunnerUp: max(second, 1/total)}
+	if best < 0 || nobody >= probs[best] {
+		return Verdict{Confidence: nobody, RunnerUp: max(0, probs[max(best, 0)])}
+	}
+	return Verdict{Department: l.names[best], Confidence: probs[best], RunnerUp: runnerUp}
 }
 
-// stopwords carry no department; read-only after start.
-var stopwords = wordSet(`a an the i me my we our you your it is are was be to of in on for and or
-	with at this that have has had do does did can could would like want need please hi hello hey sir madam
-	yes no so just about question thanks thank some there here get`)
-
-func wordSet(s string) map[string]bool {
-	m := map[string]bool{}
-	for _, w := range strings.Fields(s) {
-		m[w] = true
+// nearest finds the vocabulary word most like w by shared character trigrams
+// (the Dice coefficient), for misspellings and forms the stemmer missed.
+func (l *Local) nearest(w string) (string, float64) {
+	if len(w) < 4 {
+		return "", 0
 	}
-	return m
+	g := trigrams(w)
+	shared := map[string]int{}
+	for _, t := range g {
+		for _, v := range l.grams[t] {
+			shared[v]++
+		}
+	}
+	best, bestSim := "", 0.0
+	for v, n := range shared {
+		sim := 2 * float64(n) / float64(len(g)+l.nvocab[v])
+		if sim > bestSim || sim == bestSim && v < best {
+			best, bestSim = v, sim
+		}
+	}
+	if bestSim < fuzzyMin {
+		return "", 0
+	}
+	return best, bestSim
 }
 
-// terms lower-cases, splits on non-letters, drops stopwords and stems.
-func terms(text string) []string {
+// trigrams returns the distinct character trigrams of w padded with ^ and $.
+func trigrams(w string) []string {
+	p := "^" + w + "$"
 	var out []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) }) {
-		if stopwords[w] || len(w) < 2 {
-			continue
+	for i := 0; i+3 <= len(p); i++ {
+		t := p[i : i+3]
+		dup := false
+		for _, o := range out {
+			dup = dup || o == t
 		}
-		out = append(out, stem(w))
+		if !dup {
+			out = append(out, t)
+		}
 	}
 	return out
-}
-
-func stem(w string) string {
-	for _, suf := range []string{"ing", "ed", "es", "s"} {
-		if len(w) > len(suf)+3 && strings.HasSuffix(w, suf) {
-			return w[:len(w)-len(suf)]
-		}
-	}
-	return w
 }
