@@ -46,14 +46,27 @@ const (
 	minAttempt = 100 * time.Millisecond
 	// topLogProbs is the most alternatives the OpenAI API returns per token.
 	topLogProbs = 5
+	// azureAPIVersion is the first GA Azure OpenAI API version with logprobs;
+	// go-openai's default predates them.
+	azureAPIVersion = "2024-10-21"
 )
 
 // Options are the classifier's connection settings; the rest is in flow.Config.
 type Options struct {
-	APIKey, BaseURL, Model string // Model empty: cfg.Routing.LLM.Model; BaseURL empty: OpenAI's default
-	Prompt                 string // optional template text overriding the system prompt
-	HTTPClient             *http.Client
-	Log                    *slog.Logger
+	// APIKey authenticates with the server; local servers (Ollama, vLLM) accept any.
+	// BaseURL is the API root: empty for OpenAI, "http://localhost:11434/v1"
+	// for Ollama, vLLM's "/v1", or an Azure OpenAI resource
+	// ("https://NAME.openai.azure.com", where Model is the deployment).
+	// Model empty means cfg.Routing.LLM.Model.
+	APIKey, BaseURL, Model string
+	// Prompt is template text overriding the system prompt (llm.system_prompt
+	// and the embedded one), for evaluating a prompt before it is configured.
+	Prompt string
+	// HTTPClient sends the requests; nil is a plain http.Client. Deadlines
+	// come from the context, so it needs no Timeout of its own.
+	HTTPClient *http.Client
+	// Log receives one line per call; nil discards them.
+	Log *slog.Logger
 }
 
 // Classifier is a flow.Classifier backed by a chat-completions model. It is
@@ -86,6 +99,10 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
+	llm := cfg.Routing.LLM
+	// A config built in code skips ParseConfig's defaults; an unbounded answer
+	// would be slow and costly, so keep it to a label's few tokens.
+	llm.MaxTokens = cmp.Or(llm.MaxTokens, 5)
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -93,7 +110,7 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	c := &Classifier{
 		client: openai.NewClientWithConfig(clientConfig(opt)),
 		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
-		llm:    cfg.Routing.LLM,
+		llm:    llm,
 		system: system,
 		user:   user,
 		labels: newLabels(&cfg.Routing),
@@ -123,6 +140,7 @@ func clientConfig(opt Options) openai.ClientConfig {
 		// Azure OpenAI speaks the same protocol behind other paths and headers.
 		if u, err := url.Parse(opt.BaseURL); err == nil && strings.HasSuffix(u.Hostname(), ".openai.azure.com") {
 			cc = openai.DefaultAzureConfig(opt.APIKey, opt.BaseURL)
+			cc.APIVersion = azureAPIVersion
 		}
 	}
 	if opt.HTTPClient != nil {

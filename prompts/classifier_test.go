@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -394,5 +396,63 @@ func TestNoWords(t *testing.T) {
 	}
 	if n := m.requests.Load(); n != 0 {
 		t.Errorf("%d requests for no words, want 0", n)
+	}
+}
+
+// toServer sends every request to a local test server, whatever its host, so
+// that a client configured for a remote endpoint can be tested on loopback.
+type toServer struct{ url *url.URL }
+
+func (s toServer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host = s.url.Scheme, s.url.Host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestAzureBaseURL(t *testing.T) {
+	var path, query, key string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, query, key = r.URL.Path, r.URL.Query().Get("api-version"), r.Header.Get("api-key")
+		answer(w, "support")
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	c, err := NewClassifier(testConfig(t, nil), Options{
+		APIKey: "azure-key", BaseURL: "https://switchboard.openai.azure.com", Model: "router",
+		HTTPClient: &http.Client{Transport: toServer{u}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _, err := classify(t, c, 2*time.Second, quote)
+	if err != nil || v.Department != "support" {
+		t.Fatalf("got %q, %v, want support", v.Department, err)
+	}
+	if path != "/openai/deployments/router/chat/completions" || query != azureAPIVersion || key != "azure-key" {
+		t.Errorf("Azure request went to %s?api-version=%s with api-key %q", path, query, key)
+	}
+}
+
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		want   time.Duration
+		ok     bool
+	}{
+		{"seconds", http.Header{"Retry-After": {"2"}}, 2 * time.Second, true},
+		{"milliseconds win", http.Header{"Retry-After": {"2"}, "Retry-After-Ms": {"150"}}, 150 * time.Millisecond, true},
+		{"http date", http.Header{"Retry-After": {now.Add(3 * time.Second).Format(http.TimeFormat)}}, 3 * time.Second, true},
+		{"date in the past", http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0, true},
+		{"none", http.Header{}, 0, false},
+		{"garbage", http.Header{"Retry-After": {"soon"}}, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := retryAfter(tc.header, now)
+			if got != tc.want || ok != tc.ok {
+				t.Errorf("retryAfter = %v, %v, want %v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }
