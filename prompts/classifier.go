@@ -139,7 +139,7 @@ func clientConfig(opt Options) openai.ClientConfig {
 		cc.BaseURL = strings.TrimRight(opt.BaseURL, "/")
 		// Azure OpenAI speaks the same protocol behind other paths and headers.
 		if u, err := url.Parse(opt.BaseURL); err == nil && strings.HasSuffix(u.Hostname(), ".openai.azure.com") {
-			cc = openai.DefaultAzureConfig(opt.APIKey, opt.BaseURL)
+			cc = openai.DefaultAzureConfig(opt.APIKey, cc.BaseURL)
 			cc.APIVersion = azureAPIVersion
 		}
 	}
@@ -147,6 +147,14 @@ func clientConfig(opt Options) openai.ClientConfig {
 		cc.HTTPClient = opt.HTTPClient
 	}
 	return cc
+}
+
+// Available reports whether Classify would ask the model now: false while
+// the circuit breaker is open, when Classify fails at once. A router can use it
+// to say "one moment" before a call that may take a second, and skip it when
+// the answer will come from its local classifier straight away.
+func (c *Classifier) Available() bool {
+	return c.breaker.State() != gobreaker.StateOpen
 }
 
 // Classify asks the model for the department of a caller's turns. An answer

@@ -337,6 +337,9 @@ func TestBreaker(t *testing.T) {
 		if n := m.requests.Load(); n != 3 {
 			t.Errorf("%d requests reached the model, want 3: none while open", n)
 		}
+		if c.Available() {
+			t.Errorf("Available() = true while the breaker is open")
+		}
 		down.Store(false)
 		time.Sleep(350 * time.Millisecond)
 		for i := range 2 {
@@ -346,6 +349,9 @@ func TestBreaker(t *testing.T) {
 		}
 		if n := m.requests.Load(); n != 5 {
 			t.Errorf("%d requests, want 5", n)
+		}
+		if !c.Available() {
+			t.Errorf("Available() = false after the breaker closed")
 		}
 	})
 	t.Run("deadline exceeded counts as a failure", func(t *testing.T) {
