@@ -148,8 +148,9 @@ func NewLocal(cfg *Config) *Local {
 	for _, w := range strings.Fields(smallTalk) {
 		add(k, normalize(w), keywordWeight/2)
 	}
-	// Specificity: 1 for a feature only one outcome uses, 0 for one all use
-	// equally (one minus the normalised entropy of its spread).
+	// A feature counts for a department by its weight there times its share
+	// of all its weight: one only that department uses counts in full, one two
+	// departments use alike counts half for each and so decides nothing.
 	for f, ws := range raw {
 		total := 0.0
 		for _, w := range ws {
@@ -158,17 +159,9 @@ func NewLocal(cfg *Config) *Local {
 		if total == 0 {
 			continue
 		}
-		h := 0.0
-		for _, w := range ws {
-			if w > 0 {
-				p := w / total
-				h -= p * math.Log(p)
-			}
-		}
-		spec := 1 - h/math.Log(float64(k+1))
 		out := make([]float64, k+1)
 		for i, w := range ws {
-			out[i] = w * spec
+			out[i] = w * w / total
 		}
 		l.weights[f] = out
 		if !strings.Contains(f, "+") && len(f) >= 4 {

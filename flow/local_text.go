@@ -86,7 +86,7 @@ var synonyms = synonymTable(`
 	invoice invoices
 	bill bills billed billing
 	pay paid paying payment payments repay
-	instalment instalments installment installments emi financing
+	instalment instalments installment installments emi financing finance
 	balance balances
 	password passcode passwords
 	login log-in signin sign-in logon
@@ -95,6 +95,7 @@ var synonyms = synonymTable(`
 	lost lose losing misplaced misplace missing
 	stolen stole steal stealing theft thief robbed robbery mugged pickpocketed
 	fraud fraudulent scam scammed fraudster
+	suspicious shady dodgy fishy
 	hacked hack hacker breached breach compromised
 	accident crash crashed collision wreck
 	deliver delivery delivered delivering shipping ship shipped shipment dispatch dispatched courier
@@ -139,7 +140,7 @@ func stem(w string) string {
 	case strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
 		w = w[:len(w)-1]
 	}
-	for _, suf := range []string{"ingly", "edly", "ing", "ed", "ly", "ment", "ation", "ions", "ion", "er"} {
+	for _, suf := range []string{"ingly", "edly", "ing", "ed", "ly", "ation", "ions", "ion", "er"} {
 		if len(w)-len(suf) >= 3 && strings.HasSuffix(w, suf) && hasVowel(w[:len(w)-len(suf)]) {
 			w = w[:len(w)-len(suf)]
 			break

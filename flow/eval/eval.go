@@ -176,7 +176,8 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 }
 
 // Fold returns the config for fold k of n, a copy of cfg whose departments
-// also hold, as examples, the conversations of every other fold, and the
+// also hold, as examples, the conversations of every other fold (unknown ones
+// go to the fallback desk, whose examples mean "nobody"), and the
 // indexes of fold k's own conversations. Conversation i is in fold i mod n:
 // the corpus is shuffled when it is built, and a fixed rule keeps runs
 // comparable.
@@ -195,7 +196,11 @@ func Fold(cfg *flow.Config, convs []Conversation, n, k int) (*flow.Config, []int
 			test = append(test, i)
 			continue
 		}
-		if d := c.Routing.Departments[conv.Department]; d != nil {
+		dept := conv.Department
+		if dept == Unknown { // what no department takes is the fallback desk's to describe
+			dept = c.Routing.Fallback.Destination
+		}
+		if d := c.Routing.Departments[dept]; d != nil {
 			d.Examples = append(d.Examples, strings.Join(conv.Turns, " "))
 		}
 	}
