@@ -80,7 +80,7 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	c.Version++
 	c.Turns = append([]string(nil), c.Turns...)
 	mc.call = c
-	mc.inbox = mc.inbox[min(taken, len(mc.inbox)):]
+	mc.inbox = mc.inbox[min(max(taken, 0), len(mc.inbox)):]
 	mc.expires = m.now().Add(m.exp.Call)
 	if c.Over() {
 		mc.expires = m.now().Add(m.exp.Ended)
@@ -95,10 +95,11 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	if exp, seen := m.marks[key]; seen && now.Before(exp) {
+	mark := markKey(id, key) // per call, like Redis's marks
+	if exp, seen := m.marks[mark]; seen && now.Before(exp) {
 		return false, nil
 	}
-	m.marks[key] = now.Add(m.exp.Marks)
+	m.marks[mark] = now.Add(m.exp.Marks)
 	mc := m.live(id)
 	if mc == nil {
 		mc = &memCall{call: flow.Call{ID: id}}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store/storetest"
+)
+
+func TestMemory(t *testing.T) {
+	m := NewMemory(testExpiry)
+	storetest.Run(t, func(*testing.T) flow.Store { return memoryTTLs{m} })
+}
+
+// testExpiry is short, to keep a shared Redis tidy, and keeps Ended below
+// Call and Marks as storetest asks.
+var testExpiry = Expiry{Call: 10 * time.Minute, Ended: time.Minute, Marks: 20 * time.Minute}
+
+// memoryTTLs lets storetest check Memory's expiries.
+type memoryTTLs struct{ *Memory }
+
+func (m memoryTTLs) TTLs(_ context.Context, prefix string) (map[string]time.Duration, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	ttls := map[string]time.Duration{}
+	for id, mc := range m.calls {
+		if strings.HasPrefix(id, prefix) {
+			ttls["call "+id] = mc.expires.Sub(now)
+		}
+	}
+	for id, l := range m.links {
+		if strings.HasPrefix(id, prefix) {
+			ttls["link "+id] = l.expires.Sub(now)
+		}
+	}
+	for mark, exp := range m.marks {
+		if strings.HasPrefix(mark, "sb:{"+prefix) {
+			ttls["mark "+mark] = exp.Sub(now)
+		}
+	}
+	return ttls, nil
+}
+
+func TestMemoryExpires(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	m := NewMemory(testExpiry)
+	m.now = func() time.Time { return now }
+	ctx := t.Context()
+	if _, err := m.Append(ctx, "c", "k", flow.Input{Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Link(ctx, "t", "c"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(testExpiry.Call)
+	if _, inbox, _ := m.Load(ctx, "c"); len(inbox) != 0 {
+		t.Errorf("inbox %v survived its expiry", inbox)
+	}
+	if added, _ := m.Append(ctx, "c", "k", flow.Input{Text: "hi"}); added {
+		t.Errorf("a retried event was added again while its mark lives")
+	}
+	now = now.Add(testExpiry.Marks)
+	if _, err := m.Resolve(ctx, "t"); err != flow.ErrNotFound {
+		t.Errorf("Resolve after the link expired: %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,381 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// Redis is a flow.Store in Redis, shared by any number of replicas.
+//
+// A call is two keys under one hash tag, so that Redis Cluster keeps them on
+// one shard and a script may touch both:
+//
+//	sb:{<call>}:call        the flow.Call as JSON
+//	sb:{<call>}:in          the inbox, a list of flow.Input as JSON, oldest first
+//	sb:{<call>}:seen:<key>  an event's de-duplication mark
+//	sb:{t:<transcribe>}     the call a transcribe session belongs to
+//
+// Every key expires: a call Expiry.Call after its last write (Expiry.Ended
+// once it is over or the caller hung up), links and marks after Expiry.Marks.
+//
+// Why appends and compare-and-set saves rather than locks or WATCH: an event
+// must never wait for a fetch, and a fetch must finish within VoIPBin's few
+// seconds. So Append is one atomic script (mark, push, expire) that never reads
+// the call, and Save is one atomic script that checks the version Load saw,
+// writes the new state and trims exactly the inputs the fetch consumed. Inputs
+// pushed meanwhile stay behind the trimmed ones for the next fetch; a fetch
+// that lost the race gets flow.ErrConflict and steps again from a fresh Load.
+// Nothing is lost or read twice, and no lock can be left held by a dead replica.
+type Redis struct {
+	client redis.UniversalClient
+	exp    Expiry
+}
+
+var _ flow.Store = (*Redis)(nil)
+
+// OpenRedis returns a Redis store for url, one of:
+//
+//	redis://[user:password@]host:port[/db][?option=value...]      one server
+//	rediss://...                                                   one server over TLS
+//	unix://[user:password@]/path/to/socket[?db=N]                  one server, Unix socket
+//	redis+cluster://[user:password@]host:port,host:port[?...]      Redis Cluster (seed nodes)
+//	redis+sentinel://[user:password@]host:port,host:port/master[/db][?...]
+//	                                                               Sentinel; user and password are the master's
+//
+// rediss+cluster:// and rediss+sentinel:// use TLS. Options are go-redis's
+// URL options (dial_timeout=2s, pool_size=20, ...). Context deadlines are always
+// honoured, so a request's budget bounds every Redis call, and unless the URL
+// says otherwise a command fails within about half a second when Redis is
+// down (dial_timeout=1s, dialer_retries=2, max_retries=1).
+//
+// OpenRedis does not connect: a service must start while Redis is momentarily
+// down and recover by itself, so only a malformed url is an error. Use Ping to
+// ask whether Redis is reachable. Zero fields of exp take DefaultExpiry's.
+func OpenRedis(ctx context.Context, url string, exp Expiry) (*Redis, error) {
+	client, err := newRedisClient(url)
+	if err != nil {
+		return nil, err
+	}
+	return &Redis{client: client, exp: exp.withDefaults()}, nil
+}
+
+// newRedisClient builds, without connecting, the client that url describes.
+func newRedisClient(raw string) (redis.UniversalClient, error) {
+	scheme, _, ok := strings.Cut(raw, "://")
+	if !ok {
+		return nil, fmt.Errorf("redis url %s: no scheme (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", redactURL(raw))
+	}
+	// While Redis is down a command should fail within a fetch's budget, not
+	// after go-redis's default of some 3 s of dial retries, so that the caller
+	// still has time to answer the call. Options the URL sets win.
+	_, query, _ := strings.Cut(raw, "?")
+	q, _ := url.ParseQuery(query) // the parsers below report a bad query
+	failFast := func(dialTimeout *time.Duration, dialerRetries, maxRetries *int) {
+		if !q.Has("dial_timeout") {
+			*dialTimeout = time.Second
+		}
+		if !q.Has("dialer_retries") {
+			*dialerRetries = 2
+		}
+		if !q.Has("max_retries") {
+			*maxRetries = 1
+		}
+	}
+	switch scheme {
+	case "redis", "rediss", "unix":
+		opt, err := redis.ParseURL(raw)
+		if err != nil {
+			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
+		}
+		opt.ContextTimeoutEnabled = true
+		failFast(&opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
+		return redis.NewClient(opt), nil
+	case "redis+cluster", "rediss+cluster":
+		u, err := multiHostURL(raw, false)
+		if err != nil {
+			return nil, err
+		}
+		opt, err := redis.ParseClusterURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
+		}
+		opt.ContextTimeoutEnabled = true
+		failFast(&opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
+		return redis.NewClusterClient(opt), nil
+	case "redis+sentinel", "rediss+sentinel":
+		u, err := multiHostURL(raw, true)
+		if err != nil {
+			return nil, err
+		}
+		opt, err := redis.ParseFailoverURL(u)
+		if err != nil {
+			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
+		}
+		opt.ContextTimeoutEnabled = true
+		failFast(&opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
+		return redis.NewFailoverClient(opt), nil
+	}
+	return nil, fmt.Errorf("redis url %s: unknown scheme %q (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", redactURL(raw), scheme)
+}
+
+// multiHostURL rewrites a redis+cluster:// or redis+sentinel:// url into the
+// single-host form with addr= parameters that go-redis parses. For Sentinel the
+// first path element is the master's name; the user and password are moved to
+// the master's username= and password= options, since Sentinels are usually
+// open and the data nodes are not.
+func multiHostURL(raw string, sentinel bool) (string, error) {
+	bad := func(why string) error { return fmt.Errorf("redis url %s: %s", redactURL(raw), why) }
+	scheme, rest, _ := strings.Cut(raw, "://")
+	scheme, _, _ = strings.Cut(scheme, "+")
+	authority, tail := rest, ""
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		authority, tail = rest[:i], rest[i:]
+	}
+	var user *url.Userinfo
+	if i := strings.LastIndex(authority, "@"); i >= 0 {
+		u, err := url.Parse("x://" + authority[:i+1] + "h")
+		if err != nil {
+			return "", bad("bad user or password")
+		}
+		user, authority = u.User, authority[i+1:]
+	}
+	hosts := strings.Split(authority, ",")
+	for _, h := range hosts {
+		if host, port, err := splitHostPort(h); err != nil || host == "" || port == "" {
+			return "", bad(fmt.Sprintf("bad address %q (want host:port)", h))
+		}
+	}
+	path, query, _ := strings.Cut(tail, "?")
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", bad("bad query: " + err.Error())
+	}
+	for _, h := range hosts[1:] {
+		q.Add("addr", h)
+	}
+	out := url.URL{Scheme: scheme, Host: hosts[0]}
+	if sentinel {
+		parts := strings.FieldsFunc(path, func(r rune) bool { return r == '/' })
+		if len(parts) == 0 || len(parts) > 2 {
+			return "", bad("want /<master name>[/<db>] after the sentinel addresses")
+		}
+		q.Set("master_name", parts[0])
+		if len(parts) == 2 {
+			out.Path = "/" + parts[1]
+		}
+		if user != nil {
+			if name := user.Username(); name != "" {
+				q.Set("username", name)
+			}
+			if pw, ok := user.Password(); ok {
+				q.Set("password", pw)
+			}
+		}
+	} else {
+		if strings.Trim(path, "/") != "" {
+			return "", bad("a cluster has no databases: remove the path")
+		}
+		out.User = user
+	}
+	out.RawQuery = q.Encode()
+	return out.String(), nil
+}
+
+func splitHostPort(h string) (string, string, error) {
+	u, err := url.Parse("x://" + h)
+	if err != nil {
+		return "", "", err
+	}
+	if u.Host != h {
+		return "", "", errors.New("not host:port")
+	}
+	return u.Hostname(), u.Port(), nil
+}
+
+// redactURL keeps passwords out of error messages and logs.
+func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return "(unparsable)"
+	}
+	end := len(rest)
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		end = i
+	}
+	if i := strings.LastIndex(rest[:end], "@"); i >= 0 {
+		rest = "xxxxx" + rest[i:]
+	}
+	return scheme + "://" + rest
+}
+
+// Close releases the store's connections.
+func (r *Redis) Close() error { return r.client.Close() }
+
+// Ping implements flow.Store: it reports whether Redis answers, for /readyz.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+func callKey(id string) string           { return "sb:{" + id + "}:call" }
+func inboxKey(id string) string          { return "sb:{" + id + "}:in" }
+func markKey(id, key string) string      { return "sb:{" + id + "}:seen:" + key }
+func linkKey(transcribeID string) string { return "sb:{t:" + transcribeID + "}" }
+
+// Load implements flow.Store in one round trip. GET and LRANGE are pipelined,
+// not wrapped in MULTI: a Save that slips between them bumps the version, so
+// the Save that follows this Load fails with flow.ErrConflict instead of
+// trimming an inbox it did not see; appends only add to the tail.
+func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, error) {
+	pipe := r.client.Pipeline()
+	get := pipe.Get(ctx, callKey(id))
+	lrange := pipe.LRange(ctx, inboxKey(id), 0, -1)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: %w", id, err)
+	}
+	c := flow.Call{ID: id}
+	switch raw, err := get.Bytes(); {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: %w", id, err)
+	default:
+		if err := json.Unmarshal(raw, &c); err != nil {
+			return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: corrupt call: %w", id, err)
+		}
+		c.ID = id
+	}
+	raws, err := lrange.Result()
+	if err != nil {
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s inbox: %w", id, err)
+	}
+	var inbox []flow.Input
+	if len(raws) > 0 {
+		inbox = make([]flow.Input, len(raws))
+	}
+	for i, raw := range raws {
+		if err := json.Unmarshal([]byte(raw), &inbox[i]); err != nil {
+			return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: corrupt inbox entry %d: %w", id, i, err)
+		}
+	}
+	return c, inbox, nil
+}
+
+// saveScript compare-and-sets the call and takes the consumed inputs.
+// KEYS: call, inbox. ARGV: the version Load saw, the new call's JSON (already
+// at that version + 1), how many inputs to take, the expiry in milliseconds.
+// The stored version is read from the JSON itself so that a call is one small
+// string, not a hash.
+var saveScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+local v = 0
+if cur then v = cjson.decode(cur).v or 0 end
+if v ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
+local taken = tonumber(ARGV[3])
+if taken > 0 then redis.call('LTRIM', KEYS[2], taken, -1) end
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 1
+`)
+
+// Save implements flow.Store in one round trip (after the script is cached on
+// the server; the first call on a fresh server costs one more).
+func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
+	seen := c.Version
+	c.Version++
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("redis save call %s: %w", c.ID, err)
+	}
+	ttl := r.exp.Call
+	if c.Over() {
+		ttl = r.exp.Ended
+	}
+	ok, err := saveScript.Run(ctx, r.client, []string{callKey(c.ID), inboxKey(c.ID)},
+		seen, raw, max(taken, 0), ttl.Milliseconds()).Int()
+	if err != nil {
+		return fmt.Errorf("redis save call %s: %w", c.ID, err)
+	}
+	if ok == 0 {
+		return flow.ErrConflict
+	}
+	return nil
+}
+
+// appendScript marks the event seen and pushes its input, unless it was seen.
+// KEYS: mark, inbox, call. ARGV: the input's JSON, the call's expiry and the
+// mark's, in milliseconds. The call's own key is kept alive too, so that a
+// call that only hears events does not expire under its inbox.
+var appendScript = redis.NewScript(`
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return 1
+`)
+
+// Append implements flow.Store in one round trip. Its mark shares the call's
+// hash tag, which Cluster requires of a script's keys; so keys are
+// de-duplicated per call.
+func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool, error) {
+	raw, err := json.Marshal(in)
+	if err != nil {
+		return false, fmt.Errorf("redis append to call %s: %w", id, err)
+	}
+	ttl := r.exp.Call
+	if in.Hangup {
+		ttl = r.exp.Ended
+	}
+	added, err := appendScript.Run(ctx, r.client, []string{markKey(id, key), inboxKey(id), callKey(id)},
+		raw, ttl.Milliseconds(), r.exp.Marks.Milliseconds()).Int()
+	if err != nil {
+		return false, fmt.Errorf("redis append to call %s: %w", id, err)
+	}
+	return added == 1, nil
+}
+
+// Link implements flow.Store.
+func (r *Redis) Link(ctx context.Context, transcribeID, callID string) error {
+	if err := r.client.Set(ctx, linkKey(transcribeID), callID, r.exp.Marks).Err(); err != nil {
+		return fmt.Errorf("redis link transcribe %s to call %s: %w", transcribeID, callID, err)
+	}
+	return nil
+}
+
+// Resolve implements flow.Store.
+func (r *Redis) Resolve(ctx context.Context, transcribeID string) (string, error) {
+	id, err := r.client.Get(ctx, linkKey(transcribeID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", flow.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("redis resolve transcribe %s: %w", transcribeID, err)
+	}
+	return id, nil
+}
+
+// withDefaults fills zero fields from DefaultExpiry and rounds everything up
+// to Redis's millisecond, since an expiry of 0 ms is an error there.
+func (e Expiry) withDefaults() Expiry {
+	fix := func(d, def time.Duration) time.Duration {
+		if d <= 0 {
+			return def
+		}
+		return max(d, time.Millisecond)
+	}
+	return Expiry{
+		Call:  fix(e.Call, DefaultExpiry.Call),
+		Ended: fix(e.Ended, DefaultExpiry.Ended),
+		Marks: fix(e.Marks, DefaultExpiry.Marks),
+	}
+}

@@ -1,0 +1,406 @@
+// Package storetest is the conformance suite of flow.Store: every store runs
+// the same tests, so that what passes for the memory store in development
+// holds for Redis in production.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// Expiring is implemented by stores, or test wrappers around them, that can
+// tell how long what they hold has left to live. The suite then checks that
+// everything written expires, and that an ended call goes before a live one.
+type Expiring interface {
+	flow.Store
+	// TTLs returns the time to live left of every entry (a Redis key, say)
+	// that the store holds for calls and transcribe sessions whose ids start
+	// with prefix, keyed by a name that contains that id. An entry that never
+	// expires has a zero or negative duration.
+	TTLs(ctx context.Context, prefix string) (map[string]time.Duration, error)
+}
+
+// Run runs the suite against stores from newStore, which is called once per
+// subtest and may return the same store each time: every subtest uses call and
+// transcribe ids of its own, with a random prefix, so subtests run in parallel
+// and a shared Redis needs no flushing. Stores must use an Expiry whose Ended
+// is shorter than Call and Marks.
+func Run(t *testing.T, newStore func(t *testing.T) flow.Store) {
+	for _, tt := range []struct {
+		name string
+		test func(t *testing.T, s flow.Store, ids ids)
+	}{
+		{"NewCall", testNewCall},
+		{"RoundTrip", testRoundTrip},
+		{"Conflict", testConflict},
+		{"InboxOrder", testInboxOrder},
+		{"Taken", testTaken},
+		{"Duplicates", testDuplicates},
+		{"Link", testLink},
+		{"Ping", testPing},
+		{"Race", testRace},
+		{"Expiry", testExpiry},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.test(t, newStore(t), newIDs(t))
+		})
+	}
+}
+
+// ids makes ids unique to one subtest.
+type ids string
+
+func newIDs(t *testing.T) ids {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return ids("st-" + hex.EncodeToString(b) + "-")
+}
+
+func (p ids) id(name string) string { return string(p) + name }
+
+func testNewCall(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("new")
+	c, inbox, err := s.Load(ctx, id)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", id, err)
+	}
+	if diff := cmp.Diff(flow.Call{ID: id}, c); diff != "" {
+		t.Errorf("Load of a new call (-want +got):\n%s", diff)
+	}
+	if len(inbox) != 0 {
+		t.Errorf("Load of a new call: inbox = %v, want empty", inbox)
+	}
+}
+
+func testRoundTrip(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("rt")
+	want := flow.Call{
+		ID: id, State: flow.StateClarifying, Language: "de-DE",
+		Turns:          []string{"hallo", `I said "billing", not \ "sales" – ünïcødé`},
+		Clarifications: 1, SilenceMS: 3000, StillThereAsked: true, Actions: 7,
+		Department: "billing", Reason: "model", StartedMS: 1700000000000, UpdatedMS: 1700000004000,
+	}
+	if err := s.Save(ctx, want, 0); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	want.Turns[0] = "changed after Save" // a store must not keep the caller's slice
+	got, _ := load(t, s, id)
+	want.Turns[0] = "hallo"
+	want.Version = 1
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Load after Save (-want +got):\n%s", diff)
+	}
+
+	got.Turns[0] = "changed after Load" // nor hand out its own
+	got.Turns = append(got.Turns, "third")
+	got.State = flow.StateTransferred
+	if err := s.Save(ctx, got, 0); err != nil {
+		t.Fatalf("second Save: %v", err)
+	}
+	again, _ := load(t, s, id)
+	if again.Version != 2 || again.State != flow.StateTransferred || len(again.Turns) != 3 || again.Turns[0] != "changed after Load" {
+		t.Errorf("Load after second Save = %+v, want version 2, transferred, 3 turns", again)
+	}
+}
+
+func testConflict(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("cas")
+	c, _ := load(t, s, id)
+	c.State = flow.StateListening
+	if err := s.Save(ctx, c, 0); err != nil {
+		t.Fatalf("first Save: %v", err)
+	}
+	appendOK(t, s, id, "a", flow.Input{Text: "a"})
+
+	stale := c // still Version 0
+	stale.State = flow.StateMenu
+	if err := s.Save(ctx, stale, 1); !errors.Is(err, flow.ErrConflict) {
+		t.Fatalf("Save with a stale version: err = %v, want ErrConflict", err)
+	}
+	ahead := c
+	ahead.Version = 5
+	if err := s.Save(ctx, ahead, 1); !errors.Is(err, flow.ErrConflict) {
+		t.Fatalf("Save with a version from the future: err = %v, want ErrConflict", err)
+	}
+	if err := s.Save(ctx, flow.Call{ID: ids.id("cas-unsaved"), Version: 1}, 0); !errors.Is(err, flow.ErrConflict) {
+		t.Fatalf("Save with version 1 of a call never saved: err = %v, want ErrConflict", err)
+	}
+	got, inbox := load(t, s, id)
+	if got.Version != 1 || got.State != flow.StateListening {
+		t.Errorf("after conflicts: call = %+v, want the first save (version 1, listening)", got)
+	}
+	if len(inbox) != 1 {
+		t.Errorf("after conflicts: inbox = %v, want the input a failed save did not take", inbox)
+	}
+}
+
+func testInboxOrder(t *testing.T, s flow.Store, ids ids) {
+	id := ids.id("order")
+	want := []flow.Input{{Text: "one"}, {Text: "two"}, {Text: ""}, {Text: "three, with \"quotes\""}, {Hangup: true}}
+	for i, in := range want {
+		appendOK(t, s, id, "k"+strconv.Itoa(i), in)
+	}
+	c, got := load(t, s, id)
+	if c.Version != 0 {
+		t.Errorf("call with inputs but never saved: version %d, want 0", c.Version)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("inbox (-want +got):\n%s", diff)
+	}
+}
+
+func testTaken(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("taken")
+	appendOK(t, s, id, "a", flow.Input{Text: "a"})
+	appendOK(t, s, id, "b", flow.Input{Text: "b"})
+	c, inbox := load(t, s, id)
+	appendOK(t, s, id, "c", flow.Input{Text: "c"}) // arrives while the fetch steps
+	if err := s.Save(ctx, c, len(inbox)); err != nil {
+		t.Fatalf("Save taking %d: %v", len(inbox), err)
+	}
+	c, inbox = load(t, s, id)
+	if diff := cmp.Diff([]flow.Input{{Text: "c"}}, inbox); diff != "" {
+		t.Errorf("inbox after taking 2 (-want +got):\n%s", diff)
+	}
+
+	if err := s.Save(ctx, c, 0); err != nil {
+		t.Fatalf("Save taking 0: %v", err)
+	}
+	c, inbox = load(t, s, id)
+	if len(inbox) != 1 {
+		t.Errorf("inbox after taking 0 = %v, want [c]", inbox)
+	}
+
+	if err := s.Save(ctx, c, 10); err != nil {
+		t.Fatalf("Save taking more than the inbox holds: %v", err)
+	}
+	_, inbox = load(t, s, id)
+	if len(inbox) != 0 {
+		t.Errorf("inbox after taking more than it held = %v, want empty", inbox)
+	}
+	appendOK(t, s, id, "d", flow.Input{Text: "d"})
+	_, inbox = load(t, s, id)
+	if diff := cmp.Diff([]flow.Input{{Text: "d"}}, inbox); diff != "" {
+		t.Errorf("inbox after emptying and appending (-want +got):\n%s", diff)
+	}
+}
+
+func testDuplicates(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("dup")
+	appendOK(t, s, id, "evt-1", flow.Input{Text: "hello"})
+	if added, err := s.Append(ctx, id, "evt-1", flow.Input{Text: "hello"}); err != nil || added {
+		t.Errorf("Append of a retried event = %v, %v; want false, nil", added, err)
+	}
+	c, inbox := load(t, s, id)
+	if err := s.Save(ctx, c, len(inbox)); err != nil {
+		t.Fatal(err)
+	}
+	// A retry after its input was consumed must not come back either.
+	if added, err := s.Append(ctx, id, "evt-1", flow.Input{Text: "something else"}); err != nil || added {
+		t.Errorf("Append of an event retried after its input was taken = %v, %v; want false, nil", added, err)
+	}
+	appendOK(t, s, id, "evt-2", flow.Input{Text: "more"})
+	// Keys are per call: Redis keeps a call's marks beside it.
+	appendOK(t, s, ids.id("dup-other"), "evt-1", flow.Input{Text: "hello"})
+	_, inbox = load(t, s, id)
+	if diff := cmp.Diff([]flow.Input{{Text: "more"}}, inbox); diff != "" {
+		t.Errorf("inbox (-want +got):\n%s", diff)
+	}
+}
+
+func testLink(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	tr := ids.id("tr")
+	if got, err := s.Resolve(ctx, tr); !errors.Is(err, flow.ErrNotFound) {
+		t.Errorf("Resolve of an unknown session = %q, %v; want ErrNotFound", got, err)
+	}
+	for _, call := range []string{ids.id("call-1"), ids.id("call-2")} {
+		if err := s.Link(ctx, tr, call); err != nil {
+			t.Fatalf("Link(%s, %s): %v", tr, call, err)
+		}
+		if got, err := s.Resolve(ctx, tr); err != nil || got != call {
+			t.Errorf("Resolve(%s) = %q, %v; want %q (the latest link)", tr, got, err, call)
+		}
+	}
+}
+
+func testPing(t *testing.T, s flow.Store, _ ids) {
+	if err := s.Ping(t.Context()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+// testRace has events append while fetches load, step and save the same call,
+// as VoIPBin does when the caller speaks during a fetch. Every input must end
+// up in the call's turns exactly once.
+func testRace(t *testing.T, s flow.Store, ids ids) {
+	const appends, fetchers = 50, 4
+	ctx := t.Context()
+	id := ids.id("race")
+
+	appended := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range appends {
+		wg.Go(func() {
+			if added, err := s.Append(ctx, id, "evt-"+strconv.Itoa(i), flow.Input{Text: strconv.Itoa(i)}); err != nil || !added {
+				t.Errorf("Append %d = %v, %v; want true, nil", i, added, err)
+			}
+		})
+	}
+	go func() { wg.Wait(); close(appended) }()
+
+	var conflicts, saves atomic.Int64
+	var fetches sync.WaitGroup
+	for range fetchers {
+		fetches.Go(func() {
+			for {
+				var done bool
+				select {
+				case <-appended:
+					done = true // every input is in: an empty inbox now means all were taken
+				default:
+				}
+				c, inbox, err := s.Load(ctx, id)
+				if err != nil {
+					t.Errorf("Load: %v", err)
+					return
+				}
+				if len(inbox) == 0 && done {
+					return
+				}
+				for _, in := range inbox {
+					c.Turns = append(c.Turns, in.Text)
+				}
+				c.State = flow.StateListening
+				switch err := s.Save(ctx, c, len(inbox)); {
+				case errors.Is(err, flow.ErrConflict):
+					conflicts.Add(1)
+				case err != nil:
+					t.Errorf("Save: %v", err)
+					return
+				default:
+					saves.Add(1)
+				}
+				if len(inbox) == 0 {
+					time.Sleep(100 * time.Microsecond)
+				}
+			}
+		})
+	}
+	fetches.Wait()
+
+	c, inbox := load(t, s, id)
+	if len(inbox) != 0 {
+		t.Errorf("inputs left in the inbox: %v", inbox)
+	}
+	if c.Version != saves.Load() {
+		t.Errorf("version = %d after %d successful saves", c.Version, saves.Load())
+	}
+	count := map[string]int{}
+	for _, turn := range c.Turns {
+		count[turn]++
+	}
+	var wrong []string
+	for i := range appends {
+		if n := count[strconv.Itoa(i)]; n != 1 {
+			wrong = append(wrong, fmt.Sprintf("input %d read %d times", i, n))
+		}
+	}
+	if len(c.Turns) != appends || len(wrong) > 0 {
+		t.Errorf("%d turns for %d inputs: %s", len(c.Turns), appends, strings.Join(wrong, ", "))
+	}
+	t.Logf("%d appends, %d saves, %d conflicts", appends, saves.Load(), conflicts.Load())
+}
+
+func testExpiry(t *testing.T, s flow.Store, ids ids) {
+	e, ok := s.(Expiring)
+	if !ok {
+		t.Skip("store does not implement storetest.Expiring")
+	}
+	ctx := t.Context()
+	live, ended, hungUp := ids.id("live"), ids.id("ended"), ids.id("hungup")
+	c, _ := load(t, s, live)
+	if err := s.Save(ctx, c, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendOK(t, s, live, "evt-1", flow.Input{Text: "hello"})
+	if err := s.Link(ctx, ids.id("tr"), live); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(ctx, flow.Call{ID: ended, State: flow.StateTransferred}, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendOK(t, s, hungUp, "evt-1", flow.Input{Hangup: true})
+
+	ttls, err := e.TTLs(ctx, string(ids))
+	if err != nil {
+		t.Fatalf("TTLs: %v", err)
+	}
+	names := make([]string, 0, len(ttls))
+	for name := range ttls {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var liveMin, endedMax time.Duration
+	for _, name := range names {
+		ttl := ttls[name]
+		t.Logf("%s expires in %v", name, ttl.Round(time.Second))
+		if ttl <= 0 {
+			t.Errorf("%s never expires", name)
+		}
+		switch {
+		case strings.Contains(name, live) && (liveMin == 0 || ttl < liveMin):
+			liveMin = ttl
+		case strings.Contains(name, ended):
+			endedMax = max(endedMax, ttl)
+		}
+	}
+	if len(ttls) < 4 {
+		t.Errorf("TTLs reported %d entries, want at least the live call, its inbox mark, the link and the ended call", len(ttls))
+	}
+	if liveMin == 0 || endedMax == 0 {
+		t.Fatalf("TTLs reported no entries for %s or %s", live, ended)
+	}
+	if endedMax >= liveMin {
+		t.Errorf("an ended call lives %v, not less than a live one (%v)", endedMax, liveMin)
+	}
+}
+
+func load(t *testing.T, s flow.Store, id string) (flow.Call, []flow.Input) {
+	t.Helper()
+	c, inbox, err := s.Load(t.Context(), id)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", id, err)
+	}
+	return c, inbox
+}
+
+func appendOK(t *testing.T, s flow.Store, id, key string, in flow.Input) {
+	t.Helper()
+	added, err := s.Append(t.Context(), id, key, in)
+	if err != nil || !added {
+		t.Fatalf("Append(%s, %s) = %v, %v; want true, nil", id, key, added, err)
+	}
+}
