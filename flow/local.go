@@ -17,15 +17,14 @@ import (
 // synonyms folded together, and pairs of adjacent words) from its config.
 // A feature's weight is scaled by how specific it is to one department, so a
 // word every department uses ("account") decides nothing. A caller's words
-// that the config never uses are matched to its nearest word by character
-// trigrams, so "acident" still means "accident". An extra "nobody" outcome
+// that the config never uses are matched to its nearest word within an edit
+// or two, so "acident" still means "accident". An extra "nobody" outcome
 // starts with a fixed score and gains from the fallback desk's own config and
 // from small talk; a softmax over all scores gives calibrated probabilities.
 type Local struct {
 	names   []string             // the labels, fallback left out
 	weights map[string][]float64 // feature -> score per label; the last entry is "nobody"
 	grams   map[string][]string  // character trigram -> vocabulary words containing it
-	nvocab  map[string]int       // vocabulary word -> its number of trigrams
 }
 
 var _ Classifier = (*Local)(nil)
@@ -42,7 +41,6 @@ const (
 	examplePeak   = 2.5
 	exampleHalf   = 1.5 // examples containing a feature for half of examplePeak
 	bigramShare   = 0.5 // a description's or example's word pairs, relative to words
-	fuzzyMin      = 0.55
 	// nobodyPrior is the score of "nobody" before any evidence: a department
 	// needs more than one weak hint to beat it.
 	nobodyPrior = 1.6
@@ -61,7 +59,7 @@ const smallTalk = `joke jokes funny laugh weather hobby hobbies meaning life tri
 // NewLocal builds the local classifier from a config.
 func NewLocal(cfg *Config) *Local {
 	r := &cfg.Routing
-	l := &Local{weights: map[string][]float64{}, grams: map[string][]string{}, nvocab: map[string]int{}}
+	l := &Local{weights: map[string][]float64{}, grams: map[string][]string{}}
 	l.names = r.DepartmentNames(false)
 	k := len(l.names)
 	raw := map[string][]float64{}
@@ -165,9 +163,7 @@ func NewLocal(cfg *Config) *Local {
 		}
 		l.weights[f] = out
 		if !strings.Contains(f, "+") && len(f) >= 4 {
-			g := trigrams(f)
-			l.nvocab[f] = len(g)
-			for _, t := range g {
+			for _, t := range trigrams(f) {
 				l.grams[t] = append(l.grams[t], f)
 			}
 		}
@@ -243,30 +239,66 @@ func (l *Local) verdict(scores []float64) Verdict {
 	return Verdict{Department: l.names[best], Confidence: probs[best], RunnerUp: runnerUp}
 }
 
-// nearest finds the vocabulary word most like w by shared character trigrams
-// (the Dice coefficient), for misspellings and forms the stemmer missed.
+// nearest finds the vocabulary word most like w, for misspellings and forms
+// the stemmer missed: among the words sharing a character trigram and the
+// first letter with w, the one at the smallest edit distance (transpositions
+// count once), if that is at most one edit, or two in a long word. The similarity it
+// returns scales the word's evidence down.
 func (l *Local) nearest(w string) (string, float64) {
-	if len(w) < 4 {
+	if len(w) < 6 { // a short word is one edit away from too many others
 		return "", 0
 	}
-	g := trigrams(w)
-	shared := map[string]int{}
-	for _, t := range g {
-		for _, v := range l.grams[t] {
-			shared[v]++
-		}
+	allowed := 1
+	if len(w) >= 8 {
+		allowed = 2
 	}
 	best, bestSim := "", 0.0
-	for v, n := range shared {
-		sim := 2 * float64(n) / float64(len(g)+l.nvocab[v])
-		if sim > bestSim || sim == bestSim && v < best {
-			best, bestSim = v, sim
+	seen := map[string]bool{}
+	for _, t := range trigrams(w) {
+		for _, v := range l.grams[t] {
+			// Misspellings seldom change the first letter; requiring it keeps
+			// "scale" from meaning "sale".
+			if seen[v] || v[0] != w[0] || len(v) < len(w)-allowed || len(v) > len(w)+allowed {
+				continue
+			}
+			seen[v] = true
+			d := editDistance(w, v)
+			if d > allowed {
+				continue
+			}
+			sim := 1 - float64(d)/float64(max(len(w), len(v)))
+			if sim > bestSim || sim == bestSim && v < best {
+				best, bestSim = v, sim
+			}
 		}
 	}
-	if bestSim < fuzzyMin {
-		return "", 0
-	}
 	return best, bestSim
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of neighbours each cost one.
+func editDistance(a, b string) int {
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
 }
 
 // trigrams returns the distinct character trigrams of w padded with ^ and $.

@@ -1,0 +1,114 @@
+package flow_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// routes reports the department the router would take from v with the
+// example config's thresholds, or "" for a clarifying question.
+func routes(cfg *flow.Config, v flow.Verdict) string {
+	llm := cfg.Routing.LLM
+	if v.Department == "" || v.Confidence < llm.MinConfidence || v.Confidence-v.RunnerUp < llm.MinMargin {
+		return ""
+	}
+	return v.Department
+}
+
+func TestLocalRoutesTheExampleConfig(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	l := flow.NewLocal(cfg)
+	tests := []struct {
+		name  string
+		turns []string
+		want  string // "" means unsure: the caller is asked again
+	}{
+		{"quote", []string{"I'd like a quote for your enterprise plan"}, "sales"},
+		{"double charge", []string{"my invoice shows a double charge"}, "billing"},
+		{"crash", []string{"The app keeps crashing when I open it"}, "support"},
+		{"named billing", []string{"billing please"}, "billing"},
+		{"named sales", []string{"sales"}, "sales"},
+		{"named support", []string{"technical support"}, "support"},
+		{"greeting", []string{"hi"}, ""},
+		{"greeting sir", []string{"hello sir"}, ""},
+		{"vague question", []string{"I have a question"}, ""},
+		{"hello", []string{"hello"}, ""},
+		{"small talk", []string{"tell me a joke"}, ""},
+		{"empty", nil, ""},
+		{"only punctuation", []string{"?!"}, ""},
+		{"synonym", []string{"I want to purchase more seats"}, "sales"},
+		{"misspelt", []string{"I need a refnud for last month"}, "billing"},
+		{"contraction", []string{"I can't log in"}, "support"},
+		{"history", []string{"hello", "my name is Ann", "I was charged twice"}, "billing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := l.Classify(context.Background(), tt.turns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := routes(cfg, v); got != tt.want {
+				t.Errorf("Classify(%q) routes to %q (%+v), want %q", tt.turns, got, v, tt.want)
+			}
+		})
+	}
+}
+
+// TestLocalVerdictIsAProbability checks the calibration contract the router
+// relies on: confidences are probabilities, the runner-up never beats the
+// winner, and an unsure verdict names no department.
+func TestLocalVerdictIsAProbability(t *testing.T) {
+	l := flow.NewLocal(flow.ExampleConfig())
+	for _, turn := range []string{"", "hi", "billing", "refund for a double charge on my invoice", "xyzzy plugh", "cost cost cost cost"} {
+		t.Run(turn, func(t *testing.T) {
+			v, _ := l.Classify(context.Background(), []string{turn})
+			if v.Confidence < 0 || v.Confidence > 1 || v.RunnerUp < 0 || v.RunnerUp > v.Confidence {
+				t.Errorf("Classify(%q) = %+v: want 0 <= RunnerUp <= Confidence <= 1", turn, v)
+			}
+		})
+	}
+}
+
+// TestLocalWeakEvidenceIsUnsure: more evidence for one department never makes
+// the classifier less sure of it.
+func TestLocalMoreEvidenceIsSurer(t *testing.T) {
+	l := flow.NewLocal(flow.ExampleConfig())
+	one, _ := l.Classify(context.Background(), []string{"refund"})
+	two, _ := l.Classify(context.Background(), []string{"refund for a double charge on my invoice"})
+	if one.Department != "billing" || two.Department != "billing" || two.Confidence < one.Confidence {
+		t.Errorf("refund: %+v; refund, charge and invoice: %+v; want billing, surer with more", one, two)
+	}
+}
+
+func TestLocalLearnsFromConfigExamples(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	sentence := []string{"my parrot ate the dongle"}
+	before, _ := flow.NewLocal(cfg).Classify(context.Background(), sentence)
+	cfg.Routing.Departments["support"].Examples = append(cfg.Routing.Departments["support"].Examples, "the parrot chewed through the dongle")
+	after, _ := flow.NewLocal(cfg).Classify(context.Background(), sentence)
+	if routes(cfg, before) != "" || routes(cfg, after) != "support" {
+		t.Errorf("before the example: %+v (want unsure); after: %+v (want support)", before, after)
+	}
+}
+
+func BenchmarkLocalClassify(b *testing.B) {
+	l := flow.NewLocal(flow.ExampleConfig())
+	turns := []string{"hello there", "I was charged twice on my last invoice and I'd like a refund please"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.Classify(ctx, turns); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNewLocal(b *testing.B) {
+	cfg := flow.ExampleConfig()
+	b.ReportAllocs()
+	for b.Loop() {
+		flow.NewLocal(cfg)
+	}
+}
