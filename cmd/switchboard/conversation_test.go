@@ -75,24 +75,39 @@ func TestConversations(t *testing.T) {
 	}
 }
 
-// play runs one conversation against a fresh server and returns its transcript.
+// play runs one conversation against a fresh in-process server and returns
+// its transcript.
 func play(t *testing.T, name string, conv conversation) string {
 	t.Helper()
-	s := settings{FetchToken: testToken}
-	if conv.Config != "" {
-		s.ConfigFile = filepath.Join("../../testdata", conv.Config)
-	}
+	s := conv.settings()
 	var model *modelStandIn
 	if conv.Model != nil {
 		model = newModelStandIn(t, conv.Model)
 		s.OpenAIKey, s.OpenAIURL = "test-key", model.URL()+"/v1"
 	}
 	srv := startServer(t, s)
+	return record(t, "call-"+name, conv, []string{srv.URL}, model)
+}
+
+// settings are the server settings a conversation runs with; the model's are
+// added by whoever starts the model stand-in.
+func (conv conversation) settings() settings {
+	s := settings{FetchToken: testToken}
+	if conv.Config != "" {
+		s.ConfigFile = filepath.Join("../../testdata", conv.Config)
+	}
+	return s
+}
+
+// record plays conv against the servers at bases (in turn, like a load
+// balancer) and writes down what happened.
+func record(t *testing.T, callID string, conv conversation, bases []string, model *modelStandIn) string {
+	t.Helper()
 	var out []string
 	switch conv.Endpoint {
 	case "", "voipbin":
 		res, err := sim.Run(context.Background(), sim.Options{
-			CallID: "call-" + name, Bases: []string{srv.URL}, Token: testToken, DuplicateEvents: conv.DuplicateEvents,
+			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents,
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {
@@ -100,9 +115,9 @@ func play(t *testing.T, name string, conv conversation) string {
 		}
 		out = append(out, fmt.Sprintf("result: connected=%q fetches=%d actions=%d", res.Connected, res.Fetches, res.Actions))
 	case "webhook":
-		for _, body := range conv.Requests {
+		for i, body := range conv.Requests {
 			out = append(out, "POST /webhook/call-handler "+string(body))
-			resp, err := http.Post(srv.URL+"/webhook/call-handler", "application/json", strings.NewReader(string(body)))
+			resp, err := http.Post(bases[i%len(bases)]+"/webhook/call-handler", "application/json", strings.NewReader(string(body)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/switchboard/switchboard/store/redistest"
+)
+
+// buildBinary builds switchboard once per test binary run.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "switchboard-bin-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "switchboard")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", &buildError{out: string(out), err: err}
+	}
+	return bin, nil
+})
+
+type buildError struct {
+	out string
+	err error
+}
+
+func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
+
+// startProcess runs `switchboard serve` as its own process on a free port and
+// returns its base URL. It is stopped with SIGTERM when the test ends.
+func startProcess(t *testing.T, s settings) string {
+	t.Helper()
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"serve", "--addr", "127.0.0.1:0"}
+	if s.ConfigFile != "" {
+		args = append(args, "--config", s.ConfigFile)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(),
+		"REDIS_URL="+s.RedisURL, "SWITCHBOARD_FETCH_TOKEN="+s.FetchToken,
+		"OPENAI_API_KEY="+s.OpenAIKey, "OPENAI_BASE_URL="+s.OpenAIURL)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("switchboard did not stop on SIGTERM; stderr:\n%s", stderr.String())
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("switchboard did not start: %v\n%s", err, stderr.String())
+	}
+	return "http://" + strings.TrimSpace(strings.TrimPrefix(line, "switchboard listening on "))
+}
+
+// TestReplicasShareRedis plays every VoIPBin golden conversation against three
+// switchboard processes sharing one Redis, each fetch and event going to the
+// next process in turn: the transcript must equal the single-process golden.
+func TestReplicasShareRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	redisURL := redistest.Start(t)
+	files, err := filepath.Glob("../../testdata/conversations/voipbin-*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no conversations: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			var conv conversation
+			b, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &conv); err != nil {
+				t.Fatal(err)
+			}
+			s := conv.settings()
+			s.RedisURL = redisURL
+			var model *modelStandIn
+			if conv.Model != nil {
+				model = newModelStandIn(t, conv.Model)
+				s.OpenAIKey, s.OpenAIURL = "test-key", model.URL()+"/v1"
+			}
+			bases := make([]string, 3)
+			for i := range bases {
+				bases[i] = startProcess(t, s)
+			}
+			got := record(t, "call-"+name+"-"+randomID(), conv, bases, model)
+			want, err := os.ReadFile(strings.TrimSuffix(file, ".json") + ".golden")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("three replicas on one Redis differ from one process (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func randomID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
