@@ -1,0 +1,289 @@
+package eval_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/flow/eval"
+	"github.com/switchboard/switchboard/prompts"
+	"github.com/switchboard/switchboard/store"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    int
+		wantErr string
+	}{
+		{"two lines", `{"id":"a","turns":["hi"],"department":"unknown"}` + "\n" + `{"turns":["bill"],"department":"billing"}`, 2, ""},
+		{"blank lines skipped", "\n" + `{"id":"a","turns":["hi"],"department":"unknown"}` + "\n\n", 1, ""},
+		{"bad json", `{"id":`, 0, "line 1"},
+		{"no turns", `{"id":"a","turns":[],"department":"sales"}`, 0, "needs turns"},
+		{"no label", `{"id":"a","turns":["x"]}`, 0, "needs turns"},
+		{"empty", "", 0, "no conversations"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := eval.Load(strings.NewReader(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(got) != tt.want {
+				t.Fatalf("got %d conversations, %v; want %d", len(got), err, tt.want)
+			}
+			for _, c := range got {
+				if c.ID == "" {
+					t.Errorf("conversation without an ID: %+v", c)
+				}
+			}
+		})
+	}
+}
+
+// fixed is a hand-written classifier: it answers by the first word it knows.
+type fixed struct {
+	words  map[string]string
+	tokens int
+	calls  atomic.Int64
+}
+
+func (f *fixed) Classify(_ context.Context, turns []string) (flow.Verdict, error) {
+	f.calls.Add(1)
+	for _, w := range strings.Fields(strings.ToLower(strings.Join(turns, " "))) {
+		if d, ok := f.words[w]; ok {
+			return flow.Verdict{Department: d, Confidence: 0.9, RunnerUp: 0.05, Tokens: f.tokens}, nil
+		}
+	}
+	return flow.Verdict{Confidence: 1, Tokens: f.tokens}, nil
+}
+
+func TestPlay(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	local := &fixed{words: map[string]string{"invoice": "billing", "sales": "sales"}}
+	tests := []struct {
+		name      string
+		turns     []string
+		got       string
+		played    int
+		asked     int
+		reasonNot string
+	}{
+		{"routes at once", []string{"my invoice please"}, "billing", 1, 0, ""},
+		{"priority lane", []string{"the site is down"}, flow.Emergency, 1, 0, ""},
+		{"clarifies, then routes with history", []string{"hello", "about my invoice"}, "billing", 2, 1, ""},
+		{"stops at the first connect", []string{"sales", "invoice"}, "sales", 1, 0, ""},
+		{"turns run out while asking", []string{"hello", "hmm"}, eval.Clarify, 2, 2, ""},
+		{"out of questions: fallback desk", []string{"hello", "hmm", "well", "so"}, flow.Fallback, 3, 2, ""},
+	}
+	st := store.NewMemory(store.DefaultExpiry)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := eval.Conversation{ID: tt.name, Turns: tt.turns, Department: "billing"}
+			out := eval.Play(context.Background(), cfg, st, local, nil, fmt.Sprint("call-", i), c)
+			if out.Got != tt.got || out.Played != tt.played || out.Asked != tt.asked {
+				t.Errorf("got %s after %d turns and %d questions, want %s after %d and %d",
+					out.Got, out.Played, out.Asked, tt.got, tt.played, tt.asked)
+			}
+		})
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	out := func(want, got string, turns ...string) eval.Outcome {
+		if len(turns) == 0 {
+			turns = []string{"words"}
+		}
+		return eval.Outcome{Conversation: eval.Conversation{Department: want, Turns: turns}, Got: got}
+	}
+	r := eval.Summarize("t", cfg, []eval.Outcome{
+		out("billing", "billing"),
+		out("billing", "sales"),
+		out("sales", "sales"),
+		out("emergency", "emergency"),
+		out("emergency", eval.Clarify),
+		out("unknown", flow.Fallback),
+		out("unknown", eval.Clarify, "hello there"),
+		out("unknown", "sales", "hi"), // a greeting sent to a department
+	})
+	checks := []struct {
+		name      string
+		got, want float64
+	}{
+		{"accuracy", r.Accuracy, 5.0 / 8},
+		{"clarify rate", r.ClarifyRate, 2.0 / 8},
+		{"emergency recall", r.EmergencyRecall, 0.5},
+		{"billing precision", r.Departments["billing"].Precision, 1},
+		{"billing recall", r.Departments["billing"].Recall, 0.5},
+		{"sales precision", r.Departments["sales"].Precision, 1.0 / 3},
+		{"unknown recall", r.Departments["unknown"].Recall, 2.0 / 3},
+		{"unknown precision", r.Departments["unknown"].Precision, 2.0 / 3},
+		{"greeting-only", float64(r.GreetingOnly), 2},
+		{"greeting misroutes", float64(r.GreetingMisroutes), 1},
+		{"confusion billing->sales", float64(r.Confusion["billing"]["sales"]), 1},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if diff := c.got - c.want; diff > 1e-9 || diff < -1e-9 {
+				t.Errorf("got %v, want %v", c.got, c.want)
+			}
+		})
+	}
+	// macro-F1 over billing (2/3), emergency (2/3), sales (1/2), unknown (2/3).
+	if want := (2.0/3 + 2.0/3 + 0.5 + 2.0/3) / 4; r.MacroF1 < want-1e-9 || r.MacroF1 > want+1e-9 {
+		t.Errorf("macro-F1 = %v, want %v", r.MacroF1, want)
+	}
+	if got, want := strings.Join(r.Outcomes, ","), "billing,emergency,sales,fallback,clarify"; got != want {
+		t.Errorf("outcome columns %s, want %s", got, want)
+	}
+}
+
+func TestFoldKeepsTheHeldOutFoldOut(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	convs := []eval.Conversation{
+		{Turns: []string{"zero"}, Department: "sales"},
+		{Turns: []string{"one"}, Department: "billing"},
+		{Turns: []string{"two"}, Department: "sales"},
+		{Turns: []string{"three"}, Department: "unknown"},
+	}
+	fold, test := eval.Fold(cfg, convs, 2, 0)
+	if fmt.Sprint(test) != "[0 2]" {
+		t.Errorf("held out %v, want [0 2]", test)
+	}
+	examples := strings.Join(fold.Routing.Departments["sales"].Examples, "|") + "|" +
+		strings.Join(fold.Routing.Departments["billing"].Examples, "|") + "|" +
+		strings.Join(fold.Routing.Departments["fallback"].Examples, "|")
+	if strings.Contains(examples, "zero") || strings.Contains(examples, "two") {
+		t.Errorf("held-out turns leaked into the examples: %s", examples)
+	}
+	if !strings.Contains(examples, "one") || !strings.Contains(examples, "three") {
+		t.Errorf("training turns missing from the examples: %s", examples)
+	}
+	if n := len(cfg.Routing.Departments["billing"].Examples); n != 4 {
+		t.Errorf("the original config changed: billing has %d examples", n)
+	}
+}
+
+func TestRunConcurrentModelCountsTokens(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	model := &fixed{words: map[string]string{"invoice": "billing", "demo": "sales"}, tokens: 30}
+	var convs []eval.Conversation
+	for i := range 40 {
+		convs = append(convs, eval.Conversation{ID: fmt.Sprint(i), Turns: []string{"could you please sort out my invoice today"}, Department: "billing"})
+	}
+	var last atomic.Int64
+	rep, err := eval.Run(context.Background(), eval.Setup{Name: "m", Config: cfg, Local: func(*flow.Config) flow.Classifier { return &fixed{} }, Model: model},
+		convs, eval.Options{Concurrency: 8, Progress: func(done, total int) { last.Store(int64(done)) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Accuracy != 1 || rep.TokensPerCall != 30 || last.Load() != 40 {
+		t.Errorf("accuracy %v, tokens per call %v, progress %d; want 1, 30, 40", rep.Accuracy, rep.TokensPerCall, last.Load())
+	}
+}
+
+func TestWriters(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	rep := eval.Summarize("baseline", cfg, []eval.Outcome{
+		{Conversation: eval.Conversation{Department: "billing", Turns: []string{"bill"}}, Got: "billing"},
+		{Conversation: eval.Conversation{Department: "sales", Turns: []string{"<b>buy</b>"}}, Got: eval.Clarify},
+	})
+	other := eval.Summarize("other", cfg, nil)
+	tests := []struct {
+		name  string
+		write func(io.Writer) error
+		want  []string
+	}{
+		{"text", func(w io.Writer) error { return eval.WriteText(w, []*eval.Report{rep, other}, 5) }, []string{"accuracy", "0.500", "baseline", "other", "confusion matrix of baseline", `"<b>buy</b>"`}},
+		{"html", func(w io.Writer) error { return eval.WriteHTML(w, []*eval.Report{rep}) }, []string{"<table", "hsl(", "&lt;b&gt;buy&lt;/b&gt;"}},
+		{"json", func(w io.Writer) error { return eval.WriteJSON(w, []*eval.Report{rep, other}) }, []string{`"accuracy": 0.5`, `"setups"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := tt.write(&b); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(b.String(), s) {
+					t.Errorf("output lacks %q:\n%s", s, b.String())
+				}
+			}
+		})
+	}
+	t.Run("json keys", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := eval.WriteJSON(&b, []*eval.Report{rep}); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Accuracy    *float64 `json:"accuracy"`
+			MacroF1     *float64 `json:"macro_f1"`
+			ClarifyRate *float64 `json:"clarify_rate"`
+			Departments map[string]struct {
+				Precision *float64 `json:"precision"`
+				Recall    *float64 `json:"recall"`
+			} `json:"departments"`
+		}
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Accuracy == nil || got.MacroF1 == nil || got.ClarifyRate == nil || got.Departments["billing"].Precision == nil || got.Departments["sales"].Recall == nil {
+			t.Errorf("missing top-level keys: %s", b.String())
+		}
+	})
+}
+
+// TestModelPathOverHTTP plays conversations with the model classifier of
+// package prompts against a stand-in speaking OpenAI chat completions on
+// loopback: the model path as `switchboard eval --classifier llm` builds it.
+func TestModelPathOverHTTP(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		var req struct {
+			Messages []struct{ Content string } `json:"messages"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
+			http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
+			return
+		}
+		answer := "unknown" // the system prompt names invoices too: read the caller's words only
+		if strings.Contains(req.Messages[len(req.Messages)-1].Content, "invoice") {
+			answer = "billing"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"x","object":"chat.completion","model":"stand-in","choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":40,"completion_tokens":2,"total_tokens":42}}`, answer)
+	}))
+	defer srv.Close()
+	cfg := flow.ExampleConfig()
+	model, err := prompts.NewClassifier(cfg, prompts.Options{APIKey: "test", BaseURL: srv.URL + "/v1", Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	convs := []eval.Conversation{
+		{ID: "a", Turns: []string{"there is something odd about this month's invoice"}, Department: "billing"},
+		{ID: "b", Turns: []string{"what a lovely day it is outside today"}, Department: "unknown"},
+	}
+	rep, err := eval.Run(context.Background(), eval.Setup{Name: "llm", Config: cfg, Local: newLocal, Model: model}, convs, eval.Options{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Accuracy != 1 || requests.Load() == 0 || rep.TokensPerCall == 0 {
+		t.Errorf("accuracy %v, %d requests, %v tokens per call; want 1, some, some\n%+v", rep.Accuracy, requests.Load(), rep.TokensPerCall, rep.Mistakes)
+	}
+}
