@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ func TestRedis(t *testing.T) {
 }
 
 func TestRedisCluster(t *testing.T) {
+	t.Parallel()
 	r := openRedis(t, redistest.StartCluster(t))
 	if _, ok := r.client.(*redis.ClusterClient); !ok {
 		t.Fatalf("client is a %T, want a cluster client", r.client)
@@ -177,6 +179,7 @@ func TestOpenRedisBadURLs(t *testing.T) {
 // TestRedisOutage stops Redis under an open store: the store reports errors
 // meanwhile, and works again once Redis is back, without being reopened.
 func TestRedisOutage(t *testing.T) {
+	t.Parallel()
 	srv := redistest.StartServer(t)
 	srv.Stop()
 	r := openRedis(t, srv.URL()) // Redis is down at start: still no error
@@ -296,6 +299,7 @@ func (h *roundTrips) count(f func()) int64 {
 // TestRedisFootprint measures a three-turn call as VoIPBin drives it: the
 // bytes it leaves in Redis and the round trips of each fetch and event.
 func TestRedisFootprint(t *testing.T) {
+	t.Parallel()
 	measure := func(t *testing.T, url string) {
 		r := openRedis(t, url)
 		rt := &roundTrips{}
@@ -400,4 +404,56 @@ func uniqueID(prefix string) string {
 	_, _ = rand.Read(b)
 	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
 	return fmt.Sprintf("%s%x-%x-%x-%x-%x", prefix, b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// BenchmarkRedisFetch measures a fetch: Load, then Save taking one input that
+// an event appended.
+func BenchmarkRedisFetch(b *testing.B) {
+	r := openRedis(b, redistest.Start(b))
+	warmScripts(b, r)
+	rt := &roundTrips{}
+	r.client.AddHook(rt)
+	ctx := b.Context()
+	id := uniqueID("bench-")
+	var fetches int64
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		if _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		fetches += rt.count(func() {
+			c, inbox, err := r.Load(ctx, id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Turns = append(c.Turns[:0], "I want to pay my bill") // keep the call small
+			if err := r.Save(ctx, c, len(inbox)); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.ReportMetric(float64(fetches)/float64(b.N), "roundtrips/op")
+}
+
+// BenchmarkRedisAppend measures an event: one Append.
+func BenchmarkRedisAppend(b *testing.B) {
+	r := openRedis(b, redistest.Start(b))
+	warmScripts(b, r)
+	rt := &roundTrips{}
+	r.client.AddHook(rt)
+	ctx := b.Context()
+	id := uniqueID("bench-")
+	var events int64
+	for i := 0; b.Loop(); i++ {
+		if i%1000 == 0 {
+			id = uniqueID("bench-") // keep the inbox a realistic size
+		}
+		events += rt.count(func() {
+			if _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	b.ReportMetric(float64(events)/float64(b.N), "roundtrips/op")
 }
