@@ -26,9 +26,10 @@ type Action struct {
 }
 
 // cost is how many VoIPBin actions a rendering of a takes: listening and the
-// menu are a pause or a digit collection followed by a fetch.
+// menu are a pause or a digit collection followed by a fetch (a listen of 0
+// ms is the fetch alone).
 func (a Action) cost() int {
-	if a.Kind == ActListen || a.Kind == ActMenu {
+	if a.Kind == ActMenu || a.Kind == ActListen && a.Millis > 0 {
 		return 2
 	}
 	return 1

@@ -24,7 +24,10 @@ type Call struct {
 	SilenceMS       int  `json:"sil,omitempty"`
 	StillThereAsked bool `json:"asked,omitempty"`
 	// Actions counts the VoIPBin actions handed out, against its 100-action limit.
-	Actions    int    `json:"acts,omitempty"`
+	Actions int `json:"acts,omitempty"`
+	// Pending marks turns acknowledged ("One moment, please.") but not yet
+	// classified: the next fetch classifies them.
+	Pending    bool   `json:"pend,omitempty"`
 	Department string `json:"dept,omitempty"`
 	// Reason says how the department was chosen: priority, named, model, local, keypad, silence, ...
 	Reason    string `json:"why,omitempty"`

@@ -106,6 +106,9 @@ type Dialog struct {
 	SilenceMS         int `json:"silence_ms,omitempty"` // silence before "are you still there?"
 	MenuMS            int `json:"menu_ms,omitempty"`    // time to press a key
 	MaxActions        int `json:"max_actions,omitempty"`
+	// AcknowledgeAfterMS: when the model has lately taken longer than this, the
+	// caller first hears a short acknowledgement and the next fetch classifies.
+	AcknowledgeAfterMS int `json:"acknowledge_after_ms,omitempty"`
 }
 
 // Texts is what the caller hears in one language. "{department}" in Routing is
@@ -119,6 +122,8 @@ type Texts struct {
 	Menu       string   `json:"menu,omitempty"`
 	Reception  string   `json:"reception,omitempty"`
 	Goodbye    string   `json:"goodbye,omitempty"`
+	// Acknowledge is said before a classification that is expected to be slow.
+	Acknowledge string `json:"acknowledge,omitempty"`
 }
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
@@ -166,6 +171,7 @@ func (c *Config) setDefaults() {
 	def(&r.Dialog.SilenceMS, 8000)
 	def(&r.Dialog.MenuMS, 5000)
 	def(&r.Dialog.MaxActions, 90)
+	def(&r.Dialog.AcknowledgeAfterMS, 800)
 	if r.Language == "" {
 		r.Language = "en-US"
 	}
@@ -209,11 +215,12 @@ var defaultTexts = Texts{
 		"Sorry, could you tell me a little more about what you need?",
 		"I want to get you to the right person. Is this about a purchase, a technical problem, or a bill?",
 	},
-	StillThere: "Are you still there? Please tell me how we can help.",
-	Routing:    "Routing you to {department}. Please hold.",
-	Urgent:     "Acknowledging urgent request. Routing to on-call engineering immediately.",
-	Reception:  "Connecting you to our main reception desk.",
-	Goodbye:    "Goodbye.",
+	StillThere:  "Are you still there? Please tell me how we can help.",
+	Routing:     "Routing you to {department}. Please hold.",
+	Urgent:      "Acknowledging urgent request. Routing to on-call engineering immediately.",
+	Reception:   "Connecting you to our main reception desk.",
+	Goodbye:     "Goodbye.",
+	Acknowledge: "One moment, please.",
 }
 
 func (t *Texts) fill(d Texts) {
@@ -228,6 +235,7 @@ func (t *Texts) fill(d Texts) {
 	set(&t.Urgent, d.Urgent)
 	set(&t.Reception, d.Reception)
 	set(&t.Goodbye, d.Goodbye)
+	set(&t.Acknowledge, d.Acknowledge)
 	if len(t.Clarify) == 0 {
 		t.Clarify = d.Clarify
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -52,6 +53,15 @@ type Router struct {
 	model Classifier
 	log   *slog.Logger
 	now   func() time.Time
+	// modelMS is the model's recent latency (a moving average). It is a
+	// property of the model, not of any call, so it may live in the process.
+	modelMS atomic.Int64
+}
+
+// Availability is implemented by classifiers that know when they cannot
+// answer, such as a model behind an open circuit breaker.
+type Availability interface {
+	Available() bool
 }
 
 // NewRouter builds a Router. local is the built-in classifier, always asked
@@ -171,6 +181,8 @@ func (r *Router) step(ctx context.Context, c *Call, inbox []Input, t Turn) ([]Ac
 		inbox = nil
 	case c.State == StateMenu:
 		acts, err = r.menuChoice(ctx, c, words, t)
+	case len(words) == 0 && c.Pending:
+		acts, err = r.heard(ctx, c, nil, t)
 	case len(words) == 0:
 		acts, err = r.silence(ctx, c, t)
 	default:
@@ -185,17 +197,28 @@ func (r *Router) step(ctx context.Context, c *Call, inbox []Input, t Turn) ([]Ac
 	return acts, len(inbox), err
 }
 
-// heard handles new caller words: the priority lane, then the classifiers,
-// then a clarifying question when nobody is sure.
+// heard handles new caller words (or turns left pending): the priority lane,
+// then the classifiers, then a clarifying question when nobody is sure.
 func (r *Router) heard(ctx context.Context, c *Call, words []string, t Turn) ([]Action, error) {
-	c.Turns = append(c.Turns, words...)
-	if len(c.Turns) > maxTurns {
-		c.Turns = c.Turns[len(c.Turns)-maxTurns:]
+	if len(words) > 0 {
+		c.Turns = append(c.Turns, words...)
+		if len(c.Turns) > maxTurns {
+			c.Turns = c.Turns[len(c.Turns)-maxTurns:]
+		}
+		c.SilenceMS, c.StillThereAsked = 0, false
+		if r.cfg.IsPriority(strings.Join(words, " ")) {
+			c.Pending = false
+			return r.route(ctx, c, Emergency, "priority")
+		}
 	}
-	c.SilenceMS, c.StillThereAsked = 0, false
-	if r.cfg.IsPriority(strings.Join(words, " ")) {
-		return r.route(ctx, c, Emergency, "priority")
+	// A slow model would leave the caller in silence (the seed's third pitfall):
+	// say "One moment" now and classify on the fetch that follows at once.
+	if t.Channel == Voice && !c.Pending && r.willAskModel(c.Turns) &&
+		r.modelMS.Load() > int64(r.cfg.Dialog.AcknowledgeAfterMS) {
+		c.Pending = true
+		return r.listenAfter(ctx, c, EventWait, r.cfg.TextsFor(c.Language).Acknowledge, 0)
 	}
+	c.Pending = false
 	dept, reason := r.classify(ctx, c.Turns)
 	if dept != "" {
 		return r.route(ctx, c, dept, reason)
@@ -213,15 +236,35 @@ func (r *Router) classify(ctx context.Context, turns []string) (string, string) 
 		r.log.Warn("local classifier failed", "err", err)
 		local = Verdict{}
 	}
-	if r.model == nil || countWords(turns) < r.cfg.Dialog.MinWords {
+	if !r.willAskModel(turns) {
 		return r.confident(local), "local"
 	}
+	start := r.now()
 	model, err := r.model.Classify(ctx, turns)
+	r.observeModel(r.now().Sub(start))
 	if err != nil {
 		r.log.Warn("model unavailable; using the local classifier", "err", err)
 		return r.confident(local), "local"
 	}
 	return r.confident(model), "model"
+}
+
+// willAskModel reports whether classify would ask the model about turns.
+func (r *Router) willAskModel(turns []string) bool {
+	if r.model == nil || countWords(turns) < r.cfg.Dialog.MinWords {
+		return false
+	}
+	a, ok := r.model.(Availability)
+	return !ok || a.Available()
+}
+
+// observeModel folds one model call's latency into the moving average.
+func (r *Router) observeModel(d time.Duration) {
+	ms := max(d.Milliseconds(), 1)
+	if old := r.modelMS.Load(); old > 0 {
+		ms = (7*old + 3*ms) / 10
+	}
+	r.modelMS.Store(ms)
 }
 
 // confident returns v's department when it clears the confidence threshold and
@@ -247,7 +290,7 @@ func (r *Router) unsure(ctx context.Context, c *Call, t Turn) ([]Action, error) 
 	if c.Clarifications < max {
 		text := texts.Clarify[min(c.Clarifications, len(texts.Clarify)-1)]
 		c.Clarifications++
-		return r.listenAfter(ctx, c, EventClarify, text)
+		return r.listenAfter(ctx, c, EventClarify, text, r.cfg.Dialog.ListenMS)
 	}
 	if t.Channel == Webhook {
 		return r.route(ctx, c, r.cfg.Fallback.Destination, "unsure")
@@ -270,9 +313,9 @@ func (r *Router) silence(ctx context.Context, c *Call, t Turn) ([]Action, error)
 	}
 	if c.SilenceMS >= r.cfg.Dialog.SilenceMS {
 		c.StillThereAsked, c.SilenceMS = true, 0
-		return r.listenAfter(ctx, c, EventWait, r.cfg.TextsFor(c.Language).StillThere)
+		return r.listenAfter(ctx, c, EventWait, r.cfg.TextsFor(c.Language).StillThere, r.cfg.Dialog.ListenMS)
 	}
-	return r.listenAfter(ctx, c, EventWait, "")
+	return r.listenAfter(ctx, c, EventWait, "", r.cfg.Dialog.ListenMS)
 }
 
 // menuChoice routes by the key pressed; words that name a department also do.
@@ -332,7 +375,8 @@ func (r *Router) connect(dept, lang string) []Action {
 	}
 }
 
-func (r *Router) listenAfter(ctx context.Context, c *Call, event, text string) ([]Action, error) {
+// listenAfter fires event, says text if any and listens for ms (0: fetch at once).
+func (r *Router) listenAfter(ctx context.Context, c *Call, event, text string, ms int) ([]Action, error) {
 	if err := fire(ctx, c, event); err != nil {
 		return nil, err
 	}
@@ -340,7 +384,7 @@ func (r *Router) listenAfter(ctx context.Context, c *Call, event, text string) (
 	if text != "" {
 		acts = append(acts, Action{Kind: ActTalk, Text: text, Language: c.Language})
 	}
-	return append(acts, Action{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS}), nil
+	return append(acts, Action{Kind: ActListen, Millis: ms}), nil
 }
 
 // account counts the VoIPBin actions a call has used and the listening time

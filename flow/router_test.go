@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store"
@@ -122,4 +125,49 @@ func TestActionLimit(t *testing.T) {
 		}
 	}
 	t.Fatal("a silent caller was never transferred")
+}
+
+// slowModel answers sales after a delay, like a model under load.
+type slowModel struct{ delay time.Duration }
+
+func (m slowModel) Classify(ctx context.Context, _ []string) (flow.Verdict, error) {
+	select {
+	case <-time.After(m.delay):
+		return flow.Verdict{Department: "sales", Confidence: 1}, nil
+	case <-ctx.Done():
+		return flow.Verdict{}, ctx.Err()
+	}
+}
+
+// TestAcknowledgeSlowModel: once the model has been seen to be slow, a caller
+// first hears a short acknowledgement and the next fetch, at once, classifies.
+func TestAcknowledgeSlowModel(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	cfg.Routing.Dialog.AcknowledgeAfterMS = 10
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), slowModel{delay: 30 * time.Millisecond}, quiet)
+	ctx := context.Background()
+	request := "I would like to talk to someone about your products"
+	say := func(id, words string) []flow.Action {
+		t.Helper()
+		if _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
+			t.Fatal(err)
+		}
+		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice})
+	}
+
+	r.Next(ctx, flow.Turn{CallID: "first", Channel: flow.Voice}) // greeting
+	if got := lastConnect(say("first", request)); got != "sales" {
+		t.Fatalf("first call: connect %q, want sales without acknowledgement", got)
+	}
+
+	r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})
+	acts := say("second", request)
+	want := []flow.Action{{Kind: flow.ActTalk, Text: "One moment, please.", Language: "en-US"}, {Kind: flow.ActListen}}
+	if diff := cmp.Diff(want, acts); diff != "" {
+		t.Fatalf("second call, slow model: want the acknowledgement and an immediate fetch (-want +got):\n%s", diff)
+	}
+	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})); got != "sales" {
+		t.Errorf("the fetch after the acknowledgement: connect %q, want sales", got)
+	}
 }

@@ -58,7 +58,9 @@ func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
 		case flow.ActTalk:
 			add("talk", map[string]any{"text": a.Text, "language": a.Language})
 		case flow.ActListen:
-			add("sleep", map[string]any{"duration": a.Millis})
+			if a.Millis > 0 {
+				add("sleep", map[string]any{"duration": a.Millis})
+			}
 			fetch(fetchURL)
 		case flow.ActMenu:
 			add("digits_receive", map[string]any{"duration": a.Millis, "length": 1, "key": "#"})
