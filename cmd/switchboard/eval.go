@@ -187,14 +187,17 @@ func progressBar(w io.Writer, name string) func(done, total int) {
 	}
 	const width = 30
 	var mu sync.Mutex // conversations finish on several goroutines
-	shown := 0
+	shown := -1 // the last percentage drawn
 	return func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
-		if done < shown {
+		// Redraw per percent, not per conversation: a local run finishes
+		// hundreds a millisecond.
+		pct := 100 * done / total
+		if done < total && pct <= shown {
 			return
 		}
-		shown = done
+		shown = pct
 		n := width * done / total
 		fmt.Fprintf(w, "\r%-12s [%s%s] %d/%d", name, strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
 		if done == total {
