@@ -187,7 +187,7 @@ func progressBar(w io.Writer, name string) func(done, total int) {
 	}
 	const width = 30
 	var mu sync.Mutex // conversations finish on several goroutines
-	shown := -1 // the last percentage drawn
+	shown := -1       // the last percentage drawn
 	return func(done, total int) {
 		mu.Lock()
 		defer mu.Unlock()
