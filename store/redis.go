@@ -16,8 +16,8 @@ import (
 
 // Redis is a flow.Store in Redis, shared by any number of replicas.
 //
-// A call is two keys under one hash tag, so that Redis Cluster keeps them on
-// one shard and a script may touch both:
+// A call's keys share one hash tag, so that Redis Cluster keeps them on one
+// shard and one script may touch them all:
 //
 //	sb:{<call>}:call        the flow.Call as JSON
 //	sb:{<call>}:in          the inbox, a list of flow.Input as JSON, oldest first
