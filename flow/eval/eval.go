@@ -168,9 +168,8 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 		}
 	}
 	rep := Summarize(s.Name, s.Config, outs)
-	rep.Folds = max(opt.Folds, 0)
-	if opt.Folds < 2 {
-		rep.Folds = 0
+	if opt.Folds >= 2 {
+		rep.Folds = opt.Folds
 	}
 	return rep, nil
 }
