@@ -34,9 +34,9 @@ func Start(t testing.TB) string {
 	return StartServer(t).URL()
 }
 
-// Server is a private redis-server on a loopback port, without persistence,
-// that a test can stop and restart to play an outage. It is killed when the
-// test ends. Its methods must be called from the test's goroutine.
+// Server is a private redis-server on a loopback port, without persistence
+// unless started Durable, that a test can stop and restart to play an outage.
+// It is killed when the test ends. Its methods must be called from the test's goroutine.
 type Server struct {
 	t    testing.TB
 	bin  string
@@ -50,14 +50,15 @@ type Server struct {
 }
 
 // StartServer starts a private redis-server for t and waits until it answers.
-func StartServer(t testing.TB) *Server {
+// Extra arguments are passed to redis-server (see Durable).
+func StartServer(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin := lookPath(t, "redis-server")
 	var lastErr error
 	// The free port found may be taken again before redis-server binds it:
 	// try a few.
 	for range 5 {
-		s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t, false)}
+		s := &Server{t: t, bin: bin, dir: t.TempDir(), port: freePort(t, false), args: extra}
 		if lastErr = s.start(); lastErr == nil {
 			t.Cleanup(s.Stop)
 			return s
@@ -66,6 +67,10 @@ func StartServer(t testing.TB) *Server {
 	t.Fatalf("redistest: start redis-server: %v", lastErr)
 	return nil
 }
+
+// Durable makes a StartServer keep every write in an append-only file, as a
+// production Redis does, so that Stop and Restart play an outage without data loss.
+var Durable = []string{"--appendonly", "yes", "--appendfsync", "always"}
 
 // URL returns the server's URL, redis://127.0.0.1:<port>/0.
 func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
@@ -86,8 +91,8 @@ func (s *Server) Stop() {
 	s.cmd = nil
 }
 
-// Restart starts the server again on the same port, empty, and waits until it
-// answers. A running server is stopped first.
+// Restart starts the server again on the same port, and waits until it
+// answers; it is empty unless started Durable. A running server is stopped first.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()

@@ -46,6 +46,9 @@ type Options struct {
 	// RetryEvent, when set, is asked whether to deliver an event again after a
 	// 5xx answer (VoIPBin retries up to 3 times, 1 s apart); attempt counts from 1.
 	RetryEvent func(attempt int) bool
+	// OnLine, when set, sees each transcript line as it is written, so a test
+	// can act at a given moment of the call (stop a server, say).
+	OnLine func(line string)
 }
 
 // Result is what happened on the call.
@@ -183,7 +186,11 @@ type action struct {
 }
 
 func (c *call) logf(format string, args ...any) {
-	c.res.Transcript = append(c.res.Transcript, fmt.Sprintf(format, args...))
+	line := fmt.Sprintf(format, args...)
+	c.res.Transcript = append(c.res.Transcript, line)
+	if c.opt.OnLine != nil {
+		c.opt.OnLine(line)
+	}
 }
 
 func (c *call) peek() (Step, bool) {
