@@ -51,6 +51,16 @@ type Department struct {
 	Keywords    []string `json:"keywords,omitempty"`
 	Examples    []string `json:"examples,omitempty"`
 	Digit       string   `json:"digit,omitempty"` // keypad key in the menu
+	// Labels holds the label in other languages, by BCP-47 tag.
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// LabelIn returns what a caller speaking lang hears as the department's name.
+func (d *Department) LabelIn(lang string) string {
+	if l := d.Labels[lang]; l != "" {
+		return l
+	}
+	return d.Label
 }
 
 // UnmarshalJSON accepts the seed's bare phone number as well as the full object.

@@ -362,7 +362,7 @@ func (r *Router) connect(dept, lang string) []Action {
 		dept = r.cfg.Fallback.Destination
 		d, _ = r.cfg.Department(dept)
 	}
-	text := strings.ReplaceAll(texts.Routing, "{department}", d.Label)
+	text := strings.ReplaceAll(texts.Routing, "{department}", d.LabelIn(lang))
 	switch dept {
 	case Emergency:
 		text = texts.Urgent
@@ -423,7 +423,7 @@ func (r *Router) menuText(texts *Texts) string {
 			continue
 		}
 		d := r.cfg.Departments[name]
-		part := fmt.Sprintf("%s for %s", d.Digit, d.Label)
+		part := fmt.Sprintf("%s for %s", d.Digit, d.LabelIn(r.cfg.Language))
 		if name == r.cfg.Fallback.Destination {
 			last = part
 			continue

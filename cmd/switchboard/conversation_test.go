@@ -35,6 +35,7 @@ type conversation struct {
 	Steps           []sim.Step        `json:"steps,omitempty"`    // voipbin
 	Requests        []json.RawMessage `json:"requests,omitempty"` // webhook bodies, sent as they are
 	DuplicateEvents bool              `json:"duplicate_events,omitempty"`
+	Language        string            `json:"language,omitempty"` // the number's language, ?lang=
 }
 
 const testToken = "test-token"
@@ -107,7 +108,7 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 	switch conv.Endpoint {
 	case "", "voipbin":
 		res, err := sim.Run(context.Background(), sim.Options{
-			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents,
+			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {

@@ -37,6 +37,9 @@ type Options struct {
 	// them in turn, like a load balancer in front of replicas.
 	Bases []string
 	Token string // the fetch token, ?t=
+	// Language, when set, is put in the number's first fetch URL (?lang=), as
+	// an operator does for a number that answers in another language.
+	Language string
 	// Secret signs events as VoIPBin does, when set.
 	Secret string
 	// DuplicateEvents delivers every event twice, as VoIPBin's retries can.
@@ -84,6 +87,9 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	}
 	c := &call{opt: opt, res: &Result{Actions: 2}, steps: steps} // the number's flow: answer, fetch
 	next := "/voipbin/fetch?t=" + url.QueryEscape(opt.Token)
+	if opt.Language != "" {
+		next += "&lang=" + url.QueryEscape(opt.Language)
+	}
 	acts, err := c.fetch(ctx, next)
 	if err != nil {
 		return c.res, err
