@@ -91,6 +91,12 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		return nil, err
 	}
 	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }}
+	if s.FetchToken == "" {
+		log.Warn("SWITCHBOARD_FETCH_TOKEN is not set: anyone who can reach /voipbin/fetch can drive calls")
+	}
+	if s.Secret == "" {
+		log.Warn("VOIPBIN_WEBHOOK_SECRET is not set: event signatures are not checked")
+	}
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
 		svc.store = store.NewMemory(store.DefaultExpiry)
