@@ -138,17 +138,21 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 // startServer builds the service as serve does and serves it over real HTTP.
 func startServer(t *testing.T, s settings) *httptest.Server {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	svc, err := build(context.Background(), s, log)
+	svc, err := build(context.Background(), s, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(newServer(svc))
 	t.Cleanup(func() { srv.Close(); svc.close() })
 	return srv
+}
+
+// quietLog discards the service's logs unless the tests run verbose.
+func quietLog() *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
 // modelReply is one scripted answer of the stand-in model.
