@@ -101,7 +101,10 @@ type LLM struct {
 	BreakerOpenMS   int `json:"breaker_open_ms,omitempty"`
 }
 
-// FallbackPolicy is the seed's fallback block; Destination names a department.
+// FallbackPolicy is the seed's fallback block; Destination names the
+// department that catches what cannot be routed. OnTimeout and OnError are
+// accepted for the seed's sake but cannot be turned off: a call is never
+// dropped, so a failing model always falls back (local classifier, menu, this desk).
 type FallbackPolicy struct {
 	OnTimeout   bool   `json:"on_timeout"`
 	OnError     bool   `json:"on_error"`

@@ -6,6 +6,7 @@
 //	switchboard graph          print the call flow as a Mermaid diagram
 //	switchboard check          validate a routing config
 //	switchboard eval           measure routing accuracy on labelled conversations
+//	switchboard simulate       play a VoIPBin call against a running switchboard
 package main
 
 import (
@@ -48,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheck(args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, getenv, stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, args, getenv, stdout, stderr)
 	case "help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
@@ -59,8 +62,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `usage: switchboard [command] [flags]
 
 commands:
-  serve   run the HTTP service (default); flags: --addr, --config
-  graph   print the call flow as a Mermaid state diagram
-  check   validate a routing config: --config FILE
-  eval    measure routing accuracy: --data FILE.jsonl (see README)
+  serve     run the HTTP service (default); flags: --addr, --config
+  graph     print the call flow as a Mermaid state diagram
+  check     validate a routing config: --config FILE
+  eval      measure routing accuracy: --data FILE.jsonl (see README)
+  simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
 `

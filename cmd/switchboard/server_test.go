@@ -163,6 +163,13 @@ func TestRun(t *testing.T) {
 	if got, _ := post(t, "http://"+addr+"/voipbin/fetch?t=tok", `{"reference_id":"c1"}`); got != http.StatusOK {
 		t.Errorf("fetch = %d", got)
 	}
+	var out strings.Builder
+	if err := run(ctx, []string{"simulate", "--url", "http://" + addr, "--say", "billing please"}, getenv, &out, io.Discard); err != nil {
+		t.Errorf("simulate: %v", err)
+	}
+	if !strings.Contains(out.String(), `connected="+14155550102"`) {
+		t.Errorf("simulate should show the call routed to billing:\n%s", out.String())
+	}
 	cancel()
 	select {
 	case err := <-errc:
