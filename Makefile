@@ -7,6 +7,8 @@ run:
 	$(GO) run ./cmd/switchboard serve
 
 test:
+	@if [ -z "$$REDIS_URL" ] && ! command -v redis-server >/dev/null; then \
+		echo "*** NOTICE: no redis-server on PATH and REDIS_URL unset: the Redis store tests are SKIPPED ***" >&2; fi
 	$(GO) test -race -count=1 ./...
 
 bench:
