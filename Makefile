@@ -16,6 +16,7 @@ bench:
 
 lint:
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
 
 graph:

@@ -134,7 +134,6 @@ type Texts struct {
 	Urgent     string   `json:"urgent,omitempty"`
 	Menu       string   `json:"menu,omitempty"`
 	Reception  string   `json:"reception,omitempty"`
-	Goodbye    string   `json:"goodbye,omitempty"`
 	// Acknowledge is said before a classification that is expected to be slow.
 	Acknowledge string `json:"acknowledge,omitempty"`
 }
@@ -232,7 +231,6 @@ var defaultTexts = Texts{
 	Routing:     "Routing you to {department}. Please hold.",
 	Urgent:      "Acknowledging urgent request. Routing to on-call engineering immediately.",
 	Reception:   "Connecting you to our main reception desk.",
-	Goodbye:     "Goodbye.",
 	Acknowledge: "One moment, please.",
 }
 
@@ -247,7 +245,6 @@ func (t *Texts) fill(d Texts) {
 	set(&t.Routing, d.Routing)
 	set(&t.Urgent, d.Urgent)
 	set(&t.Reception, d.Reception)
-	set(&t.Goodbye, d.Goodbye)
 	set(&t.Acknowledge, d.Acknowledge)
 	if len(t.Clarify) == 0 {
 		t.Clarify = d.Clarify

@@ -70,9 +70,6 @@ func NewRouter(cfg *Config, store Store, local, model Classifier, log *slog.Logg
 	return &Router{cfg: &cfg.Routing, store: store, local: local, model: model, log: log, now: time.Now}
 }
 
-// Config returns the routing table the router was built with.
-func (r *Router) Config() *Routing { return r.cfg }
-
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {

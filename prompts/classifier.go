@@ -206,6 +206,7 @@ func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdi
 			{Role: openai.ChatMessageRoleUser, Content: user},
 		},
 		Temperature: temperature(c.llm.Temperature),
+		//lint:ignore SA1019 max_tokens is what Azure, Ollama and vLLM understand; max_completion_tokens is OpenAI's alone.
 		MaxTokens:   c.llm.MaxTokens,
 		LogProbs:    true,
 		TopLogProbs: topLogProbs,

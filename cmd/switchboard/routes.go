@@ -16,7 +16,7 @@ const maxBody = 64 << 10
 // newServer returns the service's HTTP handler; every route is here.
 func newServer(svc *service) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.RealIP, logRequests(svc))
+	r.Use(middleware.RequestID, logRequests(svc))
 	r.Post("/voipbin/fetch", handleFetch(svc))
 	r.Post("/voipbin/events", handleEvent(svc))
 	r.Post("/webhook/call-handler", handleCallHandler(svc))
