@@ -79,21 +79,21 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
-			acts = r.Reception(t.Language)
+			acts = r.reception(t.Language)
 		}
 	}()
 	acts, c, err := r.turn(ctx, t)
 	if err != nil {
 		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
-		return r.Reception(t.Language)
+		return r.reception(t.Language)
 	}
 	r.log.Info("turn", "call", c.ID, "state", c.State, "dept", c.Department, "why", c.Reason,
 		"turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
 	return acts
 }
 
-// Reception is the answer of last resort: tell the caller, connect the fallback desk.
-func (r *Router) Reception(lang string) []Action {
+// reception is the answer of last resort: tell the caller, connect the fallback desk.
+func (r *Router) reception(lang string) []Action {
 	return r.connect(r.cfg.Fallback.Destination, lang)
 }
 

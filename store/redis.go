@@ -79,7 +79,8 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 	// still has time to answer the call. Options the URL sets win.
 	_, query, _ := strings.Cut(raw, "?")
 	q, _ := url.ParseQuery(query) // the parsers below report a bad query
-	failFast := func(dialTimeout *time.Duration, dialerRetries, maxRetries *int) {
+	tune := func(contextTimeout *bool, dialTimeout *time.Duration, dialerRetries, maxRetries *int) {
+		*contextTimeout = true // a fetch's deadline bounds every command
 		if !q.Has("dial_timeout") {
 			*dialTimeout = time.Second
 		}
@@ -96,8 +97,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
 		}
-		opt.ContextTimeoutEnabled = true
-		failFast(&opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
+		tune(&opt.ContextTimeoutEnabled, &opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
 		return redis.NewClient(opt), nil
 	case "redis+cluster", "rediss+cluster":
 		u, err := multiHostURL(raw, false)
@@ -108,8 +108,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
 		}
-		opt.ContextTimeoutEnabled = true
-		failFast(&opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
+		tune(&opt.ContextTimeoutEnabled, &opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
 		return redis.NewClusterClient(opt), nil
 	case "redis+sentinel", "rediss+sentinel":
 		u, err := multiHostURL(raw, true)
@@ -120,8 +119,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
 		}
-		opt.ContextTimeoutEnabled = true
-		failFast(&opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
+		tune(&opt.ContextTimeoutEnabled, &opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
 		return redis.NewFailoverClient(opt), nil
 	}
 	return nil, fmt.Errorf("redis url %s: unknown scheme %q (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", redactURL(raw), scheme)

@@ -49,55 +49,69 @@ func TestConversations(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			var conv conversation
-			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &conv); err != nil {
-				t.Fatalf("%s: %v", file, err)
-			}
+			conv := loadConversation(t, file)
 			got := play(t, name, conv)
-			golden := strings.TrimSuffix(file, ".json") + ".golden"
 			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+				if err := os.WriteFile(goldenFile(file), []byte(got), 0o644); err != nil {
 					t.Fatal(err)
 				}
 				return
 			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/switchboard -update)", err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("%s transcript differs from %s (-want +got):\n%s", name, golden, diff)
+			if diff := cmp.Diff(readGolden(t, file), got); diff != "" {
+				t.Errorf("%s transcript differs from its golden file (-want +got):\n%s", name, diff)
 			}
 		})
 	}
+}
+
+func loadConversation(t *testing.T, file string) conversation {
+	t.Helper()
+	var conv conversation
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &conv); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	return conv
+}
+
+func goldenFile(conversationFile string) string {
+	return strings.TrimSuffix(conversationFile, ".json") + ".golden"
+}
+
+func readGolden(t *testing.T, conversationFile string) string {
+	t.Helper()
+	want, err := os.ReadFile(goldenFile(conversationFile))
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/switchboard -update)", err)
+	}
+	return string(want)
 }
 
 // play runs one conversation against a fresh in-process server and returns
 // its transcript.
 func play(t *testing.T, name string, conv conversation) string {
 	t.Helper()
-	s := conv.settings()
-	var model *modelStandIn
-	if conv.Model != nil {
-		model = newModelStandIn(t, conv.Model)
-		s.OpenAIKey, s.OpenAIURL = "test-key", model.URL()+"/v1"
-	}
+	s, model := conv.settings(t)
 	srv := startServer(t, s)
 	return record(t, "call-"+name, conv, []string{srv.URL}, model)
 }
 
-// settings are the server settings a conversation runs with; the model's are
-// added by whoever starts the model stand-in.
-func (conv conversation) settings() settings {
+// settings are the server settings a conversation runs with, and its model
+// stand-in when it has a model (nil otherwise).
+func (conv conversation) settings(t *testing.T) (settings, *modelStandIn) {
 	s := settings{FetchToken: testToken}
 	if conv.Config != "" {
 		s.ConfigFile = filepath.Join("../../testdata", conv.Config)
 	}
-	return s
+	if conv.Model == nil {
+		return s, nil
+	}
+	model := newModelStandIn(t, conv.Model)
+	s.OpenAIKey, s.OpenAIURL = "test-key", model.URL()+"/v1"
+	return s, model
 }
 
 // record plays conv against the servers at bases (in turn, like a load

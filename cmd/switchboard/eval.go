@@ -99,14 +99,9 @@ func evalSetups(configs, promptFiles []string, llm bool, getenv func(string) str
 		cfgs = append(cfgs, named{"example", flow.ExampleConfig()})
 	}
 	for _, path := range configs {
-		f, err := os.Open(path)
+		cfg, err := loadConfig(path)
 		if err != nil {
 			return nil, err
-		}
-		cfg, err := flow.ParseConfig(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		cfgs = append(cfgs, named{stem(path), cfg})
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,31 +98,15 @@ func TestReplicasShareRedis(t *testing.T) {
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
-			var conv conversation
-			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &conv); err != nil {
-				t.Fatal(err)
-			}
-			s := conv.settings()
+			conv := loadConversation(t, file)
+			s, model := conv.settings(t)
 			s.RedisURL = redisURL
-			var model *modelStandIn
-			if conv.Model != nil {
-				model = newModelStandIn(t, conv.Model)
-				s.OpenAIKey, s.OpenAIURL = "test-key", model.URL()+"/v1"
-			}
 			bases := make([]string, 3)
 			for i := range bases {
 				bases[i] = startProcess(t, s)
 			}
 			got := record(t, "call-"+name+"-"+randomID(), conv, bases, model)
-			want, err := os.ReadFile(strings.TrimSuffix(file, ".json") + ".golden")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), got); diff != "" {
+			if diff := cmp.Diff(readGolden(t, file), got); diff != "" {
 				t.Errorf("three replicas on one Redis differ from one process (-want +got):\n%s", diff)
 			}
 		})
