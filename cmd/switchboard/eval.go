@@ -13,7 +13,7 @@ import (
 	"sync"
 
 	"github.com/switchboard/switchboard/flow"
-	"github.com/switchboard/switchboard/flow/eval"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
 	"github.com/switchboard/switchboard/prompts"
 )
 

@@ -9,14 +9,14 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/flow"
-	"github.com/switchboard/switchboard/flow/eval"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/corpus/recorded.json with today's figures")
 
 // corpusDir holds the labelled transcripts and the routing config that
 // describes them.
-var corpusDir = filepath.Join("..", "..", "testdata", "corpus")
+var corpusDir = filepath.Join("..", "..", "..", "..", "testdata", "corpus")
 
 // recorded is what the local classifier scored on the corpus when it was
 // last improved on purpose; testdata/corpus/recorded.json.

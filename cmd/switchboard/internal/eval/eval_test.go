@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/flow"
-	"github.com/switchboard/switchboard/flow/eval"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
 	"github.com/switchboard/switchboard/prompts"
 	"github.com/switchboard/switchboard/store"
 )
