@@ -33,6 +33,14 @@ type Call struct {
 	Reason    string `json:"why,omitempty"`
 	StartedMS int64  `json:"t0,omitempty"`
 	UpdatedMS int64  `json:"t,omitempty"`
+	// Mode names the mode the dialled number is answered in, fixed on the first turn.
+	Mode string `json:"mode,omitempty"`
+	// Menu is the path through a keypad tree to the menu on offer; MenuTries
+	// counts the wrong or missing keys at it.
+	Menu      []string `json:"menu,omitempty"`
+	MenuTries int      `json:"mtry,omitempty"`
+	// Audit is kept for calls whose mode audits them.
+	Audit *Audit `json:"audit,omitempty"`
 }
 
 // Over reports whether the call needs no more turns; stores keep it briefly.
