@@ -12,6 +12,16 @@ const (
 	ActMenu       ActionKind = "menu"       // collect one keypad digit for Millis, then fetch with it
 	ActConnect    ActionKind = "connect"    // transfer to Number (Department)
 	ActHangup     ActionKind = "hangup"
+	ActSet        ActionKind = "set" // set the call variable Variable to Value, for the customer's own flow
+)
+
+// The variables a flow-step call hands back to the customer's VoIPBin flow,
+// which can branch on them after its fetch.
+const (
+	VarDepartment  = "switchboard.department"  // the department's name: "billing"
+	VarDestination = "switchboard.destination" // where it is: "+14155550102"
+	VarReason      = "switchboard.reason"      // who chose it: model, local, keypad, priority, ...
+	VarConfidence  = "switchboard.confidence"  // how sure, 0.00 to 1.00
 )
 
 // Action is one step of a turn's answer.
@@ -23,6 +33,11 @@ type Action struct {
 	Department string     `json:"department,omitempty"`
 	Number     string     `json:"number,omitempty"`
 	CallerID   string     `json:"caller_id,omitempty"`
+	// Length is how many keys a menu collects (default 1); a longer entry
+	// may also be ended with the pound key.
+	Length   int    `json:"length,omitempty"`
+	Variable string `json:"variable,omitempty"`
+	Value    string `json:"value,omitempty"`
 }
 
 // cost is how many VoIPBin actions a rendering of a takes: listening and the

@@ -41,16 +41,30 @@ type Call struct {
 	MenuTries int      `json:"mtry,omitempty"`
 	// Audit is kept for calls whose mode audits them.
 	Audit *Audit `json:"audit,omitempty"`
+	// Confidence is the chosen department's: the classifier's, or 1 for a key
+	// pressed, a priority word or a fallback.
+	Confidence float64 `json:"conf,omitempty"`
+	// LanguageSet is true once the caller's language is settled (picked by
+	// key or detected); Sessions maps each transcription of a call that
+	// detects its language to that transcription's language.
+	LanguageSet bool              `json:"lset,omitempty"`
+	Sessions    map[string]string `json:"ses,omitempty"`
 }
 
 // Over reports whether the call needs no more turns; stores keep it briefly.
-func (c *Call) Over() bool { return c.State == StateTransferred || c.State == StateEnded }
+func (c *Call) Over() bool {
+	return c.State == StateTransferred || c.State == StateEnded || c.State == StateHandedBack
+}
 
 // Input is one thing that happened on a call between two fetches, as delivered
 // by VoIPBin's events: the caller's words, or the caller hanging up.
 type Input struct {
 	Text   string `json:"x,omitempty"`
 	Hangup bool   `json:"h,omitempty"`
+	// Session is the transcription the words came from. An input with a
+	// Session and a Lang but no Text says that transcription started, in Lang.
+	Session string `json:"s,omitempty"`
+	Lang    string `json:"l,omitempty"`
 }
 
 // Store keeps calls between requests, so that any replica can serve any turn.

@@ -33,15 +33,7 @@ func DetectsLanguage(lang string) bool {
 func DetectLanguage(words string, langs []string) string {
 	best, bestScore, tied := "", 0, false
 	for _, lang := range langs {
-		cues := languageCues[baseLanguage(lang)]
-		score := 0
-		for _, w := range strings.FieldsFunc(foldAccents(strings.ToLower(words)), func(r rune) bool {
-			return !unicode.IsLetter(r) && r != '\''
-		}) {
-			if cues[w] {
-				score++
-			}
-		}
+		score := languageScore(lang, words)
 		switch {
 		case score > bestScore:
 			best, bestScore, tied = lang, score, false
@@ -53,6 +45,20 @@ func DetectLanguage(words string, langs []string) string {
 		return ""
 	}
 	return best
+}
+
+// languageScore counts the cue words of lang in words.
+func languageScore(lang, words string) int {
+	cues := languageCues[baseLanguage(lang)]
+	score := 0
+	for _, w := range strings.FieldsFunc(foldAccents(strings.ToLower(words)), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\''
+	}) {
+		if cues[w] {
+			score++
+		}
+	}
+	return score
 }
 
 // baseLanguage is the language part of a BCP-47 tag: "es" of "es-ES".

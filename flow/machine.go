@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/looplab/fsm"
 )
@@ -16,6 +17,11 @@ const (
 	StateMenu        = "menu"        // offered the keypad menu
 	StateTransferred = "transferred" // connected to a department
 	StateEnded       = "ended"       // the caller hung up
+	// States of the modes' openings and endings (see Mode).
+	StateLanguage   = "language"    // offered a key per language
+	StateEntry      = "entry"       // asked for a keypad entry (an account number) before the conversation
+	StateKeypad     = "keypad"      // in a keypad tree, a menu on offer
+	StateHandedBack = "handed_back" // routed, and handed back to the customer's own flow
 )
 
 // Events of the machine. The router decides first (priority lane, vague rule,
@@ -27,16 +33,30 @@ const (
 	EventMenu    = "menu"    // out of clarifications: offer the keypad
 	EventRoute   = "route"   // a department is chosen
 	EventHangup  = "hangup"  // the caller is gone
+	// Events of the modes: which of them a call meets is its mode's configuration.
+	EventOfferLanguages = "offer_languages" // a key per language
+	EventAskEntry       = "ask_entry"       // the keypad entry before the conversation
+	EventOpenKeypad     = "open_keypad"     // the keypad tree's first menu
+	EventPress          = "press"           // a key in the keypad tree that keeps the caller in it
+	EventHandBack       = "hand_back"       // a department is chosen; the customer's flow takes the call on
 )
 
+// live are the states of a call still with us: a department can be chosen in any.
+var live = []string{StateGreeting, StateLanguage, StateEntry, StateListening, StateClarifying, StateMenu, StateKeypad}
+
 var transitions = fsm.Events{
-	{Name: EventAnswer, Src: []string{StateGreeting}, Dst: StateListening},
+	{Name: EventOfferLanguages, Src: []string{StateGreeting}, Dst: StateLanguage},
+	{Name: EventAskEntry, Src: []string{StateGreeting, StateLanguage}, Dst: StateEntry},
+	{Name: EventOpenKeypad, Src: []string{StateGreeting, StateLanguage}, Dst: StateKeypad},
+	{Name: EventPress, Src: []string{StateKeypad}, Dst: StateKeypad},
+	{Name: EventAnswer, Src: []string{StateGreeting, StateLanguage, StateEntry}, Dst: StateListening},
 	{Name: EventWait, Src: []string{StateListening}, Dst: StateListening},
 	{Name: EventWait, Src: []string{StateClarifying}, Dst: StateClarifying},
 	{Name: EventClarify, Src: []string{StateListening, StateClarifying}, Dst: StateClarifying},
 	{Name: EventMenu, Src: []string{StateListening, StateClarifying}, Dst: StateMenu},
-	{Name: EventRoute, Src: []string{StateGreeting, StateListening, StateClarifying, StateMenu}, Dst: StateTransferred},
-	{Name: EventHangup, Src: []string{StateGreeting, StateListening, StateClarifying, StateMenu, StateTransferred}, Dst: StateEnded},
+	{Name: EventRoute, Src: live, Dst: StateTransferred},
+	{Name: EventHandBack, Src: live, Dst: StateHandedBack},
+	{Name: EventHangup, Src: append(slices.Clone(live), StateTransferred, StateHandedBack), Dst: StateEnded},
 }
 
 // newMachine rebuilds the machine at a call's stored state; it keeps nothing

@@ -34,6 +34,8 @@ type Turn struct {
 	HasDigits bool
 	// Language picks the caller's language on a call's first turn; empty is the default.
 	Language string
+	// Dialled is the number the caller dialled; it picks the call's mode on its first turn.
+	Dialled string
 }
 
 // Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
@@ -82,13 +84,16 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 			acts = r.reception(t.Language)
 		}
 	}()
-	acts, c, err := r.turn(ctx, t)
+	acts, c, ended, err := r.turn(ctx, t)
 	if err != nil {
 		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
 		return r.reception(t.Language)
 	}
 	r.log.Info("turn", "call", c.ID, "state", c.State, "dept", c.Department, "why", c.Reason,
 		"turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	if ended && c.Audit != nil {
+		r.logAudit(c)
+	}
 	return acts
 }
 
@@ -97,29 +102,31 @@ func (r *Router) reception(lang string) []Action {
 	return r.connect(r.cfg.Fallback.Destination, lang)
 }
 
-func (r *Router) turn(ctx context.Context, t Turn) ([]Action, Call, error) {
+// turn runs one turn; ended reports whether it ended our part of the call.
+func (r *Router) turn(ctx context.Context, t Turn) (acts []Action, c Call, ended bool, err error) {
 	if t.CallID == "" { // the seed's single-turn webhook: nothing to remember
 		c := Call{State: StateListening}
 		acts, _, err := r.step(ctx, &c, nil, t)
-		return acts, c, err
+		return acts, c, c.Over(), err
 	}
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.store.Load(ctx, t.CallID)
 		if err != nil {
-			return nil, c, fmt.Errorf("load call %s: %w", t.CallID, err)
+			return nil, c, false, fmt.Errorf("load call %s: %w", t.CallID, err)
 		}
+		wasOver := c.Over()
 		acts, taken, err := r.step(ctx, &c, inbox, t)
 		if err != nil {
-			return nil, c, err
+			return nil, c, false, err
 		}
 		err = r.store.Save(ctx, c, taken)
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
 			continue
 		}
 		if err != nil {
-			return nil, c, fmt.Errorf("save call %s: %w", t.CallID, err)
+			return nil, c, false, fmt.Errorf("save call %s: %w", t.CallID, err)
 		}
-		return acts, c, nil
+		return acts, c, !wasOver && c.Over(), nil
 	}
 }
 
@@ -131,27 +138,42 @@ func (r *Router) step(ctx context.Context, c *Call, inbox []Input, t Turn) ([]Ac
 		c.StartedMS = now
 	}
 	c.UpdatedMS = now
-	if c.Language == "" {
-		c.Language = r.cfg.Language
-		if _, ok := r.cfg.Texts[t.Language]; ok {
-			c.Language = t.Language
-		}
-	}
 	if c.State == "" {
 		c.State = StateGreeting
 		if t.Channel == Webhook {
 			c.State = StateListening
+		} else {
+			c.Mode, _ = r.cfg.Mode(t.Dialled)
 		}
 	}
-	var words []string
+	mode := r.modeOf(c)
+	if c.Language == "" {
+		c.Language = r.cfg.Language
+		if len(mode.Languages) > 0 {
+			c.Language = mode.Languages[0]
+		}
+		if _, ok := r.cfg.Texts[t.Language]; ok {
+			c.Language, c.LanguageSet = t.Language, true
+		}
+		if mode.Audit {
+			c.Audit = &Audit{}
+		}
+	}
+	var heard []heardWords
 	hungUp := false
 	for _, in := range inbox {
-		if in.Hangup {
+		switch {
+		case in.Hangup:
 			hungUp = true
-		} else if w := clip(in.Text); w != "" {
-			words = append(words, w)
+		case in.Text == "" && in.Session != "":
+			c.noteSession(mode, in)
+		default:
+			if w := clip(in.Text); w != "" {
+				heard = append(heard, heardWords{w, in.Session})
+			}
 		}
 	}
+	words := r.listenTo(c, mode, heard)
 	if w := clip(t.Words); w != "" {
 		words = append(words, w)
 	}
@@ -162,20 +184,18 @@ func (r *Router) step(ctx context.Context, c *Call, inbox []Input, t Turn) ([]Ac
 	case hungUp && c.State != StateEnded:
 		err = fire(ctx, c, EventHangup)
 		acts = []Action{{Kind: ActHangup}}
-	case c.State == StateTransferred || c.State == StateEnded:
+	case c.Over():
 		acts = r.after(c, t)
 	case c.State == StateGreeting:
 		// Words that arrived before the greeting wait in the inbox for the next turn.
-		if err = fire(ctx, c, EventAnswer); err != nil {
-			return nil, 0, err
-		}
-		texts := r.cfg.TextsFor(c.Language)
-		acts = []Action{
-			{Kind: ActTranscribe, Language: c.Language},
-			{Kind: ActTalk, Text: texts.Greeting, Language: c.Language},
-			{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS},
-		}
+		acts, err = r.openNext(ctx, c, mode)
 		inbox = nil
+	case c.State == StateLanguage:
+		acts, err = r.chooseLanguage(ctx, c, mode, t)
+	case c.State == StateEntry:
+		acts, err = r.entered(ctx, c, mode, t)
+	case c.State == StateKeypad:
+		acts, err = r.pressed(ctx, c, mode, t)
 	case c.State == StateMenu:
 		acts, err = r.menuChoice(ctx, c, words, t)
 	case len(words) == 0 && c.Pending:
@@ -205,7 +225,7 @@ func (r *Router) heard(ctx context.Context, c *Call, words []string, t Turn) ([]
 		c.SilenceMS, c.StillThereAsked = 0, false
 		if r.cfg.IsPriority(strings.Join(words, " ")) {
 			c.Pending = false
-			return r.route(ctx, c, Emergency, "priority")
+			return r.route(ctx, c, Emergency, "priority", 1)
 		}
 	}
 	// A slow model would leave the caller in silence (the seed's third pitfall):
@@ -216,34 +236,48 @@ func (r *Router) heard(ctx context.Context, c *Call, words []string, t Turn) ([]
 		return r.listenAfter(ctx, c, EventWait, r.cfg.TextsFor(c.Language).Acknowledge, 0)
 	}
 	c.Pending = false
-	dept, reason := r.classify(ctx, c.Turns)
-	if dept != "" {
-		return r.route(ctx, c, dept, reason)
+	v, by := r.classify(ctx, c.Turns, c.Language)
+	c.recordDecision(v, by)
+	if dept := r.confident(v); dept != "" {
+		return r.route(ctx, c, dept, by, v.Confidence)
 	}
 	return r.unsure(ctx, c, t)
 }
 
-// classify asks the local classifier, then the model for requests long enough
-// to be worth it. It returns the chosen department and who chose it, or "" when
-// nobody is confident. Too few words never reach the model (the seed's fourth
-// pitfall): they route only when the local classifier hears a department named.
-func (r *Router) classify(ctx context.Context, turns []string) (string, string) {
+// classify asks the local classifier, then the model (in the caller's
+// language) for requests long enough to be worth it. It returns the verdict
+// that counts and who gave it; confident says whether it routes. Too few
+// words never reach the model (the seed's fourth pitfall): they route only
+// when the local classifier hears a department named.
+func (r *Router) classify(ctx context.Context, turns []string, lang string) (Verdict, string) {
 	local, err := r.local.Classify(ctx, turns)
 	if err != nil {
 		r.log.Warn("local classifier failed", "err", err)
 		local = Verdict{}
 	}
 	if !r.willAskModel(turns) {
-		return r.confident(local), "local"
+		return local, "local"
+	}
+	model := r.model
+	if l, ok := model.(Languages); ok && lang != r.cfg.Language {
+		model = l.ForLanguage(lang)
 	}
 	start := r.now()
-	model, err := r.model.Classify(ctx, turns)
+	v, err := model.Classify(ctx, turns)
 	r.observeModel(r.now().Sub(start))
 	if err != nil {
 		r.log.Warn("model unavailable; using the local classifier", "err", err)
-		return r.confident(local), "local"
+		return local, "local"
 	}
-	return r.confident(model), "model"
+	return v, "model"
+}
+
+// Languages is implemented by classifiers that can be told the caller's
+// language, such as a model whose prompt then says which language the
+// caller's words are in.
+type Languages interface {
+	// ForLanguage returns the classifier for callers speaking lang, a BCP-47 tag.
+	ForLanguage(lang string) Classifier
 }
 
 // willAskModel reports whether classify would ask the model about turns.
@@ -290,7 +324,7 @@ func (r *Router) unsure(ctx context.Context, c *Call, t Turn) ([]Action, error) 
 		return r.listenAfter(ctx, c, EventClarify, text, r.cfg.Dialog.ListenMS)
 	}
 	if t.Channel == Webhook {
-		return r.route(ctx, c, r.cfg.Fallback.Destination, "unsure")
+		return r.route(ctx, c, r.cfg.Fallback.Destination, "unsure", 1)
 	}
 	if err := fire(ctx, c, EventMenu); err != nil {
 		return nil, err
@@ -306,7 +340,7 @@ func (r *Router) unsure(ctx context.Context, c *Call, t Turn) ([]Action, error) 
 // VoIPBin, not our clock, so a simulated call behaves like a real one.
 func (r *Router) silence(ctx context.Context, c *Call, t Turn) ([]Action, error) {
 	if t.Channel == Webhook || c.SilenceMS >= r.cfg.Dialog.SilenceMS && c.StillThereAsked {
-		return r.route(ctx, c, r.cfg.Fallback.Destination, "silence")
+		return r.route(ctx, c, r.cfg.Fallback.Destination, "silence", 1)
 	}
 	if c.SilenceMS >= r.cfg.Dialog.SilenceMS {
 		c.StillThereAsked, c.SilenceMS = true, 0
@@ -318,19 +352,20 @@ func (r *Router) silence(ctx context.Context, c *Call, t Turn) ([]Action, error)
 // menuChoice routes by the key pressed; words that name a department also do.
 // Anything else goes to the fallback desk: the caller has been asked enough.
 func (r *Router) menuChoice(ctx context.Context, c *Call, words []string, t Turn) ([]Action, error) {
+	c.recordPress(t.Digits)
 	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
-		return r.route(ctx, c, dept, "keypad")
+		return r.route(ctx, c, dept, "keypad", 1)
 	}
 	if len(words) > 0 {
 		c.Turns = append(c.Turns, words...)
 		if r.cfg.IsPriority(strings.Join(words, " ")) {
-			return r.route(ctx, c, Emergency, "priority")
+			return r.route(ctx, c, Emergency, "priority", 1)
 		}
 		if v, err := r.local.Classify(ctx, words); err == nil && r.confident(v) != "" {
-			return r.route(ctx, c, v.Department, "local")
+			return r.route(ctx, c, v.Department, "local", v.Confidence)
 		}
 	}
-	return r.route(ctx, c, r.cfg.Fallback.Destination, "menu")
+	return r.route(ctx, c, r.cfg.Fallback.Destination, "menu", 1)
 }
 
 // after answers a turn on a call that is already over.
@@ -338,14 +373,31 @@ func (r *Router) after(c *Call, t Turn) []Action {
 	if t.Channel == Webhook && c.Department != "" {
 		return r.connect(c.Department, c.Language)
 	}
+	if c.State == StateHandedBack { // the customer's flow fetched again: the same answer
+		return r.handBack(c)
+	}
 	return []Action{{Kind: ActHangup}}
 }
 
-func (r *Router) route(ctx context.Context, c *Call, dept, reason string) ([]Action, error) {
-	if err := fire(ctx, c, EventRoute); err != nil {
+// route sends the call to dept: a transfer, or for a flow-step mode the
+// decision handed back to the customer's flow. conf is how sure the chooser was.
+func (r *Router) route(ctx context.Context, c *Call, dept, reason string, conf float64) ([]Action, error) {
+	event := EventRoute
+	if r.modeOf(c).FlowStep() {
+		event = EventHandBack
+	}
+	if err := fire(ctx, c, event); err != nil {
 		return nil, err
 	}
-	c.Department, c.Reason = dept, reason
+	c.Department, c.Reason, c.Confidence = dept, reason, conf
+	if c.Audit != nil {
+		if d, ok := r.cfg.Department(dept); ok {
+			c.Audit.Destination = d.Number
+		}
+	}
+	if event == EventHandBack {
+		return r.handBack(c), nil
+	}
 	return r.connect(dept, c.Language), nil
 }
 
@@ -394,10 +446,13 @@ func (r *Router) account(ctx context.Context, c *Call, acts []Action) ([]Action,
 	}
 	if !c.Over() && c.Actions+cost+2 > r.cfg.Dialog.MaxActions {
 		var err error
-		if acts, err = r.route(ctx, c, r.cfg.Fallback.Destination, "action-limit"); err != nil {
+		if acts, err = r.route(ctx, c, r.cfg.Fallback.Destination, "action-limit", 1); err != nil {
 			return nil, err
 		}
-		cost = 2
+		cost = 0
+		for _, a := range acts {
+			cost += a.cost()
+		}
 	}
 	c.Actions += cost
 	for _, a := range acts {
