@@ -80,9 +80,25 @@ type Classifier struct {
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
+	// language names the caller's language in the user message when it is
+	// not the config's (see ForLanguage).
+	language string
 }
 
-var _ flow.Classifier = (*Classifier)(nil)
+var (
+	_ flow.Classifier = (*Classifier)(nil)
+	_ flow.Languages  = (*Classifier)(nil)
+)
+
+// ForLanguage returns the classifier for callers speaking lang: the same
+// model, settings and circuit breaker, with the caller's language named in the
+// user message, so that the model reads Spanish words as Spanish and still
+// answers with a configured department's name.
+func (c *Classifier) ForLanguage(lang string) flow.Classifier {
+	cc := *c
+	cc.language = languageName(lang)
+	return &cc
+}
 
 // NewClassifier builds a classifier for cfg's departments and llm settings. It
 // fails when the system prompt (opt.Prompt, llm.system_prompt or the embedded
@@ -184,7 +200,7 @@ func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict
 }
 
 func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
-	user, n, err := renderUser(c.user, turns)
+	user, n, err := renderUser(c.user, c.language, turns)
 	if err != nil {
 		return v, 0, "", err
 	}

@@ -41,7 +41,9 @@ type PromptDepartment struct {
 
 // userData is what user.tmpl is executed with.
 type userData struct {
-	Turns []numberedTurn
+	// Language names the caller's language when it is not the config's own.
+	Language string
+	Turns    []numberedTurn
 }
 
 type numberedTurn struct {
@@ -88,6 +90,22 @@ func RenderSystem(cfg *flow.Config, text string) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// languageNames names the languages a model is most often told about; other
+// tags are given as they are.
+var languageNames = map[string]string{
+	"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese",
+	"nl": "Dutch", "ja": "Japanese", "ko": "Korean", "zh": "Chinese",
+}
+
+// languageName is how the user message names a BCP-47 tag: "Spanish (es-ES)".
+func languageName(tag string) string {
+	base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+	if name := languageNames[base]; name != "" {
+		return name + " (" + tag + ")"
+	}
+	return tag
+}
+
 // parseUser parses the embedded user-message template.
 func parseUser() (*template.Template, error) {
 	return template.New("user.tmpl").Option("missingkey=error").Parse(userTemplate)
@@ -96,9 +114,10 @@ func parseUser() (*template.Template, error) {
 // renderUser puts the caller's turns into one user message, numbered. Line
 // breaks inside a turn become spaces so a turn cannot forge the numbering or
 // step outside its line.
-// It also returns how many turns had words.
-func renderUser(t *template.Template, turns []string) (string, int, error) {
-	var d userData
+// It also returns how many turns had words. language, when set, names the
+// caller's language.
+func renderUser(t *template.Template, language string, turns []string) (string, int, error) {
+	d := userData{Language: language}
 	for _, s := range turns {
 		s = strings.Join(strings.Fields(s), " ")
 		if s == "" {

@@ -40,8 +40,11 @@ type connectOption struct {
 	Destinations []voipbinAddress `json:"destinations"`
 }
 
-// digitsVariable is substituted by VoIPBin with the keys the caller pressed.
-const digitsVariable = "${voipbin.call.digits}"
+// Variables VoIPBin substitutes, unencoded, when it executes an action.
+const (
+	digitsVariable  = "${voipbin.call.digits}"             // the keys the caller pressed
+	dialledVariable = "${voipbin.call.destination.target}" // the number the caller dialled
+)
 
 // renderVoipbin turns flow actions into VoIPBin actions. fetchURL is where
 // VoIPBin comes back for the next turn.
@@ -63,8 +66,15 @@ func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
 			}
 			fetch(fetchURL)
 		case flow.ActMenu:
-			add("digits_receive", map[string]any{"duration": a.Millis, "length": 1, "key": "#"})
+			opt := map[string]any{"duration": a.Millis, "length": max(a.Length, 1)}
+			if a.Length > 1 { // an entry may be ended early with the pound key
+				opt["key"] = "#"
+			}
+			add("digits_receive", opt)
+			// d comes last: a "#" in the digits starts the URL's fragment.
 			fetch(fetchURL + "&d=" + digitsVariable)
+		case flow.ActSet:
+			add("variable_set", map[string]any{"key": a.Variable, "value": a.Value})
 		case flow.ActConnect:
 			opt := connectOption{Destinations: []voipbinAddress{{Type: "tel", Target: a.Number}}}
 			if a.CallerID != "" {
@@ -104,7 +114,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 			return
 		}
 		q := r.URL.Query()
-		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang")}
+		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to")}
 		if q.Has("d") {
 			turn.HasDigits = true
 			turn.Digits = q.Get("d")
@@ -147,6 +157,7 @@ type voipbinEvent struct {
 
 type eventData struct {
 	ID            string `json:"id"`
+	Language      string `json:"language"`
 	ReferenceType string `json:"reference_type"`
 	ReferenceID   string `json:"reference_id"`
 	TranscribeID  string `json:"transcribe_id"`
@@ -203,7 +214,13 @@ func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
 			return nil
 		}
-		return st.Link(ctx, d.ID, d.ReferenceID)
+		if err := st.Link(ctx, d.ID, d.ReferenceID); err != nil {
+			return err
+		}
+		// The call learns the transcription's language: one that detects its
+		// caller's language runs one transcription per language.
+		_, err := st.Append(ctx, d.ReferenceID, typ+":"+d.ID, flow.Input{Session: d.ID, Lang: d.Language})
+		return err
 	case "transcript_created":
 		if d.Direction != "in" || strings.TrimSpace(d.Message) == "" {
 			return nil // our own voice, or nothing said
@@ -215,7 +232,7 @@ func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
 		if err != nil {
 			return err
 		}
-		_, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: d.Message})
+		_, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: d.Message, Session: d.TranscribeID})
 		return err
 	case "call_hangup":
 		_, err := st.Append(ctx, d.ID, typ+":"+d.ID, flow.Input{Hangup: true})
