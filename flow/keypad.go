@@ -219,3 +219,34 @@ func (k *Keypad) MenuAt(path []string) *Menu {
 	}
 	return k.Menus[k.Start]
 }
+
+// KeysTo returns the shortest sequence of keys that takes a caller from the
+// start menu to dept, or nil when no leaf of the tree is dept (the operator
+// key reaches the fallback desk, which is not counted as a leaf).
+func (k *Keypad) KeysTo(dept string) []string {
+	type hop struct {
+		menu string
+		keys []string
+	}
+	queue := []hop{{menu: k.Start}}
+	seen := map[string]bool{k.Start: true}
+	for len(queue) > 0 {
+		h := queue[0]
+		queue = queue[1:]
+		m := k.Menus[h.menu]
+		if m == nil {
+			continue
+		}
+		for _, o := range m.Options {
+			keys := append(h.keys[:len(h.keys):len(h.keys)], o.Key)
+			if o.Department == dept {
+				return keys
+			}
+			if o.Menu != "" && !seen[o.Menu] {
+				seen[o.Menu] = true
+				queue = append(queue, hop{o.Menu, keys})
+			}
+		}
+	}
+	return nil
+}

@@ -130,6 +130,15 @@ func TestKeypadPress(t *testing.T) {
 	}
 }
 
+func TestKeysTo(t *testing.T) {
+	k := loadModes(t, "keypad.json").Routing.Modes["keypad"].Keypad
+	for dept, want := range map[string][]string{"sales": {"1"}, "accounts": {"2", "1"}, "support": {"2", "2"}, "emergency": nil} {
+		if got := k.KeysTo(dept); !cmp.Equal(got, want) {
+			t.Errorf("KeysTo(%s) = %q, want %q", dept, got, want)
+		}
+	}
+}
+
 func TestModeValidation(t *testing.T) {
 	base := func(extra string) string {
 		return `{"routing": {"departments": {"sales": "+14155550100", "fallback": "+14155550199", "emergency": "+14155550911"},

@@ -38,6 +38,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	folds := fs.Int("folds", 0, "cross-validate with K folds: each fold's local classifier also learns the other folds' turns as examples")
 	concurrency := fs.Int("concurrency", 0, "conversations played at once (default 1 for local, 8 for llm)")
 	mistakes := fs.Int("mistakes", 0, "list up to N wrongly routed conversations")
+	mode := fs.String("mode", "", "play every conversation as a phone call in this mode of the config (default: a config's default mode; the seed webhook for a config without modes)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,6 +61,9 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	setups, err := evalSetups(configs, promptFiles, *classifier == "llm", getenv)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
+	}
+	for i := range setups {
+		setups[i].Mode = *mode
 	}
 	opt := eval.Options{Concurrency: *concurrency, Folds: *folds}
 	if opt.Concurrency < 1 {

@@ -43,6 +43,9 @@ type Conversation struct {
 	Turns         []string `json:"turns"`
 	Department    string   `json:"department"`
 	OriginalLabel string   `json:"original_label,omitempty"`
+	// Language is the caller's, a BCP-47 tag; empty is the config's. A caller
+	// offered languages by key picks this one.
+	Language string `json:"language,omitempty"`
 }
 
 // Load reads a corpus in JSON Lines form. Blank lines are skipped; every other
@@ -122,6 +125,10 @@ type Setup struct {
 	Local func(*flow.Config) flow.Classifier
 	// Model is the model classifier, or nil for the local classifier alone.
 	Model flow.Classifier
+	// Mode, when set, plays every conversation as a phone call in that mode of
+	// Config (see PlayCall). Empty: a config with modes is played in its
+	// default mode, one without on the seed's webhook (see Play).
+	Mode string
 }
 
 // Options tune a run.
@@ -139,6 +146,14 @@ type Options struct {
 func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Report, error) {
 	if s.Config == nil || s.Local == nil {
 		return nil, fmt.Errorf("eval %s: a setup needs a config and a local classifier", s.Name)
+	}
+	if s.Mode == "" && len(s.Config.Routing.Modes) > 0 {
+		s.Mode = s.Config.Routing.DefaultMode
+	}
+	if s.Mode != "" {
+		if _, err := DialledFor(s.Config, s.Mode); err != nil {
+			return nil, fmt.Errorf("eval %s: %w", s.Name, err)
+		}
 	}
 	outs := make([]Outcome, len(convs))
 	var done atomic.Int64
@@ -214,7 +229,13 @@ func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier,
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				outs[i] = Play(ctx, cfg, st, local, s.Model, "eval-"+strconv.Itoa(i), convs[i])
+				id := "eval-" + strconv.Itoa(i)
+				if s.Mode == "" {
+					outs[i] = Play(ctx, cfg, st, local, s.Model, id, convs[i])
+				} else {
+					dialled, _ := DialledFor(cfg, s.Mode)
+					outs[i] = PlayCall(ctx, cfg, st, local, s.Model, id, dialled, convs[i])
+				}
 				progress()
 			}
 		}()
