@@ -2,7 +2,6 @@ package flow
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -235,9 +234,6 @@ func (r *Routing) validateModes(bad func(format string, args ...any)) {
 		}
 	}
 }
-
-// Languages returns the languages a mode serves, in its keypad order.
-func (m *Mode) languages() []string { return slices.Clone(m.Languages) }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -184,6 +184,13 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true))
-	return err
+	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true)); err != nil {
+		return err
+	}
+	for _, line := range cfg.Routing.DescribeModes() {
+		if _, err := fmt.Fprintln(stdout, "mode "+line); err != nil {
+			return err
+		}
+	}
+	return nil
 }
