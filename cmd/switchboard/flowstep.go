@@ -1,0 +1,62 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// flowStepNamespace makes the example customer flow's action ids stable, so
+// that a second provisioning finds the same flow and the README's example
+// stays the same.
+var flowStepNamespace = uuid.MustParse("6f1c3a52-7d0e-4b8f-9a51-2c9e0f4d8b17")
+
+// actionID is the stable id of one action of the example customer flow.
+func actionID(name string) string {
+	return uuid.NewSHA1(flowStepNamespace, []byte(name)).String()
+}
+
+// customerFlow is a complete VoIPBin flow with Switchboard as one step of it,
+// for a number in a flow-step mode: answer, fetch from Switchboard, then
+// branch on the department Switchboard hands back, each branch being the
+// customer's own actions (here: say where the call goes and connect it, as a
+// starting point to edit). VoIPBin runs the fetched actions as a stack frame
+// and comes back to the branch when they end. The branch resets
+// switchboard.department, so the branches use the other variables.
+// fetchURL is Switchboard's fetch URL with its token.
+func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
+	r := &cfg.Routing
+	lang := r.Language
+	acts := []voipbinAction{
+		{ID: actionID("answer"), Type: "answer"},
+		{ID: actionID("fetch"), Type: "fetch", Option: map[string]any{
+			"event_url": fetchURL + "&to=" + dialledVariable, "event_method": "POST"}},
+	}
+	targets := map[string]string{}
+	var sections []voipbinAction
+	section := func(dept string) string {
+		d, _ := r.Department(dept)
+		id := actionID("talk " + dept)
+		text := strings.ReplaceAll(r.TextsFor(lang).Routing, "{department}", d.LabelIn(lang))
+		if dept == r.Fallback.Destination {
+			text = r.TextsFor(lang).Reception
+		}
+		sections = append(sections,
+			voipbinAction{ID: id, Type: "talk", Option: map[string]any{"text": text, "language": lang}},
+			voipbinAction{ID: actionID("connect " + dept), Type: "connect", Option: connectOption{
+				Source:       &voipbinAddress{Type: "tel", Target: dialledVariable},
+				Destinations: []voipbinAddress{{Type: "tel", Target: d.Number}},
+			}})
+		return id
+	}
+	for _, name := range r.DepartmentNames(false) {
+		targets[name] = section(name)
+	}
+	reception := section(r.Fallback.Destination)
+	acts = append(acts, voipbinAction{ID: actionID("branch"), Type: "branch", Option: map[string]any{
+		"variable": flow.VarDepartment, "target_ids": targets, "default_target_id": reception,
+	}})
+	return append(acts, sections...)
+}
