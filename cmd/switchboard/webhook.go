@@ -58,7 +58,7 @@ func renderSeed(acts []flow.Action) []seedAction {
 		case flow.ActTalk:
 			out = append(out, seedAction{Type: "talk", Text: a.Text})
 		case flow.ActConnect:
-			out = append(out, seedAction{Type: "transfer", Destination: a.Number})
+			out = append(out, seedAction{Type: "transfer", Destination: a.To.Target})
 		}
 	}
 	return out
