@@ -119,8 +119,12 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
 			return
 		}
+		if strings.HasPrefix(callID, seedCallPrefix) {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
+			return
+		}
 		q := r.URL.Query()
-		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang")}
+		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Arrived: arrival(r)}
 		if q.Has("d") {
 			turn.HasDigits = true
 			turn.Digits = q.Get("d")
