@@ -164,7 +164,7 @@ func (r *Routing) validateModes(bad func(format string, args ...any)) {
 		bad("routing.default_mode: %q but no modes are configured", r.DefaultMode)
 	}
 	for _, number := range sortedKeys(r.Numbers) {
-		if !e164.MatchString(number) {
+		if !telNumber.MatchString(number) {
 			bad("routing.numbers: %q is not an E.164 number like +14155550100", number)
 		}
 		if r.Modes[r.Numbers[number]] == nil {

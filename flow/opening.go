@@ -200,13 +200,13 @@ func (c *Call) noteSession(m *Mode, in Input) {
 // transfer and no hangup, so VoIPBin returns to the customer's flow after its
 // fetch.
 func (r *Router) handBack(c *Call) []Action {
-	number := ""
+	destination := ""
 	if d, ok := r.cfg.Department(c.Department); ok {
-		number = d.Number
+		destination = d.Destination().Target
 	}
 	return []Action{
 		{Kind: ActSet, Variable: VarDepartment, Value: c.Department},
-		{Kind: ActSet, Variable: VarDestination, Value: number},
+		{Kind: ActSet, Variable: VarDestination, Value: destination},
 		{Kind: ActSet, Variable: VarReason, Value: c.Reason},
 		{Kind: ActSet, Variable: VarConfidence, Value: strconv.FormatFloat(c.Confidence, 'f', 2, 64)},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"strings"
 
 	"github.com/google/uuid"
@@ -32,7 +33,7 @@ func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
 	acts := []voipbinAction{
 		{ID: actionID("answer"), Type: "answer"},
 		{ID: actionID("fetch"), Type: "fetch", Option: map[string]any{
-			"event_url": fetchURL + "&to=" + dialledVariable, "event_method": "POST"}},
+			"event_url": fetchURL + "&to=" + dialledNumber, "event_method": "POST"}},
 	}
 	targets := map[string]string{}
 	var sections []voipbinAction
@@ -43,12 +44,17 @@ func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
 		if dept == r.Fallback.Destination {
 			text = r.TextsFor(lang).Reception
 		}
-		sections = append(sections,
-			voipbinAction{ID: id, Type: "talk", Option: map[string]any{"text": text, "language": lang}},
-			voipbinAction{ID: actionID("connect " + dept), Type: "connect", Option: connectOption{
-				Source:       &voipbinAddress{Type: "tel", Target: dialledVariable},
-				Destinations: []voipbinAddress{{Type: "tel", Target: d.Number}},
+		sections = append(sections, voipbinAction{ID: id, Type: "talk", Option: map[string]any{"text": text, "language": lang}})
+		to := d.Destination()
+		if to.Kind == flow.ToQueue {
+			sections = append(sections, voipbinAction{ID: actionID("queue " + dept), Type: "queue_join",
+				Option: map[string]any{"queue_id": to.Target}})
+		} else {
+			sections = append(sections, voipbinAction{ID: actionID("connect " + dept), Type: "connect", Option: connectOption{
+				Source:       &voipbinAddress{Type: "tel", Target: cmp.Or(r.CallerIDFor(d), dialledNumber)},
+				Destinations: []voipbinAddress{{Type: string(to.Kind), Target: to.Target}},
 			}})
+		}
 		return id
 	}
 	for _, name := range r.DepartmentNames(false) {

@@ -38,7 +38,7 @@ func TestCustomerFlow(t *testing.T) {
 	}
 	acts := customerFlow(cfg, exampleFetchURL)
 	got := renderFlow(acts)
-	const golden = "../../testdata/modes/flow-step.customer-flow.json"
+	const golden = "../../testdata/flows/flow-step.json"
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

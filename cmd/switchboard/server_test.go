@@ -187,7 +187,7 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := run(context.Background(), []string{"serve", "--config", file, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "E.164") || !strings.Contains(err.Error(), "fallback: missing") {
+	if err == nil || !strings.Contains(err.Error(), "not a phone number") || !strings.Contains(err.Error(), "fallback: missing") {
 		t.Fatalf("want every problem named, got %v", err)
 	}
 }

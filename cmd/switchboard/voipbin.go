@@ -6,6 +6,7 @@ package main
 // as {"type": ..., "data": {...}}.
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -40,11 +41,13 @@ type connectOption struct {
 	Destinations []voipbinAddress `json:"destinations"`
 }
 
-// Variables VoIPBin substitutes, unencoded, when it executes an action.
-const (
-	digitsVariable  = "${voipbin.call.digits}"             // the keys the caller pressed
-	dialledVariable = "${voipbin.call.destination.target}" // the number the caller dialled
-)
+// dialledNumber is the number the caller dialled, substituted by VoIPBin when
+// the connect runs: the default caller ID of a transfer.
+const dialledNumber = "${voipbin.call.destination.target}"
+
+// digitsVariable holds the keys the caller pressed; VoIPBin substitutes
+// "${" + digitsVariable + "}" when it runs the action.
+const digitsVariable = "voipbin.call.digits"
 
 // renderVoipbin turns flow actions into VoIPBin actions. fetchURL is where
 // VoIPBin comes back for the next turn.
@@ -65,22 +68,32 @@ func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
 				add("sleep", map[string]any{"duration": a.Millis})
 			}
 			fetch(fetchURL)
+		case flow.ActForgetKeys:
+			// VoIPBin keeps every key pressed during the call in this variable.
+			add("variable_set", map[string]any{"key": digitsVariable, "value": ""})
 		case flow.ActMenu:
 			opt := map[string]any{"duration": a.Millis, "length": max(a.Length, 1)}
-			if a.Length > 1 { // an entry may be ended early with the pound key
+			if a.Length > 1 {
+				// A longer entry may end early with the pound key; in a
+				// one-key menu a "#" would reach us as an empty d (it starts
+				// the URL's fragment, which is also why d comes last).
 				opt["key"] = "#"
 			}
 			add("digits_receive", opt)
-			// d comes last: a "#" in the digits starts the URL's fragment.
-			fetch(fetchURL + "&d=" + digitsVariable)
+			fetch(fetchURL + "&d=${" + digitsVariable + "}")
 		case flow.ActSet:
 			add("variable_set", map[string]any{"key": a.Variable, "value": a.Value})
 		case flow.ActConnect:
-			opt := connectOption{Destinations: []voipbinAddress{{Type: "tel", Target: a.Number}}}
-			if a.CallerID != "" {
-				opt.Source = &voipbinAddress{Type: "tel", Target: a.CallerID}
+			if a.To.Kind == flow.ToQueue {
+				add("queue_join", map[string]any{"queue_id": a.To.Target})
+				continue
 			}
-			add("connect", opt)
+			// A transfer always carries a caller ID: without one VoIPBin
+			// refuses the outgoing call unless the account has a default.
+			add("connect", connectOption{
+				Source:       &voipbinAddress{Type: "tel", Target: cmp.Or(a.CallerID, dialledNumber)},
+				Destinations: []voipbinAddress{{Type: string(a.To.Kind), Target: a.To.Target}},
+			})
 		case flow.ActHangup:
 			add("hangup", map[string]any{"reason": "normal"})
 		}
@@ -113,8 +126,12 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
 			return
 		}
+		if strings.HasPrefix(callID, seedCallPrefix) {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
+			return
+		}
 		q := r.URL.Query()
-		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to")}
+		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to"), Arrived: arrival(r)}
 		if q.Has("d") {
 			turn.HasDigits = true
 			turn.Digits = q.Get("d")
