@@ -52,7 +52,7 @@ func TestHybridAuditAcrossReplicas(t *testing.T) {
 	turn := flow.Turn{CallID: "h1", Channel: flow.Voice, Dialled: "+14155550300"}
 
 	acts := replicas[0].Next(ctx, turn)
-	if got, want := kinds(acts), "talk menu"; got != want || acts[1].Length != 12 {
+	if got, want := kinds(acts), "forget_keys talk menu"; got != want || acts[2].Length != 12 {
 		t.Fatalf("first turn %s (length %d), want %s of 12 keys", got, acts[1].Length, want)
 	}
 	turn.HasDigits, turn.Digits = true, "123456789012"
@@ -149,7 +149,7 @@ func TestModePerDialledNumber(t *testing.T) {
 	tests := []struct {
 		call, dialled, want string
 	}{
-		{"k", " 14155550300", "talk talk menu"},                         // choose by keypad; "+" arrived as a space
+		{"k", " 14155550300", "forget_keys talk talk menu"},                         // choose by keypad; "+" arrived as a space
 		{"s", "+14155550999", "transcribe transcribe talk talk listen"}, // detect from speech: a transcription per language
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,7 +50,7 @@ func (r *Router) openNext(ctx context.Context, c *Call, m *Mode) ([]Action, erro
 	}
 	switch next {
 	case StateLanguage:
-		var acts []Action
+		acts := []Action{{Kind: ActForgetKeys}}
 		for i, lang := range m.Languages {
 			text := strings.ReplaceAll(r.cfg.TextsFor(lang).ChooseLanguage, "{key}", strconv.Itoa(i+1))
 			acts = append(acts, Action{Kind: ActTalk, Text: text, Language: lang})
@@ -57,6 +58,7 @@ func (r *Router) openNext(ctx context.Context, c *Call, m *Mode) ([]Action, erro
 		return append(acts, Action{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS}), nil
 	case StateEntry:
 		return []Action{
+			{Kind: ActForgetKeys},
 			{Kind: ActTalk, Text: m.Entry.PromptIn(c.Language), Language: c.Language},
 			{Kind: ActMenu, Millis: m.Entry.TimeoutMS, Length: m.Entry.MaxDigits},
 		}, nil
@@ -130,7 +132,9 @@ func (r *Router) offerMenu(c *Call, m *Mode, notice string) []Action {
 	case NoticeTimeout:
 		text = texts.KeypadTimeout + " " + text
 	}
+	// Keys pressed before (during the last prompt, say) must not answer this menu.
 	return []Action{
+		{Kind: ActForgetKeys},
 		{Kind: ActTalk, Text: text, Language: c.Language},
 		{Kind: ActMenu, Millis: menu.TimeoutMS},
 	}
@@ -230,6 +234,6 @@ func (r *Router) logAudit(c Call) {
 	a := c.audit()
 	r.log.Info("audit", "call", c.ID, "mode", c.Mode, "language", c.Language,
 		"pressed", a.Pressed, "said", a.Said, "decision", a.Decision, "decided_by", a.DecidedBy,
-		"confidence", a.Confidence, "department", a.Department, "destination", a.Destination, "reason", a.Reason,
+		"confidence", math.Round(a.Confidence*1000)/1000, "department", a.Department, "destination", a.Destination, "reason", a.Reason,
 		"state", c.State)
 }

@@ -275,8 +275,14 @@ func (r *Router) classify(ctx context.Context, turns []string, lang string) (Ver
 	if l, ok := model.(Languages); ok && lang != r.cfg.Language {
 		model = l.ForLanguage(lang)
 	}
+	// Account and card numbers say nothing about the department, and must
+	// not leave for a model's provider: it sees them masked.
+	masked := make([]string, len(turns))
+	for i, t := range turns {
+		masked[i] = Mask(t)
+	}
 	start := r.now()
-	v, err := model.Classify(ctx, turns)
+	v, err := model.Classify(ctx, masked)
 	r.observeModel(r.now().Sub(start))
 	if err != nil {
 		r.log.Warn("model unavailable; using the local classifier", "err", err)
