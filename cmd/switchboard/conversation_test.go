@@ -180,13 +180,9 @@ func (conv conversation) numberFlow(t *testing.T) []json.RawMessage {
 	if conv.Flow == "" {
 		return nil
 	}
-	b, err := os.ReadFile(filepath.Join("../../testdata", conv.Flow))
+	acts, err := readFlow(filepath.Join("../../testdata", conv.Flow), testToken)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var acts []json.RawMessage
-	if err := json.Unmarshal(bytes.ReplaceAll(b, []byte("YOUR_TOKEN"), []byte(testToken)), &acts); err != nil {
-		t.Fatalf("%s: %v", conv.Flow, err)
 	}
 	return acts
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/google/uuid"
@@ -51,17 +55,39 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return nil
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
+	flowFile := fs.String("flow", "", "the number's VoIPBin flow, a JSON array of actions (YOUR_TOKEN stands for the fetch token); default [answer, fetch]")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	numberFlow, err := readFlow(*flowFile, getenv("SWITCHBOARD_FETCH_TOKEN"))
+	if err != nil {
 		return err
 	}
 	res, err := sim.Run(ctx, sim.Options{
 		CallID: uuid.NewString(), Bases: []string{*url}, Token: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret: getenv("VOIPBIN_WEBHOOK_SECRET"), Language: *lang,
-		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
+		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing, Flow: numberFlow,
 	}, steps)
 	if res != nil {
 		fmt.Fprintln(stdout, strings.Join(res.Transcript, "\n"))
 		fmt.Fprintln(stdout, res.Summary())
 	}
 	return err
+}
+
+// readFlow reads a number's VoIPBin flow for the simulator: a JSON array of
+// actions, YOUR_TOKEN standing for the fetch token. An empty name is no flow.
+func readFlow(file, token string) ([]json.RawMessage, error) {
+	if file == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	var acts []json.RawMessage
+	if err := json.Unmarshal(bytes.ReplaceAll(b, []byte("YOUR_TOKEN"), []byte(url.QueryEscape(token))), &acts); err != nil {
+		return nil, fmt.Errorf("simulate: %s: want a JSON array of VoIPBin actions: %w", file, err)
+	}
+	return acts, nil
 }
