@@ -149,7 +149,7 @@ func TestModePerDialledNumber(t *testing.T) {
 	tests := []struct {
 		call, dialled, want string
 	}{
-		{"k", " 14155550300", "forget_keys talk talk menu"},                         // choose by keypad; "+" arrived as a space
+		{"k", " 14155550300", "forget_keys talk talk menu"},             // choose by keypad; "+" arrived as a space
 		{"s", "+14155550999", "transcribe transcribe talk talk listen"}, // detect from speech: a transcription per language
 	}
 	for _, tt := range tests {
