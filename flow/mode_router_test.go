@@ -157,7 +157,12 @@ func TestModePerDialledNumber(t *testing.T) {
 			t.Errorf("%s: first turn %s, want %s", tt.dialled, got, tt.want)
 		}
 	}
-	acts := r.Next(ctx, flow.Turn{CallID: "k", Channel: flow.Voice, HasDigits: true, Digits: "2"})
+	// A number whose flow names its language (?lang=) is not offered languages.
+	acts := r.Next(ctx, flow.Turn{CallID: "l", Channel: flow.Voice, Dialled: "+14155550300", Language: "es-ES"})
+	if got := kinds(acts); got != "transcribe talk listen" || acts[0].Language != "es-ES" {
+		t.Errorf("with ?lang=es-ES: %+v, want Spanish at once", acts)
+	}
+	acts = r.Next(ctx, flow.Turn{CallID: "k", Channel: flow.Voice, HasDigits: true, Digits: "2"})
 	if got := kinds(acts); got != "transcribe talk listen" || acts[0].Language != "es-ES" || acts[1].Language != "es-ES" {
 		t.Errorf("after pressing 2: %+v, want Spanish transcription and greeting", acts)
 	}

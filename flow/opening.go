@@ -15,9 +15,11 @@ import (
 
 // opening is the states a call of mode m passes through after the greeting,
 // in order; the last one (listening or keypad) is where it gets routed from.
-func (m *Mode) opening() []string {
+// A call whose language is settled (by its number's ?lang=, or by the key
+// just pressed) is not offered languages.
+func (m *Mode) opening(c *Call) []string {
 	var states []string
-	if len(m.Languages) > 1 && m.LanguageBy == LanguageByKeypad {
+	if len(m.Languages) > 1 && m.LanguageBy == LanguageByKeypad && !c.LanguageSet {
 		states = append(states, StateLanguage)
 	}
 	if m.Kind == KindHybrid {
@@ -40,7 +42,7 @@ var enterEvents = map[string]string{
 // openNext moves c from the greeting, or from the opening state it is in, to
 // the next state of its mode's opening, and returns what the caller hears there.
 func (r *Router) openNext(ctx context.Context, c *Call, m *Mode) ([]Action, error) {
-	states := m.opening()
+	states := m.opening(c)
 	next := states[0]
 	if i := slices.Index(states, c.State); i >= 0 && i+1 < len(states) {
 		next = states[i+1]
