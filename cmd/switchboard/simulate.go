@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -62,6 +64,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if res != nil {
 		fmt.Fprintln(stdout, strings.Join(res.Transcript, "\n"))
 		fmt.Fprintln(stdout, res.Summary())
+	}
+	if err == nil && res.Connected == "" && !slices.ContainsFunc(steps, func(s sim.Step) bool { return s.Hangup }) {
+		err = errors.New("the caller reached nobody")
 	}
 	return err
 }
