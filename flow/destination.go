@@ -133,21 +133,28 @@ func (r *Routing) CallerIDFor(d *Department) string {
 // shows and what VoIPBin needs of it.
 func (r *Routing) CallerIDRule() string {
 	var b strings.Builder
-	b.WriteString("Caller ID on transfers: VoIPBin places a transfer to a phone number only with a caller ID it accepts:\n" +
-		"a normal number the account owns (never a virtual +899 number), else the outbound config's default\n" +
-		"outgoing number; with neither the transfer fails and the caller is hung up. SIP, extension and agent\n" +
-		"transfers are not checked; a queue needs none.\n")
+	b.WriteString("Caller ID: VoIPBin places a transfer to a phone number only with a caller ID it accepts, a normal\n" +
+		"number the account owns (never a virtual +899 number), else the account's default outgoing number\n" +
+		"(outbound config); with neither, the transfer fails and the caller is hung up.\n")
+	dialled := false
 	for _, name := range r.DepartmentNames(true) {
 		d := r.Departments[name]
 		to := d.Destination()
 		from := r.CallerIDFor(d)
 		switch {
 		case to.Kind == ToQueue:
-			from = "(none needed)"
+			from = "none needed (queue)"
 		case from == "":
-			from = "the number the caller dialled: fine when it is a normal number; a virtual +899 number needs caller_id"
+			from, dialled = "the number the caller dialled *", true
 		}
-		fmt.Fprintf(&b, "  %-10s %-9s %-40s caller ID %s\n", name, to.Kind, to.Target, from)
+		if to.Kind != ToTel && to.Kind != ToQueue {
+			from += " (not checked for " + string(to.Kind) + ")"
+		}
+		fmt.Fprintf(&b, "  %-10s %-9s %-38s caller ID %s\n", name, to.Kind, to.Target, from)
+	}
+	if dialled {
+		b.WriteString("  * fine when callers dial a normal number of the account; if they dial a virtual +899 number, set\n" +
+			"    caller_id (for all departments or per department) to a normal number the account owns.\n")
 	}
 	return b.String()
 }

@@ -184,7 +184,8 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true)); err != nil {
+	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
+		cfg.Routing.CallerIDRule()); err != nil {
 		return err
 	}
 	for _, line := range cfg.Routing.DescribeModes() {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -71,6 +73,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if res != nil {
 		fmt.Fprintln(stdout, strings.Join(res.Transcript, "\n"))
 		fmt.Fprintln(stdout, res.Summary())
+	}
+	if err == nil && res.Connected == "" && !slices.ContainsFunc(steps, func(s sim.Step) bool { return s.Hangup }) {
+		err = errors.New("the caller reached nobody")
 	}
 	return err
 }

@@ -177,6 +177,11 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	if opt.Client == nil {
 		opt.Client = http.DefaultClient
 	}
+	for i, s := range steps {
+		if !slices.Contains([]string{"", "talk", "sleep", "digits_receive"}, s.During) {
+			return &Result{}, fmt.Errorf("step %d: during %q: want talk, sleep or digits_receive", i+1, s.During)
+		}
+	}
 	opt.Caller = cmp.Or(opt.Caller, DefaultCaller)
 	opt.Dialled = cmp.Or(opt.Dialled, DefaultDialled)
 	c := &call{opt: opt, res: &Result{}, steps: steps, vars: map[string]string{

@@ -215,3 +215,9 @@ func TestQueueJoinReachesAHuman(t *testing.T) {
 		t.Errorf("connected %q, want the queue", res.Connected)
 	}
 }
+
+func TestBadStepRefused(t *testing.T) {
+	if _, err := Run(context.Background(), Options{Bases: []string{"http://127.0.0.1:1"}}, []Step{{Press: "1", During: "greeting"}}); err == nil {
+		t.Error("a step during an unknown moment must be refused, not ignored")
+	}
+}
