@@ -206,7 +206,7 @@ func Fold(cfg *flow.Config, convs []Conversation, n, k int) (*flow.Config, []int
 	return &c, test
 }
 
-func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Store, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
+func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Calls, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range max(concurrency, 1) {
@@ -237,7 +237,7 @@ feed:
 // Play plays one conversation through a router built as the server builds it,
 // on the webhook channel, feeding the next caller turn whenever the flow asks
 // to clarify, and stops at the first transfer.
-func Play(ctx context.Context, cfg *flow.Config, st flow.Store, local, model flow.Classifier, callID string, c Conversation) Outcome {
+func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flow.Classifier, callID string, c Conversation) Outcome {
 	var tokens *counter
 	if model != nil {
 		tokens = &counter{Classifier: model}

@@ -17,7 +17,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // brokenStore fails every operation, like an unreachable Redis.
-type brokenStore struct{ flow.Store }
+type brokenStore struct{ flow.Calls }
 
 var errDown = errors.New("store down")
 
