@@ -83,26 +83,34 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 	return r
 }
 
+// Reply is a turn's answer.
+type Reply struct {
+	Actions []Action
+	// Moves are the machine's moves the turn made, "from -event-> to" each,
+	// for logs and tests; none when the turn failed over to reception.
+	Moves []string
+}
+
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
-func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
+func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	start := r.now()
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(r.cfg.LLM.BudgetMS)*time.Millisecond)
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			r.log.Error("turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
-			acts = r.reception(t.Language)
+			reply = Reply{Actions: r.reception(t.Language)}
 		}
 	}()
 	c, tn, err := r.play(ctx, t)
 	if err != nil {
 		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
-		return r.reception(t.Language)
+		return Reply{Actions: r.reception(t.Language)}
 	}
-	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, " "),
+	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, ", "),
 		"state", c.State, "dept", c.Department, "why", c.Reason, "turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
-	return tn.acts
+	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
 
 // play loads the call, steps it and saves it, starting again from a fresh
@@ -175,13 +183,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			c.Department, c.Reason = d.dept, d.reason
 		}
 		t.acts = append(t.acts, d.acts...)
-		t.moves = append(t.moves, from+"-"+d.event+"->"+c.State)
+		t.moves = append(t.moves, from+" -"+d.event+"-> "+c.State)
 		if handsOver(d.acts) {
 			r.account(c, t)
 			return nil
 		}
 	}
-	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, strings.Join(t.moves, " "))
+	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, strings.Join(t.moves, ", "))
 }
 
 // decide asks the handler of the call's state. A caller who hung up ends the
@@ -206,7 +214,7 @@ type turn struct {
 	// taken is how many inbox inputs the turn consumed: all of them once read.
 	taken int
 	acts  []Action
-	moves []string // "from-event->to" per move, for the log
+	moves []string // see Reply.Moves
 }
 
 // hungUp reports whether the caller hung up; the hangup consumes the inbox.

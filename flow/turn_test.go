@@ -73,7 +73,7 @@ func TestFailuresReachAHuman(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			acts := tt.router.Next(context.Background(), tt.turn)
+			acts := tt.router.Next(context.Background(), tt.turn).Actions
 			if got := lastConnect(acts); got != flow.Fallback {
 				t.Errorf("connect = %q, want the fallback desk; actions %+v", got, acts)
 			}
@@ -88,7 +88,7 @@ func TestConflictIsRetried(t *testing.T) {
 	cfg := flow.ExampleConfig()
 	st := &conflictingStore{Memory: store.NewMemory(store.DefaultExpiry), conflicts: 1}
 	r := flow.NewRouter(cfg, st, flow.NewLocal(cfg), nil, quiet)
-	acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice})
+	acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
 	if acts[0].Kind != flow.ActTranscribe {
 		t.Fatalf("after one conflict the greeting should still be sent, got %+v", acts)
 	}
@@ -107,7 +107,7 @@ func TestActionLimit(t *testing.T) {
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	used := 2 // VoIPBin's answer and first fetch
 	for i := range 20 {
-		acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice})
+		acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
 		for _, a := range acts {
 			used++
 			if a.Kind == flow.ActListen || a.Kind == flow.ActMenu {
@@ -153,7 +153,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 		if _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
-		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice})
+		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions
 	}
 
 	r.Next(ctx, flow.Turn{CallID: "first", Channel: flow.Voice}) // greeting
@@ -167,7 +167,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	if diff := cmp.Diff(want, acts); diff != "" {
 		t.Fatalf("second call, slow model: want the acknowledgement and an immediate fetch (-want +got):\n%s", diff)
 	}
-	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})); got != "sales" {
+	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice}).Actions); got != "sales" {
 		t.Errorf("the fetch after the acknowledgement: connect %q, want sales", got)
 	}
 }

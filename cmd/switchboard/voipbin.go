@@ -112,8 +112,9 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
-		acts := svc.router.Next(r.Context(), turn)
-		writeJSON(w, http.StatusOK, renderVoipbin(acts, fetchURL(svc.settings, r)))
+		reply := svc.router.Next(r.Context(), turn)
+		setMoves(w, reply.Moves)
+		writeJSON(w, http.StatusOK, renderVoipbin(reply.Actions, fetchURL(svc.settings, r)))
 	}
 }
 

@@ -45,8 +45,9 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "Missing transcript payload")
 			return
 		}
-		acts := svc.router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
-		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
+		reply := svc.router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
+		setMoves(w, reply.Moves)
+		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(reply.Actions)})
 	}
 }
 

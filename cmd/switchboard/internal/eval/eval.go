@@ -248,7 +248,7 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flo
 	start := time.Now()
 	for _, words := range c.Turns {
 		out.Played++
-		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}))
+		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}).Actions)
 		if ok {
 			out.Got = dept
 			break
