@@ -167,7 +167,45 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	if diff := cmp.Diff(want, acts); diff != "" {
 		t.Fatalf("second call, slow model: want the acknowledgement and an immediate fetch (-want +got):\n%s", diff)
 	}
-	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice}).Actions); got != "sales" {
+	reply := r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})
+	if got := lastConnect(reply.Actions); got != "sales" {
 		t.Errorf("the fetch after the acknowledgement: connect %q, want sales", got)
+	}
+	wantMoves := []string{"holding -classify-> classifying", "classifying -route-> transferred"}
+	if diff := cmp.Diff(wantMoves, reply.Moves); diff != "" {
+		t.Errorf("moves after the acknowledgement (-want +got):\n%s", diff)
+	}
+}
+
+// TestFinishedCall: a turn on a call that is over moves nothing. VoIPBin can
+// hang up; the seed's webhook cannot, and a client asking again gets the
+// same transfer.
+func TestFinishedCall(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		channel flow.Channel
+		want    flow.ActionKind
+	}{
+		{"voipbin", flow.Voice, flow.ActHangup},
+		{"webhook", flow.Webhook, flow.ActConnect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := store.NewMemory(store.DefaultExpiry)
+			r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+			if err := mem.Save(ctx, flow.Call{ID: "c1", State: flow.StateTransferred, Department: "billing", Language: "en-US"}, 0); err != nil {
+				t.Fatal(err)
+			}
+			reply := r.Next(ctx, flow.Turn{CallID: "c1", Channel: tt.channel, Words: "hello again"})
+			if len(reply.Moves) != 0 {
+				t.Errorf("moves = %q, want none", reply.Moves)
+			}
+			last := reply.Actions[len(reply.Actions)-1]
+			if last.Kind != tt.want || tt.want == flow.ActConnect && last.Department != "billing" {
+				t.Errorf("actions = %+v, want a last %s", reply.Actions, tt.want)
+			}
+		})
 	}
 }
