@@ -67,11 +67,10 @@ func (r *Router) afford(c *Call, t *turn, d decision) decision {
 	if !t.ch.ActionBudget || over(target(c.State, d.event)) {
 		return d
 	}
-	last := r.transfer(c, r.cfg.Fallback.Destination, "action-limit")
-	if c.Actions+cost(t.acts)+cost(d.acts)+cost(last.acts) <= r.cfg.Dialog.MaxActions {
+	if c.Actions+cost(t.acts)+cost(d.acts)+r.lastTransfer <= r.cfg.Dialog.MaxActions {
 		return d
 	}
-	return last
+	return r.transfer(c, r.cfg.Fallback.Destination, "action-limit")
 }
 
 // account books a finished turn's actions against the call: the platform's

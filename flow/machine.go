@@ -63,10 +63,9 @@ func newMachine(state string) *fsm.FSM {
 	return fsm.NewFSM(state, transitions, nil)
 }
 
-// fire moves c's machine by event, or fails when the table has no such move.
+// fire moves c's machine m by event, or fails when the table has no such move.
 // A self-transition (waiting while listening) is a legal move, not an error.
-func fire(ctx context.Context, c *Call, event string) error {
-	m := newMachine(c.State)
+func fire(ctx context.Context, m *fsm.FSM, c *Call, event string) error {
 	err := m.Event(ctx, event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {

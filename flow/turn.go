@@ -46,6 +46,9 @@ type Router struct {
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]handler
+	// lastTransfer is what a last transfer to the fallback desk costs of the
+	// platform's action budget.
+	lastTransfer int
 	// modelMS is the model's recent latency (a moving average). It is a
 	// property of the model, not of any call, so it may live in the process.
 	modelMS atomic.Int64
@@ -80,6 +83,7 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateTransferred: r.finished,
 		StateEnded:       r.finished,
 	}
+	r.lastTransfer = cost(r.reception(r.cfg.Language))
 	return r
 }
 
@@ -164,6 +168,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 	if c.State == "" {
 		c.State = t.ch.start()
 	}
+	m := newMachine(c.State)
 	for range maxMoves {
 		d, err := r.decide(ctx, c, t)
 		if err != nil {
@@ -176,7 +181,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		}
 		d = r.afford(c, t, d)
 		from := c.State
-		if err := fire(ctx, c, d.event); err != nil {
+		if err := fire(ctx, m, c, d.event); err != nil {
 			return err
 		}
 		if d.event == EventRoute {
