@@ -66,7 +66,9 @@ func newMachine(state string) *fsm.FSM {
 // fire moves c's machine m by event, or fails when the table has no such move.
 // A self-transition (waiting while listening) is a legal move, not an error.
 func fire(ctx context.Context, m *fsm.FSM, c *Call, event string) error {
-	err := m.Event(ctx, event)
+	// The step itself does no I/O; a spent time budget must not stop it, or
+	// a caller whose classification used the whole budget would lose the route.
+	err := m.Event(context.WithoutCancel(ctx), event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
 		return fmt.Errorf("call %s: %s in state %s: %w", c.ID, event, c.State, err)
