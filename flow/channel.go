@@ -16,6 +16,9 @@ type Channel struct {
 	// ActionBudget: the platform executes a limited number of actions per
 	// call (dialog.max_actions is ours), so each turn's actions are counted.
 	ActionBudget bool
+	// FlowActions is what the platform's own flow spends of that budget before
+	// our first turn.
+	FlowActions int
 	// Remembers: turns of one call share its state (they carry a call id).
 	// Without it each request is a whole call, nothing is stored, and nobody
 	// can be asked a clarifying question.
@@ -28,7 +31,8 @@ type Channel struct {
 // The lines Switchboard answers.
 var (
 	// Voice is a VoIPBin call driven by fetch.
-	Voice = Channel{Name: "voipbin", Fetches: true, Keypad: true, ActionBudget: true, Remembers: true, HangsUp: true}
+	// Its number's flow answers and fetches before our first turn.
+	Voice = Channel{Name: "voipbin", Fetches: true, Keypad: true, ActionBudget: true, FlowActions: 2, Remembers: true, HangsUp: true}
 	// Webhook is the seed's speech webhook: words in, talk and transfer out.
 	// A request without a call id does not remember (see Turn).
 	Webhook = Channel{Name: "webhook", Remembers: true}

@@ -9,6 +9,7 @@ import (
 // offerMenu moves a call that clarifying could not route to the keypad menu.
 func (r *Router) offerMenu(c *Call) decision {
 	return decision{event: EventMenu, acts: []Action{
+		{Kind: ActForgetKeys},
 		{Kind: ActTalk, Text: r.menuText(c.Language), Language: c.Language},
 		{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS},
 	}}

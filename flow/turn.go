@@ -24,6 +24,9 @@ type Turn struct {
 	HasDigits bool
 	// Language picks the caller's language on a call's first turn; empty is the default.
 	Language string
+	// Arrived is when the request reached us; the time budget runs from it.
+	// Zero means now.
+	Arrived time.Time
 }
 
 // Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
@@ -99,7 +102,7 @@ type Reply struct {
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	start := r.now()
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(r.cfg.LLM.BudgetMS)*time.Millisecond)
+	ctx, cancel := context.WithDeadline(ctx, r.Deadline(t))
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -115,6 +118,16 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, ", "),
 		"state", c.State, "dept", c.Department, "why", c.Reason, "turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
 	return Reply{Actions: tn.acts, Moves: tn.moves}
+}
+
+// Deadline is when the answer to t is due: the time budget, counted from when
+// the request arrived (VoIPBin's clock started then, not when we began).
+func (r *Router) Deadline(t Turn) time.Time {
+	arrived := t.Arrived
+	if arrived.IsZero() {
+		arrived = r.now()
+	}
+	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
 }
 
 // play loads the call, steps it and saves it, starting again from a fresh
@@ -167,6 +180,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 	}
 	if c.State == "" {
 		c.State = t.ch.start()
+		if t.ch.ActionBudget {
+			c.Actions = t.ch.FlowActions
+		}
 	}
 	m := newMachine(c.State)
 	for range maxMoves {
