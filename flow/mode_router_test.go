@@ -51,12 +51,12 @@ func TestHybridAuditAcrossReplicas(t *testing.T) {
 	}
 	turn := flow.Turn{CallID: "h1", Channel: flow.Voice, Dialled: "+14155550300"}
 
-	acts := replicas[0].Next(ctx, turn)
+	acts := replicas[0].Next(ctx, turn).Actions
 	if got, want := kinds(acts), "forget_keys talk menu"; got != want || acts[2].Length != 12 {
 		t.Fatalf("first turn %s (length %d), want %s of 12 keys", got, acts[1].Length, want)
 	}
 	turn.HasDigits, turn.Digits = true, "123456789012"
-	if got, want := kinds(replicas[1].Next(ctx, turn)), "transcribe talk listen"; got != want {
+	if got, want := kinds(replicas[1].Next(ctx, turn).Actions), "transcribe talk listen"; got != want {
 		t.Fatalf("after the entry %s, want %s", got, want)
 	}
 	call, _, _ := st.Load(ctx, "h1")
@@ -65,7 +65,7 @@ func TestHybridAuditAcrossReplicas(t *testing.T) {
 	}
 	turn.HasDigits, turn.Digits = false, ""
 	st.Append(ctx, "h1", "t1", flow.Input{Text: "my card 4111 1111 1111 1234 was charged twice on the invoice"})
-	acts = replicas[0].Next(ctx, turn)
+	acts = replicas[0].Next(ctx, turn).Actions
 	if lastConnect(acts) != "billing" {
 		t.Fatalf("got %+v, want a transfer to billing", acts)
 	}
@@ -113,7 +113,7 @@ func TestFlowStepHandsBack(t *testing.T) {
 	turn := flow.Turn{CallID: "f1", Channel: flow.Voice}
 	r.Next(ctx, turn)
 	st.Append(ctx, "f1", "t1", flow.Input{Text: "I want to buy twenty more licenses"})
-	acts := r.Next(ctx, turn)
+	acts := r.Next(ctx, turn).Actions
 	got := map[string]string{}
 	for _, a := range acts {
 		if a.Kind != flow.ActSet {
@@ -134,7 +134,7 @@ func TestFlowStepHandsBack(t *testing.T) {
 		t.Errorf("state %s, want %s", call.State, flow.StateHandedBack)
 	}
 	// The customer's flow may come back to the same fetch: it gets the same answer.
-	if again := r.Next(ctx, turn); kinds(again) != "set set set set" {
+	if again := r.Next(ctx, turn).Actions; kinds(again) != "set set set set" {
 		t.Errorf("a fetch after the hand-back got %s, want the variables again", kinds(again))
 	}
 }
@@ -153,16 +153,16 @@ func TestModePerDialledNumber(t *testing.T) {
 		{"s", "+14155550999", "transcribe transcribe talk talk listen"}, // detect from speech: a transcription per language
 	}
 	for _, tt := range tests {
-		if got := kinds(r.Next(ctx, flow.Turn{CallID: tt.call, Channel: flow.Voice, Dialled: tt.dialled})); got != tt.want {
+		if got := kinds(r.Next(ctx, flow.Turn{CallID: tt.call, Channel: flow.Voice, Dialled: tt.dialled}).Actions); got != tt.want {
 			t.Errorf("%s: first turn %s, want %s", tt.dialled, got, tt.want)
 		}
 	}
 	// A number whose flow names its language (?lang=) is not offered languages.
-	acts := r.Next(ctx, flow.Turn{CallID: "l", Channel: flow.Voice, Dialled: "+14155550300", Language: "es-ES"})
+	acts := r.Next(ctx, flow.Turn{CallID: "l", Channel: flow.Voice, Dialled: "+14155550300", Language: "es-ES"}).Actions
 	if got := kinds(acts); got != "transcribe talk listen" || acts[0].Language != "es-ES" {
 		t.Errorf("with ?lang=es-ES: %+v, want Spanish at once", acts)
 	}
-	acts = r.Next(ctx, flow.Turn{CallID: "k", Channel: flow.Voice, HasDigits: true, Digits: "2"})
+	acts = r.Next(ctx, flow.Turn{CallID: "k", Channel: flow.Voice, HasDigits: true, Digits: "2"}).Actions
 	if got := kinds(acts); got != "transcribe talk listen" || acts[0].Language != "es-ES" || acts[1].Language != "es-ES" {
 		t.Errorf("after pressing 2: %+v, want Spanish transcription and greeting", acts)
 	}

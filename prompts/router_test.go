@@ -46,7 +46,7 @@ func TestRouterBudget(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
-	acts := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "I'd like a quote for your enterprise plan please"})
+	acts := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "I'd like a quote for your enterprise plan please"}).Actions
 	took := time.Since(start)
 
 	if took > 2*time.Second {

@@ -22,7 +22,7 @@ import (
 
 func TestRedis(t *testing.T) {
 	r := openRedis(t, redistest.Start(t))
-	storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+	storetest.Run(t, func(*testing.T) storetest.Store { return redisTTLs{r} })
 }
 
 func TestRedisCluster(t *testing.T) {
@@ -31,7 +31,7 @@ func TestRedisCluster(t *testing.T) {
 	if _, ok := r.client.(*redis.ClusterClient); !ok {
 		t.Fatalf("client is a %T, want a cluster client", r.client)
 	}
-	storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+	storetest.Run(t, func(*testing.T) storetest.Store { return redisTTLs{r} })
 }
 
 func openRedis(t testing.TB, url string) *Redis {

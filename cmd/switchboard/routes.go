@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -74,6 +75,17 @@ func logRequests(svc *service) func(http.Handler) http.Handler {
 type problem struct {
 	Error    string   `json:"error"`
 	Problems []string `json:"problems,omitempty"`
+}
+
+// movesHeader shows, on a turn's answer, the moves the call made through the
+// state machine ("listening -classify-> classifying, classifying -route->
+// transferred"): platforms ignore it; people and the simulator read it.
+const movesHeader = "Switchboard-Moves"
+
+func setMoves(w http.ResponseWriter, moves []string) {
+	if len(moves) > 0 {
+		w.Header().Set(movesHeader, strings.Join(moves, ", "))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -79,10 +79,20 @@ func loadConfig(file string) (*flow.Config, error) {
 type service struct {
 	settings settings
 	cfg      *flow.Config
-	store    flow.Store
-	router   *flow.Router
+	store    backend
+	router   *flow.Router // fetches and seed webhook requests
+	events   *flow.Events // VoIPBin's events
 	log      *slog.Logger
 	close    func() error
+}
+
+// backend is a store as the service uses it: the flow's two views of it, and
+// a reachability check for /readyz.
+type backend interface {
+	flow.Calls
+	flow.Inbox
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
 }
 
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
@@ -118,6 +128,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		model = m
 	}
 	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
+	svc.events = flow.NewEvents(svc.store)
 	return svc, nil
 }
 

@@ -139,8 +139,9 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
-		acts := svc.router.Next(r.Context(), turn)
-		writeJSON(w, http.StatusOK, renderVoipbin(acts, fetchURL(svc.settings, r)))
+		reply := svc.router.Next(r.Context(), turn)
+		setMoves(w, reply.Moves)
+		writeJSON(w, http.StatusOK, renderVoipbin(reply.Actions, fetchURL(svc.settings, r)))
 	}
 }
 
@@ -182,10 +183,6 @@ type eventData struct {
 	Message       string `json:"message"`
 }
 
-// errUnknownTranscribe is a transcript whose transcribe_created has not been
-// seen yet: events can arrive out of order, and VoIPBin retries a 5xx.
-var errUnknownTranscribe = errors.New("transcript for an unknown transcribe session")
-
 func handleEvent(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
@@ -213,7 +210,7 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
-		err = storeEvent(r, svc, ev.Type, data)
+		err = deliver(r, svc.events, ev.Type, data)
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -224,38 +221,26 @@ func handleEvent(svc *service) http.HandlerFunc {
 	}
 }
 
-func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
-	ctx, st := r.Context(), svc.store
+// deliver hands a decoded event to the flow's caller events; other event
+// types are accepted and ignored.
+func deliver(r *http.Request, events *flow.Events, typ string, d eventData) error {
+	ctx := r.Context()
 	switch typ {
 	case "transcribe_created":
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
-			return nil
+			return nil // a transcription of something other than a call is none of ours
 		}
-		if err := st.Link(ctx, d.ID, d.ReferenceID); err != nil {
-			return err
-		}
-		// The call learns the transcription's language: one that detects its
-		// caller's language runs one transcription per language.
-		_, err := st.Append(ctx, d.ReferenceID, typ+":"+d.ID, flow.Input{Session: d.ID, Lang: d.Language})
-		return err
+		return events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case "transcript_created":
-		if d.Direction != "in" || strings.TrimSpace(d.Message) == "" {
-			return nil // our own voice, or nothing said
+		speaker := flow.Us
+		if d.Direction == "in" {
+			speaker = flow.Caller
 		}
-		callID, err := st.Resolve(ctx, d.TranscribeID)
-		if errors.Is(err, flow.ErrNotFound) {
-			return fmt.Errorf("transcribe %s: %w", d.TranscribeID, errUnknownTranscribe)
-		}
-		if err != nil {
-			return err
-		}
-		_, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: d.Message, Session: d.TranscribeID})
-		return err
+		return events.Heard(ctx, flow.Heard{ID: d.ID, Session: d.TranscribeID, Speaker: speaker, Text: d.Message})
 	case "call_hangup":
-		_, err := st.Append(ctx, d.ID, typ+":"+d.ID, flow.Input{Hangup: true})
-		return err
+		return events.HungUp(ctx, d.ID, d.ID)
 	}
-	return nil // other events are accepted and ignored
+	return nil
 }
 
 // problems lists what an event of type typ lacks.

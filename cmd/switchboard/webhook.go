@@ -55,8 +55,9 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			// request can read, change or end a VoIPBin call.
 			turn.CallID = seedCallPrefix + req.CallID
 		}
-		acts := svc.router.Next(r.Context(), turn)
-		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
+		reply := svc.router.Next(r.Context(), turn)
+		setMoves(w, reply.Moves)
+		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(reply.Actions)})
 	}
 }
 

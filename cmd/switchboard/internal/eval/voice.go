@@ -12,6 +12,13 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
+// Store is what a phone call played through the router needs: its calls, and
+// an inbox for the caller's words.
+type Store interface {
+	flow.Calls
+	flow.Inbox
+}
+
 // EntryDigits is what an evaluated caller types at a hybrid mode's keypad
 // entry: an account number, which only reaches the audit record.
 const EntryDigits = "123456789012"
@@ -57,7 +64,7 @@ func modeNames(r *flow.Routing) []string {
 // operator key when the tree has none). At the fallback keypad menu they press
 // nothing. A call handed back to the customer's flow counts as routed to the
 // department it names.
-func PlayCall(ctx context.Context, cfg *flow.Config, st flow.Store, local, model flow.Classifier, callID, dialled string, c Conversation) Outcome {
+func PlayCall(ctx context.Context, cfg *flow.Config, st Store, local, model flow.Classifier, callID, dialled string, c Conversation) Outcome {
 	var tokens *counter
 	if model != nil {
 		tokens = &counter{Classifier: model}
@@ -77,7 +84,7 @@ func PlayCall(ctx context.Context, cfg *flow.Config, st flow.Store, local, model
 	}
 	next, sessions, events := 0, 0, 0
 	for range 60 { // VoIPBin's action limit ends a call long before
-		acts := r.Next(ctx, turn)
+		acts := r.Next(ctx, turn).Actions
 		turn.HasDigits, turn.Digits = false, ""
 		if dept, ok := routedTo(acts); ok {
 			out.Got = dept

@@ -1,0 +1,102 @@
+package flow
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Availability is implemented by classifiers that know when they cannot
+// answer, such as a model behind an open circuit breaker.
+type Availability interface {
+	Available() bool
+}
+
+// Languages is implemented by classifiers that can be told the caller's
+// language, such as a model whose prompt then says which language the
+// caller's words are in.
+type Languages interface {
+	// ForLanguage returns the classifier for callers speaking lang, a BCP-47 tag.
+	ForLanguage(lang string) Classifier
+}
+
+// classify asks the local classifier, then the model (told the caller's
+// language, lang) for requests long enough to be worth it. It returns the
+// verdict that counts and who gave it; confident says whether it routes. Too
+// few words never reach the model (the seed's fourth pitfall): they route only
+// when the local classifier hears a department named.
+func (r *Router) classify(ctx context.Context, turns []string, lang string) (Verdict, string) {
+	local, err := r.local.Classify(ctx, turns)
+	if err != nil {
+		r.log.Warn("local classifier failed", "err", err)
+		local = Verdict{}
+	}
+	if !r.willAskModel(turns) {
+		return local, "local"
+	}
+	model := r.model
+	if l, ok := model.(Languages); ok && lang != r.cfg.Language {
+		model = l.ForLanguage(lang)
+	}
+	// Account and card numbers say nothing about the department, and must
+	// not leave for a model's provider: it sees them masked.
+	masked := make([]string, len(turns))
+	for i, t := range turns {
+		masked[i] = Mask(t)
+	}
+	start := r.now()
+	v, err := model.Classify(ctx, masked)
+	r.observeModel(r.now().Sub(start))
+	if err != nil {
+		r.log.Warn("model unavailable; using the local classifier", "err", err)
+		return local, "local"
+	}
+	return v, "model"
+}
+
+// willAskModel reports whether classify would ask the model about turns.
+func (r *Router) willAskModel(turns []string) bool {
+	if r.model == nil || countWords(turns) < r.cfg.Dialog.MinWords {
+		return false
+	}
+	a, ok := r.model.(Availability)
+	return !ok || a.Available()
+}
+
+// slow reports whether classifying turns is expected to keep the caller
+// waiting: the model will be asked and has lately taken longer than
+// dialog.acknowledge_after_ms.
+func (r *Router) slow(turns []string) bool {
+	return r.willAskModel(turns) && r.modelMS.Load() > int64(r.cfg.Dialog.AcknowledgeAfterMS)
+}
+
+// observeModel folds one model call's latency into the moving average.
+func (r *Router) observeModel(d time.Duration) {
+	ms := max(d.Milliseconds(), 1)
+	if old := r.modelMS.Load(); old > 0 {
+		ms = (7*old + 3*ms) / 10
+	}
+	r.modelMS.Store(ms)
+}
+
+// confident returns v's department when it clears the confidence threshold and
+// the margin to the runner-up, else "".
+func (r *Router) confident(v Verdict) string {
+	if v.Department == "" || v.Confidence < r.cfg.LLM.MinConfidence || v.Confidence-v.RunnerUp < r.cfg.LLM.MinMargin {
+		return ""
+	}
+	if _, ok := r.cfg.Department(v.Department); !ok || v.Department == Fallback {
+		return ""
+	}
+	return v.Department
+}
+
+// countWords counts the words in all turns.
+func countWords(turns []string) int {
+	n := 0
+	for _, t := range turns {
+		n += len(strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }))
+	}
+	return n
+}

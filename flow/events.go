@@ -1,0 +1,86 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Events takes what happens on a call between two turns into its inbox, for
+// the next turn to read: the caller's words, the caller hanging up. It owns
+// the rules for them: only the caller's own voice counts, words are clipped,
+// a retried event is taken once, and words reach their call through the
+// transcription session that heard them. Keypad entries need no inbox: they
+// arrive with the turn that collected them (Turn.Digits).
+type Events struct {
+	inbox Inbox
+}
+
+// NewEvents returns Events that append to inbox.
+func NewEvents(inbox Inbox) *Events { return &Events{inbox: inbox} }
+
+// ErrUnknownSession is words from a transcription session no call is linked
+// to yet. Events may arrive out of order; the platform retries later.
+var ErrUnknownSession = errors.New("words from an unknown transcription session")
+
+// Speaker is whose voice a transcription heard.
+type Speaker int
+
+// The voices on a call.
+const (
+	Caller Speaker = iota // the person who called
+	Us                    // our own talk actions, transcribed back
+)
+
+// Heard is words a transcription session heard.
+type Heard struct {
+	// ID identifies the event: the same ID is the same words, delivered again.
+	ID      string
+	Session string // the transcription session that heard them
+	Speaker Speaker
+	Text    string
+}
+
+// Transcribing links a transcription session to the call it listens to, so
+// that the words it hears find their call, and tells the call the session's
+// language, lang: a call that detects its caller's language runs one
+// transcription per language and listens on in the caller's.
+func (e *Events) Transcribing(ctx context.Context, session, callID, lang string) error {
+	if err := e.inbox.Link(ctx, session, callID); err != nil {
+		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
+	}
+	if _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
+		return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
+	}
+	return nil
+}
+
+// Heard takes the caller's words into their call's inbox. Our own voice and
+// empty words are ignored. It returns ErrUnknownSession when no call is linked
+// to the session, or the store's error.
+func (e *Events) Heard(ctx context.Context, h Heard) error {
+	text := clip(h.Text)
+	if h.Speaker != Caller || text == "" {
+		return nil
+	}
+	callID, err := e.inbox.Resolve(ctx, h.Session)
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("transcription %s: %w", h.Session, ErrUnknownSession)
+	}
+	if err != nil {
+		return fmt.Errorf("resolve transcription %s: %w", h.Session, err)
+	}
+	if _, err := e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session}); err != nil {
+		return fmt.Errorf("append words to call %s: %w", callID, err)
+	}
+	return nil
+}
+
+// HungUp records that the caller hung up; the next turn ends the call.
+// eventID identifies the event, as in Heard.
+func (e *Events) HungUp(ctx context.Context, eventID, callID string) error {
+	if _, err := e.inbox.Append(ctx, callID, "hangup:"+eventID, Input{Hangup: true}); err != nil {
+		return fmt.Errorf("append hangup to call %s: %w", callID, err)
+	}
+	return nil
+}

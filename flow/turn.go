@@ -1,0 +1,303 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Turn is one request for the next actions of a call.
+type Turn struct {
+	// CallID names the call. Empty means the request is the whole call (the
+	// seed's single-turn webhook): nothing is loaded or remembered.
+	CallID  string
+	Channel Channel
+	// Words is the caller's utterance carried by the request itself (Webhook).
+	Words string
+	// Digits is the keypad entry collected by the menu; HasDigits tells an empty
+	// entry from a request that carries none.
+	Digits    string
+	HasDigits bool
+	// Language picks the caller's language on a call's first turn; empty is the default.
+	Language string
+	// Dialled is the number the caller dialled; it picks the call's mode on its first turn.
+	Dialled string
+	// Arrived is when the request reached us; the time budget runs from it.
+	// Zero means now.
+	Arrived time.Time
+}
+
+// Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
+const (
+	maxTurns     = 12
+	maxTurnBytes = 500
+	maxAttempts  = 3 // load-decide-save tries when another request saved the call first
+	maxMoves     = 4 // events one turn may fire; the longest is classify then clarify
+)
+
+// Router answers a call's turns. For each it loads the call, lets the state's
+// handler decide, fires the event through the machine (again, while the call
+// is in a state that decides at once), and saves; so it holds nothing between
+// requests and any number of replicas can share one store.
+type Router struct {
+	cfg      *Routing
+	calls    Calls
+	local    Classifier
+	model    Classifier
+	log      *slog.Logger
+	now      func() time.Time
+	handlers map[string]handler
+	// lastTransfer is what a last transfer to the fallback desk costs of the
+	// platform's action budget.
+	lastTransfer int
+	// modelMS is the model's recent latency (a moving average). It is a
+	// property of the model, not of any call, so it may live in the process.
+	modelMS atomic.Int64
+}
+
+// handler is one state's policy: from the call and what this turn brought it
+// decides the event to fire. It may update the call's own counters (turns
+// heard, clarifications asked); it never moves the call's state itself.
+type handler func(ctx context.Context, c *Call, t *turn) decision
+
+// decision is what a state's handler chose: the event to fire and what the
+// caller hears and does on the way. An empty event moves nothing.
+type decision struct {
+	event string
+	acts  []Action
+	// dept and reason say where EventRoute or EventHandBack sends the call,
+	// and why; conf is how sure the chooser was.
+	dept, reason string
+	conf         float64
+}
+
+// NewRouter builds a Router. local is the built-in classifier, always asked
+// first; model may be nil when no model is configured.
+func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logger) *Router {
+	r := &Router{cfg: &cfg.Routing, calls: calls, local: local, model: model, log: log, now: time.Now}
+	r.handlers = map[string]handler{
+		StateGreeting:    r.greeting,
+		StateListening:   r.listening,
+		StateClarifying:  r.listening, // the same wait for words, one clarification further on
+		StateChecking:    r.checking,
+		StateHolding:     r.holding,
+		StateClassifying: r.classifying,
+		StateMenu:        r.menu,
+		StateLanguage:    r.language,
+		StateEntry:       r.entry,
+		StateKeypad:      r.keypad,
+		StateTransferred: r.finished,
+		StateHandedBack:  r.finished,
+		StateEnded:       r.finished,
+	}
+	r.lastTransfer = cost(r.reception(r.cfg.Language))
+	return r
+}
+
+// Reply is a turn's answer.
+type Reply struct {
+	Actions []Action
+	// Moves are the machine's moves the turn made, "from -event-> to" each,
+	// for logs and tests; none when the turn failed over to reception.
+	Moves []string
+}
+
+// Next answers a turn. It never fails: whatever goes wrong behind it (store,
+// classifier, a bug), the caller still gets actions that reach a human.
+func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
+	start := r.now()
+	ctx, cancel := context.WithDeadline(ctx, r.Deadline(t))
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
+			reply = Reply{Actions: r.reception(t.Language)}
+		}
+	}()
+	c, tn, err := r.play(ctx, t)
+	if err != nil {
+		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		return Reply{Actions: r.reception(t.Language)}
+	}
+	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, ", "),
+		"state", c.State, "dept", c.Department, "why", c.Reason, "turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	if tn.ended && c.Audit != nil {
+		r.logAudit(c)
+	}
+	return Reply{Actions: tn.acts, Moves: tn.moves}
+}
+
+// Deadline is when the answer to t is due: the time budget, counted from when
+// the request arrived (VoIPBin's clock started then, not when we began).
+func (r *Router) Deadline(t Turn) time.Time {
+	arrived := t.Arrived
+	if arrived.IsZero() {
+		arrived = r.now()
+	}
+	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
+}
+
+// play loads the call, steps it and saves it, starting again from a fresh
+// load when another request saved the call first.
+func (r *Router) play(ctx context.Context, t Turn) (Call, *turn, error) {
+	ch := t.Channel
+	if t.CallID == "" {
+		ch.Remembers = false
+	}
+	if !ch.Remembers {
+		var c Call
+		tn := &turn{Turn: t, ch: ch}
+		return c, tn, r.step(ctx, &c, tn)
+	}
+	for attempt := 1; ; attempt++ {
+		c, inbox, err := r.calls.Load(ctx, t.CallID)
+		if err != nil {
+			return c, nil, fmt.Errorf("load call %s: %w", t.CallID, err)
+		}
+		tn := &turn{Turn: t, ch: ch, inbox: inbox}
+		if err := r.step(ctx, &c, tn); err != nil {
+			return c, nil, err
+		}
+		err = r.calls.Save(ctx, c, tn.taken)
+		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return c, nil, fmt.Errorf("save call %s: %w", t.CallID, err)
+		}
+		return c, tn, nil
+	}
+}
+
+// step moves the call through the machine for one turn: the handler of the
+// call's state decides an event, the machine fires it, and so on until the
+// turn's actions hand the call to someone (the caller, a department) or the
+// call needs no move at all.
+func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
+	now := r.now().UnixMilli()
+	if c.StartedMS == 0 {
+		c.StartedMS = now
+	}
+	c.UpdatedMS = now
+	if c.State == "" {
+		c.State = t.ch.start()
+		if t.ch.ActionBudget {
+			c.Actions = t.ch.FlowActions
+		}
+		if t.ch.Fetches { // a line with a number's flow, which carries the dialled number
+			c.Mode, _ = r.cfg.Mode(t.Dialled)
+		}
+	}
+	mode := r.modeOf(c)
+	if c.Language == "" {
+		c.Language = r.cfg.Language
+		if len(mode.Languages) > 0 {
+			c.Language = mode.Languages[0]
+		}
+		if _, ok := r.cfg.Texts[t.Language]; ok {
+			c.Language, c.LanguageSet = t.Language, true
+		}
+		if mode.Audit {
+			c.Audit = &Audit{}
+		}
+	}
+	m := newMachine(c.State)
+	for range maxMoves {
+		d, err := r.decide(ctx, c, t)
+		if err != nil {
+			return err
+		}
+		if d.event == "" {
+			t.acts = append(t.acts, d.acts...)
+			r.account(c, t)
+			return nil
+		}
+		d = r.afford(c, t, d)
+		from := c.State
+		if err := fire(ctx, m, c, d.event); err != nil {
+			return err
+		}
+		if d.event == EventRoute || d.event == EventHandBack {
+			c.Department, c.Reason, c.Confidence = d.dept, d.reason, d.conf
+			if dest, ok := r.cfg.Department(d.dept); ok && c.Audit != nil {
+				c.Audit.Destination = dest.Destination().Target
+			}
+		}
+		t.ended = t.ended || over(c.State) && !over(from)
+		t.acts = append(t.acts, d.acts...)
+		t.moves = append(t.moves, from+" -"+d.event+"-> "+c.State)
+		if handsOver(d.acts) {
+			r.account(c, t)
+			return nil
+		}
+	}
+	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, strings.Join(t.moves, ", "))
+}
+
+// decide asks the handler of the call's state. A caller who hung up ends the
+// call whatever state it is in.
+func (r *Router) decide(ctx context.Context, c *Call, t *turn) (decision, error) {
+	if c.State != StateEnded && t.hungUp() {
+		return decision{event: EventHangup, acts: []Action{{Kind: ActHangup}}}, nil
+	}
+	h, ok := r.handlers[c.State]
+	if !ok {
+		return decision{}, fmt.Errorf("call %s: unknown state %q", c.ID, c.State)
+	}
+	return h(ctx, c, t), nil
+}
+
+// turn is one turn in progress: what arrived for the call, and what has been
+// decided so far.
+type turn struct {
+	Turn
+	ch    Channel
+	inbox []Input
+	// taken is how many inbox inputs the turn consumed: all of them once read.
+	taken int
+	acts  []Action
+	moves []string // see Reply.Moves
+	// ended is set when the turn ends our part of the call.
+	ended bool
+}
+
+// hungUp reports whether the caller hung up; the hangup consumes the inbox.
+func (t *turn) hungUp() bool {
+	for _, in := range t.inbox {
+		if in.Hangup {
+			t.taken = len(t.inbox)
+			return true
+		}
+	}
+	return false
+}
+
+// words takes the caller's words that arrived since the last turn, and those
+// the request carries, clipped.
+func (t *turn) words() []string {
+	var words []string
+	for _, in := range t.inbox[t.taken:] {
+		if w := clip(in.Text); w != "" && !in.Hangup {
+			words = append(words, w)
+		}
+	}
+	t.taken = len(t.inbox)
+	if w := clip(t.Words); w != "" {
+		words = append(words, w)
+		t.Words = ""
+	}
+	return words
+}
+
+// clip trims an utterance and bounds its size.
+func clip(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > maxTurnBytes {
+		s = strings.ToValidUTF8(s[:maxTurnBytes], "")
+	}
+	return s
+}
