@@ -86,7 +86,7 @@ var synonyms = synonymTable(`
 	invoice invoices
 	bill bills billed billing
 	pay paid paying payment payments repay
-	instalment instalments installment installments emi financing finance
+	instalment instalments installment installments financing finance
 	balance balances
 	password passcode passwords
 	login log-in signin sign-in logon
@@ -109,7 +109,6 @@ var synonyms = synonymTable(`
 	frequency often
 	broken broke faulty defective
 	error errors bug bugs glitch
-	mattress mattresses bed
 	agent agents representative broker
 	dependent dependents dependant dependants
 `)
@@ -174,18 +173,16 @@ func normalize(w string) string {
 	return stem(w)
 }
 
-// phrases expands multi-word synonyms before splitting, e.g. "cash on
-// delivery" to "cod", so that a phrase and its short form are one feature.
+// phrases joins general multi-word expressions before splitting, e.g. "log
+// in" to "login", so that a phrase and its short form are one feature.
 var phrases = strings.NewReplacer(
-	"cash on delivery", "cod",
 	"sign up", "signup",
 	"log in", "login",
 	"sign in", "login",
 	"log on", "login",
-	"pin code", "pincode",
-	"zip code", "pincode",
-	"postal code", "pincode",
-	"post code", "pincode",
+	"zip code", "zipcode",
+	"postal code", "zipcode",
+	"post code", "zipcode",
 	"e mail", "email",
 	"e-mail", "email",
 	"check up", "checkup",
@@ -195,6 +192,9 @@ var phrases = strings.NewReplacer(
 	"can not find", "lost",
 	"can't find", "lost",
 	"cant find", "lost",
+	"do not know where", "lost",
+	"don't know where", "lost",
+	"dont know where", "lost",
 )
 
 // segments returns the feature words of text, split where punctuation
