@@ -54,7 +54,6 @@ const (
 	sharpness = 1.2
 )
 
-
 // NewLocal builds the local classifier from a config.
 func NewLocal(cfg *Config) *Local {
 	r := &cfg.Routing
