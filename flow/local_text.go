@@ -225,3 +225,16 @@ func bigram(a, b string) string {
 	}
 	return a + "+" + b
 }
+
+// ContentWords returns the words of text that can carry a department, as
+// said (lower-cased, contractions expanded, stopwords and numbers dropped),
+// for reports that show people which words decided.
+func ContentWords(text string) []string {
+	var out []string
+	for _, t := range tokens(text) {
+		if !stopwords[t] && t != "not" && len(t) > 1 {
+			out = append(out, t)
+		}
+	}
+	return out
+}

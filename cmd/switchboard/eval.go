@@ -39,6 +39,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	folds := fs.String("folds", "", "cross-validate: K folds, or by-source to hold out each source of the corpus in turn; each fold's local classifier also learns the other folds' turns as examples")
 	concurrency := fs.Int("concurrency", 0, "conversations played at once (default 1 for local, 8 for llm)")
 	mistakes := fs.Int("mistakes", 0, "list up to N wrongly routed conversations")
+	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +83,9 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
+		if *suggest > 0 {
+			rep.Suggestions = eval.Suggest(rep, *suggest)
+		}
 		reps = append(reps, rep)
 	}
 	if *htmlOut != "" {
@@ -92,7 +96,15 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if *asJSON {
 		return eval.WriteJSON(stdout, reps)
 	}
-	return eval.WriteText(stdout, reps, *mistakes)
+	if err := eval.WriteText(stdout, reps, *mistakes); err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.Suggestions != nil {
+			eval.WriteSuggestions(stdout, r.Name, r.Suggestions)
+		}
+	}
+	return nil
 }
 
 // evalSetups builds one setup per config and prompt pair.

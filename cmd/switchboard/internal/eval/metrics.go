@@ -49,8 +49,11 @@ type Report struct {
 	Outcomes  []string                  `json:"outcomes"`
 	Confusion map[string]map[string]int `json:"confusion"`
 	Mistakes  []Outcome                 `json:"mistakes,omitempty"`
+	// Suggestions are candidate config changes (eval --suggest).
+	Suggestions []Suggestions `json:"suggestions,omitempty"`
 
 	fallback string
+	outs     []Outcome
 }
 
 // Score is one label's precision and recall.
@@ -64,7 +67,7 @@ type Score struct {
 // Summarize computes a Report from outcomes played on cfg.
 func Summarize(name string, cfg *flow.Config, outs []Outcome) *Report {
 	fb := cfg.Routing.Fallback.Destination
-	r := &Report{Name: name, N: len(outs), Departments: map[string]Score{}, Confusion: map[string]map[string]int{}, fallback: fb}
+	r := &Report{Name: name, N: len(outs), Departments: map[string]Score{}, Confusion: map[string]map[string]int{}, fallback: fb, outs: outs}
 	if len(outs) == 0 {
 		return r
 	}
