@@ -211,7 +211,6 @@ func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
 			addFeature(c, 1)
 			harmed = harmed || harmClasses[c]
 		}
-		harmed = harmed || l.harm(turn)
 		for _, seg := range segments(turn) {
 			for j, f := range seg {
 				if l.weights[f] != nil {
@@ -228,6 +227,11 @@ func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
 	}
 	// The emergency line needs harm said, not a topic alone: "my card" is
 	// not an emergency, "I lost my card" is.
+	if l.urgent >= 0 && scores[l.urgent] > 0 && !harmed {
+		for _, turn := range turns { // the config's priority words are harm too
+			harmed = harmed || l.harm(turn)
+		}
+	}
 	if l.urgent >= 0 && !harmed {
 		scores[l.urgent] = math.Inf(-1)
 	}
