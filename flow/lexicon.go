@@ -2,6 +2,7 @@ package flow
 
 import (
 	_ "embed"
+	"sort"
 	"strings"
 )
 
@@ -42,6 +43,25 @@ func parseLexicon(text string) map[string][]reading {
 	return m
 }
 
+// stemClasses maps the classifier's feature form of a word (see normalize)
+// to the classes of its likelier reading, for words repaired by spelling.
+var stemClasses = func() map[string][]string {
+	m := map[string][]string{}
+	for form, rs := range lexicon {
+		if f := normalize(form); f != "" {
+			for _, c := range rs[0].classes {
+				if !contains(m[f], c) {
+					m[f] = append(m[f], c)
+				}
+			}
+		}
+	}
+	for _, cs := range m {
+		sort.Strings(cs) // one order, so sums come out the same every run
+	}
+	return m
+}()
+
 // Classes that mean harm: only a caller who says one of them (or one of the
 // config's priority words) can be sent to the emergency line by the local
 // classifier. A topic such as "card" alone never is.
@@ -51,11 +71,17 @@ var harmClasses = map[string]bool{"@loss": true, "@fraud": true, "@accident": tr
 const leisureClass = "@leisure"
 
 // unauthorized folds the ways of saying that something was done without the
-// owner's say into one word the lexicon knows.
+// owner's say, or taken, into one word the lexicon knows.
 var unauthorized = strings.NewReplacer(
 	"without my permission", "unauthorized", "without permission", "unauthorized",
 	"without my authorization", "unauthorized", "without authorization", "unauthorized",
 	"without my consent", "unauthorized", "without my knowledge", "unauthorized",
+	"did not make", "unauthorized", "didn't make", "unauthorized", "didnt make", "unauthorized",
+	"did not authorize", "unauthorized", "didn't authorize", "unauthorized",
+	"do not recognize", "unauthorized", "don't recognize", "unauthorized", "dont recognize", "unauthorized",
+	"do not recognise", "unauthorized", "don't recognise", "unauthorized", "dont recognise", "unauthorized",
+	// a possession "taken" in the passive was stolen
+	"was taken", "stolen", "were taken", "stolen", "got taken", "stolen", "been taken", "stolen",
 )
 
 // cues are function words WordNet has no class for that still mean harm: an

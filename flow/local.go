@@ -218,6 +218,11 @@ func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
 				} else if near, sim := l.nearest(f); near != "" {
 					addFeature(near, sim)
 					seg[j] = near // so that its pairs match too
+					// and its meaning: "acident" is an accident
+					for _, c := range stemClasses[near] {
+						addFeature(c, sim)
+						harmed = harmed || harmClasses[c]
+					}
 				}
 				if j > 0 {
 					addFeature(bigram(seg[j-1], seg[j]), 1)
