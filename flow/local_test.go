@@ -167,10 +167,15 @@ func TestLocalEmergencyNeedsHarm(t *testing.T) {
 			t.Errorf("%q went to the emergency line (%+v)", words, v)
 		}
 	}
-	for _, words := range []string{"I lost my card", "my card was stolen", "someone used my card without my permission"} {
+	for _, words := range []string{"I lost my card", "my card was stolen", "someone used my card without my permission",
+		"my wallet was taken on the bus"} {
 		v, _ := l.Classify(context.Background(), []string{words})
 		if routes(cfg, v) != "emergency" {
 			t.Errorf("%q: got %+v, want the emergency line", words, v)
 		}
+	}
+	// A misspelt harm word keeps its meaning: the emergency line leads.
+	if v, _ := l.Classify(context.Background(), []string{"I need to report an acident"}); v.Department != "emergency" {
+		t.Errorf("misspelt accident: got %+v, want the emergency line first", v)
 	}
 }
