@@ -20,15 +20,15 @@ var tinyWordNet = map[string]string{
 	"data.adj": `00000004 00 a 01 funny 0 000 | arousing laughter
 00000005 00 s 02 fishy 0 funny 0 000 | not as expected
 `,
-	"data.adv":   "",
-	"index.verb": "steal v 1 2 ~ + 1 1 00000001\npilfer v 1 1 @ 1 0 00000002\n",
-	"index.noun": "theft n 1 1 + 1 1 00000003\n",
-	"index.adj":  "funny a 2 0 2 2 00000004 00000005\nfishy a 1 0 1 0 00000005\n",
-	"index.adv":  "",
-	"verb.exc":   "stole steal\nstolen steal\n",
-	"noun.exc":   "",
-	"adj.exc":    "",
-	"adv.exc":    "",
+	"data.adv":    "",
+	"index.verb":  "steal v 1 2 ~ + 1 1 00000001\npilfer v 1 1 @ 1 0 00000002\n",
+	"index.noun":  "theft n 1 1 + 1 1 00000003\n",
+	"index.adj":   "funny a 2 0 2 2 00000004 00000005\nfishy a 1 0 1 0 00000005\n",
+	"index.adv":   "",
+	"verb.exc":    "stole steal\nstolen steal\n",
+	"noun.exc":    "",
+	"adj.exc":     "",
+	"adv.exc":     "",
 	"cntlist.rev": "steal%2:40:00:: 1 10\ntheft%1:04:00:: 1 5\nfunny%5:00:00:humorous:00 1 14\nfunny%5:00:00:questionable:00 2 1\n",
 }
 
