@@ -11,11 +11,14 @@ import (
 // The tables are general English, not any one business's words: what a
 // business calls things belongs in its config's keywords and examples.
 
+// apostrophes straightens typographic apostrophes and splits "cannot".
+var apostrophes = strings.NewReplacer("’", "'", "‘", "'", "cannot", "can not")
+
 // tokens splits text into lower-case words, expanding contractions so that
 // "can't" and "cannot" agree, and dropping numbers (account and policy
 // numbers say nothing about the department).
 func tokens(text string) []string {
-	text = strings.ToLower(strings.NewReplacer("’", "'", "‘", "'", "cannot", "can not").Replace(text))
+	text = strings.ToLower(apostrophes.Replace(text))
 	var out []string
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }) {
 		w = strings.Trim(w, "'")
