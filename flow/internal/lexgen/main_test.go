@@ -64,3 +64,27 @@ func TestWriteExpandsSeedsByWordNet(t *testing.T) {
 		t.Errorf("funny is seldom fishy, yet the table has it:\n%s", got)
 	}
 }
+
+// The committed table must be what the generator makes from WordNet, where
+// WordNet is installed (Debian: wordnet-base); elsewhere this is skipped.
+func TestCommittedLexiconIsGenerated(t *testing.T) {
+	const dir = "/usr/share/wordnet"
+	if _, err := os.Stat(filepath.Join(dir, "data.noun")); err != nil {
+		t.Skip("WordNet is not installed (apt-get install wordnet-base); cannot regenerate flow/lexicon.txt")
+	}
+	wn, err := loadWordNet(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := write(&b, wn); err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile(filepath.Join("..", "..", "lexicon.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(committed) {
+		t.Error("flow/lexicon.txt is not what lexgen makes from WordNet: run go generate ./flow and commit it")
+	}
+}

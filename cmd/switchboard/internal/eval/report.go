@@ -219,7 +219,7 @@ caption{text-align:left;font-weight:bold;padding:4px 0}
 <h1>Switchboard routing evaluation</h1>
 <table><caption>Summary</caption>
 <tr><th>metric</th>{{range .Reports}}<th>{{.Name}}</th>{{end}}</tr>
-<tr><td>conversations</td>{{range .Reports}}<td>{{.N}}{{if .Folds}} ({{.Folds}}-fold){{end}}</td>{{end}}</tr>
+<tr><td>conversations</td>{{range .Reports}}<td>{{.N}}{{if .FoldsBy}} (each {{.FoldsBy}} held out){{else if .Folds}} ({{.Folds}}-fold){{end}}</td>{{end}}</tr>
 <tr><td>accuracy</td>{{range .Reports}}<td>{{f3 .Accuracy}}</td>{{end}}</tr>
 <tr><td>macro-F1</td>{{range .Reports}}<td>{{f3 .MacroF1}}</td>{{end}}</tr>
 <tr><td>emergency recall</td>{{range .Reports}}<td>{{f3 .EmergencyRecall}}</td>{{end}}</tr>
