@@ -15,14 +15,17 @@ import (
 // eval or the config's examples.
 //
 // It reads any JSON line with these fields and ignores every other line (so
-// it does not mind what else the log holds, or the message's wording):
+// it does not mind what else the log holds, or the message's wording); the
+// names in brackets are read too, for summary lines that use them:
 //
-//	call        string    the call's id (required)
+//	call        string    the call's id (required) [call_id]
 //	turns       []string  the caller's transcripts, oldest first (required;
 //	                      a count instead of a list means transcripts were not
-//	                      logged, and the line is skipped)
+//	                      logged, and the line is skipped) [transcripts]
 //	dept        string    the department the router transferred the call to
+//	                      [department, route]
 //	why         string    why: keypad, priority, local, model, unsure, ...
+//	                      [reason]
 //	final_dept  string    where a person at the first department transferred
 //	                      the call on to, when known (optional)
 //
@@ -32,11 +35,24 @@ import (
 // from the menu), or "router:<why>" (the router's own choice: review these).
 func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats, error) {
 	type line struct {
-		Call      string          `json:"call"`
-		Turns     json.RawMessage `json:"turns"`
-		Dept      string          `json:"dept"`
-		Why       string          `json:"why"`
-		FinalDept string          `json:"final_dept"`
+		Call        string          `json:"call"`
+		CallID      string          `json:"call_id"`
+		Turns       json.RawMessage `json:"turns"`
+		Transcripts json.RawMessage `json:"transcripts"`
+		Dept        string          `json:"dept"`
+		Department  string          `json:"department"`
+		Route       string          `json:"route"`
+		Why         string          `json:"why"`
+		Reason      string          `json:"reason"`
+		FinalDept   string          `json:"final_dept"`
+	}
+	first := func(vs ...string) string {
+		for _, v := range vs {
+			if v != "" {
+				return v
+			}
+		}
+		return ""
 	}
 	var st HarvestStats
 	calls := map[string]Conversation{}
@@ -45,7 +61,14 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 	for sc.Scan() {
 		st.Lines++
 		var l line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil || l.Call == "" || len(l.Turns) == 0 {
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			continue
+		}
+		l.Call, l.Dept, l.Why = first(l.Call, l.CallID), first(l.Dept, l.Department, l.Route), first(l.Why, l.Reason)
+		if l.Turns == nil {
+			l.Turns = l.Transcripts
+		}
+		if l.Call == "" || len(l.Turns) == 0 {
 			continue
 		}
 		var turns []string

@@ -18,6 +18,7 @@ func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 		`{"msg":"call","call":"c5","state":"ended","turns":["hello"]}`,
 		`{"msg":"call","call":"c6","dept":"sales","why":"local","turns":2}`,
 		`not json at all`,
+		`{"msg":"call summary","call_id":"c7","route":"billing","reason":"keypad","transcripts":["my bill"]}`,
 	}, "\n")
 	convs, st, err := eval.Harvest(strings.NewReader(log), "harvest:test.log", "fallback")
 	if err != nil {
@@ -27,19 +28,19 @@ func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 	for _, c := range convs {
 		got = append(got, c.ID+"="+c.Department+"/"+c.OriginalLabel)
 	}
-	want := "c1=sales/router:local c2=billing/keypad c3=support/retransfer c4=unknown/router:unsure"
+	want := "c1=sales/router:local c2=billing/keypad c3=support/retransfer c4=unknown/router:unsure c7=billing/keypad"
 	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
-	if st.NoTranscripts != 1 || st.Unrouted != 1 || st.Calls != 4 {
-		t.Errorf("stats %+v, want 1 without transcripts, 1 unrouted, 4 calls", st)
+	if st.NoTranscripts != 1 || st.Unrouted != 1 || st.Calls != 5 {
+		t.Errorf("stats %+v, want 1 without transcripts, 1 unrouted, 5 calls", st)
 	}
 	var b bytes.Buffer
 	if err := eval.WriteJSONL(&b, convs); err != nil {
 		t.Fatal(err)
 	}
 	back, err := eval.Load(&b)
-	if err != nil || len(back) != 4 || back[0].Turns[1] != "I want to buy a sofa" {
+	if err != nil || len(back) != 5 || back[0].Turns[1] != "I want to buy a sofa" {
 		t.Errorf("the harvested file does not load back as a corpus: %v %+v", err, back)
 	}
 }
