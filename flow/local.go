@@ -18,9 +18,12 @@ import (
 // A feature's weight is scaled by how specific it is to one department, so a
 // word every department uses ("account") decides nothing. A caller's words
 // that the config never uses are matched to its nearest word within an edit
-// or two, so "acident" still means "accident". An extra "nobody" outcome
-// starts with a fixed score and gains from the fallback desk's own config and
-// from small talk; a softmax over all scores gives calibrated probabilities.
+// or two, so "acident" still means "accident". Words also carry their broad
+// meaning from the WordNet lexicon (lexicon.go): a config that says "buy"
+// hears "purchase", and the emergency line is chosen only when the caller
+// says something meaning harm. An extra "nobody" outcome starts with a fixed
+// score and gains from the fallback desk's own config and from small talk; a
+// softmax over all scores gives calibrated probabilities.
 type Local struct {
 	names   []string             // the labels, fallback left out
 	urgent  int                  // index of the emergency line in names, or -1
