@@ -56,6 +56,7 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 	}
 	var st HarvestStats
 	calls := map[string]Conversation{}
+	untold := map[string]bool{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
 	for sc.Scan() {
@@ -73,8 +74,8 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 		}
 		var turns []string
 		if err := json.Unmarshal(l.Turns, &turns); err != nil {
-			if l.Dept != "" { // a routed call, logged without its words
-				st.NoTranscripts++
+			if l.Dept != "" { // a routed call, logged here without its words
+				untold[l.Call] = true
 			}
 			continue
 		}
@@ -95,6 +96,11 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 	if err := sc.Err(); err != nil {
 		return nil, st, fmt.Errorf("harvest: %w", err)
 	}
+	for id := range untold {
+		if _, ok := calls[id]; !ok {
+			st.NoTranscripts++
+		}
+	}
 	var out []Conversation
 	for _, c := range calls {
 		if c.Department == "" || len(strings.Join(c.Turns, "")) == 0 {
@@ -111,8 +117,8 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 // HarvestStats counts what a harvest read.
 type HarvestStats struct {
 	Lines, Calls int
-	// NoTranscripts counts routed calls' lines that carried a turn count,
-	// not the turns: the server ran without transcripts in its log.
+	// NoTranscripts counts routed calls whose lines carried a turn count,
+	// never the turns: the server ran without transcripts in its log.
 	NoTranscripts int
 	// Unrouted counts calls that never reached a department.
 	Unrouted int

@@ -10,7 +10,7 @@ import (
 
 func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 	log := strings.Join([]string{
-		`{"time":"t","level":"INFO","msg":"turn","call":"c1","state":"listening","turns":1}`,
+		`{"time":"t","level":"INFO","msg":"turn","call":"c1","state":"transferred","dept":"sales","turns":2}`,
 		`{"msg":"call","call":"c1","dept":"sales","why":"local","turns":["hi","I want to buy a sofa"]}`,
 		`{"msg":"call","call":"c2","dept":"billing","why":"keypad","turns":["um","press"]}`,
 		`{"msg":"call","call":"c3","dept":"sales","why":"model","final_dept":"support","turns":["my order is late"]}`,
