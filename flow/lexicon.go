@@ -43,6 +43,21 @@ func parseLexicon(text string) map[string][]reading {
 	return m
 }
 
+// ownedForms are past forms of buying verbs ("ordered", "bought",
+// "enrolled"): they speak of something the caller already has, so they count
+// by that meaning alone, not as the word that also means buying anew.
+var ownedForms = func() map[string]bool {
+	m := map[string]bool{}
+	for form, rs := range lexicon {
+		for _, r := range rs {
+			if contains(r.classes, "@owned") {
+				m[form] = true
+			}
+		}
+	}
+	return m
+}()
+
 // stemClasses maps the classifier's feature form of a word (see normalize)
 // to the classes of its likelier reading, for words repaired by spelling.
 var stemClasses = func() map[string][]string {

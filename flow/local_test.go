@@ -155,6 +155,20 @@ func TestLocalHearsGeneralEnglish(t *testing.T) {
 	}
 }
 
+// Having bought is not buying: a past form of a buying verb speaks of
+// something the caller already has.
+func TestLocalPastPurchaseIsNotSales(t *testing.T) {
+	cfg := generalConfig(t)
+	cfg.Routing.Departments["sales"].Keywords = append(cfg.Routing.Departments["sales"].Keywords, "order", "enroll")
+	l := flow.NewLocal(cfg)
+	for _, words := range []string{"I ordered a mattress last week and it is broken", "the plan I enrolled in last year is late"} {
+		v, _ := l.Classify(context.Background(), []string{words})
+		if v.Department == "sales" {
+			t.Errorf("%q went to sales (%+v)", words, v)
+		}
+	}
+}
+
 // A card is a topic, not an emergency: without loss, theft, fraud, an
 // accident or urgency in the caller's words the emergency line is never chosen.
 func TestLocalEmergencyNeedsHarm(t *testing.T) {

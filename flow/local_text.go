@@ -213,6 +213,9 @@ func segments(text string) [][]string {
 	for _, part := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(",.;:!?()/&|\n\"", r) }) {
 		var seg []string
 		for _, t := range tokens(part) {
+			if ownedForms[t] {
+				continue // its meaning, @owned, is the feature
+			}
 			if f := normalize(t); f != "" {
 				seg = append(seg, f)
 			}

@@ -31,6 +31,9 @@ type class struct {
 	doc   string
 	seeds []string // WordNet senses, lemma.pos.N, or lemma.pos.N/D to follow only D levels below it
 	depth int      // how many levels of more specific kinds to follow
+	// notPast gives verbs' past forms the class "owned" instead: "I ordered"
+	// speaks of something already had, not of getting something new.
+	notPast bool
 }
 
 // classes are the meanings that separate what callers want, whatever a
@@ -42,38 +45,38 @@ var classes = []class{
 		"buy.v.1", "purchase.n.1", "purchase.v.1", "order.v.2", "subscribe.v.5", "enroll.v.1", "apply.v.3", "join.v.1/0",
 		"open.v.2/0", "price.n.2/0", "cost.n.1/0", "price.v.2", "quote.v.2", "quotation.n.3", "afford.v.3", "sell.v.1/1",
 		"sale.n.1", "sale.n.3", "customer.n.1", "buyer.n.1", "shop.v.1", "shopping.n.1",
-	}, 2},
+	}, 2, true},
 	{"problem", "something not working as it should: faults, errors, breakdowns, delays, damage", []string{
 		"malfunction.n.1", "malfunction.v.1", "fail.v.4", "problem.n.1", "trouble.n.1", "error.n.1", "error.n.6",
 		"mistake.n.1", "defect.n.3", "faulty.a.1", "damage.n.1", "damage.v.1", "delay.n.2", "delay.v.2", "wrong.a.1",
 		"broken.a.1", "late.a.2", "stuck.a.1", "complaint.n.3", "issue.n.1",
-	}, 2},
+	}, 2, false},
 	{"owe", "money owed or paid on an existing account: bills, payments, charges, balances, refunds, debts", []string{
 		"pay.v.1", "pay.v.3", "payment.n.1", "payment.n.2", "bill.n.2", "charge.n.3", "charge.n.11", "debt.n.2",
 		"owe.v.1", "balance.n.2", "balance.n.6", "refund.n.1", "refund.v.1", "fee.n.1", "installment.n.1",
 		"statement.n.7", "overcharge.v.1/0", "deduct.v.2", "interest.n.4",
-	}, 1},
+	}, 1, false},
 	{"loss", "losing something or having it taken: lost, missing, stolen, robbed", []string{
 		"lose.v.1", "lose.v.4", "lose.v.5", "steal.v.1", "rob.v.1", "theft.n.1", "thief.n.1", "lost.a.1",
 		"missing.a.1", "disappear.v.1", "burglary.n.1", "mug.v.1",
-	}, 2},
+	}, 2, false},
 	{"fraud", "deception and intrusion: fraud, scams, forgery, unauthorised use, break-ins", []string{
 		"fraud.n.1", "fraud.n.3", "swindle.v.1", "deceive.v.2", "fraudulent.a.1", "forge.v.2", "unauthorized.a.1",
 		"unauthorized.a.2", "suspicious.a.2", "intrude.v.2", "hacker.n.2", "compromise.v.3", "counterfeit.a.1",
 		"impostor.n.1", "breach.n.1", "breach.v.1", "shady.a.1",
-	}, 2},
+	}, 2, false},
 	{"accident", "accidents, collisions and injuries", []string{
 		"accident.n.1", "collision.n.2", "crash.n.2", "crash.v.3", "collide.v.3", "wreck.n.3", "injury.n.2",
 		"injure.v.1", "destroy.v.2",
-	}, 2},
+	}, 2, false},
 	{"urgent", "urgency, danger and outages", []string{
 		"urgent.a.1", "emergency.n.1", "immediately.r.1", "danger.n.1", "crisis.n.1", "outage.n.2", "critical.a.6",
-	}, 1},
+	}, 1, false},
 	{"leisure", "small-talk topics: pastimes, games, sport, music, films, meals, animals, weather, jokes", []string{
 		"sport.n.1", "game.n.1", "game.n.3", "music.n.1", "movie.n.1", "meal.n.1", "food.n.2", "animal.n.1",
 		"pet.n.1", "weather.n.1", "joke.n.1", "hobby.n.1", "diversion.n.1", "celebrity.n.1", "holiday.n.1",
 		"book.n.1", "song.n.1", "color.n.1", "fun.n.1", "amusing.a.2", "bored.a.2",
-	}, 3},
+	}, 3, false},
 }
 
 // minShare keeps a word only for meanings it commonly has: a word counts for
@@ -129,13 +132,17 @@ func write(w io.Writer, wn *wordNet) error {
 		for key := range words {
 			pos, lemma := key[0], key[2:]
 			for _, form := range forms(wn, pos, lemma) {
+				name := c.name
+				if c.notPast && pos == 'v' && isPast(wn, lemma, form) {
+					name = "owned"
+				}
 				if table[form] == nil {
 					table[form], senseCount[form] = map[byte]map[string]bool{}, map[byte]int{}
 				}
 				if table[form][pos] == nil {
 					table[form][pos] = map[string]bool{}
 				}
-				table[form][pos][c.name] = true
+				table[form][pos][name] = true
 				senseCount[form][pos] = max(senseCount[form][pos], len(wn.senses[key]))
 			}
 		}
@@ -144,6 +151,9 @@ func write(w io.Writer, wn *wordNet) error {
 	fmt.Fprintln(w, "# see flow/LEXICON.md). DO NOT EDIT: change the classes in lexgen and run go generate ./flow.")
 	for _, c := range classes {
 		fmt.Fprintf(w, "# %s: %s\n", c.name, c.doc)
+		if c.notPast {
+			fmt.Fprintf(w, "# owned: past forms of the %s verbs (already had, not new)\n", c.name)
+		}
 	}
 	forms := make([]string, 0, len(table))
 	for f := range table {
@@ -271,6 +281,19 @@ func forms(wn *wordNet, pos byte, lemma string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// isPast reports whether form is a past tense or participle of the verb
+// lemma: an irregular form WordNet lists that is not a present one, or a
+// regular one ending in -ed (-d after e).
+func isPast(wn *wordNet, lemma, form string) bool {
+	if form == lemma || form == plural(lemma) || strings.HasSuffix(form, "ing") {
+		return false
+	}
+	if slices.Contains(wn.irreg["v:"+lemma], form) {
+		return true
+	}
+	return strings.HasSuffix(form, "ed")
 }
 
 func plural(w string) string {

@@ -46,8 +46,8 @@ func TestWriteExpandsSeedsByWordNet(t *testing.T) {
 	saved := classes
 	t.Cleanup(func() { classes = saved })
 	classes = []class{
-		{"loss", "taking", []string{"steal.v.1"}, 1},
-		{"odd", "oddness", []string{"fishy.a.1"}, 0},
+		{"loss", "taking", []string{"steal.v.1"}, 1, false},
+		{"odd", "oddness", []string{"fishy.a.1"}, 0, false},
 	}
 	var b strings.Builder
 	if err := write(&b, wn); err != nil {
