@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,9 @@ type Router struct {
 	log      *slog.Logger
 	now      func() time.Time
 	handlers map[string]handler
+	// LogTranscripts puts the caller's words in the line logged when a call
+	// is transferred (`switchboard harvest` reads them); off, only their count.
+	LogTranscripts bool
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget.
 	lastTransfer int
@@ -125,6 +129,13 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	}
 	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, ", "),
 		"state", c.State, "dept", c.Department, "why", c.Reason, "turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	if c.State == StateTransferred && slices.ContainsFunc(tn.acts, func(a Action) bool { return a.Kind == ActConnect }) {
+		var turns any = len(c.Turns)
+		if r.LogTranscripts {
+			turns = c.Turns
+		}
+		r.log.Info("call", "call", c.ID, "dept", c.Department, "why", c.Reason, "turns", turns)
+	}
 	if tn.ended && c.Audit != nil {
 		r.logAudit(c)
 	}
