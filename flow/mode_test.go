@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -291,5 +292,40 @@ func TestDetectLanguage(t *testing.T) {
 	}
 	if !DetectsLanguage("es-MX") || DetectsLanguage("fr-FR") {
 		t.Error("DetectsLanguage: es-MX has cues (es), fr-FR none")
+	}
+}
+
+// TestSpanishRoutesLikeEnglish: with multilingual.json, a Spanish caller's
+// request reaches the department its English twin reaches, by the local
+// classifier or, for an emergency, the priority lane.
+func TestSpanishRoutesLikeEnglish(t *testing.T) {
+	cfg := loadModes(t, "multilingual.json")
+	r := &cfg.Routing
+	local := NewLocal(cfg)
+	route := func(s string) string {
+		if r.IsPriority(s) {
+			return Emergency
+		}
+		v, err := local.Classify(context.Background(), []string{s})
+		if err != nil || v.Confidence < r.LLM.MinConfidence || v.Confidence-v.RunnerUp < r.LLM.MinMargin {
+			return ""
+		}
+		return v.Department
+	}
+	pairs := []struct{ es, en string }{
+		{"me han cobrado dos veces la factura", "I was charged twice on my invoice"},
+		{"quiero un reembolso del último pago", "I want a refund of my last payment"},
+		{"quiero cambiar la tarjeta de crédito de mi cuenta", "I want to change the credit card on my account"},
+		{"no puedo entrar, olvidé mi contraseña", "I can't log in, I forgot my password"},
+		{"la aplicación no funciona y da un error", "the app is not working and shows an error"},
+		{"quiero comprar veinte licencias más", "I want to buy twenty more licenses"},
+		{"cuánto cuesta el plan empresarial", "how much does the enterprise plan cost"},
+		{"el sistema está caído y es urgente", "the system is down and it is urgent"},
+	}
+	for _, p := range pairs {
+		es, en := route(p.es), route(p.en)
+		if en == "" || es != en {
+			t.Errorf("%q -> %q, but %q -> %q", p.es, es, p.en, en)
+		}
 	}
 }
