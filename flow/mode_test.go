@@ -68,25 +68,31 @@ func TestKeypadValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(withTree(tt.tree)))
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("want problems %q, got a valid config", tt.want)
-			}
-			got := strings.Split(err.Error(), "\n")
-			if len(got) != len(tt.want) {
-				t.Errorf("got %d problems, want %d:\n%s", len(got), len(tt.want), err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing problem %q in:\n%s", w, err)
-				}
-			}
+			checkProblems(t, err, tt.want)
 		})
+	}
+}
+
+// checkProblems checks a config error names exactly the wanted problems
+// (substrings, one per problem); no wanted problem means a valid config.
+func checkProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if len(want) == 0 {
+		if err != nil {
+			t.Fatalf("want valid, got %v", err)
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("want problems %q, got a valid config", want)
+	}
+	if got := strings.Count(err.Error(), "\n") + 1; got != len(want) {
+		t.Errorf("got %d problems, want %d:\n%s", got, len(want), err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing problem %q in:\n%s", w, err)
+		}
 	}
 }
 
@@ -166,23 +172,7 @@ func TestModeValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(base(tt.extra)))
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("want problems %q, got a valid config", tt.want)
-			}
-			if got := strings.Count(err.Error(), "\n") + 1; got != len(tt.want) {
-				t.Errorf("got %d problems, want %d:\n%s", got, len(tt.want), err)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("missing problem %q in:\n%s", w, err)
-				}
-			}
+			checkProblems(t, err, tt.want)
 		})
 	}
 }

@@ -332,13 +332,19 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flo
 	start := time.Now()
 	for _, words := range c.Turns {
 		out.Played++
-		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}).Actions)
+		dept, ok := routedTo(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}).Actions)
 		if ok {
 			out.Got = dept
 			break
 		}
 		out.Asked++
 	}
+	return out.finish(ctx, st, callID, start, tokens)
+}
+
+// finish records how long the conversation took, why it went where it went
+// and what the model cost.
+func (out Outcome) finish(ctx context.Context, st flow.Calls, callID string, start time.Time, tokens *counter) Outcome {
 	out.Latency = time.Since(start)
 	if call, _, err := st.Load(ctx, callID); err == nil {
 		out.Reason = call.Reason
@@ -347,15 +353,6 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flo
 		out.Tokens = int(tokens.n.Load())
 	}
 	return out
-}
-
-func connected(acts []flow.Action) (string, bool) {
-	for _, a := range acts {
-		if a.Kind == flow.ActConnect {
-			return a.Department, true
-		}
-	}
-	return "", false
 }
 
 // counter adds up the tokens a model classifier reports for one conversation.

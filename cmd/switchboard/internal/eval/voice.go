@@ -135,14 +135,7 @@ func PlayCall(ctx context.Context, cfg *flow.Config, st Store, local, model flow
 			break // asked again with nothing left to say: still clarifying
 		}
 	}
-	out.Latency = time.Since(start)
-	if call, _, err := st.Load(ctx, callID); err == nil {
-		out.Reason = call.Reason
-	}
-	if tokens != nil {
-		out.Tokens = int(tokens.n.Load())
-	}
-	return out
+	return out.finish(ctx, st, callID, start, tokens)
 }
 
 // routedTo returns the department a turn's answer sends the caller to: a
