@@ -167,3 +167,23 @@ func TestModePerDialledNumber(t *testing.T) {
 		t.Errorf("after pressing 2: %+v, want Spanish transcription and greeting", acts)
 	}
 }
+
+// TestAuditOnHangup: a caller who hangs up in the middle of a hybrid call
+// still leaves one audit line, with what they pressed and no destination.
+func TestAuditOnHangup(t *testing.T) {
+	ctx := context.Background()
+	cfg := modeConfig(t, "hybrid.json")
+	st := store.NewMemory(store.DefaultExpiry)
+	var log bytes.Buffer
+	r := flow.NewRouter(cfg, st, flow.NewLocal(cfg), nil, slog.New(slog.NewJSONHandler(&log, nil)))
+	turn := flow.Turn{CallID: "h2", Channel: flow.Voice}
+	r.Next(ctx, turn)
+	r.Next(ctx, flow.Turn{CallID: "h2", Channel: flow.Voice, HasDigits: true, Digits: "4111111111111111"})
+	st.Append(ctx, "h2", "bye", flow.Input{Hangup: true})
+	r.Next(ctx, turn)
+	r.Next(ctx, turn) // a late fetch on an ended call logs nothing more
+	lines := strings.Count(log.String(), `"msg":"audit"`)
+	if lines != 1 || !strings.Contains(log.String(), `"pressed":["XXXXXXXXXXXX1111"]`) || !strings.Contains(log.String(), `"state":"ended"`) {
+		t.Errorf("want one audit line for the ended call with the masked entry, got %d in:\n%s", lines, log.String())
+	}
+}
