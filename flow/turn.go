@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -42,13 +43,16 @@ const (
 // is in a state that decides at once), and saves; so it holds nothing between
 // requests and any number of replicas can share one store.
 type Router struct {
-	cfg      *Routing
-	calls    Calls
-	local    Classifier
-	model    Classifier
-	log      *slog.Logger
-	now      func() time.Time
-	handlers map[string]handler
+	cfg   *Routing
+	calls Calls
+	local Classifier
+	model Classifier
+	log   *slog.Logger
+	now   func() time.Time
+	// LogTranscripts puts the caller's words in the line logged when a call
+	// is transferred (`switchboard harvest` reads them); off, only their count.
+	LogTranscripts bool
+	handlers       map[string]handler
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget.
 	lastTransfer int
@@ -117,6 +121,13 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	}
 	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, ", "),
 		"state", c.State, "dept", c.Department, "why", c.Reason, "turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	if c.State == StateTransferred && slices.ContainsFunc(tn.acts, func(a Action) bool { return a.Kind == ActConnect }) {
+		var turns any = len(c.Turns)
+		if r.LogTranscripts {
+			turns = c.Turns
+		}
+		r.log.Info("call", "call", c.ID, "dept", c.Department, "why", c.Reason, "turns", turns)
+	}
 	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
 

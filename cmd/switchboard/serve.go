@@ -29,6 +29,8 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// LogTranscripts logs each transferred call's words, for switchboard harvest.
+	LogTranscripts bool
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -49,6 +51,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
+	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log each transferred call's transcripts (what switchboard harvest reads)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -128,6 +131,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		model = m
 	}
 	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
+	svc.router.LogTranscripts = s.LogTranscripts
 	svc.events = flow.NewEvents(svc.store)
 	return svc, nil
 }
