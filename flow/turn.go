@@ -45,16 +45,16 @@ const (
 // is in a state that decides at once), and saves; so it holds nothing between
 // requests and any number of replicas can share one store.
 type Router struct {
-	cfg      *Routing
-	calls    Calls
-	local    Classifier
-	model    Classifier
-	log      *slog.Logger
-	now      func() time.Time
-	handlers map[string]handler
+	cfg   *Routing
+	calls Calls
+	local Classifier
+	model Classifier
+	log   *slog.Logger
+	now   func() time.Time
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
+	handlers       map[string]handler
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget.
 	lastTransfer int

@@ -131,8 +131,8 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		model = m
 	}
 	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
-	svc.events = flow.NewEvents(svc.store)
 	svc.router.LogTranscripts = s.LogTranscripts
+	svc.events = flow.NewEvents(svc.store)
 	return svc, nil
 }
 
