@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/switchboard/switchboard/flow"
@@ -29,6 +30,10 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// WebhookToken is the bearer token /webhook/call-handler requires; empty: none.
+	WebhookToken string
+	// Insecure lets serve start against Redis with credentials unset.
+	Insecure bool
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -40,6 +45,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
 		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+
+		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 	}
 	addr := ":3000"
 	if port := getenv("PORT"); port != "" {
@@ -49,6 +56,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
+	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -56,6 +64,34 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	return s, nil
+}
+
+// missingCredentials names the credentials that are unset. Each one unset
+// leaves a route open to anyone who can reach the service.
+func (s settings) missingCredentials() []string {
+	var missing []string
+	for _, c := range []struct{ name, value string }{
+		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken},
+		{"VOIPBIN_WEBHOOK_SECRET", s.Secret},
+		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken},
+	} {
+		if c.value == "" {
+			missing = append(missing, c.name)
+		}
+	}
+	return missing
+}
+
+// checkCredentials refuses a production deployment (one on Redis) that
+// leaves a route open, unless the operator said --insecure. Without Redis
+// (make run, a laptop) the open routes are only warned about.
+func (s settings) checkCredentials() error {
+	missing := s.missingCredentials()
+	if s.RedisURL == "" || s.Insecure || len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but %s not set; "+
+		"set it, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.
@@ -97,6 +133,9 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.Secret == "" {
 		log.Warn("VOIPBIN_WEBHOOK_SECRET is not set: event signatures are not checked")
 	}
+	if s.WebhookToken == "" {
+		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
+	}
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
 		svc.store = store.NewMemory(store.DefaultExpiry)
@@ -124,6 +163,9 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	s, err := parseSettings(args, getenv, stderr)
 	if err != nil {
+		return err
+	}
+	if err := s.checkCredentials(); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
