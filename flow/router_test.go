@@ -150,7 +150,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	request := "I would like to talk to someone about your products"
 	say := func(id, words string) []flow.Action {
 		t.Helper()
-		if _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
 		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice})

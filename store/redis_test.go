@@ -198,7 +198,7 @@ func TestRedisOutage(t *testing.T) {
 	if _, _, err := r.Load(short, "outage"); err == nil || !strings.Contains(err.Error(), "redis load call outage") {
 		t.Errorf("Load with Redis down: err = %v, want a wrapped error", err)
 	}
-	if _, err := r.Append(short, "outage", "k", flow.Input{Text: "hi"}); err == nil {
+	if _, _, err := r.Append(short, "outage", "k", flow.Input{Text: "hi"}); err == nil {
 		t.Error("Append with Redis down succeeded")
 	}
 
@@ -210,7 +210,7 @@ func TestRedisOutage(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if added, err := r.Append(ctx, "outage", "k", flow.Input{Text: "hi"}); err != nil || !added {
+	if added, _, err := r.Append(ctx, "outage", "k", flow.Input{Text: "hi"}); err != nil || !added {
 		t.Errorf("Append after the restart = %v, %v", added, err)
 	}
 	c, inbox, err := r.Load(ctx, "outage")
@@ -317,7 +317,7 @@ func TestRedisFootprint(t *testing.T) {
 			_, _, err := r.Load(ctx, coldID)
 			must(err)
 			must(r.Save(ctx, flow.Call{ID: coldID}, 0))
-			_, err = r.Append(ctx, coldID, "k", flow.Input{Text: "x"})
+			_, _, err = r.Append(ctx, coldID, "k", flow.Input{Text: "x"})
 			must(err)
 		})
 
@@ -344,7 +344,7 @@ func TestRedisFootprint(t *testing.T) {
 		}
 		for i, words := range said {
 			events = append(events, rt.count(func() {
-				_, err := r.Append(ctx, id, "transcript_created:"+uniqueID(""), flow.Input{Text: words})
+				_, _, err := r.Append(ctx, id, "transcript_created:"+uniqueID(""), flow.Input{Text: words})
 				must(err)
 			}))
 			fetches = append(fetches, fetch(func(c *flow.Call, inbox []flow.Input) {
@@ -418,7 +418,7 @@ func BenchmarkRedisFetch(b *testing.B) {
 	var fetches int64
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		if _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
+		if _, _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -450,7 +450,7 @@ func BenchmarkRedisAppend(b *testing.B) {
 			id = uniqueID("bench-") // keep the inbox a realistic size
 		}
 		events += rt.count(func() {
-			if _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
+			if _, _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
 				b.Fatal(err)
 			}
 		})

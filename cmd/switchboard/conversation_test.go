@@ -152,13 +152,20 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 // startServer builds the service as serve does and serves it over real HTTP.
 func startServer(t *testing.T, s settings) *httptest.Server {
 	t.Helper()
+	_, srv := startService(t, s)
+	return srv
+}
+
+// startService is startServer that also hands back the service, to look behind it.
+func startService(t *testing.T, s settings) (*service, *httptest.Server) {
+	t.Helper()
 	svc, err := build(context.Background(), s, quietLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(newServer(svc))
 	t.Cleanup(func() { srv.Close(); svc.close() })
-	return srv
+	return svc, srv
 }
 
 // quietLog discards the service's logs unless the tests run verbose.

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard/switchboard/flow"
@@ -119,6 +120,12 @@ type service struct {
 	router   *flow.Router
 	log      *slog.Logger
 	close    func() error
+	// eventPatience bounds how long an event keeps trying to reach the store.
+	eventPatience time.Duration
+	// inboxDropped counts caller lines dropped from full call inboxes
+	// (flow.MaxInbox) since start: a flood, or fetches that stopped coming.
+	// It is logged with each drop; a metrics endpoint should export it.
+	inboxDropped atomic.Int64
 }
 
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
@@ -126,7 +133,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }}
+	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }, eventPatience: eventPatience}
 	if s.FetchToken == "" {
 		log.Warn("SWITCHBOARD_FETCH_TOKEN is not set: anyone who can reach /voipbin/fetch can drive calls")
 	}
@@ -179,13 +186,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           newServer(svc),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-	}
+	srv := newHTTPServer(newServer(svc))
 	fmt.Fprintf(stdout, "switchboard listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -204,6 +205,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection: VoIPBin's requests are
+// small and quick, so a client that dawdles is dropped, not waited for.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second, // above eventPatience
+		IdleTimeout:       60 * time.Second,
+	}
 }
 
 func runGraph(stdout io.Writer) error {

@@ -100,7 +100,8 @@ func TestFetchInput(t *testing.T) {
 		{"not JSON", "?t=tok", `reference_id=c1`, http.StatusBadRequest},
 		{"no call id", "?t=tok", `{}`, http.StatusBadRequest},
 		{"two values", "?t=tok", `{"reference_id":"c1"}{}`, http.StatusBadRequest},
-		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusBadRequest},
+		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
+		{"not UTF-8", "?t=tok", "{\"reference_id\":\"c\xff1\"}", http.StatusBadRequest},
 		{"activeflow id only", "?t=tok", `{"activeflow_id":"af9"}`, http.StatusOK},
 		{"ok", "?t=tok", `{"activeflow_id":"af1","reference_id":"c1"}`, http.StatusOK},
 	}

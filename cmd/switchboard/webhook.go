@@ -43,7 +43,7 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 		}
 		var req callHandlerRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			writeProblem(w, http.StatusBadRequest, "invalid JSON body", err.Error())
+			writeBodyProblem(w, "invalid JSON body", err)
 			return
 		}
 		var text string
