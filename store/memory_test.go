@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,10 @@ import (
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store/storetest"
 )
+
+// The store has no golden files; it accepts -update so that
+// go test ./... -update runs over every package.
+var _ = flag.Bool("update", false, "no golden files here")
 
 func TestMemory(t *testing.T) {
 	m := NewMemory(testExpiry)
