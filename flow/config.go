@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Reserved department names. Every routing table has both.
@@ -40,7 +42,8 @@ type Routing struct {
 	// CallerID is the number shown to the department on a transfer; empty leaves it to VoIPBin.
 	CallerID string `json:"caller_id,omitempty"`
 
-	priority *regexp.Regexp
+	priority    *regexp.Regexp
+	priorityErr error
 }
 
 // Department is one place a caller can be transferred to.
@@ -194,17 +197,20 @@ func (c *Config) setDefaults() {
 		r.Texts[r.Language] = &Texts{}
 	}
 	for _, t := range r.Texts {
-		t.fill(defaultTexts)
+		if t != nil { // Validate reports a language with null texts
+			t.fill(defaultTexts)
+		}
 	}
 	for name, d := range r.Departments {
-		if d == nil {
+		if d == nil || name == "" { // Validate reports both
 			continue
 		}
 		if d.Label == "" {
 			d.Label = defaultLabels[name]
 		}
 		if d.Label == "" {
-			d.Label = strings.ToUpper(name[:1]) + name[1:]
+			first, size := utf8.DecodeRuneInString(name)
+			d.Label = string(unicode.ToUpper(first)) + name[size:]
 		}
 	}
 	if len(r.PrioritySignals) > 0 {
@@ -212,7 +218,8 @@ func (c *Config) setDefaults() {
 		for i, s := range r.PrioritySignals {
 			words[i] = strings.Join(strings.Fields(regexp.QuoteMeta(strings.ToLower(s))), `\s+`)
 		}
-		r.priority = regexp.MustCompile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
+		// A signal that is not UTF-8 does not compile; Validate reports it.
+		r.priority, r.priorityErr = regexp.Compile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
 	}
 }
 
@@ -302,7 +309,12 @@ func (c *Config) Validate() error {
 	for _, s := range r.PrioritySignals {
 		if strings.TrimSpace(s) == "" {
 			bad("routing.priority_signals: empty signal")
+		} else if !utf8.ValidString(s) {
+			bad("routing.priority_signals: %q is not UTF-8", s)
 		}
+	}
+	if r.priorityErr != nil && len(errs) == 0 {
+		bad("routing.priority_signals: %v", r.priorityErr)
 	}
 	if r.LLM.Temperature != 0 {
 		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
@@ -323,6 +335,10 @@ func (c *Config) Validate() error {
 		bad("routing.texts: nothing for the default language %q", r.Language)
 	}
 	for lang, t := range r.Texts {
+		if t == nil {
+			bad("routing.texts.%s: empty", lang)
+			continue
+		}
 		if !strings.Contains(t.Routing, "{department}") {
 			bad("routing.texts.%s.routing: must contain {department}", lang)
 		}
