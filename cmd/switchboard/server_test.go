@@ -278,7 +278,9 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 		pr, pw := io.Pipe()
 		var logs strings.Builder
 		errc := make(chan error, 1)
-		go func() { errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, pw, &logs) }()
+		go func() {
+			errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, pw, &logs)
+		}()
 		go func() { _, _ = bufio.NewReader(pr).ReadString('\n'); cancel(); _, _ = io.Copy(io.Discard, pr) }()
 		if err := <-errc; err != nil {
 			t.Errorf("serve %v: %v, want it to start", args, err)
