@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -456,4 +457,75 @@ func BenchmarkRedisAppend(b *testing.B) {
 		})
 	}
 	b.ReportMetric(float64(events)/float64(b.N), "roundtrips/op")
+}
+
+// TestRedisSentinel runs the conformance suite through a real Sentinel, then
+// fails the master over in the middle of a call: the call goes on, on the
+// promoted replica, with every line the caller said before and after.
+func TestRedisSentinel(t *testing.T) {
+	t.Parallel()
+	sd := redistest.StartSentinel(t)
+	r := openRedis(t, sd.URL())
+	t.Run("conformance", func(t *testing.T) {
+		storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+	})
+	t.Run("failover mid-call", func(t *testing.T) {
+		cfg := flow.ExampleConfig()
+		router := flow.NewRouter(cfg, r, flow.NewLocal(cfg), nil, slog.New(slog.DiscardHandler))
+		ctx := t.Context()
+		id := uniqueID("sentinel-")
+		turn := flow.Turn{CallID: id, Channel: flow.Voice}
+		say := func(key, words string) {
+			t.Helper()
+			// As the event handler does: keep trying while the failover runs.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				_, _, err := r.Append(ctx, id, key, flow.Input{Text: words})
+				if err == nil {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("Append %q: %v", words, err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		router.Next(ctx, turn) // greeting
+		say("1", "hello")
+		if acts := router.Next(ctx, turn); lastKind(acts) != flow.ActListen {
+			t.Fatalf("a vague first line should be asked to clarify, got %+v", acts)
+		}
+		sd.WaitReplicated(t)
+		sd.Failover(t)
+		say("2", "I have a question about a double charge on my invoice")
+		var acts []flow.Action
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			// Until the client has followed the Sentinel to the new master, a
+			// fetch gets the fallback desk: that is the router's contract. Load
+			// first, so only a fetch that sees the call is stepped.
+			if _, _, err := r.Load(ctx, id); err == nil {
+				acts = router.Next(ctx, turn)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the store did not follow the failover within 10 s")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		c, _, err := r.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Department != "billing" || len(c.Turns) != 2 || c.Turns[0] != "hello" {
+			t.Errorf("after the failover: department %q, turns %q; want billing, both lines (actions %+v)", c.Department, c.Turns, acts)
+		}
+	})
+}
+
+func lastKind(acts []flow.Action) flow.ActionKind {
+	if len(acts) == 0 {
+		return ""
+	}
+	return acts[len(acts)-1].Kind
 }
