@@ -1,7 +1,7 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph fuzz
+.PHONY: run test bench lint graph fuzz fault
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
@@ -28,6 +28,12 @@ lint:
 
 graph:
 	$(GO) run ./cmd/switchboard graph
+
+# The fault run: two replicas on one Redis under simulated VoIPBin calls, Redis
+# killed and restarted, the model flapping; it prints what callers got.
+FAULTTIME ?= 60s
+fault:
+	$(GO) test -run '^TestFaultRun$$' -count=1 -v ./cmd/switchboard -fault $(FAULTTIME) 2>&1 | grep -v '^\s*{"time"'
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

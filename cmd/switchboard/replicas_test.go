@@ -79,6 +79,10 @@ func startProcess(t *testing.T, s settings) string {
 			_ = cmd.Process.Kill()
 			t.Errorf("switchboard did not stop on SIGTERM; stderr:\n%s", stderr.String())
 		}
+		if t.Failed() {
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			t.Logf("switchboard's last log lines:\n%s", strings.Join(lines[max(0, len(lines)-15):], "\n"))
+		}
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {
