@@ -33,7 +33,7 @@ graph:
 # killed and restarted, the model flapping; it prints what callers got.
 FAULTTIME ?= 60s
 fault:
-	$(GO) test -run '^TestFaultRun$$' -count=1 -v ./cmd/switchboard -fault $(FAULTTIME) 2>&1 | grep -v '^\s*{"time"'
+	$(GO) test -run '^TestFaultRun$$' -count=1 -v ./cmd/switchboard -fault $(FAULTTIME)
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -91,8 +91,8 @@ func (s settings) checkCredentials() error {
 	if s.RedisURL == "" || s.Insecure || len(missing) == 0 {
 		return nil
 	}
-	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but %s not set; "+
-		"set it, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
+	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but not %s; "+
+		"set them, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.

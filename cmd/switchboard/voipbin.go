@@ -224,6 +224,9 @@ const eventPatience = 3 * time.Second
 // outages are tried again: a transcript whose session is unknown is left to
 // VoIPBin's retry, since its transcribe_created may itself be on the way.
 func withPatience(ctx context.Context, patience time.Duration, store func(context.Context) error) error {
+	if patience <= 0 {
+		return store(ctx)
+	}
 	ctx, cancel := context.WithTimeout(ctx, patience)
 	defer cancel()
 	wait := 50 * time.Millisecond
