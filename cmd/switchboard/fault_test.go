@@ -48,8 +48,6 @@ func TestFaultRun(t *testing.T) {
 	bases := []string{startProcess(t, s), startProcess(t, s)}
 
 	var fig faultFigures
-	fetches := &fetchTimer{next: http.DefaultTransport}
-	client := &http.Client{Transport: fetches}
 	ctx, cancel := context.WithTimeout(t.Context(), run.length)
 	defer cancel()
 
@@ -78,16 +76,11 @@ func TestFaultRun(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(caller), 9))
 			for n := 0; ctx.Err() == nil; n++ {
 				script := faultScripts[rng.IntN(len(faultScripts))]
+				// The simulator paces events as VoIPBin does (3 attempts, 1 s
+				// apart) and gives up on a fetch after VoIPBin's 3 s.
 				opt := sim.Options{
-					CallID: fmt.Sprintf("fault-%s-%d-%d", randomID(), caller, n), Bases: bases, Client: client,
+					CallID: fmt.Sprintf("fault-%s-%d-%d", randomID(), caller, n), Bases: bases,
 					Token: s.FetchToken, Secret: s.Secret,
-					RetryEvent: func(attempt int) bool { // VoIPBin: 3 attempts, 1 s apart
-						if attempt == 1 {
-							fig.retried.Add(1)
-						}
-						time.Sleep(time.Second)
-						return attempt < 3
-					},
 				}
 				// A call in progress is finished even when the run's time is up.
 				res, err := sim.Run(context.WithoutCancel(ctx), opt, script)
@@ -101,7 +94,6 @@ func TestFaultRun(t *testing.T) {
 		t.Log(o)
 		happened++
 	}
-	fig.fetches, fig.slowFetches, fig.maxFetch = fetches.stats()
 	fig.modelRequests = model.requests.Load()
 	t.Logf("fault run: %v, %d callers at once, 2 replicas, Redis down %d x %v, model phases of %v (healthy, slow 5 s, 500, refusing)",
 		run.length, run.callers, run.outages, run.outage, run.phase)
@@ -182,14 +174,32 @@ func (f *faultFigures) add(res *sim.Result, err error) {
 		}
 	}
 	if res != nil {
+		failed := "" // the event whose attempt failed on the line before
 		for _, line := range res.Transcript {
 			switch {
 			case strings.HasPrefix(line, "EVENT transcript_created LOST"):
 				f.lost.Add(1)
-			case strings.HasPrefix(line, "EVENT ") && strings.HasSuffix(line, " LOST"):
+			case strings.HasPrefix(line, "EVENT ") && strings.Contains(line, " LOST"):
 				f.otherLost.Add(1)
+			case strings.HasPrefix(line, "(event "):
+				// "(event <type> answered 503)": the first failed attempt of an event
+				if typ := strings.Fields(line)[1]; typ != failed {
+					f.retried.Add(1)
+					failed = typ
+				}
+				continue
+			}
+			failed = ""
+		}
+		f.mu.Lock()
+		f.fetches += int64(res.Fetches)
+		for _, d := range res.FetchTimes {
+			f.maxFetch = max(f.maxFetch, d)
+			if d > 2*time.Second {
+				f.slowFetches++
 			}
 		}
+		f.mu.Unlock()
 	}
 	if err != nil {
 		// The simulator stops a call at the first answer VoIPBin would not take.
@@ -212,53 +222,17 @@ func (f *faultFigures) errorList() []string {
 
 func (f *faultFigures) report() []string {
 	invalid := f.badFetches.Load()
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	return []string{
 		fmt.Sprintf("calls started:                       %d", f.started.Load()),
 		fmt.Sprintf("calls that reached a human:          %d (%d of them the reception desk)", f.human.Load(), f.reception.Load()),
-		fmt.Sprintf("fetches answered with a valid action list: %d of %d (slowest %v, %d over 2.5 s)",
+		fmt.Sprintf("fetches answered with a valid action list: %d of %d (slowest %v, %d over 2 s)",
 			f.fetches-invalid, f.fetches, f.maxFetch.Round(time.Millisecond), f.slowFetches),
 		fmt.Sprintf("events that needed VoIPBin's retry:  %d", f.retried.Load()),
 		fmt.Sprintf("transcripts lost:                    %d (other events lost: %d)", f.lost.Load(), f.otherLost.Load()),
 		fmt.Sprintf("model requests seen by the stand-in: %d", f.modelRequests),
 	}
-}
-
-// fetchTimer times the fetches that pass through it.
-type fetchTimer struct {
-	next     http.RoundTripper
-	n, slow  atomic.Int64
-	maxNanos atomic.Int64
-}
-
-func (ft *fetchTimer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !strings.HasPrefix(r.URL.Path, "/voipbin/fetch") {
-		return ft.next.RoundTrip(r)
-	}
-	start := time.Now()
-	resp, err := ft.next.RoundTrip(r)
-	if err == nil {
-		// The answer counts when its body has arrived, as for VoIPBin.
-		b, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		resp.Body = io.NopCloser(strings.NewReader(string(b)))
-		err = rerr
-	}
-	took := time.Since(start)
-	ft.n.Add(1)
-	if took > 2500*time.Millisecond {
-		ft.slow.Add(1)
-	}
-	for {
-		old := ft.maxNanos.Load()
-		if int64(took) <= old || ft.maxNanos.CompareAndSwap(old, int64(took)) {
-			break
-		}
-	}
-	return resp, err
-}
-
-func (ft *fetchTimer) stats() (n, slow int64, longest time.Duration) {
-	return ft.n.Load(), ft.slow.Load(), time.Duration(ft.maxNanos.Load())
 }
 
 // flappingModel is an OpenAI chat-completions stand-in that cycles through

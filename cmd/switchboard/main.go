@@ -49,6 +49,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheck(args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, getenv, stdout, stderr)
+	case "harvest":
+		return runHarvest(args, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, getenv, stdout, stderr)
 	case "help":
@@ -66,5 +68,6 @@ commands:
   graph     print the call flow as a Mermaid state diagram
   check     validate a routing config: --config FILE
   eval      measure routing accuracy: --data FILE.jsonl (see README)
+  harvest   turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl
   simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
 `

@@ -35,6 +35,8 @@ type settings struct {
 	WebhookToken string
 	// Insecure lets serve start against Redis with credentials unset.
 	Insecure bool
+	// LogTranscripts logs each transferred call's words, for switchboard harvest.
+	LogTranscripts bool
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -58,6 +60,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
+	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log each transferred call's transcripts (what switchboard harvest reads)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -164,6 +167,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		model = m
 	}
 	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
+	svc.router.LogTranscripts = s.LogTranscripts
 	return svc, nil
 }
 
@@ -239,6 +243,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true))
+	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
+		cfg.Routing.CallerIDRule())
 	return err
 }
