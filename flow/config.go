@@ -323,14 +323,16 @@ func (c *Config) Validate() error {
 	if msg := callerIDProblem(r.CallerID); r.CallerID != "" && msg != "" {
 		bad("routing.caller_id: %q %s", r.CallerID, msg)
 	}
+	notText := false
 	for _, s := range r.PrioritySignals {
 		if strings.TrimSpace(s) == "" {
 			bad("routing.priority_signals: empty signal")
 		} else if !utf8.ValidString(s) {
 			bad("routing.priority_signals: %q is not UTF-8", s)
+			notText = true
 		}
 	}
-	if r.priorityErr != nil && len(errs) == 0 {
+	if r.priorityErr != nil && !notText { // too many signals, say
 		bad("routing.priority_signals: %v", r.priorityErr)
 	}
 	if r.LLM.Temperature != 0 {
