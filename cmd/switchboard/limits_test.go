@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/switchboard/switchboard/flow"
@@ -113,5 +116,32 @@ func TestServerTimeouts(t *testing.T) {
 	// An event may take eventPatience to reach the store, and must still be answered.
 	if srv.WriteTimeout <= eventPatience {
 		t.Errorf("WriteTimeout %v would cut off an event riding out a Redis restart (%v)", srv.WriteTimeout, eventPatience)
+	}
+}
+
+// TestSlowClientDropped: a client that sends its headers a byte at a time,
+// never finishing, has its connection closed by the server.
+func TestSlowClientDropped(t *testing.T) {
+	t.Parallel()
+	srv := newHTTPServer(http.NotFoundHandler())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /voipbin/events HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Generous: the server's limit is ReadHeaderTimeout; this only catches none.
+	_ = conn.SetReadDeadline(time.Now().Add(3 * srv.ReadHeaderTimeout))
+	_, err = io.ReadAll(conn)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatalf("the server kept a connection with unfinished headers open for %v", 3*srv.ReadHeaderTimeout)
 	}
 }
