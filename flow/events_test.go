@@ -15,11 +15,11 @@ import (
 func TestEvents(t *testing.T) {
 	ctx := context.Background()
 	mem := store.NewMemory(store.DefaultExpiry)
-	ev := flow.NewEvents(mem)
+	ev := flow.NewEvents(mem, quiet)
 	if err := ev.Transcribing(ctx, "tr-1", "call-1"); err != nil {
 		t.Fatal(err)
 	}
-	long := strings.Repeat("é", 400) // 800 bytes: clipped to whole characters
+	long := strings.Repeat("é", 600) // clipped to MaxTurnChars characters
 	steps := []struct {
 		name string
 		h    flow.Heard
@@ -48,7 +48,7 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []flow.Input{{Text: "my invoice"}, {Text: strings.Repeat("é", 250)}, {Hangup: true}}
+	want := []flow.Input{{Text: "my invoice"}, {Text: strings.Repeat("é", flow.MaxTurnChars)}, {Hangup: true}}
 	if diff := cmp.Diff(want, inbox); diff != "" {
 		t.Errorf("inbox (-want +got):\n%s", diff)
 	}
