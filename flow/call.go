@@ -47,6 +47,11 @@ type Call struct {
 	// detects its language to that transcription's language.
 	LanguageSet bool              `json:"lset,omitempty"`
 	Sessions    map[string]string `json:"ses,omitempty"`
+	// InboxDropped is how many inputs the store had dropped from the call's
+	// inbox (see MaxInbox) when Load returned it. It is the store's, not
+	// stored with the call: Save uses it to take exactly the inputs Load
+	// returned even when older ones were dropped meanwhile.
+	InboxDropped int64 `json:"-"`
 }
 
 // Over reports whether the call needs no more turns; stores keep it briefly.

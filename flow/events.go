@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
 )
 
 // Events takes what happens on a call between two turns into its inbox, for
@@ -14,10 +16,17 @@ import (
 // arrive with the turn that collected them (Turn.Digits).
 type Events struct {
 	inbox Inbox
+	log   *slog.Logger
+	// dropped counts caller lines dropped from full inboxes (see MaxInbox)
+	// since the process started.
+	dropped atomic.Int64
 }
 
 // NewEvents returns Events that append to inbox.
-func NewEvents(inbox Inbox) *Events { return &Events{inbox: inbox} }
+func NewEvents(inbox Inbox, log *slog.Logger) *Events { return &Events{inbox: inbox, log: log} }
+
+// Dropped is how many caller lines full inboxes have dropped so far.
+func (e *Events) Dropped() int64 { return e.dropped.Load() }
 
 // ErrUnknownSession is words from a transcription session no call is linked
 // to yet. Events may arrive out of order; the platform retries later.
@@ -49,7 +58,10 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 	if err := e.inbox.Link(ctx, session, callID); err != nil {
 		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
 	}
-	if _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
+	if lang == "" {
+		return nil // nothing to tell: the call treats the session's words as its own language
+	}
+	if _, _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
 		return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
 	}
 	return nil
@@ -59,7 +71,7 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 // empty words are ignored. It returns ErrUnknownSession when no call is linked
 // to the session, or the store's error.
 func (e *Events) Heard(ctx context.Context, h Heard) error {
-	text := clip(h.Text)
+	text := Clip(h.Text)
 	if h.Speaker != Caller || text == "" {
 		return nil
 	}
@@ -70,7 +82,12 @@ func (e *Events) Heard(ctx context.Context, h Heard) error {
 	if err != nil {
 		return fmt.Errorf("resolve transcription %s: %w", h.Session, err)
 	}
-	if _, err := e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session}); err != nil {
+	_, dropped, err := e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session})
+	if dropped > 0 {
+		total := e.dropped.Add(int64(dropped))
+		e.log.Warn("call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)
+	}
+	if err != nil {
 		return fmt.Errorf("append words to call %s: %w", callID, err)
 	}
 	return nil
@@ -79,7 +96,7 @@ func (e *Events) Heard(ctx context.Context, h Heard) error {
 // HungUp records that the caller hung up; the next turn ends the call.
 // eventID identifies the event, as in Heard.
 func (e *Events) HungUp(ctx context.Context, eventID, callID string) error {
-	if _, err := e.inbox.Append(ctx, callID, "hangup:"+eventID, Input{Hangup: true}); err != nil {
+	if _, _, err := e.inbox.Append(ctx, callID, "hangup:"+eventID, Input{Hangup: true}); err != nil {
 		return fmt.Errorf("append hangup to call %s: %w", callID, err)
 	}
 	return nil

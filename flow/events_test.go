@@ -15,11 +15,11 @@ import (
 func TestEvents(t *testing.T) {
 	ctx := context.Background()
 	mem := store.NewMemory(store.DefaultExpiry)
-	ev := flow.NewEvents(mem)
+	ev := flow.NewEvents(mem, quiet)
 	if err := ev.Transcribing(ctx, "tr-1", "call-1", "en-US"); err != nil {
 		t.Fatal(err)
 	}
-	long := strings.Repeat("é", 400) // 800 bytes: clipped to whole characters
+	long := strings.Repeat("é", 600) // clipped to MaxTurnChars characters
 	steps := []struct {
 		name string
 		h    flow.Heard
@@ -49,7 +49,7 @@ func TestEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []flow.Input{{Session: "tr-1", Lang: "en-US"}, {Text: "my invoice", Session: "tr-1"},
-		{Text: strings.Repeat("é", 250), Session: "tr-1"}, {Hangup: true}}
+		{Text: strings.Repeat("é", flow.MaxTurnChars), Session: "tr-1"}, {Hangup: true}}
 	if diff := cmp.Diff(want, inbox); diff != "" {
 		t.Errorf("inbox (-want +got):\n%s", diff)
 	}

@@ -108,7 +108,7 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		case in.Text == "" && in.Session != "":
 			c.noteSession(m, in)
 		default:
-			if w := clip(in.Text); w != "" {
+			if w := Clip(in.Text); w != "" {
 				heard = append(heard, heardWords{w, in.Session})
 			}
 		}
@@ -136,7 +136,7 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 			words = append(words, h.text)
 		}
 	}
-	if w := clip(t.Words); w != "" {
+	if w := Clip(t.Words); w != "" {
 		words = append(words, w)
 		t.Words = ""
 	}

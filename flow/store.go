@@ -27,9 +27,12 @@ type Calls interface {
 // Inbox takes what callers do between turns, for the next turn to read.
 type Inbox interface {
 	// Append adds in to the call's inbox unless an input with the same key was
-	// appended to that call before; it reports whether it added. Keys make
-	// retried events harmless. Errors are the store's own.
-	Append(ctx context.Context, id, key string, in Input) (bool, error)
+	// appended to that call before; it reports whether it added, and how many
+	// of the oldest unread inputs it dropped to keep the inbox within
+	// MaxInbox. Keys make retried events harmless; the store remembers the
+	// last MaxMarks of them per call, for as long as it keeps the call.
+	// Errors are the store's own.
+	Append(ctx context.Context, id, key string, in Input) (added bool, dropped int, err error)
 	// Link remembers which call a transcription session belongs to; a later
 	// link of the same session wins. Errors are the store's own.
 	Link(ctx context.Context, session, callID string) error
@@ -37,6 +40,19 @@ type Inbox interface {
 	// when there is none, or the store's own error.
 	Resolve(ctx context.Context, session string) (string, error)
 }
+
+// Bounds on what a store keeps per call, so that a flood of events for one
+// call cannot grow its state (or the work of every fetch) without bound.
+const (
+	// MaxInbox is the most unread inputs a call's inbox holds; Append drops
+	// the oldest beyond it. A caller says a line every few seconds and every
+	// turn empties the inbox, so only a flood reaches it.
+	MaxInbox = 20
+	// MaxMarks is the most de-duplication keys a store remembers per call;
+	// the oldest are forgotten first. VoIPBin retries an event within seconds,
+	// so only the recent ones matter.
+	MaxMarks = 100
+)
 
 // Store errors.
 var (

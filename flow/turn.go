@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Turn is one request for the next actions of a call.
@@ -32,12 +33,15 @@ type Turn struct {
 	Arrived time.Time
 }
 
+// MaxTurnChars bounds one utterance, in characters: a caller's line is a few
+// dozen words, and a longer one is clipped where it is stored and where it is read.
+const MaxTurnChars = 500
+
 // Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
 const (
-	maxTurns     = 12
-	maxTurnBytes = 500
-	maxAttempts  = 3 // load-decide-save tries when another request saved the call first
-	maxMoves     = 4 // events one turn may fire; the longest is classify then clarify
+	maxTurns    = 12
+	maxAttempts = 3 // load-decide-save tries when another request saved the call first
+	maxMoves    = 4 // events one turn may fire; the longest is classify then clarify
 )
 
 // Router answers a call's turns. For each it loads the call, lets the state's
@@ -292,23 +296,31 @@ func (t *turn) hungUp() bool {
 func (t *turn) words() []string {
 	var words []string
 	for _, in := range t.inbox[t.taken:] {
-		if w := clip(in.Text); w != "" && !in.Hangup {
+		if w := Clip(in.Text); w != "" && !in.Hangup {
 			words = append(words, w)
 		}
 	}
 	t.taken = len(t.inbox)
-	if w := clip(t.Words); w != "" {
+	if w := Clip(t.Words); w != "" {
 		words = append(words, w)
 		t.Words = ""
 	}
 	return words
 }
 
-// clip trims an utterance and bounds its size.
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > maxTurnBytes {
-		s = strings.ToValidUTF8(s[:maxTurnBytes], "")
+// Clip trims an utterance, drops bytes that are not UTF-8 and keeps at most
+// MaxTurnChars characters.
+func Clip(s string) string {
+	s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
+	if utf8.RuneCountInString(s) <= MaxTurnChars {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxTurnChars {
+			return strings.TrimSpace(s[:i])
+		}
+		n++
 	}
 	return s
 }

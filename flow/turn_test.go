@@ -151,7 +151,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	request := "I would like to talk to someone about your products"
 	say := func(id, words string) []flow.Action {
 		t.Helper()
-		if _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
 		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions
@@ -266,7 +266,7 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	var acts []flow.Action
 	for i, words := range []string{"hi", "hello sir", "I have a question"} {
-		if _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
 		acts = r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
@@ -281,5 +281,42 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 	want := []flow.ActionKind{flow.ActForgetKeys, flow.ActTalk, flow.ActMenu}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("menu actions (-want +got):\n%s", diff)
+	}
+}
+
+// TestWordsBeforeTheGreeting: words that reach the inbox before the call is
+// greeted are not lost: the greeting leaves them, the next turn hears them.
+func TestWordsBeforeTheGreeting(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	ctx := context.Background()
+	if _, _, err := mem.Append(ctx, "c1", "early", flow.Input{Text: "billing please"}); err != nil {
+		t.Fatal(err)
+	}
+	greet := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if diff := cmp.Diff([]string{"greeting -answer-> listening"}, greet.Moves); diff != "" {
+		t.Errorf("first turn (-want +got):\n%s", diff)
+	}
+	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 1 {
+		t.Errorf("inbox after the greeting = %+v, want the early words kept", inbox)
+	}
+	next := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if got := lastConnect(next.Actions); got != "billing" {
+		t.Errorf("second turn: connect %q, want billing; moves %q", got, next.Moves)
+	}
+}
+
+// TestWebhookSilence: a webhook request whose words are only blanks has
+// nobody to wait for; it goes to the fallback desk in one move.
+func TestWebhookSilence(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
+	reply := r.Next(context.Background(), flow.Turn{CallID: "w1", Channel: flow.Webhook, Words: "   "})
+	if diff := cmp.Diff([]string{"listening -route-> transferred"}, reply.Moves); diff != "" {
+		t.Errorf("moves (-want +got):\n%s", diff)
+	}
+	if got := lastConnect(reply.Actions); got != flow.Fallback {
+		t.Errorf("connect %q, want the fallback desk", got)
 	}
 }
