@@ -116,3 +116,58 @@ func (t *timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	t.record(r.URL.Path, time.Since(start))
 	return resp, err
 }
+
+// BenchmarkModeCall measures one whole call in process on the memory store in
+// each shipped mode, beside the plain conversation: ns/op is per call.
+func BenchmarkModeCall(b *testing.B) {
+	type turn struct {
+		digits string // the next fetch carries these keys (&d=), when set
+		say    string // the caller's words before the next fetch, when set
+	}
+	calls := []struct {
+		name, config, lang string
+		turns             []turn
+	}{
+		{"conversation", "", "en-US", []turn{{say: "hi"}, {say: "my invoice shows a double charge"}}},
+		{"keypad", "modes/keypad.json", "", []turn{{digits: "2"}, {digits: "1"}}},
+		{"hybrid", "modes/hybrid.json", "en-US", []turn{{digits: "123456789012"}, {say: "my invoice shows a double charge"}}},
+		{"detect-language", "modes/multilingual.json", "es-ES", []turn{{say: "hola, me han cobrado dos veces la factura"}}},
+		{"flow-step", "modes/flow-step.json", "en-US", []turn{{say: "my invoice shows a double charge"}}},
+	}
+	for _, call := range calls {
+		b.Run(call.name, func(b *testing.B) {
+			s := settings{}
+			if call.config != "" {
+				s.ConfigFile = "../../testdata/" + call.config
+			}
+			h := benchService(b, s)
+			do := func(path, body string) {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				id := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+				fetch := `{"activeflow_id":"af","reference_id":"` + id + `"}`
+				do("/voipbin/fetch", fetch)
+				if call.lang != "" {
+					do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`","language":"`+call.lang+`"}}`)
+				}
+				for j, t := range call.turns {
+					path := "/voipbin/fetch"
+					if t.digits != "" {
+						path += "?d=" + t.digits
+					}
+					if t.say != "" {
+						do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%d-%s","transcribe_id":"tr-%s","direction":"in","message":%q}}`, j, id, id, t.say))
+					}
+					do(path, fetch)
+				}
+			}
+		})
+	}
+}
