@@ -126,7 +126,7 @@ func BenchmarkModeCall(b *testing.B) {
 	}
 	calls := []struct {
 		name, config, lang string
-		turns             []turn
+		turns              []turn
 	}{
 		{"conversation", "", "en-US", []turn{{say: "hi"}, {say: "my invoice shows a double charge"}}},
 		{"keypad", "modes/keypad.json", "", []turn{{digits: "2"}, {digits: "1"}}},
