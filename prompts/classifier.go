@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -31,6 +32,11 @@ import (
 // llm.breaker_failures times in a row and is not asked again until
 // llm.breaker_open_ms has passed. The router answers with its local classifier.
 var ErrModelUnavailable = errors.New("model unavailable")
+
+// ErrModelBusy is wrapped by Classify's error when Options.MaxConcurrent
+// model requests are already in flight. The router answers with its local
+// classifier.
+var ErrModelBusy = errors.New("model busy: concurrent request limit reached")
 
 // errNoChoices is a 200 reply without an answer: a server that does not speak
 // the protocol, not one that is busy, so it is not retried.
@@ -62,9 +68,14 @@ type Options struct {
 	// Prompt is template text overriding the system prompt (llm.system_prompt
 	// and the embedded one), for evaluating a prompt before it is configured.
 	Prompt string
-	// HTTPClient sends the requests; nil is a plain http.Client. Deadlines
-	// come from the context, so it needs no Timeout of its own.
+	// HTTPClient sends the requests; nil is a client on NewTransport(MaxConcurrent).
+	// Deadlines come from the context, so it needs no Timeout of its own.
 	HTTPClient *http.Client
+	// MaxConcurrent bounds the model requests in flight at once; 0 means
+	// DefaultMaxConcurrent. A classification beyond it is refused at once with
+	// ErrModelBusy and counted (Overflows): the router answers it with its
+	// local classifier rather than queue a caller behind the model.
+	MaxConcurrent int
 	// Log receives one line per call; nil discards them.
 	Log *slog.Logger
 }
@@ -80,6 +91,9 @@ type Classifier struct {
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
+	// slots holds one token per model request in flight (Options.MaxConcurrent).
+	slots     chan struct{}
+	overflows atomic.Uint64
 }
 
 var _ flow.Classifier = (*Classifier)(nil)
@@ -107,7 +121,9 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	opt.MaxConcurrent = cmp.Or(max(opt.MaxConcurrent, 0), DefaultMaxConcurrent)
 	c := &Classifier{
+		slots:  make(chan struct{}, opt.MaxConcurrent),
 		client: openai.NewClientWithConfig(clientConfig(opt)),
 		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
 		llm:    llm,
@@ -143,9 +159,11 @@ func clientConfig(opt Options) openai.ClientConfig {
 			cc.APIVersion = azureAPIVersion
 		}
 	}
-	if opt.HTTPClient != nil {
-		cc.HTTPClient = opt.HTTPClient
+	client := opt.HTTPClient
+	if client == nil {
+		client = &http.Client{Transport: NewTransport(opt.MaxConcurrent)}
 	}
+	cc.HTTPClient = client
 	return cc
 }
 
@@ -156,6 +174,10 @@ func clientConfig(opt Options) openai.ClientConfig {
 func (c *Classifier) Available() bool {
 	return c.breaker.State() != gobreaker.StateOpen
 }
+
+// Overflows returns how many classifications were refused with ErrModelBusy
+// since the classifier was built.
+func (c *Classifier) Overflows() uint64 { return c.overflows.Load() }
 
 // Classify asks the model for the department of a caller's turns. An answer
 // that is no configured department is an unsure Verdict, not an error. Errors
@@ -193,6 +215,15 @@ func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdi
 	}
 	if st := c.breaker.State(); st == gobreaker.StateOpen {
 		return v, 0, "", fmt.Errorf("%w: circuit breaker %s", ErrModelUnavailable, st)
+	}
+	// One slot for the whole classification, retries included: a caller
+	// holds at most one model connection at a time.
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	default:
+		c.overflows.Add(1)
+		return v, 0, "", fmt.Errorf("%w (%d)", ErrModelBusy, cap(c.slots))
 	}
 	deadline, _ := ctx.Deadline()
 	left := time.Until(deadline)
