@@ -7,6 +7,7 @@
 //	switchboard check          validate a routing config
 //	switchboard eval           measure routing accuracy on labelled conversations
 //	switchboard simulate       play a VoIPBin call against a running switchboard
+//	switchboard load           drive a switchboard it starts with loopback load
 package main
 
 import (
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEval(ctx, args, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args, stdout, stderr)
 	case "help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
@@ -67,4 +70,5 @@ commands:
   check     validate a routing config: --config FILE
   eval      measure routing accuracy: --data FILE.jsonl (see README)
   simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
+  load      start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)
 `
