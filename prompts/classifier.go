@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"text/template"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -87,7 +86,6 @@ type Classifier struct {
 	model   string
 	llm     flow.LLM
 	system  string // rendered once: the routing table does not change under a running classifier
-	user    *template.Template
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
@@ -109,10 +107,6 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, err := parseUser()
-	if err != nil {
-		return nil, err
-	}
 	llm := cfg.Routing.LLM
 	// A config built in code skips ParseConfig's defaults; an unbounded answer
 	// would be slow and costly, so keep it to a label's few tokens.
@@ -128,7 +122,6 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
 		llm:    llm,
 		system: system,
-		user:   user,
 		labels: newLabels(&cfg.Routing),
 		log:    log,
 	}
@@ -206,10 +199,7 @@ func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict
 }
 
 func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
-	user, n, err := renderUser(c.user, turns)
-	if err != nil {
-		return v, 0, "", err
-	}
+	user, n := renderUser(turns)
 	if n == 0 {
 		return flow.Verdict{Confidence: 1}, 0, "", nil // no words: nothing to ask, surely unknown
 	}

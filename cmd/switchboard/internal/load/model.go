@@ -23,8 +23,8 @@ import (
 // keyword the last user message contains, "unknown" otherwise, and counts the
 // TCP connections opened to it.
 type Model struct {
-	URL   string // base URL, ending in /v1
-	srv   *http.Server
+	URL     string // base URL, ending in /v1
+	srv     *http.Server
 	conns   atomic.Int64
 	reqs    atomic.Int64
 	latency atomic.Int64 // nanoseconds
