@@ -377,7 +377,8 @@ func Compare(ctx context.Context, o Options) error {
 	for _, t := range targets {
 		_, hwm, _ := ProcMem(t.proc.PID())
 		cpu, _ := ProcCPU(t.proc.PID())
-		fmt.Fprintf(o.Out, "%-12s peak memory (VmHWM) %s, CPU time over the whole run %.1f s\n", t.name, mib(hwm), cpu.Seconds())
+		fmt.Fprintf(o.Out, "%-12s peak memory (VmHWM) %s, CPU time %.1f s, model: %d requests over %d connections, over the whole run\n",
+			t.name, mib(hwm), cpu.Seconds(), t.model.Requests(), t.model.Conns())
 	}
 	if failed {
 		return errors.New("some requests failed")

@@ -3,10 +3,13 @@
 # outside the repository, for the side-by-side load run (make seed-compare):
 # the server's code is cut from the article as published, its packages come
 # from npm (the article's Quick Start list), and tsc compiles it to dist/server.js.
-# Usage: seedserver.sh ARTICLE DIR
+# Usage: seedserver.sh ARTICLE|FOLDER DIR
 set -euo pipefail
-article=${1:?article text}
+article=${1:?article text, or the folder holding it}
 dir=${2:?scratch folder}
+if [ -d "$article" ]; then
+	article=$(grep -l "app.post('/webhook/call-handler'" "$article"/* | head -1)
+fi
 mkdir -p "$dir/src"
 # The server is the article's Step 2 listing: from its first import to app.listen.
 awk '/^import express/ {on=1} on {print} on && /^app\.listen\(/ {exit}' "$article" >"$dir/src/server.ts.new"
