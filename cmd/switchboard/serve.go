@@ -146,7 +146,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	logOut := newBufferedLog(stderr)
+	defer logOut.Close()
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	svc, err := build(ctx, s, log)
 	if err != nil {
 		return err
