@@ -19,7 +19,7 @@ import (
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; webhook: the seed's webhook; compare: the seed's server beside switchboard")
+	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
 	o := load.Options{Out: stdout}
 	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")
 	inFlight := fs.String("inflight", "64", "calls or requests in flight at most; compare: a comma list, one scenario each")
@@ -55,8 +55,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return load.Webhook(ctx, o)
 	case "compare":
 		return load.Compare(ctx, o)
+	case "floor":
+		return load.Floor(ctx, o)
 	}
-	return fmt.Errorf("--run %q: want voipbin, webhook or compare", *kind)
+	return fmt.Errorf("--run %q: want voipbin, webhook, compare or floor", *kind)
 }
 
 // ints parses a comma-separated list of non-negative integers.

@@ -179,11 +179,31 @@ func sampleMemory(o Options, pid int, calls *atomic.Int64) func() {
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-// target is a server answering the seed's speech webhook.
+// target is a server answering the seed's speech webhook, or (proc nil) the
+// model stand-in alone.
 type target struct {
 	name  string
 	proc  *Process
 	model *Model
+}
+
+// standInRequest is a chat completion as Switchboard asks it, in brief.
+var standInRequest = []byte(`{"model":"stand-in","messages":[{"role":"user","content":"Caller turns:\n1. my invoice shows a double charge"}]}`)
+
+// request returns the URL, body and expected answer of one request to t.
+func (t target) request(body []byte, want string) (string, []byte, string) {
+	if t.proc == nil {
+		return t.model.URL + "/chat/completions", standInRequest, "billing"
+	}
+	return "http://" + t.proc.Addr + "/webhook/call-handler", body, want
+}
+
+func (t target) cpu() time.Duration {
+	if t.proc == nil {
+		return 0
+	}
+	d, _ := ProcCPU(t.proc.PID())
+	return d
 }
 
 // webhookRequest is the seed's request body: a transcript of what the caller said.
@@ -205,14 +225,14 @@ type phase struct {
 func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase {
 	var lat Latencies
 	client := Client(p.InFlight, nil)
-	url := "http://" + t.proc.Addr + "/webhook/call-handler"
+	url, body, want := t.request(body, want)
 	var errs atomic.Int64
 	var firstErr atomic.Value
 	fail := func(msg string) {
 		errs.Add(1)
 		firstErr.CompareAndSwap(nil, msg)
 	}
-	cpu0, _ := ProcCPU(t.proc.PID())
+	cpu0 := t.cpu()
 	conns0 := t.model.Conns()
 	n, took := Drive(ctx, p, func(ctx context.Context) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
@@ -230,7 +250,7 @@ func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase 
 			fail(fmt.Sprintf("%d %s (want a transfer to %s)", resp.StatusCode, b, want))
 		}
 	})
-	cpu1, _ := ProcCPU(t.proc.PID())
+	cpu1 := t.cpu()
 	ph := phase{n: n, errs: errs.Load(), took: took, cpu: cpu1 - cpu0, conns: t.model.Conns() - conns0, lat: lat.Summary()}
 	if v := firstErr.Load(); v != nil {
 		ph.firstErr = v.(string)
@@ -239,8 +259,12 @@ func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase 
 }
 
 func (ph phase) report(w io.Writer, name string) {
-	fmt.Fprintf(w, "%-12s %8.0f req/s  %s  errors %d  CPU/req %.3f ms  model conns %d\n", name,
-		float64(ph.n)/ph.took.Seconds(), ph.lat, ph.errs, cpuPerReq(ph), ph.conns)
+	cpu := "" // the stand-in alone has no server process
+	if ph.cpu > 0 {
+		cpu = fmt.Sprintf("  CPU/req %.3f ms", cpuPerReq(ph))
+	}
+	fmt.Fprintf(w, "%-12s %8.0f req/s  %s  errors %d%s  model conns %d\n", name,
+		float64(ph.n)/ph.took.Seconds(), ph.lat, ph.errs, cpu, ph.conns)
 	if ph.firstErr != "" {
 		fmt.Fprintf(w, "             first error: %s\n", ph.firstErr)
 	}
@@ -331,13 +355,19 @@ func Compare(ctx context.Context, o Options) error {
 		return err
 	}
 	defer sb.Stop()
-	targets := []target{{"seed (node)", seed, seedModel}, {"switchboard", sb, sbModel}}
+	floorModel, err := StartModel(ctx, 0)
+	if err != nil {
+		return err
+	}
+	// The stand-in alone is measured in the same rounds: the latency no server can go below on this machine now.
+	targets := []target{{"seed (node)", seed, seedModel}, {"switchboard", sb, sbModel}, {"stand-in", nil, floorModel}}
 	body := webhookRequest(o.Words)
 	failed := false
 	for i, inFlight := range o.InFlight {
 		lat := o.modelLatency(i)
-		seedModel.SetLatency(lat)
-		sbModel.SetLatency(lat)
+		for _, t := range targets {
+			t.model.SetLatency(lat)
+		}
 		fmt.Fprintf(o.Out, "\nscenario: model %v, %d requests in flight, %d rounds of %v per server\n", lat, inFlight, o.Rounds, o.Duration)
 		for _, t := range targets {
 			hit(ctx, t, Plan{InFlight: inFlight, Duration: 2 * time.Second, Max: o.Max}, body, o.Want) // warm up
@@ -375,7 +405,7 @@ func Compare(ctx context.Context, o Options) error {
 		}
 	}
 	fmt.Fprintln(o.Out)
-	for _, t := range targets {
+	for _, t := range targets[:2] {
 		_, hwm, _ := ProcMem(t.proc.PID())
 		cpu, _ := ProcCPU(t.proc.PID())
 		fmt.Fprintf(o.Out, "%-12s peak memory (VmHWM) %s, CPU time %.1f s, model: %d requests over %d connections, over the whole run\n",
@@ -384,5 +414,22 @@ func Compare(ctx context.Context, o Options) error {
 	if failed {
 		return errors.New("switchboard failed some requests")
 	}
+	return nil
+}
+
+// Floor drives the model stand-in alone, as the webhook run drives a server:
+// the latency the load generator and the stand-in add by themselves on this
+// machine, the floor under every other run's figures.
+func Floor(ctx context.Context, o Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	model, err := StartModel(ctx, o.modelLatency(0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.Out, "model stand-in alone: %.0f req/s wanted, %d in flight at most, model %v, %v at most\n",
+		o.Rate, o.InFlight[0], o.modelLatency(0), o.Duration)
+	ph := hit(ctx, target{name: "stand-in", model: model}, Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max}, nil, "")
+	ph.report(o.Out, "stand-in")
 	return nil
 }
