@@ -12,8 +12,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
+	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 )
 

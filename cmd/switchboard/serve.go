@@ -206,6 +206,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true))
+	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
+		cfg.Routing.CallerIDRule())
 	return err
 }

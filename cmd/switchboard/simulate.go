@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -35,20 +37,36 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	url := fs.String("url", "http://localhost:3000", "the switchboard to call")
 	lang := fs.String("lang", "", "the number's language (?lang=)")
 	fs.Func("say", "what the caller says at the next pause (repeat; \"\" stays silent)", steps.sayer())
-	fs.Func("press", "keys the caller presses at the menu (repeat)", func(s string) error {
-		steps = append(steps, sim.Step{Press: s})
+	fs.Func("press", "keys the caller presses at the next key collection (repeat); KEYS@talk or KEYS@sleep presses them during the next talk or pause", func(s string) error {
+		keys, during, _ := strings.Cut(s, "@")
+		if keys == "" || during != "" && during != "talk" && during != "sleep" {
+			return fmt.Errorf("want KEYS, KEYS@talk or KEYS@sleep, got %q", s)
+		}
+		steps = append(steps, sim.Step{Press: keys, During: during})
 		return nil
 	})
+	dialled := fs.String("dialled", sim.DefaultDialled, "the number the caller dialled (the account owns it)")
+	caller := fs.String("caller", sim.DefaultCaller, "the caller's number")
+	var owned []string
+	fs.Func("owned", "another number the account owns, accepted as caller ID (repeat)", func(s string) error {
+		owned = append(owned, s)
+		return nil
+	})
+	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	res, err := sim.Run(ctx, sim.Options{
 		CallID: uuid.NewString(), Bases: []string{*url}, Token: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret: getenv("VOIPBIN_WEBHOOK_SECRET"), Language: *lang,
+		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
 	}, steps)
 	if res != nil {
 		fmt.Fprintln(stdout, strings.Join(res.Transcript, "\n"))
-		fmt.Fprintf(stdout, "result: connected=%q fetches=%d actions=%d\n", res.Connected, res.Fetches, res.Actions)
+		fmt.Fprintln(stdout, res.Summary())
+	}
+	if err == nil && res.Connected == "" && !slices.ContainsFunc(steps, func(s sim.Step) bool { return s.Hangup }) {
+		err = errors.New("the caller reached nobody")
 	}
 	return err
 }
