@@ -37,6 +37,8 @@ soak:
 	$(LOAD) -run voipbin -rate 1000 -inflight 64 -duration 10m -sample 30s $(LOAD_FLAGS)
 
 # The seed article's own server beside Switchboard, built in $(SEED_DIR), outside the repository.
+# BASELINE=path/to/an/older/switchboard measures that build beside them too.
 seed-compare:
 	bash cmd/switchboard/internal/load/seedserver.sh $(SEED) $(SEED_DIR)
-	$(LOAD) -run compare -seed $(SEED_DIR)/dist/server.js -inflight 50,1000 -model-ms 0,300 -duration 10s -rounds 2 $(LOAD_FLAGS)
+	$(LOAD) -run compare -seed $(SEED_DIR)/dist/server.js $(if $(BASELINE),-baseline $(BASELINE)) \
+		-inflight 50,1000 -model-ms 0,300 -duration 10s -rounds 2 $(LOAD_FLAGS)

@@ -31,6 +31,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&o.Rounds, "rounds", 2, "compare: measured phases per server and scenario")
 	fs.StringVar(&o.Words, "words", "my invoice shows a double charge", "webhook, compare: what the caller says")
 	fs.StringVar(&o.Want, "want", "+14155550102", "webhook, compare: the number every answer must transfer to")
+	fs.StringVar(&o.Baseline, "baseline", "", "compare: another switchboard binary (an older build) to measure beside the others")
 	fs.StringVar(&o.Seed, "seed", "", "compare: the seed's server, dist/server.js as built by internal/load/seedserver.sh")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -20,6 +20,9 @@ import (
 type Options struct {
 	Exe  string // the switchboard binary, started as `serve`
 	Seed string // the seed's compiled server (dist/server.js), started with node
+	// Baseline is another switchboard binary (an older build) that Compare
+	// measures beside the others; empty: none.
+	Baseline string
 
 	Rate       float64 // VoIPBin: turns/s; webhook: requests/s; 0: back to back
 	InFlight   []int   // calls or requests in flight; Compare runs one scenario per entry
@@ -56,11 +59,15 @@ func (o Options) modelLatency(i int) time.Duration {
 // startServe starts `switchboard serve` on a free port, on the model stand-in
 // and on Redis when redisURL is set, logging to a file in dir.
 func startServe(ctx context.Context, o Options, dir string, model *Model, redisURL string) (*Process, error) {
+	return startServeExe(ctx, o, o.Exe, "switchboard", dir, model, redisURL)
+}
+
+func startServeExe(ctx context.Context, o Options, exe, name, dir string, model *Model, redisURL string) (*Process, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	log, err := os.Create(dir + "/switchboard.log")
+	log, err := os.Create(dir + "/" + name + ".log")
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +78,7 @@ func startServe(ctx context.Context, o Options, dir string, model *Model, redisU
 	if o.ModelConns > 0 {
 		env = append(env, "SWITCHBOARD_MODEL_CONNS="+strconv.Itoa(o.ModelConns))
 	}
-	return Start(ctx, "switchboard", port, env, log, o.Exe, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port))
+	return Start(ctx, name, port, env, log, exe, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port))
 }
 
 // VoIPBin plays simulated VoIPBin calls against serve on a private Redis:
@@ -360,7 +367,20 @@ func Compare(ctx context.Context, o Options) error {
 		return err
 	}
 	// The stand-in alone is measured in the same rounds: the latency no server can go below on this machine now.
-	targets := []target{{"seed (node)", seed, seedModel}, {"switchboard", sb, sbModel}, {"stand-in", nil, floorModel}}
+	targets := []target{{"seed (node)", seed, seedModel}, {"switchboard", sb, sbModel}}
+	if o.Baseline != "" {
+		baseModel, err := StartModel(ctx, 0)
+		if err != nil {
+			return err
+		}
+		base, err := startServeExe(ctx, o, o.Baseline, "baseline", dir, baseModel, "")
+		if err != nil {
+			return err
+		}
+		defer base.Stop()
+		targets = append(targets, target{"baseline", base, baseModel})
+	}
+	targets = append(targets, target{"stand-in", nil, floorModel})
 	body := webhookRequest(o.Words)
 	failed := false
 	for i, inFlight := range o.InFlight {
@@ -401,11 +421,13 @@ func Compare(ctx context.Context, o Options) error {
 			failed = failed || t.name == "switchboard" && sums[j].errs > 0
 		}
 		if c := cpuPerReq(sums[0]); c > 0 {
-			fmt.Fprintf(o.Out, "  CPU per request, switchboard / seed: %.3f (1/%.1f)\n", cpuPerReq(sums[1])/c, c/cpuPerReq(sums[1]))
+			for j := 1; j < len(targets)-1; j++ {
+				fmt.Fprintf(o.Out, "  CPU per request, %s / seed: %.3f (1/%.1f)\n", targets[j].name, cpuPerReq(sums[j])/c, c/cpuPerReq(sums[j]))
+			}
 		}
 	}
 	fmt.Fprintln(o.Out)
-	for _, t := range targets[:2] {
+	for _, t := range targets[:len(targets)-1] {
 		_, hwm, _ := ProcMem(t.proc.PID())
 		cpu, _ := ProcCPU(t.proc.PID())
 		fmt.Fprintf(o.Out, "%-12s peak memory (VmHWM) %s, CPU time %.1f s, model: %d requests over %d connections, over the whole run\n",
