@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -56,6 +57,9 @@ type Router struct {
 	model Classifier
 	log   *slog.Logger
 	now   func() time.Time
+	// LogTranscripts puts the caller's words in the line logged when a call
+	// is transferred (`switchboard harvest` reads them); off, only their count.
+	LogTranscripts bool
 	// modelMS is the model's recent latency (a moving average). It is a
 	// property of the model, not of any call, so it may live in the process.
 	modelMS atomic.Int64
@@ -93,6 +97,13 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("state", c.State),
 		slog.String("dept", c.Department), slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)),
 		slog.Int64("ms", r.now().Sub(start).Milliseconds()))
+	if c.State == StateTransferred && slices.ContainsFunc(acts, func(a Action) bool { return a.Kind == ActConnect }) {
+		var turns any = len(c.Turns)
+		if r.LogTranscripts {
+			turns = c.Turns
+		}
+		r.log.Info("call", "call", c.ID, "dept", c.Department, "why", c.Reason, "turns", turns)
+	}
 	return acts
 }
 

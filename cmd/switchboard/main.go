@@ -50,6 +50,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheck(args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, getenv, stdout, stderr)
+	case "harvest":
+		return runHarvest(args, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, getenv, stdout, stderr)
 	case "load":
@@ -69,6 +71,7 @@ commands:
   graph     print the call flow as a Mermaid state diagram
   check     validate a routing config: --config FILE
   eval      measure routing accuracy: --data FILE.jsonl (see README)
+  harvest   turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl
   simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
   load      start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)
 `

@@ -33,6 +33,8 @@ type settings struct {
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
+	// LogTranscripts logs each transferred call's words, for switchboard harvest.
+	LogTranscripts bool
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -63,6 +65,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	fs.IntVar(&s.ModelConns, "model-conns", conns,
 		"model requests in flight at most, and connections kept open to the model; beyond it the local classifier answers (default $SWITCHBOARD_MODEL_CONNS, else "+strconv.Itoa(prompts.DefaultMaxConcurrent)+")")
+	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log each transferred call's transcripts (what switchboard harvest reads)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -138,6 +141,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		model, svc.model = m, m
 	}
 	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
+	svc.router.LogTranscripts = s.LogTranscripts
 	return svc, nil
 }
 
