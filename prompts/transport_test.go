@@ -124,3 +124,26 @@ func TestTransportSettings(t *testing.T) {
 		t.Error("idle, TLS or dial timeout unset")
 	}
 }
+
+func TestHTTP2WhenOffered(t *testing.T) {
+	var proto atomic.Value
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proto.Store(r.Proto)
+		answer(w, "sales")
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	tr := NewTransport(4)
+	tr.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig // trust the test certificate
+	c, err := NewClassifier(flow.ExampleConfig(), Options{APIKey: "sk-test", BaseURL: srv.URL + "/v1", HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Classify(context.Background(), quote); err != nil {
+		t.Fatal(err)
+	}
+	if got := proto.Load(); got != "HTTP/2.0" {
+		t.Errorf("the model was asked over %v, want HTTP/2.0", got)
+	}
+}

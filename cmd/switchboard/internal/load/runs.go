@@ -362,11 +362,6 @@ func Compare(ctx context.Context, o Options) error {
 		return err
 	}
 	defer sb.Stop()
-	floorModel, err := StartModel(ctx, 0)
-	if err != nil {
-		return err
-	}
-	// The stand-in alone is measured in the same rounds: the latency no server can go below on this machine now.
 	targets := []target{{"seed (node)", seed, seedModel}, {"switchboard", sb, sbModel}}
 	if o.Baseline != "" {
 		baseModel, err := StartModel(ctx, 0)
@@ -379,6 +374,11 @@ func Compare(ctx context.Context, o Options) error {
 		}
 		defer base.Stop()
 		targets = append(targets, target{"baseline", base, baseModel})
+	}
+	// The stand-in alone is measured in the same rounds: the latency no server can go below on this machine now.
+	floorModel, err := StartModel(ctx, 0)
+	if err != nil {
+		return err
 	}
 	targets = append(targets, target{"stand-in", nil, floorModel})
 	body := webhookRequest(o.Words)
