@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `usage: switchboard [command] [flags]
 
 commands:
-  serve     run the HTTP service (default); flags: --addr, --config, --model-conns
+  serve     run the HTTP service (default); flags: --addr, --config, --model-conns, --insecure
   graph     print the call flow as a Mermaid state diagram
   check     validate a routing config: --config FILE
   eval      measure routing accuracy: --data FILE.jsonl (see README)

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard/switchboard/flow"
@@ -33,6 +35,10 @@ type settings struct {
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
+	// WebhookToken is the bearer token /webhook/call-handler requires; empty: none.
+	WebhookToken string
+	// Insecure lets serve start against Redis with credentials unset.
+	Insecure bool
 	// LogTranscripts logs each transferred call's words, for switchboard harvest.
 	LogTranscripts bool
 }
@@ -46,6 +52,8 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
 		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+
+		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 	}
 	addr := ":3000"
 	if port := getenv("PORT"); port != "" {
@@ -65,6 +73,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	fs.IntVar(&s.ModelConns, "model-conns", conns,
 		"model requests in flight at most, and connections kept open to the model; beyond it the local classifier answers (default $SWITCHBOARD_MODEL_CONNS, else "+strconv.Itoa(prompts.DefaultMaxConcurrent)+")")
+	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
 	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log each transferred call's transcripts (what switchboard harvest reads)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
@@ -76,6 +85,34 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	return s, nil
+}
+
+// missingCredentials names the credentials that are unset. Each one unset
+// leaves a route open to anyone who can reach the service.
+func (s settings) missingCredentials() []string {
+	var missing []string
+	for _, c := range []struct{ name, value string }{
+		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken},
+		{"VOIPBIN_WEBHOOK_SECRET", s.Secret},
+		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken},
+	} {
+		if c.value == "" {
+			missing = append(missing, c.name)
+		}
+	}
+	return missing
+}
+
+// checkCredentials refuses a production deployment (one on Redis) that
+// leaves a route open, unless the operator said --insecure. Without Redis
+// (make run, a laptop) the open routes are only warned about.
+func (s settings) checkCredentials() error {
+	missing := s.missingCredentials()
+	if s.RedisURL == "" || s.Insecure || len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but not %s; "+
+		"set them, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.
@@ -104,6 +141,12 @@ type service struct {
 	model    *prompts.Classifier // nil without a model; its Overflows counts refusals at the concurrency bound
 	log      *slog.Logger
 	close    func() error
+	// eventPatience bounds how long an event keeps trying to reach the store.
+	eventPatience time.Duration
+	// inboxDropped counts caller lines dropped from full call inboxes
+	// (flow.MaxInbox) since start: a flood, or fetches that stopped coming.
+	// It is logged with each drop; a metrics endpoint should export it.
+	inboxDropped atomic.Int64
 }
 
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
@@ -111,12 +154,15 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }}
+	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }, eventPatience: eventPatience}
 	if s.FetchToken == "" {
 		log.Warn("SWITCHBOARD_FETCH_TOKEN is not set: anyone who can reach /voipbin/fetch can drive calls")
 	}
 	if s.Secret == "" {
 		log.Warn("VOIPBIN_WEBHOOK_SECRET is not set: event signatures are not checked")
+	}
+	if s.WebhookToken == "" {
+		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
 	}
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
@@ -150,6 +196,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if err := s.checkCredentials(); err != nil {
+		return err
+	}
 	logOut := newBufferedLog(stderr)
 	defer logOut.Close()
 	log := slog.New(slog.NewJSONHandler(logOut, nil))
@@ -163,13 +212,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           newServer(svc),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-	}
+	srv := newHTTPServer(newServer(svc))
 	fmt.Fprintf(stdout, "switchboard listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -188,6 +231,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection: VoIPBin's requests are
+// small and quick, so a client that dawdles is dropped, not waited for.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second, // above eventPatience
+		IdleTimeout:       60 * time.Second,
+	}
 }
 
 func runGraph(stdout io.Writer) error {

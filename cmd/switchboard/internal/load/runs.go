@@ -49,6 +49,15 @@ var (
 // turnsPerCall is the fetches of one such call: the greeting and one per caller turn.
 const turnsPerCall = 4
 
+// The credentials every server the runs start is configured with, as in
+// production: the fetch token, the signing secret of VoIPBin's events (the
+// simulator signs them) and the seed webhook's bearer token.
+const (
+	fetchToken    = "load-fetch-token"
+	eventSecret   = "load-event-secret"
+	webhookBearer = "Bearer load-webhook-token"
+)
+
 func (o Options) modelLatency(i int) time.Duration {
 	if len(o.ModelMS) == 0 {
 		return 0
@@ -71,7 +80,8 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 	if err != nil {
 		return nil, err
 	}
-	env := []string{"OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL=" + model.URL}
+	env := []string{"OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL=" + model.URL, "SWITCHBOARD_FETCH_TOKEN=" + fetchToken,
+		"VOIPBIN_WEBHOOK_SECRET=" + eventSecret, "SWITCHBOARD_WEBHOOK_TOKEN=" + strings.TrimPrefix(webhookBearer, "Bearer ")}
 	if redisURL != "" {
 		env = append(env, "REDIS_URL="+redisURL)
 	}
@@ -116,7 +126,7 @@ func VoIPBin(ctx context.Context, o Options) error {
 	var firstErr atomic.Value
 	call := func(ctx context.Context) {
 		id := fmt.Sprintf("load-%d-%d", time.Now().UnixNano(), calls.Add(1))
-		res, err := sim.Run(ctx, sim.Options{CallID: id, Bases: []string{base}, Client: client}, callSteps)
+		res, err := sim.Run(ctx, sim.Options{CallID: id, Bases: []string{base}, Client: client, Token: fetchToken, Secret: eventSecret}, callSteps)
 		switch {
 		case err != nil:
 			failed.Add(1)
@@ -244,6 +254,7 @@ func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase 
 	n, took := Drive(ctx, p, func(ctx context.Context) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", webhookBearer) // the seed's server ignores it
 		start := time.Now()
 		resp, err := client.Do(req)
 		if err != nil {
