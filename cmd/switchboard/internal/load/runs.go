@@ -234,6 +234,7 @@ type phase struct {
 	took     time.Duration
 	cpu      time.Duration
 	conns    int64
+	asked    int64 // requests that reached the model: fewer than n when the local classifier answered
 	lat      Summary
 	firstErr string
 }
@@ -250,7 +251,7 @@ func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase 
 		firstErr.CompareAndSwap(nil, msg)
 	}
 	cpu0 := t.cpu()
-	conns0 := t.model.Conns()
+	conns0, asked0 := t.model.Conns(), t.model.Requests()
 	n, took := Drive(ctx, p, func(ctx context.Context) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -269,7 +270,8 @@ func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase 
 		}
 	})
 	cpu1 := t.cpu()
-	ph := phase{n: n, errs: errs.Load(), took: took, cpu: cpu1 - cpu0, conns: t.model.Conns() - conns0, lat: lat.Summary()}
+	ph := phase{n: n, errs: errs.Load(), took: took, cpu: cpu1 - cpu0, conns: t.model.Conns() - conns0,
+		asked: t.model.Requests() - asked0, lat: lat.Summary()}
 	if v := firstErr.Load(); v != nil {
 		ph.firstErr = v.(string)
 	}
@@ -281,8 +283,8 @@ func (ph phase) report(w io.Writer, name string) {
 	if ph.cpu > 0 {
 		cpu = fmt.Sprintf("  CPU/req %.3f ms", cpuPerReq(ph))
 	}
-	fmt.Fprintf(w, "%-12s %8.0f req/s  %s  errors %d%s  model conns %d\n", name,
-		float64(ph.n)/ph.took.Seconds(), ph.lat, ph.errs, cpu, ph.conns)
+	fmt.Fprintf(w, "%-12s %8.0f req/s  %s  errors %d%s  model asked %d, conns %d\n", name,
+		float64(ph.n)/ph.took.Seconds(), ph.lat, ph.errs, cpu, ph.asked, ph.conns)
 	if ph.firstErr != "" {
 		fmt.Fprintf(w, "             first error: %s\n", ph.firstErr)
 	}
@@ -414,7 +416,8 @@ func Compare(ctx context.Context, o Options) error {
 				fmt.Fprintf(o.Out, "  round %d ", round+1)
 				ph.report(o.Out, targets[j].name)
 				s := &sums[j]
-				s.n, s.errs, s.took, s.cpu, s.conns = s.n+ph.n, s.errs+ph.errs, s.took+ph.took, s.cpu+ph.cpu, s.conns+ph.conns
+				s.n, s.errs, s.took, s.cpu = s.n+ph.n, s.errs+ph.errs, s.took+ph.took, s.cpu+ph.cpu
+				s.conns, s.asked = s.conns+ph.conns, s.asked+ph.asked
 				// Percentiles do not add up: keep each phase's, and report their worst.
 				s.lat.P50 = max(s.lat.P50, ph.lat.P50)
 				s.lat.P99 = max(s.lat.P99, ph.lat.P99)
