@@ -98,8 +98,9 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
 		return r.reception(t.Language)
 	}
-	r.log.Info("turn", "call", c.ID, "state", c.State, "dept", c.Department, "why", c.Reason,
-		"turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("state", c.State),
+		slog.String("dept", c.Department), slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)),
+		slog.Int64("ms", r.now().Sub(start).Milliseconds()))
 	if c.State == StateTransferred && slices.ContainsFunc(acts, func(a Action) bool { return a.Kind == ActConnect }) {
 		var turns any = len(c.Turns)
 		if r.LogTranscripts {
