@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/looplab/fsm"
 )
@@ -78,12 +79,17 @@ var transitions = fsm.Events{
 		StateTransferred, StateHandedBack), Dst: StateEnded},
 }
 
-// newMachine rebuilds the machine at a call's stored state; it keeps nothing
-// between requests. It has no callbacks: the decision is made, with any I/O
+// newMachine builds the machine at a state; it keeps nothing between
+// requests but that state, which each turn sets from the stored call. It has no callbacks: the decision is made, with any I/O
 // it needs, before the event is fired.
 func newMachine(state string) *fsm.FSM {
 	return fsm.NewFSM(state, transitions, nil)
 }
+
+// machines recycles built machines: building one costs more than the rest of
+// a turn's decision (the transition table's maps), and a machine carries no
+// call's data but its current state, which a turn sets before its first event.
+var machines = sync.Pool{New: func() any { return newMachine(StateGreeting) }}
 
 // fire moves c's machine m by event, or fails when the table has no such move.
 // A self-transition (waiting while listening) is a legal move, not an error.

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/looplab/fsm"
 )
 
 // Turn is one request for the next actions of a call.
@@ -131,8 +133,9 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
 		return Reply{Actions: r.reception(t.Language)}
 	}
-	r.log.Info("turn", "call", c.ID, "channel", tn.ch.Name, "moves", strings.Join(tn.moves, ", "),
-		"state", c.State, "dept", c.Department, "why", c.Reason, "turns", len(c.Turns), "ms", r.now().Sub(start).Milliseconds())
+	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
+		slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
+		slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", r.now().Sub(start).Milliseconds()))
 	if c.State == StateTransferred && slices.ContainsFunc(tn.acts, func(a Action) bool { return a.Kind == ActConnect }) {
 		var turns any = len(c.Turns)
 		if r.LogTranscripts {
@@ -220,7 +223,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			c.Audit = &Audit{}
 		}
 	}
-	m := newMachine(c.State)
+	m := machines.Get().(*fsm.FSM)
+	defer machines.Put(m)
+	m.SetState(c.State)
 	for range maxMoves {
 		d, err := r.decide(ctx, c, t)
 		if err != nil {

@@ -17,7 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/template"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -31,6 +31,11 @@ import (
 // llm.breaker_failures times in a row and is not asked again until
 // llm.breaker_open_ms has passed. The router answers with its local classifier.
 var ErrModelUnavailable = errors.New("model unavailable")
+
+// ErrModelBusy is wrapped by Classify's error when Options.MaxConcurrent
+// model requests are already in flight. The router answers with its local
+// classifier.
+var ErrModelBusy = errors.New("model busy: concurrent request limit reached")
 
 // errNoChoices is a 200 reply without an answer: a server that does not speak
 // the protocol, not one that is busy, so it is not retried.
@@ -62,9 +67,14 @@ type Options struct {
 	// Prompt is template text overriding the system prompt (llm.system_prompt
 	// and the embedded one), for evaluating a prompt before it is configured.
 	Prompt string
-	// HTTPClient sends the requests; nil is a plain http.Client. Deadlines
-	// come from the context, so it needs no Timeout of its own.
+	// HTTPClient sends the requests; nil is a client on NewTransport(MaxConcurrent).
+	// Deadlines come from the context, so it needs no Timeout of its own.
 	HTTPClient *http.Client
+	// MaxConcurrent bounds the model requests in flight at once; 0 means
+	// DefaultMaxConcurrent. A classification beyond it is refused at once with
+	// ErrModelBusy and counted (Overflows): the router answers it with its
+	// local classifier rather than queue a caller behind the model.
+	MaxConcurrent int
 	// Log receives one line per call; nil discards them.
 	Log *slog.Logger
 }
@@ -76,13 +86,12 @@ type Classifier struct {
 	model   string
 	llm     flow.LLM
 	system  string // rendered once: the routing table does not change under a running classifier
-	user    *template.Template
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
-	// language names the caller's language in the user message when it is
-	// not the config's (see ForLanguage).
-	language string
+	// slots holds one token per model request in flight (Options.MaxConcurrent).
+	slots     chan struct{}
+	overflows atomic.Uint64
 }
 
 var (
@@ -95,9 +104,17 @@ var (
 // user message, so that the model reads Spanish words as Spanish and still
 // answers with a configured department's name.
 func (c *Classifier) ForLanguage(lang string) flow.Classifier {
-	cc := *c
-	cc.language = languageName(lang)
-	return &cc
+	return inLanguage{c: c, language: languageName(lang)}
+}
+
+// inLanguage is a Classifier for callers of one language (see ForLanguage).
+type inLanguage struct {
+	c        *Classifier
+	language string
+}
+
+func (l inLanguage) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	return l.c.classifyIn(ctx, l.language, turns)
 }
 
 // NewClassifier builds a classifier for cfg's departments and llm settings. It
@@ -111,10 +128,6 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, err := parseUser()
-	if err != nil {
-		return nil, err
-	}
 	llm := cfg.Routing.LLM
 	// A config built in code skips ParseConfig's defaults; an unbounded answer
 	// would be slow and costly, so keep it to a label's few tokens.
@@ -123,12 +136,13 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	opt.MaxConcurrent = cmp.Or(max(opt.MaxConcurrent, 0), DefaultMaxConcurrent)
 	c := &Classifier{
+		slots:  make(chan struct{}, opt.MaxConcurrent),
 		client: openai.NewClientWithConfig(clientConfig(opt)),
 		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
 		llm:    llm,
 		system: system,
-		user:   user,
 		labels: newLabels(&cfg.Routing),
 		log:    log,
 	}
@@ -159,9 +173,11 @@ func clientConfig(opt Options) openai.ClientConfig {
 			cc.APIVersion = azureAPIVersion
 		}
 	}
-	if opt.HTTPClient != nil {
-		cc.HTTPClient = opt.HTTPClient
+	client := opt.HTTPClient
+	if client == nil {
+		client = &http.Client{Transport: NewTransport(opt.MaxConcurrent)}
 	}
+	cc.HTTPClient = client
 	return cc
 }
 
@@ -173,19 +189,28 @@ func (c *Classifier) Available() bool {
 	return c.breaker.State() != gobreaker.StateOpen
 }
 
+// Overflows returns how many classifications were refused with ErrModelBusy
+// since the classifier was built.
+func (c *Classifier) Overflows() uint64 { return c.overflows.Load() }
+
 // Classify asks the model for the department of a caller's turns. An answer
 // that is no configured department is an unsure Verdict, not an error. Errors
 // mean no answer: ctx's deadline (or, without one, llm.budget_ms) left no time,
 // every attempt failed, the request was refused (a 4xx), or the breaker is open
 // (ErrModelUnavailable).
 func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	return c.classifyIn(ctx, "", turns)
+}
+
+// classifyIn is Classify for callers of a named language ("" for the config's).
+func (c *Classifier) classifyIn(ctx context.Context, language string, turns []string) (flow.Verdict, error) {
 	start := time.Now()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(cmp.Or(c.llm.BudgetMS, 2500))*time.Millisecond)
 		defer cancel()
 	}
-	v, attempts, answer, err := c.classify(ctx, turns)
+	v, attempts, answer, err := c.classify(ctx, language, turns)
 	attrs := []slog.Attr{
 		slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
 		slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),
@@ -199,16 +224,22 @@ func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict
 	return v, nil
 }
 
-func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
-	user, n, err := renderUser(c.user, c.language, turns)
-	if err != nil {
-		return v, 0, "", err
-	}
+func (c *Classifier) classify(ctx context.Context, language string, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
+	user, n := renderUser(language, turns)
 	if n == 0 {
 		return flow.Verdict{Confidence: 1}, 0, "", nil // no words: nothing to ask, surely unknown
 	}
 	if st := c.breaker.State(); st == gobreaker.StateOpen {
 		return v, 0, "", fmt.Errorf("%w: circuit breaker %s", ErrModelUnavailable, st)
+	}
+	// One slot for the whole classification, retries included: a caller
+	// holds at most one model connection at a time.
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	default:
+		c.overflows.Add(1)
+		return v, 0, "", fmt.Errorf("%w (%d)", ErrModelBusy, cap(c.slots))
 	}
 	deadline, _ := ctx.Deadline()
 	left := time.Until(deadline)

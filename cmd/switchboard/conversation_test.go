@@ -221,24 +221,6 @@ func auditLines(t *testing.T, log string) []string {
 	return lines
 }
 
-// syncBuffer is a log sink safe for the server's concurrent requests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // numberFlow reads a conversation's number flow, with the test's fetch token.
 func (conv conversation) numberFlow(t *testing.T) []json.RawMessage {
 	t.Helper()

@@ -7,6 +7,7 @@
 //	switchboard check          validate a routing config
 //	switchboard eval           measure routing accuracy on labelled conversations
 //	switchboard simulate       play a VoIPBin call against a running switchboard
+//	switchboard load           drive a switchboard it starts with loopback load
 package main
 
 import (
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runHarvest(args, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args, stdout, stderr)
 	case "help":
 		_, err := fmt.Fprint(stdout, usage)
 		return err
@@ -64,10 +67,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 const usage = `usage: switchboard [command] [flags]
 
 commands:
-  serve     run the HTTP service (default); flags: --addr, --config, --insecure
+  serve     run the HTTP service (default); flags: --addr, --config, --model-conns, --insecure
   graph     print the call flow as a Mermaid state diagram
   check     validate a routing config: --config FILE
   eval      measure routing accuracy: --data FILE.jsonl (see README)
   harvest   turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl
   simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
+  load      start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)
 `

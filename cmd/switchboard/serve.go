@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// ModelConns bounds the model requests in flight, and the connections
+	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
+	ModelConns int
 	// WebhookToken is the bearer token /webhook/call-handler requires; empty: none.
 	WebhookToken string
 	// Insecure lets serve start against Redis with credentials unset.
@@ -58,10 +62,23 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
+	conns := 0
+	if v := getenv("SWITCHBOARD_MODEL_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("SWITCHBOARD_MODEL_CONNS=%q: want a positive number", v)
+		}
+		conns = n
+	}
+	fs.IntVar(&s.ModelConns, "model-conns", conns,
+		"model requests in flight at most, and connections kept open to the model; beyond it the local classifier answers (default $SWITCHBOARD_MODEL_CONNS, else "+strconv.Itoa(prompts.DefaultMaxConcurrent)+")")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
 	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log each transferred call's transcripts (what switchboard harvest reads)")
 	if err := fs.Parse(args); err != nil {
 		return s, err
+	}
+	if s.ModelConns < 0 {
+		return s, fmt.Errorf("--model-conns %d: want a positive number", s.ModelConns)
 	}
 	if fs.NArg() > 0 {
 		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -119,7 +136,8 @@ type service struct {
 	settings settings
 	cfg      *flow.Config
 	store    backend
-	router   *flow.Router // fetches and seed webhook requests
+	router   *flow.Router        // fetches and seed webhook requests
+	model    *prompts.Classifier // nil without a model; its Overflows counts refusals at the concurrency bound
 	// events takes VoIPBin's events; it counts caller lines dropped from full
 	// call inboxes (flow.MaxInbox): a flood, or fetches that stopped coming.
 	events *flow.Events
@@ -167,11 +185,13 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
 	} else {
-		m, err := prompts.NewClassifier(cfg, prompts.Options{APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, Log: log})
+		m, err := prompts.NewClassifier(cfg, prompts.Options{
+			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, MaxConcurrent: s.ModelConns, Log: log,
+		})
 		if err != nil {
 			return nil, err
 		}
-		model = m
+		model, svc.model = m, m
 	}
 	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
 	svc.router.LogTranscripts = s.LogTranscripts
@@ -187,7 +207,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := s.checkCredentials(); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	logOut := newBufferedLog(stderr)
+	defer logOut.Close()
+	log := slog.New(slog.NewJSONHandler(logOut, nil))
 	svc, err := build(ctx, s, log)
 	if err != nil {
 		return err
