@@ -92,11 +92,10 @@ func newMachine(state string) *fsm.FSM {
 var machines = sync.Pool{New: func() any { return newMachine(StateGreeting) }}
 
 // fire moves c's machine m by event, or fails when the table has no such move.
+// ctx must not be cancelled by the turn's time budget (see step).
 // A self-transition (waiting while listening) is a legal move, not an error.
 func fire(ctx context.Context, m *fsm.FSM, c *Call, event string) error {
-	// The step itself does no I/O; a spent time budget must not stop it, or
-	// a caller whose classification used the whole budget would lose the route.
-	err := m.Event(context.WithoutCancel(ctx), event)
+	err := m.Event(ctx, event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
 		return fmt.Errorf("call %s: %s in state %s: %w", c.ID, event, c.State, err)

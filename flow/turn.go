@@ -111,10 +111,35 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 // Reply is a turn's answer.
 type Reply struct {
 	Actions []Action
-	// Moves are the machine's moves the turn made, "from -event-> to" each,
-	// for logs and tests; none when the turn failed over to reception.
-	Moves []string
+	// Moves are the machine's moves the turn made, for logs and tests; none
+	// when the turn failed over to reception.
+	Moves Moves
 }
+
+// Move is one move of a call through the machine.
+type Move struct{ From, Event, To string }
+
+// Moves are a turn's moves, in order.
+type Moves []Move
+
+// String renders moves as "listening -classify-> classifying, classifying -route-> transferred".
+func (ms Moves) String() string {
+	var b strings.Builder
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m.From)
+		b.WriteString(" -")
+		b.WriteString(m.Event)
+		b.WriteString("-> ")
+		b.WriteString(m.To)
+	}
+	return b.String()
+}
+
+// LogValue logs moves as their String, and only when a line is written.
+func (ms Moves) LogValue() slog.Value { return slog.StringValue(ms.String()) }
 
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
@@ -168,7 +193,7 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, *turn, error) {
 	}
 	if !ch.Remembers {
 		var c Call
-		tn := &turn{Turn: t, ch: ch}
+		tn := newTurn(t, ch, nil)
 		return c, tn, r.step(ctx, &c, tn)
 	}
 	for attempt := 1; ; attempt++ {
@@ -176,7 +201,7 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, *turn, error) {
 		if err != nil {
 			return c, nil, fmt.Errorf("load call %s: %w", t.CallID, err)
 		}
-		tn := &turn{Turn: t, ch: ch, inbox: inbox}
+		tn := newTurn(t, ch, inbox)
 		if err := r.step(ctx, &c, tn); err != nil {
 			return c, nil, err
 		}
@@ -226,6 +251,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 	m := machines.Get().(*fsm.FSM)
 	defer machines.Put(m)
 	m.SetState(c.State)
+	// A move does no I/O; a spent time budget must not stop it, or a caller
+	// whose classification used the whole budget would lose the route.
+	moveCtx := context.WithoutCancel(ctx)
 	for range maxMoves {
 		d, err := r.decide(ctx, c, t)
 		if err != nil {
@@ -238,7 +266,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		}
 		d = r.afford(c, t, d)
 		from := c.State
-		if err := fire(ctx, m, c, d.event); err != nil {
+		if err := fire(moveCtx, m, c, d.event); err != nil {
 			return err
 		}
 		if d.event == EventRoute || d.event == EventHandBack {
@@ -249,13 +277,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		}
 		t.ended = t.ended || over(c.State) && !over(from)
 		t.acts = append(t.acts, d.acts...)
-		t.moves = append(t.moves, from+" -"+d.event+"-> "+c.State)
+		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
 			r.account(c, t)
 			return nil
 		}
 	}
-	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, strings.Join(t.moves, ", "))
+	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, t.moves)
 }
 
 // decide asks the handler of the call's state. A caller who hung up ends the
@@ -280,9 +308,17 @@ type turn struct {
 	// taken is how many inbox inputs the turn consumed: all of them once read.
 	taken int
 	acts  []Action
-	moves []string // see Reply.Moves
+	moves Moves // see Reply.Moves
+	// movesBuf holds a turn's few moves without growing a slice.
+	movesBuf [maxMoves]Move
 	// ended is set when the turn ends our part of the call.
 	ended bool
+}
+
+func newTurn(t Turn, ch Channel, inbox []Input) *turn {
+	tn := &turn{Turn: t, ch: ch, inbox: inbox}
+	tn.moves = tn.movesBuf[:0]
+	return tn
 }
 
 // hungUp reports whether the caller hung up; the hangup consumes the inbox.

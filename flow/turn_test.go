@@ -172,8 +172,8 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	if got := lastConnect(reply.Actions); got != "sales" {
 		t.Errorf("the fetch after the acknowledgement: connect %q, want sales", got)
 	}
-	wantMoves := []string{"holding -classify-> classifying", "classifying -route-> transferred"}
-	if diff := cmp.Diff(wantMoves, reply.Moves); diff != "" {
+	wantMoves := "holding -classify-> classifying, classifying -route-> transferred"
+	if diff := cmp.Diff(wantMoves, reply.Moves.String()); diff != "" {
 		t.Errorf("moves after the acknowledgement (-want +got):\n%s", diff)
 	}
 }
@@ -201,7 +201,7 @@ func TestFinishedCall(t *testing.T) {
 			}
 			reply := r.Next(ctx, flow.Turn{CallID: "c1", Channel: tt.channel, Words: "hello again"})
 			if len(reply.Moves) != 0 {
-				t.Errorf("moves = %q, want none", reply.Moves)
+				t.Errorf("moves = %s, want none", reply.Moves)
 			}
 			last := reply.Actions[len(reply.Actions)-1]
 			if last.Kind != tt.want || tt.want == flow.ActConnect && last.Department != "billing" {
@@ -295,7 +295,7 @@ func TestWordsBeforeTheGreeting(t *testing.T) {
 		t.Fatal(err)
 	}
 	greet := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
-	if diff := cmp.Diff([]string{"greeting -answer-> listening"}, greet.Moves); diff != "" {
+	if diff := cmp.Diff("greeting -answer-> listening", greet.Moves.String()); diff != "" {
 		t.Errorf("first turn (-want +got):\n%s", diff)
 	}
 	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 1 {
@@ -303,7 +303,7 @@ func TestWordsBeforeTheGreeting(t *testing.T) {
 	}
 	next := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	if got := lastConnect(next.Actions); got != "billing" {
-		t.Errorf("second turn: connect %q, want billing; moves %q", got, next.Moves)
+		t.Errorf("second turn: connect %q, want billing; moves %s", got, next.Moves)
 	}
 }
 
@@ -313,7 +313,7 @@ func TestWebhookSilence(t *testing.T) {
 	cfg := flow.ExampleConfig()
 	r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
 	reply := r.Next(context.Background(), flow.Turn{CallID: "w1", Channel: flow.Webhook, Words: "   "})
-	if diff := cmp.Diff([]string{"listening -route-> transferred"}, reply.Moves); diff != "" {
+	if diff := cmp.Diff("listening -route-> transferred", reply.Moves.String()); diff != "" {
 		t.Errorf("moves (-want +got):\n%s", diff)
 	}
 	if got := lastConnect(reply.Actions); got != flow.Fallback {

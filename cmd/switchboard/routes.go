@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/switchboard/switchboard/flow"
 )
 
 // maxBody bounds every request body: VoIPBin's are a few hundred bytes.
@@ -92,9 +93,9 @@ type problem struct {
 // transferred"): platforms ignore it; people and the simulator read it.
 const movesHeader = "Switchboard-Moves"
 
-func setMoves(w http.ResponseWriter, moves []string) {
+func setMoves(w http.ResponseWriter, moves flow.Moves) {
 	if len(moves) > 0 {
-		w.Header().Set(movesHeader, strings.Join(moves, ", "))
+		w.Header().Set(movesHeader, moves.String())
 	}
 }
 
