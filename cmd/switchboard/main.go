@@ -3,10 +3,11 @@
 // department.
 //
 //	switchboard [serve]        run the HTTP service (the default)
-//	switchboard graph          print the call flow as a Mermaid diagram
 //	switchboard check          validate a routing config
+//	switchboard graph          print the call flow as a Mermaid or Graphviz diagram
 //	switchboard eval           measure routing accuracy on labelled conversations
-//	switchboard simulate       play a VoIPBin call against a running switchboard
+//	switchboard simulate       play a VoIPBin call, in process or against a server
+//	switchboard help           list the commands
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -39,12 +41,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		cmd, args = "help", nil
 	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, getenv, stdout, stderr)
 	case "graph":
-		return runGraph(stdout)
+		return runGraph(args, stdout, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
 	case "eval":
@@ -52,19 +56,48 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "simulate":
 		return runSimulate(ctx, args, getenv, stdout, stderr)
 	case "help":
-		_, err := fmt.Fprint(stdout, usage)
+		if len(args) > 0 && args[0] != "help" { // help CMD: CMD's own flags
+			return run(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
+		}
+		_, err := fmt.Fprint(stdout, usage())
 		return err
 	default:
-		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage())
 	}
 }
 
-const usage = `usage: switchboard [command] [flags]
+// commands is every command with its one-line summary, in the order help lists them.
+var commands = []struct{ name, summary string }{
+	{"serve", "run the HTTP service (the default command)"},
+	{"check", "validate a routing config"},
+	{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram"},
+	{"eval", "measure routing accuracy on labelled conversations"},
+	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
+	{"help", "list the commands; help CMD shows CMD's flags"},
+}
 
-commands:
-  serve     run the HTTP service (default); flags: --addr, --config
-  graph     print the call flow as a Mermaid state diagram
-  check     validate a routing config: --config FILE
-  eval      measure routing accuracy: --data FILE.jsonl (see README)
-  simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
-`
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: switchboard [command] [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nswitchboard CMD -h shows a command's flags.\n")
+	return b.String()
+}
+
+// newFlags returns the flag set of a command, whose -h prints the command's
+// summary and flags.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		for _, c := range commands {
+			if c.name == name {
+				fmt.Fprintf(stderr, "switchboard %s: %s\n\nflags:\n", name, c.summary)
+			}
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}

@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 )
 
 // maxBody bounds every request body: VoIPBin's are a few hundred bytes.
@@ -32,24 +35,42 @@ func handleReady(svc *service) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		defer cancel()
 		if err := svc.store.Ping(ctx); err != nil {
-			svc.log.Warn("not ready", "err", err)
+			// Probes come every few seconds: say so once when the store goes, not each time.
+			if svc.storeDown.CompareAndSwap(false, true) {
+				svc.log.WarnContext(r.Context(), "not ready: store unreachable", "err", err)
+			}
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
 			return
+		}
+		if svc.storeDown.CompareAndSwap(true, false) {
+			svc.log.InfoContext(r.Context(), "ready again: store reachable")
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}
 }
 
+// logRequests puts the request id on every line the request logs, and logs
+// the request itself at debug level.
 func logRequests(svc *service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			ctx := logs.With(r.Context(), slog.String("req", middleware.GetReqID(r.Context())))
+			r = r.WithContext(ctx)
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
-			svc.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-				"ms", time.Since(start).Milliseconds(), "req", middleware.GetReqID(r.Context()))
+			svc.log.DebugContext(ctx, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+				"ms", time.Since(start).Milliseconds())
 		})
 	}
+}
+
+// withCall puts a call's id on every line the rest of the request logs.
+func withCall(r *http.Request, callID string) *http.Request {
+	if callID == "" {
+		return r
+	}
+	return r.WithContext(logs.Add(r.Context(), slog.String("call", callID)))
 }
 
 // problem is the body of every 4xx and 5xx answer.

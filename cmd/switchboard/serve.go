@@ -11,8 +11,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 	"github.com/switchboard/switchboard/store"
@@ -29,6 +31,11 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// LogLevel, LogFormat ("json", "text", or empty for text on a terminal) and
+	// LogTranscripts (keep callers' words and numbers) shape the logs.
+	LogLevel       string
+	LogFormat      string
+	LogTranscripts bool
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -45,10 +52,9 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	if port := getenv("PORT"); port != "" {
 		addr = ":" + port
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
-	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
+	s.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -56,6 +62,24 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	return s, nil
+}
+
+// register adds the flags serve shares with the commands that run the
+// service in process (simulate).
+func (s *settings) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
+	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&s.LogFormat, "log-format", "", "json or text (default: text on a terminal, else json)")
+	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log what callers say and phone numbers (redacted otherwise)")
+}
+
+// logger builds the service's logger from the log flags.
+func (s settings) logger(w io.Writer) (*slog.Logger, error) {
+	level, err := logs.ParseLevel(s.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	return logs.New(w, logs.Options{Level: level, Format: s.LogFormat, Transcripts: s.LogTranscripts})
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.
@@ -83,6 +107,9 @@ type service struct {
 	router   *flow.Router
 	log      *slog.Logger
 	close    func() error
+	// storeDown remembers the last readiness answer, so an outage is logged
+	// when it starts and ends, not on every probe.
+	storeDown atomic.Bool
 }
 
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
@@ -126,7 +153,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	log, err := s.logger(stderr)
+	if err != nil {
+		return err
+	}
 	svc, err := build(ctx, s, log)
 	if err != nil {
 		return err
@@ -164,8 +194,22 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-func runGraph(stdout io.Writer) error {
-	d, err := flow.Diagram()
+func runGraph(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("graph", stderr)
+	format := fs.String("format", "mermaid", "mermaid or dot (Graphviz)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var d string
+	var err error
+	switch *format {
+	case "mermaid":
+		d, err = flow.Diagram()
+	case "dot":
+		d, err = flow.DiagramDOT()
+	default:
+		return fmt.Errorf("graph: --format %q: want mermaid or dot", *format)
+	}
 	if err != nil {
 		return err
 	}
@@ -174,8 +218,7 @@ func runGraph(stdout io.Writer) error {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", stderr)
 	file := fs.String("config", "", "routing config JSON (default: the embedded example)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -30,8 +29,7 @@ func (l *stepList) sayer() func(string) error {
 // golden tests do, and prints what the caller hears and where they end up.
 func runSimulate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var steps stepList
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("simulate", stderr)
 	url := fs.String("url", "http://localhost:3000", "the switchboard to call")
 	lang := fs.String("lang", "", "the number's language (?lang=)")
 	fs.Func("say", "what the caller says at the next pause (repeat; \"\" stays silent)", steps.sayer())

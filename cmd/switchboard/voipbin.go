@@ -103,6 +103,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
 			return
 		}
+		r = withCall(r, callID)
 		q := r.URL.Query()
 		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang")}
 		if q.Has("d") {
@@ -185,12 +186,18 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
+		switch ev.Type {
+		case "transcribe_created":
+			r = withCall(r, data.ReferenceID)
+		case "call_hangup":
+			r = withCall(r, data.ID)
+		}
 		err = storeEvent(r, svc, ev.Type, data)
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
-			svc.log.Warn("event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
+			svc.log.WarnContext(r.Context(), "event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
 			writeProblem(w, http.StatusServiceUnavailable, "event not stored, retry later")
 		}
 	}
@@ -215,6 +222,7 @@ func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
 		if err != nil {
 			return err
 		}
+		withCall(r, callID) // the scope is the request's: its last line gets the call too
 		_, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: d.Message})
 		return err
 	case "call_hangup":

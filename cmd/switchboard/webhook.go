@@ -45,6 +45,7 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "Missing transcript payload")
 			return
 		}
+		r = withCall(r, req.CallID)
 		acts := svc.router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
 		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
 	}

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
+	"github.com/switchboard/switchboard/flow"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/corpus/recorded.json with today's figures")

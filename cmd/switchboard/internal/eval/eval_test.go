@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
+	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 	"github.com/switchboard/switchboard/store"
 )
