@@ -67,6 +67,17 @@ type Options struct {
 	HTTPClient *http.Client
 	// Log receives one line per call; nil discards them.
 	Log *slog.Logger
+	// Observe, when set, sees every Classify call that asked the model or
+	// failed, for metrics. It must be quick and safe for concurrent use.
+	Observe func(Observation)
+}
+
+// Observation is one Classify call: how long it took, the tokens it cost and
+// its error, if any (see ErrorKind).
+type Observation struct {
+	Took   time.Duration
+	Tokens int
+	Err    error
 }
 
 // Classifier is a flow.Classifier backed by a chat-completions model. It is
@@ -80,6 +91,7 @@ type Classifier struct {
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
+	observe func(Observation)
 }
 
 var _ flow.Classifier = (*Classifier)(nil)
@@ -108,13 +120,14 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &Classifier{
-		client: openai.NewClientWithConfig(clientConfig(opt)),
-		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
-		llm:    llm,
-		system: system,
-		user:   user,
-		labels: newLabels(&cfg.Routing),
-		log:    log,
+		client:  openai.NewClientWithConfig(clientConfig(opt)),
+		model:   cmp.Or(opt.Model, cfg.Routing.LLM.Model),
+		llm:     llm,
+		system:  system,
+		user:    user,
+		labels:  newLabels(&cfg.Routing),
+		log:     log,
+		observe: opt.Observe,
 	}
 	c.breaker = gobreaker.NewCircuitBreaker[openai.ChatCompletionResponse](gobreaker.Settings{
 		Name:        "model",
@@ -157,6 +170,41 @@ func (c *Classifier) Available() bool {
 	return c.breaker.State() != gobreaker.StateOpen
 }
 
+// BreakerState is the circuit breaker's state: closed, half-open or open.
+func (c *Classifier) BreakerState() string {
+	return c.breaker.State().String()
+}
+
+// ErrorKind sorts a Classify error for metrics and alerts: breaker_open,
+// timeout, rate_limited, server_error, refused (another 4xx), bad_reply or
+// network.
+func ErrorKind(err error) string {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	status := 0
+	switch {
+	case errors.As(err, &apiErr):
+		status = apiErr.HTTPStatusCode
+	case errors.As(err, &reqErr):
+		status = reqErr.HTTPStatusCode
+	}
+	switch {
+	case errors.Is(err, ErrModelUnavailable):
+		return "breaker_open"
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status >= 500:
+		return "server_error"
+	case status >= 400:
+		return "refused"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, errNoChoices):
+		return "bad_reply"
+	}
+	return "network"
+}
+
 // Classify asks the model for the department of a caller's turns. An answer
 // that is no configured department is an unsure Verdict, not an error. Errors
 // mean no answer: ctx's deadline (or, without one, llm.budget_ms) left no time,
@@ -170,6 +218,9 @@ func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict
 		defer cancel()
 	}
 	v, attempts, answer, err := c.classify(ctx, turns)
+	if c.observe != nil && (attempts > 0 || err != nil) {
+		c.observe(Observation{Took: time.Since(start), Tokens: v.Tokens, Err: err})
+	}
 	attrs := []slog.Attr{
 		slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
 		slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),

@@ -27,6 +27,7 @@ func newServer(svc *service) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", handleReady(svc))
+	r.Method(http.MethodGet, "/metrics", svc.metrics.handler())
 	return r
 }
 
@@ -59,8 +60,10 @@ func logRequests(svc *service) func(http.Handler) http.Handler {
 			r = r.WithContext(ctx)
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
+			took := time.Since(start)
+			svc.metrics.observeRequest(chi.RouteContext(ctx).RoutePattern(), ww.Status(), took)
 			svc.log.DebugContext(ctx, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-				"ms", time.Since(start).Milliseconds())
+				"ms", took.Milliseconds())
 		})
 	}
 }

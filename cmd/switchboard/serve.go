@@ -102,50 +102,87 @@ func loadConfig(file string) (*flow.Config, error) {
 // every request.
 type service struct {
 	settings settings
-	cfg      *flow.Config
 	store    flow.Store
-	router   *flow.Router
 	log      *slog.Logger
+	metrics  *metrics
 	close    func() error
+	// current is the routing in use; a reload swaps it whole, so a turn sees
+	// one config from start to end and the next turn sees the new one.
+	current atomic.Pointer[routing]
 	// storeDown remembers the last readiness answer, so an outage is logged
 	// when it starts and ends, not on every probe.
 	storeDown atomic.Bool
 }
+
+// routing is one routing config with what is built from it.
+type routing struct {
+	cfg    *flow.Config
+	router *flow.Router
+	model  *prompts.Classifier // nil without a model
+}
+
+// routing returns the routing in use now.
+func (svc *service) routing() *routing { return svc.current.Load() }
 
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
 	cfg, err := loadConfig(s.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }}
+	svc := &service{settings: s, log: log, close: func() error { return nil }}
+	svc.metrics = newMetrics(func() string {
+		if m := svc.routing().model; m != nil {
+			return m.BreakerState()
+		}
+		return ""
+	})
 	if s.FetchToken == "" {
 		log.Warn("SWITCHBOARD_FETCH_TOKEN is not set: anyone who can reach /voipbin/fetch can drive calls")
 	}
 	if s.Secret == "" {
 		log.Warn("VOIPBIN_WEBHOOK_SECRET is not set: event signatures are not checked")
 	}
+	var st flow.Store
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
-		svc.store = store.NewMemory(store.DefaultExpiry)
+		st = store.NewMemory(store.DefaultExpiry)
 	} else {
 		r, err := store.OpenRedis(ctx, s.RedisURL, store.DefaultExpiry)
 		if err != nil {
 			return nil, err
 		}
-		svc.store, svc.close = r, r.Close
+		st, svc.close = r, r.Close
 	}
-	var model flow.Classifier
+	svc.store = measuredStore{Store: st, m: svc.metrics}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
-	} else {
-		m, err := prompts.NewClassifier(cfg, prompts.Options{APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, Log: log})
+	}
+	rt, err := svc.newRouting(cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc.current.Store(rt)
+	return svc, nil
+}
+
+// newRouting builds the router, and the model classifier if one is
+// configured, for cfg.
+func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
+	s := svc.settings
+	rt := &routing{cfg: cfg}
+	var model flow.Classifier // stays a nil interface without a model
+	if s.OpenAIKey != "" {
+		m, err := prompts.NewClassifier(cfg, prompts.Options{
+			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, Log: svc.log, Observe: svc.metrics.observeModel,
+		})
 		if err != nil {
 			return nil, err
 		}
-		model = m
+		rt.model, model = m, m
 	}
-	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
-	return svc, nil
+	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
+	rt.router.SetObserver(svc.metrics)
+	return rt, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {

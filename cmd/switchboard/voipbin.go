@@ -113,7 +113,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
-		acts := svc.router.Next(r.Context(), turn)
+		acts := svc.routing().router.Next(r.Context(), turn)
 		writeJSON(w, http.StatusOK, renderVoipbin(acts, fetchURL(svc.settings, r)))
 	}
 }
@@ -197,6 +197,11 @@ func handleEvent(svc *service) http.HandlerFunc {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
+			reason := "store_error"
+			if errors.Is(err, errUnknownTranscribe) {
+				reason = "unknown_transcribe"
+			}
+			svc.metrics.inboxDrops.WithLabelValues(reason).Inc()
 			svc.log.WarnContext(r.Context(), "event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
 			writeProblem(w, http.StatusServiceUnavailable, "event not stored, retry later")
 		}

@@ -46,7 +46,7 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			return
 		}
 		r = withCall(r, req.CallID)
-		acts := svc.router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
+		acts := svc.routing().router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
 		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
 	}
 }
