@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +12,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
@@ -36,6 +40,8 @@ type settings struct {
 	LogLevel       string
 	LogFormat      string
 	LogTranscripts bool
+	// ReloadEvery is how often the config file is checked for changes; 0 never.
+	ReloadEvery time.Duration
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -54,6 +60,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	fs := newFlags("serve", stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
+	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	s.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return s, err
@@ -84,18 +91,24 @@ func (s settings) logger(w io.Writer) (*slog.Logger, error) {
 
 // loadConfig reads the routing config named by file, or the embedded example.
 func loadConfig(file string) (*flow.Config, error) {
+	cfg, _, err := readConfig(file)
+	return cfg, err
+}
+
+// readConfig is loadConfig that also returns the hash of the file's content.
+func readConfig(file string) (*flow.Config, [sha256.Size]byte, error) {
 	if file == "" {
-		return flow.ExampleConfig(), nil
+		return flow.ExampleConfig(), [sha256.Size]byte{}, nil
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, [sha256.Size]byte{}, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := flow.ParseConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("config %s:\n%w", file, err)
+		return nil, [sha256.Size]byte{}, fmt.Errorf("config %s:\n%w", file, err)
 	}
-	return cfg, nil
+	return cfg, sha256.Sum256(b), nil
 }
 
 // service is the running service's parts, built once in build and shared by
@@ -109,6 +122,10 @@ type service struct {
 	// current is the routing in use; a reload swaps it whole, so a turn sees
 	// one config from start to end and the next turn sees the new one.
 	current atomic.Pointer[routing]
+	// reloadMu serialises reloads; configSum is the hash of the config file
+	// last read, so an unchanged file is not reloaded.
+	reloadMu  sync.Mutex
+	configSum [sha256.Size]byte
 	// storeDown remembers the last readiness answer, so an outage is logged
 	// when it starts and ends, not on every probe.
 	storeDown atomic.Bool
@@ -125,11 +142,11 @@ type routing struct {
 func (svc *service) routing() *routing { return svc.current.Load() }
 
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
-	cfg, err := loadConfig(s.ConfigFile)
+	cfg, sum, err := readConfig(s.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{settings: s, log: log, close: func() error { return nil }}
+	svc := &service{settings: s, log: log, close: func() error { return nil }, configSum: sum}
 	svc.metrics = newMetrics(func() string {
 		if m := svc.routing().model; m != nil {
 			return m.BreakerState()
@@ -211,6 +228,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}
+	// SIGHUP and a changed config file reload the routing config.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go svc.watchConfig(watchCtx, s.ReloadEvery)
+	go func() {
+		for {
+			select {
+			case <-watchCtx.Done():
+				return
+			case <-hup:
+				_ = svc.reload(watchCtx, true) // a refusal is logged; the old config serves on
+			}
+		}
+	}()
+
 	fmt.Fprintf(stdout, "switchboard listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
