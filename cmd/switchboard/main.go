@@ -6,6 +6,7 @@
 //	switchboard check          validate a routing config
 //	switchboard graph          print the call flow as a Mermaid or Graphviz diagram
 //	switchboard eval           measure routing accuracy on labelled conversations
+//	switchboard provision      wire a VoIPBin number to the service, with a preflight
 //	switchboard simulate       play a VoIPBin call, in process or against a server
 //	switchboard help           list the commands
 package main
@@ -55,6 +56,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEval(ctx, args, getenv, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, getenv, stdout, stderr)
+	case "provision":
+		return runProvision(ctx, args, getenv, stdout, stderr)
 	case "help":
 		if len(args) > 0 && args[0] != "help" { // help CMD: CMD's own flags
 			return run(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
@@ -72,6 +75,7 @@ var commands = []struct{ name, summary string }{
 	{"check", "validate a routing config"},
 	{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram"},
 	{"eval", "measure routing accuracy on labelled conversations"},
+	{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer"},
 	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
 	{"help", "list the commands; help CMD shows CMD's flags"},
 }
@@ -80,7 +84,7 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("usage: switchboard [command] [flags]\n\ncommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nswitchboard CMD -h shows a command's flags.\n")
 	return b.String()
