@@ -55,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "eval":
 		return runEval(ctx, args, getenv, stdout, stderr)
 	case "simulate":
-		return runSimulate(ctx, args, getenv, stdout, stderr)
+		return runSimulate(ctx, args, getenv, os.Stdin, stdout, stderr) // the one command that reads the terminal
 	case "provision":
 		return runProvision(ctx, args, getenv, stdout, stderr)
 	case "help":

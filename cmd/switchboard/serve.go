@@ -45,15 +45,7 @@ type settings struct {
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
-	s := settings{
-		RedisURL:   getenv("REDIS_URL"),
-		OpenAIKey:  getenv("OPENAI_API_KEY"),
-		OpenAIURL:  getenv("OPENAI_BASE_URL"),
-		Model:      getenv("OPENAI_MODEL"),
-		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
-		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
-		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
-	}
+	s := envSettings(getenv)
 	addr := ":3000"
 	if port := getenv("PORT"); port != "" {
 		addr = ":" + port
@@ -62,13 +54,31 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	s.register(fs)
+	return s, parseFlags(fs, args)
+}
+
+// envSettings is the settings the environment gives.
+func envSettings(getenv func(string) string) settings {
+	return settings{
+		RedisURL:   getenv("REDIS_URL"),
+		OpenAIKey:  getenv("OPENAI_API_KEY"),
+		OpenAIURL:  getenv("OPENAI_BASE_URL"),
+		Model:      getenv("OPENAI_MODEL"),
+		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
+		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
+		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+	}
+}
+
+// parseFlags parses a command's flags, which take no positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		return s, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	return s, nil
+	return nil
 }
 
 // register adds the flags serve shares with the commands that run the

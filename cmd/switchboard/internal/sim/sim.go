@@ -52,6 +52,10 @@ type Options struct {
 	// OnLine, when set, sees each transcript line as it is written, so a test
 	// can act at a given moment of the call (stop a server, say).
 	OnLine func(line string)
+	// Caller, when set, is asked for the caller's next move once the scripted
+	// steps run out: at a pause (menu false) or a keypad prompt (menu true).
+	// It returns false when the caller has nothing more to do.
+	Caller func(menu bool) (Step, bool)
 }
 
 // Result is what happened on the call.
@@ -139,7 +143,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 		case "digits_receive":
 			c.logf("  digits_receive %d ms, %d key", o.Duration, o.Length)
 			c.digits = ""
-			if s, ok := c.peek(); ok && (s.Press != "" || s.Silent) {
+			if s, ok := c.peek(true); ok && (s.Press != "" || s.Silent) {
 				c.steps = c.steps[1:]
 				c.digits = s.Press
 				if s.Press != "" {
@@ -199,7 +203,12 @@ func (c *call) logf(format string, args ...any) {
 	}
 }
 
-func (c *call) peek() (Step, bool) {
+func (c *call) peek(menu bool) (Step, bool) {
+	if len(c.steps) == 0 && c.opt.Caller != nil {
+		if s, ok := c.opt.Caller(menu); ok {
+			c.steps = append(c.steps, s)
+		}
+	}
 	if len(c.steps) == 0 {
 		return Step{}, false
 	}
@@ -209,7 +218,7 @@ func (c *call) peek() (Step, bool) {
 // pause is a sleep: the caller may speak or hang up meanwhile. It reports
 // whether the call ended.
 func (c *call) pause(ctx context.Context) (bool, error) {
-	s, ok := c.peek()
+	s, ok := c.peek(false)
 	if !ok || s.Press != "" {
 		return false, nil
 	}
