@@ -204,3 +204,38 @@ func TestReloadWatchAndSignal(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadRefusedIsLogged names each problem of a refused config in the log
+// and keeps routing with the old config.
+func TestReloadRefusedIsLogged(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routing.json")
+	writeConfig(t, file, billingBefore)
+	buf := &syncBuffer{}
+	log, err := settings{LogLevel: "info", LogFormat: "json"}.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), settings{ConfigFile: file}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := svc.routing()
+	if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"sales": "555"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.reload(context.Background(), false); err == nil {
+		t.Fatal("a broken config was accepted")
+	}
+	if svc.routing() != old {
+		t.Error("a refused config replaced the routing in use")
+	}
+	var problems []any
+	for _, l := range buf.lines(t) {
+		if l["msg"] == "config reload refused; still routing with the previous config" {
+			problems, _ = l["problems"].([]any)
+		}
+	}
+	if len(problems) < 3 {
+		t.Errorf("want each problem logged, got %v", problems)
+	}
+}
