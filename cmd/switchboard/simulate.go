@@ -198,6 +198,10 @@ func describeTurn(r flow.Report, took time.Duration) string {
 		line += " | why: out of clarifications, keypad menu"
 	case a.Pending:
 		line += " | why: the model is slow lately: acknowledged, classifying on the next fetch"
+	case a.StillThereAsked && !b.StillThereAsked:
+		line += " | why: silent too long: asked whether the caller is still there"
+	case b.State != "" && len(a.Turns) == len(b.Turns):
+		line += fmt.Sprintf(" | why: no words yet, listening (%d ms of silence)", a.SilenceMS)
 	}
 	return line + fmt.Sprintf(" | fetch %.1f ms]", float64(took.Microseconds())/1000)
 }
