@@ -179,15 +179,7 @@ func (c *Classifier) BreakerState() string {
 // timeout, rate_limited, server_error, refused (another 4xx), bad_reply or
 // network.
 func ErrorKind(err error) string {
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
-	status := 0
-	switch {
-	case errors.As(err, &apiErr):
-		status = apiErr.HTTPStatusCode
-	case errors.As(err, &reqErr):
-		status = reqErr.HTTPStatusCode
-	}
+	status := httpStatus(err)
 	switch {
 	case errors.Is(err, ErrModelUnavailable):
 		return "breaker_open"
@@ -324,15 +316,7 @@ func retryable(ctx context.Context, h http.Header, err error) error {
 	if ctx.Err() != nil {
 		return backoff.Permanent(err) // the caller's budget is spent or the caller hung up
 	}
-	status := 0
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
-	switch {
-	case errors.As(err, &apiErr):
-		status = apiErr.HTTPStatusCode
-	case errors.As(err, &reqErr):
-		status = reqErr.HTTPStatusCode
-	}
+	status := httpStatus(err)
 	switch {
 	case status == http.StatusTooManyRequests:
 		if d, ok := retryAfter(h, time.Now()); ok {
@@ -345,6 +329,19 @@ func retryable(ctx context.Context, h http.Header, err error) error {
 		return backoff.Permanent(err) // a request refused once is refused again
 	}
 	return err // network trouble, or this attempt's own timeout
+}
+
+// httpStatus is the HTTP status behind a go-openai error, or 0.
+func httpStatus(err error) int {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.HTTPStatusCode
+	case errors.As(err, &reqErr):
+		return reqErr.HTTPStatusCode
+	}
+	return 0
 }
 
 // retryAfter reads how long a rate-limited server wants us to wait: OpenAI's

@@ -152,12 +152,7 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 // startServer builds the service as serve does and serves it over real HTTP.
 func startServer(t *testing.T, s settings) *httptest.Server {
 	t.Helper()
-	svc, err := build(context.Background(), s, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(newServer(svc))
-	t.Cleanup(func() { srv.Close(); svc.close() })
+	_, srv := startService(t, s)
 	return srv
 }
 
