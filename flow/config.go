@@ -11,6 +11,12 @@ import (
 	"strings"
 )
 
+// Limits of the platform that a config may not exceed.
+const (
+	MaxBudgetMS = 2500 // a fetch answered later risks VoIPBin's 3 s limit
+	MaxActions  = 98   // VoIPBin's 100 actions per call, with a margin of 2
+)
+
 // Reserved department names. Every routing table has both.
 const (
 	Fallback  = "fallback"  // the human desk that catches whatever we cannot route
@@ -37,15 +43,23 @@ type Routing struct {
 	Language string `json:"language,omitempty"`
 	// Texts holds what the caller hears, by language.
 	Texts map[string]*Texts `json:"texts,omitempty"`
-	// CallerID is the number shown to the department on a transfer; empty leaves it to VoIPBin.
+	// CallerID is the caller ID of transfers to phone numbers; a department's own
+	// wins. Empty: the number the caller dialled (see CallerIDFor).
 	CallerID string `json:"caller_id,omitempty"`
 
 	priority *regexp.Regexp
 }
 
-// Department is one place a caller can be transferred to.
+// Department is one place a caller can be transferred to. Exactly one of
+// Number, SIP, Extension, Agent and Queue says where it is.
 type Department struct {
-	Number      string   `json:"number"`
+	Number    string `json:"number,omitempty"`    // a phone number, +14155550100
+	SIP       string `json:"sip,omitempty"`       // a SIP URI, sales@pbx.example.com
+	Extension string `json:"extension,omitempty"` // a VoIPBin extension
+	Agent     string `json:"agent,omitempty"`     // a VoIPBin agent's id
+	Queue     string `json:"queue,omitempty"`     // a VoIPBin queue's id
+	// CallerID is the caller ID of transfers to this department (see Routing.CallerID).
+	CallerID    string   `json:"caller_id,omitempty"`
 	Label       string   `json:"label,omitempty"`       // what the caller hears: "Billing & Accounts"
 	Description string   `json:"description,omitempty"` // what it handles, for the prompt and the local classifier
 	Keywords    []string `json:"keywords,omitempty"`
@@ -88,7 +102,9 @@ type LLM struct {
 	MaxTokens    int     `json:"max_tokens"`
 	TimeoutMS    int     `json:"timeout_ms"`
 	SystemPrompt string  `json:"system_prompt,omitempty"`
-	// BudgetMS bounds a whole fetch answer, model included; VoIPBin waits about 3 s.
+	// BudgetMS bounds a whole fetch answer, model included, from the moment the
+	// request arrived. VoIPBin gives up after about 3 s, which also covers its
+	// own work around the fetch: 2 s by default, never more than 2.5 s.
 	BudgetMS int `json:"budget_ms,omitempty"`
 	// Retries is how many times a failed model call is tried again while budget remains.
 	Retries int `json:"retries,omitempty"`
@@ -118,7 +134,9 @@ type Dialog struct {
 	ListenMS          int `json:"listen_ms,omitempty"`  // one listening pause handed to VoIPBin
 	SilenceMS         int `json:"silence_ms,omitempty"` // silence before "are you still there?"
 	MenuMS            int `json:"menu_ms,omitempty"`    // time to press a key
-	MaxActions        int `json:"max_actions,omitempty"`
+	// MaxActions is how many VoIPBin actions a call may use, VoIPBin's own
+	// (the flow's answer and fetch, the confbridge_join after a connect) included.
+	MaxActions int `json:"max_actions,omitempty"`
 	// AcknowledgeAfterMS: when the model has lately taken longer than this, the
 	// caller first hears a short acknowledgement and the next fetch classifies.
 	AcknowledgeAfterMS int `json:"acknowledge_after_ms,omitempty"`
@@ -162,7 +180,7 @@ func (c *Config) setDefaults() {
 	}
 	def(&r.LLM.MaxTokens, 5)
 	def(&r.LLM.TimeoutMS, 3000)
-	def(&r.LLM.BudgetMS, 2500)
+	def(&r.LLM.BudgetMS, 2000)
 	def(&r.LLM.BreakerFailures, 5)
 	def(&r.LLM.BreakerOpenMS, 30000)
 	if r.LLM.Model == "" {
@@ -251,7 +269,6 @@ func (t *Texts) fill(d Texts) {
 	}
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 var labelName = regexp.MustCompile(`^[a-z]+$`)
 
 // Validate names every problem in the config at once.
@@ -280,8 +297,8 @@ func (c *Config) Validate() error {
 		if name == "unknown" {
 			bad("routing.departments.unknown: reserved for the classifier's 'unsure'; use %q for the reception desk", Fallback)
 		}
-		if !e164.MatchString(d.Number) {
-			bad("routing.departments.%s.number: %q is not an E.164 number like +14155550100", name, d.Number)
+		for _, p := range d.destinationProblems(name) {
+			bad("%s", p)
 		}
 		if d.Digit != "" {
 			if len(d.Digit) != 1 || !strings.Contains("0123456789", d.Digit) {
@@ -296,8 +313,8 @@ func (c *Config) Validate() error {
 	if r.Departments[r.Fallback.Destination] == nil {
 		bad("routing.fallback.destination: %q is not a configured department", r.Fallback.Destination)
 	}
-	if r.CallerID != "" && !e164.MatchString(r.CallerID) {
-		bad("routing.caller_id: %q is not an E.164 number", r.CallerID)
+	if msg := callerIDProblem(r.CallerID); r.CallerID != "" && msg != "" {
+		bad("routing.caller_id: %q %s", r.CallerID, msg)
 	}
 	for _, s := range r.PrioritySignals {
 		if strings.TrimSpace(s) == "" {
@@ -307,14 +324,17 @@ func (c *Config) Validate() error {
 	if r.LLM.Temperature != 0 {
 		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
 	}
-	if r.LLM.BudgetMS < 100 || r.LLM.BudgetMS > 2900 {
-		bad("routing.llm.budget_ms: %d; must be 100..2900, inside VoIPBin's 3 s fetch limit", r.LLM.BudgetMS)
+	if r.LLM.BudgetMS < 100 || r.LLM.BudgetMS > MaxBudgetMS {
+		bad("routing.llm.budget_ms: %d; must be 100..%d: VoIPBin's 3 s fetch limit also covers its own work around the fetch", r.LLM.BudgetMS, MaxBudgetMS)
 	}
 	if r.LLM.MinConfidence < 0 || r.LLM.MinConfidence > 1 || r.LLM.MinMargin < 0 || r.LLM.MinMargin > 1 {
 		bad("routing.llm: min_confidence and min_margin must be within 0..1")
 	}
 	if r.LLM.Retries < 0 {
 		bad("routing.llm.retries: must not be negative")
+	}
+	if r.Dialog.MaxActions < 20 || r.Dialog.MaxActions > MaxActions {
+		bad("routing.dialog.max_actions: %d; must be 20..%d: VoIPBin runs at most 100 actions per call, its own included", r.Dialog.MaxActions, MaxActions)
 	}
 	if r.Dialog.ListenMS < 500 || r.Dialog.MenuMS < 1000 {
 		bad("routing.dialog: listen_ms must be at least 500 and menu_ms at least 1000")

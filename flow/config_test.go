@@ -67,7 +67,7 @@ func TestValidate(t *testing.T) {
 				"support": {"number": "+14155550101", "digit": "1"},
 				"billing": {"number": "+14155550102", "digit": "12"},
 				"fallback": "+14155550199", "emergency": "+0911"}}}`,
-			[]string{`sales.number: "555-0100" is not an E.164`, `digit: "1" is already`, `billing.digit: "12" is not a single keypad digit`, `emergency.number: "+0911"`}},
+			[]string{`sales.number: "555-0100" is not a phone number`, `digit: "1" is already`, `billing.digit: "12" is not a single keypad digit`, `emergency.number: "+0911"`}},
 		{"unknown department name reserved",
 			`{"routing": {"departments": {"unknown": "+14155550100", "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
 			[]string{"departments.unknown: reserved"}},
@@ -83,6 +83,40 @@ func TestValidate(t *testing.T) {
 		{"routing text needs the department",
 			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "texts": {"en-US": {"routing": "Please hold."}}}}`,
 			[]string{"texts.en-US.routing: must contain {department}"}},
+		{"every destination kind",
+			`{"routing": {"departments": {
+				"sales": {"queue": "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"},
+				"support": {"sip": "sip:support@pbx.example.com", "caller_id": "+14155550150"},
+				"billing": {"extension": "2001"},
+				"fallback": {"agent": "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"},
+				"emergency": "+14155550911"}, "caller_id": "+442071234567"}}`, nil},
+		{"bad destinations",
+			`{"routing": {"departments": {
+				"sales": {"queue": "sales-queue"},
+				"support": {"sip": "support"},
+				"billing": {"extension": "20 01"},
+				"fallback": {"agent": "bob"},
+				"emergency": {"number": "+14155550911", "sip": "oncall@pbx.example.com"}}}}`,
+			[]string{`sales.queue: "sales-queue" is not a VoIPBin id`, `support.sip: "support" is not a SIP URI`,
+				`billing.extension: "20 01"`, `fallback.agent: "bob" is not a VoIPBin id`, "emergency: needs exactly one destination", "2 set"}},
+		{"no destination",
+			`{"routing": {"departments": {"sales": {"label": "Sales"}, "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
+			[]string{"sales: needs exactly one destination"}},
+		{"virtual caller IDs refused",
+			`{"routing": {"departments": {"sales": {"number": "+14155550100", "caller_id": "+899100200300"},
+				"fallback": "+14155550199", "emergency": "+14155550911"}, "caller_id": "+899100200301"}}`,
+			[]string{`sales.caller_id: "+899100200300" is a virtual +899 number`, `routing.caller_id: "+899100200301" is a virtual +899 number`}},
+		{"caller ID must be a number",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "caller_id": "reception"}}`,
+			[]string{`routing.caller_id: "reception" is not a phone number`}},
+		{"budget above 2.5 s refused",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "llm": {"budget_ms": 2600}}}`,
+			[]string{"budget_ms: 2600; must be 100..2500"}},
+		{"budget of 2.5 s accepted",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "llm": {"budget_ms": 2500}}}`, nil},
+		{"action limit above 98 refused",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "dialog": {"max_actions": 99}}}`,
+			[]string{"max_actions: 99; must be 20..98"}},
 		{"unknown field", `{"routing": {"departmnts": {}}}`, []string{`unknown field "departmnts"`}},
 		{"unknown department field",
 			`{"routing": {"departments": {"sales": {"numbr": "+14155550100"}, "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
@@ -106,6 +140,22 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := ParseConfig(strings.NewReader(seedTemplate))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Routing.LLM.BudgetMS; got != 2000 {
+		t.Errorf("default budget_ms = %d, want 2000", got)
+	}
+	if got := cfg.Routing.CallerIDFor(cfg.Routing.Departments["sales"]); got != "" {
+		t.Errorf("default caller ID = %q, want \"\" (the number the caller dialled)", got)
+	}
+	if got := ExampleConfig().Routing.LLM.BudgetMS; got != 2000 {
+		t.Errorf("the example's budget_ms = %d, want 2000", got)
 	}
 }
 

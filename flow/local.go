@@ -18,11 +18,16 @@ import (
 // A feature's weight is scaled by how specific it is to one department, so a
 // word every department uses ("account") decides nothing. A caller's words
 // that the config never uses are matched to its nearest word within an edit
-// or two, so "acident" still means "accident". An extra "nobody" outcome
-// starts with a fixed score and gains from the fallback desk's own config and
-// from small talk; a softmax over all scores gives calibrated probabilities.
+// or two, so "acident" still means "accident". Words also carry their broad
+// meaning from the WordNet lexicon (lexicon.go): a config that says "buy"
+// hears "purchase", and the emergency line is chosen only when the caller
+// says something meaning harm. An extra "nobody" outcome starts with a fixed
+// score and gains from the fallback desk's own config and from small talk; a
+// softmax over all scores gives calibrated probabilities.
 type Local struct {
 	names   []string             // the labels, fallback left out
+	urgent  int                  // index of the emergency line in names, or -1
+	harm    func(string) bool    // the config's priority words
 	weights map[string][]float64 // feature -> score per label; the last entry is "nobody"
 	grams   map[string][]string  // character trigram -> vocabulary words containing it
 }
@@ -41,6 +46,9 @@ const (
 	examplePeak   = 2.5
 	exampleHalf   = 1.5 // examples containing a feature for half of examplePeak
 	bigramShare   = 0.5 // a description's or example's word pairs, relative to words
+	// conceptShare is a keyword's meaning relative to the keyword itself: the
+	// operator's own word is surer evidence than what it broadly means.
+	conceptShare = 0.5
 	// nobodyPrior is the score of "nobody" before any evidence: a department
 	// needs more than one weak hint to beat it.
 	nobodyPrior = 1.6
@@ -49,18 +57,18 @@ const (
 	sharpness = 1.2
 )
 
-// smallTalk is evidence that the caller is not asking for any department.
-// Callers everywhere make it, so it is built in; a business adds its own in the
-// fallback desk's keywords and examples.
-const smallTalk = `joke jokes funny laugh weather hobby hobbies meaning life trivia fact facts news
-	age old born favorite favourite music song movie film sport football basketball recipe bored chat
-	pets alive robot human`
-
 // NewLocal builds the local classifier from a config.
 func NewLocal(cfg *Config) *Local {
 	r := &cfg.Routing
 	l := &Local{weights: map[string][]float64{}, grams: map[string][]string{}}
 	l.names = r.DepartmentNames(false)
+	l.harm = r.IsPriority
+	l.urgent = -1
+	for i, n := range l.names {
+		if n == Emergency {
+			l.urgent = i
+		}
+	}
 	k := len(l.names)
 	raw := map[string][]float64{}
 	add := func(i int, f string, w float64) {
@@ -85,7 +93,15 @@ func NewLocal(cfg *Config) *Local {
 				put(f, labelWeight)
 			}
 		}
+		// What the config's words mean, so that a caller who says it in
+		// other words ("purchase", "pilfered") is heard too.
+		for _, c := range concepts(name + " " + d.Label) {
+			put(c, labelWeight)
+		}
 		for _, kw := range d.Keywords {
+			for _, c := range concepts(kw) {
+				put(c, keywordWeight*conceptShare)
+			}
 			var words []string
 			for _, seg := range segments(kw) {
 				words = append(words, seg...)
@@ -102,6 +118,9 @@ func NewLocal(cfg *Config) *Local {
 			}
 		}
 		desc := map[string]float64{}
+		for _, c := range concepts(d.Description) {
+			desc[c] = descWeight
+		}
 		for _, seg := range segments(d.Description) {
 			for j, f := range seg {
 				desc[f] = descWeight
@@ -113,6 +132,9 @@ func NewLocal(cfg *Config) *Local {
 		seen := map[string]float64{} // feature -> number of examples using it
 		for _, e := range d.Examples {
 			once := map[string]float64{}
+			for _, c := range concepts(e) {
+				once[c] = 1
+			}
 			for _, seg := range segments(e) {
 				for j, f := range seg {
 					once[f] = 1
@@ -143,9 +165,9 @@ func NewLocal(cfg *Config) *Local {
 		fbc.Label = "" // "Main Reception" says nothing about what callers ask
 		learn(k, "", &fbc)
 	}
-	for _, w := range strings.Fields(smallTalk) {
-		add(k, normalize(w), keywordWeight/2)
-	}
+	// Small talk (games, films, food, animals, weather, jokes) is evidence
+	// that nobody is wanted, wherever a caller calls.
+	add(k, leisureClass, keywordWeight/2)
 	// A feature counts for a department by its weight there times its share
 	// of all its weight: one only that department uses counts in full, one two
 	// departments use alike counts half for each and so decides nothing.
@@ -186,7 +208,12 @@ func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
 			scores[i] += w * factor
 		}
 	}
+	harmed := false
 	for _, turn := range turns {
+		for _, c := range concepts(turn) {
+			addFeature(c, 1)
+			harmed = harmed || harmClasses[c]
+		}
 		for _, seg := range segments(turn) {
 			for j, f := range seg {
 				if l.weights[f] != nil {
@@ -194,12 +221,27 @@ func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
 				} else if near, sim := l.nearest(f); near != "" {
 					addFeature(near, sim)
 					seg[j] = near // so that its pairs match too
+					// and its meaning: "acident" is an accident
+					for _, c := range stemClasses[near] {
+						addFeature(c, sim)
+						harmed = harmed || harmClasses[c]
+					}
 				}
 				if j > 0 {
 					addFeature(bigram(seg[j-1], seg[j]), 1)
 				}
 			}
 		}
+	}
+	// The emergency line needs harm said, not a topic alone: "my card" is
+	// not an emergency, "I lost my card" is.
+	if l.urgent >= 0 && scores[l.urgent] > 0 && !harmed {
+		for _, turn := range turns { // the config's priority words are harm too
+			harmed = harmed || l.harm(turn)
+		}
+	}
+	if l.urgent >= 0 && !harmed {
+		scores[l.urgent] = math.Inf(-1)
 	}
 	return l.verdict(scores), nil
 }

@@ -112,3 +112,84 @@ func BenchmarkNewLocal(b *testing.B) {
 		flow.NewLocal(cfg)
 	}
 }
+
+// generalConfig names no product: what a caller wants to buy, or has lost,
+// must be heard from general English, not from the config's word list.
+func generalConfig(t *testing.T) *flow.Config {
+	t.Helper()
+	cfg := flow.ExampleConfig()
+	d := cfg.Routing.Departments
+	d["sales"].Description = "New customers: buying, ordering, signing up, applying or enrolling for something new, prices."
+	d["sales"].Keywords, d["sales"].Examples = []string{"buy", "price"}, []string{"I want to buy something"}
+	d["billing"].Description = "Money owed on an existing account: bills, payments, charges, balances, refunds."
+	d["billing"].Keywords, d["billing"].Examples = []string{"bill", "payment"}, []string{"I have a question about my bill"}
+	d["support"].Description = "Help for existing customers when something is not working, broken or late."
+	d["support"].Keywords, d["support"].Examples = []string{"broken", "error"}, []string{"it does not work"}
+	d["emergency"].Description = "Lost or stolen cards, fraud, accidents."
+	d["emergency"].Keywords, d["emergency"].Examples = []string{"lost card", "stolen card", "fraud"}, []string{"I lost my card"}
+	return cfg
+}
+
+func TestLocalHearsGeneralEnglish(t *testing.T) {
+	cfg := generalConfig(t)
+	l := flow.NewLocal(cfg)
+	for _, c := range []struct {
+		words string
+		want  string
+	}{
+		{"I would like to apply for a credit card", "sales"},
+		{"can I purchase a mattress from you", "sales"},
+		{"I want to order two pillows", "sales"},
+		{"somebody pilfered my wallet with my cards in it", "emergency"},
+		{"I misplaced my card yesterday", "emergency"},
+		{"I was overcharged on my last invoice", "billing"},
+		{"the device malfunctioned after a week", "support"},
+	} {
+		v, err := l.Classify(context.Background(), []string{c.words})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := routes(cfg, v); got != c.want {
+			t.Errorf("%q: got %q (%+v), want %q", c.words, got, v, c.want)
+		}
+	}
+}
+
+// Having bought is not buying: a past form of a buying verb speaks of
+// something the caller already has.
+func TestLocalPastPurchaseIsNotSales(t *testing.T) {
+	cfg := generalConfig(t)
+	cfg.Routing.Departments["sales"].Keywords = append(cfg.Routing.Departments["sales"].Keywords, "order", "enroll")
+	l := flow.NewLocal(cfg)
+	for _, words := range []string{"I ordered a mattress last week and it is broken", "the plan I enrolled in last year is late"} {
+		v, _ := l.Classify(context.Background(), []string{words})
+		if v.Department == "sales" {
+			t.Errorf("%q went to sales (%+v)", words, v)
+		}
+	}
+}
+
+// A card is a topic, not an emergency: without loss, theft, fraud, an
+// accident or urgency in the caller's words the emergency line is never chosen.
+func TestLocalEmergencyNeedsHarm(t *testing.T) {
+	cfg := generalConfig(t)
+	cfg.Routing.Departments["emergency"].Keywords = append(cfg.Routing.Departments["emergency"].Keywords, "card")
+	l := flow.NewLocal(cfg)
+	for _, words := range []string{"card", "what is the balance on my credit card", "I want a new card", "my card please"} {
+		v, _ := l.Classify(context.Background(), []string{words})
+		if v.Department == "emergency" {
+			t.Errorf("%q went to the emergency line (%+v)", words, v)
+		}
+	}
+	for _, words := range []string{"I lost my card", "my card was stolen", "someone used my card without my permission",
+		"my wallet was taken on the bus"} {
+		v, _ := l.Classify(context.Background(), []string{words})
+		if routes(cfg, v) != "emergency" {
+			t.Errorf("%q: got %+v, want the emergency line", words, v)
+		}
+	}
+	// A misspelt harm word keeps its meaning: the emergency line leads.
+	if v, _ := l.Classify(context.Background(), []string{"I need to report an acident"}); v.Department != "emergency" {
+		t.Errorf("misspelt accident: got %+v, want the emergency line first", v)
+	}
+}

@@ -11,11 +11,14 @@ import (
 // The tables are general English, not any one business's words: what a
 // business calls things belongs in its config's keywords and examples.
 
+// apostrophes straightens typographic apostrophes and splits "cannot".
+var apostrophes = strings.NewReplacer("’", "'", "‘", "'", "cannot", "can not")
+
 // tokens splits text into lower-case words, expanding contractions so that
 // "can't" and "cannot" agree, and dropping numbers (account and policy
 // numbers say nothing about the department).
 func tokens(text string) []string {
-	text = strings.ToLower(strings.NewReplacer("’", "'", "‘", "'", "cannot", "can not").Replace(text))
+	text = strings.ToLower(apostrophes.Replace(text))
 	var out []string
 	for _, w := range strings.FieldsFunc(text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }) {
 		w = strings.Trim(w, "'")
@@ -86,7 +89,7 @@ var synonyms = synonymTable(`
 	invoice invoices
 	bill bills billed billing
 	pay paid paying payment payments repay
-	instalment instalments installment installments emi financing finance
+	instalment instalments installment installments financing finance
 	balance balances
 	password passcode passwords
 	login log-in signin sign-in logon
@@ -109,7 +112,6 @@ var synonyms = synonymTable(`
 	frequency often
 	broken broke faulty defective
 	error errors bug bugs glitch
-	mattress mattresses bed
 	agent agents representative broker
 	dependent dependents dependant dependants
 `)
@@ -174,27 +176,32 @@ func normalize(w string) string {
 	return stem(w)
 }
 
-// phrases expands multi-word synonyms before splitting, e.g. "cash on
-// delivery" to "cod", so that a phrase and its short form are one feature.
+// phrases joins general multi-word expressions before splitting, e.g. "log
+// in" to "login", so that a phrase and its short form are one feature.
 var phrases = strings.NewReplacer(
-	"cash on delivery", "cod",
 	"sign up", "signup",
 	"log in", "login",
 	"sign in", "login",
 	"log on", "login",
-	"pin code", "pincode",
-	"zip code", "pincode",
-	"postal code", "pincode",
-	"post code", "pincode",
+	"zip code", "zipcode",
+	"postal code", "zipcode",
+	"post code", "zipcode",
 	"e mail", "email",
 	"e-mail", "email",
 	"check up", "checkup",
 	"set up", "setup",
 	"money back", "refund",
+	"how much do i owe", "owe",
+	"how much do we owe", "owe",
 	"how much", "price",
+	"place an order", "purchase",
+	"place order", "purchase",
 	"can not find", "lost",
 	"can't find", "lost",
 	"cant find", "lost",
+	"do not know where", "lost",
+	"don't know where", "lost",
+	"dont know where", "lost",
 )
 
 // segments returns the feature words of text, split where punctuation
@@ -206,6 +213,9 @@ func segments(text string) [][]string {
 	for _, part := range strings.FieldsFunc(text, func(r rune) bool { return strings.ContainsRune(",.;:!?()/&|\n\"", r) }) {
 		var seg []string
 		for _, t := range tokens(part) {
+			if ownedForms[t] {
+				continue // its meaning, @owned, is the feature
+			}
 			if f := normalize(t); f != "" {
 				seg = append(seg, f)
 			}
@@ -224,4 +234,17 @@ func bigram(a, b string) string {
 		a, b = b, a
 	}
 	return a + "+" + b
+}
+
+// ContentWords returns the words of text that can carry a department, as
+// said (lower-cased, contractions expanded, stopwords and numbers dropped),
+// for reports that show people which words decided.
+func ContentWords(text string) []string {
+	var out []string
+	for _, t := range tokens(text) {
+		if !stopwords[t] && t != "not" && len(t) > 1 {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -49,7 +49,9 @@ func newMachine(state string) *fsm.FSM {
 // is a legal move, not an error.
 func fire(ctx context.Context, c *Call, event string) error {
 	m := newMachine(c.State)
-	err := m.Event(ctx, event)
+	// The step itself does no I/O; a spent time budget must not stop it, or
+	// a caller whose classification used the whole budget would lose the route.
+	err := m.Event(context.WithoutCancel(ctx), event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
 		return fmt.Errorf("call %s: %s in state %s: %w", c.ID, event, c.State, err)

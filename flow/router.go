@@ -34,6 +34,9 @@ type Turn struct {
 	HasDigits bool
 	// Language picks the caller's language on a call's first turn; empty is the default.
 	Language string
+	// Arrived is when the request reached us; the time budget runs from it.
+	// Zero means now.
+	Arrived time.Time
 }
 
 // Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
@@ -54,6 +57,9 @@ type Router struct {
 	log   *slog.Logger
 	obs   Observer
 	now   func() time.Time
+	// LogTranscripts puts the caller's words in the line logged when a call
+	// is transferred (`switchboard harvest` reads them); off, only their count.
+	LogTranscripts bool
 	// modelMS is the model's recent latency (a moving average). It is a
 	// property of the model, not of any call, so it may live in the process.
 	modelMS atomic.Int64
@@ -97,7 +103,7 @@ func NewRouter(cfg *Config, store Store, local, model Classifier, log *slog.Logg
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 	start := r.now()
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(r.cfg.LLM.BudgetMS)*time.Millisecond)
+	ctx, cancel := context.WithDeadline(ctx, r.Deadline(t))
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
@@ -124,11 +130,16 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 	return acts
 }
 
-// summarise writes a call's last line: how it went, in one place.
+// summarise writes a call's last line: how it went, in one place. With
+// LogTranscripts its turns are the caller's words (`switchboard harvest`
+// reads them); without, only their count.
 func (r *Router) summarise(ctx context.Context, c Call) {
+	var turns any = len(c.Turns)
+	if r.LogTranscripts {
+		turns = c.Turns
+	}
 	r.log.InfoContext(ctx, "call summary", "call", c.ID, "state", c.State, "route", c.Department, "why", c.Reason,
-		"turns", len(c.Turns), "confidence", c.Confidence, "model_ms", c.ModelMS, "actions", c.Actions,
-		"transcript", strings.Join(c.Turns, " / "))
+		"turns", turns, "confidence", c.Confidence, "model_ms", c.ModelMS, "actions", c.Actions)
 }
 
 // failed reports a turn that sent the caller to reception because something broke.
@@ -138,6 +149,16 @@ func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string
 	if r.obs != nil {
 		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
 	}
+}
+
+// Deadline is when the answer to t is due: the time budget, counted from when
+// the request arrived (VoIPBin's clock started then, not when we began).
+func (r *Router) Deadline(t Turn) time.Time {
+	arrived := t.Arrived
+	if arrived.IsZero() {
+		arrived = r.now()
+	}
+	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
 }
 
 // reception is the answer of last resort: tell the caller, connect the fallback desk.
@@ -352,6 +373,7 @@ func (r *Router) unsure(ctx context.Context, c *Call, t Turn) ([]Action, error) 
 		return nil, err
 	}
 	return []Action{
+		{Kind: ActForgetKeys},
 		{Kind: ActTalk, Text: r.menuText(texts), Language: c.Language},
 		{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS},
 	}, nil
@@ -424,7 +446,7 @@ func (r *Router) connect(dept, lang string) []Action {
 	}
 	return []Action{
 		{Kind: ActTalk, Text: text, Language: lang},
-		{Kind: ActConnect, Department: dept, Number: d.Number, CallerID: r.cfg.CallerID},
+		{Kind: ActConnect, Department: dept, To: d.Destination(), CallerID: r.cfg.CallerIDFor(d)},
 	}
 }
 
@@ -440,22 +462,22 @@ func (r *Router) listenAfter(ctx context.Context, c *Call, event, text string, m
 	return append(acts, Action{Kind: ActListen, Millis: ms}), nil
 }
 
-// account counts the VoIPBin actions a call has used and the listening time
-// handed out. Near VoIPBin's 100-action limit the caller goes to a human
-// rather than being cut off.
+// account counts the VoIPBin actions a call has used, VoIPBin's own included,
+// and the listening time handed out. Near VoIPBin's 100-action limit the
+// caller goes to a human rather than being cut off.
 func (r *Router) account(ctx context.Context, c *Call, acts []Action) ([]Action, error) {
-	cost := 0
-	for _, a := range acts {
-		cost += a.cost()
+	if c.Actions == 0 {
+		c.Actions = 2 // the number's flow: answer, and the fetch that brought us here
 	}
-	if !c.Over() && c.Actions+cost+2 > r.cfg.Dialog.MaxActions {
+	spend := cost(acts)
+	if !c.Over() && c.Actions+spend+cost(r.reception(c.Language)) > r.cfg.Dialog.MaxActions {
 		var err error
 		if acts, err = r.route(ctx, c, r.cfg.Fallback.Destination, "action-limit"); err != nil {
 			return nil, err
 		}
-		cost = 2
+		spend = cost(acts)
 	}
-	c.Actions += cost
+	c.Actions += spend
 	for _, a := range acts {
 		if a.Kind == ActListen {
 			c.SilenceMS += a.Millis

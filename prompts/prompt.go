@@ -37,7 +37,13 @@ type SystemData struct {
 // PromptDepartment is one department as the prompt describes it.
 type PromptDepartment struct {
 	Name, Label, Description string
+	// Examples are a few of the config's examples of what its callers say.
+	Examples []string
 }
+
+// promptExamples is how many of a department's examples the prompt shows: a
+// few anchor the model; many cost tokens on every call.
+const promptExamples = 3
 
 // userData is what user.tmpl is executed with.
 type userData struct {
@@ -57,7 +63,8 @@ func systemData(r *flow.Routing) SystemData {
 		if !ok {
 			continue
 		}
-		d.Departments = append(d.Departments, PromptDepartment{Name: name, Label: dep.Label, Description: dep.Description})
+		d.Departments = append(d.Departments, PromptDepartment{Name: name, Label: dep.Label, Description: dep.Description,
+			Examples: dep.Examples[:min(len(dep.Examples), promptExamples)]})
 		d.Names = append(d.Names, name)
 	}
 	d.Names = append(d.Names, unknown)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -36,9 +37,24 @@ type conversation struct {
 	Requests        []json.RawMessage `json:"requests,omitempty"` // webhook bodies, sent as they are
 	DuplicateEvents bool              `json:"duplicate_events,omitempty"`
 	Language        string            `json:"language,omitempty"` // the number's language, ?lang=
+	// Dialled is the number called (the simulator's default when empty); Owned
+	// the account's other numbers, accepted by VoIPBin as caller ID.
+	Dialled string   `json:"dialled,omitempty"`
+	Owned   []string `json:"owned,omitempty"`
 }
 
 const testToken = "test-token"
+
+// hangsUp reports whether the scripted caller hangs up: every other caller
+// must reach a human.
+func (conv conversation) hangsUp() bool {
+	for _, s := range conv.Steps {
+		if s.Hangup {
+			return true
+		}
+	}
+	return false
+}
 
 func TestConversations(t *testing.T) {
 	files, err := filepath.Glob("../../testdata/conversations/*.json")
@@ -71,7 +87,9 @@ func loadConversation(t *testing.T, file string) conversation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(b, &conv); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a misspelt field must not become an empty case
+	if err := dec.Decode(&conv); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return conv
@@ -123,12 +141,16 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 	case "", "voipbin":
 		res, err := sim.Run(context.Background(), sim.Options{
 			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
+			Dialled: conv.Dialled, Owned: conv.Owned,
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {
 			out = append(out, "ERROR: "+err.Error())
 		}
-		out = append(out, fmt.Sprintf("result: connected=%q fetches=%d actions=%d", res.Connected, res.Fetches, res.Actions))
+		out = append(out, res.Summary())
+		if res.Connected == "" && !conv.hangsUp() {
+			t.Errorf("%s: the caller reached nobody:\n%s", callID, strings.Join(out, "\n"))
+		}
 	case "webhook":
 		for i, body := range conv.Requests {
 			out = append(out, "POST /webhook/call-handler "+string(body))

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -33,9 +34,10 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	classifier := fs.String("classifier", "local", "local, or llm for the model with the local classifier first, as the server runs")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	htmlOut := fs.String("html", "", "also write a self-contained HTML report to `FILE`")
-	folds := fs.Int("folds", 0, "cross-validate with K folds: each fold's local classifier also learns the other folds' turns as examples")
+	folds := fs.String("folds", "", "cross-validate: K folds, or by-source to hold out each source of the corpus in turn; each fold's local classifier also learns the other folds' turns as examples")
 	concurrency := fs.Int("concurrency", 0, "conversations played at once (default 1 for local, 8 for llm)")
 	mistakes := fs.Int("mistakes", 0, "list up to N wrongly routed conversations")
+	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,8 +50,15 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if len(promptFiles) > 0 && *classifier != "llm" {
 		return errors.New("eval: --prompt needs --classifier llm")
 	}
-	if *folds == 1 || *folds < 0 {
-		return fmt.Errorf("eval: --folds %d: want 0 (no cross-validation) or at least 2", *folds)
+	opt := eval.Options{Concurrency: *concurrency}
+	switch n, err := strconv.Atoi(*folds); {
+	case *folds == "":
+	case *folds == "by-source":
+		opt.BySource = true
+	case err != nil || n == 1 || n < 0:
+		return fmt.Errorf("eval: --folds %q: want 0 (no cross-validation), at least 2, or by-source", *folds)
+	default:
+		opt.Folds = n
 	}
 	convs, err := eval.LoadFile(*data)
 	if err != nil {
@@ -59,7 +68,6 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	opt := eval.Options{Concurrency: *concurrency, Folds: *folds}
 	if opt.Concurrency < 1 {
 		opt.Concurrency = 1
 		if *classifier == "llm" {
@@ -73,6 +81,9 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return fmt.Errorf("eval: %w", err)
 		}
+		if *suggest > 0 {
+			rep.Suggestions = eval.Suggest(rep, *suggest)
+		}
 		reps = append(reps, rep)
 	}
 	if *htmlOut != "" {
@@ -83,7 +94,15 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if *asJSON {
 		return eval.WriteJSON(stdout, reps)
 	}
-	return eval.WriteText(stdout, reps, *mistakes)
+	if err := eval.WriteText(stdout, reps, *mistakes); err != nil {
+		return err
+	}
+	for _, r := range reps {
+		if r.Suggestions != nil {
+			eval.WriteSuggestions(stdout, r.Name, r.Suggestions)
+		}
+	}
+	return nil
 }
 
 // evalSetups builds one setup per config and prompt pair.

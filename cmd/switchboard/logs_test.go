@@ -92,7 +92,7 @@ func TestRequestLogs(t *testing.T) {
 					t.Errorf("summary %s = %v, want %v", k, l[k], want)
 				}
 			}
-			for _, k := range []string{"confidence", "model_ms", "actions", "transcript"} {
+			for _, k := range []string{"confidence", "model_ms", "actions"} {
 				if _, ok := l[k]; !ok {
 					t.Errorf("summary lacks %s: %v", k, l)
 				}

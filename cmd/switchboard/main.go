@@ -6,6 +6,7 @@
 //	switchboard check          validate a routing config
 //	switchboard graph          print the call flow as a Mermaid or Graphviz diagram
 //	switchboard eval           measure routing accuracy on labelled conversations
+//	switchboard harvest        turn logs of serve --log-transcripts into labelled conversations
 //	switchboard provision      wire a VoIPBin number to the service, with a preflight
 //	switchboard simulate       play a VoIPBin call, in process or against a server
 //	switchboard help           list the commands
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCheck(args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, args, getenv, stdout, stderr)
+	case "harvest":
+		return runHarvest(args, stdout, stderr)
 	case "simulate":
 		return runSimulate(ctx, args, getenv, os.Stdin, stdout, stderr) // the one command that reads the terminal
 	case "provision":
@@ -75,6 +78,7 @@ var commands = []struct{ name, summary string }{
 	{"check", "validate a routing config"},
 	{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram"},
 	{"eval", "measure routing accuracy on labelled conversations"},
+	{"harvest", "turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl"},
 	{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer"},
 	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
 	{"help", "list the commands; help CMD shows CMD's flags"},

@@ -101,20 +101,19 @@ func TestRedisOutageEventsRetried(t *testing.T) {
 	redis := redistest.StartServer(t, redistest.Durable...)
 	srv := startServer(t, settings{RedisURL: redis.URL()})
 	outages := 0
-	opt := sim.Options{CallID: "call-retry", Bases: []string{srv.URL}, RetryEvent: func(attempt int) bool {
-		if attempt == 1 {
-			redis.Restart()
-		}
-		return attempt < 3 // VoIPBin makes up to 3 attempts
-	}}
+	opt := sim.Options{CallID: "call-retry", Bases: []string{srv.URL}}
 	steps := []sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
-	// Fail Redis just before the second utterance is delivered.
+	// Fail Redis just before the second utterance is delivered, and bring it
+	// back when the event is refused: VoIPBin's retry 1 s later delivers it.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	res, err := sim.Run(ctx, withHook(opt, func(line string) {
-		if line == "caller: my invoice shows a double charge" && outages == 0 {
+		switch {
+		case line == "caller: my invoice shows a double charge" && outages == 0:
 			outages++
 			redis.Stop()
+		case strings.HasPrefix(line, "(event transcript_created answered 503"):
+			redis.Restart()
 		}
 	}), steps)
 	if err != nil || res.Connected != "+14155550102" {

@@ -77,13 +77,15 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	return nil
 }
 
-// transfersOf lists where the routing config sends each department.
+// transfersOf lists where the routing config sends each department and the
+// caller ID its transfers show ("": the number dialled).
 func transfersOf(cfg *flow.Config) []provision.Transfer {
 	r := &cfg.Routing
 	var out []provision.Transfer
 	for _, name := range r.DepartmentNames(true) {
 		d, _ := r.Department(name)
-		out = append(out, provision.Transfer{Department: name, Kind: "tel", Target: d.Number, CallerID: r.CallerID})
+		to := d.Destination()
+		out = append(out, provision.Transfer{Department: name, Kind: string(to.Kind), Target: to.Target, CallerID: r.CallerIDFor(d)})
 	}
 	return out
 }

@@ -102,7 +102,7 @@ func TestReloadUnderLoad(t *testing.T) {
 			if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"sales": "555"}}}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if err := svc.reload(context.Background(), false); err == nil || !strings.Contains(err.Error(), "E.164") {
+			if err := svc.reload(context.Background(), false); err == nil || !strings.Contains(err.Error(), "fallback: missing") {
 				t.Errorf("a broken config must be refused with its problems, got %v", err)
 			}
 			refused++

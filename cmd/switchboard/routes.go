@@ -19,7 +19,7 @@ const maxBody = 64 << 10
 // newServer returns the service's HTTP handler; every route is here.
 func newServer(svc *service) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, logRequests(svc))
+	r.Use(markArrival, middleware.RequestID, logRequests(svc))
 	r.Post("/voipbin/fetch", handleFetch(svc))
 	r.Post("/voipbin/events", handleEvent(svc))
 	r.Post("/webhook/call-handler", handleCallHandler(svc))
@@ -29,6 +29,24 @@ func newServer(svc *service) http.Handler {
 	r.Get("/readyz", handleReady(svc))
 	r.Method(http.MethodGet, "/metrics", svc.metrics.handler())
 	return r
+}
+
+type arrivalKey struct{}
+
+// markArrival notes when a request arrived: a fetch's time budget runs from
+// then, since VoIPBin's clock started when it sent the request.
+func markArrival(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), arrivalKey{}, time.Now())))
+	})
+}
+
+// arrival is when r arrived (now, for a request that did not pass markArrival).
+func arrival(r *http.Request) time.Time {
+	if t, ok := r.Context().Value(arrivalKey{}).(time.Time); ok {
+		return t
+	}
+	return time.Now()
 }
 
 func handleReady(svc *service) http.HandlerFunc {

@@ -87,7 +87,7 @@ func (s *settings) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
 	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&s.LogFormat, "log-format", "", "json or text (default: text on a terminal, else json)")
-	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log what callers say and phone numbers (redacted otherwise)")
+	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log what callers say (each call's summary line, what switchboard harvest reads) and phone numbers; redacted otherwise")
 }
 
 // logger builds the service's logger from the log flags.
@@ -209,6 +209,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	}
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
 	rt.router.SetObserver(svc.metrics)
+	rt.router.LogTranscripts = s.LogTranscripts
 	return rt, nil
 }
 
@@ -309,6 +310,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true))
+	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
+		cfg.Routing.CallerIDRule())
 	return err
 }

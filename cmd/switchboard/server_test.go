@@ -187,7 +187,29 @@ func TestRunRefusesBadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := run(context.Background(), []string{"serve", "--config", file, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "E.164") || !strings.Contains(err.Error(), "fallback: missing") {
+	if err == nil || !strings.Contains(err.Error(), "not a phone number") || !strings.Contains(err.Error(), "fallback: missing") {
 		t.Fatalf("want every problem named, got %v", err)
+	}
+}
+
+// TestCheckExplainsCallerID: `switchboard check` says what caller ID each
+// transfer shows and that virtual +899 numbers are never accepted.
+func TestCheckExplainsCallerID(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check", "--config", "../../testdata/routing-caller-id.json"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"config ok", "virtual +899", "sales      tel       +14155550100", "caller ID +14155550160", "caller ID +14155550150"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	file := t.TempDir() + "/virtual.json"
+	if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "caller_id": "+899100200300"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"check", "--config", file}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "never accepts as caller ID") {
+		t.Errorf("a virtual caller ID must be refused with the reason, got %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,10 +50,22 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	lang := fs.String("lang", "", "the number's language (?lang=)")
 	script := fs.String("script", "", "replay the caller of a conversation `FILE` (testdata/conversations/*.json)")
 	fs.Func("say", "what the caller says at the next pause (repeat; \"\" stays silent)", steps.sayer())
-	fs.Func("press", "keys the caller presses at the menu (repeat)", func(s string) error {
-		steps = append(steps, sim.Step{Press: s})
+	fs.Func("press", "keys the caller presses at the next key collection (repeat); KEYS@talk or KEYS@sleep presses them during the next talk or pause", func(s string) error {
+		keys, during, _ := strings.Cut(s, "@")
+		if keys == "" || during != "" && during != "talk" && during != "sleep" {
+			return fmt.Errorf("want KEYS, KEYS@talk or KEYS@sleep, got %q", s)
+		}
+		steps = append(steps, sim.Step{Press: keys, During: during})
 		return nil
 	})
+	dialled := fs.String("dialled", sim.DefaultDialled, "the number the caller dialled (the account owns it)")
+	caller := fs.String("caller", sim.DefaultCaller, "the caller's number")
+	var owned []string
+	fs.Func("owned", "another number the account owns, accepted as caller ID (repeat)", func(s string) error {
+		owned = append(owned, s)
+		return nil
+	})
+	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
 	s := envSettings(getenv)
 	s.register(fs)
 	if err := fs.Set("log-level", "warn"); err != nil { // the call's story is on stdout; logs only when something is wrong
@@ -81,9 +94,18 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 			fmt.Fprintln(stdout, "# (the file scripts a model's answers; this call uses the configured model, or the local classifier)")
 		}
 	}
-	opt := sim.Options{CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) }}
+	opt := sim.Options{
+		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
+		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
+	}
+	hungUp := slices.ContainsFunc(steps, func(s sim.Step) bool { return s.Hangup })
 	if *script == "" && len(steps) == 0 {
-		opt.Caller = promptCaller(stdin, stdout)
+		ask := promptCaller(stdin, stdout)
+		opt.Ask = func(at string) (sim.Step, bool) {
+			step, ok := ask(at)
+			hungUp = hungUp || step.Hangup
+			return step, ok
+		}
 	}
 	if *url != "" {
 		opt.Bases, opt.Token, opt.Secret = []string{*url}, getenv("SWITCHBOARD_FETCH_TOKEN"), getenv("VOIPBIN_WEBHOOK_SECRET")
@@ -96,7 +118,10 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	}
 	res, err := sim.Run(ctx, opt, steps)
 	if res != nil {
-		fmt.Fprintf(stdout, "result: connected=%q fetches=%d actions=%d\n", res.Connected, res.Fetches, res.Actions)
+		fmt.Fprintln(stdout, res.Summary())
+	}
+	if err == nil && res.Connected == "" && !hungUp {
+		err = errors.New("the caller reached nobody")
 	}
 	return err
 }
@@ -206,20 +231,20 @@ func describeTurn(r flow.Report, took time.Duration) string {
 	return line + fmt.Sprintf(" | fetch %.1f ms]", float64(took.Microseconds())/1000)
 }
 
-// promptCaller reads the caller's moves from in, one line each, prompting
-// when in is a terminal: words, an empty line for silence, #N to press N;
-// the end of input hangs up.
-func promptCaller(in io.Reader, out io.Writer) func(menu bool) (sim.Step, bool) {
+// promptCaller reads the caller's moves from in, one line at each pause and
+// key collection, prompting when in is a terminal: words, an empty line for
+// silence, #N to press N; the end of input hangs up.
+func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) {
 	sc := bufio.NewScanner(in)
 	prompt := logs.IsTerminal(in)
 	done := false
-	return func(menu bool) (sim.Step, bool) {
+	return func(at string) (sim.Step, bool) {
 		if done {
 			return sim.Step{}, false
 		}
 		if prompt {
-			if menu {
-				fmt.Fprint(out, "caller presses (#N for key N, empty for none)> ")
+			if at == "digits_receive" {
+				fmt.Fprint(out, "caller presses (#N: key N, empty: nothing, or words)> ")
 			} else {
 				fmt.Fprint(out, "caller says (empty: silence, #N: press N, Ctrl-D: hang up)> ")
 			}
@@ -229,18 +254,17 @@ func promptCaller(in io.Reader, out io.Writer) func(menu bool) (sim.Step, bool) 
 			if prompt {
 				fmt.Fprintln(out)
 			}
-			return sim.Step{Hangup: true}, true
+			return sim.Step{Hangup: true, During: at}, true
 		}
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case strings.HasPrefix(line, "#"):
-			return sim.Step{Press: strings.TrimPrefix(line, "#")}, true
+			// Pressed now: VoIPBin keeps the key, as it does for a key pressed during a pause.
+			return sim.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
 		case line == "":
-			return sim.Step{Silent: true}, true
-		case menu: // words at the menu: the caller said something instead of pressing
-			return sim.Step{Silent: true}, true
+			return sim.Step{Silent: true, During: at}, true
 		}
-		return sim.Step{Say: line}, true
+		return sim.Step{Say: line, During: at}, true
 	}
 }
 

@@ -6,6 +6,7 @@ package main
 // as {"type": ..., "data": {...}}.
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -40,8 +41,13 @@ type connectOption struct {
 	Destinations []voipbinAddress `json:"destinations"`
 }
 
-// digitsVariable is substituted by VoIPBin with the keys the caller pressed.
-const digitsVariable = "${voipbin.call.digits}"
+// dialledNumber is the number the caller dialled, substituted by VoIPBin when
+// the connect runs: the default caller ID of a transfer.
+const dialledNumber = "${voipbin.call.destination.target}"
+
+// digitsVariable holds the keys the caller pressed; VoIPBin substitutes
+// "${" + digitsVariable + "}" when it runs the action.
+const digitsVariable = "voipbin.call.digits"
 
 // renderVoipbin turns flow actions into VoIPBin actions. fetchURL is where
 // VoIPBin comes back for the next turn.
@@ -62,15 +68,25 @@ func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
 				add("sleep", map[string]any{"duration": a.Millis})
 			}
 			fetch(fetchURL)
+		case flow.ActForgetKeys:
+			// VoIPBin keeps every key pressed during the call in this variable.
+			add("variable_set", map[string]any{"key": digitsVariable, "value": ""})
 		case flow.ActMenu:
-			add("digits_receive", map[string]any{"duration": a.Millis, "length": 1, "key": "#"})
-			fetch(fetchURL + "&d=" + digitsVariable)
+			// No terminating key: length 1 ends the input, and a "#" would
+			// reach us as an empty d (it starts the URL's fragment).
+			add("digits_receive", map[string]any{"duration": a.Millis, "length": 1})
+			fetch(fetchURL + "&d=${" + digitsVariable + "}")
 		case flow.ActConnect:
-			opt := connectOption{Destinations: []voipbinAddress{{Type: "tel", Target: a.Number}}}
-			if a.CallerID != "" {
-				opt.Source = &voipbinAddress{Type: "tel", Target: a.CallerID}
+			if a.To.Kind == flow.ToQueue {
+				add("queue_join", map[string]any{"queue_id": a.To.Target})
+				continue
 			}
-			add("connect", opt)
+			// A transfer always carries a caller ID: without one VoIPBin
+			// refuses the outgoing call unless the account has a default.
+			add("connect", connectOption{
+				Source:       &voipbinAddress{Type: "tel", Target: cmp.Or(a.CallerID, dialledNumber)},
+				Destinations: []voipbinAddress{{Type: string(a.To.Kind), Target: a.To.Target}},
+			})
 		case flow.ActHangup:
 			add("hangup", map[string]any{"reason": "normal"})
 		}
@@ -103,9 +119,13 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
 			return
 		}
+		if strings.HasPrefix(callID, seedCallPrefix) {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
+			return
+		}
 		r = withCall(r, callID)
 		q := r.URL.Query()
-		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang")}
+		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Arrived: arrival(r)}
 		if q.Has("d") {
 			turn.HasDigits = true
 			turn.Digits = q.Get("d")

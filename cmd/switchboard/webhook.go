@@ -10,6 +10,10 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
+// seedCallPrefix puts this endpoint's call ids in a namespace of their own,
+// apart from VoIPBin's call ids.
+const seedCallPrefix = "seed:"
+
 type callHandlerRequest struct {
 	CallID string `json:"call_id,omitempty"`
 	Speech struct {
@@ -45,8 +49,14 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "Missing transcript payload")
 			return
 		}
-		r = withCall(r, req.CallID)
-		acts := svc.routing().router.Next(r.Context(), flow.Turn{CallID: req.CallID, Channel: flow.Webhook, Words: text, Language: req.Language})
+		turn := flow.Turn{Channel: flow.Webhook, Words: text, Language: req.Language, Arrived: arrival(r)}
+		if req.CallID != "" {
+			// Anyone can post here: the call lives in its own namespace, so no
+			// request can read, change or end a VoIPBin call.
+			turn.CallID = seedCallPrefix + req.CallID
+		}
+		r = withCall(r, turn.CallID)
+		acts := svc.routing().router.Next(r.Context(), turn)
 		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
 	}
 }
@@ -59,7 +69,7 @@ func renderSeed(acts []flow.Action) []seedAction {
 		case flow.ActTalk:
 			out = append(out, seedAction{Type: "talk", Text: a.Text})
 		case flow.ActConnect:
-			out = append(out, seedAction{Type: "transfer", Destination: a.Number})
+			out = append(out, seedAction{Type: "transfer", Destination: a.To.Target})
 		}
 	}
 	return out

@@ -131,6 +131,10 @@ type Options struct {
 	// Folds, when 2 or more, cross-validates: each fold is played with a local
 	// classifier whose config also holds, as examples, the other folds' turns.
 	Folds int
+	// BySource holds out each source of the corpus in turn: its conversations
+	// are played with a local classifier whose config holds, as examples, the
+	// turns of every other source only. Folds is ignored.
+	BySource bool
 	// Progress, when set, is called after each conversation with the counts.
 	Progress func(done, total int)
 }
@@ -150,11 +154,20 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 	// One store for the whole run: call IDs are unique, and the store is what
 	// the server shares between requests, so it is exercised the same way.
 	st := store.NewMemory(store.DefaultExpiry)
-	if opt.Folds >= 2 {
-		for k := range opt.Folds {
-			cfg, test := Fold(s.Config, convs, opt.Folds, k)
-			local := s.Local(cfg)
-			if err := play(ctx, s, cfg, local, st, convs, test, outs, opt.Concurrency, progress); err != nil {
+	var groups [][]int
+	switch {
+	case opt.BySource:
+		groups = bySource(convs)
+	case opt.Folds >= 2:
+		groups = make([][]int, opt.Folds)
+		for i := range convs {
+			groups[i%opt.Folds] = append(groups[i%opt.Folds], i)
+		}
+	}
+	if groups != nil {
+		for _, test := range groups {
+			cfg := HoldOut(s.Config, convs, test)
+			if err := play(ctx, s, cfg, s.Local(cfg), st, convs, test, outs, opt.Concurrency, progress); err != nil {
 				return nil, err
 			}
 		}
@@ -168,19 +181,71 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 		}
 	}
 	rep := Summarize(s.Name, s.Config, outs)
-	if opt.Folds >= 2 {
+	switch {
+	case opt.BySource:
+		rep.Folds = len(groups)
+		rep.FoldsBy = "source"
+		for _, g := range groups {
+			part := make([]Outcome, len(g))
+			for j, i := range g {
+				part[j] = outs[i]
+			}
+			sub := Summarize(SourceOf(convs[g[0]]), s.Config, part)
+			sub.Mistakes = nil // the whole run lists them
+			rep.Sources = append(rep.Sources, sub)
+		}
+	case opt.Folds >= 2:
 		rep.Folds = opt.Folds
 	}
 	return rep, nil
 }
 
-// Fold returns the config for fold k of n, a copy of cfg whose departments
-// also hold, as examples, the conversations of every other fold (unknown ones
-// go to the fallback desk, whose examples mean "nobody"), and the
-// indexes of fold k's own conversations. Conversation i is in fold i mod n:
-// the corpus is shuffled when it is built, and a fixed rule keeps runs
-// comparable.
+// SourceOf names the source a conversation was taken from: the repository
+// part of its source column ("owner/name:path" gives "owner/name"), so that
+// the files of one dataset are held out together.
+func SourceOf(c Conversation) string {
+	src, _, _ := strings.Cut(c.Source, ":")
+	if src == "" {
+		return "(no source)"
+	}
+	return src
+}
+
+// bySource groups conversation indexes by SourceOf, sources in name order.
+func bySource(convs []Conversation) [][]int {
+	idx := map[string][]int{}
+	for i, c := range convs {
+		idx[SourceOf(c)] = append(idx[SourceOf(c)], i)
+	}
+	names := make([]string, 0, len(idx))
+	for n := range idx {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	groups := make([][]int, len(names))
+	for j, n := range names {
+		groups[j] = idx[n]
+	}
+	return groups
+}
+
+// Fold returns the config for fold k of n and the indexes of fold k's own
+// conversations: conversation i is in fold i mod n (the corpus is shuffled
+// when it is built, and a fixed rule keeps runs comparable). See HoldOut.
 func Fold(cfg *flow.Config, convs []Conversation, n, k int) (*flow.Config, []int) {
+	var test []int
+	for i := range convs {
+		if i%n == k {
+			test = append(test, i)
+		}
+	}
+	return HoldOut(cfg, convs, test), test
+}
+
+// HoldOut returns a copy of cfg whose departments also hold, as examples,
+// every conversation except the held-out ones (unknown ones go to the
+// fallback desk, whose examples mean "nobody"). test must be sorted.
+func HoldOut(cfg *flow.Config, convs []Conversation, test []int) *flow.Config {
 	c := *cfg
 	c.Routing.Departments = make(map[string]*flow.Department, len(cfg.Routing.Departments))
 	for name, d := range cfg.Routing.Departments {
@@ -189,10 +254,8 @@ func Fold(cfg *flow.Config, convs []Conversation, n, k int) (*flow.Config, []int
 		dd.Keywords = slices.Clone(d.Keywords)
 		c.Routing.Departments[name] = &dd
 	}
-	var test []int
 	for i, conv := range convs {
-		if i%n == k {
-			test = append(test, i)
+		if _, held := slices.BinarySearch(test, i); held {
 			continue
 		}
 		dept := conv.Department
@@ -203,7 +266,7 @@ func Fold(cfg *flow.Config, convs []Conversation, n, k int) (*flow.Config, []int
 			d.Examples = append(d.Examples, strings.Join(conv.Turns, " "))
 		}
 	}
-	return &c, test
+	return &c
 }
 
 func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Store, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -175,6 +176,59 @@ func TestFoldKeepsTheHeldOutFoldOut(t *testing.T) {
 	}
 	if n := len(cfg.Routing.Departments["billing"].Examples); n != 4 {
 		t.Errorf("the original config changed: billing has %d examples", n)
+	}
+}
+
+// leakCheck is a classifier that fails the test when a conversation's own
+// turns are among its config's examples: a held-out source must be unseen.
+type leakCheck struct {
+	t        *testing.T
+	examples map[string]bool
+}
+
+func (l *leakCheck) Classify(_ context.Context, turns []string) (flow.Verdict, error) {
+	if l.examples[strings.Join(turns, " ")] {
+		l.t.Errorf("%q was played with itself among the examples", turns)
+	}
+	return flow.Verdict{}, nil
+}
+
+func TestBySourceHoldsOutEachSource(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	convs := []eval.Conversation{
+		{ID: "a1", Source: "org/a:train.csv", Turns: []string{"alpha one"}, Department: "sales"},
+		{ID: "b1", Source: "org/b:x.json#train", Turns: []string{"beta one"}, Department: "billing"},
+		{ID: "a2", Source: "org/a:test.csv", Turns: []string{"alpha two"}, Department: "unknown"},
+		{ID: "b2", Source: "org/b:x.json#oos", Turns: []string{"beta two"}, Department: "sales"},
+	}
+	var built []*flow.Config
+	local := func(c *flow.Config) flow.Classifier {
+		built = append(built, c)
+		ex := map[string]bool{}
+		for _, d := range c.Routing.Departments {
+			for _, e := range d.Examples {
+				ex[e] = true
+			}
+		}
+		return &leakCheck{t: t, examples: ex}
+	}
+	rep, err := eval.Run(context.Background(), eval.Setup{Name: "s", Config: cfg, Local: local}, convs, eval.Options{BySource: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(built) != 2 || rep.Folds != 2 || rep.FoldsBy != "source" {
+		t.Fatalf("%d configs built, folds %d by %q; want one per source (2)", len(built), rep.Folds, rep.FoldsBy)
+	}
+	var names []string
+	for _, s := range rep.Sources {
+		names = append(names, fmt.Sprintf("%s:%d", s.Name, s.N))
+	}
+	if got := strings.Join(names, ","); got != "org/a:2,org/b:2" {
+		t.Errorf("sources %s, want org/a:2,org/b:2", got)
+	}
+	// The other source's turns are learnt: org/a's fold knows "beta one".
+	if ex := built[0].Routing.Departments["billing"].Examples; !slices.Contains(ex, "beta one") {
+		t.Errorf("org/a's fold lacks org/b's turns: %v", ex)
 	}
 }
 

@@ -16,7 +16,11 @@ type Report struct {
 	Name string `json:"name"`
 	// Folds is the number of cross-validation folds, 0 for a plain run.
 	Folds int `json:"folds,omitempty"`
-	N     int `json:"n"`
+	// FoldsBy is "source" when each fold was one source of the corpus, held out.
+	FoldsBy string `json:"folds_by,omitempty"`
+	// Sources holds each held-out source's own figures in a by-source run.
+	Sources []*Report `json:"sources,omitempty"`
+	N       int       `json:"n"`
 	// Accuracy is the share of conversations that ended where their label says;
 	// an unknown one is right at the fallback desk or still clarifying.
 	Accuracy float64 `json:"accuracy"`
@@ -45,8 +49,11 @@ type Report struct {
 	Outcomes  []string                  `json:"outcomes"`
 	Confusion map[string]map[string]int `json:"confusion"`
 	Mistakes  []Outcome                 `json:"mistakes,omitempty"`
+	// Suggestions are candidate config changes (eval --suggest).
+	Suggestions []Suggestions `json:"suggestions,omitempty"`
 
 	fallback string
+	outs     []Outcome
 }
 
 // Score is one label's precision and recall.
@@ -60,7 +67,7 @@ type Score struct {
 // Summarize computes a Report from outcomes played on cfg.
 func Summarize(name string, cfg *flow.Config, outs []Outcome) *Report {
 	fb := cfg.Routing.Fallback.Destination
-	r := &Report{Name: name, N: len(outs), Departments: map[string]Score{}, Confusion: map[string]map[string]int{}, fallback: fb}
+	r := &Report{Name: name, N: len(outs), Departments: map[string]Score{}, Confusion: map[string]map[string]int{}, fallback: fb, outs: outs}
 	if len(outs) == 0 {
 		return r
 	}
@@ -135,6 +142,15 @@ func Summarize(name string, cfg *flow.Config, outs []Outcome) *Report {
 	outcomes[fb], outcomes[Clarify] = true, true
 	r.Outcomes = sortedKeys(outcomes, fb, Clarify)
 	return r
+}
+
+// predictedAs counts the conversations whose outcome was dept.
+func (r *Report) predictedAs(dept string) int {
+	n := 0
+	for _, row := range r.Confusion {
+		n += row[dept]
+	}
+	return n
 }
 
 // sortedKeys sorts set's keys with the given ones last, in that order, so

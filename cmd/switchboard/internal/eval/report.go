@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/switchboard/switchboard/flow"
 )
 
 // WriteText prints reports for a person: one report in full, several side by
@@ -33,8 +35,11 @@ func WriteText(w io.Writer, reps []*Report, mistakes int) error {
 	num := func(v float64) string { return fmt.Sprintf("%.3f", v) }
 	metric("conversations", func(r *Report) string { return fmt.Sprint(r.N) })
 	metric("folds", func(r *Report) string {
-		if r.Folds == 0 {
+		switch {
+		case r.Folds == 0:
 			return "-"
+		case r.FoldsBy != "":
+			return fmt.Sprintf("%d (by %s)", r.Folds, r.FoldsBy)
 		}
 		return fmt.Sprint(r.Folds)
 	})
@@ -55,6 +60,39 @@ func WriteText(w io.Writer, reps []*Report, mistakes int) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, r := range reps {
+		if len(r.Sources) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s, each source held out (played with examples from the other sources only)\n", r.Name)
+		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		row("source", "n", "accuracy", "emergency P", "emergency R", "sales R", "clarify rate", "greeting-only misrouted")
+		for _, s := range append(r.Sources, r) {
+			name := s.Name
+			if s == r {
+				name = "all"
+			}
+			score := func(l string, f func(Score) float64) string {
+				if _, ok := s.Departments[l]; !ok {
+					return "-"
+				}
+				return num(f(s.Departments[l]))
+			}
+			// Emergency precision counts every conversation sent there, so it
+			// is shown wherever something was, labelled so or not.
+			prec := "-"
+			if s.Confusion != nil && s.predictedAs(flow.Emergency) > 0 {
+				prec = num(float64(s.Confusion[flow.Emergency][flow.Emergency]) / float64(s.predictedAs(flow.Emergency)))
+			}
+			row(name, fmt.Sprint(s.N), num(s.Accuracy), prec,
+				score(flow.Emergency, func(x Score) float64 { return x.Recall }),
+				score("sales", func(x Score) float64 { return x.Recall }),
+				num(s.ClarifyRate), fmt.Sprintf("%d/%d", s.GreetingMisroutes, s.GreetingOnly))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	for _, r := range reps {
 		fmt.Fprintf(w, "\nconfusion matrix of %s (rows: label, columns: outcome)\n", r.Name)
@@ -181,7 +219,7 @@ caption{text-align:left;font-weight:bold;padding:4px 0}
 <h1>Switchboard routing evaluation</h1>
 <table><caption>Summary</caption>
 <tr><th>metric</th>{{range .Reports}}<th>{{.Name}}</th>{{end}}</tr>
-<tr><td>conversations</td>{{range .Reports}}<td>{{.N}}{{if .Folds}} ({{.Folds}}-fold){{end}}</td>{{end}}</tr>
+<tr><td>conversations</td>{{range .Reports}}<td>{{.N}}{{if .FoldsBy}} (each {{.FoldsBy}} held out){{else if .Folds}} ({{.Folds}}-fold){{end}}</td>{{end}}</tr>
 <tr><td>accuracy</td>{{range .Reports}}<td>{{f3 .Accuracy}}</td>{{end}}</tr>
 <tr><td>macro-F1</td>{{range .Reports}}<td>{{f3 .MacroF1}}</td>{{end}}</tr>
 <tr><td>emergency recall</td>{{range .Reports}}<td>{{f3 .EmergencyRecall}}</td>{{end}}</tr>

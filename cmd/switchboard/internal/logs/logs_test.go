@@ -43,7 +43,7 @@ func TestRedaction(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		log.Info("summary", "transcript", "my card number is 4111", "to", "+14155550102",
+		log.Info("summary", "turns", []string{"hello", "my card number is 4111"}, "to", "+14155550102",
 			"err", errors.New("connect +14155550199: refused"), "call", "0f2a4b6c-1234-4d5e-8f90-123456789012")
 		out := buf.String()
 		for _, secret := range []string{"my card number", "+14155550102", "+14155550199"} {
@@ -53,6 +53,9 @@ func TestRedaction(t *testing.T) {
 		}
 		if !strings.Contains(out, "0f2a4b6c-1234-4d5e-8f90-123456789012") {
 			t.Errorf("a call id is not a phone number: %s", out)
+		}
+		if !keep && !strings.Contains(out, "turns=2") {
+			t.Errorf("redacted turns should be their count: %s", out)
 		}
 		if !keep && !strings.Contains(out, "+***02") {
 			t.Errorf("a redacted number keeps its last two digits: %s", out)

@@ -23,17 +23,13 @@ import (
 	"strings"
 )
 
-// DialledNumber is the caller ID that VoIPBin replaces with the number the
-// caller dialled when it executes a connect.
-const DialledNumber = "${voipbin.call.destination.target}"
-
 // Transfer is where one department's calls go, as the routing config says.
 type Transfer struct {
 	Department string
 	Kind       string // "tel", "sip", "extension", "agent", "queue"...; only tel transfers need the outbound checks
 	Target     string
-	// CallerID is the source number sent with the connect: a number,
-	// DialledNumber, or "" for none (VoIPBin then uses the account's default).
+	// CallerID is the caller ID the transfer shows: a configured number, or ""
+	// for the number the caller dialled (Switchboard's default).
 	CallerID string
 }
 
@@ -372,7 +368,7 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 			problems = append(problems, fmt.Sprintf("%s is in %q, not in destination_whitelist %v", t.Target, country, oc.DestinationWhitelist))
 		}
 		sources := []string{t.CallerID}
-		if t.CallerID == DialledNumber {
+		if t.CallerID == "" {
 			sources = dialled
 			if len(dialled) == 0 {
 				sources = []string{""}
@@ -384,7 +380,8 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 			}
 			switch {
 			case src == "":
-				problems = append(problems, "no caller ID is sent and the account has no default_outgoing_source_number_id")
+				problems = append(problems, "the caller ID is the number dialled, no number of the account is on the flow yet (--number)"+
+					" and the account has no default_outgoing_source_number_id")
 			case isVirtual(src):
 				problems = append(problems, fmt.Sprintf("caller ID %s is a virtual number VoIPBin will not send, and there is no default_outgoing_source_number_id", src))
 			default:
@@ -404,9 +401,9 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 
 func describeSource(src string, hasDefault bool, owned map[string]bool) string {
 	switch {
-	case src == DialledNumber:
-		return "the dialled number"
-	case src == "" || !owned[src] && hasDefault:
+	case src == "":
+		return "the number dialled"
+	case !owned[src] && hasDefault:
 		return "the account's default caller ID"
 	}
 	return src

@@ -10,8 +10,8 @@ import (
 )
 
 var transfers = []Transfer{
-	{Department: "sales", Kind: "tel", Target: "+14155550100", CallerID: DialledNumber},
-	{Department: "london", Kind: "tel", Target: "+442071838750", CallerID: DialledNumber},
+	{Department: "sales", Kind: "tel", Target: "+14155550100"},
+	{Department: "london", Kind: "tel", Target: "+442071838750"},
 	{Department: "desk", Kind: "sip", Target: "desk@pbx.example.com"},
 }
 

@@ -1,33 +1,68 @@
 // Package sim is a VoIPBin call simulator: it plays a scripted caller against
-// a Switchboard server over real HTTP, executing the actions the server
-// returns the way VoIPBin does (talk, sleep, fetch, digits_receive,
-// transcribe_start, connect, hangup) and delivering the caller's words as
-// transcript_created events. It checks VoIPBin's rules on every answer and
-// writes a readable transcript of the call, for golden-file tests.
+// a Switchboard server over real HTTP and executes the actions the server
+// returns with VoIPBin's semantics (see VOIPBIN.md, "What VoIPBin does with
+// our actions"), as strictly as VoIPBin does:
+//
+//   - ${...} is substituted when an action runs, in every string of its option,
+//     nested ones included; an unset variable becomes "", and nothing is
+//     URL-encoded, so a "#" in a fetch URL starts its fragment and is lost;
+//   - keys pressed at any moment (during a talk, a sleep, the greeting) are kept
+//     in ${voipbin.call.digits} for the whole call, a new press overwrites them,
+//     and digits_receive returns at once when they already satisfy it;
+//   - variable_set sets a variable;
+//   - events are delivered up to 3 times, 1 s apart, on a 5xx or a connection error;
+//   - a connect to a phone number needs a caller ID VoIPBin accepts (a normal
+//     number the account owns, else the account's default outgoing number):
+//     without one the transfer fails and the caller is hung up;
+//   - queue_join puts the caller in a queue, to a human; an unknown action type
+//     is skipped but counted; at most 100 actions run per call, the flow's
+//     answer and fetch and the confbridge_join after a connect included.
+//
+// It writes a readable transcript of the call, for golden-file tests.
 package sim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
 
 // Step is what the caller does at the next moment VoIPBin gives them.
 type Step struct {
-	Say    string `json:"say,omitempty"`    // speak during the next pause
-	Press  string `json:"press,omitempty"`  // keys typed at the next digits_receive
-	Silent bool   `json:"silent,omitempty"` // say nothing during the next pause
-	Hangup bool   `json:"hangup,omitempty"` // hang up during the next pause
+	Say    string `json:"say,omitempty"`    // speak
+	Press  string `json:"press,omitempty"`  // press keys
+	Silent bool   `json:"silent,omitempty"` // do nothing during the next pause or key collection
+	Hangup bool   `json:"hangup,omitempty"` // hang up
+	// During is the action the step happens during: "talk", "sleep" or
+	// "digits_receive". Empty: keys are pressed at the next digits_receive,
+	// words said (or the call hung up) during the next sleep.
+	During string `json:"during,omitempty"`
+}
+
+// at is the action the step waits for.
+func (s Step) at() string {
+	switch {
+	case s.During != "":
+		return s.During
+	case s.Press != "":
+		return "digits_receive"
+	}
+	return "sleep"
 }
 
 // Options configures a simulated call.
@@ -46,50 +81,108 @@ type Options struct {
 	DuplicateEvents bool
 	// Client defaults to http.DefaultClient.
 	Client *http.Client
-	// RetryEvent, when set, is asked whether to deliver an event again after a
-	// 5xx answer (VoIPBin retries up to 3 times, 1 s apart); attempt counts from 1.
-	RetryEvent func(attempt int) bool
+	// Caller is the caller's number and Dialled the number they dialled
+	// (${voipbin.call.source.target}, ${voipbin.call.destination.target});
+	// defaults DefaultCaller and DefaultDialled.
+	Caller, Dialled string
+	// Owned lists the account's other numbers. The dialled number is the
+	// account's too. A virtual +899 number is never accepted as caller ID.
+	Owned []string
+	// DefaultOutgoing is the account's default outgoing number (its outbound
+	// config), the caller ID VoIPBin uses when a transfer's is not accepted;
+	// empty: none.
+	DefaultOutgoing string
+	// RetryPause is the pause between an event's delivery attempts; zero is
+	// VoIPBin's 1 s. Tests shorten it.
+	RetryPause time.Duration
+	// FetchTimeout is how long VoIPBin waits for a fetch; zero is its 3 s.
+	FetchTimeout time.Duration
 	// OnLine, when set, sees each transcript line as it is written, so a test
 	// can act at a given moment of the call (stop a server, say).
 	OnLine func(line string)
-	// Caller, when set, is asked for the caller's next move once the scripted
-	// steps run out: at a pause (menu false) or a keypad prompt (menu true).
-	// It returns false when the caller has nothing more to do.
-	Caller func(menu bool) (Step, bool)
+	// Ask, when set, is asked for the caller's next step once the scripted
+	// ones run out, at each "sleep" and "digits_receive": a person at a
+	// terminal playing the caller. It returns false when they have nothing more to do.
+	Ask func(at string) (Step, bool)
 }
+
+// Numbers of a simulated call unless Options say otherwise.
+const (
+	DefaultCaller  = "+14155550123"
+	DefaultDialled = "+14155550000"
+)
 
 // Result is what happened on the call.
 type Result struct {
 	Transcript []string
-	Connected  string // the number the call was connected to, if any
-	Fetches    int
-	Actions    int // actions VoIPBin executed, its flow's answer and fetch included
+	// Connected is where the caller reached a human: the target of a connect
+	// that VoIPBin placed, or "queue <id>"; empty when nobody was reached.
+	Connected string
+	// CallerID is the caller ID the transfer showed (after substitution).
+	CallerID string
+	Fetches  int
+	Actions  int // actions VoIPBin executed, its own (answer, fetch, confbridge_join) included
+	// FetchTimes is how long each fetch took to be answered.
+	FetchTimes []time.Duration
 }
 
-// VoIPBin's limits.
+// Summary is the call's outcome in one line.
+func (r *Result) Summary() string {
+	s := fmt.Sprintf("result: connected=%q", r.Connected)
+	if r.CallerID != "" {
+		s += fmt.Sprintf(" caller_id=%q", r.CallerID)
+	}
+	return s + fmt.Sprintf(" fetches=%d actions=%d", r.Fetches, r.Actions)
+}
+
+// VoIPBin's limits and habits.
 const (
-	maxActions = 100
-	maxFetches = 60
+	maxActions     = 100
+	maxFetches     = 60
+	eventAttempts  = 3
+	retryPause     = time.Second
+	fetchTimeout   = 3 * time.Second
+	digitsVariable = "voipbin.call.digits"
+	virtualPrefix  = "+899"
 )
+
+var telTarget = regexp.MustCompile(`^\+[0-9]{7,15}$`)
 
 type call struct {
 	opt          Options
 	res          *Result
 	requests     int
 	transcribeID string
-	digits       string
+	vars         map[string]string
 	steps        []Step
 	events       int
 }
 
+// errEnded stops the call: the caller hung up, or VoIPBin ended it.
+var errEnded = errors.New("call ended")
+
 // Run plays steps as one call and returns its transcript. An error means the
-// server broke VoIPBin's rules (bad status, bad JSON, bad action ids) or the
-// network failed; the transcript so far is returned with it.
+// server broke VoIPBin's rules (bad status, bad JSON, bad action ids, a slow
+// answer) or the network failed; the transcript so far is returned with it.
 func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	if opt.Client == nil {
 		opt.Client = http.DefaultClient
 	}
-	c := &call{opt: opt, res: &Result{Actions: 2}, steps: steps} // the number's flow: answer, fetch
+	for i, s := range steps {
+		if !slices.Contains([]string{"", "talk", "sleep", "digits_receive"}, s.During) {
+			return &Result{}, fmt.Errorf("step %d: during %q: want talk, sleep or digits_receive", i+1, s.During)
+		}
+	}
+	opt.Caller = cmp.Or(opt.Caller, DefaultCaller)
+	opt.Dialled = cmp.Or(opt.Dialled, DefaultDialled)
+	c := &call{opt: opt, res: &Result{Actions: 2}, steps: steps, vars: map[string]string{ // the number's flow: answer, fetch
+		"voipbin.call.id":                 opt.CallID,
+		"voipbin.activeflow.id":           "flow-" + opt.CallID,
+		"voipbin.call.source.type":        "tel",
+		"voipbin.call.source.target":      opt.Caller,
+		"voipbin.call.destination.type":   "tel",
+		"voipbin.call.destination.target": opt.Dialled,
+	}}
 	next := "/voipbin/fetch?t=" + url.QueryEscape(opt.Token)
 	if opt.Language != "" {
 		next += "&lang=" + url.QueryEscape(opt.Language)
@@ -101,87 +194,203 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	for len(acts) > 0 {
 		a := acts[0]
 		acts = acts[1:]
-		c.res.Actions++
-		if c.res.Actions > maxActions {
-			c.logf("VOIPBIN ACTION LIMIT REACHED: call dropped")
-			return c.res, fmt.Errorf("call %s: over VoIPBin's %d actions", opt.CallID, maxActions)
+		if err := c.count(1); err != nil {
+			return c.res, err
 		}
-		var o struct {
-			Text         string    `json:"text"`
-			Language     string    `json:"language"`
-			Direction    string    `json:"direction"`
-			Duration     int       `json:"duration"`
-			Length       int       `json:"length"`
-			EventURL     string    `json:"event_url"`
-			Destinations []address `json:"destinations"`
-			Source       *address  `json:"source"`
-			Reason       string    `json:"reason"`
-		}
+		var o option
 		if len(a.Option) > 0 {
-			if err := json.Unmarshal(a.Option, &o); err != nil {
+			if err := c.decode(a.Option, &o); err != nil {
 				return c.res, fmt.Errorf("action %s option: %w", a.Type, err)
 			}
 		}
-		switch a.Type {
-		case "transcribe_start":
-			c.logf("  transcribe_start %s %s", o.Language, o.Direction)
-			c.transcribeID = "transcribe-" + opt.CallID
-			if err := c.event(ctx, "transcribe_created", map[string]any{
-				"id": c.transcribeID, "reference_type": "call", "reference_id": opt.CallID,
-				"direction": o.Direction, "language": o.Language,
-			}); err != nil {
-				return c.res, err
-			}
-		case "talk":
-			c.logf("  talk (%s): %s", o.Language, o.Text)
-		case "sleep":
-			c.logf("  sleep %d", o.Duration)
-			done, err := c.pause(ctx)
-			if err != nil || done {
-				return c.res, err
-			}
-		case "digits_receive":
-			c.logf("  digits_receive %d ms, %d key", o.Duration, o.Length)
-			c.digits = ""
-			if s, ok := c.peek(true); ok && (s.Press != "" || s.Silent) {
-				c.steps = c.steps[1:]
-				c.digits = s.Press
-				if s.Press != "" {
-					c.logf("caller presses %s", s.Press)
-				} else {
-					c.logf("caller presses nothing")
-				}
-			}
-		case "fetch":
-			u := strings.ReplaceAll(o.EventURL, "${voipbin.call.digits}", c.digits)
-			parsed, err := url.Parse(u)
-			if err != nil {
-				return c.res, fmt.Errorf("fetch event_url %q: %w", o.EventURL, err)
-			}
-			if acts, err = c.fetch(ctx, parsed.RequestURI()); err != nil {
-				return c.res, err
-			}
-		case "connect":
-			to := ""
-			if len(o.Destinations) > 0 {
-				to = o.Destinations[0].Target
-			}
-			from := ""
-			if o.Source != nil {
-				from = " from " + o.Source.Target
-			}
-			c.logf("  connect %s%s", to, from)
-			c.res.Connected = to
+		fetched, err := c.execute(ctx, a.Type, o)
+		if errors.Is(err, errEnded) {
 			return c.res, nil
-		case "hangup":
-			c.logf("  hangup %s", o.Reason)
-			return c.res, nil
-		default:
-			return c.res, fmt.Errorf("unknown action type %q", a.Type)
+		}
+		if err != nil {
+			return c.res, err
+		}
+		if fetched != nil {
+			acts = *fetched
 		}
 	}
-	c.logf("flow ended without connect or hangup")
+	c.logf("flow ended: VoIPBin hangs up")
 	return c.res, nil
+}
+
+// option holds every option field of the actions we play.
+type option struct {
+	Text         string    `json:"text"`
+	Language     string    `json:"language"`
+	Direction    string    `json:"direction"`
+	Duration     int       `json:"duration"`
+	Length       int       `json:"length"`
+	Key          string    `json:"key"` // digits_receive's terminating key, variable_set's variable
+	EventURL     string    `json:"event_url"`
+	Destinations []address `json:"destinations"`
+	Source       *address  `json:"source"`
+	QueueID      string    `json:"queue_id"`
+	Reason       string    `json:"reason"`
+	Value        string    `json:"value"`
+}
+
+// execute runs one action. It returns the actions a fetch brought, or
+// errEnded when the call is over.
+func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, error) {
+	switch typ {
+	case "transcribe_start":
+		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
+		c.transcribeID = "transcribe-" + c.opt.CallID
+		return nil, c.event(ctx, "transcribe_created", map[string]any{
+			"id": c.transcribeID, "reference_type": "call", "reference_id": c.opt.CallID,
+			"direction": o.Direction, "language": o.Language,
+		})
+	case "talk":
+		c.logf("  talk (%s): %s", o.Language, o.Text)
+		return nil, c.moment(ctx, "talk", 0, "")
+	case "sleep":
+		c.logf("  sleep %d", o.Duration)
+		return nil, c.moment(ctx, "sleep", 0, "")
+	case "variable_set":
+		c.logf("  variable_set %s=%q", o.Key, o.Value)
+		c.vars[o.Key] = o.Value
+	case "digits_receive":
+		c.logf("  digits_receive %d ms, length %d%s", o.Duration, o.Length, keyNote(o.Key))
+		if done(c.vars[digitsVariable], o.Length, o.Key) {
+			c.logf("  (returns at once: %q was pressed before)", c.vars[digitsVariable])
+			return nil, nil
+		}
+		return nil, c.moment(ctx, "digits_receive", o.Length, o.Key)
+	case "fetch":
+		// The URL was substituted as it is, not URL-encoded: a "#" in a value
+		// starts the fragment, which an HTTP request does not carry.
+		parsed, err := url.Parse(o.EventURL)
+		if err != nil {
+			return nil, fmt.Errorf("fetch event_url %q: %w", o.EventURL, err)
+		}
+		acts, err := c.fetch(ctx, parsed.RequestURI())
+		return &acts, err
+	case "connect":
+		return nil, c.connect(o)
+	case "queue_join":
+		c.logf("  queue_join %s", o.QueueID)
+		c.res.Connected = "queue " + o.QueueID
+		c.logf("caller waits in the queue for an agent")
+		return nil, errEnded
+	case "hangup":
+		c.logf("  hangup %s", o.Reason)
+		return nil, errEnded
+	default:
+		c.logf("  %s: unknown to VoIPBin, skipped (still counted)", typ)
+	}
+	return nil, nil
+}
+
+func keyNote(key string) string {
+	if key == "" {
+		return ""
+	}
+	return ", key " + key
+}
+
+// done is VoIPBin's test of a digits_receive: enough keys, or its terminating key.
+func done(digits string, length int, key string) bool {
+	return length > 0 && len(digits) >= length || key != "" && strings.ContainsAny(digits, key)
+}
+
+// connect places a transfer as VoIPBin does: to a phone number only with a
+// caller ID it accepts.
+func (c *call) connect(o option) error {
+	if len(o.Destinations) == 0 {
+		c.logf("  connect with no destination: VoIPBin refuses it")
+		c.logf("CALL FAILED: the caller is hung up")
+		return errEnded
+	}
+	to := o.Destinations[0]
+	from := ""
+	if o.Source != nil {
+		from = o.Source.Target
+	}
+	c.logf("  connect %s %s, caller ID %q", to.Type, to.Target, from)
+	if to.Type == "tel" {
+		if !telTarget.MatchString(to.Target) {
+			c.logf("CALL FAILED: %q is not a number VoIPBin dials; the caller is hung up", to.Target)
+			return errEnded
+		}
+		if why := c.refuses(o.Source); why != "" {
+			if c.opt.DefaultOutgoing == "" {
+				c.logf("CALL FAILED: caller ID %s and no default outgoing number; the caller is hung up", why)
+				return errEnded
+			}
+			c.logf("  (caller ID %s: VoIPBin uses the default outgoing number %s)", why, c.opt.DefaultOutgoing)
+			from = c.opt.DefaultOutgoing
+		}
+	}
+	if err := c.count(1); err != nil { // VoIPBin's confbridge_join
+		return err
+	}
+	c.res.Connected, c.res.CallerID = to.Target, from
+	return errEnded
+}
+
+// refuses says why VoIPBin would not accept source as a transfer's caller ID, or "".
+func (c *call) refuses(source *address) string {
+	switch {
+	case source == nil || source.Target == "":
+		return "missing"
+	case source.Type != "tel":
+		return fmt.Sprintf("of type %q", source.Type)
+	case strings.HasPrefix(source.Target, virtualPrefix):
+		return source.Target + " is a virtual number"
+	case source.Target != c.opt.Dialled && !slices.Contains(c.opt.Owned, source.Target):
+		return source.Target + " is not the account's"
+	}
+	return ""
+}
+
+// count adds n executed actions and enforces VoIPBin's limit.
+func (c *call) count(n int) error {
+	c.res.Actions += n
+	if c.res.Actions > maxActions {
+		c.logf("VOIPBIN ACTION LIMIT REACHED: call dropped")
+		return fmt.Errorf("call %s: over VoIPBin's %d actions", c.opt.CallID, maxActions)
+	}
+	return nil
+}
+
+var variable = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// decode substitutes ${...} in every string of an action's option, nested ones
+// included, as VoIPBin does when it runs the action, and decodes it.
+func (c *call) decode(raw json.RawMessage, o *option) error {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	v = c.substitute(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, o)
+}
+
+func (c *call) substitute(v any) any {
+	switch v := v.(type) {
+	case string:
+		return variable.ReplaceAllStringFunc(v, func(m string) string {
+			return c.vars[m[2:len(m)-1]] // unset: ""
+		})
+	case map[string]any:
+		for k, e := range v {
+			v[k] = c.substitute(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = c.substitute(e)
+		}
+	}
+	return v
 }
 
 type address struct {
@@ -203,45 +412,78 @@ func (c *call) logf(format string, args ...any) {
 	}
 }
 
-func (c *call) peek(menu bool) (Step, bool) {
-	if len(c.steps) == 0 && c.opt.Caller != nil {
-		if s, ok := c.opt.Caller(menu); ok {
+// moment gives the caller the action `at` to act in: the next step happens
+// now if it waits for this kind of action. At a digits_receive, keys are
+// collected until length or key is satisfied. It returns errEnded when the
+// caller hangs up.
+func (c *call) moment(ctx context.Context, at string, length int, key string) error {
+	if len(c.steps) == 0 && c.opt.Ask != nil && at != "talk" {
+		if s, ok := c.opt.Ask(at); ok {
 			c.steps = append(c.steps, s)
 		}
 	}
 	if len(c.steps) == 0 {
-		return Step{}, false
+		return nil
 	}
-	return c.steps[0], true
-}
-
-// pause is a sleep: the caller may speak or hang up meanwhile. It reports
-// whether the call ended.
-func (c *call) pause(ctx context.Context) (bool, error) {
-	s, ok := c.peek(false)
-	if !ok || s.Press != "" {
-		return false, nil
+	s := c.steps[0]
+	silentAtKeys := at == "digits_receive" && s.Silent && s.During == ""
+	if s.at() != at && !silentAtKeys {
+		return nil
 	}
 	c.steps = c.steps[1:]
+	when := ""
+	if at != "sleep" && at != "digits_receive" {
+		when = " (during the " + at + ")"
+	}
 	switch {
 	case s.Hangup:
-		c.logf("caller hangs up")
-		return true, c.event(ctx, "call_hangup", map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"})
-	case s.Say != "":
-		c.logf("caller: %s", s.Say)
-		if c.transcribeID == "" {
-			c.logf("(not transcribed: no transcribe_start)")
-			return false, nil
+		c.logf("caller hangs up%s", when)
+		if err := c.event(ctx, "call_hangup", map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"}); err != nil {
+			return err
 		}
-		c.events++
-		return false, c.event(ctx, "transcript_created", map[string]any{
-			"id": fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events), "transcribe_id": c.transcribeID,
-			"direction": "in", "message": s.Say, "tm_transcript": "2026-08-22 10:11:12.123456",
-		})
+		return errEnded
+	case s.Press != "":
+		c.logf("caller presses %s%s", s.Press, when)
+		c.press(s.Press, at == "digits_receive", length, key)
+	case s.Say != "":
+		c.logf("caller: %s%s", s.Say, when)
+		return c.say(ctx, s.Say)
 	default:
-		c.logf("caller is silent")
-		return false, nil
+		if at == "digits_receive" {
+			c.logf("caller presses nothing")
+		} else {
+			c.logf("caller is silent")
+		}
 	}
+	return nil
+}
+
+// press keeps keys as VoIPBin does: while a digits_receive runs, each key is
+// added until it is satisfied; at any other moment each key replaces what
+// was stored.
+func (c *call) press(keys string, collecting bool, length int, key string) {
+	for _, k := range keys {
+		if !collecting {
+			c.vars[digitsVariable] = string(k)
+			continue
+		}
+		c.vars[digitsVariable] += string(k)
+		if done(c.vars[digitsVariable], length, key) {
+			return
+		}
+	}
+}
+
+func (c *call) say(ctx context.Context, words string) error {
+	if c.transcribeID == "" {
+		c.logf("(not transcribed: no transcribe_start)")
+		return nil
+	}
+	c.events++
+	return c.event(ctx, "transcript_created", map[string]any{
+		"id": fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events), "transcribe_id": c.transcribeID,
+		"direction": "in", "message": words, "tm_transcript": "2026-08-22 10:11:12.123456",
+	})
 }
 
 func (c *call) base() string {
@@ -251,7 +493,8 @@ func (c *call) base() string {
 }
 
 // fetch posts VoIPBin's fetch request and checks the answer the way VoIPBin
-// needs it: 200, a bare JSON array, every action with a fresh non-zero UUID.
+// needs it: in time, 200, a bare JSON array, every action with a fresh
+// non-zero UUID.
 func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
 	c.res.Fetches++
 	if c.res.Fetches > maxFetches {
@@ -263,17 +506,31 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
 	}
 	c.logf("fetch %s", shown)
 	body, _ := json.Marshal(map[string]string{"activeflow_id": "flow-" + c.opt.CallID, "reference_id": c.opt.CallID})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base()+requestURI, bytes.NewReader(body))
+	timeout := c.opt.FetchTimeout
+	if timeout == 0 {
+		timeout = fetchTimeout
+	}
+	fctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(fctx, http.MethodPost, c.base()+requestURI, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
 	resp, err := c.opt.Client.Do(req)
 	if err != nil {
+		if fctx.Err() != nil && ctx.Err() == nil {
+			c.logf("FETCH NOT ANSWERED IN %v: the call sits in silence", timeout)
+		}
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	c.res.FetchTimes = append(c.res.FetchTimes, time.Since(start))
+	if err != nil {
+		return nil, fmt.Errorf("fetch answer: %w", err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		c.logf("FETCH FAILED %d: %s (VoIPBin stops the call)", resp.StatusCode, b)
 		return nil, fmt.Errorf("fetch answered %d: %s", resp.StatusCode, b)
@@ -294,29 +551,43 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
 	return acts, nil
 }
 
-// event delivers a webhook event; on 5xx it retries while RetryEvent allows.
+// event delivers a webhook event as VoIPBin does: up to 3 attempts, a pause
+// apart, while the answer is a 5xx or the connection fails; then it is lost.
 func (c *call) event(ctx context.Context, typ string, data map[string]any) error {
 	body, _ := json.Marshal(map[string]any{"type": typ, "data": data})
 	times := 1
 	if c.opt.DuplicateEvents {
 		times = 2
 	}
+	pause := c.opt.RetryPause
+	if pause == 0 {
+		pause = retryPause
+	}
 	for range times {
 		for attempt := 1; ; attempt++ {
 			status, err := c.post(ctx, body)
-			if err != nil {
-				return err
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-			if status < 500 {
+			if err == nil && status < 500 {
 				if status != http.StatusOK {
 					return fmt.Errorf("event %s answered %d", typ, status)
 				}
 				break
 			}
-			c.logf("(event %s answered %d)", typ, status)
-			if c.opt.RetryEvent == nil || !c.opt.RetryEvent(attempt) {
-				c.logf("EVENT %s LOST", typ)
+			if err != nil {
+				c.logf("(event %s not delivered: connection failed)", typ)
+			} else {
+				c.logf("(event %s answered %d)", typ, status)
+			}
+			if attempt == eventAttempts {
+				c.logf("EVENT %s LOST after %d attempts", typ, eventAttempts)
 				break
+			}
+			select {
+			case <-time.After(pause):
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 	}
@@ -336,7 +607,7 @@ func (c *call) post(ctx context.Context, body []byte) (int, error) {
 	}
 	resp, err := c.opt.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("event: %w", err)
+		return 0, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()

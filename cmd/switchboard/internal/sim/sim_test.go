@@ -1,0 +1,223 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// scripted is a stand-in Switchboard: each fetch gets the next scripted
+// answer; it records the fetch URLs it saw and answers events with the
+// scripted statuses (200 when none are left).
+type scripted struct {
+	mu      sync.Mutex
+	answers [][]map[string]any
+	fetched []string
+	events  []int
+	seen    int
+}
+
+func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.URL.Path == "/voipbin/events" {
+		s.seen++
+		status := http.StatusOK
+		if len(s.events) > 0 {
+			status, s.events = s.events[0], s.events[1:]
+		}
+		w.WriteHeader(status)
+		return
+	}
+	s.fetched = append(s.fetched, r.URL.RequestURI())
+	var acts []map[string]any
+	if len(s.answers) > 0 {
+		acts, s.answers = s.answers[0], s.answers[1:]
+	}
+	for _, a := range acts {
+		a["id"] = uuid.NewString()
+	}
+	json.NewEncoder(w).Encode(acts)
+}
+
+func act(typ string, opt map[string]any) map[string]any {
+	return map[string]any{"type": typ, "option": opt}
+}
+
+func play(t *testing.T, srv *scripted, opt Options, steps ...Step) (*Result, string) {
+	t.Helper()
+	h := httptest.NewServer(srv)
+	t.Cleanup(h.Close)
+	opt.Bases = []string{h.URL}
+	opt.CallID = cmpDefault(opt.CallID, "call-1")
+	opt.RetryPause = time.Millisecond
+	res, err := Run(context.Background(), opt, steps)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, strings.Join(res.Transcript, "\n"))
+	}
+	return res, strings.Join(res.Transcript, "\n")
+}
+
+func cmpDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+var fetchNext = act("fetch", map[string]any{"event_url": "http://x/voipbin/fetch?t=&d=${voipbin.call.digits}", "event_method": "POST"})
+
+func TestSubstitutionAtExecution(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{
+		act("variable_set", map[string]any{"key": "who", "value": "${voipbin.call.source.target}"}),
+		act("talk", map[string]any{"text": "from ${who} to ${voipbin.call.destination.target}, unset [${nope}]"}),
+		act("connect", map[string]any{
+			"source":       map[string]any{"type": "tel", "target": "${voipbin.call.destination.target}"},
+			"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}},
+		}),
+	}}}
+	res, tr := play(t, srv, Options{Caller: "+14155550123", Dialled: "+14155550000"})
+	if !strings.Contains(tr, "talk (): from +14155550123 to +14155550000, unset []") {
+		t.Errorf("variables not substituted at execution:\n%s", tr)
+	}
+	if res.Connected != "+14155550100" || res.CallerID != "+14155550000" {
+		t.Errorf("nested source not substituted: connected %q caller ID %q\n%s", res.Connected, res.CallerID, tr)
+	}
+	if res.Actions != 2+3+1 {
+		t.Errorf("actions = %d, want 6 (answer, fetch, 3 of ours, confbridge_join)", res.Actions)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	menu := []map[string]any{
+		act("digits_receive", map[string]any{"duration": 5000, "length": 1}),
+		fetchNext,
+	}
+	t.Run("a key pressed during a talk answers the next digits_receive at once", func(t *testing.T) {
+		srv := &scripted{answers: [][]map[string]any{
+			append([]map[string]any{act("talk", map[string]any{"text": "hello"})}, menu...),
+			{act("hangup", nil)},
+		}}
+		_, tr := play(t, srv, Options{}, Step{Press: "5", During: "talk"}, Step{Press: "1"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=5" || !strings.Contains(tr, "returns at once") {
+			t.Errorf("fetched %v, want d=5 at once\n%s", srv.fetched, tr)
+		}
+	})
+	t.Run("variable_set clears them", func(t *testing.T) {
+		srv := &scripted{answers: [][]map[string]any{
+			append([]map[string]any{act("talk", map[string]any{"text": "hello"}),
+				act("variable_set", map[string]any{"key": "voipbin.call.digits", "value": ""})}, menu...),
+			{act("hangup", nil)},
+		}}
+		play(t, srv, Options{}, Step{Press: "5", During: "talk"}, Step{Press: "1"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=1" {
+			t.Errorf("fetched %v, want d=1", srv.fetched)
+		}
+	})
+	t.Run("a new press overwrites", func(t *testing.T) {
+		srv := &scripted{answers: [][]map[string]any{
+			append([]map[string]any{act("talk", map[string]any{"text": "a"}), act("sleep", map[string]any{"duration": 100})}, menu...),
+			{act("hangup", nil)},
+		}}
+		play(t, srv, Options{}, Step{Press: "5", During: "talk"}, Step{Press: "78", During: "sleep"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=8" {
+			t.Errorf("fetched %v, want d=8", srv.fetched)
+		}
+	})
+	t.Run("# starts the URL's fragment", func(t *testing.T) {
+		srv := &scripted{answers: [][]map[string]any{
+			{act("digits_receive", map[string]any{"duration": 5000, "length": 1, "key": "#"}), fetchNext},
+			{act("hangup", nil)},
+		}}
+		play(t, srv, Options{}, Step{Press: "#"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=" {
+			t.Errorf("fetched %v, want an empty d", srv.fetched)
+		}
+	})
+}
+
+func TestCallerID(t *testing.T) {
+	connect := func(source map[string]any) [][]map[string]any {
+		opt := map[string]any{"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}}}
+		if source != nil {
+			opt["source"] = source
+		}
+		return [][]map[string]any{{act("connect", opt)}}
+	}
+	tel := func(n string) map[string]any { return map[string]any{"type": "tel", "target": n} }
+	tests := []struct {
+		name   string
+		source map[string]any
+		opt    Options
+		want   string // caller ID shown; "" the call failed
+	}{
+		{"no source, no default outgoing number", nil, Options{}, ""},
+		{"no source, default outgoing number", nil, Options{DefaultOutgoing: "+14155550999"}, "+14155550999"},
+		{"the dialled number", tel("${voipbin.call.destination.target}"), Options{Dialled: "+14155550000"}, "+14155550000"},
+		{"a virtual dialled number", tel("${voipbin.call.destination.target}"), Options{Dialled: "+899100200300"}, ""},
+		{"a number the account does not own", tel("+14155550777"), Options{}, ""},
+		{"an owned number", tel("+14155550777"), Options{Owned: []string{"+14155550777"}}, "+14155550777"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, tr := play(t, &scripted{answers: connect(tt.source)}, tt.opt)
+			if res.CallerID != tt.want {
+				t.Errorf("caller ID %q, want %q\n%s", res.CallerID, tt.want, tr)
+			}
+			if failed := strings.Contains(tr, "CALL FAILED"); failed != (tt.want == "") || failed != (res.Connected == "") {
+				t.Errorf("failed=%v connected=%q, want failed=%v\n%s", failed, res.Connected, tt.want == "", tr)
+			}
+		})
+	}
+}
+
+func TestEventRetries(t *testing.T) {
+	t.Run("503 twice, then stored", func(t *testing.T) {
+		srv := &scripted{events: []int{503, 503}, answers: [][]map[string]any{{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("hangup", nil)}}}
+		_, tr := play(t, srv, Options{})
+		if srv.seen != 3 || strings.Contains(tr, "LOST") {
+			t.Errorf("attempts = %d, want 3 and the event kept\n%s", srv.seen, tr)
+		}
+	})
+	t.Run("lost after 3 attempts", func(t *testing.T) {
+		srv := &scripted{events: []int{500, 502, 503, 200}, answers: [][]map[string]any{{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("hangup", nil)}}}
+		_, tr := play(t, srv, Options{})
+		if srv.seen != 3 || !strings.Contains(tr, "LOST after 3 attempts") {
+			t.Errorf("attempts = %d, want 3 then lost\n%s", srv.seen, tr)
+		}
+	})
+}
+
+func TestUnknownActionsCountAndLimit(t *testing.T) {
+	var many []map[string]any
+	for range 99 {
+		many = append(many, act("no_such_action", nil))
+	}
+	srv := &scripted{answers: [][]map[string]any{many}}
+	h := httptest.NewServer(srv)
+	defer h.Close()
+	res, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil)
+	if err == nil || res.Actions != 101 || !strings.Contains(strings.Join(res.Transcript, "\n"), "skipped (still counted)") {
+		t.Errorf("99 unknown actions after answer and fetch: err %v, actions %d; want the call dropped at 101", err, res.Actions)
+	}
+}
+
+func TestQueueJoinReachesAHuman(t *testing.T) {
+	res, _ := play(t, &scripted{answers: [][]map[string]any{{act("queue_join", map[string]any{"queue_id": "q-1"})}}}, Options{})
+	if res.Connected != "queue q-1" {
+		t.Errorf("connected %q, want the queue", res.Connected)
+	}
+}
+
+func TestBadStepRefused(t *testing.T) {
+	if _, err := Run(context.Background(), Options{Bases: []string{"http://127.0.0.1:1"}}, []Step{{Press: "1", During: "greeting"}}); err == nil {
+		t.Error("a step during an unknown moment must be refused, not ignored")
+	}
+}
