@@ -206,3 +206,21 @@ func TestCountryOf(t *testing.T) {
 		}
 	}
 }
+
+// TestPreflightConfiguredCallerID accepts a department whose configured caller
+// ID is a normal number of the account even when callers dial a virtual one.
+func TestPreflightConfiguredCallerID(t *testing.T) {
+	oc := outboundConfig{DestinationWhitelist: []string{"us"}}
+	numbers := []number{{Number: "+15550001000", Status: "active"}, {Number: "+899123456789", Status: "active"}, {Number: "+15550002000", Status: "inactive"}}
+	got := preflight([]Transfer{
+		{Department: "sales", Kind: "tel", Target: "+14155550100", CallerID: "+15550001000"},
+		{Department: "support", Kind: "tel", Target: "+14155550101"},
+		{Department: "billing", Kind: "tel", Target: "+14155550102", CallerID: "+15550002000"},
+	}, oc, numbers, []string{"+899123456789"})
+	want := map[string]bool{"billing": false, "sales": true, "support": false}
+	for _, v := range got {
+		if v.OK != want[v.Department] {
+			t.Errorf("%s: ok=%v (%s), want %v", v.Department, v.OK, v.Why, want[v.Department])
+		}
+	}
+}
