@@ -1,7 +1,14 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph
+.PHONY: run test bench lint graph fuzz fault
+
+# Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
+# run in make test; make fuzz explores each for FUZZTIME.
+FUZZ_TARGETS = \
+	./cmd/switchboard:FuzzFetchBody ./cmd/switchboard:FuzzEvent ./cmd/switchboard:FuzzEventData \
+	./cmd/switchboard:FuzzSeedRequest ./flow:FuzzParseConfig ./flow:FuzzIsPriority ./prompts:FuzzLabels
+FUZZTIME ?= 30s
 
 run:
 	$(GO) run ./cmd/switchboard serve
@@ -21,3 +28,15 @@ lint:
 
 graph:
 	$(GO) run ./cmd/switchboard graph
+
+# The fault run: two replicas on one Redis under simulated VoIPBin calls, Redis
+# killed and restarted, the model flapping; it prints what callers got.
+FAULTTIME ?= 60s
+fault:
+	$(GO) test -run '^TestFaultRun$$' -count=1 -v ./cmd/switchboard -fault $(FAULTTIME)
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
+	done

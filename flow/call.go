@@ -39,6 +39,11 @@ type Call struct {
 	ModelMS    int64   `json:"mms,omitempty"`
 	StartedMS  int64   `json:"t0,omitempty"`
 	UpdatedMS  int64   `json:"t,omitempty"`
+	// InboxDropped is how many inputs the store had dropped from the call's
+	// inbox (see MaxInbox) when Load returned it. It is the store's, not
+	// stored with the call: Save uses it to take exactly the inputs Load
+	// returned even when older ones were dropped meanwhile.
+	InboxDropped int64 `json:"-"`
 }
 
 // Over reports whether the call needs no more turns; stores keep it briefly.
@@ -50,6 +55,19 @@ type Input struct {
 	Text   string `json:"x,omitempty"`
 	Hangup bool   `json:"h,omitempty"`
 }
+
+// Bounds on what a store keeps per call, so that a flood of events for one
+// call cannot grow its state (or the work of every fetch) without bound.
+const (
+	// MaxInbox is the most unread inputs a call's inbox holds; Append drops
+	// the oldest beyond it. A caller says a line every few seconds and every
+	// fetch empties the inbox, so only a flood reaches it.
+	MaxInbox = 20
+	// MaxMarks is the most de-duplication keys a store remembers per call;
+	// the oldest are forgotten first. VoIPBin retries an event within seconds,
+	// so only the recent ones matter.
+	MaxMarks = 100
+)
 
 // Store keeps calls between requests, so that any replica can serve any turn.
 // Events only ever append to a call's inbox; a fetch loads the call with its
@@ -65,9 +83,11 @@ type Store interface {
 	// It returns ErrConflict when another writer saved first.
 	Save(ctx context.Context, c Call, taken int) error
 	// Append adds in to the call's inbox unless an input with the same key was
-	// appended before; it reports whether it added. Keys make VoIPBin's retried
-	// events harmless.
-	Append(ctx context.Context, id, key string, in Input) (bool, error)
+	// appended before; it reports whether it added, and how many of the oldest
+	// unread inputs it dropped to keep the inbox within MaxInbox. Keys make
+	// VoIPBin's retried events harmless; the store remembers the last MaxMarks
+	// of them per call, for as long as it keeps the call.
+	Append(ctx context.Context, id, key string, in Input) (added bool, dropped int, err error)
 	// Link remembers which call a VoIPBin transcribe session belongs to.
 	Link(ctx context.Context, transcribeID, callID string) error
 	// Resolve returns the call linked to a transcribe session, or ErrNotFound.

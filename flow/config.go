@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Limits of the platform that a config may not exceed.
@@ -47,7 +49,8 @@ type Routing struct {
 	// wins. Empty: the number the caller dialled (see CallerIDFor).
 	CallerID string `json:"caller_id,omitempty"`
 
-	priority *regexp.Regexp
+	priority    *regexp.Regexp
+	priorityErr error
 }
 
 // Department is one place a caller can be transferred to. Exactly one of
@@ -212,17 +215,20 @@ func (c *Config) setDefaults() {
 		r.Texts[r.Language] = &Texts{}
 	}
 	for _, t := range r.Texts {
-		t.fill(defaultTexts)
+		if t != nil { // Validate reports a language with null texts
+			t.fill(defaultTexts)
+		}
 	}
 	for name, d := range r.Departments {
-		if d == nil {
+		if d == nil || name == "" { // Validate reports both
 			continue
 		}
 		if d.Label == "" {
 			d.Label = defaultLabels[name]
 		}
 		if d.Label == "" {
-			d.Label = strings.ToUpper(name[:1]) + name[1:]
+			first, size := utf8.DecodeRuneInString(name)
+			d.Label = string(unicode.ToUpper(first)) + name[size:]
 		}
 	}
 	if len(r.PrioritySignals) > 0 {
@@ -230,7 +236,8 @@ func (c *Config) setDefaults() {
 		for i, s := range r.PrioritySignals {
 			words[i] = strings.Join(strings.Fields(regexp.QuoteMeta(strings.ToLower(s))), `\s+`)
 		}
-		r.priority = regexp.MustCompile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
+		// A signal that is not UTF-8 does not compile; Validate reports it.
+		r.priority, r.priorityErr = regexp.Compile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
 	}
 }
 
@@ -316,10 +323,17 @@ func (c *Config) Validate() error {
 	if msg := callerIDProblem(r.CallerID); r.CallerID != "" && msg != "" {
 		bad("routing.caller_id: %q %s", r.CallerID, msg)
 	}
+	notText := false
 	for _, s := range r.PrioritySignals {
 		if strings.TrimSpace(s) == "" {
 			bad("routing.priority_signals: empty signal")
+		} else if !utf8.ValidString(s) {
+			bad("routing.priority_signals: %q is not UTF-8", s)
+			notText = true
 		}
+	}
+	if r.priorityErr != nil && !notText { // too many signals, say
+		bad("routing.priority_signals: %v", r.priorityErr)
 	}
 	if r.LLM.Temperature != 0 {
 		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
@@ -343,6 +357,10 @@ func (c *Config) Validate() error {
 		bad("routing.texts: nothing for the default language %q", r.Language)
 	}
 	for lang, t := range r.Texts {
+		if t == nil {
+			bad("routing.texts.%s: empty", lang)
+			continue
+		}
 		if !strings.Contains(t.Routing, "{department}") {
 			bad("routing.texts.%s.routing: must contain {department}", lang)
 		}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Channel is how the caller reaches us; it decides which actions a turn may use.
@@ -39,11 +40,14 @@ type Turn struct {
 	Arrived time.Time
 }
 
+// MaxTurnChars bounds one utterance, in characters: a caller's line is a few
+// dozen words, and a longer one is clipped where it is stored and where it is read.
+const MaxTurnChars = 500
+
 // Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
 const (
-	maxTurns     = 12
-	maxTurnBytes = 500
-	maxAttempts  = 3 // load-decide-save tries when another request saved the call first
+	maxTurns    = 12
+	maxAttempts = 3 // load-decide-save tries when another request saved the call first
 )
 
 // Router answers a call's turns. For each it loads the call from the store,
@@ -219,11 +223,11 @@ func (r *Router) step(ctx context.Context, c *Call, inbox []Input, t Turn) ([]Ac
 	for _, in := range inbox {
 		if in.Hangup {
 			hungUp = true
-		} else if w := clip(in.Text); w != "" {
+		} else if w := Clip(in.Text); w != "" {
 			words = append(words, w)
 		}
 	}
-	if w := clip(t.Words); w != "" {
+	if w := Clip(t.Words); w != "" {
 		words = append(words, w)
 	}
 
@@ -512,11 +516,19 @@ func (r *Router) menuText(texts *Texts) string {
 	return text + "."
 }
 
-// clip trims an utterance and bounds its size.
-func clip(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) > maxTurnBytes {
-		s = strings.ToValidUTF8(s[:maxTurnBytes], "")
+// Clip trims an utterance, drops bytes that are not UTF-8 and keeps at most
+// MaxTurnChars characters.
+func Clip(s string) string {
+	s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
+	if utf8.RuneCountInString(s) <= MaxTurnChars {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxTurnChars {
+			return strings.TrimSpace(s[:i])
+		}
+		n++
 	}
 	return s
 }

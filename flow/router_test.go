@@ -151,7 +151,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	request := "I would like to talk to someone about your products"
 	say := func(id, words string) []flow.Action {
 		t.Helper()
-		if _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
 		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice})
@@ -228,7 +228,7 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	var acts []flow.Action
 	for i, words := range []string{"hi", "hello sir", "I have a question"} {
-		if _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
 		acts = r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})

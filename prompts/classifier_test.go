@@ -188,15 +188,14 @@ func TestInjection(t *testing.T) {
 func TestSlowModel(t *testing.T) {
 	m := newModel(t, slow(5*time.Second, says("sales")))
 	c := newTestClassifier(t, m, testConfig(t, func(l *flow.LLM) { l.Retries = 2 }))
-	_, took, err := classify(t, c, 200*time.Millisecond, quote)
+	// Had Classify waited for the model, it would have its answer and no error:
+	// the deadline's error proves the budget held, with no clock in the test.
+	_, _, err := classify(t, c, 200*time.Millisecond, quote)
 	if err == nil {
 		t.Fatal("Classify succeeded against a 5 s model with a 200 ms budget")
 	}
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want a deadline exceeded", err)
-	}
-	if took > 2*time.Second {
-		t.Errorf("Classify took %v: the budget did not hold", took)
 	}
 	if n := m.requests.Load(); n != 1 {
 		t.Errorf("%d requests, want 1: no retry may start with under %v left", n, minAttempt)
@@ -292,16 +291,15 @@ func TestRateLimited(t *testing.T) {
 	t.Run("retry after exceeds the budget", func(t *testing.T) {
 		m := newModel(t, limited("10"))
 		c := newTestClassifier(t, m, testConfig(t, func(l *flow.LLM) { l.Retries = 2 }))
-		_, took, err := classify(t, c, 2500*time.Millisecond, quote)
+		// Waiting for the Retry-After would end in the budget's deadline, not
+		// the 429: the error says it gave up at once.
+		_, _, err := classify(t, c, 2500*time.Millisecond, quote)
 		var apiErr *openai.APIError
 		if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != http.StatusTooManyRequests {
 			t.Fatalf("err = %v, want the 429", err)
 		}
 		if n := m.requests.Load(); n != 1 {
 			t.Errorf("%d requests, want 1", n)
-		}
-		if took > 1500*time.Millisecond {
-			t.Errorf("gave up after %v; it should not wait for a Retry-After past the budget", took)
 		}
 	})
 }
@@ -326,12 +324,9 @@ func TestBreaker(t *testing.T) {
 			}
 		}
 		for i := range 5 {
-			_, took, err := classify(t, c, time.Second, quote)
+			_, _, err := classify(t, c, time.Second, quote)
 			if !errors.Is(err, ErrModelUnavailable) {
 				t.Fatalf("call %d while open: err = %v, want ErrModelUnavailable", i+1, err)
-			}
-			if took > 500*time.Millisecond {
-				t.Errorf("call while open took %v, want an immediate error", took)
 			}
 		}
 		if n := m.requests.Load(); n != 3 {

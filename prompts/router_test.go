@@ -45,13 +45,10 @@ func TestRouterBudget(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	start := time.Now()
+	// The model would answer billing, the local classifier sales: a sales
+	// transfer proves the router did not wait the model's 5 s, without a
+	// clock in the test (a slow machine cannot fail it, nor hide a regression).
 	acts := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "I'd like a quote for your enterprise plan please"})
-	took := time.Since(start)
-
-	if took > 2*time.Second {
-		t.Errorf("router answered after %v with a 200 ms budget", took)
-	}
 	if requests.Load() == 0 {
 		t.Errorf("the model was never asked; the test proves nothing")
 	}

@@ -6,22 +6,24 @@ package store
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/switchboard/switchboard/flow"
 )
 
-// Expiry says how long a store keeps what it writes.
+// Expiry says how long a store keeps what it writes. A call's inbox and its
+// de-duplication marks live and die with the call.
 type Expiry struct {
 	Call  time.Duration // a live call, from its last write
 	Ended time.Duration // a call that was transferred or hung up
-	Marks time.Duration // transcribe links and event de-duplication marks
+	Links time.Duration // transcribe links
 }
 
 // DefaultExpiry keeps a live call 30 minutes after its last write (Dialogflow
-// CX's session default), an ended one 5 minutes, marks a day.
-var DefaultExpiry = Expiry{Call: 30 * time.Minute, Ended: 5 * time.Minute, Marks: 24 * time.Hour}
+// CX's session default), an ended one 5 minutes, links a day.
+var DefaultExpiry = Expiry{Call: 30 * time.Minute, Ended: 5 * time.Minute, Links: 24 * time.Hour}
 
 // Memory is a flow.Store in process memory. It serves one process only: two
 // replicas with a Memory store each would split a call's turns.
@@ -31,13 +33,14 @@ type Memory struct {
 	now    func() time.Time
 	calls  map[string]*memCall
 	links  map[string]expiring
-	marks  map[string]time.Time
 	writes int
 }
 
 type memCall struct {
 	call    flow.Call
 	inbox   []flow.Input
+	dropped int64    // inputs dropped from the inbox, ever
+	seen    []string // de-duplication keys, oldest first, at most flow.MaxMarks
 	expires time.Time
 }
 
@@ -50,7 +53,7 @@ var _ flow.Store = (*Memory)(nil)
 
 // NewMemory returns an empty Memory store.
 func NewMemory(exp Expiry) *Memory {
-	return &Memory{exp: exp, now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}, marks: map[string]time.Time{}}
+	return &Memory{exp: exp, now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}}
 }
 
 // Load implements flow.Store.
@@ -63,6 +66,7 @@ func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, er
 	}
 	c := mc.call
 	c.Turns = append([]string(nil), c.Turns...)
+	c.InboxDropped = mc.dropped
 	return c, append([]flow.Input(nil), mc.inbox...), nil
 }
 
@@ -80,6 +84,8 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	c.Version++
 	c.Turns = append([]string(nil), c.Turns...)
 	mc.call = c
+	// Inputs dropped since Load were among the ones it returned.
+	taken -= int(mc.dropped - c.InboxDropped)
 	mc.inbox = mc.inbox[min(max(taken, 0), len(mc.inbox)):]
 	mc.expires = m.now().Add(m.exp.Call)
 	if c.Over() {
@@ -91,34 +97,41 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 }
 
 // Append implements flow.Store.
-func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool, error) {
+func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	mark := markKey(id, key) // per call, like Redis's marks
-	if exp, seen := m.marks[mark]; seen && now.Before(exp) {
-		return false, nil
-	}
-	m.marks[mark] = now.Add(m.exp.Marks)
 	mc := m.live(id)
 	if mc == nil {
 		mc = &memCall{call: flow.Call{ID: id}}
 		m.calls[id] = mc
 	}
+	if slices.Contains(mc.seen, key) {
+		return false, 0, nil
+	}
+	mc.seen = append(mc.seen, key)
+	if over := len(mc.seen) - flow.MaxMarks; over > 0 {
+		mc.seen = append(mc.seen[:0], mc.seen[over:]...)
+	}
 	mc.inbox = append(mc.inbox, in)
+	dropped := max(len(mc.inbox)-flow.MaxInbox, 0)
+	if dropped > 0 {
+		mc.inbox = append(mc.inbox[:0], mc.inbox[dropped:]...)
+		mc.dropped += int64(dropped)
+	}
 	mc.expires = now.Add(m.exp.Call)
 	if in.Hangup {
 		mc.expires = now.Add(m.exp.Ended)
 	}
 	m.sweep()
-	return true, nil
+	return true, dropped, nil
 }
 
 // Link implements flow.Store.
 func (m *Memory) Link(_ context.Context, transcribeID, callID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.links[transcribeID] = expiring{callID, m.now().Add(m.exp.Marks)}
+	m.links[transcribeID] = expiring{callID, m.now().Add(m.exp.Links)}
 	return nil
 }
 
@@ -161,11 +174,6 @@ func (m *Memory) sweep() {
 	for k, l := range m.links {
 		if !now.Before(l.expires) {
 			delete(m.links, k)
-		}
-	}
-	for k, exp := range m.marks {
-		if !now.Before(exp) {
-			delete(m.marks, k)
 		}
 	}
 }

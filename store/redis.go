@@ -19,13 +19,14 @@ import (
 // A call's keys share one hash tag, so that Redis Cluster keeps them on one
 // shard and one script may touch them all:
 //
-//	sb:{<call>}:call        the flow.Call as JSON
-//	sb:{<call>}:in          the inbox, a list of flow.Input as JSON, oldest first
-//	sb:{<call>}:seen:<key>  an event's de-duplication mark
-//	sb:{t:<transcribe>}     the call a transcribe session belongs to
+//	sb:{<call>}:call     the flow.Call as JSON
+//	sb:{<call>}:in       the inbox, a list of flow.Input as JSON, oldest first, at most flow.MaxInbox
+//	sb:{<call>}:drop     how many inputs were ever dropped from the inbox (absent: none)
+//	sb:{<call>}:seen     the events' de-duplication keys, a sorted set by arrival, at most flow.MaxMarks
+//	sb:{t:<transcribe>}  the call a transcribe session belongs to
 //
-// Every key expires: a call Expiry.Call after its last write (Expiry.Ended
-// once it is over or the caller hung up), links and marks after Expiry.Marks.
+// Every key expires: a call's keys together, Expiry.Call after its last write
+// (Expiry.Ended once it is over or the caller hung up), links after Expiry.Links.
 //
 // Why appends and compare-and-set saves rather than locks or WATCH: an event
 // must never wait for a fetch, and a fetch must finish within VoIPBin's few
@@ -228,7 +229,8 @@ func (r *Redis) Ping(ctx context.Context) error {
 
 func callKey(id string) string           { return "sb:{" + id + "}:call" }
 func inboxKey(id string) string          { return "sb:{" + id + "}:in" }
-func markKey(id, key string) string      { return "sb:{" + id + "}:seen:" + key }
+func droppedKey(id string) string        { return "sb:{" + id + "}:drop" }
+func marksKey(id string) string          { return "sb:{" + id + "}:seen" }
 func linkKey(transcribeID string) string { return "sb:{t:" + transcribeID + "}" }
 
 // Load implements flow.Store in one round trip. GET and LRANGE are pipelined,
@@ -239,6 +241,7 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	pipe := r.client.Pipeline()
 	get := pipe.Get(ctx, callKey(id))
 	lrange := pipe.LRange(ctx, inboxKey(id), 0, -1)
+	dropped := pipe.Get(ctx, droppedKey(id))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: %w", id, err)
 	}
@@ -257,6 +260,11 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	if err != nil {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s inbox: %w", id, err)
 	}
+	if n, err := dropped.Int64(); err == nil {
+		c.InboxDropped = n
+	} else if !errors.Is(err, redis.Nil) {
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s drop count: %w", id, err)
+	}
 	var inbox []flow.Input
 	if len(raws) > 0 {
 		inbox = make([]flow.Input, len(raws))
@@ -270,9 +278,11 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 }
 
 // saveScript compare-and-sets the call and takes the consumed inputs.
-// KEYS: call, inbox. ARGV: the version Load saw, the new call's JSON (already
-// at that version + 1), how many inputs to take, the expiry in milliseconds.
-// The stored version is read from the JSON itself so that a call is one small
+// KEYS: call, inbox, drop count, marks. ARGV: the version Load saw, the new
+// call's JSON (already at that version + 1), how many inputs to take, the
+// expiry in milliseconds, the drop count Load saw. Inputs an Append dropped
+// since Load were among those Load returned, so fewer are left to take. The
+// stored version is read from the JSON itself so that a call is one small
 // string, not a hash.
 var saveScript = redis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
@@ -280,9 +290,11 @@ local v = 0
 if cur then v = cjson.decode(cur).v or 0 end
 if v ~= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
-local taken = tonumber(ARGV[3])
+local taken = tonumber(ARGV[3]) - (tonumber(redis.call('GET', KEYS[3]) or '0') - tonumber(ARGV[5]))
 if taken > 0 then redis.call('LTRIM', KEYS[2], taken, -1) end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
 return 1
 `)
 
@@ -299,8 +311,8 @@ func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 	if c.Over() {
 		ttl = r.exp.Ended
 	}
-	ok, err := saveScript.Run(ctx, r.client, []string{callKey(c.ID), inboxKey(c.ID)},
-		seen, raw, max(taken, 0), ttl.Milliseconds()).Int()
+	ok, err := saveScript.Run(ctx, r.client, []string{callKey(c.ID), inboxKey(c.ID), droppedKey(c.ID), marksKey(c.ID)},
+		seen, raw, max(taken, 0), ttl.Milliseconds(), c.InboxDropped).Int()
 	if err != nil {
 		return fmt.Errorf("redis save call %s: %w", c.ID, err)
 	}
@@ -311,40 +323,54 @@ func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 }
 
 // appendScript marks the event seen and pushes its input, unless it was seen.
-// KEYS: mark, inbox, call. ARGV: the input's JSON, the call's expiry and the
-// mark's, in milliseconds. The call's own key is kept alive too, so that a
-// call that only hears events does not expire under its inbox.
+// KEYS: marks, inbox, call, drop count. ARGV: the event's key, the input's
+// JSON, the call's expiry in milliseconds, flow.MaxInbox, flow.MaxMarks.
+// Marks are scored by Redis's clock so that the oldest go first. Every key of
+// the call is kept alive together, so that a call that only hears events does
+// not expire under its inbox. It returns {added, dropped}.
 var appendScript = redis.NewScript(`
-if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[3]) then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PEXPIRE', KEYS[3], ARGV[2])
-return 1
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {0, 0} end
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], t[1] .. string.format('%06d', t[2]), ARGV[1])
+local marks = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
+if marks > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, marks - 1) end
+local dropped = redis.call('RPUSH', KEYS[2], ARGV[2]) - tonumber(ARGV[4])
+if dropped > 0 then
+  redis.call('LTRIM', KEYS[2], dropped, -1)
+  redis.call('INCRBY', KEYS[4], dropped)
+else
+  dropped = 0
+end
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+return {1, dropped}
 `)
 
-// Append implements flow.Store in one round trip. Its mark shares the call's
+// Append implements flow.Store in one round trip. Its keys share the call's
 // hash tag, which Cluster requires of a script's keys; so keys are
 // de-duplicated per call.
-func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool, error) {
+func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool, int, error) {
 	raw, err := json.Marshal(in)
 	if err != nil {
-		return false, fmt.Errorf("redis append to call %s: %w", id, err)
+		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}
 	ttl := r.exp.Call
 	if in.Hangup {
 		ttl = r.exp.Ended
 	}
-	added, err := appendScript.Run(ctx, r.client, []string{markKey(id, key), inboxKey(id), callKey(id)},
-		raw, ttl.Milliseconds(), r.exp.Marks.Milliseconds()).Int()
+	res, err := appendScript.Run(ctx, r.client, []string{marksKey(id), inboxKey(id), callKey(id), droppedKey(id)},
+		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks).Int64Slice()
 	if err != nil {
-		return false, fmt.Errorf("redis append to call %s: %w", id, err)
+		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}
-	return added == 1, nil
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("redis append to call %s: script answered %v", id, res)
+	}
+	return res[0] == 1, int(res[1]), nil
 }
 
 // Link implements flow.Store.
 func (r *Redis) Link(ctx context.Context, transcribeID, callID string) error {
-	if err := r.client.Set(ctx, linkKey(transcribeID), callID, r.exp.Marks).Err(); err != nil {
+	if err := r.client.Set(ctx, linkKey(transcribeID), callID, r.exp.Links).Err(); err != nil {
 		return fmt.Errorf("redis link transcribe %s to call %s: %w", transcribeID, callID, err)
 	}
 	return nil
@@ -374,6 +400,6 @@ func (e Expiry) withDefaults() Expiry {
 	return Expiry{
 		Call:  fix(e.Call, DefaultExpiry.Call),
 		Ended: fix(e.Ended, DefaultExpiry.Ended),
-		Marks: fix(e.Marks, DefaultExpiry.Marks),
+		Links: fix(e.Links, DefaultExpiry.Links),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strconv"
 	"strings"
@@ -198,7 +199,7 @@ func TestRedisOutage(t *testing.T) {
 	if _, _, err := r.Load(short, "outage"); err == nil || !strings.Contains(err.Error(), "redis load call outage") {
 		t.Errorf("Load with Redis down: err = %v, want a wrapped error", err)
 	}
-	if _, err := r.Append(short, "outage", "k", flow.Input{Text: "hi"}); err == nil {
+	if _, _, err := r.Append(short, "outage", "k", flow.Input{Text: "hi"}); err == nil {
 		t.Error("Append with Redis down succeeded")
 	}
 
@@ -210,7 +211,7 @@ func TestRedisOutage(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if added, err := r.Append(ctx, "outage", "k", flow.Input{Text: "hi"}); err != nil || !added {
+	if added, _, err := r.Append(ctx, "outage", "k", flow.Input{Text: "hi"}); err != nil || !added {
 		t.Errorf("Append after the restart = %v, %v", added, err)
 	}
 	c, inbox, err := r.Load(ctx, "outage")
@@ -317,7 +318,7 @@ func TestRedisFootprint(t *testing.T) {
 			_, _, err := r.Load(ctx, coldID)
 			must(err)
 			must(r.Save(ctx, flow.Call{ID: coldID}, 0))
-			_, err = r.Append(ctx, coldID, "k", flow.Input{Text: "x"})
+			_, _, err = r.Append(ctx, coldID, "k", flow.Input{Text: "x"})
 			must(err)
 		})
 
@@ -344,7 +345,7 @@ func TestRedisFootprint(t *testing.T) {
 		}
 		for i, words := range said {
 			events = append(events, rt.count(func() {
-				_, err := r.Append(ctx, id, "transcript_created:"+uniqueID(""), flow.Input{Text: words})
+				_, _, err := r.Append(ctx, id, "transcript_created:"+uniqueID(""), flow.Input{Text: words})
 				must(err)
 			}))
 			fetches = append(fetches, fetch(func(c *flow.Call, inbox []flow.Input) {
@@ -418,7 +419,7 @@ func BenchmarkRedisFetch(b *testing.B) {
 	var fetches int64
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		if _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
+		if _, _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -450,10 +451,81 @@ func BenchmarkRedisAppend(b *testing.B) {
 			id = uniqueID("bench-") // keep the inbox a realistic size
 		}
 		events += rt.count(func() {
-			if _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
+			if _, _, err := r.Append(ctx, id, strconv.Itoa(i), flow.Input{Text: "I want to pay my bill"}); err != nil {
 				b.Fatal(err)
 			}
 		})
 	}
 	b.ReportMetric(float64(events)/float64(b.N), "roundtrips/op")
+}
+
+// TestRedisSentinel runs the conformance suite through a real Sentinel, then
+// fails the master over in the middle of a call: the call goes on, on the
+// promoted replica, with every line the caller said before and after.
+func TestRedisSentinel(t *testing.T) {
+	t.Parallel()
+	sd := redistest.StartSentinel(t)
+	r := openRedis(t, sd.URL())
+	t.Run("conformance", func(t *testing.T) {
+		storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+	})
+	t.Run("failover mid-call", func(t *testing.T) {
+		cfg := flow.ExampleConfig()
+		router := flow.NewRouter(cfg, r, flow.NewLocal(cfg), nil, slog.New(slog.DiscardHandler))
+		ctx := t.Context()
+		id := uniqueID("sentinel-")
+		turn := flow.Turn{CallID: id, Channel: flow.Voice}
+		say := func(key, words string) {
+			t.Helper()
+			// As the event handler does: keep trying while the failover runs.
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				_, _, err := r.Append(ctx, id, key, flow.Input{Text: words})
+				if err == nil {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("Append %q: %v", words, err)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		router.Next(ctx, turn) // greeting
+		say("1", "hello")
+		if acts := router.Next(ctx, turn); lastKind(acts) != flow.ActListen {
+			t.Fatalf("a vague first line should be asked to clarify, got %+v", acts)
+		}
+		sd.WaitReplicated(t)
+		sd.Failover(t)
+		say("2", "I have a question about a double charge on my invoice")
+		var acts []flow.Action
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			// Until the client has followed the Sentinel to the new master, a
+			// fetch gets the fallback desk: that is the router's contract. Load
+			// first, so only a fetch that sees the call is stepped.
+			if _, _, err := r.Load(ctx, id); err == nil {
+				acts = router.Next(ctx, turn)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the store did not follow the failover within 10 s")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		c, _, err := r.Load(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Department != "billing" || len(c.Turns) != 2 || c.Turns[0] != "hello" {
+			t.Errorf("after the failover: department %q, turns %q; want billing, both lines (actions %+v)", c.Department, c.Turns, acts)
+		}
+	})
+}
+
+func lastKind(acts []flow.Action) flow.ActionKind {
+	if len(acts) == 0 {
+		return ""
+	}
+	return acts[len(acts)-1].Kind
 }

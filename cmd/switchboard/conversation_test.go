@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -82,17 +83,81 @@ func TestConversations(t *testing.T) {
 
 func loadConversation(t *testing.T, file string) conversation {
 	t.Helper()
-	var conv conversation
 	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields() // a misspelt field must not become an empty case
-	if err := dec.Decode(&conv); err != nil {
+	conv, err := parseConversation(b)
+	if err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	return conv
+}
+
+// parseConversation reads a conversation file strictly: a misspelt field or
+// a call with nothing in it would otherwise play an empty call, and -update
+// would write its empty transcript down as the truth.
+func parseConversation(b []byte) (conversation, error) {
+	var conv conversation
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&conv); err != nil {
+		return conv, err
+	}
+	if dec.More() {
+		return conv, errors.New("trailing data after the conversation")
+	}
+	if conv.About == "" {
+		return conv, errors.New(`"about": missing; say what the conversation shows`)
+	}
+	switch conv.Endpoint {
+	case "", "voipbin":
+		if len(conv.Steps) == 0 {
+			return conv, errors.New(`"steps": none; a VoIPBin conversation needs at least one`)
+		}
+		if len(conv.Requests) > 0 {
+			return conv, errors.New(`"requests" are for the webhook endpoint`)
+		}
+		for i, st := range conv.Steps {
+			if st == (sim.Step{}) {
+				return conv, fmt.Errorf("steps[%d]: empty; say, press, silent or hangup", i)
+			}
+		}
+	case "webhook":
+		if len(conv.Requests) == 0 {
+			return conv, errors.New(`"requests": none; a webhook conversation needs at least one`)
+		}
+		if len(conv.Steps) > 0 {
+			return conv, errors.New(`"steps" are for the voipbin endpoint`)
+		}
+	default:
+		return conv, fmt.Errorf("endpoint %q: want voipbin or webhook", conv.Endpoint)
+	}
+	return conv, nil
+}
+
+func TestConversationFilesAreStrict(t *testing.T) {
+	for _, tt := range []struct{ name, file, want string }{
+		{"misspelt field", `{"about":"x","stpes":[{"say":"hi"}]}`, "stpes"},
+		{"misspelt step field", `{"about":"x","steps":[{"sya":"hi"}]}`, "sya"},
+		{"misspelt model field", `{"about":"x","model":[{"contnet":"sales"}],"steps":[{"say":"hi"}]}`, "contnet"},
+		{"no steps", `{"about":"x"}`, "steps"},
+		{"empty steps", `{"about":"x","steps":[]}`, "steps"},
+		{"empty step", `{"about":"x","steps":[{"say":"hi"},{}]}`, "steps[1]"},
+		{"webhook without requests", `{"about":"x","endpoint":"webhook"}`, "requests"},
+		{"unknown endpoint", `{"about":"x","endpoint":"sip","steps":[{"say":"hi"}]}`, "sip"},
+		{"no about", `{"steps":[{"say":"hi"}]}`, "about"},
+		{"two values", `{"about":"x","steps":[{"say":"hi"}]}{}`, "trailing"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := parseConversation([]byte(tt.file)); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("parseConversation(%s) = %v, want an error naming %q", tt.file, err, tt.want)
+			}
+		})
+	}
+	if _, err := parseConversation([]byte(`{"about":"x","steps":[{"say":"hi"},{"silent":true}]}`)); err != nil {
+		t.Errorf("a valid conversation: %v", err)
+	}
 }
 
 func goldenFile(conversationFile string) string {
@@ -176,6 +241,18 @@ func startServer(t *testing.T, s settings) *httptest.Server {
 	t.Helper()
 	_, srv := startService(t, s)
 	return srv
+}
+
+// startService is startServer that also hands back the service, to look behind it.
+func startService(t *testing.T, s settings) (*service, *httptest.Server) {
+	t.Helper()
+	svc, err := build(context.Background(), s, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	return svc, srv
 }
 
 // quietLog discards the service's logs unless the tests run verbose.

@@ -80,7 +80,7 @@ func newMetrics(breaker func() string) *metrics {
 		storeErrors: f.counterVec("switchboard_store_errors_total",
 			"Store calls that failed, by operation (save conflicts and unknown keys are not failures).", "operation"),
 		inboxDrops: f.counterVec("switchboard_inbox_drops_total",
-			"Caller events that did not enter a call's inbox, by reason (duplicate: a VoIPBin retry already stored; store_error and unknown_transcribe: answered 503 so that VoIPBin retries).",
+			"Caller events that did not enter a call's inbox or were pushed out of it, by reason (duplicate: a VoIPBin retry already stored; store_error and unknown_transcribe: answered 503 so that VoIPBin retries; inbox_full: the oldest unread lines of a full inbox).",
 			"reason"),
 		reloads: f.counterVec("switchboard_config_reloads_total", "Config reloads by result (ok, refused).", "result"),
 		reloadTime: f.gauge("switchboard_config_last_reload_success_timestamp_seconds",
@@ -242,14 +242,14 @@ func (s measuredStore) Save(ctx context.Context, c flow.Call, taken int) error {
 	return err
 }
 
-func (s measuredStore) Append(ctx context.Context, id, key string, in flow.Input) (bool, error) {
+func (s measuredStore) Append(ctx context.Context, id, key string, in flow.Input) (bool, int, error) {
 	start := time.Now()
-	added, err := s.Store.Append(ctx, id, key, in)
+	added, dropped, err := s.Store.Append(ctx, id, key, in)
 	s.done("append", start, err)
 	if err == nil && !added {
 		s.m.inboxDrops.WithLabelValues("duplicate").Inc()
 	}
-	return added, err
+	return added, dropped, err
 }
 
 func (s measuredStore) Link(ctx context.Context, transcribeID, callID string) error {

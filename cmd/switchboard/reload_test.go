@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,18 +39,6 @@ func writeConfig(t *testing.T, file, number string) {
 	if err := os.Rename(tmp, file); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// startService builds the service as serve does and serves it over real HTTP.
-func startService(t *testing.T, s settings) (*service, *httptest.Server) {
-	t.Helper()
-	svc, err := build(context.Background(), s, quietLog())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(newServer(svc))
-	t.Cleanup(func() { srv.Close(); svc.close() })
-	return svc, srv
 }
 
 func billingCall(t *testing.T, id string, bases []string) (*sim.Result, error) {

@@ -52,9 +52,13 @@ func startProcess(t *testing.T, s settings) string {
 	if s.ConfigFile != "" {
 		args = append(args, "--config", s.ConfigFile)
 	}
+	if s.Insecure {
+		args = append(args, "--insecure")
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(),
 		"REDIS_URL="+s.RedisURL, "SWITCHBOARD_FETCH_TOKEN="+s.FetchToken,
+		"VOIPBIN_WEBHOOK_SECRET="+s.Secret, "SWITCHBOARD_WEBHOOK_TOKEN="+s.WebhookToken,
 		"OPENAI_API_KEY="+s.OpenAIKey, "OPENAI_BASE_URL="+s.OpenAIURL)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -74,6 +78,10 @@ func startProcess(t *testing.T, s settings) string {
 		case <-time.After(10 * time.Second):
 			_ = cmd.Process.Kill()
 			t.Errorf("switchboard did not stop on SIGTERM; stderr:\n%s", stderr.String())
+		}
+		if t.Failed() {
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			t.Logf("switchboard's last log lines:\n%s", strings.Join(lines[max(0, len(lines)-15):], "\n"))
 		}
 	})
 	line, err := bufio.NewReader(stdout).ReadString('\n')
@@ -101,6 +109,7 @@ func TestReplicasShareRedis(t *testing.T) {
 			conv := loadConversation(t, file)
 			s, model := conv.settings(t)
 			s.RedisURL = redisURL
+			s.Insecure = true // the conversations' events are unsigned
 			bases := make([]string, 3)
 			for i := range bases {
 				bases[i] = startProcess(t, s)

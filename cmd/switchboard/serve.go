@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -35,6 +36,10 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// WebhookToken is the bearer token /webhook/call-handler requires; empty: none.
+	WebhookToken string
+	// Insecure lets serve start against Redis with credentials unset.
+	Insecure bool
 	// LogLevel, LogFormat ("json", "text", or empty for text on a terminal) and
 	// LogTranscripts (keep callers' words and numbers) shape the logs.
 	LogLevel       string
@@ -53,6 +58,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs := newFlags("serve", stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
+	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
 	s.register(fs)
 	return s, parseFlags(fs, args)
 }
@@ -67,6 +73,8 @@ func envSettings(getenv func(string) string) settings {
 		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
 		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+
+		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 	}
 }
 
@@ -97,6 +105,34 @@ func (s settings) logger(w io.Writer) (*slog.Logger, error) {
 		return nil, err
 	}
 	return logs.New(w, logs.Options{Level: level, Format: s.LogFormat, Transcripts: s.LogTranscripts})
+}
+
+// missingCredentials names the credentials that are unset. Each one unset
+// leaves a route open to anyone who can reach the service.
+func (s settings) missingCredentials() []string {
+	var missing []string
+	for _, c := range []struct{ name, value string }{
+		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken},
+		{"VOIPBIN_WEBHOOK_SECRET", s.Secret},
+		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken},
+	} {
+		if c.value == "" {
+			missing = append(missing, c.name)
+		}
+	}
+	return missing
+}
+
+// checkCredentials refuses a production deployment (one on Redis) that
+// leaves a route open, unless the operator said --insecure. Without Redis
+// (make run, a laptop) the open routes are only warned about.
+func (s settings) checkCredentials() error {
+	missing := s.missingCredentials()
+	if s.RedisURL == "" || s.Insecure || len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but not %s; "+
+		"set them, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.
@@ -139,6 +175,13 @@ type service struct {
 	// storeDown remembers the last readiness answer, so an outage is logged
 	// when it starts and ends, not on every probe.
 	storeDown atomic.Bool
+	// eventPatience bounds how long an event keeps trying to reach the store.
+	eventPatience time.Duration
+	// inboxDropped counts caller lines dropped from full call inboxes
+	// (flow.MaxInbox) since start: a flood, or fetches that stopped coming.
+	// It is logged with each drop, and exported as
+	// switchboard_inbox_drops_total{reason="inbox_full"}.
+	inboxDropped atomic.Int64
 }
 
 // routing is one routing config with what is built from it.
@@ -156,7 +199,8 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{settings: s, log: log, close: func() error { return nil }, configSum: sum}
+	svc := &service{settings: s, log: log, close: func() error { return nil }, configSum: sum,
+		eventPatience: eventPatience}
 	svc.metrics = newMetrics(func() string {
 		if m := svc.routing().model; m != nil {
 			return m.BreakerState()
@@ -168,6 +212,9 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	}
 	if s.Secret == "" {
 		log.Warn("VOIPBIN_WEBHOOK_SECRET is not set: event signatures are not checked")
+	}
+	if s.WebhookToken == "" {
+		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
 	}
 	var st flow.Store
 	if s.RedisURL == "" {
@@ -218,6 +265,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	if err := s.checkCredentials(); err != nil {
+		return err
+	}
 	log, err := s.logger(stderr)
 	if err != nil {
 		return err
@@ -232,13 +282,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           newServer(svc),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second,
-		IdleTimeout:       60 * time.Second,
-	}
+	srv := newHTTPServer(newServer(svc))
 	// SIGHUP and a changed config file reload the routing config.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -275,6 +319,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
+}
+
+// newHTTPServer bounds every phase of a connection: VoIPBin's requests are
+// small and quick, so a client that dawdles is dropped, not waited for.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second, // above eventPatience
+		IdleTimeout:       60 * time.Second,
+	}
 }
 
 func runGraph(args []string, stdout, stderr io.Writer) error {

@@ -100,7 +100,8 @@ func TestFetchInput(t *testing.T) {
 		{"not JSON", "?t=tok", `reference_id=c1`, http.StatusBadRequest},
 		{"no call id", "?t=tok", `{}`, http.StatusBadRequest},
 		{"two values", "?t=tok", `{"reference_id":"c1"}{}`, http.StatusBadRequest},
-		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusBadRequest},
+		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
+		{"not UTF-8", "?t=tok", "{\"reference_id\":\"c\xff1\"}", http.StatusBadRequest},
 		{"activeflow id only", "?t=tok", `{"activeflow_id":"af9"}`, http.StatusOK},
 		{"ok", "?t=tok", `{"activeflow_id":"af1","reference_id":"c1"}`, http.StatusOK},
 	}
@@ -190,6 +191,114 @@ func TestRunRefusesBadConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not a phone number") || !strings.Contains(err.Error(), "fallback: missing") {
 		t.Fatalf("want every problem named, got %v", err)
 	}
+}
+
+func TestWebhookToken(t *testing.T) {
+	srv := startServer(t, settings{WebhookToken: "hook-secret"})
+	body := `{"speech":{"results":[{"text":"I would like a quote for your enterprise plan"}]}}`
+	for _, tt := range []struct {
+		name, header string
+		want         int
+	}{
+		{"no header", "", http.StatusUnauthorized},
+		{"wrong token", "Bearer nope", http.StatusUnauthorized},
+		{"token as a prefix", "Bearer hook-secretX", http.StatusUnauthorized},
+		{"basic auth", "Basic aG9vay1zZWNyZXQ=", http.StatusUnauthorized},
+		{"bare token", "hook-secret", http.StatusUnauthorized},
+		{"right token", "Bearer hook-secret", http.StatusOK},
+		{"scheme in lower case", "bearer hook-secret", http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var header []string
+			if tt.header != "" {
+				header = []string{"Authorization", tt.header}
+			}
+			got, resp := post(t, srv.URL+"/webhook/call-handler", body, header...)
+			if got != tt.want {
+				t.Fatalf("status = %d, want %d (%s)", got, tt.want, resp)
+			}
+			if got == http.StatusUnauthorized {
+				var p problem
+				if err := json.Unmarshal([]byte(resp), &p); err != nil || p.Error == "" {
+					t.Errorf("a refusal must say why as JSON, got %s", resp)
+				}
+			} else if !strings.Contains(resp, `"transfer"`) {
+				t.Errorf("an authorised request should be routed, got %s", resp)
+			}
+		})
+	}
+}
+
+// TestServeRefusesOpenRoutes: with REDIS_URL set (production), serve names
+// every credential left unset and refuses to start unless told --insecure.
+func TestServeRefusesOpenRoutes(t *testing.T) {
+	all := map[string]string{
+		"REDIS_URL":                 "redis://127.0.0.1:1/0", // never reached: serve stops first, or does not need it to start
+		"SWITCHBOARD_FETCH_TOKEN":   "f",
+		"VOIPBIN_WEBHOOK_SECRET":    "s",
+		"SWITCHBOARD_WEBHOOK_TOKEN": "w",
+	}
+	without := func(names ...string) func(string) string {
+		return func(k string) string {
+			for _, n := range names {
+				if k == n {
+					return ""
+				}
+			}
+			return all[k]
+		}
+	}
+	for _, tt := range []struct {
+		name    string
+		getenv  func(string) string
+		missing []string
+	}{
+		{"fetch token", without("SWITCHBOARD_FETCH_TOKEN"), []string{"SWITCHBOARD_FETCH_TOKEN"}},
+		{"webhook secret", without("VOIPBIN_WEBHOOK_SECRET"), []string{"VOIPBIN_WEBHOOK_SECRET"}},
+		{"webhook token", without("SWITCHBOARD_WEBHOOK_TOKEN"), []string{"SWITCHBOARD_WEBHOOK_TOKEN"}},
+		{"all three", without("SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"),
+			[]string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0"}, tt.getenv, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "refusing to start") || !strings.Contains(err.Error(), "--insecure") {
+				t.Fatalf("err = %v, want a refusal that mentions --insecure", err)
+			}
+			for _, name := range tt.missing {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("refusal does not name %s: %v", name, err)
+				}
+			}
+		})
+	}
+	starts := func(t *testing.T, args []string, getenv func(string) string) string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		pr, pw := io.Pipe()
+		var logs strings.Builder
+		errc := make(chan error, 1)
+		go func() {
+			errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, pw, &logs)
+		}()
+		go func() { _, _ = bufio.NewReader(pr).ReadString('\n'); cancel(); _, _ = io.Copy(io.Discard, pr) }()
+		if err := <-errc; err != nil {
+			t.Errorf("serve %v: %v, want it to start", args, err)
+		}
+		return logs.String()
+	}
+	t.Run("insecure starts", func(t *testing.T) {
+		starts(t, []string{"--insecure"}, without("SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"))
+	})
+	t.Run("every credential set starts", func(t *testing.T) { starts(t, nil, without()) })
+	t.Run("no Redis starts with warnings", func(t *testing.T) {
+		logs := starts(t, nil, func(string) string { return "" })
+		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"} {
+			if !strings.Contains(logs, name+" is not set") {
+				t.Errorf("no warning about %s in:\n%s", name, logs)
+			}
+		}
+	})
 }
 
 // TestCheckExplainsCallerID: `switchboard check` says what caller ID each

@@ -6,7 +6,9 @@ package main
 // as {"type": ..., "data": {...}}.
 
 import (
+	"bytes"
 	"cmp"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,12 +17,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -108,7 +114,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 		}
 		var req fetchRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			writeProblem(w, http.StatusBadRequest, "invalid fetch body", err.Error())
+			writeBodyProblem(w, "invalid fetch body", err)
 			return
 		}
 		callID := req.ReferenceID
@@ -181,9 +187,9 @@ var errUnknownTranscribe = errors.New("transcript for an unknown transcribe sess
 
 func handleEvent(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		body, err := readBody(w, r)
 		if err != nil {
-			writeProblem(w, http.StatusBadRequest, "unreadable event body", err.Error())
+			writeBodyProblem(w, "unreadable event body", err)
 			return
 		}
 		if !validSignature(svc.settings.Secret, r.Header.Get("X-VoIPBIN-Signature"), body) {
@@ -212,7 +218,16 @@ func handleEvent(svc *service) http.HandlerFunc {
 		case "call_hangup":
 			r = withCall(r, data.ID)
 		}
-		err = storeEvent(r, svc, ev.Type, data)
+		if !eventIsText(body) {
+			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
+			// vain: take it, and keep the broken bytes out of the call.
+			svc.log.Warn("event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
+			return
+		}
+		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
+			return storeEvent(ctx, svc, ev.Type, data)
+		})
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -228,8 +243,45 @@ func handleEvent(svc *service) http.HandlerFunc {
 	}
 }
 
-func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
-	ctx, st := r.Context(), svc.store
+// eventIsText reports whether an event's body is UTF-8. JSON decoding would
+// quietly turn broken bytes into U+FFFD and pass them off as the caller's words.
+func eventIsText(body []byte) bool { return utf8.Valid(body) }
+
+// eventPatience is how long an event handler keeps trying to store an event
+// before it answers 503. VoIPBin's webhook client waits up to 30 s for an
+// answer but makes only 3 attempts, 1 s apart: trying for 3 s inside each one
+// rides out a Redis restart of that length without spending them.
+const eventPatience = 3 * time.Second
+
+// withPatience calls store until it succeeds, fails for good, or patience
+// runs out, backing off from 50 ms to 500 ms between tries. Only store
+// outages are tried again: a transcript whose session is unknown is left to
+// VoIPBin's retry, since its transcribe_created may itself be on the way.
+func withPatience(ctx context.Context, patience time.Duration, store func(context.Context) error) error {
+	if patience <= 0 {
+		return store(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, patience)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		err := store(ctx)
+		if err == nil || errors.Is(err, errUnknownTranscribe) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}
+
+func storeEvent(ctx context.Context, svc *service, typ string, d eventData) error {
+	st := svc.store
+	var dropped int
+	var err error
 	switch typ {
 	case "transcribe_created":
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
@@ -237,7 +289,8 @@ func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
 		}
 		return st.Link(ctx, d.ID, d.ReferenceID)
 	case "transcript_created":
-		if d.Direction != "in" || strings.TrimSpace(d.Message) == "" {
+		text := flow.Clip(d.Message)
+		if d.Direction != "in" || text == "" {
 			return nil // our own voice, or nothing said
 		}
 		callID, err := st.Resolve(ctx, d.TranscribeID)
@@ -247,11 +300,17 @@ func storeEvent(r *http.Request, svc *service, typ string, d eventData) error {
 		if err != nil {
 			return err
 		}
-		withCall(r, callID) // the scope is the request's: its last line gets the call too
-		_, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: d.Message})
+		logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
+		_, dropped, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: text})
+		if dropped > 0 {
+			svc.inboxDropped.Add(int64(dropped))
+			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
+			svc.log.Warn("call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped,
+				"total", svc.inboxDropped.Load())
+		}
 		return err
 	case "call_hangup":
-		_, err := st.Append(ctx, d.ID, typ+":"+d.ID, flow.Input{Hangup: true})
+		_, _, err = st.Append(ctx, d.ID, typ+":"+d.ID, flow.Input{Hangup: true})
 		return err
 	}
 	return nil // other events are accepted and ignored
@@ -297,17 +356,33 @@ func validSignature(secret, header string, body []byte) bool {
 	return hmac.Equal(sig, mac.Sum(nil))
 }
 
-// decodeJSON is the one decode path for request bodies: bounded, one value.
+// readBody reads a request body, at most maxBody bytes of it.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return nil, fmt.Errorf("body larger than %d bytes: %w", maxErr.Limit, err)
+	}
+	return b, err
+}
+
+// errNotUTF8 is a body with bytes that are not UTF-8.
+var errNotUTF8 = errors.New("body is not UTF-8")
+
+// decodeJSON is the one decode path for request bodies: bounded, UTF-8, one value.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	if !utf8.Valid(b) {
+		return errNotUTF8
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
-		var maxErr *http.MaxBytesError
-		switch {
-		case errors.As(err, &typeErr):
+		if errors.As(err, &typeErr) {
 			return fmt.Errorf("%s: want %s, got %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
-		case errors.As(err, &maxErr):
-			return fmt.Errorf("body larger than %d bytes", maxErr.Limit)
 		}
 		return err
 	}
@@ -315,6 +390,16 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return errors.New("trailing data after the JSON value")
 	}
 	return nil
+}
+
+// writeBodyProblem answers a body that could not be read or decoded: 413 when
+// it was too large, 400 otherwise.
+func writeBodyProblem(w http.ResponseWriter, msg string, err error) {
+	status := http.StatusBadRequest
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		status, msg = http.StatusRequestEntityTooLarge, "request body too large"
+	}
+	writeProblem(w, status, msg, err.Error())
 }
 
 // jsonKind names a Go kind the way a JSON author would.

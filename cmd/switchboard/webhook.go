@@ -5,7 +5,9 @@ package main
 // it multi-turn.
 
 import (
+	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/switchboard/switchboard/flow"
 )
@@ -36,9 +38,16 @@ type callHandlerResponse struct {
 
 func handleCallHandler(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		// Checked before the body is read: a stranger must not spend the model
+		// or write call state.
+		if !validBearer(svc.settings.WebhookToken, r.Header.Get("Authorization")) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard"`)
+			writeProblem(w, http.StatusUnauthorized, "bad or missing Authorization: Bearer token")
+			return
+		}
 		var req callHandlerRequest
 		if err := decodeJSON(w, r, &req); err != nil {
-			writeProblem(w, http.StatusBadRequest, "invalid JSON body", err.Error())
+			writeBodyProblem(w, "invalid JSON body", err)
 			return
 		}
 		var text string
@@ -59,6 +68,19 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 		acts := svc.routing().router.Next(r.Context(), turn)
 		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
 	}
+}
+
+// validBearer checks "Authorization: Bearer <token>" in constant time when a
+// token is configured.
+func validBearer(token, header string) bool {
+	if token == "" {
+		return true
+	}
+	scheme, got, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(token), []byte(strings.TrimSpace(got))) == 1
 }
 
 // renderSeed keeps what the seed's format can say: talk and transfer.

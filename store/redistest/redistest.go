@@ -43,6 +43,7 @@ type Server struct {
 	dir  string
 	port int
 	args []string
+	conf string // a config file, first on the command line (a Sentinel's)
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -104,11 +105,16 @@ func (s *Server) Restart() {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	args := append([]string{
+	var args []string
+	if s.conf != "" {
+		args = []string{s.conf, "--sentinel"}
+	}
+	args = append(args, []string{
 		"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no",
 		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"),
-	}, s.args...)
+	}...)
+	args = append(args, s.args...)
 	cmd := exec.Command(s.bin, args...)
 	if err := cmd.Start(); err != nil {
 		return err
@@ -142,6 +148,89 @@ func (s *Server) logTail() string {
 	b, _ := os.ReadFile(filepath.Join(s.dir, "redis.log"))
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	return strings.Join(lines[max(0, len(lines)-5):], " | ")
+}
+
+// Sentinel is a private Redis Sentinel deployment: a master, one replica
+// and one Sentinel watching them (quorum 1), quick to fail over: the master is
+// judged down after half a second.
+type Sentinel struct {
+	Master, Replica *Server
+	// Sentinel is the Sentinel process itself.
+	Sentinel *Server
+}
+
+// SentinelMaster is the name the Sentinel knows the master by.
+const SentinelMaster = "switchboard"
+
+// StartSentinel starts a Sentinel deployment for t and waits until the
+// Sentinel sees the replica. The master and replica are Durable.
+func StartSentinel(t testing.TB) *Sentinel {
+	t.Helper()
+	master := StartServer(t, Durable...)
+	replica := StartServer(t, append([]string{"--replicaof", "127.0.0.1", strconv.Itoa(master.port)}, Durable...)...)
+	bin := lookPath(t, "redis-server")
+	var sent *Server
+	var err error
+	for range 5 {
+		dir := t.TempDir()
+		conf := filepath.Join(dir, "sentinel.conf")
+		text := fmt.Sprintf("sentinel monitor %[1]s 127.0.0.1 %[2]d 1\n"+
+			"sentinel down-after-milliseconds %[1]s 500\n"+
+			"sentinel failover-timeout %[1]s 5000\n", SentinelMaster, master.port)
+		if err = os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sent = &Server{t: t, bin: bin, dir: dir, port: freePort(t, false), conf: conf}
+		if err = sent.start(); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("redistest: start sentinel: %v", err)
+	}
+	t.Cleanup(sent.Stop)
+	sd := &Sentinel{Master: master, Replica: replica, Sentinel: sent}
+	sd.waitFor(t, "the sentinel to see the replica", 15*time.Second, func() bool {
+		info, err := command(sent.Addr(), "INFO", "sentinel")
+		return err == nil && strings.Contains(info, "name="+SentinelMaster+",status=ok") && strings.Contains(info, "slaves=1")
+	})
+	return sd
+}
+
+// URL returns the deployment's URL in OpenRedis's redis+sentinel:// form.
+func (sd *Sentinel) URL() string {
+	return "redis+sentinel://" + sd.Sentinel.Addr() + "/" + SentinelMaster
+}
+
+// WaitReplicated waits until the replica has every write the master has taken.
+func (sd *Sentinel) WaitReplicated(t testing.TB) {
+	t.Helper()
+	sd.waitFor(t, "the replica to catch up", 10*time.Second, func() bool {
+		n, err := command(sd.Master.Addr(), "WAIT", "1", "100")
+		return err == nil && n == "1"
+	})
+}
+
+// Failover kills the master, as a crash would, and waits until the Sentinel
+// has promoted the replica.
+func (sd *Sentinel) Failover(t testing.TB) {
+	t.Helper()
+	sd.Master.Stop()
+	sd.waitFor(t, "the sentinel to promote the replica", 20*time.Second, func() bool {
+		info, err := command(sd.Replica.Addr(), "INFO", "replication")
+		return err == nil && strings.Contains(info, "role:master")
+	})
+}
+
+func (sd *Sentinel) waitFor(t testing.TB, what string, limit time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: waited %v for %s; sentinel log: %s", limit, what, sd.Sentinel.logTail())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // StartCluster returns the URL of a Redis Cluster for t, in OpenRedis's

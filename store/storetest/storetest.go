@@ -50,6 +50,9 @@ func Run(t *testing.T, newStore func(t *testing.T) flow.Store) {
 		{"InboxOrder", testInboxOrder},
 		{"Taken", testTaken},
 		{"Duplicates", testDuplicates},
+		{"InboxBound", testInboxBound},
+		{"InboxBoundDuringFetch", testInboxBoundDuringFetch},
+		{"MarksBound", testMarksBound},
 		{"Link", testLink},
 		{"Ping", testPing},
 		{"Race", testRace},
@@ -210,7 +213,7 @@ func testDuplicates(t *testing.T, s flow.Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("dup")
 	appendOK(t, s, id, "evt-1", flow.Input{Text: "hello"})
-	if added, err := s.Append(ctx, id, "evt-1", flow.Input{Text: "hello"}); err != nil || added {
+	if added, _, err := s.Append(ctx, id, "evt-1", flow.Input{Text: "hello"}); err != nil || added {
 		t.Errorf("Append of a retried event = %v, %v; want false, nil", added, err)
 	}
 	c, inbox := load(t, s, id)
@@ -218,7 +221,7 @@ func testDuplicates(t *testing.T, s flow.Store, ids ids) {
 		t.Fatal(err)
 	}
 	// A retry after its input was consumed must not come back either.
-	if added, err := s.Append(ctx, id, "evt-1", flow.Input{Text: "something else"}); err != nil || added {
+	if added, _, err := s.Append(ctx, id, "evt-1", flow.Input{Text: "something else"}); err != nil || added {
 		t.Errorf("Append of an event retried after its input was taken = %v, %v; want false, nil", added, err)
 	}
 	appendOK(t, s, id, "evt-2", flow.Input{Text: "more"})
@@ -227,6 +230,78 @@ func testDuplicates(t *testing.T, s flow.Store, ids ids) {
 	_, inbox = load(t, s, id)
 	if diff := cmp.Diff([]flow.Input{{Text: "more"}}, inbox); diff != "" {
 		t.Errorf("inbox (-want +got):\n%s", diff)
+	}
+}
+
+// testInboxBound floods one call's inbox: it keeps the newest flow.MaxInbox
+// inputs, and every Append says how many it dropped.
+func testInboxBound(t *testing.T, s flow.Store, ids ids) {
+	id := ids.id("flood")
+	const n = flow.MaxInbox + 7
+	var want []flow.Input
+	dropped := 0
+	for i := range n {
+		in := flow.Input{Text: "line " + strconv.Itoa(i)}
+		d := appendOK(t, s, id, "evt-"+strconv.Itoa(i), in)
+		if wantD := min(max(i+1-flow.MaxInbox, 0), 1); d != wantD {
+			t.Errorf("Append %d dropped %d, want %d", i, d, wantD)
+		}
+		dropped += d
+		want = append(want, in)
+	}
+	if dropped != n-flow.MaxInbox {
+		t.Errorf("dropped %d in all, want %d", dropped, n-flow.MaxInbox)
+	}
+	_, inbox := load(t, s, id)
+	if diff := cmp.Diff(want[n-flow.MaxInbox:], inbox); diff != "" {
+		t.Errorf("inbox after %d appends keeps the newest %d (-want +got):\n%s", n, flow.MaxInbox, diff)
+	}
+}
+
+// testInboxBoundDuringFetch drops inputs between a fetch's Load and its Save:
+// the Save must take only what the Load returned, never a newer input.
+func testInboxBoundDuringFetch(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("flood-fetch")
+	for i := range flow.MaxInbox {
+		appendOK(t, s, id, "old-"+strconv.Itoa(i), flow.Input{Text: "old"})
+	}
+	c, inbox := load(t, s, id)
+	if len(inbox) != flow.MaxInbox {
+		t.Fatalf("inbox holds %d, want %d", len(inbox), flow.MaxInbox)
+	}
+	fresh := []flow.Input{{Text: "new 1"}, {Text: "new 2"}, {Text: "new 3"}}
+	for i, in := range fresh {
+		if d := appendOK(t, s, id, "new-"+strconv.Itoa(i), in); d != 1 {
+			t.Errorf("Append into a full inbox dropped %d, want 1", d)
+		}
+	}
+	if err := s.Save(ctx, c, len(inbox)); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	_, inbox = load(t, s, id)
+	if diff := cmp.Diff(fresh, inbox); diff != "" {
+		t.Errorf("inbox after a Save that took what its Load saw (-want +got):\n%s", diff)
+	}
+}
+
+// testMarksBound sends more distinct events than a call remembers: the
+// newest are still de-duplicated, the oldest forgotten.
+func testMarksBound(t *testing.T, s flow.Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("marks")
+	const n = flow.MaxMarks + 5
+	for i := range n {
+		appendOK(t, s, id, "evt-"+strconv.Itoa(i), flow.Input{Text: "x"})
+	}
+	if added, _, err := s.Append(ctx, id, "evt-"+strconv.Itoa(n-1), flow.Input{Text: "x"}); err != nil || added {
+		t.Errorf("retry of the newest event = %v, %v; want false, nil", added, err)
+	}
+	if added, _, err := s.Append(ctx, id, "evt-"+strconv.Itoa(n-flow.MaxMarks), flow.Input{Text: "x"}); err != nil || added {
+		t.Errorf("retry of the oldest event still remembered = %v, %v; want false, nil", added, err)
+	}
+	if added, _, err := s.Append(ctx, id, "evt-0", flow.Input{Text: "x"}); err != nil || !added {
+		t.Errorf("retry of an event older than the last %d = %v, %v; want it forgotten (true, nil)", flow.MaxMarks, added, err)
 	}
 }
 
@@ -254,19 +329,29 @@ func testPing(t *testing.T, s flow.Store, _ ids) {
 
 // testRace has events append while fetches load, step and save the same call,
 // as VoIPBin does when the caller speaks during a fetch. Every input must end
-// up in the call's turns exactly once.
+// up in the call's turns exactly once, unless an Append reported it dropped
+// from a full inbox (50 appends at once overflow flow.MaxInbox).
 func testRace(t *testing.T, s flow.Store, ids ids) {
-	const appends, fetchers = 50, 4
+	t.Run("within the inbox bound", func(t *testing.T) { race(t, s, ids.id("race"), flow.MaxInbox) })
+	t.Run("flood", func(t *testing.T) { race(t, s, ids.id("race-flood"), 50) })
+}
+
+// race appends inputs at once while fetchers take them. With no more than
+// flow.MaxInbox inputs none may be dropped, so each is read exactly once.
+func race(t *testing.T, s flow.Store, id string, appends int) {
+	const fetchers = 4
 	ctx := t.Context()
-	id := ids.id("race")
 
 	appended := make(chan struct{})
 	var wg sync.WaitGroup
+	var dropped atomic.Int64
 	for i := range appends {
 		wg.Go(func() {
-			if added, err := s.Append(ctx, id, "evt-"+strconv.Itoa(i), flow.Input{Text: strconv.Itoa(i)}); err != nil || !added {
+			added, d, err := s.Append(ctx, id, "evt-"+strconv.Itoa(i), flow.Input{Text: strconv.Itoa(i)})
+			if err != nil || !added {
 				t.Errorf("Append %d = %v, %v; want true, nil", i, added, err)
 			}
+			dropped.Add(int64(d))
 		})
 	}
 	go func() { wg.Wait(); close(appended) }()
@@ -322,16 +407,26 @@ func testRace(t *testing.T, s flow.Store, ids ids) {
 	for _, turn := range c.Turns {
 		count[turn]++
 	}
+	// A drop may take an input that a fetch in flight has already read: then
+	// it is both read and counted. So every unread input is counted dropped,
+	// not the other way round.
 	var wrong []string
+	unread := 0
 	for i := range appends {
-		if n := count[strconv.Itoa(i)]; n != 1 {
+		switch n := count[strconv.Itoa(i)]; {
+		case n == 0:
+			unread++
+		case n > 1:
 			wrong = append(wrong, fmt.Sprintf("input %d read %d times", i, n))
 		}
 	}
-	if len(c.Turns) != appends || len(wrong) > 0 {
-		t.Errorf("%d turns for %d inputs: %s", len(c.Turns), appends, strings.Join(wrong, ", "))
+	if appends <= flow.MaxInbox && dropped.Load() > 0 {
+		t.Errorf("%d inputs dropped from an inbox that never held more than %d", dropped.Load(), flow.MaxInbox)
 	}
-	t.Logf("%d appends, %d saves, %d conflicts", appends, saves.Load(), conflicts.Load())
+	if int64(unread) > dropped.Load() || len(wrong) > 0 {
+		t.Errorf("%d of %d inputs never read, %d reported dropped: %s", unread, appends, dropped.Load(), strings.Join(wrong, ", "))
+	}
+	t.Logf("%d appends, %d dropped from a full inbox, %d saves, %d conflicts", appends, dropped.Load(), saves.Load(), conflicts.Load())
 }
 
 func testExpiry(t *testing.T, s flow.Store, ids ids) {
@@ -373,18 +468,19 @@ func testExpiry(t *testing.T, s flow.Store, ids ids) {
 		switch {
 		case strings.Contains(name, live) && (liveMin == 0 || ttl < liveMin):
 			liveMin = ttl
-		case strings.Contains(name, ended):
+		case strings.Contains(name, ended) || strings.Contains(name, hungUp):
+			// Everything a call has, its de-duplication marks too, goes with it.
 			endedMax = max(endedMax, ttl)
 		}
 	}
 	if len(ttls) < 4 {
-		t.Errorf("TTLs reported %d entries, want at least the live call, its inbox mark, the link and the ended call", len(ttls))
+		t.Errorf("TTLs reported %d entries, want at least the live call, its marks, the link and the ended call", len(ttls))
 	}
 	if liveMin == 0 || endedMax == 0 {
 		t.Fatalf("TTLs reported no entries for %s or %s", live, ended)
 	}
 	if endedMax >= liveMin {
-		t.Errorf("an ended call lives %v, not less than a live one (%v)", endedMax, liveMin)
+		t.Errorf("an ended or hung-up call's entries live up to %v, not less than a live one (%v)", endedMax, liveMin)
 	}
 }
 
@@ -397,10 +493,12 @@ func load(t *testing.T, s flow.Store, id string) (flow.Call, []flow.Input) {
 	return c, inbox
 }
 
-func appendOK(t *testing.T, s flow.Store, id, key string, in flow.Input) {
+// appendOK appends and returns how many inputs the store dropped for it.
+func appendOK(t *testing.T, s flow.Store, id, key string, in flow.Input) int {
 	t.Helper()
-	added, err := s.Append(t.Context(), id, key, in)
+	added, dropped, err := s.Append(t.Context(), id, key, in)
 	if err != nil || !added {
 		t.Fatalf("Append(%s, %s) = %v, %v; want true, nil", id, key, added, err)
 	}
+	return dropped
 }

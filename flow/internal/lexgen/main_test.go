@@ -1,11 +1,16 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// No golden files here; -update is accepted so that go test ./... -update
+// runs over every package.
+var _ = flag.Bool("update", false, "no golden files here")
 
 // A WordNet in miniature, in the wndb(5) format: "steal" has a more specific
 // kind "pilfer" and a derived noun "theft"; "funny" has a common sense

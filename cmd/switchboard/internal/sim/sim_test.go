@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,10 @@ import (
 
 	"github.com/google/uuid"
 )
+
+// No golden files here; -update is accepted so that go test ./... -update
+// runs over every package.
+var _ = flag.Bool("update", false, "no golden files here")
 
 // scripted is a stand-in Switchboard: each fetch gets the next scripted
 // answer; it records the fetch URLs it saw and answers events with the
