@@ -221,7 +221,7 @@ func handleEvent(svc *service) http.HandlerFunc {
 		if !eventIsText(body) {
 			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
 			// vain: take it, and keep the broken bytes out of the call.
-			svc.log.Warn("event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
+			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
 			return
 		}
@@ -305,7 +305,7 @@ func storeEvent(ctx context.Context, svc *service, typ string, d eventData) erro
 		if dropped > 0 {
 			svc.inboxDropped.Add(int64(dropped))
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
-			svc.log.Warn("call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped,
+			svc.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped,
 				"total", svc.inboxDropped.Load())
 		}
 		return err
