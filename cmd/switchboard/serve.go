@@ -59,7 +59,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
-	s.register(fs)
+	s.register(fs, "info")
 	return s, parseFlags(fs, args)
 }
 
@@ -90,10 +90,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 }
 
 // register adds the flags serve shares with the commands that run the
-// service in process (simulate).
-func (s *settings) register(fs *flag.FlagSet) {
+// service in process (simulate), whose logs start at logLevel.
+func (s *settings) register(fs *flag.FlagSet, logLevel string) {
 	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
-	fs.StringVar(&s.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&s.LogLevel, "log-level", logLevel, "debug, info, warn or error")
 	fs.StringVar(&s.LogFormat, "log-format", "", "json or text (default: text on a terminal, else json)")
 	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log what callers say (each call's summary line, what switchboard harvest reads) and phone numbers; redacted otherwise")
 }

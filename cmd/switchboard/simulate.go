@@ -67,10 +67,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
 	s := envSettings(getenv)
-	s.register(fs)
-	if err := fs.Set("log-level", "warn"); err != nil { // the call's story is on stdout; logs only when something is wrong
-		return err
-	}
+	s.register(fs, "warn") // the call's story is on stdout; logs only when something is wrong
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
