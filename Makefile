@@ -1,7 +1,7 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph fuzz fault
+.PHONY: run test bench lint graph fuzz fault load soak seed-compare
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
@@ -40,3 +40,24 @@ fuzz:
 		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
 		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; \
 	done
+
+# Loopback load runs (BENCHMARKS.md). Each is bounded in time and count and
+# starts what it needs: serve as a child process, a model stand-in, a private
+# redis-server on a free port. LOAD_FLAGS adds or overrides flags.
+LOAD = $(GO) run ./cmd/switchboard load
+SEED ?= ../shared/seed
+SEED_DIR ?= /tmp/switchboard-seedserver
+
+load:
+	$(LOAD) -run voipbin -rate 2000 -inflight 64 -duration 30s $(LOAD_FLAGS)
+	$(LOAD) -run webhook -words "our production system is down" -want +14155550911 -rate 5000 -inflight 64 -duration 30s $(LOAD_FLAGS)
+
+soak:
+	$(LOAD) -run voipbin -rate 1000 -inflight 64 -duration 10m -sample 30s $(LOAD_FLAGS)
+
+# The seed article's own server beside Switchboard, built in $(SEED_DIR), outside the repository.
+# BASELINE=path/to/an/older/switchboard measures that build beside them too.
+seed-compare:
+	bash cmd/switchboard/internal/load/seedserver.sh $(SEED) $(SEED_DIR)
+	$(LOAD) -run compare -seed $(SEED_DIR)/dist/server.js $(if $(BASELINE),-baseline $(BASELINE)) \
+		-inflight 50,1000 -model-ms 0,300 -duration 10s -rounds 2 $(LOAD_FLAGS)

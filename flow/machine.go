@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/looplab/fsm"
 )
@@ -45,10 +46,17 @@ func newMachine(state string) *fsm.FSM {
 	return fsm.NewFSM(state, transitions, nil)
 }
 
+// machines recycles built machines: building one costs more than the rest of
+// a turn's decision (the transition table's maps), and a machine carries no
+// call's data but its current state, which fire sets before every event.
+var machines = sync.Pool{New: func() any { return newMachine(StateGreeting) }}
+
 // fire moves c's machine by event. A self-transition (waiting while listening)
 // is a legal move, not an error.
 func fire(ctx context.Context, c *Call, event string) error {
-	m := newMachine(c.State)
+	m := machines.Get().(*fsm.FSM)
+	defer machines.Put(m)
+	m.SetState(c.State)
 	// The step itself does no I/O; a spent time budget must not stop it, or
 	// a caller whose classification used the whole budget would lose the route.
 	err := m.Event(context.WithoutCancel(ctx), event)

@@ -123,8 +123,9 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 		return r.reception(t.Language)
 	}
 	took := r.now().Sub(start)
-	r.log.InfoContext(ctx, "turn", "call", c.ID, "state", c.State, "dept", c.Department, "why", c.Reason,
-		"turns", len(c.Turns), "ms", took.Milliseconds())
+	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("state", c.State),
+		slog.String("dept", c.Department), slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)),
+		slog.Int64("ms", took.Milliseconds()))
 	if c.Over() && !before.Over() {
 		r.summarise(ctx, c)
 	}

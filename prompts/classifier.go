@@ -17,7 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"text/template"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -31,6 +31,11 @@ import (
 // llm.breaker_failures times in a row and is not asked again until
 // llm.breaker_open_ms has passed. The router answers with its local classifier.
 var ErrModelUnavailable = errors.New("model unavailable")
+
+// ErrModelBusy is wrapped by Classify's error when Options.MaxConcurrent
+// model requests are already in flight. The router answers with its local
+// classifier.
+var ErrModelBusy = errors.New("model busy: concurrent request limit reached")
 
 // errNoChoices is a 200 reply without an answer: a server that does not speak
 // the protocol, not one that is busy, so it is not retried.
@@ -62,9 +67,14 @@ type Options struct {
 	// Prompt is template text overriding the system prompt (llm.system_prompt
 	// and the embedded one), for evaluating a prompt before it is configured.
 	Prompt string
-	// HTTPClient sends the requests; nil is a plain http.Client. Deadlines
-	// come from the context, so it needs no Timeout of its own.
+	// HTTPClient sends the requests; nil is a client on NewTransport(MaxConcurrent).
+	// Deadlines come from the context, so it needs no Timeout of its own.
 	HTTPClient *http.Client
+	// MaxConcurrent bounds the model requests in flight at once; 0 means
+	// DefaultMaxConcurrent. A classification beyond it is refused at once with
+	// ErrModelBusy and counted (Overflows): the router answers it with its
+	// local classifier rather than queue a caller behind the model.
+	MaxConcurrent int
 	// Log receives one line per call; nil discards them.
 	Log *slog.Logger
 	// Observe, when set, sees every Classify call that asked the model or
@@ -87,11 +97,13 @@ type Classifier struct {
 	model   string
 	llm     flow.LLM
 	system  string // rendered once: the routing table does not change under a running classifier
-	user    *template.Template
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
 	observe func(Observation)
+	// slots holds one token per model request in flight (Options.MaxConcurrent).
+	slots     chan struct{}
+	overflows atomic.Uint64
 }
 
 var _ flow.Classifier = (*Classifier)(nil)
@@ -107,10 +119,6 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	user, err := parseUser()
-	if err != nil {
-		return nil, err
-	}
 	llm := cfg.Routing.LLM
 	// A config built in code skips ParseConfig's defaults; an unbounded answer
 	// would be slow and costly, so keep it to a label's few tokens.
@@ -119,12 +127,13 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	opt.MaxConcurrent = cmp.Or(max(opt.MaxConcurrent, 0), DefaultMaxConcurrent)
 	c := &Classifier{
+		slots:   make(chan struct{}, opt.MaxConcurrent),
 		client:  openai.NewClientWithConfig(clientConfig(opt)),
 		model:   cmp.Or(opt.Model, cfg.Routing.LLM.Model),
 		llm:     llm,
 		system:  system,
-		user:    user,
 		labels:  newLabels(&cfg.Routing),
 		log:     log,
 		observe: opt.Observe,
@@ -156,9 +165,11 @@ func clientConfig(opt Options) openai.ClientConfig {
 			cc.APIVersion = azureAPIVersion
 		}
 	}
-	if opt.HTTPClient != nil {
-		cc.HTTPClient = opt.HTTPClient
+	client := opt.HTTPClient
+	if client == nil {
+		client = &http.Client{Transport: NewTransport(opt.MaxConcurrent)}
 	}
+	cc.HTTPClient = client
 	return cc
 }
 
@@ -176,13 +187,15 @@ func (c *Classifier) BreakerState() string {
 }
 
 // ErrorKind sorts a Classify error for metrics and alerts: breaker_open,
-// timeout, rate_limited, server_error, refused (another 4xx), bad_reply or
+// busy (the concurrency bound), timeout, rate_limited, server_error, refused (another 4xx), bad_reply or
 // network.
 func ErrorKind(err error) string {
 	status := httpStatus(err)
 	switch {
 	case errors.Is(err, ErrModelUnavailable):
 		return "breaker_open"
+	case errors.Is(err, ErrModelBusy):
+		return "busy"
 	case status == http.StatusTooManyRequests:
 		return "rate_limited"
 	case status >= 500:
@@ -196,6 +209,10 @@ func ErrorKind(err error) string {
 	}
 	return "network"
 }
+
+// Overflows returns how many classifications were refused with ErrModelBusy
+// since the classifier was built.
+func (c *Classifier) Overflows() uint64 { return c.overflows.Load() }
 
 // Classify asks the model for the department of a caller's turns. An answer
 // that is no configured department is an unsure Verdict, not an error. Errors
@@ -227,15 +244,21 @@ func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict
 }
 
 func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
-	user, n, err := renderUser(c.user, turns)
-	if err != nil {
-		return v, 0, "", err
-	}
+	user, n := renderUser(turns)
 	if n == 0 {
 		return flow.Verdict{Confidence: 1}, 0, "", nil // no words: nothing to ask, surely unknown
 	}
 	if st := c.breaker.State(); st == gobreaker.StateOpen {
 		return v, 0, "", fmt.Errorf("%w: circuit breaker %s", ErrModelUnavailable, st)
+	}
+	// One slot for the whole classification, retries included: a caller
+	// holds at most one model connection at a time.
+	select {
+	case c.slots <- struct{}{}:
+		defer func() { <-c.slots }()
+	default:
+		c.overflows.Add(1)
+		return v, 0, "", fmt.Errorf("%w (%d)", ErrModelBusy, cap(c.slots))
 	}
 	deadline, _ := ctx.Deadline()
 	left := time.Until(deadline)

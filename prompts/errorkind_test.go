@@ -15,6 +15,7 @@ func TestErrorKind(t *testing.T) {
 		want string
 	}{
 		{fmt.Errorf("model classify: %w", ErrModelUnavailable), "breaker_open"},
+		{fmt.Errorf("model classify: %w (8)", ErrModelBusy), "busy"},
 		{&openai.APIError{HTTPStatusCode: 429}, "rate_limited"},
 		{fmt.Errorf("wrapped: %w", &openai.RequestError{HTTPStatusCode: 503}), "server_error"},
 		{&openai.APIError{HTTPStatusCode: 401}, "refused"},

@@ -3,21 +3,19 @@ package prompts
 import (
 	_ "embed"
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 
 	"github.com/switchboard/switchboard/flow"
 )
 
-// The embedded prompts. The system prompt can be replaced by the config's
-// llm.system_prompt or Options.Prompt; the user message cannot, because it is
-// what keeps the caller's words delimited as data.
-var (
-	//go:embed system.tmpl
-	systemTemplate string
-	//go:embed user.tmpl
-	userTemplate string
-)
+// The embedded system prompt. It can be replaced by the config's
+// llm.system_prompt or Options.Prompt; the user message (renderUser) cannot,
+// because it is what keeps the caller's words delimited as data.
+//
+//go:embed system.tmpl
+var systemTemplate string
 
 // unknown is the label the model answers when it cannot tell. It is never a
 // department: flow.Config.Validate reserves the name.
@@ -44,16 +42,6 @@ type PromptDepartment struct {
 // promptExamples is how many of a department's examples the prompt shows: a
 // few anchor the model; many cost tokens on every call.
 const promptExamples = 3
-
-// userData is what user.tmpl is executed with.
-type userData struct {
-	Turns []numberedTurn
-}
-
-type numberedTurn struct {
-	N    int
-	Text string
-}
 
 // systemData builds the template data from a routing table.
 func systemData(r *flow.Routing) SystemData {
@@ -95,27 +83,33 @@ func RenderSystem(cfg *flow.Config, text string) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
-// parseUser parses the embedded user-message template.
-func parseUser() (*template.Template, error) {
-	return template.New("user.tmpl").Option("missingkey=error").Parse(userTemplate)
-}
-
-// renderUser puts the caller's turns into one user message, numbered. Line
-// breaks inside a turn become spaces so a turn cannot forge the numbering or
-// step outside its line.
-// It also returns how many turns had words.
-func renderUser(t *template.Template, turns []string) (string, int, error) {
-	var d userData
+// renderUser puts the caller's turns into one user message, numbered:
+//
+//	Caller turns:
+//	1. hello
+//	2. my bill is wrong
+//
+// Line breaks inside a turn become spaces so a turn cannot forge the
+// numbering or step outside its line. It also returns how many turns had
+// words. It is built by hand, not by a template, because it runs on every
+// classification and its shape is fixed.
+func renderUser(turns []string) (string, int) {
+	var b strings.Builder
+	b.WriteString("Caller turns:")
+	n := 0
 	for _, s := range turns {
-		s = strings.Join(strings.Fields(s), " ")
-		if s == "" {
+		words := strings.Fields(s)
+		if len(words) == 0 {
 			continue
 		}
-		d.Turns = append(d.Turns, numberedTurn{N: len(d.Turns) + 1, Text: s})
+		n++
+		b.WriteByte('\n')
+		b.WriteString(strconv.Itoa(n))
+		b.WriteString(".")
+		for _, w := range words {
+			b.WriteByte(' ')
+			b.WriteString(w)
+		}
 	}
-	var b strings.Builder
-	if err := t.Execute(&b, d); err != nil {
-		return "", 0, fmt.Errorf("user prompt: %w", err)
-	}
-	return strings.TrimSpace(b.String()), len(d.Turns), nil
+	return b.String(), n
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/load"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
 	"github.com/switchboard/switchboard/store/redistest"
 )
@@ -115,4 +116,77 @@ func (t *timingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
 	t.record(r.URL.Path, time.Since(start))
 	return resp, err
+}
+
+// benchModel is a model stand-in answering at once, with the department of
+// the first keyword it knows in the caller's words.
+func benchModel(b *testing.B) string {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	m, err := load.StartModel(ctx, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m.URL
+}
+
+// BenchmarkWebhook measures one request to the seed's speech webhook in
+// process, with the model asked over loopback: allocs/op is per request.
+func BenchmarkWebhook(b *testing.B) {
+	for _, tc := range []struct{ name, words, want string }{
+		{"model", "my invoice shows a double charge", "+14155550102"},
+		{"priority", "our production system is down", "+14155550911"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			h := benchService(b, settings{OpenAIKey: "stand-in", OpenAIURL: benchModel(b)})
+			body := `{"speech":{"results":[{"text":"` + tc.words + `"}]}}`
+			b.ReportAllocs()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/webhook/call-handler", strings.NewReader(body)))
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), tc.want) {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFetch measures one VoIPBin fetch of a three-turn call on Redis, in
+// process, with the model asked over loopback: ns/op and allocs/op are per
+// fetch, averaged over the call's four fetches (greeting, two clarifying
+// questions, the transfer), the events that feed them excluded.
+func BenchmarkFetch(b *testing.B) {
+	h := benchService(b, settings{RedisURL: redistest.Start(b), OpenAIKey: "stand-in", OpenAIURL: benchModel(b)})
+	do := func(path, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+		return rec
+	}
+	said := []string{"hello", "I have a question about my account", "my invoice shows a double charge"}
+	b.ReportAllocs()
+	prefix := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	i := 0
+	for b.Loop() {
+		// Each op is one fetch; a call's events are sent, untimed, before its fetches.
+		turn := i % 4
+		id := fmt.Sprintf("%s-%d", prefix, i/4)
+		if turn > 0 {
+			b.StopTimer()
+			if turn == 1 {
+				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`"}}`)
+			}
+			do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s-%d","transcribe_id":"tr-%s","direction":"in","message":%q}}`, id, turn, id, said[turn-1]))
+			b.StartTimer()
+		}
+		rec := do("/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+id+`"}`)
+		if turn == 3 && !strings.Contains(rec.Body.String(), "+14155550102") {
+			b.Fatalf("call %s not transferred to billing: %s", id, rec.Body)
+		}
+		i++
+	}
 }

@@ -18,24 +18,11 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// syncBuffer is a log sink written by many requests at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+// lines parses the buffer's JSON log lines (syncBuffer is logbuf_test.go's).
+func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(b.buf.String()), "\n") {
+	for _, line := range strings.Split(strings.TrimSpace(s.String()), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("log line is not JSON: %s", line)
@@ -43,6 +30,12 @@ func (b *syncBuffer) lines(t *testing.T) []map[string]any {
 		out = append(out, m)
 	}
 	return out
+}
+
+func (s *syncBuffer) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
 }
 
 // startLogged serves s with a JSON debug logger writing to the returned buffer.
@@ -68,7 +61,7 @@ func startLogged(t *testing.T, s settings) (*httptest.Server, *syncBuffer) {
 // up, and nothing the caller said or any phone number is in the logs.
 func TestRequestLogs(t *testing.T) {
 	srv, buf := startLogged(t, settings{FetchToken: testToken})
-	buf.buf.Reset() // the start-up lines belong to no request
+	buf.reset() // the start-up lines belong to no request
 	_, err := sim.Run(context.Background(), sim.Options{CallID: "call-logs", Bases: []string{srv.URL}, Token: testToken},
 		[]sim.Step{{Say: "hmm"}, {Say: "I was charged twice on my invoice"}})
 	if err != nil {
@@ -102,9 +95,7 @@ func TestRequestLogs(t *testing.T) {
 	if turns < 3 || summaries != 1 {
 		t.Errorf("got %d turn lines and %d summaries, want at least 3 and exactly 1", turns, summaries)
 	}
-	buf.mu.Lock()
-	all := buf.buf.String()
-	buf.mu.Unlock()
+	all := buf.String()
 	for _, secret := range []string{"charged twice", "+14155550102"} {
 		if strings.Contains(all, secret) {
 			t.Errorf("logs show %q without --log-transcripts", secret)

@@ -10,6 +10,7 @@
 //	switchboard provision      wire a VoIPBin number to the service, with a preflight
 //	switchboard simulate       play a VoIPBin call, in process or against a server
 //	switchboard help           list the commands
+//	switchboard load           drive a switchboard it starts with loopback load
 package main
 
 import (
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runSimulate(ctx, args, getenv, os.Stdin, stdout, stderr) // the one command that reads the terminal
 	case "provision":
 		return runProvision(ctx, args, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args, stdout, stderr)
 	case "help":
 		if len(args) > 0 && args[0] != "help" { // help CMD: CMD's own flags
 			return run(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
@@ -81,6 +84,7 @@ var commands = []struct{ name, summary string }{
 	{"harvest", "turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl"},
 	{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer"},
 	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
+	{"load", "start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)"},
 	{"help", "list the commands; help CMD shows CMD's flags"},
 }
 

@@ -73,7 +73,7 @@ func newMetrics(breaker func() string) *metrics {
 		modelDuration: f.histogramVec("switchboard_model_request_duration_seconds",
 			"Model classifications, retries included, by outcome (ok, error).", requestBuckets, "outcome"),
 		modelErrors: f.counterVec("switchboard_model_errors_total",
-			"Failed model classifications by kind (breaker_open, timeout, rate_limited, server_error, refused, bad_reply, network).", "kind"),
+			"Failed model classifications by kind (breaker_open, busy, timeout, rate_limited, server_error, refused, bad_reply, network).", "kind"),
 		modelTokens: f.counter("switchboard_model_tokens_total", "Tokens the model calls cost."),
 		storeDuration: f.histogramVec("switchboard_store_operation_duration_seconds",
 			"Store calls by operation (load, save, append, link, resolve, ping).", storeBuckets, "operation"),

@@ -19,7 +19,7 @@ const maxBody = 64 << 10
 // newServer returns the service's HTTP handler; every route is here.
 func newServer(svc *service) http.Handler {
 	r := chi.NewRouter()
-	r.Use(markArrival, middleware.RequestID, logRequests(svc))
+	r.Use(markArrival, logRequests(svc))
 	r.Post("/voipbin/fetch", handleFetch(svc))
 	r.Post("/voipbin/events", handleEvent(svc))
 	r.Post("/webhook/call-handler", handleCallHandler(svc))
@@ -68,11 +68,11 @@ func handleReady(svc *service) http.HandlerFunc {
 	}
 }
 
-// logRequests puts the request id on every line the request logs, and logs
-// the request itself at debug level.
+// logRequests gives every request an id that each of its log lines carries,
+// counts it in the request metrics and, at debug level, logs it.
 func logRequests(svc *service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return middleware.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			ctx := logs.With(r.Context(), slog.String("req", middleware.GetReqID(r.Context())))
 			r = r.WithContext(ctx)
@@ -80,9 +80,11 @@ func logRequests(svc *service) func(http.Handler) http.Handler {
 			next.ServeHTTP(ww, r)
 			took := time.Since(start)
 			svc.metrics.observeRequest(chi.RouteContext(ctx).RoutePattern(), ww.Status(), took)
-			svc.log.DebugContext(ctx, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-				"ms", took.Milliseconds())
-		})
+			if svc.log.Enabled(ctx, slog.LevelDebug) { // below debug, the line costs nothing
+				svc.log.DebugContext(ctx, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+					"ms", took.Milliseconds())
+			}
+		}))
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,6 +38,9 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// ModelConns bounds the model requests in flight, and the connections
+	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
+	ModelConns int
 	// WebhookToken is the bearer token /webhook/call-handler requires; empty: none.
 	WebhookToken string
 	// Insecure lets serve start against Redis with credentials unset.
@@ -59,8 +64,24 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
+	conns := 0
+	if v := getenv("SWITCHBOARD_MODEL_CONNS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("SWITCHBOARD_MODEL_CONNS=%q: want a positive number", v)
+		}
+		conns = n
+	}
+	fs.IntVar(&s.ModelConns, "model-conns", conns,
+		"model requests in flight at most, and connections kept open to the model; beyond it the local classifier answers (default $SWITCHBOARD_MODEL_CONNS, else "+strconv.Itoa(prompts.DefaultMaxConcurrent)+")")
 	s.register(fs, "info")
-	return s, parseFlags(fs, args)
+	if err := parseFlags(fs, args); err != nil {
+		return s, err
+	}
+	if s.ModelConns < 0 {
+		return s, fmt.Errorf("--model-conns %d: want a positive number", s.ModelConns)
+	}
+	return s, nil
 }
 
 // envSettings is the settings the environment gives.
@@ -165,6 +186,9 @@ type service struct {
 	log      *slog.Logger
 	metrics  *metrics
 	close    func() error
+	// modelHTTP reaches the model: one transport for the process, so that the
+	// classifier a reload builds reuses the connections of the one before.
+	modelHTTP *http.Client
 	// current is the routing in use; a reload swaps it whole, so a turn sees
 	// one config from start to end and the next turn sees the new one.
 	current atomic.Pointer[routing]
@@ -228,6 +252,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		st, svc.close = r, r.Close
 	}
 	svc.store = measuredStore{Store: st, m: svc.metrics}
+	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
 	}
@@ -247,7 +272,8 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	var model flow.Classifier // stays a nil interface without a model
 	if s.OpenAIKey != "" {
 		m, err := prompts.NewClassifier(cfg, prompts.Options{
-			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, Log: svc.log, Observe: svc.metrics.observeModel,
+			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, MaxConcurrent: s.ModelConns,
+			HTTPClient: svc.modelHTTP, Log: svc.log, Observe: svc.metrics.observeModel,
 		})
 		if err != nil {
 			return nil, err
@@ -268,7 +294,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := s.checkCredentials(); err != nil {
 		return err
 	}
-	log, err := s.logger(stderr)
+	logOut := newBufferedLog(stderr)
+	defer logOut.Close()
+	log, err := s.logger(logOut)
 	if err != nil {
 		return err
 	}

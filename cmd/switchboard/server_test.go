@@ -193,6 +193,37 @@ func TestRunRefusesBadConfig(t *testing.T) {
 	}
 }
 
+func TestModelConnsSetting(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+		want int
+		bad  bool
+	}{
+		{"default", "", nil, 0, false},
+		{"from the environment", "64", nil, 64, false},
+		{"flag wins", "64", []string{"--model-conns", "8"}, 8, false},
+		{"not a number", "many", nil, 0, true},
+		{"zero", "0", nil, 0, true},
+		{"negative flag", "", []string{"--model-conns", "-1"}, 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string { return map[string]string{"SWITCHBOARD_MODEL_CONNS": tc.env}[k] }
+			s, err := parseSettings(tc.args, getenv, io.Discard)
+			if tc.bad {
+				if err == nil {
+					t.Fatalf("settings %+v accepted, want an error", s)
+				}
+				return
+			}
+			if err != nil || s.ModelConns != tc.want {
+				t.Errorf("ModelConns = %d, %v; want %d", s.ModelConns, err, tc.want)
+			}
+		})
+	}
+}
+
 func TestWebhookToken(t *testing.T) {
 	srv := startServer(t, settings{WebhookToken: "hook-secret"})
 	body := `{"speech":{"results":[{"text":"I would like a quote for your enterprise plan"}]}}`

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// TestAllocsPerTurn keeps a turn's allocations from creeping up: it counts
+// allocations, not time, so it is stable on a busy machine. The ceilings are
+// about 1.3 to 1.5 times what a turn allocates today (see BENCHMARKS.md); a change
+// that crosses one should say why a turn needs more.
+func TestAllocsPerTurn(t *testing.T) {
+	svc, err := build(context.Background(), settings{}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.close() })
+	h := newServer(svc)
+	post := func(path, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		return rec
+	}
+	n := 0
+	for _, tc := range []struct {
+		name string
+		max  float64
+		turn func() string // sends one turn, returns its answer
+		want string
+	}{
+		{"priority lane", 90, func() string {
+			return post("/webhook/call-handler", `{"speech":{"results":[{"text":"our production system is down"}]}}`).Body.String()
+		}, "+14155550911"},
+		{"webhook, local classifier", 130, func() string {
+			return post("/webhook/call-handler", `{"speech":{"results":[{"text":"I need a refund please"}]}}`).Body.String()
+		}, "+14155550102"},
+		{"VoIPBin greeting fetch", 150, func() string {
+			n++
+			return post("/voipbin/fetch", fmt.Sprintf(`{"activeflow_id":"af","reference_id":"allocs-%d"}`, n)).Body.String()
+		}, `"transcribe_start"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.turn(); !strings.Contains(got, tc.want) {
+				t.Fatalf("answer %s, want it to contain %s", got, tc.want)
+			}
+			allocs := testing.AllocsPerRun(200, func() { tc.turn() })
+			t.Logf("%.0f allocations per turn (ceiling %.0f)", allocs, tc.max)
+			if allocs > tc.max {
+				t.Errorf("%.0f allocations per turn, ceiling %.0f", allocs, tc.max)
+			}
+		})
+	}
+}

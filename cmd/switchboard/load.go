@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/load"
+)
+
+// runLoad drives a switchboard it starts itself with traffic over loopback;
+// see the load package and BENCHMARKS.md.
+func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("load", stderr)
+	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
+	o := load.Options{Out: stdout}
+	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")
+	inFlight := fs.String("inflight", "64", "calls or requests in flight at most; compare: a comma list, one scenario each")
+	modelMS := fs.String("model-ms", "0", "the model stand-in's latency in ms; compare: a comma list, one per scenario")
+	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to run (each phase, for compare)")
+	fs.Int64Var(&o.Max, "max", 10_000_000, "turns or requests at most")
+	fs.IntVar(&o.ModelConns, "model-conns", 0, "serve's --model-conns (0: its default)")
+	fs.DurationVar(&o.Sample, "sample", 0, "voipbin: print the server's memory this often (0: never)")
+	fs.IntVar(&o.Rounds, "rounds", 2, "compare: measured phases per server and scenario")
+	fs.StringVar(&o.Words, "words", "my invoice shows a double charge", "webhook, compare: what the caller says")
+	fs.StringVar(&o.Want, "want", "+14155550102", "webhook, compare: the number every answer must transfer to")
+	fs.StringVar(&o.Baseline, "baseline", "", "compare: another switchboard binary (an older build) to measure beside the others")
+	fs.StringVar(&o.Seed, "seed", "", "compare: the seed's server, dist/server.js as built by internal/load/seedserver.sh")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if o.InFlight, err = ints(*inFlight); err != nil {
+		return fmt.Errorf("--inflight: %w", err)
+	}
+	if o.ModelMS, err = ints(*modelMS); err != nil {
+		return fmt.Errorf("--model-ms: %w", err)
+	}
+	if o.Duration <= 0 || o.Duration > time.Hour || o.Max <= 0 {
+		return errors.New("--duration must be within (0, 1h] and --max positive: a load run is bounded")
+	}
+	if o.Exe, err = os.Executable(); err != nil {
+		return err
+	}
+	switch *kind {
+	case "voipbin":
+		return load.VoIPBin(ctx, o)
+	case "webhook":
+		return load.Webhook(ctx, o)
+	case "compare":
+		return load.Compare(ctx, o)
+	case "floor":
+		return load.Floor(ctx, o)
+	}
+	return fmt.Errorf("--run %q: want voipbin, webhook, compare or floor", *kind)
+}
+
+// ints parses a comma-separated list of non-negative integers.
+func ints(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q: want non-negative numbers, comma-separated", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
