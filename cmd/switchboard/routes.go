@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 )
@@ -68,13 +70,19 @@ func handleReady(svc *service) http.HandlerFunc {
 	}
 }
 
-// logRequests gives every request an id that each of its log lines carries,
-// counts it in the request metrics and, at debug level, logs it.
+// logRequests gives every request an id that each of its log lines carries
+// (the caller's X-Request-Id, else one of ours), counts it in the request
+// metrics and, at debug level, logs it.
 func logRequests(svc *service) func(http.Handler) http.Handler {
+	prefix := uuid.NewString()[:8] + "-" // tells this process's ids from another replica's
 	return func(next http.Handler) http.Handler {
-		return middleware.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			ctx := logs.With(r.Context(), slog.String("req", middleware.GetReqID(r.Context())))
+			id := r.Header.Get(middleware.RequestIDHeader)
+			if id == "" {
+				id = prefix + strconv.FormatUint(middleware.NextRequestID(), 10)
+			}
+			ctx := logs.With(r.Context(), slog.String("req", id))
 			r = r.WithContext(ctx)
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
@@ -84,7 +92,7 @@ func logRequests(svc *service) func(http.Handler) http.Handler {
 				svc.log.DebugContext(ctx, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
 					"ms", took.Milliseconds())
 			}
-		}))
+		})
 	}
 }
 
@@ -93,7 +101,11 @@ func withCall(r *http.Request, callID string) *http.Request {
 	if callID == "" {
 		return r
 	}
-	return r.WithContext(logs.Add(r.Context(), slog.String("call", callID)))
+	ctx := logs.Add(r.Context(), slog.String("call", callID))
+	if ctx == r.Context() { // added to the request's scope: r already carries it
+		return r
+	}
+	return r.WithContext(ctx)
 }
 
 // problem is the body of every 4xx and 5xx answer.
