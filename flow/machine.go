@@ -73,3 +73,8 @@ func fire(ctx context.Context, c *Call, event string) error {
 func Diagram() (string, error) {
 	return fsm.VisualizeWithType(newMachine(StateGreeting), fsm.MERMAID)
 }
+
+// DiagramDOT renders the call flow in Graphviz DOT (dot -Tsvg).
+func DiagramDOT() (string, error) {
+	return fsm.VisualizeWithType(newMachine(StateGreeting), fsm.GRAPHVIZ)
+}

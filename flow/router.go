@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -60,6 +59,7 @@ type Router struct {
 	local Classifier
 	model Classifier
 	log   *slog.Logger
+	obs   Observer
 	now   func() time.Time
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
@@ -75,6 +75,28 @@ type Availability interface {
 	Available() bool
 }
 
+// Observer is told what each answered turn did, for metrics; the service
+// owns it, so the domain knows nothing of how it is exported. Observe is
+// called on the request's goroutine and must be quick and safe for
+// concurrent use.
+type Observer interface {
+	Observe(ctx context.Context, r Report)
+}
+
+// Report is one turn: the call before and after it. Moves are read from the
+// difference (a call whose Clarifications grew was asked again, one that
+// became transferred was routed).
+type Report struct {
+	Before, After Call
+	Took          time.Duration
+	// Failed is set when the turn failed ("error", "panic") and the caller was
+	// sent to the fallback desk; After then describes that transfer.
+	Failed string
+}
+
+// SetObserver makes o see every turn from now on; call it before serving.
+func (r *Router) SetObserver(o Observer) { r.obs = o }
+
 // NewRouter builds a Router. local is the built-in classifier, always asked
 // first; model may be nil when no model is configured.
 func NewRouter(cfg *Config, store Store, local, model Classifier, log *slog.Logger) *Router {
@@ -89,26 +111,49 @@ func (r *Router) Next(ctx context.Context, t Turn) (acts []Action) {
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
+			r.log.ErrorContext(ctx, "turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
 			acts = r.reception(t.Language)
+			r.failed(ctx, t, start, "panic")
 		}
 	}()
-	acts, c, err := r.turn(ctx, t)
+	acts, before, c, err := r.turn(ctx, t)
 	if err != nil {
-		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		r.log.ErrorContext(ctx, "turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		r.failed(ctx, t, start, "error")
 		return r.reception(t.Language)
 	}
+	took := r.now().Sub(start)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("state", c.State),
 		slog.String("dept", c.Department), slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)),
-		slog.Int64("ms", r.now().Sub(start).Milliseconds()))
-	if c.State == StateTransferred && slices.ContainsFunc(acts, func(a Action) bool { return a.Kind == ActConnect }) {
-		var turns any = len(c.Turns)
-		if r.LogTranscripts {
-			turns = c.Turns
-		}
-		r.log.Info("call", "call", c.ID, "dept", c.Department, "why", c.Reason, "turns", turns)
+		slog.Int64("ms", took.Milliseconds()))
+	if c.Over() && !before.Over() {
+		r.summarise(ctx, c)
+	}
+	if r.obs != nil {
+		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
 	}
 	return acts
+}
+
+// summarise writes a call's last line: how it went, in one place. With
+// LogTranscripts its turns are the caller's words (`switchboard harvest`
+// reads them); without, only their count.
+func (r *Router) summarise(ctx context.Context, c Call) {
+	var turns any = len(c.Turns)
+	if r.LogTranscripts {
+		turns = c.Turns
+	}
+	r.log.InfoContext(ctx, "call summary", "call", c.ID, "state", c.State, "route", c.Department, "why", c.Reason,
+		"turns", turns, "confidence", c.Confidence, "model_ms", c.ModelMS, "actions", c.Actions)
+}
+
+// failed reports a turn that sent the caller to reception because something broke.
+func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
+	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
+	r.summarise(ctx, c)
+	if r.obs != nil {
+		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
+	}
 }
 
 // Deadline is when the answer to t is due: the time budget, counted from when
@@ -126,29 +171,31 @@ func (r *Router) reception(lang string) []Action {
 	return r.connect(r.cfg.Fallback.Destination, lang)
 }
 
-func (r *Router) turn(ctx context.Context, t Turn) ([]Action, Call, error) {
+// turn answers t and returns the call as it was loaded and as it was saved.
+func (r *Router) turn(ctx context.Context, t Turn) ([]Action, Call, Call, error) {
 	if t.CallID == "" { // the seed's single-turn webhook: nothing to remember
 		c := Call{State: StateListening}
 		acts, _, err := r.step(ctx, &c, nil, t)
-		return acts, c, err
+		return acts, Call{}, c, err
 	}
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.store.Load(ctx, t.CallID)
 		if err != nil {
-			return nil, c, fmt.Errorf("load call %s: %w", t.CallID, err)
+			return nil, c, c, fmt.Errorf("load call %s: %w", t.CallID, err)
 		}
+		before := c
 		acts, taken, err := r.step(ctx, &c, inbox, t)
 		if err != nil {
-			return nil, c, err
+			return nil, before, c, err
 		}
 		err = r.store.Save(ctx, c, taken)
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
 			continue
 		}
 		if err != nil {
-			return nil, c, fmt.Errorf("save call %s: %w", t.CallID, err)
+			return nil, before, c, fmt.Errorf("save call %s: %w", t.CallID, err)
 		}
-		return acts, c, nil
+		return acts, before, c, nil
 	}
 }
 
@@ -245,7 +292,7 @@ func (r *Router) heard(ctx context.Context, c *Call, words []string, t Turn) ([]
 		return r.listenAfter(ctx, c, EventWait, r.cfg.TextsFor(c.Language).Acknowledge, 0)
 	}
 	c.Pending = false
-	dept, reason := r.classify(ctx, c.Turns)
+	dept, reason := r.classify(ctx, c)
 	if dept != "" {
 		return r.route(ctx, c, dept, reason)
 	}
@@ -256,22 +303,28 @@ func (r *Router) heard(ctx context.Context, c *Call, words []string, t Turn) ([]
 // to be worth it. It returns the chosen department and who chose it, or "" when
 // nobody is confident. Too few words never reach the model (the seed's fourth
 // pitfall): they route only when the local classifier hears a department named.
-func (r *Router) classify(ctx context.Context, turns []string) (string, string) {
+// The answer it went by, sure or not, is noted on the call.
+func (r *Router) classify(ctx context.Context, c *Call) (string, string) {
+	turns := c.Turns
 	local, err := r.local.Classify(ctx, turns)
 	if err != nil {
-		r.log.Warn("local classifier failed", "err", err)
+		r.log.WarnContext(ctx, "local classifier failed", "err", err)
 		local = Verdict{}
 	}
+	c.Guess, c.Confidence = local.Department, local.Confidence
 	if !r.willAskModel(turns) {
 		return r.confident(local), "local"
 	}
 	start := r.now()
 	model, err := r.model.Classify(ctx, turns)
-	r.observeModel(r.now().Sub(start))
+	took := r.now().Sub(start)
+	r.observeModel(took)
+	c.ModelMS += took.Milliseconds()
 	if err != nil {
-		r.log.Warn("model unavailable; using the local classifier", "err", err)
+		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
 		return r.confident(local), "local"
 	}
+	c.Guess, c.Confidence = model.Department, model.Confidence
 	return r.confident(model), "model"
 }
 

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -127,6 +129,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
 			return
 		}
+		r = withCall(r, callID)
 		q := r.URL.Query()
 		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Arrived: arrival(r)}
 		if q.Has("d") {
@@ -136,7 +139,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
-		acts := svc.router.Next(r.Context(), turn)
+		acts := svc.routing().router.Next(r.Context(), turn)
 		writeJSON(w, http.StatusOK, renderVoipbin(acts, fetchURL(svc.settings, r)))
 	}
 }
@@ -209,10 +212,16 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
+		switch ev.Type {
+		case "transcribe_created":
+			r = withCall(r, data.ReferenceID)
+		case "call_hangup":
+			r = withCall(r, data.ID)
+		}
 		if !eventIsText(body) {
 			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
 			// vain: take it, and keep the broken bytes out of the call.
-			svc.log.Warn("event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
+			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
 			return
 		}
@@ -223,7 +232,12 @@ func handleEvent(svc *service) http.HandlerFunc {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
-			svc.log.Warn("event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
+			reason := "store_error"
+			if errors.Is(err, errUnknownTranscribe) {
+				reason = "unknown_transcribe"
+			}
+			svc.metrics.inboxDrops.WithLabelValues(reason).Inc()
+			svc.log.WarnContext(r.Context(), "event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
 			writeProblem(w, http.StatusServiceUnavailable, "event not stored, retry later")
 		}
 	}
@@ -286,10 +300,12 @@ func storeEvent(ctx context.Context, svc *service, typ string, d eventData) erro
 		if err != nil {
 			return err
 		}
+		logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
 		_, dropped, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: text})
 		if dropped > 0 {
 			svc.inboxDropped.Add(int64(dropped))
-			svc.log.Warn("call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped,
+			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
+			svc.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped,
 				"total", svc.inboxDropped.Load())
 		}
 		return err
