@@ -28,9 +28,15 @@ type Call struct {
 	Actions    int    `json:"acts,omitempty"`
 	Department string `json:"dept,omitempty"`
 	// Reason says how the department was chosen: priority, named, model, local, keypad, silence, ...
-	Reason    string `json:"why,omitempty"`
-	StartedMS int64  `json:"t0,omitempty"`
-	UpdatedMS int64  `json:"t,omitempty"`
+	Reason string `json:"why,omitempty"`
+	// Guess is the last classifier answer the router went by, sure or not,
+	// and Confidence its probability; ModelMS is the time spent waiting for
+	// the model over the whole call. They explain a route in logs and simulations.
+	Guess      string  `json:"guess,omitempty"`
+	Confidence float64 `json:"conf,omitempty"`
+	ModelMS    int64   `json:"mms,omitempty"`
+	StartedMS  int64   `json:"t0,omitempty"`
+	UpdatedMS  int64   `json:"t,omitempty"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load

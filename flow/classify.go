@@ -17,22 +17,28 @@ type Availability interface {
 // to be worth it. It returns the chosen department and who chose it, or "" when
 // nobody is confident. Too few words never reach the model (the seed's fourth
 // pitfall): they route only when the local classifier hears a department named.
-func (r *Router) classify(ctx context.Context, turns []string) (string, string) {
+// The answer it went by, sure or not, is noted on the call.
+func (r *Router) classify(ctx context.Context, c *Call) (string, string) {
+	turns := c.Turns
 	local, err := r.local.Classify(ctx, turns)
 	if err != nil {
-		r.log.Warn("local classifier failed", "err", err)
+		r.log.WarnContext(ctx, "local classifier failed", "err", err)
 		local = Verdict{}
 	}
+	c.Guess, c.Confidence = local.Department, local.Confidence
 	if !r.willAskModel(turns) {
 		return r.confident(local), "local"
 	}
 	start := r.now()
 	model, err := r.model.Classify(ctx, turns)
-	r.observeModel(r.now().Sub(start))
+	took := r.now().Sub(start)
+	r.observeModel(took)
+	c.ModelMS += took.Milliseconds()
 	if err != nil {
-		r.log.Warn("model unavailable; using the local classifier", "err", err)
+		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
 		return r.confident(local), "local"
 	}
+	c.Guess, c.Confidence = model.Department, model.Confidence
 	return r.confident(model), "model"
 }
 

@@ -102,3 +102,8 @@ func over(state string) bool { return state == StateTransferred || state == Stat
 func Diagram() (string, error) {
 	return fsm.VisualizeWithType(newMachine(StateGreeting), fsm.MERMAID)
 }
+
+// DiagramDOT renders the call flow in Graphviz DOT (dot -Tsvg).
+func DiagramDOT() (string, error) {
+	return fsm.VisualizeWithType(newMachine(StateGreeting), fsm.GRAPHVIZ)
+}

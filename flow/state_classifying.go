@@ -6,7 +6,7 @@ import "context"
 // classifier routes it; otherwise ask again while clarifications remain, then
 // offer the keypad where there is one, else give up to the fallback desk.
 func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
-	if dept, reason := r.classify(ctx, c.Turns); dept != "" {
+	if dept, reason := r.classify(ctx, c); dept != "" {
 		return r.transfer(c, dept, reason)
 	}
 	texts := r.cfg.TextsFor(c.Language)

@@ -100,6 +100,10 @@ type Options struct {
 	// OnLine, when set, sees each transcript line as it is written, so a test
 	// can act at a given moment of the call (stop a server, say).
 	OnLine func(line string)
+	// Ask, when set, is asked for the caller's next step once the scripted
+	// ones run out, at each "sleep" and "digits_receive": a person at a
+	// terminal playing the caller. It returns false when they have nothing more to do.
+	Ask func(at string) (Step, bool)
 }
 
 // Numbers of a simulated call unless Options say otherwise.
@@ -413,6 +417,11 @@ func (c *call) logf(format string, args ...any) {
 // collected until length or key is satisfied. It returns errEnded when the
 // caller hangs up.
 func (c *call) moment(ctx context.Context, at string, length int, key string) error {
+	if len(c.steps) == 0 && c.opt.Ask != nil && at != "talk" {
+		if s, ok := c.opt.Ask(at); ok {
+			c.steps = append(c.steps, s)
+		}
+	}
 	if len(c.steps) == 0 {
 		return nil
 	}
