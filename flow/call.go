@@ -28,9 +28,15 @@ type Call struct {
 	Actions    int    `json:"acts,omitempty"`
 	Department string `json:"dept,omitempty"`
 	// Reason says how the department was chosen: priority, named, model, local, keypad, silence, ...
-	Reason    string `json:"why,omitempty"`
-	StartedMS int64  `json:"t0,omitempty"`
-	UpdatedMS int64  `json:"t,omitempty"`
+	Reason string `json:"why,omitempty"`
+	// Guess is the last classifier answer the router went by, sure or not,
+	// and Confidence its probability; ModelMS is the time spent waiting for
+	// the model over the whole call. They explain a route in logs and simulations.
+	Guess      string  `json:"guess,omitempty"`
+	Confidence float64 `json:"conf,omitempty"`
+	ModelMS    int64   `json:"mms,omitempty"`
+	StartedMS  int64   `json:"t0,omitempty"`
+	UpdatedMS  int64   `json:"t,omitempty"`
 	// Mode names the mode the dialled number is answered in, fixed on the first turn.
 	Mode string `json:"mode,omitempty"`
 	// Menu is the path through a keypad tree to the menu on offer; MenuTries
@@ -39,9 +45,9 @@ type Call struct {
 	MenuTries int      `json:"mtry,omitempty"`
 	// Audit is kept for calls whose mode audits them.
 	Audit *Audit `json:"audit,omitempty"`
-	// Confidence is the chosen department's: the classifier's, or 1 for a key
-	// pressed, a priority word or a fallback.
-	Confidence float64 `json:"conf,omitempty"`
+	// Sure is how sure whoever chose Department was: the classifier's
+	// confidence, or 1 for a key pressed, a priority word or a fallback.
+	Sure float64 `json:"sure,omitempty"`
 	// LanguageSet is true once the caller's language is settled (picked by
 	// key or detected); Sessions maps each transcription of a call that
 	// detects its language to that transcription's language.

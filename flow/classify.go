@@ -22,22 +22,25 @@ type Languages interface {
 }
 
 // classify asks the local classifier, then the model (told the caller's
-// language, lang) for requests long enough to be worth it. It returns the
-// verdict that counts and who gave it; confident says whether it routes. Too
-// few words never reach the model (the seed's fourth pitfall): they route only
-// when the local classifier hears a department named.
-func (r *Router) classify(ctx context.Context, turns []string, lang string) (Verdict, string) {
+// language) for requests long enough to be worth it. It returns the verdict
+// that counts and who gave it; confident says whether it routes. Too few
+// words never reach the model (the seed's fourth pitfall): they route only
+// when the local classifier hears a department named. The answer it went by,
+// sure or not, is noted on the call.
+func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
+	turns := c.Turns
 	local, err := r.local.Classify(ctx, turns)
 	if err != nil {
-		r.log.Warn("local classifier failed", "err", err)
+		r.log.WarnContext(ctx, "local classifier failed", "err", err)
 		local = Verdict{}
 	}
+	c.Guess, c.Confidence = local.Department, local.Confidence
 	if !r.willAskModel(turns) {
 		return local, "local"
 	}
 	model := r.model
-	if l, ok := model.(Languages); ok && lang != r.cfg.Language {
-		model = l.ForLanguage(lang)
+	if l, ok := model.(Languages); ok && c.Language != r.cfg.Language {
+		model = l.ForLanguage(c.Language)
 	}
 	// Account and card numbers say nothing about the department, and must
 	// not leave for a model's provider: it sees them masked.
@@ -47,11 +50,14 @@ func (r *Router) classify(ctx context.Context, turns []string, lang string) (Ver
 	}
 	start := r.now()
 	v, err := model.Classify(ctx, masked)
-	r.observeModel(r.now().Sub(start))
+	took := r.now().Sub(start)
+	r.observeModel(took)
+	c.ModelMS += took.Milliseconds()
 	if err != nil {
-		r.log.Warn("model unavailable; using the local classifier", "err", err)
+		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
 		return local, "local"
 	}
+	c.Guess, c.Confidence = v.Department, v.Confidence
 	return v, "model"
 }
 

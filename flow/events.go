@@ -68,29 +68,31 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 }
 
 // Heard takes the caller's words into their call's inbox. Our own voice and
-// empty words are ignored. It returns ErrUnknownSession when no call is linked
-// to the session, or the store's error.
-func (e *Events) Heard(ctx context.Context, h Heard) error {
+// empty words are ignored. It returns the call the words belong to and how
+// many older unread lines the call's full inbox dropped for them (see
+// MaxInbox); its error is ErrUnknownSession when no call is linked to the
+// session, or the store's.
+func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int, err error) {
 	text := Clip(h.Text)
 	if h.Speaker != Caller || text == "" {
-		return nil
+		return "", 0, nil
 	}
-	callID, err := e.inbox.Resolve(ctx, h.Session)
+	callID, err = e.inbox.Resolve(ctx, h.Session)
 	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("transcription %s: %w", h.Session, ErrUnknownSession)
+		return "", 0, fmt.Errorf("transcription %s: %w", h.Session, ErrUnknownSession)
 	}
 	if err != nil {
-		return fmt.Errorf("resolve transcription %s: %w", h.Session, err)
+		return "", 0, fmt.Errorf("resolve transcription %s: %w", h.Session, err)
 	}
-	_, dropped, err := e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session})
+	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session})
 	if dropped > 0 {
 		total := e.dropped.Add(int64(dropped))
-		e.log.Warn("call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)
+		e.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)
 	}
 	if err != nil {
-		return fmt.Errorf("append words to call %s: %w", callID, err)
+		return callID, dropped, fmt.Errorf("append words to call %s: %w", callID, err)
 	}
-	return nil
+	return callID, dropped, nil
 }
 
 // HungUp records that the caller hung up; the next turn ends the call.

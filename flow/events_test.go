@@ -31,11 +31,11 @@ func TestEvents(t *testing.T) {
 		{"a long turn", flow.Heard{ID: "4", Session: "tr-1", Speaker: flow.Caller, Text: long}},
 	}
 	for _, s := range steps {
-		if err := ev.Heard(ctx, s.h); err != nil {
+		if _, _, err := ev.Heard(ctx, s.h); err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
 	}
-	if err := ev.Heard(ctx, flow.Heard{ID: "5", Session: "tr-unknown", Speaker: flow.Caller, Text: "hello"}); !errors.Is(err, flow.ErrUnknownSession) {
+	if _, _, err := ev.Heard(ctx, flow.Heard{ID: "5", Session: "tr-unknown", Speaker: flow.Caller, Text: "hello"}); !errors.Is(err, flow.ErrUnknownSession) {
 		t.Errorf("words from an unlinked session: err = %v, want ErrUnknownSession (so the platform retries)", err)
 	}
 	if err := ev.HungUp(ctx, "call-1", "call-1"); err != nil {

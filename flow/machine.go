@@ -126,3 +126,8 @@ func over(state string) bool {
 func Diagram() (string, error) {
 	return fsm.VisualizeWithType(newMachine(StateGreeting), fsm.MERMAID)
 }
+
+// DiagramDOT renders the call flow in Graphviz DOT (dot -Tsvg).
+func DiagramDOT() (string, error) {
+	return fsm.VisualizeWithType(newMachine(StateGreeting), fsm.GRAPHVIZ)
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -56,6 +55,7 @@ type Router struct {
 	local Classifier
 	model Classifier
 	log   *slog.Logger
+	obs   Observer
 	now   func() time.Time
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
@@ -141,6 +141,28 @@ func (ms Moves) String() string {
 // LogValue logs moves as their String, and only when a line is written.
 func (ms Moves) LogValue() slog.Value { return slog.StringValue(ms.String()) }
 
+// Observer is told what each answered turn did, for metrics; the service
+// owns it, so the domain knows nothing of how it is exported. Observe is
+// called on the request's goroutine and must be quick and safe for
+// concurrent use.
+type Observer interface {
+	Observe(ctx context.Context, r Report)
+}
+
+// Report is one turn: the call before and after it. Moves are read from the
+// difference (a call whose Clarifications grew was asked again, one that
+// became transferred was routed).
+type Report struct {
+	Before, After Call
+	Took          time.Duration
+	// Failed is set when the turn failed ("error", "panic") and the caller was
+	// sent to the fallback desk; After then describes that transfer.
+	Failed string
+}
+
+// SetObserver makes o see every turn from now on; call it before serving.
+func (r *Router) SetObserver(o Observer) { r.obs = o }
+
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
@@ -149,29 +171,52 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
+			r.log.ErrorContext(ctx, "turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
 			reply = Reply{Actions: r.reception(t.Language)}
+			r.failed(ctx, t, start, "panic")
 		}
 	}()
-	c, tn, err := r.play(ctx, t)
+	before, c, tn, err := r.play(ctx, t)
 	if err != nil {
-		r.log.Error("turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		r.log.ErrorContext(ctx, "turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		r.failed(ctx, t, start, "error")
 		return Reply{Actions: r.reception(t.Language)}
 	}
+	took := r.now().Sub(start)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
 		slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
-		slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", r.now().Sub(start).Milliseconds()))
-	if c.State == StateTransferred && slices.ContainsFunc(tn.acts, func(a Action) bool { return a.Kind == ActConnect }) {
-		var turns any = len(c.Turns)
-		if r.LogTranscripts {
-			turns = c.Turns
-		}
-		r.log.Info("call", "call", c.ID, "dept", c.Department, "why", c.Reason, "turns", turns)
+		slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
+	if c.Over() && !before.Over() {
+		r.summarise(ctx, c)
+	}
+	if r.obs != nil {
+		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
 	}
 	if tn.ended && c.Audit != nil {
 		r.logAudit(c)
 	}
 	return Reply{Actions: tn.acts, Moves: tn.moves}
+}
+
+// summarise writes a call's last line: how it went, in one place. With
+// LogTranscripts its turns are the caller's words (`switchboard harvest`
+// reads them); without, only their count.
+func (r *Router) summarise(ctx context.Context, c Call) {
+	var turns any = len(c.Turns)
+	if r.LogTranscripts {
+		turns = c.Turns
+	}
+	r.log.InfoContext(ctx, "call summary", "call", c.ID, "state", c.State, "route", c.Department, "why", c.Reason,
+		"turns", turns, "confidence", c.Confidence, "model_ms", c.ModelMS, "actions", c.Actions)
+}
+
+// failed reports a turn that sent the caller to reception because something broke.
+func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
+	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
+	r.summarise(ctx, c)
+	if r.obs != nil {
+		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
+	}
 }
 
 // Deadline is when the answer to t is due: the time budget, counted from when
@@ -185,8 +230,9 @@ func (r *Router) Deadline(t Turn) time.Time {
 }
 
 // play loads the call, steps it and saves it, starting again from a fresh
-// load when another request saved the call first.
-func (r *Router) play(ctx context.Context, t Turn) (Call, *turn, error) {
+// load when another request saved the call first. It returns the call as it
+// was loaded and as it was saved.
+func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 	ch := t.Channel
 	if t.CallID == "" {
 		ch.Remembers = false
@@ -194,25 +240,26 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, *turn, error) {
 	if !ch.Remembers {
 		var c Call
 		tn := newTurn(t, ch, nil)
-		return c, tn, r.step(ctx, &c, tn)
+		return Call{}, c, tn, r.step(ctx, &c, tn)
 	}
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.calls.Load(ctx, t.CallID)
 		if err != nil {
-			return c, nil, fmt.Errorf("load call %s: %w", t.CallID, err)
+			return c, c, nil, fmt.Errorf("load call %s: %w", t.CallID, err)
 		}
+		before := c
 		tn := newTurn(t, ch, inbox)
 		if err := r.step(ctx, &c, tn); err != nil {
-			return c, nil, err
+			return before, c, nil, err
 		}
 		err = r.calls.Save(ctx, c, tn.taken)
 		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
 			continue
 		}
 		if err != nil {
-			return c, nil, fmt.Errorf("save call %s: %w", t.CallID, err)
+			return before, c, nil, fmt.Errorf("save call %s: %w", t.CallID, err)
 		}
-		return c, tn, nil
+		return before, c, tn, nil
 	}
 }
 
@@ -270,7 +317,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			return err
 		}
 		if d.event == EventRoute || d.event == EventHandBack {
-			c.Department, c.Reason, c.Confidence = d.dept, d.reason, d.conf
+			c.Department, c.Reason, c.Sure = d.dept, d.reason, d.conf
 			if dest, ok := r.cfg.Department(d.dept); ok && c.Audit != nil {
 				c.Audit.Destination = dest.Destination().Target
 			}

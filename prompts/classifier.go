@@ -77,6 +77,17 @@ type Options struct {
 	MaxConcurrent int
 	// Log receives one line per call; nil discards them.
 	Log *slog.Logger
+	// Observe, when set, sees every Classify call that asked the model or
+	// failed, for metrics. It must be quick and safe for concurrent use.
+	Observe func(Observation)
+}
+
+// Observation is one Classify call: how long it took, the tokens it cost and
+// its error, if any (see ErrorKind).
+type Observation struct {
+	Took   time.Duration
+	Tokens int
+	Err    error
 }
 
 // Classifier is a flow.Classifier backed by a chat-completions model. It is
@@ -89,6 +100,7 @@ type Classifier struct {
 	labels  labels
 	breaker *gobreaker.CircuitBreaker[openai.ChatCompletionResponse]
 	log     *slog.Logger
+	observe func(Observation)
 	// slots holds one token per model request in flight (Options.MaxConcurrent).
 	slots     chan struct{}
 	overflows atomic.Uint64
@@ -138,13 +150,14 @@ func NewClassifier(cfg *flow.Config, opt Options) (*Classifier, error) {
 	}
 	opt.MaxConcurrent = cmp.Or(max(opt.MaxConcurrent, 0), DefaultMaxConcurrent)
 	c := &Classifier{
-		slots:  make(chan struct{}, opt.MaxConcurrent),
-		client: openai.NewClientWithConfig(clientConfig(opt)),
-		model:  cmp.Or(opt.Model, cfg.Routing.LLM.Model),
-		llm:    llm,
-		system: system,
-		labels: newLabels(&cfg.Routing),
-		log:    log,
+		slots:   make(chan struct{}, opt.MaxConcurrent),
+		client:  openai.NewClientWithConfig(clientConfig(opt)),
+		model:   cmp.Or(opt.Model, cfg.Routing.LLM.Model),
+		llm:     llm,
+		system:  system,
+		labels:  newLabels(&cfg.Routing),
+		log:     log,
+		observe: opt.Observe,
 	}
 	c.breaker = gobreaker.NewCircuitBreaker[openai.ChatCompletionResponse](gobreaker.Settings{
 		Name:        "model",
@@ -189,6 +202,35 @@ func (c *Classifier) Available() bool {
 	return c.breaker.State() != gobreaker.StateOpen
 }
 
+// BreakerState is the circuit breaker's state: closed, half-open or open.
+func (c *Classifier) BreakerState() string {
+	return c.breaker.State().String()
+}
+
+// ErrorKind sorts a Classify error for metrics and alerts: breaker_open,
+// busy (the concurrency bound), timeout, rate_limited, server_error, refused (another 4xx), bad_reply or
+// network.
+func ErrorKind(err error) string {
+	status := httpStatus(err)
+	switch {
+	case errors.Is(err, ErrModelUnavailable):
+		return "breaker_open"
+	case errors.Is(err, ErrModelBusy):
+		return "busy"
+	case status == http.StatusTooManyRequests:
+		return "rate_limited"
+	case status >= 500:
+		return "server_error"
+	case status >= 400:
+		return "refused"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, errNoChoices):
+		return "bad_reply"
+	}
+	return "network"
+}
+
 // Overflows returns how many classifications were refused with ErrModelBusy
 // since the classifier was built.
 func (c *Classifier) Overflows() uint64 { return c.overflows.Load() }
@@ -211,6 +253,9 @@ func (c *Classifier) classifyIn(ctx context.Context, language string, turns []st
 		defer cancel()
 	}
 	v, attempts, answer, err := c.classify(ctx, language, turns)
+	if c.observe != nil && (attempts > 0 || err != nil) {
+		c.observe(Observation{Took: time.Since(start), Tokens: v.Tokens, Err: err})
+	}
 	attrs := []slog.Attr{
 		slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
 		slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),
@@ -320,15 +365,7 @@ func retryable(ctx context.Context, h http.Header, err error) error {
 	if ctx.Err() != nil {
 		return backoff.Permanent(err) // the caller's budget is spent or the caller hung up
 	}
-	status := 0
-	var apiErr *openai.APIError
-	var reqErr *openai.RequestError
-	switch {
-	case errors.As(err, &apiErr):
-		status = apiErr.HTTPStatusCode
-	case errors.As(err, &reqErr):
-		status = reqErr.HTTPStatusCode
-	}
+	status := httpStatus(err)
 	switch {
 	case status == http.StatusTooManyRequests:
 		if d, ok := retryAfter(h, time.Now()); ok {
@@ -341,6 +378,19 @@ func retryable(ctx context.Context, h http.Header, err error) error {
 		return backoff.Permanent(err) // a request refused once is refused again
 	}
 	return err // network trouble, or this attempt's own timeout
+}
+
+// httpStatus is the HTTP status behind a go-openai error, or 0.
+func httpStatus(err error) int {
+	var apiErr *openai.APIError
+	var reqErr *openai.RequestError
+	switch {
+	case errors.As(err, &apiErr):
+		return apiErr.HTTPStatusCode
+	case errors.As(err, &reqErr):
+		return reqErr.HTTPStatusCode
+	}
+	return 0
 }
 
 // retryAfter reads how long a rate-limited server wants us to wait: OpenAI's

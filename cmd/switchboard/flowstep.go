@@ -2,6 +2,8 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
+	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
@@ -26,14 +28,14 @@ func actionID(name string) string {
 // starting point to edit). VoIPBin runs the fetched actions as a stack frame
 // and comes back to the branch when they end. The branch resets
 // switchboard.department, so the branches use the other variables.
-// fetchURL is Switchboard's fetch URL with its token.
+// fetchURL is Switchboard's fetch URL with its token and the dialled number.
 func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
 	r := &cfg.Routing
 	lang := r.Language
 	acts := []voipbinAction{
 		{ID: actionID("answer"), Type: "answer"},
 		{ID: actionID("fetch"), Type: "fetch", Option: map[string]any{
-			"event_url": fetchURL + "&to=" + dialledNumber, "event_method": "POST"}},
+			"event_url": fetchURL, "event_method": "POST"}},
 	}
 	targets := map[string]string{}
 	var sections []voipbinAction
@@ -65,4 +67,27 @@ func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
 		"variable": flow.VarDepartment, "target_ids": targets, "default_target_id": reception,
 	}})
 	return append(acts, sections...)
+}
+
+// flowStepFlow is the number's flow the simulator plays for a number of a
+// flow-step mode in configFile: the example customer flow around a fetch
+// from this service (token in its URL). Other numbers get none, so the
+// simulator plays the provisioned [answer, fetch].
+func flowStepFlow(configFile, dialled, token string) ([]json.RawMessage, error) {
+	cfg, err := loadConfig(configFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, m := cfg.Routing.Mode(dialled); !m.FlowStep() {
+		return nil, nil
+	}
+	var raws []json.RawMessage
+	for _, a := range customerFlow(cfg, "/voipbin/fetch?t="+url.QueryEscape(token)+"&to="+dialledNumber) {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		raws = append(raws, b)
+	}
+	return raws, nil
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // exampleFetchURL is the fetch URL shown in the README's example flow.
-const exampleFetchURL = "https://YOUR.HOST/voipbin/fetch?t=YOUR_TOKEN"
+const exampleFetchURL = "https://YOUR.HOST/voipbin/fetch?t=YOUR_TOKEN&to=" + dialledNumber
 
 // renderFlow writes a flow's actions one to a line, as the README shows them.
 func renderFlow(acts []voipbinAction) string {

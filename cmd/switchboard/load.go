@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,8 +16,7 @@ import (
 // runLoad drives a switchboard it starts itself with traffic over loopback;
 // see the load package and BENCHMARKS.md.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("load", stderr)
 	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
 	o := load.Options{Out: stdout}
 	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")

@@ -3,10 +3,13 @@
 // department.
 //
 //	switchboard [serve]        run the HTTP service (the default)
-//	switchboard graph          print the call flow as a Mermaid diagram
 //	switchboard check          validate a routing config
+//	switchboard graph          print the call flow as a Mermaid or Graphviz diagram
 //	switchboard eval           measure routing accuracy on labelled conversations
-//	switchboard simulate       play a VoIPBin call against a running switchboard
+//	switchboard harvest        turn logs of serve --log-transcripts into labelled conversations
+//	switchboard provision      wire a VoIPBin number to the service, with a preflight
+//	switchboard simulate       play a VoIPBin call, in process or against a server
+//	switchboard help           list the commands
 //	switchboard load           drive a switchboard it starts with loopback load
 package main
 
@@ -18,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -40,12 +44,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
+	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		cmd, args = "help", nil
 	}
 	switch cmd {
 	case "serve":
 		return runServe(ctx, args, getenv, stdout, stderr)
 	case "graph":
-		return runGraph(stdout)
+		return runGraph(args, stdout, stderr)
 	case "check":
 		return runCheck(args, stdout, stderr)
 	case "eval":
@@ -53,25 +59,57 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "harvest":
 		return runHarvest(args, stdout, stderr)
 	case "simulate":
-		return runSimulate(ctx, args, getenv, stdout, stderr)
+		return runSimulate(ctx, args, getenv, os.Stdin, stdout, stderr) // the one command that reads the terminal
+	case "provision":
+		return runProvision(ctx, args, getenv, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
 	case "help":
-		_, err := fmt.Fprint(stdout, usage)
+		if len(args) > 0 && args[0] != "help" { // help CMD: CMD's own flags
+			return run(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
+		}
+		_, err := fmt.Fprint(stdout, usage())
 		return err
 	default:
-		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage())
 	}
 }
 
-const usage = `usage: switchboard [command] [flags]
+// commands is every command with its one-line summary, in the order help lists them.
+var commands = []struct{ name, summary string }{
+	{"serve", "run the HTTP service (the default command)"},
+	{"check", "validate a routing config"},
+	{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram"},
+	{"eval", "measure routing accuracy on labelled conversations"},
+	{"harvest", "turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl"},
+	{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer"},
+	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
+	{"load", "start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)"},
+	{"help", "list the commands; help CMD shows CMD's flags"},
+}
 
-commands:
-  serve     run the HTTP service (default); flags: --addr, --config, --model-conns, --insecure
-  graph     print the call flow as a Mermaid state diagram
-  check     validate a routing config: --config FILE
-  eval      measure routing accuracy: --data FILE.jsonl (see README)
-  harvest   turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl
-  simulate  play a VoIPBin call against a running switchboard: --say "..." --press 3
-  load      start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)
-`
+func usage() string {
+	var b strings.Builder
+	b.WriteString("usage: switchboard [command] [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nswitchboard CMD -h shows a command's flags.\n")
+	return b.String()
+}
+
+// newFlags returns the flag set of a command, whose -h prints the command's
+// summary and flags.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		for _, c := range commands {
+			if c.name == name {
+				fmt.Fprintf(stderr, "switchboard %s: %s\n\nflags:\n", name, c.summary)
+			}
+		}
+		fs.PrintDefaults()
+	}
+	return fs
+}

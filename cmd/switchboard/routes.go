@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -27,6 +30,7 @@ func newServer(svc *service) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", handleReady(svc))
+	r.Method(http.MethodGet, "/metrics", svc.metrics.handler())
 	return r
 }
 
@@ -53,33 +57,56 @@ func handleReady(svc *service) http.HandlerFunc {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		defer cancel()
 		if err := svc.store.Ping(ctx); err != nil {
-			svc.log.Warn("not ready", "err", err)
+			// Probes come every few seconds: say so once when the store goes, not each time.
+			if svc.storeDown.CompareAndSwap(false, true) {
+				svc.log.WarnContext(r.Context(), "not ready: store unreachable", "err", err)
+			}
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
 			return
+		}
+		if svc.storeDown.CompareAndSwap(true, false) {
+			svc.log.InfoContext(r.Context(), "ready again: store reachable")
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	}
 }
 
-// logRequests writes the debug-level access log. Below debug level a request
-// pays nothing for it: no request id, no response wrapper, no clock.
+// logRequests gives every request an id that each of its log lines carries
+// (the caller's X-Request-Id, else one of ours), counts it in the request
+// metrics and, at debug level, logs it.
 func logRequests(svc *service) func(http.Handler) http.Handler {
+	prefix := uuid.NewString()[:8] + "-" // tells this process's ids from another replica's
 	return func(next http.Handler) http.Handler {
-		logged := middleware.RequestID(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
+			id := r.Header.Get(middleware.RequestIDHeader)
+			if id == "" {
+				id = prefix + strconv.FormatUint(middleware.NextRequestID(), 10)
+			}
+			ctx := logs.With(r.Context(), slog.String("req", id))
+			r = r.WithContext(ctx)
 			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 			next.ServeHTTP(ww, r)
-			svc.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-				"ms", time.Since(start).Milliseconds(), "req", middleware.GetReqID(r.Context()))
-		}))
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !svc.log.Enabled(r.Context(), slog.LevelDebug) {
-				next.ServeHTTP(w, r)
-				return
+			took := time.Since(start)
+			svc.metrics.observeRequest(chi.RouteContext(ctx).RoutePattern(), ww.Status(), took)
+			if svc.log.Enabled(ctx, slog.LevelDebug) { // below debug, the line costs nothing
+				svc.log.DebugContext(ctx, "http", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+					"ms", took.Milliseconds())
 			}
-			logged.ServeHTTP(w, r)
 		})
 	}
+}
+
+// withCall puts a call's id on every line the rest of the request logs.
+func withCall(r *http.Request, callID string) *http.Request {
+	if callID == "" {
+		return r
+	}
+	ctx := logs.Add(r.Context(), slog.String("call", callID))
+	if ctx == r.Context() { // added to the request's scope: r already carries it
+		return r
+	}
+	return r.WithContext(ctx)
 }
 
 // problem is the body of every 4xx and 5xx answer.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,10 +13,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 	"github.com/switchboard/switchboard/store"
@@ -38,30 +45,25 @@ type settings struct {
 	WebhookToken string
 	// Insecure lets serve start against Redis with credentials unset.
 	Insecure bool
-	// LogTranscripts logs each transferred call's words, for switchboard harvest.
+	// LogLevel, LogFormat ("json", "text", or empty for text on a terminal) and
+	// LogTranscripts (keep callers' words and numbers) shape the logs.
+	LogLevel       string
+	LogFormat      string
 	LogTranscripts bool
+	// ReloadEvery is how often the config file is checked for changes; 0 never.
+	ReloadEvery time.Duration
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
-	s := settings{
-		RedisURL:   getenv("REDIS_URL"),
-		OpenAIKey:  getenv("OPENAI_API_KEY"),
-		OpenAIURL:  getenv("OPENAI_BASE_URL"),
-		Model:      getenv("OPENAI_MODEL"),
-		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
-		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
-		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
-
-		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
-	}
+	s := envSettings(getenv)
 	addr := ":3000"
 	if port := getenv("PORT"); port != "" {
 		addr = ":" + port
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("serve", stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
-	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON (default: the embedded example)")
+	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
+	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
 	conns := 0
 	if v := getenv("SWITCHBOARD_MODEL_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -72,18 +74,58 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	fs.IntVar(&s.ModelConns, "model-conns", conns,
 		"model requests in flight at most, and connections kept open to the model; beyond it the local classifier answers (default $SWITCHBOARD_MODEL_CONNS, else "+strconv.Itoa(prompts.DefaultMaxConcurrent)+")")
-	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
-	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log each transferred call's transcripts (what switchboard harvest reads)")
-	if err := fs.Parse(args); err != nil {
+	s.register(fs, "info")
+	if err := parseFlags(fs, args); err != nil {
 		return s, err
 	}
 	if s.ModelConns < 0 {
 		return s, fmt.Errorf("--model-conns %d: want a positive number", s.ModelConns)
 	}
-	if fs.NArg() > 0 {
-		return s, fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
 	return s, nil
+}
+
+// envSettings is the settings the environment gives.
+func envSettings(getenv func(string) string) settings {
+	return settings{
+		RedisURL:   getenv("REDIS_URL"),
+		OpenAIKey:  getenv("OPENAI_API_KEY"),
+		OpenAIURL:  getenv("OPENAI_BASE_URL"),
+		Model:      getenv("OPENAI_MODEL"),
+		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
+		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
+		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+
+		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
+	}
+}
+
+// parseFlags parses a command's flags, which take no positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return nil
+}
+
+// register adds the flags serve shares with the commands that run the
+// service in process (simulate), whose logs start at logLevel.
+func (s *settings) register(fs *flag.FlagSet, logLevel string) {
+	fs.StringVar(&s.ConfigFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
+	fs.StringVar(&s.LogLevel, "log-level", logLevel, "debug, info, warn or error")
+	fs.StringVar(&s.LogFormat, "log-format", "", "json or text (default: text on a terminal, else json)")
+	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log what callers say (each call's summary line, what switchboard harvest reads) and phone numbers; redacted otherwise")
+}
+
+// logger builds the service's logger from the log flags.
+func (s settings) logger(w io.Writer) (*slog.Logger, error) {
+	level, err := logs.ParseLevel(s.LogLevel)
+	if err != nil {
+		return nil, err
+	}
+	return logs.New(w, logs.Options{Level: level, Format: s.LogFormat, Transcripts: s.LogTranscripts})
 }
 
 // missingCredentials names the credentials that are unset. Each one unset
@@ -116,33 +158,50 @@ func (s settings) checkCredentials() error {
 
 // loadConfig reads the routing config named by file, or the embedded example.
 func loadConfig(file string) (*flow.Config, error) {
+	cfg, _, err := readConfig(file)
+	return cfg, err
+}
+
+// readConfig is loadConfig that also returns the hash of the file's content.
+func readConfig(file string) (*flow.Config, [sha256.Size]byte, error) {
 	if file == "" {
-		return flow.ExampleConfig(), nil
+		return flow.ExampleConfig(), [sha256.Size]byte{}, nil
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, [sha256.Size]byte{}, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := flow.ParseConfig(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("config %s:\n%w", file, err)
+		return nil, [sha256.Size]byte{}, fmt.Errorf("config %s:\n%w", file, err)
 	}
-	return cfg, nil
+	return cfg, sha256.Sum256(b), nil
 }
 
 // service is the running service's parts, built once in build and shared by
 // every request.
 type service struct {
 	settings settings
-	cfg      *flow.Config
 	store    backend
-	router   *flow.Router        // fetches and seed webhook requests
-	model    *prompts.Classifier // nil without a model; its Overflows counts refusals at the concurrency bound
 	// events takes VoIPBin's events; it counts caller lines dropped from full
 	// call inboxes (flow.MaxInbox): a flood, or fetches that stopped coming.
-	events *flow.Events
-	log    *slog.Logger
-	close  func() error
+	events  *flow.Events
+	log     *slog.Logger
+	metrics *metrics
+	close   func() error
+	// modelHTTP reaches the model: one transport for the process, so that the
+	// classifier a reload builds reuses the connections of the one before.
+	modelHTTP *http.Client
+	// current is the routing in use; a reload swaps it whole, so a turn sees
+	// one config from start to end and the next turn sees the new one.
+	current atomic.Pointer[routing]
+	// reloadMu serialises reloads; configSum is the hash of the config file
+	// last read, so an unchanged file is not reloaded.
+	reloadMu  sync.Mutex
+	configSum [sha256.Size]byte
+	// storeDown remembers the last readiness answer, so an outage is logged
+	// when it starts and ends, not on every probe.
+	storeDown atomic.Bool
 	// eventPatience bounds how long an event keeps trying to reach the store.
 	eventPatience time.Duration
 }
@@ -156,12 +215,29 @@ type backend interface {
 	Ping(ctx context.Context) error
 }
 
+// routing is one routing config with what is built from it.
+type routing struct {
+	cfg    *flow.Config
+	router *flow.Router
+	model  *prompts.Classifier // nil without a model
+}
+
+// routing returns the routing in use now.
+func (svc *service) routing() *routing { return svc.current.Load() }
+
 func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
-	cfg, err := loadConfig(s.ConfigFile)
+	cfg, sum, err := readConfig(s.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	svc := &service{settings: s, cfg: cfg, log: log, close: func() error { return nil }, eventPatience: eventPatience}
+	svc := &service{settings: s, log: log, close: func() error { return nil }, configSum: sum,
+		eventPatience: eventPatience}
+	svc.metrics = newMetrics(func() string {
+		if m := svc.routing().model; m != nil {
+			return m.BreakerState()
+		}
+		return ""
+	})
 	if s.FetchToken == "" {
 		log.Warn("SWITCHBOARD_FETCH_TOKEN is not set: anyone who can reach /voipbin/fetch can drive calls")
 	}
@@ -171,32 +247,51 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.WebhookToken == "" {
 		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
 	}
+	var st backend
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
-		svc.store = store.NewMemory(store.DefaultExpiry)
+		st = store.NewMemory(store.DefaultExpiry)
 	} else {
 		r, err := store.OpenRedis(ctx, s.RedisURL, store.DefaultExpiry)
 		if err != nil {
 			return nil, err
 		}
-		svc.store, svc.close = r, r.Close
+		st, svc.close = r, r.Close
 	}
-	var model flow.Classifier
+	svc.store = measuredStore{backend: st, m: svc.metrics}
+	svc.events = flow.NewEvents(svc.store, log)
+	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
-	} else {
+	}
+	rt, err := svc.newRouting(cfg)
+	if err != nil {
+		return nil, err
+	}
+	svc.current.Store(rt)
+	return svc, nil
+}
+
+// newRouting builds the router, and the model classifier if one is
+// configured, for cfg.
+func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
+	s := svc.settings
+	rt := &routing{cfg: cfg}
+	var model flow.Classifier // stays a nil interface without a model
+	if s.OpenAIKey != "" {
 		m, err := prompts.NewClassifier(cfg, prompts.Options{
-			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, MaxConcurrent: s.ModelConns, Log: log,
+			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, MaxConcurrent: s.ModelConns,
+			HTTPClient: svc.modelHTTP, Log: svc.log, Observe: svc.metrics.observeModel,
 		})
 		if err != nil {
 			return nil, err
 		}
-		model, svc.model = m, m
+		rt.model, model = m, m
 	}
-	svc.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, log)
-	svc.router.LogTranscripts = s.LogTranscripts
-	svc.events = flow.NewEvents(svc.store, log)
-	return svc, nil
+	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
+	rt.router.SetObserver(svc.metrics)
+	rt.router.LogTranscripts = s.LogTranscripts
+	return rt, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -209,7 +304,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	logOut := newBufferedLog(stderr)
 	defer logOut.Close()
-	log := slog.New(slog.NewJSONHandler(logOut, nil))
+	log, err := s.logger(logOut)
+	if err != nil {
+		return err
+	}
 	svc, err := build(ctx, s, log)
 	if err != nil {
 		return err
@@ -221,6 +319,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	srv := newHTTPServer(newServer(svc))
+	// SIGHUP and a changed config file reload the routing config.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
+	go svc.watchConfig(watchCtx, s.ReloadEvery)
+	go func() {
+		for {
+			select {
+			case <-watchCtx.Done():
+				return
+			case <-hup:
+				_ = svc.reload(watchCtx, true) // a refusal is logged; the old config serves on
+			}
+		}
+	}()
+
 	fmt.Fprintf(stdout, "switchboard listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -253,8 +369,22 @@ func newHTTPServer(h http.Handler) *http.Server {
 	}
 }
 
-func runGraph(stdout io.Writer) error {
-	d, err := flow.Diagram()
+func runGraph(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("graph", stderr)
+	format := fs.String("format", "mermaid", "mermaid or dot (Graphviz)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var d string
+	var err error
+	switch *format {
+	case "mermaid":
+		d, err = flow.Diagram()
+	case "dot":
+		d, err = flow.DiagramDOT()
+	default:
+		return fmt.Errorf("graph: --format %q: want mermaid or dot", *format)
+	}
 	if err != nil {
 		return err
 	}
@@ -263,8 +393,7 @@ func runGraph(stdout io.Writer) error {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("check", stderr)
 	file := fs.String("config", "", "routing config JSON (default: the embedded example)")
 	if err := fs.Parse(args); err != nil {
 		return err

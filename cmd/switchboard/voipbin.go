@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -134,6 +136,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
 			return
 		}
+		r = withCall(r, callID)
 		q := r.URL.Query()
 		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to"), Arrived: arrival(r)}
 		if q.Has("d") {
@@ -143,7 +146,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
-		reply := svc.router.Next(r.Context(), turn)
+		reply := svc.routing().router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
 		writeJSON(w, http.StatusOK, renderVoipbin(reply.Actions, fetchURL(svc.settings, r)))
 	}
@@ -214,21 +217,32 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
+		switch ev.Type {
+		case "transcribe_created":
+			r = withCall(r, data.ReferenceID)
+		case "call_hangup":
+			r = withCall(r, data.ID)
+		}
 		if !eventIsText(body) {
 			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
 			// vain: take it, and keep the broken bytes out of the call.
-			svc.log.Warn("event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
+			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
 			return
 		}
 		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
-			return deliver(ctx, svc.events, ev.Type, data)
+			return deliver(ctx, svc, ev.Type, data)
 		})
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
-			svc.log.Warn("event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
+			reason := "store_error"
+			if errors.Is(err, flow.ErrUnknownSession) {
+				reason = "unknown_transcribe"
+			}
+			svc.metrics.inboxDrops.WithLabelValues(reason).Inc()
+			svc.log.WarnContext(r.Context(), "event not stored; VoIPBin will retry", "type", ev.Type, "id", data.ID, "err", err)
 			writeProblem(w, http.StatusServiceUnavailable, "event not stored, retry later")
 		}
 	}
@@ -271,21 +285,28 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 
 // deliver hands a decoded event to the flow's caller events; other event
 // types are accepted and ignored.
-func deliver(ctx context.Context, events *flow.Events, typ string, d eventData) error {
+func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
 	switch typ {
 	case "transcribe_created":
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
 			return nil // a transcription of something other than a call is none of ours
 		}
-		return events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
+		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case "transcript_created":
 		speaker := flow.Us
 		if d.Direction == "in" {
 			speaker = flow.Caller
 		}
-		return events.Heard(ctx, flow.Heard{ID: d.ID, Session: d.TranscribeID, Speaker: speaker, Text: d.Message})
+		callID, dropped, err := svc.events.Heard(ctx, flow.Heard{ID: d.ID, Session: d.TranscribeID, Speaker: speaker, Text: d.Message})
+		if callID != "" {
+			logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
+		}
+		if dropped > 0 {
+			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
+		}
+		return err
 	case "call_hangup":
-		return events.HungUp(ctx, d.ID, d.ID)
+		return svc.events.HungUp(ctx, d.ID, d.ID)
 	}
 	return nil
 }

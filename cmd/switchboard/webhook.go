@@ -64,7 +64,8 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			// request can read, change or end a VoIPBin call.
 			turn.CallID = seedCallPrefix + req.CallID
 		}
-		reply := svc.router.Next(r.Context(), turn)
+		r = withCall(r, turn.CallID)
+		reply := svc.routing().router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
 		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(reply.Actions)})
 	}

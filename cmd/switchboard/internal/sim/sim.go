@@ -112,6 +112,10 @@ type Options struct {
 	// language when set, and the dialled number. A fetch URL's host is
 	// ignored: every request goes to Bases.
 	Flow []json.RawMessage
+	// Ask, when set, is asked for the caller's next step once the scripted
+	// ones run out, at each "sleep" and "digits_receive": a person at a
+	// terminal playing the caller. It returns false when they have nothing more to do.
+	Ask func(at string) (Step, bool)
 }
 
 // Numbers of a simulated call unless Options say otherwise.
@@ -495,6 +499,11 @@ func (c *call) logf(format string, args ...any) {
 // collected until length or key is satisfied. It returns errEnded when the
 // caller hangs up.
 func (c *call) moment(ctx context.Context, at string, length int, key string) error {
+	if len(c.steps) == 0 && c.opt.Ask != nil && at != "talk" {
+		if s, ok := c.opt.Ask(at); ok {
+			c.steps = append(c.steps, s)
+		}
+	}
 	if len(c.steps) == 0 {
 		return nil
 	}

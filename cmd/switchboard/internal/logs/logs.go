@@ -1,0 +1,169 @@
+// Package logs builds Switchboard's logger: JSON or text, a level, attributes
+// carried by a request's context (request id, call id) on every line the
+// request writes, and caller data (transcripts, phone numbers) redacted unless
+// an operator asks for them.
+package logs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"regexp"
+	"sync"
+)
+
+// Options configures New.
+type Options struct {
+	Level  slog.Level
+	Format string // "json" or "text"; empty: text on a terminal, else JSON
+	// Transcripts keeps what callers said and their phone numbers in the logs.
+	Transcripts bool
+}
+
+// ParseLevel reads debug, info, warn or error.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// New returns a logger writing to w.
+func New(w io.Writer, opt Options) (*slog.Logger, error) {
+	ho := &slog.HandlerOptions{Level: opt.Level}
+	if !opt.Transcripts {
+		ho.ReplaceAttr = redact
+	}
+	var h slog.Handler
+	switch opt.Format {
+	case "":
+		if IsTerminal(w) {
+			h = slog.NewTextHandler(w, ho)
+		} else {
+			h = slog.NewJSONHandler(w, ho)
+		}
+	case "json":
+		h = slog.NewJSONHandler(w, ho)
+	case "text":
+		h = slog.NewTextHandler(w, ho)
+	default:
+		return nil, fmt.Errorf("log format %q: want json or text", opt.Format)
+	}
+	return slog.New(contextHandler{h}), nil
+}
+
+// IsTerminal reports whether f is a character device, such as a terminal.
+func IsTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := file.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+type ctxKey struct{}
+
+// scope is the attributes a context carries; Add may grow it while a request runs.
+type scope struct {
+	mu    sync.Mutex
+	attrs []slog.Attr
+}
+
+func (s *scope) get() []slog.Attr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attrs
+}
+
+// With returns ctx carrying attrs in a new scope: every line logged with it
+// (InfoContext, LogAttrs) by any package gets them, so a request's lines can
+// be found by its request id or call id.
+func With(ctx context.Context, attrs ...slog.Attr) context.Context {
+	var old []slog.Attr
+	if s, ok := ctx.Value(ctxKey{}).(*scope); ok {
+		old = s.get()
+	}
+	return context.WithValue(ctx, ctxKey{}, &scope{attrs: append(old[:len(old):len(old)], attrs...)})
+}
+
+// Add puts attrs in ctx's scope, so that they also reach the lines logged
+// with the context the scope was made with (a request's last line learns the
+// call id its handler found). Without a scope it is With.
+func Add(ctx context.Context, attrs ...slog.Attr) context.Context {
+	s, ok := ctx.Value(ctxKey{}).(*scope)
+	if !ok {
+		return With(ctx, attrs...)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attrs = append(s.attrs[:len(s.attrs):len(s.attrs)], attrs...)
+	return ctx
+}
+
+// contextHandler adds a context's attributes to each record, unless the record
+// already has an attribute of the same key.
+type contextHandler struct{ slog.Handler }
+
+func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
+	var attrs []slog.Attr
+	if s, ok := ctx.Value(ctxKey{}).(*scope); ok {
+		attrs = s.get()
+	}
+	if len(attrs) > 0 {
+		have := map[string]bool{}
+		r.Attrs(func(a slog.Attr) bool { have[a.Key] = true; return true })
+		for _, a := range attrs {
+			if !have[a.Key] {
+				r.AddAttrs(a)
+			}
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return contextHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h contextHandler) WithGroup(name string) slog.Handler {
+	return contextHandler{h.Handler.WithGroup(name)}
+}
+
+// transcriptKey holds what a caller said, as a list of turns; redacted, the
+// list becomes its length (the form switchboard harvest takes for "not logged").
+const transcriptKey = "turns"
+
+// phone matches an E.164 number, the only form numbers take in Switchboard
+// and on VoIPBin's wire.
+var phone = regexp.MustCompile(`\+[0-9]{7,15}`)
+
+// redact hides what callers said and phone numbers: logs travel further than
+// the calls they describe. A number keeps its last two digits, enough to tell
+// departments apart.
+func redact(_ []string, a slog.Attr) slog.Attr {
+	if turns, ok := a.Value.Any().([]string); ok && a.Key == transcriptKey {
+		return slog.Int(a.Key, len(turns))
+	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); phone.MatchString(s) {
+			return slog.String(a.Key, RedactNumbers(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok && phone.MatchString(err.Error()) {
+			return slog.String(a.Key, RedactNumbers(err.Error()))
+		}
+	}
+	return a
+}
+
+// RedactNumbers replaces each phone number in s by "+***" and its last two digits.
+func RedactNumbers(s string) string {
+	return phone.ReplaceAllStringFunc(s, func(n string) string {
+		return "+***" + n[len(n)-2:]
+	})
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
+)
+
+// lines parses the buffer's JSON log lines (syncBuffer is logbuf_test.go's).
+func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(s.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %s", line)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (s *syncBuffer) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.Reset()
+}
+
+// startLogged serves s with a JSON debug logger writing to the returned buffer.
+func startLogged(t *testing.T, s settings) (*httptest.Server, *syncBuffer) {
+	t.Helper()
+	buf := &syncBuffer{}
+	s.LogLevel, s.LogFormat = "debug", "json"
+	log, err := s.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	return srv, buf
+}
+
+// TestRequestLogs follows one call through the logs: every line a fetch
+// writes carries the request id and the call id, the last line sums the call
+// up, and nothing the caller said or any phone number is in the logs.
+func TestRequestLogs(t *testing.T) {
+	srv, buf := startLogged(t, settings{FetchToken: testToken})
+	buf.reset() // the start-up lines belong to no request
+	_, err := sim.Run(context.Background(), sim.Options{CallID: "call-logs", Bases: []string{srv.URL}, Token: testToken},
+		[]sim.Step{{Say: "hmm"}, {Say: "I was charged twice on my invoice"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var turns, summaries int
+	for _, l := range buf.lines(t) {
+		if l["req"] == nil || l["req"] == "" {
+			t.Errorf("line without request id: %v", l)
+		}
+		if l["msg"] == "turn" {
+			turns++
+		}
+		if l["call"] != "call-logs" {
+			t.Errorf("line without the call id: %v", l)
+		}
+		if l["msg"] == "call summary" {
+			summaries++
+			for k, want := range map[string]any{"route": "billing", "why": "local", "turns": 2.0, "state": "transferred"} {
+				if l[k] != want {
+					t.Errorf("summary %s = %v, want %v", k, l[k], want)
+				}
+			}
+			for _, k := range []string{"confidence", "model_ms", "actions"} {
+				if _, ok := l[k]; !ok {
+					t.Errorf("summary lacks %s: %v", k, l)
+				}
+			}
+		}
+	}
+	if turns < 3 || summaries != 1 {
+		t.Errorf("got %d turn lines and %d summaries, want at least 3 and exactly 1", turns, summaries)
+	}
+	all := buf.String()
+	for _, secret := range []string{"charged twice", "+14155550102"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("logs show %q without --log-transcripts", secret)
+		}
+	}
+}
+
+// flakyStore is a memory store whose Ping fails while down is set.
+type flakyStore struct {
+	*store.Memory
+	mu   sync.Mutex
+	down bool
+}
+
+func (s *flakyStore) Ping(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("connection refused")
+	}
+	return nil
+}
+
+func TestReadinessLoggedOnChange(t *testing.T) {
+	buf := &syncBuffer{}
+	log, err := settings{LogLevel: "info", LogFormat: "json"}.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), settings{}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &flakyStore{Memory: store.NewMemory(store.DefaultExpiry)}
+	svc.store = st
+	srv := httptest.NewServer(newServer(svc))
+	defer srv.Close()
+	probe := func(want int) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("readyz = %d, want %d", resp.StatusCode, want)
+		}
+	}
+	probe(200)
+	st.mu.Lock()
+	st.down = true
+	st.mu.Unlock()
+	for range 5 {
+		probe(503)
+	}
+	st.mu.Lock()
+	st.down = false
+	st.mu.Unlock()
+	probe(200)
+	probe(200)
+	var got []string
+	for _, l := range buf.lines(t) {
+		if msg := l["msg"].(string); strings.Contains(msg, "ready") {
+			got = append(got, msg)
+		}
+	}
+	if want := []string{"not ready: store unreachable", "ready again: store reachable"}; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("readiness lines = %q, want %q", got, want)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"help"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands {
+		if !strings.Contains(out.String(), "  "+c.name+" ") {
+			t.Errorf("help does not list %s:\n%s", c.name, out.String())
+		}
+		if c.name == "help" {
+			continue
+		}
+		var flags bytes.Buffer
+		err := run(context.Background(), []string{c.name, "-h"}, func(string) string { return "" }, io.Discard, &flags)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(flags.String(), c.summary) || !strings.Contains(flags.String(), "-") {
+			t.Errorf("%s -h: err %v, printed:\n%s", c.name, err, flags.String())
+		}
+	}
+	var top bytes.Buffer
+	if err := run(context.Background(), []string{"-h"}, func(string) string { return "" }, &top, io.Discard); err != nil || !strings.Contains(top.String(), "simulate") {
+		t.Errorf("switchboard -h should list the commands: %v\n%s", err, top.String())
+	}
+}
+
+func TestGraphDOT(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"graph", "--format", "dot"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"digraph", `"greeting" -> "listening"`, flow.StateTransferred} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("DOT output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"graph", "--format", "png"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Error("graph --format png accepted")
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision"
+	"github.com/switchboard/switchboard/flow"
+)
+
+// runProvision is `switchboard provision`: it wires a VoIPBin account to this
+// service and checks, first, that every department's transfer can go through.
+func runProvision(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("provision", stderr)
+	opt := provision.Options{Out: stdout, FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN")}
+	var configFile string
+	fs.StringVar(&opt.API, "api", "https://api.voipbin.net", "VoIPBin's API root")
+	fs.StringVar(&opt.Username, "username", getenv("VOIPBIN_USERNAME"), "VoIPBin login (default $VOIPBIN_USERNAME)")
+	fs.StringVar(&opt.Password, "password", getenv("VOIPBIN_PASSWORD"), "VoIPBin password (default $VOIPBIN_PASSWORD)")
+	fs.StringVar(&opt.AccessKey, "accesskey", getenv("VOIPBIN_ACCESSKEY"), "VoIPBin access key, instead of a login (default $VOIPBIN_ACCESSKEY)")
+	fs.StringVar(&opt.PublicURL, "public-url", getenv("SWITCHBOARD_PUBLIC_URL"), "where VoIPBin reaches this service, https://... (default $SWITCHBOARD_PUBLIC_URL)")
+	fs.StringVar(&opt.Number, "number", "", "the number (E.164) to point at the flow")
+	fs.BoolVar(&opt.Buy, "buy", false, "buy a virtual number when --number is not given (a second run reuses it)")
+	fs.StringVar(&opt.FlowName, "flow-name", "switchboard", "the VoIPBin flow's name; a second run finds and updates it")
+	fs.StringVar(&opt.Language, "lang", "", "the number's language, put on the fetch URL (default: the config's)")
+	fs.BoolVar(&opt.DryRun, "dry-run", false, "log in and read, but print every write (secrets masked) instead of sending it")
+	fs.BoolVar(&opt.Check, "check", false, "run the preflight alone; exit 1 when a department cannot be reached")
+	fs.StringVar(&configFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("provision: unexpected arguments %v", fs.Args())
+	}
+	cfg, err := loadConfig(configFile)
+	if err != nil {
+		return err
+	}
+	opt.Transfers = transfersOf(cfg)
+	if !opt.Check {
+		var missing []error
+		if opt.PublicURL == "" {
+			missing = append(missing, errors.New("provision: --public-url (or SWITCHBOARD_PUBLIC_URL) is required: VoIPBin must reach this service"))
+		}
+		if opt.FetchToken == "" {
+			missing = append(missing, errors.New("provision: SWITCHBOARD_FETCH_TOKEN is required: the flow's fetch URL carries it"))
+		}
+		if err := errors.Join(missing...); err != nil {
+			return err
+		}
+	}
+	res, err := provision.Run(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if !opt.Check {
+		switch {
+		case res.WebhookSecret != "" && opt.DryRun:
+			fmt.Fprintln(stdout, "webhook secret: shown by VoIPBin (hidden in a dry run); put it in VOIPBIN_WEBHOOK_SECRET")
+		case res.WebhookSecret != "":
+			fmt.Fprintf(stdout, "webhook secret: put it in the service's environment:\n  VOIPBIN_WEBHOOK_SECRET=%s\n", res.WebhookSecret)
+		default:
+			fmt.Fprintln(stdout, "webhook secret: VoIPBin did not show one; copy it from VoIPBin's console into VOIPBIN_WEBHOOK_SECRET")
+		}
+	}
+	if !res.Reachable() {
+		n := 0
+		for _, v := range res.Preflight {
+			if !v.OK {
+				n++
+			}
+		}
+		return fmt.Errorf("preflight: %d department(s) cannot be reached; callers sent there would be hung up", n)
+	}
+	return nil
+}
+
+// transfersOf lists where the routing config sends each department and the
+// caller ID its transfers show ("": the number dialled).
+func transfersOf(cfg *flow.Config) []provision.Transfer {
+	r := &cfg.Routing
+	var out []provision.Transfer
+	for _, name := range r.DepartmentNames(true) {
+		d, _ := r.Department(name)
+		to := d.Destination()
+		out = append(out, provision.Transfer{Department: name, Kind: string(to.Kind), Target: to.Target, CallerID: r.CallerIDFor(d)})
+	}
+	return out
+}

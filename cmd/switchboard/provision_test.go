@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision/voipbintest"
+	"github.com/switchboard/switchboard/flow"
+)
+
+// TestProvisionCommand runs `switchboard provision` as an operator does: a
+// dry run, the real run, a second run that changes nothing, and --check
+// failing once a department's country leaves the whitelist.
+func TestProvisionCommand(t *testing.T) {
+	api := voipbintest.New(t)
+	getenv := func(k string) string {
+		return map[string]string{
+			"SWITCHBOARD_FETCH_TOKEN": "fetch-tok", "VOIPBIN_USERNAME": voipbintest.Username, "VOIPBIN_PASSWORD": voipbintest.Password,
+		}[k]
+	}
+	api.Numbers = append(api.Numbers, voipbintest.Number{ID: "num-9", Number: "+899100200300", Status: "active"})
+	provision := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := run(context.Background(), append([]string{"provision", "--api", api.URL,
+			"--public-url", "https://sb.example.com", "--number", "+15550001000"}, args...), getenv, &out, io.Discard)
+		return out.String(), err
+	}
+
+	out, err := provision("--dry-run")
+	t.Logf("dry run:\n%s", out)
+	if err != nil || len(api.Writes) != 0 || !strings.Contains(out, "would send: POST /v1.0/flows") || strings.Contains(out, "fetch-tok") {
+		t.Fatalf("dry run: err %v, writes %v:\n%s", err, api.Writes, out)
+	}
+	for _, dept := range []string{"billing", "emergency", "fallback", "sales", "support"} {
+		if !strings.Contains(out, "ok   "+dept) {
+			t.Errorf("preflight does not pass %s:\n%s", dept, out)
+		}
+	}
+
+	out, err = provision()
+	t.Logf("first run:\n%s", out)
+	if err != nil || len(api.Writes) != 3 || !strings.Contains(out, "VOIPBIN_WEBHOOK_SECRET=whsec-xyz") {
+		t.Fatalf("first run: err %v, writes %v:\n%s", err, api.Writes, out)
+	}
+	api.Writes = nil
+	if out, err = provision(); err != nil || len(api.Writes) != 0 {
+		t.Fatalf("second run: err %v, writes %v:\n%s", err, api.Writes, out)
+	}
+
+	// Callers dialling a virtual number: VoIPBin will not show it as the caller
+	// ID of a transfer, and this account has no default one.
+	out, err = provision("--check", "--number", "+899100200300")
+	t.Logf("check with a virtual number dialled:\n%s", out)
+	if err == nil || !strings.Contains(out, "FAIL billing    caller ID +899100200300 is a virtual number") {
+		t.Errorf("--check must refuse a virtual number as caller ID: %v\n%s", err, out)
+	}
+	// A caller_id in the config fixes it.
+	config := filepath.Join(t.TempDir(), "routing.json")
+	b := strings.Replace(string(flow.ExampleJSON()), `"language": "en-US",`, `"language": "en-US", "caller_id": "+15550001000",`, 1)
+	if err := os.WriteFile(config, []byte(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = provision("--check", "--number", "+899100200300", "--config", config); err != nil {
+		t.Errorf("with caller_id set, --check should pass: %v\n%s", err, out)
+	}
+
+	// Destinations that are no phone call need no outbound checks.
+	out, err = provision("--check", "--config", "../../testdata/routing-destinations.json")
+	if err != nil || !strings.Contains(out, "ok   sales      queue 7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f: no outbound call") ||
+		!strings.Contains(out, "ok   emergency  tel +14155550911 (us) from the number dialled") {
+		t.Errorf("--check on SIP, extension, agent and queue destinations: %v\n%s", err, out)
+	}
+	// Caller IDs from the config, per department and for all, that the account does not own.
+	out, err = provision("--check", "--config", "../../testdata/routing-caller-id.json")
+	if err == nil || !strings.Contains(out, "FAIL sales      caller ID +14155550160 is not an active number of this account") ||
+		!strings.Contains(out, "FAIL billing    caller ID +14155550150 is not an active number") {
+		t.Errorf("--check must refuse caller IDs the account does not own: %v\n%s", err, out)
+	}
+
+	api.Whitelist = []string{"gb"}
+	out, err = provision("--check")
+	t.Logf("check with US not whitelisted:\n%s", out)
+	if err == nil || !strings.Contains(err.Error(), "5 department(s) cannot be reached") || !strings.Contains(out, `FAIL sales      +14155550100 is in "us"`) {
+		t.Errorf("--check must fail naming the departments: %v\n%s", err, out)
+	}
+	if _, err := provision("--check", "--api", "http://127.0.0.1:1"); err == nil {
+		t.Error("an unreachable API must be an error")
+	}
+}

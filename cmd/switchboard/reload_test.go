@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/flow"
+)
+
+// Billing's number in the example config, and the one the tests move it to.
+const (
+	billingBefore = "+14155550102"
+	billingAfter  = "+14155550142"
+)
+
+// writeConfig writes the example config with billing at number.
+func writeConfig(t *testing.T, file, number string) {
+	t.Helper()
+	b := strings.Replace(string(flow.ExampleJSON()), `"number": "`+billingBefore+`"`, `"number": "`+number+`"`, 1)
+	if number != billingBefore && b == string(flow.ExampleJSON()) {
+		t.Fatal("the example config no longer has billing at " + billingBefore)
+	}
+	// Write beside and rename, as editors and config management do.
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func billingCall(t *testing.T, id string, bases []string) (*sim.Result, error) {
+	return sim.Run(context.Background(), sim.Options{CallID: id, Bases: bases, Token: testToken},
+		[]sim.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
+}
+
+// TestReloadUnderLoad keeps calls going while the config is reloaded over and
+// over, a broken config among them: no call fails, each ends at one of the
+// two billing numbers, and calls after the last reload reach the new one.
+func TestReloadUnderLoad(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routing.json")
+	writeConfig(t, file, billingBefore)
+	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: file})
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var calls, failed atomic.Int64
+	var mu sync.Mutex
+	reached := map[string]int{}
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				res, err := billingCall(t, fmt.Sprintf("load-%d-%d", w, i), []string{srv.URL})
+				calls.Add(1)
+				if err != nil || res.Connected != billingBefore && res.Connected != billingAfter {
+					failed.Add(1)
+					t.Errorf("call failed during reloads: %v, connected %q", err, res.Connected)
+					continue
+				}
+				mu.Lock()
+				reached[res.Connected]++
+				mu.Unlock()
+			}
+		}()
+	}
+	reloads, refused := 0, 0
+	for i := range 40 {
+		switch {
+		case i%10 == 5:
+			if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"sales": "555"}}}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.reload(context.Background(), false); err == nil || !strings.Contains(err.Error(), "fallback: missing") {
+				t.Errorf("a broken config must be refused with its problems, got %v", err)
+			}
+			refused++
+		default:
+			writeConfig(t, file, []string{billingBefore, billingAfter}[i%2])
+			if err := svc.reload(context.Background(), false); err != nil {
+				t.Errorf("reload %d: %v", i, err)
+			}
+			reloads++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	writeConfig(t, file, billingAfter)
+	if err := svc.reload(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	if res, err := billingCall(t, "after-reloads", []string{srv.URL}); err != nil || res.Connected != billingAfter {
+		t.Errorf("after the last reload billing is %s, want %s (%v)", res.Connected, billingAfter, err)
+	}
+	t.Logf("%d calls during %d reloads and %d refused configs: %d failed, reached %v", calls.Load(), reloads, refused, failed.Load(), reached)
+	if calls.Load() < 8 {
+		t.Errorf("only %d calls ran during the reloads; the test shows nothing", calls.Load())
+	}
+}
+
+// TestReloadNextTurn changes the routing in the middle of a call: the call
+// was greeted under the old config and is routed by the new one.
+func TestReloadNextTurn(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routing.json")
+	writeConfig(t, file, billingBefore)
+	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: file})
+	reloaded := false
+	res, err := sim.Run(context.Background(), sim.Options{CallID: "mid-call", Bases: []string{srv.URL}, Token: testToken,
+		OnLine: func(line string) {
+			if strings.HasPrefix(line, "caller: I was charged") && !reloaded {
+				reloaded = true
+				writeConfig(t, file, billingAfter)
+				if err := svc.reload(context.Background(), false); err != nil {
+					t.Error(err)
+				}
+			}
+		}}, []sim.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
+	if err != nil || res.Connected != billingAfter {
+		t.Fatalf("connected %q, want the new billing number %s (%v)", res.Connected, billingAfter, err)
+	}
+}
+
+// TestReloadWatchAndSignal runs serve as main does: a changed file is picked
+// up by the watcher, and SIGHUP reloads at once.
+func TestReloadWatchAndSignal(t *testing.T) {
+	for _, how := range []string{"watch", "sighup"} {
+		t.Run(how, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "routing.json")
+			writeConfig(t, file, billingBefore)
+			every := "20ms"
+			if how == "sighup" {
+				every = "0"
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			pr, pw := io.Pipe()
+			errc := make(chan error, 1)
+			go func() {
+				errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--config", file, "--reload-every", every},
+					func(k string) string { return map[string]string{"SWITCHBOARD_FETCH_TOKEN": testToken}[k] }, pw, io.Discard)
+			}()
+			line, err := bufio.NewReader(pr).ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, pr)
+			base := "http://" + strings.TrimSpace(strings.TrimPrefix(line, "switchboard listening on "))
+			writeConfig(t, file, billingAfter)
+			if how == "sighup" {
+				if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+					t.Fatal(err)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second) // generous: the machine is shared
+			for i := 0; ; i++ {
+				res, err := billingCall(t, fmt.Sprintf("%s-%d", how, i), []string{base})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Connected == billingAfter {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the new config was not picked up (%s)", how)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cancel()
+			if err := <-errc; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+}
+
+// TestReloadRefusedIsLogged names each problem of a refused config in the log
+// and keeps routing with the old config.
+func TestReloadRefusedIsLogged(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routing.json")
+	writeConfig(t, file, billingBefore)
+	buf := &syncBuffer{}
+	log, err := settings{LogLevel: "info", LogFormat: "json"}.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), settings{ConfigFile: file}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := svc.routing()
+	if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"sales": "555"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.reload(context.Background(), false); err == nil {
+		t.Fatal("a broken config was accepted")
+	}
+	if svc.routing() != old {
+		t.Error("a refused config replaced the routing in use")
+	}
+	var problems []any
+	for _, l := range buf.lines(t) {
+		if l["msg"] == "config reload refused; still routing with the previous config" {
+			problems, _ = l["problems"].([]any)
+		}
+	}
+	if len(problems) < 3 {
+		t.Errorf("want each problem logged, got %v", problems)
+	}
+}

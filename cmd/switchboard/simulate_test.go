@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestSimulateScript replays a conversation file in process and shows, under
+// each fetch, the machine's move, the classifier's answer, why and how long.
+func TestSimulateScript(t *testing.T) {
+	var out strings.Builder
+	err := runSimulate(context.Background(), []string{"--script", "../../testdata/conversations/voipbin-vague-then-billing.json"},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	t.Logf("\n%s", got)
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^# A greeting is too vague`),
+		regexp.MustCompile(`\[new -> listening \| fetch [0-9.]+ ms\]`),
+		regexp.MustCompile(`\[listening -> clarifying \| classifier: \w+ [0-9.]+ \| why: not sure yet, clarification 1 \| fetch [0-9.]+ ms\]`),
+		regexp.MustCompile(`\[clarifying -> transferred \| classifier: billing [0-9.]+ \| why: local -> billing \| fetch [0-9.]+ ms\]`),
+		regexp.MustCompile(`result: connected="\+14155550102"`),
+	} {
+		if !want.MatchString(got) {
+			t.Errorf("output does not match %s", want)
+		}
+	}
+}
+
+// TestSimulateTalk is a person at the keyboard: words, a silent pause, words
+// that stay vague, and a key at the menu.
+func TestSimulateTalk(t *testing.T) {
+	tests := []struct {
+		name, input, connected, why string
+	}{
+		{"words", "hello\n\nI was charged twice on my invoice\n", "+14155550102", "why: local -> billing"},
+		{"keypad", "hmm\nerm\nwell\n#2\n", "+14155550101", "why: keypad -> support"},
+		{"hang up", "", "", "caller hangs up"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			err := runSimulate(context.Background(), nil, func(string) string { return "" }, strings.NewReader(tt.input), &out, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := out.String()
+			if !strings.Contains(got, `connected="`+tt.connected+`"`) || !strings.Contains(got, tt.why) {
+				t.Errorf("want connected %q and %q:\n%s", tt.connected, tt.why, got)
+			}
+			if tt.name == "words" && !strings.Contains(got, "caller is silent") {
+				t.Errorf("an empty line should be silence:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestSimulateRefusesWebhookScript(t *testing.T) {
+	err := runSimulate(context.Background(), []string{"--script", "../../testdata/conversations/webhook-multi-turn.json"},
+		func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "not a phone call") {
+		t.Errorf("got %v", err)
+	}
+}
