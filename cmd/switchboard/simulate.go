@@ -235,7 +235,7 @@ func describeTurn(r flow.Report, took time.Duration) string {
 	switch {
 	case r.Failed != "":
 		line += " | why: the turn failed (" + r.Failed + "): fallback desk"
-	case a.State == flow.StateTransferred && b.State != flow.StateTransferred:
+	case routed(a) && !routed(b):
 		line += fmt.Sprintf(" | why: %s -> %s", a.Reason, a.Department)
 	case a.Clarifications > b.Clarifications:
 		line += fmt.Sprintf(" | why: not sure yet, clarification %d", a.Clarifications)
