@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -90,4 +91,17 @@ func flowStepFlow(configFile, dialled, token string) ([]json.RawMessage, error) 
 		raws = append(raws, b)
 	}
 	return raws, nil
+}
+
+// provisionActions turns flow actions into the provisioning API's form.
+func provisionActions(acts []voipbinAction) []provision.Action {
+	out := make([]provision.Action, len(acts))
+	for i, a := range acts {
+		out[i] = provision.Action{ID: a.ID, Type: a.Type}
+		if a.Option != nil {
+			b, _ := json.Marshal(a.Option) // our own option values: always marshal
+			_ = json.Unmarshal(b, &out[i].Option)
+		}
+	}
+	return out
 }
