@@ -51,8 +51,8 @@ type Options struct {
 	// URL (token and dialled number in it): a customer's own flow with
 	// Switchboard as one step of it. Nil: [answer, fetch].
 	Flow func(fetchURL string) []Action
-	HTTP                          *http.Client
-	Out                           io.Writer // the report
+	HTTP *http.Client
+	Out  io.Writer // the report
 }
 
 // Result says what the run found and did.
