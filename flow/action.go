@@ -1,5 +1,7 @@
 package flow
 
+import "strings"
+
 // ActionKind names what Switchboard asks the telephony platform to do. Each
 // wire format (VoIPBin's actions, the seed's webhook) renders these its own way.
 type ActionKind string
@@ -40,11 +42,96 @@ func (a Action) cost() int {
 	return 1
 }
 
-// cost counts the VoIPBin actions of a turn's answer.
+// cost is what acts take of the platform's action budget.
 func cost(acts []Action) int {
 	n := 0
 	for _, a := range acts {
 		n += a.cost()
 	}
 	return n
+}
+
+// handsOver reports whether acts hand the call to someone else for now: the
+// caller (listen, menu), a department (connect), or nobody (hangup). A turn
+// ends there.
+func handsOver(acts []Action) bool {
+	for _, a := range acts {
+		switch a.Kind {
+		case ActListen, ActMenu, ActConnect, ActHangup:
+			return true
+		}
+	}
+	return false
+}
+
+// afford keeps a call inside the platform's action budget: a decision that
+// would leave the call alive with no room for a last transfer becomes that
+// transfer, to the fallback desk, so a caller reaches a human rather than
+// being cut off.
+func (r *Router) afford(c *Call, t *turn, d decision) decision {
+	if !t.ch.ActionBudget || over(target(c.State, d.event)) {
+		return d
+	}
+	if c.Actions+cost(t.acts)+cost(d.acts)+r.lastTransfer <= r.cfg.Dialog.MaxActions {
+		return d
+	}
+	return r.transfer(c, r.cfg.Fallback.Destination, "action-limit")
+}
+
+// account books a finished turn's actions against the call: the platform's
+// action budget, and the listening time handed out since the caller last spoke.
+func (r *Router) account(c *Call, t *turn) {
+	if t.ch.ActionBudget {
+		c.Actions += cost(t.acts)
+	}
+	if t.ch.Fetches {
+		for _, a := range t.acts {
+			if a.Kind == ActListen {
+				c.SilenceMS += a.Millis
+			}
+		}
+	}
+}
+
+// listen fires event, says text if any and listens for ms (0: fetch at once).
+func (r *Router) listen(c *Call, event, text string, ms int) decision {
+	var acts []Action
+	if text != "" {
+		acts = append(acts, Action{Kind: ActTalk, Text: text, Language: c.Language})
+	}
+	return decision{event: event, acts: append(acts, Action{Kind: ActListen, Millis: ms})}
+}
+
+// transfer routes the call to dept, telling the caller where they are going.
+func (r *Router) transfer(c *Call, dept, reason string) decision {
+	return decision{event: EventRoute, acts: r.connect(dept, c.Language), dept: dept, reason: reason}
+}
+
+// reception is the answer of last resort: tell the caller, connect the fallback desk.
+func (r *Router) reception(lang string) []Action {
+	return r.connect(r.cfg.Fallback.Destination, lang)
+}
+
+// connect says where the caller is going, in their language, and connects them.
+func (r *Router) connect(dept, lang string) []Action {
+	if _, ok := r.cfg.Texts[lang]; !ok {
+		lang = r.cfg.Language
+	}
+	texts := r.cfg.Texts[lang]
+	d, ok := r.cfg.Department(dept)
+	if !ok {
+		dept = r.cfg.Fallback.Destination
+		d, _ = r.cfg.Department(dept)
+	}
+	text := strings.ReplaceAll(texts.Routing, "{department}", d.LabelIn(lang))
+	switch dept {
+	case Emergency:
+		text = texts.Urgent
+	case r.cfg.Fallback.Destination:
+		text = texts.Reception
+	}
+	return []Action{
+		{Kind: ActTalk, Text: text, Language: lang},
+		{Kind: ActConnect, Department: dept, To: d.Destination(), CallerID: r.cfg.CallerIDFor(d)},
+	}
 }

@@ -145,16 +145,22 @@ type Dialog struct {
 	AcknowledgeAfterMS int `json:"acknowledge_after_ms,omitempty"`
 }
 
-// Texts is what the caller hears in one language. "{department}" in Routing is
-// replaced by the department's label.
+// Texts is every sentence the caller hears, in one language. "{department}" in
+// Routing is replaced by the department's label.
 type Texts struct {
 	Greeting   string   `json:"greeting,omitempty"`
 	Clarify    []string `json:"clarify,omitempty"`
 	StillThere string   `json:"still_there,omitempty"`
 	Routing    string   `json:"routing,omitempty"`
 	Urgent     string   `json:"urgent,omitempty"`
-	Menu       string   `json:"menu,omitempty"`
-	Reception  string   `json:"reception,omitempty"`
+	// Menu is the keypad menu: "{options}" is replaced by the departments that
+	// have a key, each as MenuOption ("{digit} for {department}"), joined by
+	// ", ", the fallback desk last as MenuLast. Without "{options}" the menu is
+	// said as it is written.
+	Menu       string `json:"menu,omitempty"`
+	MenuOption string `json:"menu_option,omitempty"`
+	MenuLast   string `json:"menu_last,omitempty"`
+	Reception  string `json:"reception,omitempty"`
 	// Acknowledge is said before a classification that is expected to be slow.
 	Acknowledge string `json:"acknowledge,omitempty"`
 }
@@ -257,6 +263,9 @@ var defaultTexts = Texts{
 	Urgent:      "Acknowledging urgent request. Routing to on-call engineering immediately.",
 	Reception:   "Connecting you to our main reception desk.",
 	Acknowledge: "One moment, please.",
+	Menu:        "Please press {options}.",
+	MenuOption:  "{digit} for {department}",
+	MenuLast:    "or {digit} for {department}",
 }
 
 func (t *Texts) fill(d Texts) {
@@ -271,6 +280,9 @@ func (t *Texts) fill(d Texts) {
 	set(&t.Urgent, d.Urgent)
 	set(&t.Reception, d.Reception)
 	set(&t.Acknowledge, d.Acknowledge)
+	set(&t.Menu, d.Menu)
+	set(&t.MenuOption, d.MenuOption)
+	set(&t.MenuLast, d.MenuLast)
 	if len(t.Clarify) == 0 {
 		t.Clarify = d.Clarify
 	}
@@ -363,6 +375,13 @@ func (c *Config) Validate() error {
 		}
 		if !strings.Contains(t.Routing, "{department}") {
 			bad("routing.texts.%s.routing: must contain {department}", lang)
+		}
+		if strings.Contains(t.Menu, "{options}") {
+			for _, f := range []struct{ name, text string }{{"menu_option", t.MenuOption}, {"menu_last", t.MenuLast}} {
+				if !strings.Contains(f.text, "{digit}") || !strings.Contains(f.text, "{department}") {
+					bad("routing.texts.%s.%s: must contain {digit} and {department}", lang, f.name)
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)

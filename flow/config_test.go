@@ -83,6 +83,10 @@ func TestValidate(t *testing.T) {
 		{"routing text needs the department",
 			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "texts": {"en-US": {"routing": "Please hold."}}}}`,
 			[]string{"texts.en-US.routing: must contain {department}"}},
+		{"menu template needs its options' digit and department",
+			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"},
+				"texts": {"en-US": {"menu": "Press {options}.", "menu_option": "{digit} for sales", "menu_last": "or {department}"}}}}`,
+			[]string{"texts.en-US.menu_option: must contain {digit} and {department}", "texts.en-US.menu_last: must contain"}},
 		{"every destination kind",
 			`{"routing": {"departments": {
 				"sales": {"queue": "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"},

@@ -9,57 +9,71 @@ import (
 	"github.com/looplab/fsm"
 )
 
-// States of a call.
+// States of a call. A call rests between turns in every state but
+// classifying, which a turn passes through on its way to a decision.
 const (
 	StateGreeting    = "greeting"    // answered, not yet greeted
 	StateListening   = "listening"   // greeted, waiting for the caller's request
 	StateClarifying  = "clarifying"  // asked the caller to say more
+	StateChecking    = "checking"    // asked whether the silent caller is still there
+	StateHolding     = "holding"     // said "One moment, please."; the fetch that follows at once classifies
+	StateClassifying = "classifying" // the caller's words are in: the classifiers decide
 	StateMenu        = "menu"        // offered the keypad menu
 	StateTransferred = "transferred" // connected to a department
 	StateEnded       = "ended"       // the caller hung up
 )
 
-// Events of the machine. The router decides first (priority lane, vague rule,
-// classifier, keypad) and then fires exactly one of these.
+// Events of the machine: every move a call makes. A state's handler decides
+// which one to fire (see the state_*.go files); this table alone says which
+// moves are legal.
 const (
-	EventAnswer  = "answer"  // greet the caller
-	EventWait    = "wait"    // nothing new: keep listening, or ask whether they are still there
-	EventClarify = "clarify" // too short or unclear: ask again
-	EventMenu    = "menu"    // out of clarifications: offer the keypad
-	EventRoute   = "route"   // a department is chosen
-	EventHangup  = "hangup"  // the caller is gone
+	EventAnswer   = "answer"   // greet the caller and listen
+	EventWait     = "wait"     // nothing new: keep listening
+	EventSilence  = "silence"  // silent too long: ask whether the caller is still there
+	EventHold     = "hold"     // a slow classification ahead: say "One moment" and come back at once
+	EventClassify = "classify" // the caller's words are in: classify them
+	EventClarify  = "clarify"  // nobody is sure: ask the caller to say more
+	EventMenu     = "menu"     // out of clarifications: offer the keypad
+	EventRoute    = "route"    // a department is chosen: transfer
+	EventHangup   = "hangup"   // the caller is gone
 )
+
+// waiting are the states that wait for the caller's words.
+var waiting = []string{StateListening, StateClarifying, StateChecking}
 
 var transitions = fsm.Events{
 	{Name: EventAnswer, Src: []string{StateGreeting}, Dst: StateListening},
 	{Name: EventWait, Src: []string{StateListening}, Dst: StateListening},
 	{Name: EventWait, Src: []string{StateClarifying}, Dst: StateClarifying},
-	{Name: EventClarify, Src: []string{StateListening, StateClarifying}, Dst: StateClarifying},
-	{Name: EventMenu, Src: []string{StateListening, StateClarifying}, Dst: StateMenu},
-	{Name: EventRoute, Src: []string{StateGreeting, StateListening, StateClarifying, StateMenu}, Dst: StateTransferred},
-	{Name: EventHangup, Src: []string{StateGreeting, StateListening, StateClarifying, StateMenu, StateTransferred}, Dst: StateEnded},
+	{Name: EventWait, Src: []string{StateChecking}, Dst: StateChecking},
+	{Name: EventSilence, Src: []string{StateListening, StateClarifying}, Dst: StateChecking},
+	{Name: EventHold, Src: waiting, Dst: StateHolding},
+	{Name: EventClassify, Src: append([]string{StateHolding}, waiting...), Dst: StateClassifying},
+	{Name: EventClarify, Src: []string{StateClassifying}, Dst: StateClarifying},
+	{Name: EventMenu, Src: []string{StateClassifying}, Dst: StateMenu},
+	{Name: EventRoute, Src: []string{StateGreeting, StateListening, StateClarifying, StateChecking, StateHolding,
+		StateClassifying, StateMenu}, Dst: StateTransferred},
+	{Name: EventHangup, Src: []string{StateGreeting, StateListening, StateClarifying, StateChecking, StateHolding,
+		StateMenu, StateTransferred}, Dst: StateEnded},
 }
 
-// newMachine rebuilds the machine at a call's stored state; it keeps nothing
-// between requests. Callbacks do no I/O: the decision is made before the event.
+// newMachine builds the machine at a state; it keeps nothing between
+// requests but that state, which each turn sets from the stored call. It has no callbacks: the decision is made, with any I/O
+// it needs, before the event is fired.
 func newMachine(state string) *fsm.FSM {
 	return fsm.NewFSM(state, transitions, nil)
 }
 
 // machines recycles built machines: building one costs more than the rest of
 // a turn's decision (the transition table's maps), and a machine carries no
-// call's data but its current state, which fire sets before every event.
+// call's data but its current state, which a turn sets before its first event.
 var machines = sync.Pool{New: func() any { return newMachine(StateGreeting) }}
 
-// fire moves c's machine by event. A self-transition (waiting while listening)
-// is a legal move, not an error.
-func fire(ctx context.Context, c *Call, event string) error {
-	m := machines.Get().(*fsm.FSM)
-	defer machines.Put(m)
-	m.SetState(c.State)
-	// The step itself does no I/O; a spent time budget must not stop it, or
-	// a caller whose classification used the whole budget would lose the route.
-	err := m.Event(context.WithoutCancel(ctx), event)
+// fire moves c's machine m by event, or fails when the table has no such move.
+// ctx must not be cancelled by the turn's time budget (see step).
+// A self-transition (waiting while listening) is a legal move, not an error.
+func fire(ctx context.Context, m *fsm.FSM, c *Call, event string) error {
+	err := m.Event(ctx, event)
 	var same fsm.NoTransitionError
 	if err != nil && !errors.As(err, &same) {
 		return fmt.Errorf("call %s: %s in state %s: %w", c.ID, event, c.State, err)
@@ -67,6 +81,21 @@ func fire(ctx context.Context, c *Call, event string) error {
 	c.State = m.Current()
 	return nil
 }
+
+// target is where event leads from state, or "" when the table has no such move.
+func target(state, event string) string {
+	for _, t := range transitions {
+		for _, src := range t.Src {
+			if t.Name == event && src == state {
+				return t.Dst
+			}
+		}
+	}
+	return ""
+}
+
+// over reports whether a call in state needs no more turns.
+func over(state string) bool { return state == StateTransferred || state == StateEnded }
 
 // Diagram renders the call flow as a Mermaid state diagram, generated from the
 // machine itself so the README cannot drift from the code.

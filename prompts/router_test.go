@@ -48,7 +48,7 @@ func TestRouterBudget(t *testing.T) {
 	// The model would answer billing, the local classifier sales: a sales
 	// transfer proves the router did not wait the model's 5 s, without a
 	// clock in the test (a slow machine cannot fail it, nor hide a regression).
-	acts := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "I'd like a quote for your enterprise plan please"})
+	acts := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "I'd like a quote for your enterprise plan please"}).Actions
 	if requests.Load() == 0 {
 		t.Errorf("the model was never asked; the test proves nothing")
 	}

@@ -1,7 +1,8 @@
 // Package store keeps Switchboard's calls between requests: Memory for a single
 // process (development, tests, evaluation) and Redis for production, where any
-// number of replicas share the calls. Both implement flow.Store and pass the
-// same conformance suite in storetest.
+// number of replicas share the calls. Both serve the flow's turn loop
+// (flow.Calls) and its caller events (flow.Inbox), and pass the same
+// conformance suite in storetest.
 package store
 
 import (
@@ -25,7 +26,7 @@ type Expiry struct {
 // CX's session default), an ended one 5 minutes, links a day.
 var DefaultExpiry = Expiry{Call: 30 * time.Minute, Ended: 5 * time.Minute, Links: 24 * time.Hour}
 
-// Memory is a flow.Store in process memory. It serves one process only: two
+// Memory keeps calls in process memory. It serves one process only: two
 // replicas with a Memory store each would split a call's turns.
 type Memory struct {
 	mu     sync.Mutex
@@ -49,14 +50,18 @@ type expiring struct {
 	expires time.Time
 }
 
-var _ flow.Store = (*Memory)(nil)
+// Memory serves both of the flow's views of a store.
+var (
+	_ flow.Calls = (*Memory)(nil)
+	_ flow.Inbox = (*Memory)(nil)
+)
 
 // NewMemory returns an empty Memory store.
 func NewMemory(exp Expiry) *Memory {
 	return &Memory{exp: exp, now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}}
 }
 
-// Load implements flow.Store.
+// Load implements flow.Calls.
 func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -70,7 +75,7 @@ func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, er
 	return c, append([]flow.Input(nil), mc.inbox...), nil
 }
 
-// Save implements flow.Store.
+// Save implements flow.Calls.
 func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -96,7 +101,7 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	return nil
 }
 
-// Append implements flow.Store.
+// Append implements flow.Inbox.
 func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -127,7 +132,7 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 	return true, dropped, nil
 }
 
-// Link implements flow.Store.
+// Link implements flow.Inbox.
 func (m *Memory) Link(_ context.Context, transcribeID, callID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -135,7 +140,7 @@ func (m *Memory) Link(_ context.Context, transcribeID, callID string) error {
 	return nil
 }
 
-// Resolve implements flow.Store.
+// Resolve implements flow.Inbox.
 func (m *Memory) Resolve(_ context.Context, transcribeID string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -146,7 +151,7 @@ func (m *Memory) Resolve(_ context.Context, transcribeID string) (string, error)
 	return l.value, nil
 }
 
-// Ping implements flow.Store; memory is always there.
+// Ping reports whether the store can be reached; memory always is.
 func (m *Memory) Ping(context.Context) error { return nil }
 
 func (m *Memory) live(id string) *memCall {

@@ -17,7 +17,7 @@ var _ = flag.Bool("update", false, "no golden files here")
 
 func TestMemory(t *testing.T) {
 	m := NewMemory(testExpiry)
-	storetest.Run(t, func(*testing.T) flow.Store { return memoryTTLs{m} })
+	storetest.Run(t, func(*testing.T) storetest.Store { return memoryTTLs{m} })
 }
 
 // testExpiry is short, to keep a shared Redis tidy, and keeps Ended below

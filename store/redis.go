@@ -14,7 +14,7 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
-// Redis is a flow.Store in Redis, shared by any number of replicas.
+// Redis keeps calls in Redis, shared by any number of replicas.
 //
 // A call's keys share one hash tag, so that Redis Cluster keeps them on one
 // shard and one script may touch them all:
@@ -41,7 +41,11 @@ type Redis struct {
 	exp    Expiry
 }
 
-var _ flow.Store = (*Redis)(nil)
+// Redis serves both of the flow's views of a store.
+var (
+	_ flow.Calls = (*Redis)(nil)
+	_ flow.Inbox = (*Redis)(nil)
+)
 
 // OpenRedis returns a Redis store for url, one of:
 //
@@ -219,7 +223,7 @@ func redactURL(raw string) string {
 // Close releases the store's connections.
 func (r *Redis) Close() error { return r.client.Close() }
 
-// Ping implements flow.Store: it reports whether Redis answers, for /readyz.
+// Ping reports whether Redis answers, for /readyz.
 func (r *Redis) Ping(ctx context.Context) error {
 	if err := r.client.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
@@ -233,7 +237,7 @@ func droppedKey(id string) string        { return "sb:{" + id + "}:drop" }
 func marksKey(id string) string          { return "sb:{" + id + "}:seen" }
 func linkKey(transcribeID string) string { return "sb:{t:" + transcribeID + "}" }
 
-// Load implements flow.Store in one round trip. GET and LRANGE are pipelined,
+// Load implements flow.Calls in one round trip. GET and LRANGE are pipelined,
 // not wrapped in MULTI: a Save that slips between them bumps the version, so
 // the Save that follows this Load fails with flow.ErrConflict instead of
 // trimming an inbox it did not see; appends only add to the tail.
@@ -298,7 +302,7 @@ redis.call('PEXPIRE', KEYS[4], ARGV[4])
 return 1
 `)
 
-// Save implements flow.Store in one round trip (after the script is cached on
+// Save implements flow.Calls in one round trip (after the script is cached on
 // the server; the first call on a fresh server costs one more).
 func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 	seen := c.Version
@@ -345,7 +349,7 @@ for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 return {1, dropped}
 `)
 
-// Append implements flow.Store in one round trip. Its keys share the call's
+// Append implements flow.Inbox in one round trip. Its keys share the call's
 // hash tag, which Cluster requires of a script's keys; so keys are
 // de-duplicated per call.
 func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool, int, error) {
@@ -368,7 +372,7 @@ func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool
 	return res[0] == 1, int(res[1]), nil
 }
 
-// Link implements flow.Store.
+// Link implements flow.Inbox.
 func (r *Redis) Link(ctx context.Context, transcribeID, callID string) error {
 	if err := r.client.Set(ctx, linkKey(transcribeID), callID, r.exp.Links).Err(); err != nil {
 		return fmt.Errorf("redis link transcribe %s to call %s: %w", transcribeID, callID, err)
@@ -376,7 +380,7 @@ func (r *Redis) Link(ctx context.Context, transcribeID, callID string) error {
 	return nil
 }
 
-// Resolve implements flow.Store.
+// Resolve implements flow.Inbox.
 func (r *Redis) Resolve(ctx context.Context, transcribeID string) (string, error) {
 	id, err := r.client.Get(ctx, linkKey(transcribeID)).Result()
 	if errors.Is(err, redis.Nil) {

@@ -23,7 +23,7 @@ import (
 
 func TestRedis(t *testing.T) {
 	r := openRedis(t, redistest.Start(t))
-	storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+	storetest.Run(t, func(*testing.T) storetest.Store { return redisTTLs{r} })
 }
 
 func TestRedisCluster(t *testing.T) {
@@ -32,7 +32,7 @@ func TestRedisCluster(t *testing.T) {
 	if _, ok := r.client.(*redis.ClusterClient); !ok {
 		t.Fatalf("client is a %T, want a cluster client", r.client)
 	}
-	storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+	storetest.Run(t, func(*testing.T) storetest.Store { return redisTTLs{r} })
 }
 
 func openRedis(t testing.TB, url string) *Redis {
@@ -467,7 +467,7 @@ func TestRedisSentinel(t *testing.T) {
 	sd := redistest.StartSentinel(t)
 	r := openRedis(t, sd.URL())
 	t.Run("conformance", func(t *testing.T) {
-		storetest.Run(t, func(*testing.T) flow.Store { return redisTTLs{r} })
+		storetest.Run(t, func(*testing.T) storetest.Store { return redisTTLs{r} })
 	})
 	t.Run("failover mid-call", func(t *testing.T) {
 		cfg := flow.ExampleConfig()
@@ -492,7 +492,7 @@ func TestRedisSentinel(t *testing.T) {
 		}
 		router.Next(ctx, turn) // greeting
 		say("1", "hello")
-		if acts := router.Next(ctx, turn); lastKind(acts) != flow.ActListen {
+		if acts := router.Next(ctx, turn).Actions; lastKind(acts) != flow.ActListen {
 			t.Fatalf("a vague first line should be asked to clarify, got %+v", acts)
 		}
 		sd.WaitReplicated(t)
@@ -505,7 +505,7 @@ func TestRedisSentinel(t *testing.T) {
 			// fetch gets the fallback desk: that is the router's contract. Load
 			// first, so only a fetch that sees the call is stepped.
 			if _, _, err := r.Load(ctx, id); err == nil {
-				acts = router.Next(ctx, turn)
+				acts = router.Next(ctx, turn).Actions
 				break
 			}
 			if time.Now().After(deadline) {

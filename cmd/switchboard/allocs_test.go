@@ -35,7 +35,9 @@ func TestAllocsPerTurn(t *testing.T) {
 		{"priority lane", 90, func() string {
 			return post("/webhook/call-handler", `{"speech":{"results":[{"text":"our production system is down"}]}}`).Body.String()
 		}, "+14155550911"},
-		{"webhook, local classifier", 130, func() string {
+		// Two moves through the machine (classify, route) and the Switchboard-Moves
+		// header: about 118 allocations, 129 under -race (was 98 with one move).
+		{"webhook, local classifier", 145, func() string {
 			return post("/webhook/call-handler", `{"speech":{"results":[{"text":"I need a refund please"}]}}`).Body.String()
 		}, "+14155550102"},
 		{"VoIPBin greeting fetch", 150, func() string {

@@ -226,6 +226,9 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			out = append(out, fmt.Sprintf("  %d %s", resp.StatusCode, strings.TrimSpace(string(b))))
+			if moves := resp.Header.Get(movesHeader); moves != "" {
+				out = append(out, "  moves: "+moves)
+			}
 		}
 	default:
 		t.Fatalf("unknown endpoint %q", conv.Endpoint)

@@ -96,7 +96,7 @@ func TestInboxFlood(t *testing.T) {
 	if err != nil || len(inbox) != flow.MaxInbox || inbox[0].Text != fmt.Sprintf("line %d", n-flow.MaxInbox) {
 		t.Errorf("inbox = %v, %v; want the newest %d lines", inbox, err, flow.MaxInbox)
 	}
-	if got := svc.inboxDropped.Load(); got != n-flow.MaxInbox {
+	if got := svc.events.Dropped(); got != n-flow.MaxInbox {
 		t.Errorf("service counted %d dropped, want %d", got, n-flow.MaxInbox)
 	}
 }

@@ -215,9 +215,9 @@ func (m *metrics) observeRequest(route string, status int, took time.Duration) {
 	m.httpDuration.WithLabelValues(route, outcome).Observe(took.Seconds())
 }
 
-// measuredStore is a flow.Store that times every call and counts failures.
+// measuredStore is a store that times every call and counts failures.
 type measuredStore struct {
-	flow.Store
+	backend
 	m *metrics
 }
 
@@ -230,21 +230,21 @@ func (s measuredStore) done(op string, start time.Time, err error) {
 
 func (s measuredStore) Load(ctx context.Context, id string) (flow.Call, []flow.Input, error) {
 	start := time.Now()
-	c, in, err := s.Store.Load(ctx, id)
+	c, in, err := s.backend.Load(ctx, id)
 	s.done("load", start, err)
 	return c, in, err
 }
 
 func (s measuredStore) Save(ctx context.Context, c flow.Call, taken int) error {
 	start := time.Now()
-	err := s.Store.Save(ctx, c, taken)
+	err := s.backend.Save(ctx, c, taken)
 	s.done("save", start, err)
 	return err
 }
 
 func (s measuredStore) Append(ctx context.Context, id, key string, in flow.Input) (bool, int, error) {
 	start := time.Now()
-	added, dropped, err := s.Store.Append(ctx, id, key, in)
+	added, dropped, err := s.backend.Append(ctx, id, key, in)
 	s.done("append", start, err)
 	if err == nil && !added {
 		s.m.inboxDrops.WithLabelValues("duplicate").Inc()
@@ -254,21 +254,21 @@ func (s measuredStore) Append(ctx context.Context, id, key string, in flow.Input
 
 func (s measuredStore) Link(ctx context.Context, transcribeID, callID string) error {
 	start := time.Now()
-	err := s.Store.Link(ctx, transcribeID, callID)
+	err := s.backend.Link(ctx, transcribeID, callID)
 	s.done("link", start, err)
 	return err
 }
 
 func (s measuredStore) Resolve(ctx context.Context, transcribeID string) (string, error) {
 	start := time.Now()
-	id, err := s.Store.Resolve(ctx, transcribeID)
+	id, err := s.backend.Resolve(ctx, transcribeID)
 	s.done("resolve", start, err)
 	return id, err
 }
 
 func (s measuredStore) Ping(ctx context.Context) error {
 	start := time.Now()
-	err := s.Store.Ping(ctx)
+	err := s.backend.Ping(ctx)
 	s.done("ping", start, err)
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/flow"
 )
 
 // maxBody bounds every request body: VoIPBin's are a few hundred bytes.
@@ -112,6 +113,17 @@ func withCall(r *http.Request, callID string) *http.Request {
 type problem struct {
 	Error    string   `json:"error"`
 	Problems []string `json:"problems,omitempty"`
+}
+
+// movesHeader shows, on a turn's answer, the moves the call made through the
+// state machine ("listening -classify-> classifying, classifying -route->
+// transferred"): platforms ignore it; people and the simulator read it.
+const movesHeader = "Switchboard-Moves"
+
+func setMoves(w http.ResponseWriter, moves flow.Moves) {
+	if len(moves) > 0 {
+		w.Header().Set(movesHeader, moves.String())
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

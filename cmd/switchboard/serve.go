@@ -182,10 +182,13 @@ func readConfig(file string) (*flow.Config, [sha256.Size]byte, error) {
 // every request.
 type service struct {
 	settings settings
-	store    flow.Store
-	log      *slog.Logger
-	metrics  *metrics
-	close    func() error
+	store    backend
+	// events takes VoIPBin's events; it counts caller lines dropped from full
+	// call inboxes (flow.MaxInbox): a flood, or fetches that stopped coming.
+	events  *flow.Events
+	log     *slog.Logger
+	metrics *metrics
+	close   func() error
 	// modelHTTP reaches the model: one transport for the process, so that the
 	// classifier a reload builds reuses the connections of the one before.
 	modelHTTP *http.Client
@@ -201,11 +204,15 @@ type service struct {
 	storeDown atomic.Bool
 	// eventPatience bounds how long an event keeps trying to reach the store.
 	eventPatience time.Duration
-	// inboxDropped counts caller lines dropped from full call inboxes
-	// (flow.MaxInbox) since start: a flood, or fetches that stopped coming.
-	// It is logged with each drop, and exported as
-	// switchboard_inbox_drops_total{reason="inbox_full"}.
-	inboxDropped atomic.Int64
+}
+
+// backend is a store as the service uses it: the flow's two views of it, and
+// a reachability check for /readyz.
+type backend interface {
+	flow.Calls
+	flow.Inbox
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
 }
 
 // routing is one routing config with what is built from it.
@@ -240,7 +247,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.WebhookToken == "" {
 		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
 	}
-	var st flow.Store
+	var st backend
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
 		st = store.NewMemory(store.DefaultExpiry)
@@ -251,7 +258,8 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		}
 		st, svc.close = r, r.Close
 	}
-	svc.store = measuredStore{Store: st, m: svc.metrics}
+	svc.store = measuredStore{backend: st, m: svc.metrics}
+	svc.events = flow.NewEvents(svc.store, log)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")

@@ -218,9 +218,9 @@ func describeTurn(r flow.Report, took time.Duration) string {
 		line += fmt.Sprintf(" | why: not sure yet, clarification %d", a.Clarifications)
 	case a.State == flow.StateMenu && b.State != flow.StateMenu:
 		line += " | why: out of clarifications, keypad menu"
-	case a.Pending:
+	case a.State == flow.StateHolding && b.State != flow.StateHolding:
 		line += " | why: the model is slow lately: acknowledged, classifying on the next fetch"
-	case a.StillThereAsked && !b.StillThereAsked:
+	case a.State == flow.StateChecking && b.State != flow.StateChecking:
 		line += " | why: silent too long: asked whether the caller is still there"
 	case b.State != "" && len(a.Turns) == len(b.Turns):
 		line += fmt.Sprintf(" | why: no words yet, listening (%d ms of silence)", a.SilenceMS)

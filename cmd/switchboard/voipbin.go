@@ -139,8 +139,9 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
-		acts := svc.routing().router.Next(r.Context(), turn)
-		writeJSON(w, http.StatusOK, renderVoipbin(acts, fetchURL(svc.settings, r)))
+		reply := svc.routing().router.Next(r.Context(), turn)
+		setMoves(w, reply.Moves)
+		writeJSON(w, http.StatusOK, renderVoipbin(reply.Actions, fetchURL(svc.settings, r)))
 	}
 }
 
@@ -180,10 +181,6 @@ type eventData struct {
 	Direction     string `json:"direction"`
 	Message       string `json:"message"`
 }
-
-// errUnknownTranscribe is a transcript whose transcribe_created has not been
-// seen yet: events can arrive out of order, and VoIPBin retries a 5xx.
-var errUnknownTranscribe = errors.New("transcript for an unknown transcribe session")
 
 func handleEvent(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -226,14 +223,14 @@ func handleEvent(svc *service) http.HandlerFunc {
 			return
 		}
 		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
-			return storeEvent(ctx, svc, ev.Type, data)
+			return deliver(ctx, svc, ev.Type, data)
 		})
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
 			reason := "store_error"
-			if errors.Is(err, errUnknownTranscribe) {
+			if errors.Is(err, flow.ErrUnknownSession) {
 				reason = "unknown_transcribe"
 			}
 			svc.metrics.inboxDrops.WithLabelValues(reason).Inc()
@@ -266,7 +263,7 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	wait := 50 * time.Millisecond
 	for {
 		err := store(ctx)
-		if err == nil || errors.Is(err, errUnknownTranscribe) {
+		if err == nil || errors.Is(err, flow.ErrUnknownSession) {
 			return err
 		}
 		select {
@@ -278,42 +275,32 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	}
 }
 
-func storeEvent(ctx context.Context, svc *service, typ string, d eventData) error {
-	st := svc.store
-	var dropped int
-	var err error
+// deliver hands a decoded event to the flow's caller events; other event
+// types are accepted and ignored.
+func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
 	switch typ {
 	case "transcribe_created":
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
-			return nil
+			return nil // a transcription of something other than a call is none of ours
 		}
-		return st.Link(ctx, d.ID, d.ReferenceID)
+		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID)
 	case "transcript_created":
-		text := flow.Clip(d.Message)
-		if d.Direction != "in" || text == "" {
-			return nil // our own voice, or nothing said
+		speaker := flow.Us
+		if d.Direction == "in" {
+			speaker = flow.Caller
 		}
-		callID, err := st.Resolve(ctx, d.TranscribeID)
-		if errors.Is(err, flow.ErrNotFound) {
-			return fmt.Errorf("transcribe %s: %w", d.TranscribeID, errUnknownTranscribe)
+		callID, dropped, err := svc.events.Heard(ctx, flow.Heard{ID: d.ID, Session: d.TranscribeID, Speaker: speaker, Text: d.Message})
+		if callID != "" {
+			logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
 		}
-		if err != nil {
-			return err
-		}
-		logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
-		_, dropped, err = st.Append(ctx, callID, typ+":"+d.ID, flow.Input{Text: text})
 		if dropped > 0 {
-			svc.inboxDropped.Add(int64(dropped))
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
-			svc.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped,
-				"total", svc.inboxDropped.Load())
 		}
 		return err
 	case "call_hangup":
-		_, _, err = st.Append(ctx, d.ID, typ+":"+d.ID, flow.Input{Hangup: true})
-		return err
+		return svc.events.HungUp(ctx, d.ID, d.ID)
 	}
-	return nil // other events are accepted and ignored
+	return nil
 }
 
 // problems lists what an event of type typ lacks.

@@ -65,8 +65,9 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			turn.CallID = seedCallPrefix + req.CallID
 		}
 		r = withCall(r, turn.CallID)
-		acts := svc.routing().router.Next(r.Context(), turn)
-		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(acts)})
+		reply := svc.routing().router.Next(r.Context(), turn)
+		setMoves(w, reply.Moves)
+		writeJSON(w, http.StatusOK, callHandlerResponse{Actions: renderSeed(reply.Actions)})
 	}
 }
 

@@ -1,4 +1,5 @@
-// Package storetest is the conformance suite of flow.Store: every store runs
+// Package storetest is the conformance suite of a store (flow.Calls and
+// flow.Inbox together): every store runs
 // the same tests, so that what passes for the memory store in development
 // holds for Redis in production.
 package storetest
@@ -22,11 +23,20 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
+// Store is what the suite tests: the flow's two views of a store, and the
+// reachability check a service's readiness probe asks.
+type Store interface {
+	flow.Calls
+	flow.Inbox
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+}
+
 // Expiring is implemented by stores, or test wrappers around them, that can
 // tell how long what they hold has left to live. The suite then checks that
 // everything written expires, and that an ended call goes before a live one.
 type Expiring interface {
-	flow.Store
+	Store
 	// TTLs returns the time to live left of every entry (a Redis key, say)
 	// that the store holds for calls and transcribe sessions whose ids start
 	// with prefix, keyed by a name that contains that id. An entry that never
@@ -39,10 +49,10 @@ type Expiring interface {
 // transcribe ids of its own, with a random prefix, so subtests run in parallel
 // and a shared Redis needs no flushing. Stores must use an Expiry whose Ended
 // is shorter than Call and Marks.
-func Run(t *testing.T, newStore func(t *testing.T) flow.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	for _, tt := range []struct {
 		name string
-		test func(t *testing.T, s flow.Store, ids ids)
+		test func(t *testing.T, s Store, ids ids)
 	}{
 		{"NewCall", testNewCall},
 		{"RoundTrip", testRoundTrip},
@@ -78,7 +88,7 @@ func newIDs(t *testing.T) ids {
 
 func (p ids) id(name string) string { return string(p) + name }
 
-func testNewCall(t *testing.T, s flow.Store, ids ids) {
+func testNewCall(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("new")
 	c, inbox, err := s.Load(ctx, id)
@@ -93,13 +103,13 @@ func testNewCall(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testRoundTrip(t *testing.T, s flow.Store, ids ids) {
+func testRoundTrip(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("rt")
 	want := flow.Call{
 		ID: id, State: flow.StateClarifying, Language: "de-DE",
 		Turns:          []string{"hallo", `I said "billing", not \ "sales" – ünïcødé`},
-		Clarifications: 1, SilenceMS: 3000, StillThereAsked: true, Actions: 7,
+		Clarifications: 1, SilenceMS: 3000, Actions: 7,
 		Department: "billing", Reason: "model", StartedMS: 1700000000000, UpdatedMS: 1700000004000,
 	}
 	if err := s.Save(ctx, want, 0); err != nil {
@@ -125,7 +135,7 @@ func testRoundTrip(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testConflict(t *testing.T, s flow.Store, ids ids) {
+func testConflict(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("cas")
 	c, _ := load(t, s, id)
@@ -157,7 +167,7 @@ func testConflict(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testInboxOrder(t *testing.T, s flow.Store, ids ids) {
+func testInboxOrder(t *testing.T, s Store, ids ids) {
 	id := ids.id("order")
 	want := []flow.Input{{Text: "one"}, {Text: "two"}, {Text: ""}, {Text: "three, with \"quotes\""}, {Hangup: true}}
 	for i, in := range want {
@@ -172,7 +182,7 @@ func testInboxOrder(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testTaken(t *testing.T, s flow.Store, ids ids) {
+func testTaken(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("taken")
 	appendOK(t, s, id, "a", flow.Input{Text: "a"})
@@ -209,7 +219,7 @@ func testTaken(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testDuplicates(t *testing.T, s flow.Store, ids ids) {
+func testDuplicates(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("dup")
 	appendOK(t, s, id, "evt-1", flow.Input{Text: "hello"})
@@ -235,7 +245,7 @@ func testDuplicates(t *testing.T, s flow.Store, ids ids) {
 
 // testInboxBound floods one call's inbox: it keeps the newest flow.MaxInbox
 // inputs, and every Append says how many it dropped.
-func testInboxBound(t *testing.T, s flow.Store, ids ids) {
+func testInboxBound(t *testing.T, s Store, ids ids) {
 	id := ids.id("flood")
 	const n = flow.MaxInbox + 7
 	var want []flow.Input
@@ -260,7 +270,7 @@ func testInboxBound(t *testing.T, s flow.Store, ids ids) {
 
 // testInboxBoundDuringFetch drops inputs between a fetch's Load and its Save:
 // the Save must take only what the Load returned, never a newer input.
-func testInboxBoundDuringFetch(t *testing.T, s flow.Store, ids ids) {
+func testInboxBoundDuringFetch(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("flood-fetch")
 	for i := range flow.MaxInbox {
@@ -287,7 +297,7 @@ func testInboxBoundDuringFetch(t *testing.T, s flow.Store, ids ids) {
 
 // testMarksBound sends more distinct events than a call remembers: the
 // newest are still de-duplicated, the oldest forgotten.
-func testMarksBound(t *testing.T, s flow.Store, ids ids) {
+func testMarksBound(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("marks")
 	const n = flow.MaxMarks + 5
@@ -305,7 +315,7 @@ func testMarksBound(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testLink(t *testing.T, s flow.Store, ids ids) {
+func testLink(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	tr := ids.id("tr")
 	if got, err := s.Resolve(ctx, tr); !errors.Is(err, flow.ErrNotFound) {
@@ -321,7 +331,7 @@ func testLink(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func testPing(t *testing.T, s flow.Store, _ ids) {
+func testPing(t *testing.T, s Store, _ ids) {
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping: %v", err)
 	}
@@ -331,14 +341,14 @@ func testPing(t *testing.T, s flow.Store, _ ids) {
 // as VoIPBin does when the caller speaks during a fetch. Every input must end
 // up in the call's turns exactly once, unless an Append reported it dropped
 // from a full inbox (50 appends at once overflow flow.MaxInbox).
-func testRace(t *testing.T, s flow.Store, ids ids) {
+func testRace(t *testing.T, s Store, ids ids) {
 	t.Run("within the inbox bound", func(t *testing.T) { race(t, s, ids.id("race"), flow.MaxInbox) })
 	t.Run("flood", func(t *testing.T) { race(t, s, ids.id("race-flood"), 50) })
 }
 
 // race appends inputs at once while fetchers take them. With no more than
 // flow.MaxInbox inputs none may be dropped, so each is read exactly once.
-func race(t *testing.T, s flow.Store, id string, appends int) {
+func race(t *testing.T, s Store, id string, appends int) {
 	const fetchers = 4
 	ctx := t.Context()
 
@@ -429,7 +439,7 @@ func race(t *testing.T, s flow.Store, id string, appends int) {
 	t.Logf("%d appends, %d dropped from a full inbox, %d saves, %d conflicts", appends, dropped.Load(), saves.Load(), conflicts.Load())
 }
 
-func testExpiry(t *testing.T, s flow.Store, ids ids) {
+func testExpiry(t *testing.T, s Store, ids ids) {
 	e, ok := s.(Expiring)
 	if !ok {
 		t.Skip("store does not implement storetest.Expiring")
@@ -484,7 +494,7 @@ func testExpiry(t *testing.T, s flow.Store, ids ids) {
 	}
 }
 
-func load(t *testing.T, s flow.Store, id string) (flow.Call, []flow.Input) {
+func load(t *testing.T, s Store, id string) (flow.Call, []flow.Input) {
 	t.Helper()
 	c, inbox, err := s.Load(t.Context(), id)
 	if err != nil {
@@ -494,7 +504,7 @@ func load(t *testing.T, s flow.Store, id string) (flow.Call, []flow.Input) {
 }
 
 // appendOK appends and returns how many inputs the store dropped for it.
-func appendOK(t *testing.T, s flow.Store, id, key string, in flow.Input) int {
+func appendOK(t *testing.T, s Store, id, key string, in flow.Input) int {
 	t.Helper()
 	added, dropped, err := s.Append(t.Context(), id, key, in)
 	if err != nil || !added {

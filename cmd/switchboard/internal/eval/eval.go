@@ -269,7 +269,7 @@ func HoldOut(cfg *flow.Config, convs []Conversation, test []int) *flow.Config {
 	return &c
 }
 
-func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Store, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
+func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Calls, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range max(concurrency, 1) {
@@ -300,7 +300,7 @@ feed:
 // Play plays one conversation through a router built as the server builds it,
 // on the webhook channel, feeding the next caller turn whenever the flow asks
 // to clarify, and stops at the first transfer.
-func Play(ctx context.Context, cfg *flow.Config, st flow.Store, local, model flow.Classifier, callID string, c Conversation) Outcome {
+func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flow.Classifier, callID string, c Conversation) Outcome {
 	var tokens *counter
 	if model != nil {
 		tokens = &counter{Classifier: model}
@@ -311,7 +311,7 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Store, local, model flo
 	start := time.Now()
 	for _, words := range c.Turns {
 		out.Played++
-		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}))
+		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}).Actions)
 		if ok {
 			out.Got = dept
 			break

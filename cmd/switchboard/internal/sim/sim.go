@@ -535,6 +535,9 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
 		c.logf("FETCH FAILED %d: %s (VoIPBin stops the call)", resp.StatusCode, b)
 		return nil, fmt.Errorf("fetch answered %d: %s", resp.StatusCode, b)
 	}
+	if moves := resp.Header.Get("Switchboard-Moves"); moves != "" {
+		c.logf("  moves: %s", moves)
+	}
 	var acts []action
 	if err := json.Unmarshal(b, &acts); err != nil {
 		c.logf("FETCH ANSWER IS NOT A JSON ARRAY: %s", b)

@@ -17,7 +17,7 @@ import (
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // brokenStore fails every operation, like an unreachable Redis.
-type brokenStore struct{ flow.Store }
+type brokenStore struct{ flow.Calls }
 
 var errDown = errors.New("store down")
 
@@ -73,7 +73,7 @@ func TestFailuresReachAHuman(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			acts := tt.router.Next(context.Background(), tt.turn)
+			acts := tt.router.Next(context.Background(), tt.turn).Actions
 			if got := lastConnect(acts); got != flow.Fallback {
 				t.Errorf("connect = %q, want the fallback desk; actions %+v", got, acts)
 			}
@@ -88,7 +88,7 @@ func TestConflictIsRetried(t *testing.T) {
 	cfg := flow.ExampleConfig()
 	st := &conflictingStore{Memory: store.NewMemory(store.DefaultExpiry), conflicts: 1}
 	r := flow.NewRouter(cfg, st, flow.NewLocal(cfg), nil, quiet)
-	acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice})
+	acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
 	if acts[0].Kind != flow.ActTranscribe {
 		t.Fatalf("after one conflict the greeting should still be sent, got %+v", acts)
 	}
@@ -107,7 +107,7 @@ func TestActionLimit(t *testing.T) {
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	used := 2 // VoIPBin's answer and first fetch
 	for i := range 20 {
-		acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice})
+		acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
 		for _, a := range acts {
 			used++
 			// a pause or key collection is followed by a fetch; VoIPBin adds a confbridge_join after a connect
@@ -154,7 +154,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
-		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice})
+		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions
 	}
 
 	r.Next(ctx, flow.Turn{CallID: "first", Channel: flow.Voice}) // greeting
@@ -168,8 +168,46 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	if diff := cmp.Diff(want, acts); diff != "" {
 		t.Fatalf("second call, slow model: want the acknowledgement and an immediate fetch (-want +got):\n%s", diff)
 	}
-	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})); got != "sales" {
+	reply := r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})
+	if got := lastConnect(reply.Actions); got != "sales" {
 		t.Errorf("the fetch after the acknowledgement: connect %q, want sales", got)
+	}
+	wantMoves := "holding -classify-> classifying, classifying -route-> transferred"
+	if diff := cmp.Diff(wantMoves, reply.Moves.String()); diff != "" {
+		t.Errorf("moves after the acknowledgement (-want +got):\n%s", diff)
+	}
+}
+
+// TestFinishedCall: a turn on a call that is over moves nothing. VoIPBin can
+// hang up; the seed's webhook cannot, and a client asking again gets the
+// same transfer.
+func TestFinishedCall(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		channel flow.Channel
+		want    flow.ActionKind
+	}{
+		{"voipbin", flow.Voice, flow.ActHangup},
+		{"webhook", flow.Webhook, flow.ActConnect},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := store.NewMemory(store.DefaultExpiry)
+			r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+			if err := mem.Save(ctx, flow.Call{ID: "c1", State: flow.StateTransferred, Department: "billing", Language: "en-US"}, 0); err != nil {
+				t.Fatal(err)
+			}
+			reply := r.Next(ctx, flow.Turn{CallID: "c1", Channel: tt.channel, Words: "hello again"})
+			if len(reply.Moves) != 0 {
+				t.Errorf("moves = %s, want none", reply.Moves)
+			}
+			last := reply.Actions[len(reply.Actions)-1]
+			if last.Kind != tt.want || tt.want == flow.ActConnect && last.Department != "billing" {
+				t.Errorf("actions = %+v, want a last %s", reply.Actions, tt.want)
+			}
+		})
 	}
 }
 
@@ -196,7 +234,7 @@ func TestBudgetFromArrival(t *testing.T) {
 	if got := r.Deadline(turn); !got.Equal(want) {
 		t.Errorf("Deadline = %v after arrival, want 2s", got.Sub(arrived))
 	}
-	acts := r.Next(context.Background(), turn)
+	acts := r.Next(context.Background(), turn).Actions
 	if got := <-model.deadlines; !got.Equal(want) {
 		t.Errorf("the model got a deadline %v after arrival, want 2s", got.Sub(arrived))
 	}
@@ -212,7 +250,7 @@ func TestBudgetSpentOnArrival(t *testing.T) {
 	model := deadlineModel{deadlines: make(chan time.Time, 1)}
 	r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), model, quiet)
 	acts := r.Next(context.Background(), flow.Turn{Channel: flow.Webhook,
-		Words: "I'd like a quote for your enterprise plan please", Arrived: time.Now().Add(-time.Minute)})
+		Words: "I'd like a quote for your enterprise plan please", Arrived: time.Now().Add(-time.Minute)}).Actions
 	if got := lastConnect(acts); got != "sales" {
 		t.Errorf("connect %q, want sales from the local classifier", got)
 	}
@@ -231,7 +269,7 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 		if _, _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
-		acts = r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+		acts = r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
 		if i < 2 && len(acts) > 0 && acts[0].Kind == flow.ActForgetKeys {
 			t.Errorf("turn %d forgets keys but offers no menu: %+v", i, acts)
 		}
@@ -243,5 +281,42 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 	want := []flow.ActionKind{flow.ActForgetKeys, flow.ActTalk, flow.ActMenu}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("menu actions (-want +got):\n%s", diff)
+	}
+}
+
+// TestWordsBeforeTheGreeting: words that reach the inbox before the call is
+// greeted are not lost: the greeting leaves them, the next turn hears them.
+func TestWordsBeforeTheGreeting(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	ctx := context.Background()
+	if _, _, err := mem.Append(ctx, "c1", "early", flow.Input{Text: "billing please"}); err != nil {
+		t.Fatal(err)
+	}
+	greet := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if diff := cmp.Diff("greeting -answer-> listening", greet.Moves.String()); diff != "" {
+		t.Errorf("first turn (-want +got):\n%s", diff)
+	}
+	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 1 {
+		t.Errorf("inbox after the greeting = %+v, want the early words kept", inbox)
+	}
+	next := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if got := lastConnect(next.Actions); got != "billing" {
+		t.Errorf("second turn: connect %q, want billing; moves %s", got, next.Moves)
+	}
+}
+
+// TestWebhookSilence: a webhook request whose words are only blanks has
+// nobody to wait for; it goes to the fallback desk in one move.
+func TestWebhookSilence(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
+	reply := r.Next(context.Background(), flow.Turn{CallID: "w1", Channel: flow.Webhook, Words: "   "})
+	if diff := cmp.Diff("listening -route-> transferred", reply.Moves.String()); diff != "" {
+		t.Errorf("moves (-want +got):\n%s", diff)
+	}
+	if got := lastConnect(reply.Actions); got != flow.Fallback {
+		t.Errorf("connect %q, want the fallback desk", got)
 	}
 }

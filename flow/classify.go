@@ -1,0 +1,89 @@
+package flow
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Availability is implemented by classifiers that know when they cannot
+// answer, such as a model behind an open circuit breaker.
+type Availability interface {
+	Available() bool
+}
+
+// classify asks the local classifier, then the model for requests long enough
+// to be worth it. It returns the chosen department and who chose it, or "" when
+// nobody is confident. Too few words never reach the model (the seed's fourth
+// pitfall): they route only when the local classifier hears a department named.
+// The answer it went by, sure or not, is noted on the call.
+func (r *Router) classify(ctx context.Context, c *Call) (string, string) {
+	turns := c.Turns
+	local, err := r.local.Classify(ctx, turns)
+	if err != nil {
+		r.log.WarnContext(ctx, "local classifier failed", "err", err)
+		local = Verdict{}
+	}
+	c.Guess, c.Confidence = local.Department, local.Confidence
+	if !r.willAskModel(turns) {
+		return r.confident(local), "local"
+	}
+	start := r.now()
+	model, err := r.model.Classify(ctx, turns)
+	took := r.now().Sub(start)
+	r.observeModel(took)
+	c.ModelMS += took.Milliseconds()
+	if err != nil {
+		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
+		return r.confident(local), "local"
+	}
+	c.Guess, c.Confidence = model.Department, model.Confidence
+	return r.confident(model), "model"
+}
+
+// willAskModel reports whether classify would ask the model about turns.
+func (r *Router) willAskModel(turns []string) bool {
+	if r.model == nil || countWords(turns) < r.cfg.Dialog.MinWords {
+		return false
+	}
+	a, ok := r.model.(Availability)
+	return !ok || a.Available()
+}
+
+// slow reports whether classifying turns is expected to keep the caller
+// waiting: the model will be asked and has lately taken longer than
+// dialog.acknowledge_after_ms.
+func (r *Router) slow(turns []string) bool {
+	return r.willAskModel(turns) && r.modelMS.Load() > int64(r.cfg.Dialog.AcknowledgeAfterMS)
+}
+
+// observeModel folds one model call's latency into the moving average.
+func (r *Router) observeModel(d time.Duration) {
+	ms := max(d.Milliseconds(), 1)
+	if old := r.modelMS.Load(); old > 0 {
+		ms = (7*old + 3*ms) / 10
+	}
+	r.modelMS.Store(ms)
+}
+
+// confident returns v's department when it clears the confidence threshold and
+// the margin to the runner-up, else "".
+func (r *Router) confident(v Verdict) string {
+	if v.Department == "" || v.Confidence < r.cfg.LLM.MinConfidence || v.Confidence-v.RunnerUp < r.cfg.LLM.MinMargin {
+		return ""
+	}
+	if _, ok := r.cfg.Department(v.Department); !ok || v.Department == Fallback {
+		return ""
+	}
+	return v.Department
+}
+
+// countWords counts the words in all turns.
+func countWords(turns []string) int {
+	n := 0
+	for _, t := range turns {
+		n += len(strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }))
+	}
+	return n
+}

@@ -1,0 +1,97 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+)
+
+// Events takes what happens on a call between two turns into its inbox, for
+// the next turn to read: the caller's words, the caller hanging up. It owns
+// the rules for them: only the caller's own voice counts, words are clipped,
+// a retried event is taken once, and words reach their call through the
+// transcription session that heard them. Keypad entries need no inbox: they
+// arrive with the turn that collected them (Turn.Digits).
+type Events struct {
+	inbox Inbox
+	log   *slog.Logger
+	// dropped counts caller lines dropped from full inboxes (see MaxInbox)
+	// since the process started.
+	dropped atomic.Int64
+}
+
+// NewEvents returns Events that append to inbox.
+func NewEvents(inbox Inbox, log *slog.Logger) *Events { return &Events{inbox: inbox, log: log} }
+
+// Dropped is how many caller lines full inboxes have dropped so far.
+func (e *Events) Dropped() int64 { return e.dropped.Load() }
+
+// ErrUnknownSession is words from a transcription session no call is linked
+// to yet. Events may arrive out of order; the platform retries later.
+var ErrUnknownSession = errors.New("words from an unknown transcription session")
+
+// Speaker is whose voice a transcription heard.
+type Speaker int
+
+// The voices on a call.
+const (
+	Caller Speaker = iota // the person who called
+	Us                    // our own talk actions, transcribed back
+)
+
+// Heard is words a transcription session heard.
+type Heard struct {
+	// ID identifies the event: the same ID is the same words, delivered again.
+	ID      string
+	Session string // the transcription session that heard them
+	Speaker Speaker
+	Text    string
+}
+
+// Transcribing links a transcription session to the call it listens to, so
+// that the words it hears find their call.
+func (e *Events) Transcribing(ctx context.Context, session, callID string) error {
+	if err := e.inbox.Link(ctx, session, callID); err != nil {
+		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
+	}
+	return nil
+}
+
+// Heard takes the caller's words into their call's inbox. Our own voice and
+// empty words are ignored. It returns the call the words belong to and how
+// many older unread lines the call's full inbox dropped for them (see
+// MaxInbox); its error is ErrUnknownSession when no call is linked to the
+// session, or the store's.
+func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int, err error) {
+	text := Clip(h.Text)
+	if h.Speaker != Caller || text == "" {
+		return "", 0, nil
+	}
+	callID, err = e.inbox.Resolve(ctx, h.Session)
+	if errors.Is(err, ErrNotFound) {
+		return "", 0, fmt.Errorf("transcription %s: %w", h.Session, ErrUnknownSession)
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("resolve transcription %s: %w", h.Session, err)
+	}
+	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text})
+	if dropped > 0 {
+		total := e.dropped.Add(int64(dropped))
+		e.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)
+	}
+	if err != nil {
+		return callID, dropped, fmt.Errorf("append words to call %s: %w", callID, err)
+	}
+	return callID, dropped, nil
+}
+
+// HungUp records that the caller hung up; the next turn ends the call.
+// eventID identifies the event, as in Heard.
+func (e *Events) HungUp(ctx context.Context, eventID, callID string) error {
+	if _, _, err := e.inbox.Append(ctx, callID, "hangup:"+eventID, Input{Hangup: true}); err != nil {
+		return fmt.Errorf("append hangup to call %s: %w", callID, err)
+	}
+	return nil
+}

@@ -1,0 +1,26 @@
+package flow
+
+import "context"
+
+// classifying is the policy of a call whose words are in: a confident
+// classifier routes it; otherwise ask again while clarifications remain, then
+// offer the keypad where there is one, else give up to the fallback desk.
+func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
+	if dept, reason := r.classify(ctx, c); dept != "" {
+		return r.transfer(c, dept, reason)
+	}
+	texts := r.cfg.TextsFor(c.Language)
+	limit := r.cfg.Dialog.MaxClarifications
+	if !t.ch.Remembers {
+		limit = 0 // the next request would not know the question was asked
+	}
+	if c.Clarifications < limit {
+		text := texts.Clarify[min(c.Clarifications, len(texts.Clarify)-1)]
+		c.Clarifications++
+		return r.listen(c, EventClarify, text, r.cfg.Dialog.ListenMS)
+	}
+	if !t.ch.Keypad {
+		return r.transfer(c, r.cfg.Fallback.Destination, "unsure")
+	}
+	return r.offerMenu(c)
+}

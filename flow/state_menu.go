@@ -1,0 +1,68 @@
+package flow
+
+import (
+	"context"
+	"strconv"
+	"strings"
+)
+
+// offerMenu moves a call that clarifying could not route to the keypad menu.
+func (r *Router) offerMenu(c *Call) decision {
+	return decision{event: EventMenu, acts: []Action{
+		{Kind: ActForgetKeys},
+		{Kind: ActTalk, Text: r.menuText(c.Language), Language: c.Language},
+		{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS},
+	}}
+}
+
+// menu is the policy of a call offered the keypad: the key pressed routes it;
+// so do words with a priority word or a department the local classifier is
+// sure of. Anything else goes to the fallback desk: the caller has been asked
+// enough.
+func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
+	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
+		return r.transfer(c, dept, "keypad")
+	}
+	if words := t.words(); len(words) > 0 {
+		c.Turns = append(c.Turns, words...)
+		if r.cfg.IsPriority(strings.Join(words, " ")) {
+			return r.transfer(c, Emergency, "priority")
+		}
+		if v, err := r.local.Classify(ctx, words); err == nil && r.confident(v) != "" {
+			return r.transfer(c, v.Department, "local")
+		}
+	}
+	return r.transfer(c, r.cfg.Fallback.Destination, "menu")
+}
+
+// menuText is the menu sentence in lang, built from that language's texts: the
+// menu template with {options}, each department with a key as menu_option,
+// the fallback desk last as menu_last. A menu without {options} is said as it is.
+func (r *Router) menuText(lang string) string {
+	texts := r.cfg.TextsFor(lang)
+	if !strings.Contains(texts.Menu, "{options}") {
+		return texts.Menu
+	}
+	var options []string
+	last := ""
+	for digit := range 10 {
+		name, ok := r.cfg.ByDigit(strconv.Itoa(digit))
+		if !ok {
+			continue
+		}
+		d := r.cfg.Departments[name]
+		if name == r.cfg.Fallback.Destination {
+			last = fillMenuOption(texts.MenuLast, d.Digit, d.LabelIn(lang))
+			continue
+		}
+		options = append(options, fillMenuOption(texts.MenuOption, d.Digit, d.LabelIn(lang)))
+	}
+	if last != "" {
+		options = append(options, last)
+	}
+	return strings.ReplaceAll(texts.Menu, "{options}", strings.Join(options, ", "))
+}
+
+func fillMenuOption(template, digit, label string) string {
+	return strings.NewReplacer("{digit}", digit, "{department}", label).Replace(template)
+}

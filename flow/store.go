@@ -1,0 +1,61 @@
+package flow
+
+import (
+	"context"
+	"errors"
+)
+
+// The store is split by its users. The turn loop needs Calls; caller events
+// need an Inbox. Two writers touch a call at once, and they never fight: events
+// only ever append to the call's inbox, and a turn loads the call with its
+// inbox and saves the new state while taking what it consumed, in one atomic
+// compare-and-set. Nothing is lost or read twice, whatever the interleaving.
+
+// Calls keeps calls between turns, so that any replica can serve any turn.
+type Calls interface {
+	// Load returns the call and the inputs that arrived since its last save,
+	// oldest first. A call never saved comes back as Call{ID: id} with Version 0.
+	// Errors are the store's own (unreachable, corrupt data).
+	Load(ctx context.Context, id string) (Call, []Input, error)
+	// Save writes c if the stored version is still c.Version, stores it as
+	// c.Version+1 and removes the first taken inputs from the inbox.
+	// It returns ErrConflict when another writer saved first, else the
+	// store's own errors.
+	Save(ctx context.Context, c Call, taken int) error
+}
+
+// Inbox takes what callers do between turns, for the next turn to read.
+type Inbox interface {
+	// Append adds in to the call's inbox unless an input with the same key was
+	// appended to that call before; it reports whether it added, and how many
+	// of the oldest unread inputs it dropped to keep the inbox within
+	// MaxInbox. Keys make retried events harmless; the store remembers the
+	// last MaxMarks of them per call, for as long as it keeps the call.
+	// Errors are the store's own.
+	Append(ctx context.Context, id, key string, in Input) (added bool, dropped int, err error)
+	// Link remembers which call a transcription session belongs to; a later
+	// link of the same session wins. Errors are the store's own.
+	Link(ctx context.Context, session, callID string) error
+	// Resolve returns the call linked to a transcription session, ErrNotFound
+	// when there is none, or the store's own error.
+	Resolve(ctx context.Context, session string) (string, error)
+}
+
+// Bounds on what a store keeps per call, so that a flood of events for one
+// call cannot grow its state (or the work of every fetch) without bound.
+const (
+	// MaxInbox is the most unread inputs a call's inbox holds; Append drops
+	// the oldest beyond it. A caller says a line every few seconds and every
+	// turn empties the inbox, so only a flood reaches it.
+	MaxInbox = 20
+	// MaxMarks is the most de-duplication keys a store remembers per call;
+	// the oldest are forgotten first. VoIPBin retries an event within seconds,
+	// so only the recent ones matter.
+	MaxMarks = 100
+)
+
+// Store errors.
+var (
+	ErrConflict = errors.New("call was saved by another request")
+	ErrNotFound = errors.New("not found")
+)

@@ -1,0 +1,387 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/looplab/fsm"
+)
+
+// Turn is one request for the next actions of a call.
+type Turn struct {
+	// CallID names the call. Empty means the request is the whole call (the
+	// seed's single-turn webhook): nothing is loaded or remembered.
+	CallID  string
+	Channel Channel
+	// Words is the caller's utterance carried by the request itself (Webhook).
+	Words string
+	// Digits is the keypad entry collected by the menu; HasDigits tells an empty
+	// entry from a request that carries none.
+	Digits    string
+	HasDigits bool
+	// Language picks the caller's language on a call's first turn; empty is the default.
+	Language string
+	// Arrived is when the request reached us; the time budget runs from it.
+	// Zero means now.
+	Arrived time.Time
+}
+
+// MaxTurnChars bounds one utterance, in characters: a caller's line is a few
+// dozen words, and a longer one is clipped where it is stored and where it is read.
+const MaxTurnChars = 500
+
+// Limits on what one call keeps, so a talkative caller cannot grow state or prompts without bound.
+const (
+	maxTurns    = 12
+	maxAttempts = 3 // load-decide-save tries when another request saved the call first
+	maxMoves    = 4 // events one turn may fire; the longest is classify then clarify
+)
+
+// Router answers a call's turns. For each it loads the call, lets the state's
+// handler decide, fires the event through the machine (again, while the call
+// is in a state that decides at once), and saves; so it holds nothing between
+// requests and any number of replicas can share one store.
+type Router struct {
+	cfg   *Routing
+	calls Calls
+	local Classifier
+	model Classifier
+	log   *slog.Logger
+	obs   Observer
+	now   func() time.Time
+	// LogTranscripts puts the caller's words in the line logged when a call
+	// is transferred (`switchboard harvest` reads them); off, only their count.
+	LogTranscripts bool
+	handlers       map[string]handler
+	// lastTransfer is what a last transfer to the fallback desk costs of the
+	// platform's action budget.
+	lastTransfer int
+	// modelMS is the model's recent latency (a moving average). It is a
+	// property of the model, not of any call, so it may live in the process.
+	modelMS atomic.Int64
+}
+
+// handler is one state's policy: from the call and what this turn brought it
+// decides the event to fire. It may update the call's own counters (turns
+// heard, clarifications asked); it never moves the call's state itself.
+type handler func(ctx context.Context, c *Call, t *turn) decision
+
+// decision is what a state's handler chose: the event to fire and what the
+// caller hears and does on the way. An empty event moves nothing.
+type decision struct {
+	event string
+	acts  []Action
+	// dept and reason say where EventRoute transfers the call, and why.
+	dept, reason string
+}
+
+// NewRouter builds a Router. local is the built-in classifier, always asked
+// first; model may be nil when no model is configured.
+func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logger) *Router {
+	r := &Router{cfg: &cfg.Routing, calls: calls, local: local, model: model, log: log, now: time.Now}
+	r.handlers = map[string]handler{
+		StateGreeting:    r.greeting,
+		StateListening:   r.listening,
+		StateClarifying:  r.listening, // the same wait for words, one clarification further on
+		StateChecking:    r.checking,
+		StateHolding:     r.holding,
+		StateClassifying: r.classifying,
+		StateMenu:        r.menu,
+		StateTransferred: r.finished,
+		StateEnded:       r.finished,
+	}
+	r.lastTransfer = cost(r.reception(r.cfg.Language))
+	return r
+}
+
+// Reply is a turn's answer.
+type Reply struct {
+	Actions []Action
+	// Moves are the machine's moves the turn made, for logs and tests; none
+	// when the turn failed over to reception.
+	Moves Moves
+}
+
+// Move is one move of a call through the machine.
+type Move struct{ From, Event, To string }
+
+// Moves are a turn's moves, in order.
+type Moves []Move
+
+// String renders moves as "listening -classify-> classifying, classifying -route-> transferred".
+func (ms Moves) String() string {
+	var b strings.Builder
+	for i, m := range ms {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(m.From)
+		b.WriteString(" -")
+		b.WriteString(m.Event)
+		b.WriteString("-> ")
+		b.WriteString(m.To)
+	}
+	return b.String()
+}
+
+// LogValue logs moves as their String, and only when a line is written.
+func (ms Moves) LogValue() slog.Value { return slog.StringValue(ms.String()) }
+
+// Observer is told what each answered turn did, for metrics; the service
+// owns it, so the domain knows nothing of how it is exported. Observe is
+// called on the request's goroutine and must be quick and safe for
+// concurrent use.
+type Observer interface {
+	Observe(ctx context.Context, r Report)
+}
+
+// Report is one turn: the call before and after it. Moves are read from the
+// difference (a call whose Clarifications grew was asked again, one that
+// became transferred was routed).
+type Report struct {
+	Before, After Call
+	Took          time.Duration
+	// Failed is set when the turn failed ("error", "panic") and the caller was
+	// sent to the fallback desk; After then describes that transfer.
+	Failed string
+}
+
+// SetObserver makes o see every turn from now on; call it before serving.
+func (r *Router) SetObserver(o Observer) { r.obs = o }
+
+// Next answers a turn. It never fails: whatever goes wrong behind it (store,
+// classifier, a bug), the caller still gets actions that reach a human.
+func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
+	start := r.now()
+	ctx, cancel := context.WithDeadline(ctx, r.Deadline(t))
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.ErrorContext(ctx, "turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
+			reply = Reply{Actions: r.reception(t.Language)}
+			r.failed(ctx, t, start, "panic")
+		}
+	}()
+	before, c, tn, err := r.play(ctx, t)
+	if err != nil {
+		r.log.ErrorContext(ctx, "turn failed; sending caller to reception", "call", t.CallID, "err", err)
+		r.failed(ctx, t, start, "error")
+		return Reply{Actions: r.reception(t.Language)}
+	}
+	took := r.now().Sub(start)
+	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
+		slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
+		slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
+	if c.Over() && !before.Over() {
+		r.summarise(ctx, c)
+	}
+	if r.obs != nil {
+		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
+	}
+	return Reply{Actions: tn.acts, Moves: tn.moves}
+}
+
+// summarise writes a call's last line: how it went, in one place. With
+// LogTranscripts its turns are the caller's words (`switchboard harvest`
+// reads them); without, only their count.
+func (r *Router) summarise(ctx context.Context, c Call) {
+	var turns any = len(c.Turns)
+	if r.LogTranscripts {
+		turns = c.Turns
+	}
+	r.log.InfoContext(ctx, "call summary", "call", c.ID, "state", c.State, "route", c.Department, "why", c.Reason,
+		"turns", turns, "confidence", c.Confidence, "model_ms", c.ModelMS, "actions", c.Actions)
+}
+
+// failed reports a turn that sent the caller to reception because something broke.
+func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
+	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
+	r.summarise(ctx, c)
+	if r.obs != nil {
+		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
+	}
+}
+
+// Deadline is when the answer to t is due: the time budget, counted from when
+// the request arrived (VoIPBin's clock started then, not when we began).
+func (r *Router) Deadline(t Turn) time.Time {
+	arrived := t.Arrived
+	if arrived.IsZero() {
+		arrived = r.now()
+	}
+	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
+}
+
+// play loads the call, steps it and saves it, starting again from a fresh
+// load when another request saved the call first. It returns the call as it
+// was loaded and as it was saved.
+func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
+	ch := t.Channel
+	if t.CallID == "" {
+		ch.Remembers = false
+	}
+	if !ch.Remembers {
+		var c Call
+		tn := newTurn(t, ch, nil)
+		return Call{}, c, tn, r.step(ctx, &c, tn)
+	}
+	for attempt := 1; ; attempt++ {
+		c, inbox, err := r.calls.Load(ctx, t.CallID)
+		if err != nil {
+			return c, c, nil, fmt.Errorf("load call %s: %w", t.CallID, err)
+		}
+		before := c
+		tn := newTurn(t, ch, inbox)
+		if err := r.step(ctx, &c, tn); err != nil {
+			return before, c, nil, err
+		}
+		err = r.calls.Save(ctx, c, tn.taken)
+		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+			continue
+		}
+		if err != nil {
+			return before, c, nil, fmt.Errorf("save call %s: %w", t.CallID, err)
+		}
+		return before, c, tn, nil
+	}
+}
+
+// step moves the call through the machine for one turn: the handler of the
+// call's state decides an event, the machine fires it, and so on until the
+// turn's actions hand the call to someone (the caller, a department) or the
+// call needs no move at all.
+func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
+	now := r.now().UnixMilli()
+	if c.StartedMS == 0 {
+		c.StartedMS = now
+	}
+	c.UpdatedMS = now
+	if c.Language == "" {
+		c.Language = r.cfg.Language
+		if _, ok := r.cfg.Texts[t.Language]; ok {
+			c.Language = t.Language
+		}
+	}
+	if c.State == "" {
+		c.State = t.ch.start()
+		if t.ch.ActionBudget {
+			c.Actions = t.ch.FlowActions
+		}
+	}
+	m := machines.Get().(*fsm.FSM)
+	defer machines.Put(m)
+	m.SetState(c.State)
+	// A move does no I/O; a spent time budget must not stop it, or a caller
+	// whose classification used the whole budget would lose the route.
+	moveCtx := context.WithoutCancel(ctx)
+	for range maxMoves {
+		d, err := r.decide(ctx, c, t)
+		if err != nil {
+			return err
+		}
+		if d.event == "" {
+			t.acts = append(t.acts, d.acts...)
+			r.account(c, t)
+			return nil
+		}
+		d = r.afford(c, t, d)
+		from := c.State
+		if err := fire(moveCtx, m, c, d.event); err != nil {
+			return err
+		}
+		if d.event == EventRoute {
+			c.Department, c.Reason = d.dept, d.reason
+		}
+		t.acts = append(t.acts, d.acts...)
+		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
+		if handsOver(d.acts) {
+			r.account(c, t)
+			return nil
+		}
+	}
+	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, t.moves)
+}
+
+// decide asks the handler of the call's state. A caller who hung up ends the
+// call whatever state it is in.
+func (r *Router) decide(ctx context.Context, c *Call, t *turn) (decision, error) {
+	if c.State != StateEnded && t.hungUp() {
+		return decision{event: EventHangup, acts: []Action{{Kind: ActHangup}}}, nil
+	}
+	h, ok := r.handlers[c.State]
+	if !ok {
+		return decision{}, fmt.Errorf("call %s: unknown state %q", c.ID, c.State)
+	}
+	return h(ctx, c, t), nil
+}
+
+// turn is one turn in progress: what arrived for the call, and what has been
+// decided so far.
+type turn struct {
+	Turn
+	ch    Channel
+	inbox []Input
+	// taken is how many inbox inputs the turn consumed: all of them once read.
+	taken int
+	acts  []Action
+	moves Moves // see Reply.Moves
+	// movesBuf holds a turn's few moves without growing a slice.
+	movesBuf [maxMoves]Move
+}
+
+func newTurn(t Turn, ch Channel, inbox []Input) *turn {
+	tn := &turn{Turn: t, ch: ch, inbox: inbox}
+	tn.moves = tn.movesBuf[:0]
+	return tn
+}
+
+// hungUp reports whether the caller hung up; the hangup consumes the inbox.
+func (t *turn) hungUp() bool {
+	for _, in := range t.inbox {
+		if in.Hangup {
+			t.taken = len(t.inbox)
+			return true
+		}
+	}
+	return false
+}
+
+// words takes the caller's words that arrived since the last turn, and those
+// the request carries, clipped.
+func (t *turn) words() []string {
+	var words []string
+	for _, in := range t.inbox[t.taken:] {
+		if w := Clip(in.Text); w != "" && !in.Hangup {
+			words = append(words, w)
+		}
+	}
+	t.taken = len(t.inbox)
+	if w := Clip(t.Words); w != "" {
+		words = append(words, w)
+		t.Words = ""
+	}
+	return words
+}
+
+// Clip trims an utterance, drops bytes that are not UTF-8 and keeps at most
+// MaxTurnChars characters.
+func Clip(s string) string {
+	s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
+	if utf8.RuneCountInString(s) <= MaxTurnChars {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == MaxTurnChars {
+			return strings.TrimSpace(s[:i])
+		}
+		n++
+	}
+	return s
+}
