@@ -202,12 +202,16 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 // LogTranscripts its turns are the caller's words (`switchboard harvest`
 // reads them); without, only their count.
 func (r *Router) summarise(ctx context.Context, c Call) {
-	var turns any = len(c.Turns)
-	if r.LogTranscripts {
-		turns = c.Turns
+	if !r.log.Enabled(ctx, slog.LevelInfo) {
+		return
 	}
-	r.log.InfoContext(ctx, "call summary", "call", c.ID, "state", c.State, "route", c.Department, "why", c.Reason,
-		"turns", turns, "confidence", c.Confidence, "model_ms", c.ModelMS, "actions", c.Actions)
+	turns := slog.Int("turns", len(c.Turns))
+	if r.LogTranscripts {
+		turns = slog.Any("turns", c.Turns)
+	}
+	r.log.LogAttrs(ctx, slog.LevelInfo, "call summary", slog.String("call", c.ID), slog.String("state", c.State),
+		slog.String("route", c.Department), slog.String("why", c.Reason), turns,
+		slog.Float64("confidence", c.Confidence), slog.Int64("model_ms", c.ModelMS), slog.Int("actions", c.Actions))
 }
 
 // failed reports a turn that sent the caller to reception because something broke.
