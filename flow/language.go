@@ -27,13 +27,13 @@ func DetectsLanguage(lang string) bool {
 	return languageCues[baseLanguage(lang)] != nil
 }
 
-// DetectLanguage picks the language among langs whose cue words the caller's
-// words use most, or "" when no language stands out (no cue word, or a tie):
-// the caller then stays in the default language.
-func DetectLanguage(words string, langs []string) string {
+// detectLanguage picks among langs the language whose cue words its own
+// transcription's words, heard[lang], use most; "" when no language stands
+// out (no cue word, or a tie), and the caller stays in the default language.
+func detectLanguage(heard map[string]string, langs []string) string {
 	best, bestScore, tied := "", 0, false
 	for _, lang := range langs {
-		score := languageScore(lang, words)
+		score := languageScore(lang, heard[lang])
 		switch {
 		case score > bestScore:
 			best, bestScore, tied = lang, score, false

@@ -276,9 +276,15 @@ func TestDetectLanguage(t *testing.T) {
 		{"no", ""}, // both languages' word: a tie
 	}
 	for _, tt := range tests {
-		if got := DetectLanguage(tt.words, both); got != tt.want {
-			t.Errorf("DetectLanguage(%q) = %q, want %q", tt.words, got, tt.want)
+		// Both transcriptions heard the same words, as the simulator delivers them.
+		if got := detectLanguage(map[string]string{"en-US": tt.words, "es-ES": tt.words}, both); got != tt.want {
+			t.Errorf("detectLanguage(%q) = %q, want %q", tt.words, got, tt.want)
 		}
+	}
+	// Each recognizer's own words: an English one mishears Spanish speech.
+	misheard := map[string]string{"en-US": "oh la may on cobra though dose bases la factor", "es-ES": "hola, me han cobrado dos veces la factura"}
+	if got := detectLanguage(misheard, both); got != "es-ES" {
+		t.Errorf("detectLanguage(%v) = %q, want es-ES", misheard, got)
 	}
 	if !DetectsLanguage("es-MX") || DetectsLanguage("fr-FR") {
 		t.Error("DetectsLanguage: es-MX has cues (es), fr-FR none")

@@ -119,13 +119,7 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		for _, h := range heard {
 			byLang[c.Sessions[h.session]] += " " + h.text
 		}
-		best, bestScore := "", 0
-		for _, lang := range m.Languages {
-			if s := languageScore(lang, byLang[lang]); s > bestScore {
-				best, bestScore = lang, s
-			}
-		}
-		if best != "" {
+		if best := detectLanguage(byLang, m.Languages); best != "" {
 			c.Language = best
 		}
 		c.LanguageSet = true
