@@ -32,6 +32,18 @@ func benchService(b *testing.B, s settings) http.Handler {
 	return newServer(svc)
 }
 
+// benchPost returns a function that posts a body to h in process and fails
+// the benchmark on any answer but 200.
+func benchPost(b *testing.B, h http.Handler) func(path, body string) {
+	return func(path, body string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+}
+
 // BenchmarkCallInProcess measures the handler's own cost of one whole call
 // (three fetches, three events), without the network: ns/op is per call.
 func BenchmarkCallInProcess(b *testing.B) {
@@ -41,14 +53,7 @@ func BenchmarkCallInProcess(b *testing.B) {
 			if backend == "redis" {
 				s.RedisURL = redistest.Start(b)
 			}
-			h := benchService(b, s)
-			do := func(path, body string) {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
-				}
-			}
+			do := benchPost(b, benchService(b, s))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -214,14 +219,7 @@ func BenchmarkModeCall(b *testing.B) {
 			if call.config != "" {
 				s.ConfigFile = "../../testdata/" + call.config
 			}
-			h := benchService(b, s)
-			do := func(path, body string) {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
-				}
-			}
+			do := benchPost(b, benchService(b, s))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
