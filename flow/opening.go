@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strconv"
@@ -189,9 +190,9 @@ func (r *Router) modeOf(c *Call) *Mode {
 var plainMode = Mode{Kind: KindConversation, Handoff: HandoffTransfer}
 
 // logAudit writes a call's audit record as one line.
-func (r *Router) logAudit(c Call) {
+func (r *Router) logAudit(ctx context.Context, c Call) {
 	a := c.audit()
-	r.log.Info("audit", "call", c.ID, "mode", c.Mode, "language", c.Language,
+	r.log.InfoContext(ctx, "audit", "call", c.ID, "mode", c.Mode, "language", c.Language,
 		"pressed", a.Pressed, "said", a.Said, "decision", a.Decision, "decided_by", a.DecidedBy,
 		"confidence", math.Round(a.Confidence*1000)/1000, "department", a.Department, "destination", a.Destination,
 		"reason", a.Reason, "state", c.State)

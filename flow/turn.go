@@ -193,7 +193,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
 	}
 	if tn.ended && c.Audit != nil {
-		r.logAudit(c)
+		r.logAudit(ctx, c)
 	}
 	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
