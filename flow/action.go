@@ -18,6 +18,16 @@ const (
 	ActForgetKeys ActionKind = "forget_keys"
 	ActConnect    ActionKind = "connect" // transfer To (Department), showing CallerID ("": the number the caller dialled)
 	ActHangup     ActionKind = "hangup"
+	ActSet        ActionKind = "set" // set the call variable Variable to Value, for the customer's own flow
+)
+
+// The variables a flow-step call hands back to the customer's VoIPBin flow,
+// which can branch on them after its fetch.
+const (
+	VarDepartment  = "switchboard.department"  // the department's name: "billing"
+	VarDestination = "switchboard.destination" // where it is: "+14155550102"
+	VarReason      = "switchboard.reason"      // who chose it: model, local, keypad, priority, ...
+	VarConfidence  = "switchboard.confidence"  // how sure, 0.00 to 1.00
 )
 
 // Action is one step of a turn's answer.
@@ -29,6 +39,11 @@ type Action struct {
 	Department string      `json:"department,omitempty"`
 	To         Destination `json:"to,omitzero"`
 	CallerID   string      `json:"caller_id,omitempty"`
+	// Length is how many keys a menu collects (default 1); a longer entry
+	// may also be ended with the pound key.
+	Length   int    `json:"length,omitempty"`
+	Variable string `json:"variable,omitempty"`
+	Value    string `json:"value,omitempty"`
 }
 
 // cost is how many VoIPBin actions a rendering of a takes: listening and the
@@ -52,12 +67,12 @@ func cost(acts []Action) int {
 }
 
 // handsOver reports whether acts hand the call to someone else for now: the
-// caller (listen, menu), a department (connect), or nobody (hangup). A turn
-// ends there.
+// caller (listen, menu), a department (connect), the customer's own flow
+// (set: a flow-step call's decision), or nobody (hangup). A turn ends there.
 func handsOver(acts []Action) bool {
 	for _, a := range acts {
 		switch a.Kind {
-		case ActListen, ActMenu, ActConnect, ActHangup:
+		case ActListen, ActMenu, ActConnect, ActSet, ActHangup:
 			return true
 		}
 	}
@@ -102,9 +117,10 @@ func (r *Router) listen(c *Call, event, text string, ms int) decision {
 	return decision{event: event, acts: append(acts, Action{Kind: ActListen, Millis: ms})}
 }
 
-// transfer routes the call to dept, telling the caller where they are going.
+// transfer routes the call to dept, sure of it: a transfer that tells the
+// caller where they are going, or a flow-step call's hand-back (see route).
 func (r *Router) transfer(c *Call, dept, reason string) decision {
-	return decision{event: EventRoute, acts: r.connect(dept, c.Language), dept: dept, reason: reason}
+	return r.route(c, dept, reason, 1)
 }
 
 // reception is the answer of last resort: tell the caller, connect the fallback desk.

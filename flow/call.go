@@ -37,6 +37,22 @@ type Call struct {
 	ModelMS    int64   `json:"mms,omitempty"`
 	StartedMS  int64   `json:"t0,omitempty"`
 	UpdatedMS  int64   `json:"t,omitempty"`
+	// Mode names the mode the dialled number is answered in, fixed on the first turn.
+	Mode string `json:"mode,omitempty"`
+	// Menu is the path through a keypad tree to the menu on offer; MenuTries
+	// counts the wrong or missing keys at it.
+	Menu      []string `json:"menu,omitempty"`
+	MenuTries int      `json:"mtry,omitempty"`
+	// Audit is kept for calls whose mode audits them.
+	Audit *Audit `json:"audit,omitempty"`
+	// Sure is how sure whoever chose Department was: the classifier's
+	// confidence, or 1 for a key pressed, a priority word or a fallback.
+	Sure float64 `json:"sure,omitempty"`
+	// LanguageSet is true once the caller's language is settled (picked by
+	// key or detected); Sessions maps each transcription of a call that
+	// detects its language to that transcription's language.
+	LanguageSet bool              `json:"lset,omitempty"`
+	Sessions    map[string]string `json:"ses,omitempty"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load
@@ -52,6 +68,10 @@ func (c *Call) Over() bool { return over(c.State) }
 type Input struct {
 	Text   string `json:"x,omitempty"`
 	Hangup bool   `json:"h,omitempty"`
+	// Session is the transcription the words came from. An input with a
+	// Session and a Lang but no Text says that transcription started, in Lang.
+	Session string `json:"s,omitempty"`
+	Lang    string `json:"l,omitempty"`
 }
 
 // Classifier picks the department a caller wants.

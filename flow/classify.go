@@ -13,12 +13,21 @@ type Availability interface {
 	Available() bool
 }
 
-// classify asks the local classifier, then the model for requests long enough
-// to be worth it. It returns the chosen department and who chose it, or "" when
-// nobody is confident. Too few words never reach the model (the seed's fourth
-// pitfall): they route only when the local classifier hears a department named.
-// The answer it went by, sure or not, is noted on the call.
-func (r *Router) classify(ctx context.Context, c *Call) (string, string) {
+// Languages is implemented by classifiers that can be told the caller's
+// language, such as a model whose prompt then says which language the
+// caller's words are in.
+type Languages interface {
+	// ForLanguage returns the classifier for callers speaking lang, a BCP-47 tag.
+	ForLanguage(lang string) Classifier
+}
+
+// classify asks the local classifier, then the model (told the caller's
+// language) for requests long enough to be worth it. It returns the verdict
+// that counts and who gave it; confident says whether it routes. Too few
+// words never reach the model (the seed's fourth pitfall): they route only
+// when the local classifier hears a department named. The answer it went by,
+// sure or not, is noted on the call.
+func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	turns := c.Turns
 	local, err := r.local.Classify(ctx, turns)
 	if err != nil {
@@ -27,19 +36,29 @@ func (r *Router) classify(ctx context.Context, c *Call) (string, string) {
 	}
 	c.Guess, c.Confidence = local.Department, local.Confidence
 	if !r.willAskModel(turns) {
-		return r.confident(local), "local"
+		return local, "local"
+	}
+	model := r.model
+	if l, ok := model.(Languages); ok && c.Language != r.cfg.Language {
+		model = l.ForLanguage(c.Language)
+	}
+	// Account and card numbers say nothing about the department, and must
+	// not leave for a model's provider: it sees them masked.
+	masked := make([]string, len(turns))
+	for i, t := range turns {
+		masked[i] = Mask(t)
 	}
 	start := r.now()
-	model, err := r.model.Classify(ctx, turns)
+	v, err := model.Classify(ctx, masked)
 	took := r.now().Sub(start)
 	r.observeModel(took)
 	c.ModelMS += took.Milliseconds()
 	if err != nil {
 		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
-		return r.confident(local), "local"
+		return local, "local"
 	}
-	c.Guess, c.Confidence = model.Department, model.Confidence
-	return r.confident(model), "model"
+	c.Guess, c.Confidence = v.Department, v.Confidence
+	return v, "model"
 }
 
 // willAskModel reports whether classify would ask the model about turns.

@@ -48,6 +48,12 @@ type Routing struct {
 	// CallerID is the caller ID of transfers to phone numbers; a department's own
 	// wins. Empty: the number the caller dialled (see CallerIDFor).
 	CallerID string `json:"caller_id,omitempty"`
+	// Modes are the ways a number can be answered, by name; Numbers maps a
+	// dialled number (E.164) to its mode, and DefaultMode answers every other
+	// number. Without modes every number is a conversation that transfers.
+	Modes       map[string]*Mode  `json:"modes,omitempty"`
+	Numbers     map[string]string `json:"numbers,omitempty"`
+	DefaultMode string            `json:"default_mode,omitempty"`
 
 	priority    *regexp.Regexp
 	priorityErr error
@@ -163,6 +169,13 @@ type Texts struct {
 	Reception  string `json:"reception,omitempty"`
 	// Acknowledge is said before a classification that is expected to be slow.
 	Acknowledge string `json:"acknowledge,omitempty"`
+	// KeypadInvalid and KeypadTimeout are said before a keypad menu is played
+	// again after a wrong key or none.
+	KeypadInvalid string `json:"keypad_invalid,omitempty"`
+	KeypadTimeout string `json:"keypad_timeout,omitempty"`
+	// ChooseLanguage offers this language by key, said in this language:
+	// "For English, press {key}." ({key} is replaced).
+	ChooseLanguage string `json:"choose_language,omitempty"`
 }
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
@@ -245,6 +258,7 @@ func (c *Config) setDefaults() {
 		// A signal that is not UTF-8 does not compile; Validate reports it.
 		r.priority, r.priorityErr = regexp.Compile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
 	}
+	r.setModeDefaults()
 }
 
 var defaultLabels = map[string]string{
@@ -258,14 +272,16 @@ var defaultTexts = Texts{
 		"Sorry, could you tell me a little more about what you need?",
 		"I want to get you to the right person. Is this about a purchase, a technical problem, or a bill?",
 	},
-	StillThere:  "Are you still there? Please tell me how we can help.",
-	Routing:     "Routing you to {department}. Please hold.",
-	Urgent:      "Acknowledging urgent request. Routing to on-call engineering immediately.",
-	Reception:   "Connecting you to our main reception desk.",
-	Acknowledge: "One moment, please.",
-	Menu:        "Please press {options}.",
-	MenuOption:  "{digit} for {department}",
-	MenuLast:    "or {digit} for {department}",
+	StillThere:    "Are you still there? Please tell me how we can help.",
+	Routing:       "Routing you to {department}. Please hold.",
+	Urgent:        "Acknowledging urgent request. Routing to on-call engineering immediately.",
+	Reception:     "Connecting you to our main reception desk.",
+	Acknowledge:   "One moment, please.",
+	Menu:          "Please press {options}.",
+	MenuOption:    "{digit} for {department}",
+	MenuLast:      "or {digit} for {department}",
+	KeypadInvalid: "Sorry, that is not an option.",
+	KeypadTimeout: "Sorry, I did not hear a key.",
 }
 
 func (t *Texts) fill(d Texts) {
@@ -280,6 +296,8 @@ func (t *Texts) fill(d Texts) {
 	set(&t.Urgent, d.Urgent)
 	set(&t.Reception, d.Reception)
 	set(&t.Acknowledge, d.Acknowledge)
+	set(&t.KeypadInvalid, d.KeypadInvalid)
+	set(&t.KeypadTimeout, d.KeypadTimeout)
 	set(&t.Menu, d.Menu)
 	set(&t.MenuOption, d.MenuOption)
 	set(&t.MenuLast, d.MenuLast)
@@ -384,6 +402,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	r.validateModes(bad)
 	return errors.Join(errs...)
 }
 

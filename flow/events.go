@@ -51,10 +51,18 @@ type Heard struct {
 }
 
 // Transcribing links a transcription session to the call it listens to, so
-// that the words it hears find their call.
-func (e *Events) Transcribing(ctx context.Context, session, callID string) error {
+// that the words it hears find their call, and tells the call the session's
+// language, lang: a call that detects its caller's language runs one
+// transcription per language and listens on in the caller's.
+func (e *Events) Transcribing(ctx context.Context, session, callID, lang string) error {
 	if err := e.inbox.Link(ctx, session, callID); err != nil {
 		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
+	}
+	if lang == "" {
+		return nil // nothing to tell: the call treats the session's words as its own language
+	}
+	if _, _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
+		return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
 	}
 	return nil
 }
@@ -76,7 +84,7 @@ func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int
 	if err != nil {
 		return "", 0, fmt.Errorf("resolve transcription %s: %w", h.Session, err)
 	}
-	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text})
+	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session})
 	if dropped > 0 {
 		total := e.dropped.Add(int64(dropped))
 		e.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)

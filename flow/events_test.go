@@ -16,7 +16,7 @@ func TestEvents(t *testing.T) {
 	ctx := context.Background()
 	mem := store.NewMemory(store.DefaultExpiry)
 	ev := flow.NewEvents(mem, quiet)
-	if err := ev.Transcribing(ctx, "tr-1", "call-1"); err != nil {
+	if err := ev.Transcribing(ctx, "tr-1", "call-1", "en-US"); err != nil {
 		t.Fatal(err)
 	}
 	long := strings.Repeat("é", 600) // clipped to MaxTurnChars characters
@@ -48,7 +48,8 @@ func TestEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []flow.Input{{Text: "my invoice"}, {Text: strings.Repeat("é", flow.MaxTurnChars)}, {Hangup: true}}
+	want := []flow.Input{{Session: "tr-1", Lang: "en-US"}, {Text: "my invoice", Session: "tr-1"},
+		{Text: strings.Repeat("é", flow.MaxTurnChars), Session: "tr-1"}, {Hangup: true}}
 	if diff := cmp.Diff(want, inbox); diff != "" {
 		t.Errorf("inbox (-want +got):\n%s", diff)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/looplab/fsm"
@@ -21,6 +22,11 @@ const (
 	StateMenu        = "menu"        // offered the keypad menu
 	StateTransferred = "transferred" // connected to a department
 	StateEnded       = "ended"       // the caller hung up
+	// States of the modes' openings and endings (see Mode).
+	StateLanguage   = "language"    // offered a key per language
+	StateEntry      = "entry"       // asked for a keypad entry (an account number) before the conversation
+	StateKeypad     = "keypad"      // in a keypad tree, a menu on offer
+	StateHandedBack = "handed_back" // routed, and handed back to the customer's own flow
 )
 
 // Events of the machine: every move a call makes. A state's handler decides
@@ -36,13 +42,29 @@ const (
 	EventMenu     = "menu"     // out of clarifications: offer the keypad
 	EventRoute    = "route"    // a department is chosen: transfer
 	EventHangup   = "hangup"   // the caller is gone
+	// Events of the modes: which of them a call meets is its mode's configuration.
+	EventOfferLanguages = "offer_languages" // a key per language
+	EventAskEntry       = "ask_entry"       // the keypad entry before the conversation
+	EventOpenKeypad     = "open_keypad"     // the keypad tree's first menu
+	EventPress          = "press"           // a key in the keypad tree that keeps the caller in it
+	EventHandBack       = "hand_back"       // a department is chosen: the customer's flow takes the call on
 )
 
 // waiting are the states that wait for the caller's words.
 var waiting = []string{StateListening, StateClarifying, StateChecking}
 
+// live are the states of a call still with us: a department can be chosen in
+// any of them (by a caller, or by a limit running out). All but classifying,
+// which a turn passes through, can also see the caller hang up.
+var live = []string{StateGreeting, StateLanguage, StateEntry, StateListening, StateClarifying, StateChecking,
+	StateHolding, StateClassifying, StateMenu, StateKeypad}
+
 var transitions = fsm.Events{
-	{Name: EventAnswer, Src: []string{StateGreeting}, Dst: StateListening},
+	{Name: EventOfferLanguages, Src: []string{StateGreeting}, Dst: StateLanguage},
+	{Name: EventAskEntry, Src: []string{StateGreeting, StateLanguage}, Dst: StateEntry},
+	{Name: EventOpenKeypad, Src: []string{StateGreeting, StateLanguage}, Dst: StateKeypad},
+	{Name: EventPress, Src: []string{StateKeypad}, Dst: StateKeypad},
+	{Name: EventAnswer, Src: []string{StateGreeting, StateLanguage, StateEntry}, Dst: StateListening},
 	{Name: EventWait, Src: []string{StateListening}, Dst: StateListening},
 	{Name: EventWait, Src: []string{StateClarifying}, Dst: StateClarifying},
 	{Name: EventWait, Src: []string{StateChecking}, Dst: StateChecking},
@@ -51,10 +73,10 @@ var transitions = fsm.Events{
 	{Name: EventClassify, Src: append([]string{StateHolding}, waiting...), Dst: StateClassifying},
 	{Name: EventClarify, Src: []string{StateClassifying}, Dst: StateClarifying},
 	{Name: EventMenu, Src: []string{StateClassifying}, Dst: StateMenu},
-	{Name: EventRoute, Src: []string{StateGreeting, StateListening, StateClarifying, StateChecking, StateHolding,
-		StateClassifying, StateMenu}, Dst: StateTransferred},
-	{Name: EventHangup, Src: []string{StateGreeting, StateListening, StateClarifying, StateChecking, StateHolding,
-		StateMenu, StateTransferred}, Dst: StateEnded},
+	{Name: EventRoute, Src: live, Dst: StateTransferred},
+	{Name: EventHandBack, Src: live, Dst: StateHandedBack},
+	{Name: EventHangup, Src: append(slices.DeleteFunc(slices.Clone(live), func(s string) bool { return s == StateClassifying }),
+		StateTransferred, StateHandedBack), Dst: StateEnded},
 }
 
 // newMachine builds the machine at a state; it keeps nothing between
@@ -95,7 +117,9 @@ func target(state, event string) string {
 }
 
 // over reports whether a call in state needs no more turns.
-func over(state string) bool { return state == StateTransferred || state == StateEnded }
+func over(state string) bool {
+	return state == StateTransferred || state == StateEnded || state == StateHandedBack
+}
 
 // Diagram renders the call flow as a Mermaid state diagram, generated from the
 // machine itself so the README cannot drift from the code.

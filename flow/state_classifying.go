@@ -6,8 +6,10 @@ import "context"
 // classifier routes it; otherwise ask again while clarifications remain, then
 // offer the keypad where there is one, else give up to the fallback desk.
 func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
-	if dept, reason := r.classify(ctx, c); dept != "" {
-		return r.transfer(c, dept, reason)
+	v, by := r.classify(ctx, c)
+	c.recordDecision(v, by)
+	if dept := r.confident(v); dept != "" {
+		return r.route(c, dept, by, v.Confidence)
 	}
 	texts := r.cfg.TextsFor(c.Language)
 	limit := r.cfg.Dialog.MaxClarifications

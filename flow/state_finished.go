@@ -10,5 +10,8 @@ func (r *Router) finished(_ context.Context, c *Call, t *turn) decision {
 	if !t.ch.HangsUp && c.Department != "" {
 		return decision{acts: r.connect(c.Department, c.Language)}
 	}
+	if c.State == StateHandedBack { // the customer's flow fetched again: the same answer
+		return decision{acts: r.handBack(c.Department, c.Reason, c.Sure)}
+	}
 	return decision{acts: []Action{{Kind: ActHangup}}}
 }

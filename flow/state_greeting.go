@@ -2,14 +2,10 @@ package flow
 
 import "context"
 
-// greeting answers a new call: start transcribing the caller, greet them and
-// listen. Words already in the inbox stay there for the next turn, which is
-// the first that listens.
+// greeting answers a new call with the first state of its mode's opening: for
+// a conversation, transcribe the caller, greet them and listen; else offer
+// languages, ask for a keypad entry or play the keypad tree's first menu.
+// Words already in the inbox stay there for the first turn that listens.
 func (r *Router) greeting(_ context.Context, c *Call, _ *turn) decision {
-	texts := r.cfg.TextsFor(c.Language)
-	return decision{event: EventAnswer, acts: []Action{
-		{Kind: ActTranscribe, Language: c.Language},
-		{Kind: ActTalk, Text: texts.Greeting, Language: c.Language},
-		{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS},
-	}}
+	return r.openNext(c)
 }

@@ -51,7 +51,7 @@ func (r *Router) holding(_ context.Context, c *Call, t *turn) decision {
 // caller left in silence wonders whether the line dropped). It reports false
 // when there were no new words.
 func (r *Router) heard(c *Call, t *turn, hold bool) (decision, bool) {
-	words := t.words()
+	words := r.callerWords(c, t)
 	if len(words) == 0 {
 		return decision{}, false
 	}

@@ -20,16 +20,17 @@ func (r *Router) offerMenu(c *Call) decision {
 // sure of. Anything else goes to the fallback desk: the caller has been asked
 // enough.
 func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
+	c.recordPress(t.Digits)
 	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
 		return r.transfer(c, dept, "keypad")
 	}
-	if words := t.words(); len(words) > 0 {
+	if words := r.callerWords(c, t); len(words) > 0 {
 		c.Turns = append(c.Turns, words...)
 		if r.cfg.IsPriority(strings.Join(words, " ")) {
 			return r.transfer(c, Emergency, "priority")
 		}
 		if v, err := r.local.Classify(ctx, words); err == nil && r.confident(v) != "" {
-			return r.transfer(c, v.Department, "local")
+			return r.route(c, v.Department, "local", v.Confidence)
 		}
 	}
 	return r.transfer(c, r.cfg.Fallback.Destination, "menu")

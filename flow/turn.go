@@ -27,6 +27,8 @@ type Turn struct {
 	HasDigits bool
 	// Language picks the caller's language on a call's first turn; empty is the default.
 	Language string
+	// Dialled is the number the caller dialled; it picks the call's mode on its first turn.
+	Dialled string
 	// Arrived is when the request reached us; the time budget runs from it.
 	// Zero means now.
 	Arrived time.Time
@@ -77,8 +79,10 @@ type handler func(ctx context.Context, c *Call, t *turn) decision
 type decision struct {
 	event string
 	acts  []Action
-	// dept and reason say where EventRoute transfers the call, and why.
+	// dept and reason say where EventRoute or EventHandBack sends the call,
+	// and why; conf is how sure the chooser was.
 	dept, reason string
+	conf         float64
 }
 
 // NewRouter builds a Router. local is the built-in classifier, always asked
@@ -93,7 +97,11 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateHolding:     r.holding,
 		StateClassifying: r.classifying,
 		StateMenu:        r.menu,
+		StateLanguage:    r.language,
+		StateEntry:       r.entry,
+		StateKeypad:      r.keypad,
 		StateTransferred: r.finished,
+		StateHandedBack:  r.finished,
 		StateEnded:       r.finished,
 	}
 	r.lastTransfer = cost(r.reception(r.cfg.Language))
@@ -184,6 +192,9 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	if r.obs != nil {
 		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
 	}
+	if tn.ended && c.Audit != nil {
+		r.logAudit(ctx, c)
+	}
 	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
 
@@ -266,16 +277,26 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		c.StartedMS = now
 	}
 	c.UpdatedMS = now
-	if c.Language == "" {
-		c.Language = r.cfg.Language
-		if _, ok := r.cfg.Texts[t.Language]; ok {
-			c.Language = t.Language
-		}
-	}
 	if c.State == "" {
 		c.State = t.ch.start()
 		if t.ch.ActionBudget {
 			c.Actions = t.ch.FlowActions
+		}
+		if t.ch.Fetches { // a line with a number's flow, which carries the dialled number
+			c.Mode, _ = r.cfg.Mode(t.Dialled)
+		}
+	}
+	mode := r.modeOf(c)
+	if c.Language == "" {
+		c.Language = r.cfg.Language
+		if len(mode.Languages) > 0 {
+			c.Language = mode.Languages[0]
+		}
+		if _, ok := r.cfg.Texts[t.Language]; ok {
+			c.Language, c.LanguageSet = t.Language, true
+		}
+		if mode.Audit {
+			c.Audit = &Audit{}
 		}
 	}
 	m := machines.Get().(*fsm.FSM)
@@ -299,9 +320,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if err := fire(moveCtx, m, c, d.event); err != nil {
 			return err
 		}
-		if d.event == EventRoute {
-			c.Department, c.Reason = d.dept, d.reason
+		if d.event == EventRoute || d.event == EventHandBack {
+			c.Department, c.Reason, c.Sure = d.dept, d.reason, d.conf
+			if dest, ok := r.cfg.Department(d.dept); ok && c.Audit != nil {
+				c.Audit.Destination = dest.Destination().Target
+			}
 		}
+		t.ended = t.ended || over(c.State) && !over(from)
 		t.acts = append(t.acts, d.acts...)
 		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
@@ -337,6 +362,8 @@ type turn struct {
 	moves Moves // see Reply.Moves
 	// movesBuf holds a turn's few moves without growing a slice.
 	movesBuf [maxMoves]Move
+	// ended is set when the turn ends our part of the call.
+	ended bool
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

@@ -106,7 +106,28 @@ type Classifier struct {
 	overflows atomic.Uint64
 }
 
-var _ flow.Classifier = (*Classifier)(nil)
+var (
+	_ flow.Classifier = (*Classifier)(nil)
+	_ flow.Languages  = (*Classifier)(nil)
+)
+
+// ForLanguage returns the classifier for callers speaking lang: the same
+// model, settings and circuit breaker, with the caller's language named in the
+// user message, so that the model reads Spanish words as Spanish and still
+// answers with a configured department's name.
+func (c *Classifier) ForLanguage(lang string) flow.Classifier {
+	return inLanguage{c: c, language: languageName(lang)}
+}
+
+// inLanguage is a Classifier for callers of one language (see ForLanguage).
+type inLanguage struct {
+	c        *Classifier
+	language string
+}
+
+func (l inLanguage) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	return l.c.classifyIn(ctx, l.language, turns)
+}
 
 // NewClassifier builds a classifier for cfg's departments and llm settings. It
 // fails when the system prompt (opt.Prompt, llm.system_prompt or the embedded
@@ -220,13 +241,18 @@ func (c *Classifier) Overflows() uint64 { return c.overflows.Load() }
 // every attempt failed, the request was refused (a 4xx), or the breaker is open
 // (ErrModelUnavailable).
 func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	return c.classifyIn(ctx, "", turns)
+}
+
+// classifyIn is Classify for callers of a named language ("" for the config's).
+func (c *Classifier) classifyIn(ctx context.Context, language string, turns []string) (flow.Verdict, error) {
 	start := time.Now()
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(cmp.Or(c.llm.BudgetMS, 2500))*time.Millisecond)
 		defer cancel()
 	}
-	v, attempts, answer, err := c.classify(ctx, turns)
+	v, attempts, answer, err := c.classify(ctx, language, turns)
 	if c.observe != nil && (attempts > 0 || err != nil) {
 		c.observe(Observation{Took: time.Since(start), Tokens: v.Tokens, Err: err})
 	}
@@ -243,8 +269,8 @@ func (c *Classifier) Classify(ctx context.Context, turns []string) (flow.Verdict
 	return v, nil
 }
 
-func (c *Classifier) classify(ctx context.Context, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
-	user, n := renderUser(turns)
+func (c *Classifier) classify(ctx context.Context, language string, turns []string) (v flow.Verdict, attempts int, answer string, err error) {
+	user, n := renderUser(language, turns)
 	if n == 0 {
 		return flow.Verdict{Confidence: 1}, 0, "", nil // no words: nothing to ask, surely unknown
 	}

@@ -83,6 +83,22 @@ func RenderSystem(cfg *flow.Config, text string) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// languageNames names the languages a model is most often told about; other
+// tags are given as they are.
+var languageNames = map[string]string{
+	"en": "English", "es": "Spanish", "fr": "French", "de": "German", "it": "Italian", "pt": "Portuguese",
+	"nl": "Dutch", "ja": "Japanese", "ko": "Korean", "zh": "Chinese",
+}
+
+// languageName is how the user message names a BCP-47 tag: "Spanish (es-ES)".
+func languageName(tag string) string {
+	base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+	if name := languageNames[base]; name != "" {
+		return name + " (" + tag + ")"
+	}
+	return tag
+}
+
 // renderUser puts the caller's turns into one user message, numbered:
 //
 //	Caller turns:
@@ -91,10 +107,14 @@ func RenderSystem(cfg *flow.Config, text string) (string, error) {
 //
 // Line breaks inside a turn become spaces so a turn cannot forge the
 // numbering or step outside its line. It also returns how many turns had
-// words. It is built by hand, not by a template, because it runs on every
-// classification and its shape is fixed.
-func renderUser(turns []string) (string, int) {
+// words. language, when set, names the caller's language in a first line
+// (it comes from config, never from the caller). It is built by hand, not by
+// a template, because it runs on every classification and its shape is fixed.
+func renderUser(language string, turns []string) (string, int) {
 	var b strings.Builder
+	if language != "" {
+		b.WriteString("The caller speaks " + language + ". Their words are given as they said them.\n")
+	}
 	b.WriteString("Caller turns:")
 	n := 0
 	for _, s := range turns {

@@ -32,6 +32,18 @@ func benchService(b *testing.B, s settings) http.Handler {
 	return newServer(svc)
 }
 
+// benchPost returns a function that posts a body to h in process and fails
+// the benchmark on any answer but 200.
+func benchPost(b *testing.B, h http.Handler) func(path, body string) {
+	return func(path, body string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+}
+
 // BenchmarkCallInProcess measures the handler's own cost of one whole call
 // (three fetches, three events), without the network: ns/op is per call.
 func BenchmarkCallInProcess(b *testing.B) {
@@ -41,14 +53,7 @@ func BenchmarkCallInProcess(b *testing.B) {
 			if backend == "redis" {
 				s.RedisURL = redistest.Start(b)
 			}
-			h := benchService(b, s)
-			do := func(path, body string) {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(body)))
-				if rec.Code != http.StatusOK {
-					b.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
-				}
-			}
+			do := benchPost(b, benchService(b, s))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
@@ -188,5 +193,53 @@ func BenchmarkFetch(b *testing.B) {
 			b.Fatalf("call %s not transferred to billing: %s", id, rec.Body)
 		}
 		i++
+	}
+}
+
+// BenchmarkModeCall measures one whole call in process on the memory store in
+// each shipped mode, beside the plain conversation: ns/op is per call.
+func BenchmarkModeCall(b *testing.B) {
+	type turn struct {
+		digits string // the next fetch carries these keys (&d=), when set
+		say    string // the caller's words before the next fetch, when set
+	}
+	calls := []struct {
+		name, config, lang string
+		turns              []turn
+	}{
+		{"conversation", "", "en-US", []turn{{say: "hi"}, {say: "my invoice shows a double charge"}}},
+		{"keypad", "modes/keypad.json", "", []turn{{digits: "2"}, {digits: "1"}}},
+		{"hybrid", "modes/hybrid.json", "en-US", []turn{{digits: "123456789012"}, {say: "my invoice shows a double charge"}}},
+		{"detect-language", "modes/multilingual.json", "es-ES", []turn{{say: "hola, me han cobrado dos veces la factura"}}},
+		{"flow-step", "modes/flow-step.json", "en-US", []turn{{say: "my invoice shows a double charge"}}},
+	}
+	for _, call := range calls {
+		b.Run(call.name, func(b *testing.B) {
+			s := settings{}
+			if call.config != "" {
+				s.ConfigFile = "../../testdata/" + call.config
+			}
+			do := benchPost(b, benchService(b, s))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				id := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+				fetch := `{"activeflow_id":"af","reference_id":"` + id + `"}`
+				do("/voipbin/fetch", fetch)
+				if call.lang != "" {
+					do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`","language":"`+call.lang+`"}}`)
+				}
+				for j, t := range call.turns {
+					path := "/voipbin/fetch"
+					if t.digits != "" {
+						path += "?d=" + t.digits
+					}
+					if t.say != "" {
+						do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%d-%s","transcribe_id":"tr-%s","direction":"in","message":%q}}`, j, id, id, t.say))
+					}
+					do(path, fetch)
+				}
+			}
+		})
 	}
 }

@@ -42,6 +42,12 @@ type conversation struct {
 	// the account's other numbers, accepted by VoIPBin as caller ID.
 	Dialled string   `json:"dialled,omitempty"`
 	Owned   []string `json:"owned,omitempty"`
+	// Flow names the number's own VoIPBin flow under testdata/ (a JSON array
+	// of actions, YOUR_TOKEN standing for the fetch token); empty is the
+	// provisioned [answer, fetch].
+	Flow string `json:"flow,omitempty"`
+	// Audit adds the service's audit log lines to the transcript.
+	Audit bool `json:"audit,omitempty"`
 }
 
 const testToken = "test-token"
@@ -178,8 +184,54 @@ func readGolden(t *testing.T, conversationFile string) string {
 func play(t *testing.T, name string, conv conversation) string {
 	t.Helper()
 	s, model := conv.settings(t)
-	srv := startServer(t, s)
-	return record(t, "call-"+name, conv, []string{srv.URL}, model)
+	if !conv.Audit {
+		srv := startServer(t, s)
+		return record(t, "call-"+name, conv, []string{srv.URL}, model)
+	}
+	logs := &syncBuffer{}
+	svc, err := build(context.Background(), s, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	out := record(t, "call-"+name, conv, []string{srv.URL}, model)
+	return out + strings.Join(auditLines(t, logs.String()), "\n") + "\n"
+}
+
+// auditLines picks the audit lines out of a JSON log, without their time.
+func auditLines(t *testing.T, log string) []string {
+	t.Helper()
+	var lines []string
+	for _, l := range strings.Split(log, "\n") {
+		if !strings.Contains(l, `"msg":"audit"`) {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("audit line %q: %v", l, err)
+		}
+		delete(rec, "time")
+		b, _ := json.Marshal(rec)
+		lines = append(lines, "log: "+string(b))
+	}
+	if len(lines) == 0 {
+		t.Errorf("no audit line in the log:\n%s", log)
+	}
+	return lines
+}
+
+// numberFlow reads a conversation's number flow, with the test's fetch token.
+func (conv conversation) numberFlow(t *testing.T) []json.RawMessage {
+	t.Helper()
+	if conv.Flow == "" {
+		return nil
+	}
+	acts, err := readFlow(filepath.Join("../../testdata", conv.Flow), testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acts
 }
 
 // settings are the server settings a conversation runs with, and its model
@@ -206,7 +258,7 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 	case "", "voipbin":
 		res, err := sim.Run(context.Background(), sim.Options{
 			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
-			Dialled: conv.Dialled, Owned: conv.Owned,
+			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t),
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {

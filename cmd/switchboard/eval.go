@@ -37,6 +37,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	folds := fs.String("folds", "", "cross-validate: K folds, or by-source to hold out each source of the corpus in turn; each fold's local classifier also learns the other folds' turns as examples")
 	concurrency := fs.Int("concurrency", 0, "conversations played at once (default 1 for local, 8 for llm)")
 	mistakes := fs.Int("mistakes", 0, "list up to N wrongly routed conversations")
+	mode := fs.String("mode", "", "play every conversation as a phone call in this mode of the config (default: a config's default mode; the seed webhook for a config without modes)")
 	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -67,6 +68,9 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	setups, err := evalSetups(configs, promptFiles, *classifier == "llm", getenv)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
+	}
+	for i := range setups {
+		setups[i].Mode = *mode
 	}
 	if opt.Concurrency < 1 {
 		opt.Concurrency = 1

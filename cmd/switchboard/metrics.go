@@ -166,7 +166,7 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	if a.State == flow.StateEnded && !b.Over() {
 		m.callsHungUp.Inc()
 	}
-	if a.State == flow.StateTransferred && b.State != flow.StateTransferred {
+	if routed(a) && !routed(b) {
 		m.callsRouted.WithLabelValues(a.Department, a.Reason).Inc()
 		if fallbackCause(a.Reason) {
 			m.fallbacks.WithLabelValues(a.Reason).Inc()
@@ -175,6 +175,12 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	if a.Over() && !b.Over() && r.Failed == "" && a.ID != "" {
 		m.callActions.Observe(float64(a.Actions))
 	}
+}
+
+// routed reports whether c has been sent to a department: transferred, or
+// handed back to the customer's flow with one (a flow-step mode).
+func routed(c flow.Call) bool {
+	return c.State == flow.StateTransferred || c.State == flow.StateHandedBack
 }
 
 // fallbackCause reports whether a route's reason means we gave up finding the

@@ -28,6 +28,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "log in and read, but print every write (secrets masked) instead of sending it")
 	fs.BoolVar(&opt.Check, "check", false, "run the preflight alone; exit 1 when a department cannot be reached")
 	fs.StringVar(&configFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
+	flowStep := fs.Bool("flow-step", false, "create the example customer flow for a number in a flow-step mode: answer, fetch from Switchboard, branch on switchboard.department, a transfer per department (edit it in VoIPBin afterwards)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -39,6 +40,9 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	opt.Transfers = transfersOf(cfg)
+	if *flowStep {
+		opt.Flow = func(fetchURL string) []provision.Action { return provisionActions(customerFlow(cfg, fetchURL)) }
+	}
 	if !opt.Check {
 		var missing []error
 		if opt.PublicURL == "" {

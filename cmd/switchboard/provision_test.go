@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -90,4 +92,57 @@ func TestProvisionCommand(t *testing.T) {
 	if _, err := provision("--check", "--api", "http://127.0.0.1:1"); err == nil {
 		t.Error("an unreachable API must be an error")
 	}
+}
+
+// TestProvisionFlowStep: `provision --flow-step` creates the example customer
+// flow around Switchboard (the one the README shows, with this service's URL
+// and token), VoIPBin's stand-in accepts its branch targets, and a second run
+// changes nothing.
+func TestProvisionFlowStep(t *testing.T) {
+	api := voipbintest.New(t)
+	getenv := func(k string) string {
+		return map[string]string{
+			"SWITCHBOARD_FETCH_TOKEN": "fetch-tok", "VOIPBIN_USERNAME": voipbintest.Username, "VOIPBIN_PASSWORD": voipbintest.Password,
+		}[k]
+	}
+	provision := func() (string, error) {
+		var out strings.Builder
+		err := run(context.Background(), []string{"provision", "--api", api.URL, "--public-url", "https://sb.example.com",
+			"--number", "+15550001000", "--flow-step", "--config", "../../testdata/modes/flow-step.json"}, getenv, &out, io.Discard)
+		return out.String(), err
+	}
+	if out, err := provision(); err != nil || len(api.Flows) != 1 {
+		t.Fatalf("first run: %v, flows %d, refused %v:\n%s", err, len(api.Flows), api.Problems, out)
+	}
+	cfg, err := loadConfig("../../testdata/modes/flow-step.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := customerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+dialledNumber)
+	got := api.Flows[0].Actions
+	if len(got) != len(want) {
+		t.Fatalf("stored flow has %d actions, want %d", len(got), len(want))
+	}
+	for i := range want {
+		b, _ := json.Marshal(want[i])
+		if !jsonEqual(t, got[i], b) {
+			t.Errorf("action %d = %s, want %s", i, got[i], b)
+		}
+	}
+	api.Writes = nil
+	if out, err := provision(); err != nil || len(api.Writes) != 0 {
+		t.Errorf("second run: %v, writes %v:\n%s", err, api.Writes, out)
+	}
+}
+
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
 }

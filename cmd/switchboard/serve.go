@@ -402,7 +402,14 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
-		cfg.Routing.CallerIDRule())
-	return err
+	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
+		cfg.Routing.CallerIDRule()); err != nil {
+		return err
+	}
+	for _, line := range cfg.Routing.DescribeModes() {
+		if _, err := fmt.Fprintln(stdout, "mode "+line); err != nil {
+			return err
+		}
+	}
+	return nil
 }

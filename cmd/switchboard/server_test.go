@@ -353,3 +353,31 @@ func TestCheckExplainsCallerID(t *testing.T) {
 		t.Errorf("a virtual caller ID must be refused with the reason, got %v", err)
 	}
 }
+
+// TestCheckListsModes: `switchboard check` names each mode and the numbers it
+// answers, and refuses a keypad tree with a loop.
+func TestCheckListsModes(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"check", "--config", "../../testdata/modes/multilingual.json"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"mode choose-by-keypad: conversation, transfer, languages en-US/es-ES by keypad (+14155550300)",
+		"mode detect-by-speech: conversation, transfer, languages en-US/es-ES by speech (every other number)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check output lacks %q:\n%s", want, out.String())
+		}
+	}
+	file := t.TempDir() + "/loop.json"
+	if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"},
+		"modes": {"tree": {"kind": "keypad", "keypad": {"start": "a", "menus": {
+			"a": {"prompt": "p", "options": [{"key": "1", "menu": "b"}]},
+			"b": {"prompt": "p", "options": [{"key": "1", "menu": "a"}]}}}}}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"check", "--config", file}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "loop: a -> b -> a") {
+		t.Errorf("a keypad tree with a loop must be refused, got %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -66,6 +68,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return nil
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
+	flowFile := fs.String("flow", "", "the number's VoIPBin flow, a JSON array of actions (YOUR_TOKEN stands for the fetch token); default [answer, fetch], or in process the example customer flow for a flow-step number")
 	s := envSettings(getenv)
 	s.register(fs, "warn") // the call's story is on stdout; logs only when something is wrong
 	if err := parseFlags(fs, args); err != nil {
@@ -90,6 +93,13 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		if len(conv.Model) > 0 {
 			fmt.Fprintln(stdout, "# (the file scripts a model's answers; this call uses the configured model, or the local classifier)")
 		}
+		if conv.Flow != "" && *flowFile == "" {
+			*flowFile = filepath.Join(filepath.Dir(*script), "..", conv.Flow)
+		}
+		if conv.Dialled != "" {
+			*dialled = conv.Dialled
+		}
+		owned = append(owned, conv.Owned...)
 	}
 	opt := sim.Options{
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
@@ -112,6 +122,19 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 			return err
 		}
 		defer stop()
+	}
+	var err error
+	switch {
+	case *flowFile != "":
+		opt.Flow, err = readFlow(*flowFile, opt.Token)
+	case *url == "":
+		opt.Flow, err = flowStepFlow(s.ConfigFile, opt.Dialled, opt.Token)
+		if len(opt.Flow) > 0 {
+			fmt.Fprintln(stdout, "# a flow-step number: the number's flow is the example customer flow (switchboard provision --flow-step)")
+		}
+	}
+	if err != nil {
+		return err
 	}
 	res, err := sim.Run(ctx, opt, steps)
 	if res != nil {
@@ -212,7 +235,7 @@ func describeTurn(r flow.Report, took time.Duration) string {
 	switch {
 	case r.Failed != "":
 		line += " | why: the turn failed (" + r.Failed + "): fallback desk"
-	case a.State == flow.StateTransferred && b.State != flow.StateTransferred:
+	case routed(a) && !routed(b):
 		line += fmt.Sprintf(" | why: %s -> %s", a.Reason, a.Department)
 	case a.Clarifications > b.Clarifications:
 		line += fmt.Sprintf(" | why: not sure yet, clarification %d", a.Clarifications)
@@ -273,6 +296,9 @@ type script struct {
 	Model    json.RawMessage `json:"model"`
 	Steps    []sim.Step      `json:"steps"`
 	Language string          `json:"language"`
+	Dialled  string          `json:"dialled"`
+	Owned    []string        `json:"owned"`
+	Flow     string          `json:"flow"`
 }
 
 func readScript(file string) (script, error) {
@@ -288,4 +314,21 @@ func readScript(file string) (script, error) {
 		return sc, fmt.Errorf("simulate: %s is a %s conversation (HTTP requests, not a phone call)", file, sc.Endpoint)
 	}
 	return sc, nil
+}
+
+// readFlow reads a number's VoIPBin flow for the simulator: a JSON array of
+// actions, YOUR_TOKEN standing for the fetch token. An empty name is no flow.
+func readFlow(file, token string) ([]json.RawMessage, error) {
+	if file == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	var acts []json.RawMessage
+	if err := json.Unmarshal(bytes.ReplaceAll(b, []byte("YOUR_TOKEN"), []byte(neturl.QueryEscape(token))), &acts); err != nil {
+		return nil, fmt.Errorf("simulate: %s: want a JSON array of VoIPBin actions: %w", file, err)
+	}
+	return acts, nil
 }

@@ -78,10 +78,17 @@ func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
 			// VoIPBin keeps every key pressed during the call in this variable.
 			add("variable_set", map[string]any{"key": digitsVariable, "value": ""})
 		case flow.ActMenu:
-			// No terminating key: length 1 ends the input, and a "#" would
-			// reach us as an empty d (it starts the URL's fragment).
-			add("digits_receive", map[string]any{"duration": a.Millis, "length": 1})
+			opt := map[string]any{"duration": a.Millis, "length": max(a.Length, 1)}
+			if a.Length > 1 {
+				// A longer entry may end early with the pound key; in a
+				// one-key menu a "#" would reach us as an empty d (it starts
+				// the URL's fragment, which is also why d comes last).
+				opt["key"] = "#"
+			}
+			add("digits_receive", opt)
 			fetch(fetchURL + "&d=${" + digitsVariable + "}")
+		case flow.ActSet:
+			add("variable_set", map[string]any{"key": a.Variable, "value": a.Value})
 		case flow.ActConnect:
 			if a.To.Kind == flow.ToQueue {
 				add("queue_join", map[string]any{"queue_id": a.To.Target})
@@ -131,7 +138,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 		}
 		r = withCall(r, callID)
 		q := r.URL.Query()
-		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Arrived: arrival(r)}
+		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to"), Arrived: arrival(r)}
 		if q.Has("d") {
 			turn.HasDigits = true
 			turn.Digits = q.Get("d")
@@ -175,6 +182,7 @@ type voipbinEvent struct {
 
 type eventData struct {
 	ID            string `json:"id"`
+	Language      string `json:"language"`
 	ReferenceType string `json:"reference_type"`
 	ReferenceID   string `json:"reference_id"`
 	TranscribeID  string `json:"transcribe_id"`
@@ -283,7 +291,7 @@ func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
 			return nil // a transcription of something other than a call is none of ours
 		}
-		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID)
+		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case "transcript_created":
 		speaker := flow.Us
 		if d.Direction == "in" {

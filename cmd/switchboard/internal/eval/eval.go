@@ -43,6 +43,9 @@ type Conversation struct {
 	Turns         []string `json:"turns"`
 	Department    string   `json:"department"`
 	OriginalLabel string   `json:"original_label,omitempty"`
+	// Language is the caller's, a BCP-47 tag; empty is the config's. A caller
+	// offered languages by key picks this one.
+	Language string `json:"language,omitempty"`
 }
 
 // Load reads a corpus in JSON Lines form. Blank lines are skipped; every other
@@ -122,6 +125,10 @@ type Setup struct {
 	Local func(*flow.Config) flow.Classifier
 	// Model is the model classifier, or nil for the local classifier alone.
 	Model flow.Classifier
+	// Mode, when set, plays every conversation as a phone call in that mode of
+	// Config (see PlayCall). Empty: a config with modes is played in its
+	// default mode, one without on the seed's webhook (see Play).
+	Mode string
 }
 
 // Options tune a run.
@@ -143,6 +150,14 @@ type Options struct {
 func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Report, error) {
 	if s.Config == nil || s.Local == nil {
 		return nil, fmt.Errorf("eval %s: a setup needs a config and a local classifier", s.Name)
+	}
+	if s.Mode == "" && len(s.Config.Routing.Modes) > 0 {
+		s.Mode = s.Config.Routing.DefaultMode
+	}
+	if s.Mode != "" {
+		if _, err := DialledFor(s.Config, s.Mode); err != nil {
+			return nil, fmt.Errorf("eval %s: %w", s.Name, err)
+		}
 	}
 	outs := make([]Outcome, len(convs))
 	var done atomic.Int64
@@ -269,7 +284,7 @@ func HoldOut(cfg *flow.Config, convs []Conversation, test []int) *flow.Config {
 	return &c
 }
 
-func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st flow.Calls, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
+func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier, st Store, convs []Conversation, idx []int, outs []Outcome, concurrency int, progress func()) error {
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	for range max(concurrency, 1) {
@@ -277,7 +292,13 @@ func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier,
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				outs[i] = Play(ctx, cfg, st, local, s.Model, "eval-"+strconv.Itoa(i), convs[i])
+				id := "eval-" + strconv.Itoa(i)
+				if s.Mode == "" {
+					outs[i] = Play(ctx, cfg, st, local, s.Model, id, convs[i])
+				} else {
+					dialled, _ := DialledFor(cfg, s.Mode)
+					outs[i] = PlayCall(ctx, cfg, st, local, s.Model, id, dialled, convs[i])
+				}
 				progress()
 			}
 		}()
@@ -311,13 +332,19 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flo
 	start := time.Now()
 	for _, words := range c.Turns {
 		out.Played++
-		dept, ok := connected(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}).Actions)
+		dept, ok := routedTo(r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Webhook, Words: words}).Actions)
 		if ok {
 			out.Got = dept
 			break
 		}
 		out.Asked++
 	}
+	return out.finish(ctx, st, callID, start, tokens)
+}
+
+// finish records how long the conversation took, why it went where it went
+// and what the model cost.
+func (out Outcome) finish(ctx context.Context, st flow.Calls, callID string, start time.Time, tokens *counter) Outcome {
 	out.Latency = time.Since(start)
 	if call, _, err := st.Load(ctx, callID); err == nil {
 		out.Reason = call.Reason
@@ -326,15 +353,6 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flo
 		out.Tokens = int(tokens.n.Load())
 	}
 	return out
-}
-
-func connected(acts []flow.Action) (string, bool) {
-	for _, a := range acts {
-		if a.Kind == flow.ActConnect {
-			return a.Department, true
-		}
-	}
-	return "", false
 }
 
 // counter adds up the tokens a model classifier reports for one conversation.

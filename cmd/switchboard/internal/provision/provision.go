@@ -47,8 +47,12 @@ type Options struct {
 	DryRun                        bool // send reads, print writes instead of sending them
 	Check                         bool // the preflight alone
 	Transfers                     []Transfer
-	HTTP                          *http.Client
-	Out                           io.Writer // the report
+	// Flow, when set, builds the flow's actions around Switchboard's fetch
+	// URL (token and dialled number in it): a customer's own flow with
+	// Switchboard as one step of it. Nil: [answer, fetch].
+	Flow func(fetchURL string) []Action
+	HTTP *http.Client
+	Out  io.Writer // the report
 }
 
 // Result says what the run found and did.
@@ -183,8 +187,11 @@ func (c *client) login(ctx context.Context) error {
 // do sends a request, or in a dry run prints a write instead of sending it.
 func (c *client) do(ctx context.Context, method, path string, body, out any) error {
 	if c.opt.DryRun && method != http.MethodGet {
-		b, _ := json.Marshal(body)
-		c.printf("would send: %s %s %s\n", method, path, mask(string(b)))
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // show a URL's "&" as the operator wrote it
+		_ = enc.Encode(body)
+		c.printf("would send: %s %s %s\n", method, path, mask(strings.TrimSpace(b.String())))
 		return nil
 	}
 	return c.send(ctx, method, path, body, out)
@@ -269,11 +276,7 @@ type (
 		ID      string   `json:"id,omitempty"`
 		Name    string   `json:"name"`
 		Detail  string   `json:"detail"`
-		Actions []action `json:"actions"`
-	}
-	action struct {
-		Type   string         `json:"type"`
-		Option map[string]any `json:"option,omitempty"`
+		Actions []Action `json:"actions"`
 	}
 	customer struct {
 		WebhookMethod string `json:"webhook_method"`
@@ -409,13 +412,27 @@ func describeSource(src string, hasDefault bool, owned map[string]bool) string {
 	return src
 }
 
-// fetchURL is the flow's fetch target: the public URL with the token.
+// Action is one action of a VoIPBin flow. ID may be empty (VoIPBin makes
+// one); a flow whose actions refer to each other (branch) gives them ids,
+// which VoIPBin keeps.
+type Action struct {
+	ID     string         `json:"id,omitempty"`
+	Type   string         `json:"type"`
+	Option map[string]any `json:"option,omitempty"`
+}
+
+// dialledNumber is the number the caller dialled, substituted by VoIPBin into
+// the fetch URL: it picks the number's routing mode.
+const dialledNumber = "${voipbin.call.destination.target}"
+
+// fetchURL is the flow's fetch target: the public URL with the token, the
+// number's language when set, and the number the caller dialled.
 func (c *client) fetchURL() string {
 	u := strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/fetch?t=" + url.QueryEscape(c.opt.FetchToken)
 	if c.opt.Language != "" {
 		u += "&lang=" + url.QueryEscape(c.opt.Language)
 	}
-	return u
+	return u + "&to=" + dialledNumber
 }
 
 // ensureFlow creates the flow, or updates it when it differs, and returns its id.
@@ -423,10 +440,14 @@ func (c *client) ensureFlow(ctx context.Context, have *flow) (string, error) {
 	want := flow{
 		Name:   c.opt.FlowName,
 		Detail: "Switchboard: answers and hands the call to Switchboard's fetch",
-		Actions: []action{
+		Actions: []Action{
 			{Type: "answer"},
 			{Type: "fetch", Option: map[string]any{"event_url": c.fetchURL(), "event_method": "POST"}},
 		},
+	}
+	if c.opt.Flow != nil {
+		want.Detail = "Switchboard as one step: answer, fetch from Switchboard, branch on switchboard.department"
+		want.Actions = c.opt.Flow(c.fetchURL())
 	}
 	if have == nil {
 		var created flow
@@ -454,16 +475,17 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// sameActions compares flows by what VoIPBin runs: action types and options.
-// VoIPBin adds ids to stored actions; they do not matter here.
-func sameActions(a, b []action) bool {
-	if len(a) != len(b) {
+// sameActions compares flows by what VoIPBin runs: action types and options,
+// and the ids of wanted actions that have one (a branch's targets). VoIPBin
+// adds ids to the others; those do not matter here.
+func sameActions(have, want []Action) bool {
+	if len(have) != len(want) {
 		return false
 	}
-	for i := range a {
-		ja, _ := json.Marshal(a[i].Option)
-		jb, _ := json.Marshal(b[i].Option)
-		if a[i].Type != b[i].Type || !bytes.Equal(ja, jb) {
+	for i := range have {
+		ja, _ := json.Marshal(have[i].Option)
+		jb, _ := json.Marshal(want[i].Option)
+		if have[i].Type != want[i].Type || !bytes.Equal(ja, jb) || want[i].ID != "" && have[i].ID != want[i].ID {
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -39,8 +40,14 @@ func TestProvisionTwice(t *testing.T) {
 	if len(api.Flows) != 1 || api.Numbers[0].CallFlowID != api.Flows[0].ID || api.WebhookURI != "https://switchboard.example.com/voipbin/events" {
 		t.Errorf("account not wired: flows %v, numbers %v, webhook %q", api.Flows, api.Numbers, api.WebhookURI)
 	}
-	if !strings.Contains(string(api.Flows[0].Actions[1]), `"event_url":"https://switchboard.example.com/voipbin/fetch?t=fetch-tok"`) {
-		t.Errorf("fetch action %s does not carry the token", api.Flows[0].Actions[1])
+	var fetch struct {
+		Option struct {
+			EventURL string `json:"event_url"`
+		} `json:"option"`
+	}
+	if err := json.Unmarshal(api.Flows[0].Actions[1], &fetch); err != nil ||
+		fetch.Option.EventURL != "https://switchboard.example.com/voipbin/fetch?t=fetch-tok&to=${voipbin.call.destination.target}" {
+		t.Errorf("fetch action %s does not carry the token and the dialled number", api.Flows[0].Actions[1])
 	}
 	if res.WebhookSecret != "whsec-xyz" || !res.Reachable() {
 		t.Errorf("secret %q, reachable %v:\n%s", res.WebhookSecret, res.Reachable(), out.String())

@@ -16,7 +16,14 @@
 //     without one the transfer fails and the caller is hung up;
 //   - queue_join puts the caller in a queue, to a human; an unknown action type
 //     is skipped but counted; at most 100 actions run per call, the flow's
-//     answer and fetch and the confbridge_join after a connect included.
+//     answer and fetch and the confbridge_join after a connect included;
+//   - the number's own flow runs first, and what a fetch returns runs as a
+//     stack frame on top of the flow that fetched it: when those actions end,
+//     the flow goes on after its fetch (so an answer without connect or hangup
+//     hands the call back to the number's flow); branch jumps to the action its
+//     variable names, and resets that variable;
+//   - each transcribe_start is a transcription of its own, and each one hears
+//     everything the caller says.
 //
 // It writes a readable transcript of the call, for golden-file tests.
 package sim
@@ -100,6 +107,11 @@ type Options struct {
 	// OnLine, when set, sees each transcript line as it is written, so a test
 	// can act at a given moment of the call (stop a server, say).
 	OnLine func(line string)
+	// Flow is the number's VoIPBin flow, its actions as JSON objects. Empty:
+	// [answer, fetch] as provisioned, the fetch URL carrying the token, the
+	// language when set, and the dialled number. A fetch URL's host is
+	// ignored: every request goes to Bases.
+	Flow []json.RawMessage
 	// Ask, when set, is asked for the caller's next step once the scripted
 	// ones run out, at each "sleep" and "digits_receive": a person at a
 	// terminal playing the caller. It returns false when they have nothing more to do.
@@ -139,6 +151,7 @@ func (r *Result) Summary() string {
 const (
 	maxActions     = 100
 	maxFetches     = 60
+	maxFrames      = 100 // nested fetches
 	eventAttempts  = 3
 	retryPause     = time.Second
 	fetchTimeout   = 3 * time.Second
@@ -149,13 +162,13 @@ const (
 var telTarget = regexp.MustCompile(`^\+[0-9]{7,15}$`)
 
 type call struct {
-	opt          Options
-	res          *Result
-	requests     int
-	transcribeID string
-	vars         map[string]string
-	steps        []Step
-	events       int
+	opt         Options
+	res         *Result
+	requests    int
+	transcribes []string // the ids of the call's transcriptions, in order
+	vars        map[string]string
+	steps       []Step
+	events      int
 }
 
 // errEnded stops the call: the caller hung up, or VoIPBin ended it.
@@ -175,7 +188,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	}
 	opt.Caller = cmp.Or(opt.Caller, DefaultCaller)
 	opt.Dialled = cmp.Or(opt.Dialled, DefaultDialled)
-	c := &call{opt: opt, res: &Result{Actions: 2}, steps: steps, vars: map[string]string{ // the number's flow: answer, fetch
+	c := &call{opt: opt, res: &Result{}, steps: steps, vars: map[string]string{
 		"voipbin.call.id":                 opt.CallID,
 		"voipbin.activeflow.id":           "flow-" + opt.CallID,
 		"voipbin.call.source.type":        "tel",
@@ -183,17 +196,24 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 		"voipbin.call.destination.type":   "tel",
 		"voipbin.call.destination.target": opt.Dialled,
 	}}
-	next := "/voipbin/fetch?t=" + url.QueryEscape(opt.Token)
-	if opt.Language != "" {
-		next += "&lang=" + url.QueryEscape(opt.Language)
-	}
-	acts, err := c.fetch(ctx, next)
+	flow, err := numberFlow(opt)
 	if err != nil {
 		return c.res, err
 	}
-	for len(acts) > 0 {
-		a := acts[0]
-		acts = acts[1:]
+	// frames is VoIPBin's stack: the number's flow at the bottom, what each
+	// fetch returned on top of it; at[i] is the next action of frames[i].
+	frames, at := [][]action{flow}, []int{0}
+	for len(frames) > 0 {
+		top := len(frames) - 1
+		if at[top] == len(frames[top]) {
+			frames, at = frames[:top], at[:top]
+			if top > 0 && top == 1 && at[0] < len(frames[0]) {
+				c.logf("(the fetched actions ended: the number's flow goes on after its fetch)")
+			}
+			continue
+		}
+		a := frames[top][at[top]]
+		at[top]++
 		if err := c.count(1); err != nil {
 			return c.res, err
 		}
@@ -203,6 +223,14 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 				return c.res, fmt.Errorf("action %s option: %w", a.Type, err)
 			}
 		}
+		if a.Type == "branch" {
+			i, err := c.branch(o, frames[top])
+			if err != nil {
+				return c.res, err
+			}
+			at[top] = i
+			continue
+		}
 		fetched, err := c.execute(ctx, a.Type, o)
 		if errors.Is(err, errEnded) {
 			return c.res, nil
@@ -211,11 +239,56 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 			return c.res, err
 		}
 		if fetched != nil {
-			acts = *fetched
+			if len(frames) == maxFrames {
+				c.logf("VOIPBIN STACK LIMIT REACHED: call dropped")
+				return c.res, fmt.Errorf("call %s: more than %d nested fetches", opt.CallID, maxFrames)
+			}
+			frames, at = append(frames, *fetched), append(at, 0)
 		}
 	}
 	c.logf("flow ended: VoIPBin hangs up")
 	return c.res, nil
+}
+
+// numberFlow is the number's flow: the one given, or the one provisioning creates.
+func numberFlow(opt Options) ([]action, error) {
+	raws := opt.Flow
+	if len(raws) == 0 {
+		u := "/voipbin/fetch?t=" + url.QueryEscape(opt.Token)
+		if opt.Language != "" {
+			u += "&lang=" + url.QueryEscape(opt.Language)
+		}
+		u += "&to=${voipbin.call.destination.target}"
+		fetch, _ := json.Marshal(map[string]any{"id": uuid.NewString(), "type": "fetch",
+			"option": map[string]string{"event_url": u, "event_method": "POST"}})
+		raws = []json.RawMessage{json.RawMessage(`{"id":"` + uuid.NewString() + `","type":"answer"}`), fetch}
+	}
+	acts := make([]action, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &acts[i]); err != nil {
+			return nil, fmt.Errorf("the number's flow, action %d: %w", i+1, err)
+		}
+	}
+	return acts, nil
+}
+
+// branch finds where a branch action jumps to in its flow, and resets the
+// variable it read, as VoIPBin does.
+func (c *call) branch(o option, flow []action) (int, error) {
+	value := c.vars[o.Variable]
+	target, ok := o.TargetIDs[value]
+	if !ok {
+		target = o.DefaultTargetID
+	}
+	c.logf("  branch on %s=%q", o.Variable, value)
+	c.vars[o.Variable] = ""
+	for i, a := range flow {
+		if a.ID == target {
+			return i, nil
+		}
+	}
+	c.logf("BRANCH TARGET %q NOT IN THE FLOW: VoIPBin stops the call", target)
+	return 0, fmt.Errorf("branch target %q is no action of the flow", target)
 }
 
 // option holds every option field of the actions we play.
@@ -232,6 +305,10 @@ type option struct {
 	QueueID      string    `json:"queue_id"`
 	Reason       string    `json:"reason"`
 	Value        string    `json:"value"`
+	// branch
+	Variable        string            `json:"variable"`
+	TargetIDs       map[string]string `json:"target_ids"`
+	DefaultTargetID string            `json:"default_target_id"`
 }
 
 // execute runs one action. It returns the actions a fetch brought, or
@@ -240,9 +317,13 @@ func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, er
 	switch typ {
 	case "transcribe_start":
 		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
-		c.transcribeID = "transcribe-" + c.opt.CallID
+		id := "transcribe-" + c.opt.CallID
+		if len(c.transcribes) > 0 {
+			id += fmt.Sprint("-", len(c.transcribes)+1)
+		}
+		c.transcribes = append(c.transcribes, id)
 		return nil, c.event(ctx, "transcribe_created", map[string]any{
-			"id": c.transcribeID, "reference_type": "call", "reference_id": c.opt.CallID,
+			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
 			"direction": o.Direction, "language": o.Language,
 		})
 	case "talk":
@@ -280,6 +361,7 @@ func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, er
 	case "hangup":
 		c.logf("  hangup %s", o.Reason)
 		return nil, errEnded
+	case "answer":
 	default:
 		c.logf("  %s: unknown to VoIPBin, skipped (still counted)", typ)
 	}
@@ -475,15 +557,22 @@ func (c *call) press(keys string, collecting bool, length int, key string) {
 }
 
 func (c *call) say(ctx context.Context, words string) error {
-	if c.transcribeID == "" {
+	if len(c.transcribes) == 0 {
 		c.logf("(not transcribed: no transcribe_start)")
 		return nil
 	}
-	c.events++
-	return c.event(ctx, "transcript_created", map[string]any{
-		"id": fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events), "transcribe_id": c.transcribeID,
-		"direction": "in", "message": words, "tm_transcript": "2026-08-22 10:11:12.123456",
-	})
+	// Every transcription hears the caller; a recognizer for another
+	// language would not return these very words, but it returns something.
+	for _, id := range c.transcribes {
+		c.events++
+		if err := c.event(ctx, "transcript_created", map[string]any{
+			"id": fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events), "transcribe_id": id,
+			"direction": "in", "message": words, "tm_transcript": "2026-08-22 10:11:12.123456",
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *call) base() string {

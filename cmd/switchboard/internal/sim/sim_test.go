@@ -226,3 +226,58 @@ func TestBadStepRefused(t *testing.T) {
 		t.Error("a step during an unknown moment must be refused, not ignored")
 	}
 }
+
+// numberFlowFor is a customer's flow around a fetch: a branch on the variable
+// the fetched actions set, each branch its own talk and hangup.
+func numberFlowFor(t *testing.T) []json.RawMessage {
+	t.Helper()
+	acts := []map[string]any{
+		{"id": "a0000000-0000-4000-8000-000000000001", "type": "answer"},
+		{"id": "a0000000-0000-4000-8000-000000000002", "type": "fetch", "option": map[string]any{
+			"event_url": "https://customer.example/voipbin/fetch?t=&to=${voipbin.call.destination.target}", "event_method": "POST"}},
+		{"id": "a0000000-0000-4000-8000-000000000003", "type": "branch", "option": map[string]any{
+			"variable": "dept", "default_target_id": "a0000000-0000-4000-8000-000000000006",
+			"target_ids": map[string]string{"sales": "a0000000-0000-4000-8000-000000000004"}}},
+		{"id": "a0000000-0000-4000-8000-000000000004", "type": "talk", "option": map[string]any{"text": "sales [${dept}] ${where}"}},
+		{"id": "a0000000-0000-4000-8000-000000000005", "type": "hangup"},
+		{"id": "a0000000-0000-4000-8000-000000000006", "type": "talk", "option": map[string]any{"text": "reception"}},
+		{"id": "a0000000-0000-4000-8000-000000000007", "type": "hangup"},
+	}
+	raws := make([]json.RawMessage, len(acts))
+	for i, a := range acts {
+		raws[i], _ = json.Marshal(a)
+	}
+	return raws
+}
+
+// TestFetchedActionsReturnToTheFlow: what a fetch returns runs as a frame on
+// top of the number's flow, nested fetches included; when it ends, the flow
+// goes on after its fetch, and branch jumps on the variable it then resets.
+func TestFetchedActionsReturnToTheFlow(t *testing.T) {
+	tests := []struct {
+		name, dept, want string
+	}{
+		{"a branch target", "sales", "talk (): sales [] +14155550100"},
+		{"the default target", "marketing", "talk (): reception"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &scripted{answers: [][]map[string]any{
+				{act("talk", map[string]any{"text": "one moment"}), fetchNext},
+				{act("variable_set", map[string]any{"key": "dept", "value": tt.dept}),
+					act("variable_set", map[string]any{"key": "where", "value": "+14155550100"})},
+			}}
+			res, transcript := play(t, srv, Options{Flow: numberFlowFor(t), Dialled: "+14155550000"})
+			if !strings.Contains(transcript, "(the fetched actions ended: the number's flow goes on after its fetch)\n  branch on dept=\""+tt.dept+"\"\n  "+tt.want) {
+				t.Errorf("the flow did not go on after its fetch to %q:\n%s", tt.want, transcript)
+			}
+			if srv.fetched[0] != "/voipbin/fetch?t=&to=+14155550000" {
+				t.Errorf("first fetch %q, want the flow's own URL, substituted", srv.fetched[0])
+			}
+			// answer, fetch, talk, fetch, 2 variable_set, branch, talk, hangup
+			if res.Actions != 9 || res.Fetches != 2 {
+				t.Errorf("actions %d, fetches %d; want 9 and 2", res.Actions, res.Fetches)
+			}
+		})
+	}
+}

@@ -3,7 +3,8 @@
 // (no /v1.0), a login JWT as Bearer or an access key as ?accesskey= (never
 // both, never a key as Bearer), list resources paged under "result", request
 // bodies decoded with unknown fields refused, flows that must be
-// [answer, fetch]. It remembers what was written, so a second run can be
+// [answer, fetch] or, for a customer's flow around Switchboard, answer and
+// fetch first, with every branch target an action of the flow. It remembers what was written, so a second run can be
 // checked to change nothing.
 package voipbintest
 
@@ -12,10 +13,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 )
+
+var uuidForm = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // Credentials the stand-in accepts.
 const (
@@ -236,13 +240,19 @@ func (s *Server) hasFlow(id string) bool {
 }
 
 // validFlow accepts Switchboard's flow only: answer, then a POST fetch to a
-// public https URL that carries a token.
+// public https URL that carries a token; after them, a customer's own
+// actions, where VoIPBin reads action ids as UUIDs and a branch jumps only to
+// an action of the same flow.
 func (s *Server) validFlow(w http.ResponseWriter, f Flow) bool {
 	type action struct {
+		ID     string `json:"id"`
 		Type   string `json:"type"`
 		Option struct {
-			EventURL    string `json:"event_url"`
-			EventMethod string `json:"event_method"`
+			EventURL        string            `json:"event_url"`
+			EventMethod     string            `json:"event_method"`
+			Variable        string            `json:"variable"`
+			TargetIDs       map[string]string `json:"target_ids"`
+			DefaultTargetID string            `json:"default_target_id"`
 		} `json:"option"`
 	}
 	var acts []action
@@ -254,9 +264,35 @@ func (s *Server) validFlow(w http.ResponseWriter, f Flow) bool {
 		}
 		acts = append(acts, a)
 	}
-	if f.Name == "" || len(acts) != 2 || acts[0].Type != "answer" || acts[1].Type != "fetch" {
-		s.refuse(w, http.StatusBadRequest, "flow %q: want a name and [answer, fetch], got %d actions", f.Name, len(acts))
+	if f.Name == "" || len(acts) < 2 || acts[0].Type != "answer" || acts[1].Type != "fetch" {
+		s.refuse(w, http.StatusBadRequest, "flow %q: want a name and [answer, fetch, ...], got %d actions", f.Name, len(acts))
 		return false
+	}
+	ids := map[string]bool{}
+	for _, a := range acts {
+		if a.ID == "" {
+			continue
+		}
+		if !uuidForm.MatchString(a.ID) || ids[a.ID] {
+			s.refuse(w, http.StatusBadRequest, "flow %q: action id %q is no UUID, or is used twice", f.Name, a.ID)
+			return false
+		}
+		ids[a.ID] = true
+	}
+	for _, a := range acts {
+		if a.Type != "branch" {
+			continue
+		}
+		targets := []string{a.Option.DefaultTargetID}
+		for _, id := range a.Option.TargetIDs {
+			targets = append(targets, id)
+		}
+		for _, id := range targets {
+			if !ids[id] {
+				s.refuse(w, http.StatusBadRequest, "flow %q: branch on %s jumps to %q, no action of the flow", f.Name, a.Option.Variable, id)
+				return false
+			}
+		}
 	}
 	u := acts[1].Option.EventURL
 	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, "/voipbin/fetch?t=") || strings.HasSuffix(u, "?t=") || acts[1].Option.EventMethod != http.MethodPost {

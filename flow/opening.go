@@ -1,0 +1,199 @@
+package flow
+
+import (
+	"context"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// A mode is a configuration of the machine's states, not a branch of the
+// flow: it chooses which states a call passes through after the greeting
+// (its opening) and which event ends it (route, or hand_back for a
+// flow-step mode). Each of those states has one handler (state_*.go).
+
+// opening is the states a call of mode m passes through after the greeting,
+// in order; the last one (listening or keypad) is where it gets routed from.
+// A call whose language is settled (by its number's ?lang=, or by the key
+// just pressed) is not offered languages.
+func (m *Mode) opening(c *Call) []string {
+	var states []string
+	if len(m.Languages) > 1 && m.LanguageBy == LanguageByKeypad && !c.LanguageSet {
+		states = append(states, StateLanguage)
+	}
+	if m.Kind == KindHybrid {
+		states = append(states, StateEntry)
+	}
+	if m.Kind == KindKeypad {
+		return append(states, StateKeypad)
+	}
+	return append(states, StateListening)
+}
+
+// enterEvents is the event that moves a call into each opening state.
+var enterEvents = map[string]string{
+	StateLanguage:  EventOfferLanguages,
+	StateEntry:     EventAskEntry,
+	StateKeypad:    EventOpenKeypad,
+	StateListening: EventAnswer,
+}
+
+// openNext decides the move from the greeting, or from the opening state c is
+// in, to the next state of its mode's opening, with what the caller hears there.
+func (r *Router) openNext(c *Call) decision {
+	m := r.modeOf(c)
+	states := m.opening(c)
+	next := states[0]
+	if i := slices.Index(states, c.State); i >= 0 && i+1 < len(states) {
+		next = states[i+1]
+	}
+	d := decision{event: enterEvents[next]}
+	switch next {
+	case StateLanguage:
+		d.acts = []Action{{Kind: ActForgetKeys}}
+		for i, lang := range m.Languages {
+			text := strings.ReplaceAll(r.cfg.TextsFor(lang).ChooseLanguage, "{key}", strconv.Itoa(i+1))
+			d.acts = append(d.acts, Action{Kind: ActTalk, Text: text, Language: lang})
+		}
+		d.acts = append(d.acts, Action{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS})
+	case StateEntry:
+		d.acts = []Action{
+			{Kind: ActForgetKeys},
+			{Kind: ActTalk, Text: m.Entry.PromptIn(c.Language), Language: c.Language},
+			{Kind: ActMenu, Millis: m.Entry.TimeoutMS, Length: m.Entry.MaxDigits},
+		}
+	case StateKeypad:
+		c.Menu, c.MenuTries = []string{m.Keypad.Start}, 0
+		d.acts = r.keypadMenu(c, m, "")
+	default:
+		// Listening: transcribe the caller and greet them. A call that detects
+		// its language transcribes in each language it serves and greets in
+		// each; the caller's first words settle which one it goes on in.
+		langs := []string{c.Language}
+		if detecting(c, m) {
+			langs = m.Languages
+		}
+		for _, lang := range langs {
+			d.acts = append(d.acts, Action{Kind: ActTranscribe, Language: lang})
+		}
+		for _, lang := range langs {
+			d.acts = append(d.acts, Action{Kind: ActTalk, Text: r.cfg.TextsFor(lang).Greeting, Language: lang})
+		}
+		d.acts = append(d.acts, Action{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS})
+	}
+	return d
+}
+
+// detecting reports whether c's language is still to be told from its words.
+func detecting(c *Call, m *Mode) bool {
+	return m.LanguageBy == LanguageBySpeech && len(m.Languages) > 1 && !c.LanguageSet
+}
+
+// heardWords is one utterance and the transcription that heard it.
+type heardWords struct {
+	text, session string
+}
+
+// callerWords takes the caller's words that arrived for c since the last turn,
+// and those the request carries, clipped. A call that detects its language
+// hears each utterance once per language: its first words settle the language
+// (each transcription's words scored with its own language's cue words), and
+// from then on only that language's transcription counts.
+func (r *Router) callerWords(c *Call, t *turn) []string {
+	m := r.modeOf(c)
+	var heard []heardWords
+	for _, in := range t.inbox[t.taken:] {
+		switch {
+		case in.Hangup:
+		case in.Text == "" && in.Session != "":
+			c.noteSession(m, in)
+		default:
+			if w := Clip(in.Text); w != "" {
+				heard = append(heard, heardWords{w, in.Session})
+			}
+		}
+	}
+	t.taken = len(t.inbox)
+	if detecting(c, m) && len(heard) > 0 {
+		byLang := map[string]string{}
+		for _, h := range heard {
+			byLang[c.Sessions[h.session]] += " " + h.text
+		}
+		if best := detectLanguage(byLang, m.Languages); best != "" {
+			c.Language = best
+		}
+		c.LanguageSet = true
+	}
+	var words []string
+	for _, h := range heard {
+		if lang := c.Sessions[h.session]; lang == "" || lang == c.Language {
+			words = append(words, h.text)
+		}
+	}
+	if w := Clip(t.Words); w != "" {
+		words = append(words, w)
+		t.Words = ""
+	}
+	return words
+}
+
+// noteSession remembers the language of a transcription, for a call that
+// detects its language; other calls have one transcription and need nothing.
+func (c *Call) noteSession(m *Mode, in Input) {
+	if len(m.Languages) < 2 || m.LanguageBy != LanguageBySpeech {
+		return
+	}
+	if c.Sessions == nil {
+		c.Sessions = map[string]string{}
+	}
+	c.Sessions[in.Session] = in.Lang
+}
+
+// route sends the call to dept: a transfer, or for a flow-step mode the
+// decision handed back to the customer's flow. conf is how sure the chooser
+// was.
+func (r *Router) route(c *Call, dept, reason string, conf float64) decision {
+	if r.modeOf(c).FlowStep() {
+		return decision{event: EventHandBack, acts: r.handBack(dept, reason, conf), dept: dept, reason: reason, conf: conf}
+	}
+	return decision{event: EventRoute, acts: r.connect(dept, c.Language), dept: dept, reason: reason, conf: conf}
+}
+
+// handBack is a flow-step call's ending: the decision as call variables, no
+// transfer and no hangup, so VoIPBin returns to the customer's flow after its
+// fetch.
+func (r *Router) handBack(dept, reason string, conf float64) []Action {
+	destination := ""
+	if d, ok := r.cfg.Department(dept); ok {
+		destination = d.Destination().Target
+	}
+	return []Action{
+		{Kind: ActSet, Variable: VarDepartment, Value: dept},
+		{Kind: ActSet, Variable: VarDestination, Value: destination},
+		{Kind: ActSet, Variable: VarReason, Value: reason},
+		{Kind: ActSet, Variable: VarConfidence, Value: strconv.FormatFloat(conf, 'f', 2, 64)},
+	}
+}
+
+// modeOf returns the mode c is answered in. A call without one (the seed's
+// webhook, which has no keypad and no flow to return to) is the plain
+// conversation that transfers.
+func (r *Router) modeOf(c *Call) *Mode {
+	if c.Mode == "" {
+		return &plainMode
+	}
+	_, m := r.cfg.ModeNamed(c.Mode)
+	return m
+}
+
+var plainMode = Mode{Kind: KindConversation, Handoff: HandoffTransfer}
+
+// logAudit writes a call's audit record as one line.
+func (r *Router) logAudit(ctx context.Context, c Call) {
+	a := c.audit()
+	r.log.InfoContext(ctx, "audit", "call", c.ID, "mode", c.Mode, "language", c.Language,
+		"pressed", a.Pressed, "said", a.Said, "decision", a.Decision, "decided_by", a.DecidedBy,
+		"confidence", math.Round(a.Confidence*1000)/1000, "department", a.Department, "destination", a.Destination,
+		"reason", a.Reason, "state", c.State)
+}
