@@ -245,6 +245,8 @@ func describeTurn(r flow.Report, took time.Duration) string {
 		line += " | why: the model is slow lately: acknowledged, classifying on the next fetch"
 	case a.State == flow.StateChecking && b.State != flow.StateChecking:
 		line += " | why: silent too long: asked whether the caller is still there"
+	case a.State == flow.StateKeypad && b.State == flow.StateKeypad:
+		line += " | why: keypad tree: the next menu (or the same one again)"
 	case b.State != "" && len(a.Turns) == len(b.Turns):
 		line += fmt.Sprintf(" | why: no words yet, listening (%d ms of silence)", a.SilenceMS)
 	}
