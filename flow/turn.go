@@ -183,11 +183,14 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 		return Reply{Actions: r.reception(t.Language)}
 	}
 	took := r.now().Sub(start)
-	r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
-		slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
-		slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
+	// The turn that ends a call writes its summary only: one line, not two,
+	// for every call the seed's webhook answers in a single request.
 	if c.Over() && !before.Over() {
-		r.summarise(ctx, c)
+		r.summarise(ctx, c, tn.moves, took)
+	} else {
+		r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
+			slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
+			slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
 	}
 	if r.obs != nil {
 		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
@@ -198,10 +201,10 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
 
-// summarise writes a call's last line: how it went, in one place. With
-// LogTranscripts its turns are the caller's words (`switchboard harvest`
-// reads them); without, only their count.
-func (r *Router) summarise(ctx context.Context, c Call) {
+// summarise writes a call's last line: how it went, in one place, with the
+// last turn's moves and time. With LogTranscripts its turns are the caller's
+// words (`switchboard harvest` reads them); without, only their count.
+func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.Duration) {
 	if !r.log.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
@@ -211,13 +214,14 @@ func (r *Router) summarise(ctx context.Context, c Call) {
 	}
 	r.log.LogAttrs(ctx, slog.LevelInfo, "call summary", slog.String("call", c.ID), slog.String("state", c.State),
 		slog.String("route", c.Department), slog.String("why", c.Reason), turns,
-		slog.Float64("confidence", c.Confidence), slog.Int64("model_ms", c.ModelMS), slog.Int("actions", c.Actions))
+		slog.Float64("confidence", c.Confidence), slog.Int64("model_ms", c.ModelMS), slog.Int("actions", c.Actions),
+		slog.Any("moves", moves), slog.Int64("ms", took.Milliseconds()))
 }
 
 // failed reports a turn that sent the caller to reception because something broke.
 func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
 	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
-	r.summarise(ctx, c)
+	r.summarise(ctx, c, nil, r.now().Sub(start))
 	if r.obs != nil {
 		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
 	}
