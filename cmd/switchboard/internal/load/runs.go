@@ -96,13 +96,11 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 // latency VoIPBin would see, errors, the server's CPU time per turn, the
 // model connections opened, and the server's memory over the run.
 func VoIPBin(ctx context.Context, o Options) error {
-	dir, err := os.MkdirTemp("", "switchboard-load-")
+	dir, ctx, done, err := scratch(ctx, "switchboard-load-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	defer done()
 	redis, redisURL, err := StartRedis(ctx, dir)
 	if err != nil {
 		return err
@@ -297,17 +295,26 @@ func cpuPerReq(ph phase) float64 {
 	return float64(ph.cpu.Microseconds()) / 1000 / float64(ph.n)
 }
 
+// scratch gives a run its own folder (servers' sockets, logs, Redis files)
+// and a context that stops every process it starts; done removes both.
+func scratch(ctx context.Context, prefix string) (string, context.Context, func(), error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	return dir, ctx, func() { cancel(); os.RemoveAll(dir) }, nil
+}
+
 // Webhook sends the seed's speech webhook to serve (memory store) on the
 // model stand-in, at o.Rate requests/s or back to back, and reports latency,
 // errors and the server's CPU time per request.
 func Webhook(ctx context.Context, o Options) error {
-	dir, err := os.MkdirTemp("", "switchboard-load-")
+	dir, ctx, done, err := scratch(ctx, "switchboard-load-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	defer done()
 	model, err := StartModel(ctx, o.modelLatency(0))
 	if err != nil {
 		return err
@@ -341,13 +348,11 @@ func Compare(ctx context.Context, o Options) error {
 	if o.Seed == "" {
 		return errors.New("no seed server: build one with seedserver.sh and pass its dist/server.js")
 	}
-	dir, err := os.MkdirTemp("", "switchboard-compare-")
+	dir, ctx, done, err := scratch(ctx, "switchboard-compare-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	defer done()
 	seedModel, err := StartModel(ctx, 0)
 	if err != nil {
 		return err
