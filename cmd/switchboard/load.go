@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -31,8 +32,18 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.Want, "want", "+14155550102", "webhook, compare: the number every answer must transfer to")
 	fs.StringVar(&o.Baseline, "baseline", "", "compare: another switchboard binary (an older build) to measure beside the others")
 	fs.StringVar(&o.Seed, "seed", "", "compare: the seed's server, dist/server.js as built by internal/load/seedserver.sh")
+	serveEnv := fs.String("serve-env", "", "more KEY=value, comma-separated, in the environment of every switchboard started")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for kv := range strings.SplitSeq(*serveEnv, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		if !strings.Contains(kv, "=") {
+			return fmt.Errorf("--serve-env %q: want KEY=value", kv)
+		}
+		o.ServeEnv = append(o.ServeEnv, kv)
 	}
 	var err error
 	if o.InFlight, err = ints(*inFlight); err != nil {
@@ -43,6 +54,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if o.Duration <= 0 || o.Duration > time.Hour || o.Max <= 0 {
 		return errors.New("--duration must be within (0, 1h] and --max positive: a load run is bounded")
+	}
+	// The load generator's own garbage collection pauses its clients and its
+	// model stand-in: at Go's default, on 2 cores, they alone set a p99 of
+	// 2 to 3 ms at 5,000 requests/s (0.6 ms at 800). Its heap is small, so
+	// collect rarely, unless the operator chose with GOGC.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(800)
 	}
 	if o.Exe, err = os.Executable(); err != nil {
 		return err

@@ -17,6 +17,12 @@ type Plan struct {
 	InFlight int     // at most this many at once
 	Duration time.Duration
 	Max      int64 // starts at most
+	// Ramp spreads the first starts of a closed loop (Rate 0) evenly over
+	// this long. Started in the same instant against a server whose answers
+	// take a fixed time, every slot would stay in step and hit the server in
+	// one burst per answer time, a pattern no caller population makes: set
+	// it to the model's latency.
+	Ramp time.Duration
 }
 
 // Drive calls do according to p until its time or count is up, or ctx ends,
@@ -29,8 +35,16 @@ func Drive(ctx context.Context, p Plan, do func(ctx context.Context)) (int64, ti
 	tokens := make(chan struct{})
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range max(p.InFlight, 1) {
+	slots := max(p.InFlight, 1)
+	for i := range slots {
 		wg.Go(func() {
+			if p.Rate == 0 && p.Ramp > 0 {
+				select {
+				case <-time.After(p.Ramp * time.Duration(i) / time.Duration(slots)):
+				case <-ctx.Done():
+					return
+				}
+			}
 			for {
 				if p.Rate > 0 {
 					select {

@@ -34,6 +34,7 @@ type Options struct {
 	Rounds     int           // Compare: measured phases per server and scenario
 	Words      string        // webhook: what the caller says
 	Want       string        // webhook: the number the answer must transfer to
+	ServeEnv   []string      // more KEY=value for every switchboard started (GOGC=400, say)
 
 	Out io.Writer // the report
 }
@@ -88,6 +89,7 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 	if o.ModelConns > 0 {
 		env = append(env, "SWITCHBOARD_MODEL_CONNS="+strconv.Itoa(o.ModelConns))
 	}
+	env = append(env, o.ServeEnv...)
 	return Start(ctx, name, port, env, log, exe, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port))
 }
 
@@ -327,10 +329,10 @@ func Webhook(ctx context.Context, o Options) error {
 	t := target{name: "switchboard", proc: srv, model: model}
 	body := webhookRequest(o.Words)
 	// Warm up, unmeasured: connections, caches, the runtime's heap.
-	hit(ctx, t, Plan{InFlight: o.InFlight[0], Duration: time.Second, Max: 5000}, body, o.Want)
+	hit(ctx, t, Plan{InFlight: o.InFlight[0], Duration: time.Second, Max: 5000, Ramp: o.modelLatency(0)}, body, o.Want)
 	fmt.Fprintf(o.Out, "seed webhook %q: %.0f req/s wanted, %d in flight at most, model %v, %v at most\n",
 		o.Words, o.Rate, o.InFlight[0], o.modelLatency(0), o.Duration)
-	ph := hit(ctx, t, Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max}, body, o.Want)
+	ph := hit(ctx, t, Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max, Ramp: o.modelLatency(0)}, body, o.Want)
 	ph.report(o.Out, t.name)
 	if ph.errs > 0 {
 		return fmt.Errorf("%d requests failed", ph.errs)
@@ -408,7 +410,7 @@ func Compare(ctx context.Context, o Options) error {
 		}
 		fmt.Fprintf(o.Out, "\nscenario: model %v, %d requests in flight, %d rounds of %v per server\n", lat, inFlight, o.Rounds, o.Duration)
 		for _, t := range targets {
-			hit(ctx, t, Plan{InFlight: inFlight, Duration: 2 * time.Second, Max: o.Max}, body, o.Want) // warm up
+			hit(ctx, t, Plan{InFlight: inFlight, Duration: 2 * time.Second, Max: o.Max, Ramp: lat}, body, o.Want) // warm up
 		}
 		sums := make([]phase, len(targets))
 		for round := range o.Rounds {
@@ -417,7 +419,7 @@ func Compare(ctx context.Context, o Options) error {
 				if round%2 == 1 {
 					j = len(targets) - 1 - k
 				}
-				ph := hit(ctx, targets[j], Plan{InFlight: inFlight, Duration: o.Duration, Max: o.Max}, body, o.Want)
+				ph := hit(ctx, targets[j], Plan{InFlight: inFlight, Duration: o.Duration, Max: o.Max, Ramp: lat}, body, o.Want)
 				fmt.Fprintf(o.Out, "  round %d ", round+1)
 				ph.report(o.Out, targets[j].name)
 				s := &sums[j]
@@ -470,7 +472,11 @@ func Floor(ctx context.Context, o Options) error {
 	}
 	fmt.Fprintf(o.Out, "model stand-in alone: %.0f req/s wanted, %d in flight at most, model %v, %v at most\n",
 		o.Rate, o.InFlight[0], o.modelLatency(0), o.Duration)
-	ph := hit(ctx, target{name: "stand-in", model: model}, Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max}, nil, "")
+	t := target{name: "stand-in", model: model}
+	plan := Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max, Ramp: o.modelLatency(0)}
+	// Warm up, unmeasured, as the webhook run does.
+	hit(ctx, t, Plan{InFlight: plan.InFlight, Duration: time.Second, Max: 5000, Ramp: plan.Ramp}, nil, "")
+	ph := hit(ctx, t, plan, nil, "")
 	ph.report(o.Out, "stand-in")
 	return nil
 }
