@@ -21,22 +21,16 @@ type Languages interface {
 	ForLanguage(lang string) Classifier
 }
 
-// classify asks the local classifier, then the model (told the caller's
-// language) for requests long enough to be worth it. It returns the verdict
-// that counts and who gave it; confident says whether it routes. Too few
-// words never reach the model (the seed's fourth pitfall): they route only
-// when the local classifier hears a department named. The answer it went by,
-// sure or not, is noted on the call.
+// classify asks the model (told the caller's language) about requests long
+// enough to be worth it, and the local classifier about the rest and when
+// the model fails. It returns the verdict that counts and who gave it;
+// confident says whether it routes. Too few words never reach the model (the
+// seed's fourth pitfall): they route only when the local classifier hears a
+// department named. The answer it went by, sure or not, is noted on the call.
 func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	turns := c.Turns
-	local, err := r.local.Classify(ctx, turns)
-	if err != nil {
-		r.log.WarnContext(ctx, "local classifier failed", "err", err)
-		local = Verdict{}
-	}
-	c.Guess, c.Confidence = local.Department, local.Confidence
 	if !r.willAskModel(turns) {
-		return local, "local"
+		return r.classifyLocally(ctx, c), "local"
 	}
 	model := r.model
 	if l, ok := model.(Languages); ok && c.Language != r.cfg.Language {
@@ -55,10 +49,23 @@ func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	c.ModelMS += took.Milliseconds()
 	if err != nil {
 		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
-		return local, "local"
+		return r.classifyLocally(ctx, c), "local"
 	}
 	c.Guess, c.Confidence = v.Department, v.Confidence
 	return v, "model"
+}
+
+// classifyLocally asks the local classifier and notes its answer on c. It is
+// asked only when its answer counts, and even when ctx has ended (the model
+// used up the time): its answer is then the caller's way on.
+func (r *Router) classifyLocally(ctx context.Context, c *Call) Verdict {
+	v, err := r.local.Classify(context.WithoutCancel(ctx), c.Turns)
+	if err != nil {
+		r.log.WarnContext(ctx, "local classifier failed", "err", err)
+		v = Verdict{}
+	}
+	c.Guess, c.Confidence = v.Department, v.Confidence
+	return v
 }
 
 // willAskModel reports whether classify would ask the model about turns.

@@ -256,16 +256,25 @@ func (c *Classifier) classifyIn(ctx context.Context, language string, turns []st
 	if c.observe != nil && (attempts > 0 || err != nil) {
 		c.observe(Observation{Took: time.Since(start), Tokens: v.Tokens, Err: err})
 	}
-	attrs := []slog.Attr{
-		slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
-		slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),
-		slog.Int64("ms", time.Since(start).Milliseconds()),
+	level := slog.LevelDebug // the call's summary line carries the route, confidence and model time
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	if c.log.Enabled(ctx, level) {
+		attrs := []slog.Attr{
+			slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
+			slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),
+			slog.Int64("ms", time.Since(start).Milliseconds()),
+		}
+		if err != nil {
+			c.log.LogAttrs(ctx, level, "model classify failed", append(attrs, slog.Any("err", err))...)
+		} else {
+			c.log.LogAttrs(ctx, level, "model classify", attrs...)
+		}
 	}
 	if err != nil {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "model classify failed", append(attrs, slog.Any("err", err))...)
 		return flow.Verdict{}, fmt.Errorf("model classify: %w", err)
 	}
-	c.log.LogAttrs(ctx, slog.LevelInfo, "model classify", attrs...)
 	return v, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +53,9 @@ type settings struct {
 	LogTranscripts bool
 	// ReloadEvery is how often the config file is checked for changes; 0 never.
 	ReloadEvery time.Duration
+	// DebugAddr serves Go's profiler (net/http/pprof) on its own listener;
+	// empty: not at all. Never on the service's own address.
+	DebugAddr string
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -64,6 +68,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
+	fs.StringVar(&s.DebugAddr, "debug-addr", getenv("SWITCHBOARD_DEBUG_ADDR"), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it off public networks (default $SWITCHBOARD_DEBUG_ADDR, else off)")
 	conns := 0
 	if v := getenv("SWITCHBOARD_MODEL_CONNS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -302,6 +307,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := s.checkCredentials(); err != nil {
 		return err
 	}
+	// A turn's garbage is small and short-lived and the live heap is tens of
+	// MiB: at Go's default the collector runs every few milliseconds under
+	// load, costing CPU and setting the tail of the fetch latency (p99 halved
+	// at 400 in BENCHMARKS.md). Unless GOGC says otherwise, the heap may grow
+	// to 5 times the live data before a collection.
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	logOut := newBufferedLog(stderr)
 	defer logOut.Close()
 	log, err := s.logger(logOut)
@@ -336,6 +349,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 		}
 	}()
+
+	if s.DebugAddr != "" {
+		dln, err := net.Listen("tcp", s.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		dsrv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = dsrv.Serve(dln) }()
+		defer dsrv.Close()
+		log.Info("profiler listening", "addr", dln.Addr().String())
+	}
 
 	fmt.Fprintf(stdout, "switchboard listening on %s\n", ln.Addr())
 	errc := make(chan error, 1)

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"strings"
 	"sync"
 )
 
@@ -113,16 +114,23 @@ func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
 	if s, ok := ctx.Value(ctxKey{}).(*scope); ok {
 		attrs = s.get()
 	}
-	if len(attrs) > 0 {
-		have := map[string]bool{}
-		r.Attrs(func(a slog.Attr) bool { have[a.Key] = true; return true })
-		for _, a := range attrs {
-			if !have[a.Key] {
-				r.AddAttrs(a)
-			}
+	for _, a := range attrs {
+		if !hasAttr(r, a.Key) {
+			r.AddAttrs(a)
 		}
 	}
 	return h.Handler.Handle(ctx, r)
+}
+
+// hasAttr reports whether r has an attribute keyed key. A record has a
+// handful: a scan costs less than building a set for every line.
+func hasAttr(r slog.Record, key string) bool {
+	found := false
+	r.Attrs(func(a slog.Attr) bool {
+		found = a.Key == key
+		return !found
+	})
+	return found
 }
 
 func (h contextHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -150,16 +158,20 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 	}
 	switch a.Value.Kind() {
 	case slog.KindString:
-		if s := a.Value.String(); phone.MatchString(s) {
+		if s := a.Value.String(); mayHoldNumber(s) && phone.MatchString(s) {
 			return slog.String(a.Key, RedactNumbers(s))
 		}
 	case slog.KindAny:
-		if err, ok := a.Value.Any().(error); ok && phone.MatchString(err.Error()) {
+		if err, ok := a.Value.Any().(error); ok && mayHoldNumber(err.Error()) && phone.MatchString(err.Error()) {
 			return slog.String(a.Key, RedactNumbers(err.Error()))
 		}
 	}
 	return a
 }
+
+// mayHoldNumber is phone's cheap first test, run on every logged string:
+// a number starts with "+".
+func mayHoldNumber(s string) bool { return strings.IndexByte(s, '+') >= 0 }
 
 // RedactNumbers replaces each phone number in s by "+***" and its last two digits.
 func RedactNumbers(s string) string {
