@@ -2,6 +2,8 @@ package load
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,5 +37,28 @@ func TestSummary(t *testing.T) {
 	s := l.Summary()
 	if s.N != 100 || s.P50 != 51*time.Millisecond || s.P99 != 100*time.Millisecond || s.Max != 100*time.Millisecond {
 		t.Errorf("Summary = %+v", s)
+	}
+}
+
+func TestDriveRampSpreadsFirstStarts(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		starts []time.Duration
+	)
+	begin := time.Now()
+	Drive(context.Background(), Plan{InFlight: 4, Duration: time.Minute, Max: 4, Ramp: 400 * time.Millisecond}, func(context.Context) {
+		mu.Lock()
+		starts = append(starts, time.Since(begin))
+		mu.Unlock()
+		time.Sleep(500 * time.Millisecond) // busy past the ramp: each slot starts once
+	})
+	slices.Sort(starts)
+	if len(starts) != 4 {
+		t.Fatalf("%d starts, want 4", len(starts))
+	}
+	for i, d := range starts {
+		if d < time.Duration(i)*100*time.Millisecond {
+			t.Errorf("start %d at %v, want none before %v: the ramp spreads them 100 ms apart", i, d, time.Duration(i)*100*time.Millisecond)
+		}
 	}
 }
