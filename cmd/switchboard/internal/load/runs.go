@@ -334,6 +334,9 @@ func Webhook(ctx context.Context, o Options) error {
 		o.Words, o.Rate, o.InFlight[0], o.modelLatency(0), o.Duration)
 	ph := hit(ctx, t, Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max, Ramp: o.modelLatency(0)}, body, o.Want)
 	ph.report(o.Out, t.name)
+	if rss, hwm, err := ProcMem(srv.PID()); err == nil {
+		fmt.Fprintf(o.Out, "server memory: RSS %s at end, peak %s\n", mib(rss), mib(hwm))
+	}
 	if ph.errs > 0 {
 		return fmt.Errorf("%d requests failed", ph.errs)
 	}
