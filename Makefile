@@ -51,6 +51,7 @@ SEED_DIR ?= /tmp/switchboard-seedserver
 load:
 	$(LOAD) -run voipbin -rate 2000 -inflight 64 -duration 30s $(LOAD_FLAGS)
 	$(LOAD) -run webhook -words "our production system is down" -want +14155550911 -rate 5000 -inflight 64 -duration 30s $(LOAD_FLAGS)
+	$(LOAD) -run floor -rate 5000 -inflight 64 -duration 10s $(LOAD_FLAGS)
 
 soak:
 	$(LOAD) -run voipbin -rate 1000 -inflight 64 -duration 10m -sample 30s $(LOAD_FLAGS)

@@ -307,19 +307,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := s.checkCredentials(); err != nil {
 		return err
 	}
-	// A turn's garbage is small and short-lived and the live heap is tens of
-	// MiB: at Go's default the collector runs every few milliseconds under
-	// load, costing CPU and setting the tail of the fetch latency (p99 halved
-	// at 400 in BENCHMARKS.md). Unless GOGC says otherwise, the heap may grow
-	// to 5 times the live data before a collection; and unless GOMEMLIMIT
-	// says otherwise, the collector works harder past 256 MiB, so that a
-	// thousand requests in flight (90 MiB live) do not hold 450.
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(256 << 20)
-	}
+	tuneGC(getenv)
 	logOut := newBufferedLog(stderr)
 	defer logOut.Close()
 	log, err := s.logger(logOut)
@@ -384,6 +372,29 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
+}
+
+// serve's collector settings, unless GOGC or GOMEMLIMIT say otherwise.
+//
+// A turn's garbage is small and short-lived and the live heap is tens of
+// MiB: at Go's default (GOGC=100) the collector runs every few milliseconds
+// under load, costing CPU and setting the tail of the fetch latency (p99
+// halved at 400 in BENCHMARKS.md). So the heap may grow to 5 times the live
+// data before a collection; past 256 MiB the collector works harder, so that
+// a thousand requests in flight (about 90 MiB live) do not hold 450.
+const (
+	gcPercent   = 400
+	memoryLimit = 256 << 20
+)
+
+// tuneGC applies serve's collector settings where the environment is silent.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 }
 
 // newHTTPServer bounds every phase of a connection: VoIPBin's requests are
