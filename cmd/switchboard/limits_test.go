@@ -36,6 +36,21 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// TestOneJSONValue: a body is one JSON value; a second one after it is
+// refused (400), not silently dropped, on every POST route.
+func TestOneJSONValue(t *testing.T) {
+	srv := startServer(t, settings{})
+	for path, body := range map[string]string{
+		"/voipbin/fetch":        `{"activeflow_id":"af","reference_id":"call-two"} {"reference_id":"call-other"}`,
+		"/voipbin/events":       `{"type":"call_hangup","data":{"id":"call-two"}} {"type":"call_hangup","data":{"id":"call-other"}}`,
+		"/webhook/call-handler": `{"speech":{"results":[{"text":"billing"}]}} {"speech":{}}`,
+	} {
+		if got, answer := post(t, srv.URL+path, body); got != http.StatusBadRequest {
+			t.Errorf("%s with two JSON values: %d %.200s, want 400", path, got, answer)
+		}
+	}
+}
+
 // TestNotUTF8: the seed's webhook refuses bytes that are not UTF-8 (400); an
 // event carrying them is taken (200, so VoIPBin does not retry it in vain)
 // and stores nothing.

@@ -6,7 +6,6 @@ package main
 // as {"type": ..., "data": {...}}.
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"crypto/hmac"
@@ -373,16 +372,13 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if !utf8.Valid(b) {
 		return errNotUTF8
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(v); err != nil {
+	// Unmarshal refuses trailing data after the value, and needs no decoder buffer.
+	if err := json.Unmarshal(b, v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			return fmt.Errorf("%s: want %s, got %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
 		}
 		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON value")
 	}
 	return nil
 }

@@ -153,17 +153,23 @@ var phone = regexp.MustCompile(`\+[0-9]{7,15}`)
 // the calls they describe. A number keeps its last two digits, enough to tell
 // departments apart.
 func redact(_ []string, a slog.Attr) slog.Attr {
-	if turns, ok := a.Value.Any().([]string); ok && a.Key == transcriptKey {
-		return slog.Int(a.Key, len(turns))
-	}
+	// Called for every attribute of every line: look at the kind first, so
+	// that a plain value is never boxed to be inspected.
 	switch a.Value.Kind() {
 	case slog.KindString:
 		if s := a.Value.String(); mayHoldNumber(s) && phone.MatchString(s) {
 			return slog.String(a.Key, RedactNumbers(s))
 		}
 	case slog.KindAny:
-		if err, ok := a.Value.Any().(error); ok && mayHoldNumber(err.Error()) && phone.MatchString(err.Error()) {
-			return slog.String(a.Key, RedactNumbers(err.Error()))
+		switch v := a.Value.Any().(type) {
+		case []string:
+			if a.Key == transcriptKey {
+				return slog.Int(a.Key, len(v))
+			}
+		case error:
+			if msg := v.Error(); mayHoldNumber(msg) && phone.MatchString(msg) {
+				return slog.String(a.Key, RedactNumbers(msg))
+			}
 		}
 	}
 	return a
