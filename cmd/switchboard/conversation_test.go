@@ -48,6 +48,11 @@ type conversation struct {
 	Flow string `json:"flow,omitempty"`
 	// Audit adds the service's audit log lines to the transcript.
 	Audit bool `json:"audit,omitempty"`
+	// OneProcess says why the call depends on what one process keeps for
+	// itself (the model's recent latency, which each replica measures on
+	// its own traffic): TestReplicasShareRedis, which spreads a call over
+	// three fresh processes, leaves it out.
+	OneProcess string `json:"one_process,omitempty"`
 }
 
 const testToken = "test-token"

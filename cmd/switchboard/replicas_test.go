@@ -107,6 +107,9 @@ func TestReplicasShareRedis(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
 			conv := loadConversation(t, file)
+			if conv.OneProcess != "" {
+				t.Skip("one process only: " + conv.OneProcess)
+			}
 			s, model := conv.settings(t)
 			s.RedisURL = redisURL
 			s.Insecure = true // the conversations' events are unsigned
