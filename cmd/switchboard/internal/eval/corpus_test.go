@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,9 +36,29 @@ type recorded struct {
 	MacroF1         float64 `json:"macro_f1"`
 	EmergencyRecall float64 `json:"emergency_recall"`
 	ClarifyRate     float64 `json:"clarify_rate"`
+	// HeldOut is the same run with each source of the corpus held out in
+	// turn: the figures nearest to callers nobody has seen.
+	HeldOut heldOut `json:"held_out"`
 	// Margin is how far below the record a change may fall before the test
 	// fails: enough for a reworded example, not for a worse classifier.
 	Margin float64 `json:"margin"`
+}
+
+// heldOut is what a by-source run scored (eval --folds by-source).
+type heldOut struct {
+	Command            string  `json:"command"`
+	Accuracy           float64 `json:"accuracy"`
+	EmergencyRecall    float64 `json:"emergency_recall"`
+	EmergencyPrecision float64 `json:"emergency_precision"`
+	SalesRecall        float64 `json:"sales_recall"`
+}
+
+// heldOutOf reads a by-source report's guarded figures.
+func heldOutOf(rep *eval.Report) heldOut {
+	return heldOut{
+		Accuracy: rep.Accuracy, EmergencyRecall: rep.EmergencyRecall,
+		EmergencyPrecision: rep.Departments[flow.Emergency].Precision, SalesRecall: rep.Departments["sales"].Recall,
+	}
 }
 
 func loadCorpus(t *testing.T) ([]eval.Conversation, *flow.Config) {
@@ -66,7 +87,12 @@ func newLocal(c *flow.Config) flow.Classifier { return flow.NewLocal(c) }
 // go test ./cmd/switchboard/internal/eval -run TestLocalClassifierDoesNotRegress -record-floor.
 func TestLocalClassifierDoesNotRegress(t *testing.T) {
 	convs, cfg := loadCorpus(t)
-	rep, err := eval.Run(context.Background(), eval.Setup{Name: "local", Config: cfg, Local: newLocal}, convs, eval.Options{Concurrency: 2})
+	setup := eval.Setup{Name: "local", Config: cfg, Local: newLocal}
+	rep, err := eval.Run(context.Background(), setup, convs, eval.Options{Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := eval.Run(context.Background(), setup, convs, eval.Options{Concurrency: 2, BySource: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +105,12 @@ func TestLocalClassifierDoesNotRegress(t *testing.T) {
 			EmergencyRecall: round3(rep.EmergencyRecall), ClarifyRate: round3(rep.ClarifyRate),
 			Margin: want.Margin,
 		}
+		h := heldOutOf(held)
+		now.HeldOut = heldOut{
+			Command:  now.Command + " --folds by-source",
+			Accuracy: round3(h.Accuracy), EmergencyRecall: round3(h.EmergencyRecall),
+			EmergencyPrecision: round3(h.EmergencyPrecision), SalesRecall: round3(h.SalesRecall),
+		}
 		if lower := lowered(want, now); len(lower) > 0 && !*allowRegression {
 			t.Fatalf("refusing to lower the recorded floor (%s); pass -allow-regression as well to record it anyway",
 				strings.Join(lower, ", "))
@@ -89,7 +121,7 @@ func TestLocalClassifierDoesNotRegress(t *testing.T) {
 		}
 		want = now
 	}
-	got := recorded{Accuracy: rep.Accuracy, MacroF1: rep.MacroF1, EmergencyRecall: rep.EmergencyRecall}.guarded()
+	got := recorded{Accuracy: rep.Accuracy, MacroF1: rep.MacroF1, EmergencyRecall: rep.EmergencyRecall, HeldOut: heldOutOf(held)}.guarded()
 	for i, floor := range want.guarded() {
 		t.Run(floor.name, func(t *testing.T) {
 			if got[i].value < floor.value-want.Margin {
@@ -103,8 +135,8 @@ func TestLocalClassifierDoesNotRegress(t *testing.T) {
 			t.Errorf("%d of %d greeting-only conversations were sent to a department", rep.GreetingMisroutes, rep.GreetingOnly)
 		}
 	})
-	t.Logf("accuracy %.3f, macro-F1 %.3f, emergency recall %.3f, clarify rate %.3f",
-		rep.Accuracy, rep.MacroF1, rep.EmergencyRecall, rep.ClarifyRate)
+	t.Logf("accuracy %.3f, macro-F1 %.3f, emergency recall %.3f, clarify rate %.3f; each source held out: %+v",
+		rep.Accuracy, rep.MacroF1, rep.EmergencyRecall, rep.ClarifyRate, heldOutOf(held))
 }
 
 // TestCorpusKeepsItsSource checks the copy still names where each line came from.
@@ -133,7 +165,7 @@ func readFloor(t *testing.T, path string) recorded {
 	if err := dec.Decode(&r); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
-	if r.Accuracy <= 0 || r.MacroF1 <= 0 || r.EmergencyRecall <= 0 || r.Margin <= 0 {
+	if slices.ContainsFunc(r.guarded(), func(f figure) bool { return f.value <= 0 }) || r.Margin <= 0 {
 		t.Fatalf("%s: a floor of zero holds nothing: %+v", path, r)
 	}
 	return r
@@ -147,7 +179,9 @@ type figure struct {
 
 // guarded lists the figures the floor holds, always in the same order.
 func (r recorded) guarded() []figure {
-	return []figure{{"accuracy", r.Accuracy}, {"macro-F1", r.MacroF1}, {"emergency recall", r.EmergencyRecall}}
+	return []figure{{"accuracy", r.Accuracy}, {"macro-F1", r.MacroF1}, {"emergency recall", r.EmergencyRecall},
+		{"held-out accuracy", r.HeldOut.Accuracy}, {"held-out emergency recall", r.HeldOut.EmergencyRecall},
+		{"held-out emergency precision", r.HeldOut.EmergencyPrecision}, {"held-out sales recall", r.HeldOut.SalesRecall}}
 }
 
 // lowered names each guarded figure that is lower in now than in was.
