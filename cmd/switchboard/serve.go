@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -372,29 +371,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	return nil
-}
-
-// serve's collector settings, unless GOGC or GOMEMLIMIT say otherwise.
-//
-// A turn's garbage is small and short-lived and the live heap is tens of
-// MiB: at Go's default (GOGC=100) the collector runs every few milliseconds
-// under load, costing CPU and setting the tail of the fetch latency (p99
-// halved at 400 in BENCHMARKS.md). So the heap may grow to 5 times the live
-// data before a collection; past 256 MiB the collector works harder, so that
-// a thousand requests in flight (about 90 MiB live) do not hold 450.
-const (
-	gcPercent   = 400
-	memoryLimit = 256 << 20
-)
-
-// tuneGC applies serve's collector settings where the environment is silent.
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(memoryLimit)
-	}
 }
 
 // newHTTPServer bounds every phase of a connection: VoIPBin's requests are

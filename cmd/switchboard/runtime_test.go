@@ -2,7 +2,10 @@ package main
 
 import (
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"runtime/debug"
+	"strings"
 	"testing"
 )
 
@@ -26,5 +29,25 @@ func TestTuneGC(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(math.MaxInt64); got != math.MaxInt64 {
 		t.Errorf("GOMEMLIMIT set: memory limit changed to %d", got)
+	}
+}
+
+// TestProfilerOnlyOnDebugListener: the profiler answers on its own handler
+// (--debug-addr) and never on the service's routes.
+func TestProfilerOnlyOnDebugListener(t *testing.T) {
+	rec := httptest.NewRecorder()
+	debugHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "goroutine") {
+		t.Errorf("debug handler /debug/pprof/ = %d, want 200 with the profiles listed", rec.Code)
+	}
+	svc, err := build(t.Context(), settings{}, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { svc.close() })
+	rec = httptest.NewRecorder()
+	newServer(svc).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pprof/", nil))
+	if rec.Code == http.StatusOK {
+		t.Errorf("the service's own routes serve /debug/pprof/: %d", rec.Code)
 	}
 }
