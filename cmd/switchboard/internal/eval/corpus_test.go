@@ -67,16 +67,7 @@ func loadCorpus(t *testing.T) ([]eval.Conversation, *flow.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(corpusDir, "routing.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cfg, err := flow.ParseConfig(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return convs, cfg
+	return convs, readConfigFile(t, filepath.Join(corpusDir, "routing.json"))
 }
 
 func newLocal(c *flow.Config) flow.Classifier { return flow.NewLocal(c) }

@@ -14,7 +14,13 @@ import (
 
 func loadModeConfig(t *testing.T, name string) *flow.Config {
 	t.Helper()
-	f, err := os.Open(filepath.Join("../../../../testdata/modes", name))
+	return readConfigFile(t, filepath.Join("../../../../testdata/modes", name))
+}
+
+// readConfigFile parses the routing config at path, failing the test on any error.
+func readConfigFile(t *testing.T, path string) *flow.Config {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
