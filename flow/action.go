@@ -28,6 +28,8 @@ const (
 	VarDestination = "switchboard.destination" // where it is: "+14155550102"
 	VarReason      = "switchboard.reason"      // who chose it: model, local, keypad, priority, ...
 	VarConfidence  = "switchboard.confidence"  // how sure, 0.00 to 1.00
+	VarOpen        = "switchboard.open"        // "false" when the department was closed at the call's start
+	VarAfterHours  = "switchboard.after_hours" // set when closed: where its after_hours chain goes ("": nobody open)
 )
 
 // Action is one step of a turn's answer.

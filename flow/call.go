@@ -35,8 +35,14 @@ type Call struct {
 	Guess      string  `json:"guess,omitempty"`
 	Confidence float64 `json:"conf,omitempty"`
 	ModelMS    int64   `json:"mms,omitempty"`
-	StartedMS  int64   `json:"t0,omitempty"`
-	UpdatedMS  int64   `json:"t,omitempty"`
+	// StartedMS is the call's first turn by the router's Clock: the moment
+	// opening hours are read at for the whole call, so a call that starts at
+	// 16:59 is not rerouted at 17:00.
+	StartedMS int64 `json:"t0,omitempty"`
+	UpdatedMS int64 `json:"t,omitempty"`
+	// Closed names the department chosen while it was closed; Department is
+	// then where its after_hours chain sent the call ("": nobody was open).
+	Closed string `json:"closed,omitempty"`
 	// Mode names the mode the dialled number is answered in, fixed on the first turn.
 	Mode string `json:"mode,omitempty"`
 	// Menu is the path through a keypad tree to the menu on offer; MenuTries

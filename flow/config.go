@@ -54,6 +54,9 @@ type Routing struct {
 	Modes       map[string]*Mode  `json:"modes,omitempty"`
 	Numbers     map[string]string `json:"numbers,omitempty"`
 	DefaultMode string            `json:"default_mode,omitempty"`
+	// Hours are the business's opening hours, kept by every department
+	// without its own but the emergency line; nil: always open (see hours.go).
+	Hours *Hours `json:"hours,omitempty"`
 
 	priority    *regexp.Regexp
 	priorityErr error
@@ -76,6 +79,11 @@ type Department struct {
 	Digit       string   `json:"digit,omitempty"` // keypad key in the menu
 	// Labels holds the label in other languages, by BCP-47 tag.
 	Labels map[string]string `json:"labels,omitempty"`
+	// Hours are the department's own opening hours, and AfterHours the
+	// department its callers go to while it is closed (default: the fallback
+	// desk). See hours.go.
+	Hours      *Hours `json:"hours,omitempty"`
+	AfterHours string `json:"after_hours,omitempty"`
 }
 
 // LabelIn returns what a caller speaking lang hears as the department's name.
@@ -176,6 +184,11 @@ type Texts struct {
 	// ChooseLanguage offers this language by key, said in this language:
 	// "For English, press {key}." ({key} is replaced).
 	ChooseLanguage string `json:"choose_language,omitempty"`
+	// Closed is said when the chosen department is closed: "{department}" is
+	// replaced by its label, "{other}" by where the caller goes instead.
+	// ClosedAll is said, before the call ends, when nobody is open.
+	Closed    string `json:"closed,omitempty"`
+	ClosedAll string `json:"closed_all,omitempty"`
 }
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
@@ -282,6 +295,8 @@ var defaultTexts = Texts{
 	MenuLast:      "or {digit} for {department}",
 	KeypadInvalid: "Sorry, that is not an option.",
 	KeypadTimeout: "Sorry, I did not hear a key.",
+	Closed:        "{department} is closed now. Connecting you to {other}.",
+	ClosedAll:     "We are closed now. Please call again during our opening hours. Goodbye.",
 }
 
 func (t *Texts) fill(d Texts) {
@@ -301,6 +316,8 @@ func (t *Texts) fill(d Texts) {
 	set(&t.Menu, d.Menu)
 	set(&t.MenuOption, d.MenuOption)
 	set(&t.MenuLast, d.MenuLast)
+	set(&t.Closed, d.Closed)
+	set(&t.ClosedAll, d.ClosedAll)
 	if len(t.Clarify) == 0 {
 		t.Clarify = d.Clarify
 	}
@@ -403,6 +420,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	r.validateModes(bad)
+	r.validateHours(bad)
 	return errors.Join(errs...)
 }
 

@@ -21,7 +21,7 @@ const (
 	StateClassifying = "classifying" // the caller's words are in: the classifiers decide
 	StateMenu        = "menu"        // offered the keypad menu
 	StateTransferred = "transferred" // connected to a department
-	StateEnded       = "ended"       // the caller hung up
+	StateEnded       = "ended"       // the caller hung up, or heard that everyone is closed
 	// States of the modes' openings and endings (see Mode).
 	StateLanguage   = "language"    // offered a key per language
 	StateEntry      = "entry"       // asked for a keypad entry (an account number) before the conversation
@@ -48,6 +48,9 @@ const (
 	EventOpenKeypad     = "open_keypad"     // the keypad tree's first menu
 	EventPress          = "press"           // a key in the keypad tree that keeps the caller in it
 	EventHandBack       = "hand_back"       // a department is chosen: the customer's flow takes the call on
+	// EventClosed: the chosen department and everyone after it are closed:
+	// the caller hears so and the call ends (see hours.go).
+	EventClosed = "closed"
 )
 
 // waiting are the states that wait for the caller's words.
@@ -75,6 +78,7 @@ var transitions = fsm.Events{
 	{Name: EventMenu, Src: []string{StateClassifying}, Dst: StateMenu},
 	{Name: EventRoute, Src: live, Dst: StateTransferred},
 	{Name: EventHandBack, Src: live, Dst: StateHandedBack},
+	{Name: EventClosed, Src: live, Dst: StateEnded},
 	{Name: EventHangup, Src: append(slices.DeleteFunc(slices.Clone(live), func(s string) bool { return s == StateClassifying }),
 		StateTransferred, StateHandedBack), Dst: StateEnded},
 }

@@ -3,6 +3,7 @@ package flow
 import (
 	"slices"
 	"testing"
+	"time"
 )
 
 // TestEveryStateHasAHandler: the transition table and the state handlers
@@ -54,13 +55,13 @@ func TestMenuText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := r.menuText(tt.lang); got != tt.want {
+			if got, _ := r.menuText(tt.lang, time.Now()); got != tt.want {
 				t.Errorf("menuText(%s) = %q, want %q", tt.lang, got, tt.want)
 			}
 		})
 	}
 	cfg.Routing.Texts["en-US"].Menu = "Press 1 for sales or stay on the line."
-	if got := r.menuText("en-US"); got != cfg.Routing.Texts["en-US"].Menu {
+	if got, _ := r.menuText("en-US", time.Now()); got != cfg.Routing.Texts["en-US"].Menu {
 		t.Errorf("a menu without {options} is said as written, got %q", got)
 	}
 }

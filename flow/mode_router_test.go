@@ -126,7 +126,7 @@ func TestFlowStepHandsBack(t *testing.T) {
 		t.Errorf("confidence %q, want the classifier's", got[flow.VarConfidence])
 	}
 	delete(got, flow.VarConfidence)
-	want := map[string]string{flow.VarDepartment: "sales", flow.VarDestination: "+14155550100", flow.VarReason: "local"}
+	want := map[string]string{flow.VarDepartment: "sales", flow.VarDestination: "+14155550100", flow.VarReason: "local", flow.VarOpen: "true"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("variables (-want +got):\n%s", diff)
 	}
@@ -134,7 +134,7 @@ func TestFlowStepHandsBack(t *testing.T) {
 		t.Errorf("state %s, want %s", call.State, flow.StateHandedBack)
 	}
 	// The customer's flow may come back to the same fetch: it gets the same answer.
-	if again := r.Next(ctx, turn).Actions; kinds(again) != "set set set set" {
+	if again := r.Next(ctx, turn).Actions; kinds(again) != "set set set set set" {
 		t.Errorf("a fetch after the hand-back got %s, want the variables again", kinds(again))
 	}
 }

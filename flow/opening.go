@@ -152,28 +152,43 @@ func (c *Call) noteSession(m *Mode, in Input) {
 
 // route sends the call to dept: a transfer, or for a flow-step mode the
 // decision handed back to the customer's flow. conf is how sure the chooser
-// was.
+// was. A closed dept sends the call on to whoever is open after it (hours.go).
 func (r *Router) route(c *Call, dept, reason string, conf float64) decision {
+	to, closed := r.reach(c, dept)
 	if r.modeOf(c).FlowStep() {
-		return decision{event: EventHandBack, acts: r.handBack(dept, reason, conf), dept: dept, reason: reason, conf: conf}
+		return decision{event: EventHandBack, acts: r.handBack(to, closed, reason, conf), dept: to, reason: reason, conf: conf, closed: closed}
+	}
+	if closed != "" {
+		return r.routeClosed(c, closed, to, reason, conf)
 	}
 	return decision{event: EventRoute, acts: r.connect(dept, c.Language), dept: dept, reason: reason, conf: conf}
 }
 
 // handBack is a flow-step call's ending: the decision as call variables, no
 // transfer and no hangup, so VoIPBin returns to the customer's flow after its
-// fetch.
-func (r *Router) handBack(dept, reason string, conf float64) []Action {
+// fetch. When the chosen department was closed, the variables name it with
+// switchboard.open=false, and switchboard.after_hours says where its
+// after_hours chain goes (dept; "" when nobody is open).
+func (r *Router) handBack(dept, closed, reason string, conf float64) []Action {
+	chosen, open := dept, "true"
+	if closed != "" {
+		chosen, open = closed, "false"
+	}
 	destination := ""
-	if d, ok := r.cfg.Department(dept); ok {
+	if d, ok := r.cfg.Department(chosen); ok {
 		destination = d.Destination().Target
 	}
-	return []Action{
-		{Kind: ActSet, Variable: VarDepartment, Value: dept},
+	acts := []Action{
+		{Kind: ActSet, Variable: VarDepartment, Value: chosen},
 		{Kind: ActSet, Variable: VarDestination, Value: destination},
 		{Kind: ActSet, Variable: VarReason, Value: reason},
 		{Kind: ActSet, Variable: VarConfidence, Value: strconv.FormatFloat(conf, 'f', 2, 64)},
+		{Kind: ActSet, Variable: VarOpen, Value: open},
 	}
+	if closed != "" {
+		acts = append(acts, Action{Kind: ActSet, Variable: VarAfterHours, Value: dept})
+	}
+	return acts
 }
 
 // modeOf returns the mode c is answered in. A call without one (the seed's

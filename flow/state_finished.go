@@ -11,7 +11,7 @@ func (r *Router) finished(_ context.Context, c *Call, t *turn) decision {
 		return decision{acts: r.connect(c.Department, c.Language)}
 	}
 	if c.State == StateHandedBack { // the customer's flow fetched again: the same answer
-		return decision{acts: r.handBack(c.Department, c.Reason, c.Sure)}
+		return decision{acts: r.handBack(c.Department, c.Closed, c.Reason, c.Sure)}
 	}
 	return decision{acts: []Action{{Kind: ActHangup}}}
 }

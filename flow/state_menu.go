@@ -4,13 +4,20 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 )
 
-// offerMenu moves a call that clarifying could not route to the keypad menu.
+// offerMenu moves a call that clarifying could not route to the keypad menu,
+// which offers the departments open at the call's start. With none open the
+// caller goes where the fallback desk's after-hours rule says.
 func (r *Router) offerMenu(c *Call) decision {
+	text, ok := r.menuText(c.Language, c.startedAt())
+	if !ok {
+		return r.transfer(c, r.cfg.Fallback.Destination, "unsure")
+	}
 	return decision{event: EventMenu, acts: []Action{
 		{Kind: ActForgetKeys},
-		{Kind: ActTalk, Text: r.menuText(c.Language), Language: c.Language},
+		{Kind: ActTalk, Text: text, Language: c.Language},
 		{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS},
 	}}
 }
@@ -39,10 +46,12 @@ func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
 // menuText is the menu sentence in lang, built from that language's texts: the
 // menu template with {options}, each department with a key as menu_option,
 // the fallback desk last as menu_last. A menu without {options} is said as it is.
-func (r *Router) menuText(lang string) string {
+// A department closed at is left out (its key, pressed anyway, goes through
+// its after-hours rule); false means no department with a key is open.
+func (r *Router) menuText(lang string, at time.Time) (string, bool) {
 	texts := r.cfg.TextsFor(lang)
 	if !strings.Contains(texts.Menu, "{options}") {
-		return texts.Menu
+		return texts.Menu, true
 	}
 	var options []string
 	last := ""
@@ -52,16 +61,23 @@ func (r *Router) menuText(lang string) string {
 			continue
 		}
 		d := r.cfg.Departments[name]
+		if !r.cfg.HoursOf(name).OpenAt(at) {
+			continue
+		}
 		if name == r.cfg.Fallback.Destination {
 			last = fillMenuOption(texts.MenuLast, d.Digit, d.LabelIn(lang))
 			continue
 		}
 		options = append(options, fillMenuOption(texts.MenuOption, d.Digit, d.LabelIn(lang)))
 	}
-	if last != "" {
+	switch {
+	case last != "" && len(options) == 0: // the fallback desk alone: no "or"
+		d := r.cfg.Departments[r.cfg.Fallback.Destination]
+		options = append(options, fillMenuOption(texts.MenuOption, d.Digit, d.LabelIn(lang)))
+	case last != "":
 		options = append(options, last)
 	}
-	return strings.ReplaceAll(texts.Menu, "{options}", strings.Join(options, ", "))
+	return strings.ReplaceAll(texts.Menu, "{options}", strings.Join(options, ", ")), len(options) > 0
 }
 
 func fillMenuOption(template, digit, label string) string {

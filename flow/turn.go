@@ -57,6 +57,11 @@ type Router struct {
 	log   *slog.Logger
 	obs   Observer
 	now   func() time.Time
+	// Clock tells the time of day a call starts at, which its opening hours
+	// are read at (Call.StartedMS); nil is time.Now. Time budgets are
+	// measured apart from it, so a clock set to another day (simulate --at)
+	// leaves them alone.
+	Clock func() time.Time
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
@@ -79,10 +84,11 @@ type handler func(ctx context.Context, c *Call, t *turn) decision
 type decision struct {
 	event string
 	acts  []Action
-	// dept and reason say where EventRoute or EventHandBack sends the call,
-	// and why; conf is how sure the chooser was.
-	dept, reason string
-	conf         float64
+	// dept and reason say where EventRoute, EventHandBack or EventClosed
+	// sends the call, and why; conf is how sure the chooser was; closed
+	// names the department chosen while it was closed.
+	dept, reason, closed string
+	conf                 float64
 }
 
 // NewRouter builds a Router. local is the built-in classifier, always asked
@@ -276,7 +282,7 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 // turn's actions hand the call to someone (the caller, a department) or the
 // call needs no move at all.
 func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
-	now := r.now().UnixMilli()
+	now := r.clock().UnixMilli()
 	if c.StartedMS == 0 {
 		c.StartedMS = now
 	}
@@ -324,8 +330,8 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if err := fire(moveCtx, m, c, d.event); err != nil {
 			return err
 		}
-		if d.event == EventRoute || d.event == EventHandBack {
-			c.Department, c.Reason, c.Sure = d.dept, d.reason, d.conf
+		if d.event == EventRoute || d.event == EventHandBack || d.event == EventClosed {
+			c.Department, c.Reason, c.Sure, c.Closed = d.dept, d.reason, d.conf, d.closed
 			if dest, ok := r.cfg.Department(d.dept); ok && c.Audit != nil {
 				c.Audit.Destination = dest.Destination().Target
 			}
