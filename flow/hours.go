@@ -347,24 +347,24 @@ func (r *Routing) DescribeHours(now time.Time) []string {
 			later = to
 		}
 		out = append(out, fmt.Sprintf("%-10s closed: to %s", "", later))
-		state := "closed"
-		if h.OpenAt(now) {
-			state = "open"
-		}
-		line = fmt.Sprintf("%-10s at %s: %s", "", stamp(now.In(h.loc)), state)
+		line = fmt.Sprintf("%-10s at %s: ", "", stamp(now.In(h.loc)))
 		first, ok := h.NextChange(now)
-		if !ok {
-			out = append(out, line+", and stays so for a year")
-			continue
-		}
 		second, ok2 := h.NextChange(first)
-		opens, closes := first, second
-		if state == "open" {
-			opens, closes = second, first
+		then := func(verb string) string {
+			if !ok2 {
+				return ", and does not " + verb + " again within a year"
+			}
+			return ", " + verb + " " + stamp(second)
 		}
-		line += "; next closing " + stamp(closes) + ", next opening " + stamp(opens)
-		if !ok2 {
-			line = fmt.Sprintf("%-10s at %s: %s, until %s, then for a year", "", stamp(now.In(h.loc)), state, stamp(first))
+		switch open := h.OpenAt(now); {
+		case !ok && open:
+			line += "open, and stays open for a year"
+		case !ok:
+			line += "closed, and does not open within a year"
+		case open:
+			line += "open; closes " + stamp(first) + then("opens")
+		default:
+			line += "closed; opens " + stamp(first) + then("closes")
 		}
 		out = append(out, line)
 	}

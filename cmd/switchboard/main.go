@@ -23,6 +23,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // opening hours' zones, for a container without zoneinfo
 )
 
 func main() {

@@ -55,6 +55,9 @@ type settings struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on its own listener;
 	// empty: not at all. Never on the service's own address.
 	DebugAddr string
+	// Clock is the time of day calls start at, for opening hours; nil: now
+	// (simulate --at sets it).
+	Clock func() time.Time
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -295,6 +298,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
 	rt.router.SetObserver(svc.metrics)
 	rt.router.LogTranscripts = s.LogTranscripts
+	rt.router.Clock = s.Clock
 	return rt, nil
 }
 
@@ -411,6 +415,7 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
 	file := fs.String("config", "", "routing config JSON (default: the embedded example)")
+	atFlag := fs.String("at", "", "show opening hours as of this moment, 2026-12-25T10:00 (default now)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -418,12 +423,26 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	at := time.Now()
+	if *atFlag != "" {
+		if at, err = parseAt(*atFlag, cfg); err != nil {
+			return err
+		}
+	}
 	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
 		cfg.Routing.CallerIDRule()); err != nil {
 		return err
 	}
 	for _, line := range cfg.Routing.DescribeModes() {
 		if _, err := fmt.Fprintln(stdout, "mode "+line); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintln(stdout, "Opening hours (a closed department's callers go to the one after \"closed:\"):"); err != nil {
+		return err
+	}
+	for _, line := range cfg.Routing.DescribeHours(at) {
+		if _, err := fmt.Fprintln(stdout, "  "+line); err != nil {
 			return err
 		}
 	}

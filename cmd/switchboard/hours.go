@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/flow"
+)
+
+// atLayouts are the forms --at takes: a moment with its offset, or a wall
+// clock read in the business's time zone.
+var atLayouts = []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04"}
+
+// parseAt reads --at: RFC 3339 (2026-12-25T10:00:00-05:00), or a wall-clock
+// time (2026-12-25T10:00) in routing.hours' time zone, else UTC.
+func parseAt(s string, cfg *flow.Config) (time.Time, error) {
+	loc := time.UTC
+	if h := cfg.Routing.Hours; h != nil && h.Location() != nil {
+		loc = h.Location()
+	}
+	for _, layout := range atLayouts {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--at %q: want 2026-12-25T10:00 (in routing.hours' time zone) or 2026-12-25T10:00:00-05:00", s)
+}
+
+// clockFrom is a clock that reads at when it is first asked and runs on from
+// there in real time, so a call played "at" a moment takes its real length.
+func clockFrom(at time.Time) func() time.Time {
+	start := time.Now()
+	return func() time.Time { return at.Add(time.Since(start)) }
+}
+
+// setClock makes the service's calls start at the moment --at names (see
+// parseAt). A server at url keeps its own clock, so it cannot be told.
+func (s *settings) setClock(at, url string) error {
+	if url != "" {
+		return fmt.Errorf("--at plays the call in this process; the server at --url keeps its own clock")
+	}
+	cfg, err := loadConfig(s.ConfigFile)
+	if err != nil {
+		return err
+	}
+	t, err := parseAt(at, cfg)
+	if err != nil {
+		return err
+	}
+	s.Clock = clockFrom(t)
+	return nil
+}
+
+// endedByService reports whether the call ended with our own hangup: the
+// caller heard that everyone is closed (texts.closed_all), which is not a
+// caller left with nobody.
+func endedByService(res *sim.Result) bool {
+	n := len(res.Transcript)
+	return n > 0 && strings.HasPrefix(strings.TrimSpace(res.Transcript[n-1]), "hangup ")
+}
