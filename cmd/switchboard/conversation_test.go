@@ -53,6 +53,8 @@ type conversation struct {
 	// its own traffic): TestReplicasShareRedis, which spreads a call over
 	// three fresh processes, leaves it out.
 	OneProcess string `json:"one_process,omitempty"`
+	// At is the moment the call starts, for opening hours (serve --at).
+	At string `json:"at,omitempty"`
 }
 
 const testToken = "test-token"
@@ -242,7 +244,7 @@ func (conv conversation) numberFlow(t *testing.T) []json.RawMessage {
 // settings are the server settings a conversation runs with, and its model
 // stand-in when it has a model (nil otherwise).
 func (conv conversation) settings(t *testing.T) (settings, *modelStandIn) {
-	s := settings{FetchToken: testToken}
+	s := settings{FetchToken: testToken, At: conv.At}
 	if conv.Config != "" {
 		s.ConfigFile = filepath.Join("../../testdata", conv.Config)
 	}

@@ -35,24 +35,6 @@ func clockFrom(at time.Time) func() time.Time {
 	return func() time.Time { return at.Add(time.Since(start)) }
 }
 
-// setClock makes the service's calls start at the moment --at names (see
-// parseAt). A server at url keeps its own clock, so it cannot be told.
-func (s *settings) setClock(at, url string) error {
-	if url != "" {
-		return fmt.Errorf("--at plays the call in this process; the server at --url keeps its own clock")
-	}
-	cfg, err := loadConfig(s.ConfigFile)
-	if err != nil {
-		return err
-	}
-	t, err := parseAt(at, cfg)
-	if err != nil {
-		return err
-	}
-	s.Clock = clockFrom(t)
-	return nil
-}
-
 // endedByService reports whether the call ended with our own hangup: the
 // caller heard that everyone is closed (texts.closed_all), which is not a
 // caller left with nobody.

@@ -55,6 +55,9 @@ func startProcess(t *testing.T, s settings) string {
 	if s.Insecure {
 		args = append(args, "--insecure")
 	}
+	if s.At != "" {
+		args = append(args, "--at", s.At)
+	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(),
 		"REDIS_URL="+s.RedisURL, "SWITCHBOARD_FETCH_TOKEN="+s.FetchToken,

@@ -55,9 +55,9 @@ type settings struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on its own listener;
 	// empty: not at all. Never on the service's own address.
 	DebugAddr string
-	// Clock is the time of day calls start at, for opening hours; nil: now
-	// (simulate --at sets it).
-	Clock func() time.Time
+	// At is the moment calls start at, for opening hours (see parseAt),
+	// running on in real time from when the service starts; empty: now.
+	At string
 }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
@@ -124,6 +124,7 @@ func (s *settings) register(fs *flag.FlagSet, logLevel string) {
 	fs.StringVar(&s.LogLevel, "log-level", logLevel, "debug, info, warn or error")
 	fs.StringVar(&s.LogFormat, "log-format", "", "json or text (default: text on a terminal, else json)")
 	fs.BoolVar(&s.LogTranscripts, "log-transcripts", false, "log what callers say (each call's summary line, what switchboard harvest reads) and phone numbers; redacted otherwise")
+	fs.StringVar(&s.At, "at", "", "calls start at this moment, for opening hours (trying a config): 2026-12-25T10:00 in routing.hours' time zone, or RFC 3339 (default now)")
 }
 
 // logger builds the service's logger from the log flags.
@@ -211,6 +212,8 @@ type service struct {
 	storeDown atomic.Bool
 	// eventPatience bounds how long an event keeps trying to reach the store.
 	eventPatience time.Duration
+	// clock is what calls start at by, for opening hours (settings.At); nil: now.
+	clock func() time.Time
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -239,6 +242,14 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	}
 	svc := &service{settings: s, log: log, close: func() error { return nil }, configSum: sum,
 		eventPatience: eventPatience}
+	if s.At != "" {
+		at, err := parseAt(s.At, cfg)
+		if err != nil {
+			return nil, err
+		}
+		svc.clock = clockFrom(at)
+		log.Info("calls start at a moment set by --at, not now: opening hours are read then", "at", at.Format(time.RFC3339))
+	}
 	svc.metrics = newMetrics(func() string {
 		if m := svc.routing().model; m != nil {
 			return m.BreakerState()
@@ -298,7 +309,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
 	rt.router.SetObserver(svc.metrics)
 	rt.router.LogTranscripts = s.LogTranscripts
-	rt.router.Clock = s.Clock
+	rt.router.Clock = svc.clock
 	return rt, nil
 }
 

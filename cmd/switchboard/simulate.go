@@ -68,7 +68,6 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return nil
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
-	at := fs.String("at", "", "play the call at this moment, for opening hours: 2026-12-25T10:00 (in routing.hours' time zone) or RFC 3339; in process only")
 	flowFile := fs.String("flow", "", "the number's VoIPBin flow, a JSON array of actions (YOUR_TOKEN stands for the fetch token); default [answer, fetch], or in process the example customer flow for a flow-step number")
 	s := envSettings(getenv)
 	s.register(fs, "warn") // the call's story is on stdout; logs only when something is wrong
@@ -102,10 +101,8 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		owned = append(owned, conv.Owned...)
 	}
-	if *at != "" {
-		if err := s.setClock(*at, *url); err != nil {
-			return err
-		}
+	if *url != "" && s.At != "" {
+		return errors.New("simulate: --at plays the call in this process; the server at --url keeps its own clock (start it with serve --at)")
 	}
 	opt := sim.Options{
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
