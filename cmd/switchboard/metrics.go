@@ -6,6 +6,7 @@ package main
 // Prometheus; this file turns its reports into series.
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -28,6 +29,7 @@ type metrics struct {
 	callsStarted  prometheus.Counter
 	callsRouted   *prometheus.CounterVec
 	callsHungUp   prometheus.Counter
+	afterHours    *prometheus.CounterVec
 	clarify       prometheus.Counter
 	menus         prometheus.Counter
 	fallbacks     *prometheus.CounterVec
@@ -64,8 +66,11 @@ func newMetrics(breaker func() string) *metrics {
 			"Calls transferred, by department and reason (priority, local, model, keypad, silence, menu, unsure, action-limit, error, panic).",
 			"department", "reason"),
 		callsHungUp: f.counter("switchboard_calls_hung_up_total", "Callers who hung up before being transferred."),
-		clarify:     f.counter("switchboard_clarifications_total", "Clarifying questions asked."),
-		menus:       f.counter("switchboard_menus_total", "Keypad menus offered."),
+		afterHours: f.counterVec("switchboard_calls_after_hours_total",
+			"Calls for a department that was closed, by that department and where its after_hours chain sent them (nobody: everyone was closed, the caller heard texts.closed_all).",
+			"department", "to"),
+		clarify: f.counter("switchboard_clarifications_total", "Clarifying questions asked."),
+		menus:   f.counter("switchboard_menus_total", "Keypad menus offered."),
 		fallbacks: f.counterVec("switchboard_fallbacks_total",
 			"Calls sent to the fallback desk, by cause (silence, menu, unsure, action-limit, error, panic).", "cause"),
 		callActions: f.histogram("switchboard_call_voipbin_actions",
@@ -163,8 +168,11 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	if a.State == flow.StateMenu && b.State != flow.StateMenu {
 		m.menus.Inc()
 	}
-	if a.State == flow.StateEnded && !b.Over() {
+	if a.State == flow.StateEnded && !b.Over() && a.Closed == "" {
 		m.callsHungUp.Inc()
+	}
+	if a.Closed != "" && b.Closed == "" {
+		m.afterHours.WithLabelValues(a.Closed, cmp.Or(a.Department, "nobody")).Inc()
 	}
 	if routed(a) && !routed(b) {
 		m.callsRouted.WithLabelValues(a.Department, a.Reason).Inc()
