@@ -38,6 +38,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	concurrency := fs.Int("concurrency", 0, "conversations played at once (default 1 for local, 8 for llm)")
 	mistakes := fs.Int("mistakes", 0, "list up to N wrongly routed conversations")
 	mode := fs.String("mode", "", "play every conversation as a phone call in this mode of the config (default: a config's default mode; the seed webhook for a config without modes)")
+	at := fs.String("at", "", "start every conversation at this moment, for opening hours: 2026-12-25T10:00 in each config's routing.hours zone, or RFC 3339 (default now)")
 	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -71,6 +72,11 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	for i := range setups {
 		setups[i].Mode = *mode
+		if *at != "" {
+			if setups[i].At, err = parseAt(*at, setups[i].Config); err != nil {
+				return fmt.Errorf("eval: %w", err)
+			}
+		}
 	}
 	if opt.Concurrency < 1 {
 		opt.Concurrency = 1

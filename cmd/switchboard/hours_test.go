@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +146,24 @@ func TestReloadPicksUpHours(t *testing.T) {
 	}
 	if got := callSales("after"); got != "+14155550100" {
 		t.Errorf("after the reload Sales is open until 21:00: connected %s, want sales", got)
+	}
+}
+
+// TestEvalAt: eval --at plays every conversation at that moment, so a
+// department closed then loses its callers to its after_hours.
+func TestEvalAt(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sales.jsonl")
+	line := `{"id": "s1", "source": "test", "turns": ["I want to buy twenty more licenses for my team"], "department": "sales"}` + "\n"
+	if err := os.WriteFile(data, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[string]string{"2026-12-02T10:00": "1.000", "2026-12-02T19:30": "0.000"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"eval", "--data", data, "--config", hoursConfig, "--at", at}, noEnv, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`accuracy +` + regexp.QuoteMeta(want)).MatchString(out.String()) {
+			t.Errorf("eval --at %s: want accuracy %s:\n%s", at, want, out.String())
+		}
 	}
 }

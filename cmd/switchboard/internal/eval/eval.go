@@ -129,6 +129,9 @@ type Setup struct {
 	// Config (see PlayCall). Empty: a config with modes is played in its
 	// default mode, one without on the seed's webhook (see Play).
 	Mode string
+	// At is when every conversation starts, for opening hours; zero: now.
+	// A call that meets everyone closed (texts.closed_all) counts as unrouted.
+	At time.Time
 }
 
 // Options tune a run.
@@ -294,10 +297,10 @@ func play(ctx context.Context, s Setup, cfg *flow.Config, local flow.Classifier,
 			for i := range jobs {
 				id := "eval-" + strconv.Itoa(i)
 				if s.Mode == "" {
-					outs[i] = Play(ctx, cfg, st, local, s.Model, id, convs[i])
+					outs[i] = Play(ctx, cfg, st, local, s.Model, id, convs[i], s.At)
 				} else {
 					dialled, _ := DialledFor(cfg, s.Mode)
-					outs[i] = PlayCall(ctx, cfg, st, local, s.Model, id, dialled, convs[i])
+					outs[i] = PlayCall(ctx, cfg, st, local, s.Model, id, dialled, convs[i], s.At)
 				}
 				progress()
 			}
@@ -320,14 +323,14 @@ feed:
 
 // Play plays one conversation through a router built as the server builds it,
 // on the webhook channel, feeding the next caller turn whenever the flow asks
-// to clarify, and stops at the first transfer.
-func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flow.Classifier, callID string, c Conversation) Outcome {
+// to clarify, and stops at the first transfer. The call starts at at (zero: now).
+func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flow.Classifier, callID string, c Conversation, at time.Time) Outcome {
 	var tokens *counter
 	if model != nil {
 		tokens = &counter{Classifier: model}
 		model = tokens
 	}
-	r := flow.NewRouter(cfg, st, local, model, slog.New(slog.DiscardHandler))
+	r := newRouter(cfg, st, local, model, at)
 	out := Outcome{Conversation: c, Got: Clarify}
 	start := time.Now()
 	for _, words := range c.Turns {
@@ -365,4 +368,14 @@ func (c *counter) Classify(ctx context.Context, turns []string) (flow.Verdict, e
 	v, err := c.Classifier.Classify(ctx, turns)
 	c.n.Add(int64(v.Tokens))
 	return v, err
+}
+
+// newRouter builds the router a conversation is played through, its calls
+// starting at at (zero: now) for opening hours.
+func newRouter(cfg *flow.Config, st flow.Calls, local, model flow.Classifier, at time.Time) *flow.Router {
+	r := flow.NewRouter(cfg, st, local, model, slog.New(slog.DiscardHandler))
+	if !at.IsZero() {
+		r.Clock = func() time.Time { return at }
+	}
+	return r
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
 	"github.com/switchboard/switchboard/flow"
@@ -94,7 +95,7 @@ func TestPlay(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := eval.Conversation{ID: tt.name, Turns: tt.turns, Department: "billing"}
-			out := eval.Play(context.Background(), cfg, st, local, nil, fmt.Sprint("call-", i), c)
+			out := eval.Play(context.Background(), cfg, st, local, nil, fmt.Sprint("call-", i), c, time.Time{})
 			if out.Got != tt.got || out.Played != tt.played || out.Asked != tt.asked {
 				t.Errorf("got %s after %d turns and %d questions, want %s after %d and %d",
 					out.Got, out.Played, out.Asked, tt.got, tt.played, tt.asked)

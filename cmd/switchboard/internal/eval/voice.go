@@ -3,7 +3,6 @@ package eval
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,14 +62,14 @@ func modeNames(r *flow.Routing) []string {
 // in a keypad tree the shortest key path to the labelled department (the
 // operator key when the tree has none). At the fallback keypad menu they press
 // nothing. A call handed back to the customer's flow counts as routed to the
-// department it names.
-func PlayCall(ctx context.Context, cfg *flow.Config, st Store, local, model flow.Classifier, callID, dialled string, c Conversation) Outcome {
+// department it names. The call starts at at (zero: now).
+func PlayCall(ctx context.Context, cfg *flow.Config, st Store, local, model flow.Classifier, callID, dialled string, c Conversation, at time.Time) Outcome {
 	var tokens *counter
 	if model != nil {
 		tokens = &counter{Classifier: model}
 		model = tokens
 	}
-	r := flow.NewRouter(cfg, st, local, model, slog.New(slog.DiscardHandler))
+	r := newRouter(cfg, st, local, model, at)
 	_, mode := cfg.Routing.Mode(dialled)
 	out := Outcome{Conversation: c, Got: Clarify}
 	start := time.Now()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
 	"github.com/switchboard/switchboard/flow"
@@ -50,8 +51,8 @@ func TestModesRouteAsTheConversation(t *testing.T) {
 		t.Run(file, func(t *testing.T) {
 			cfg := loadModeConfig(t, file)
 			for i, c := range convs {
-				want := eval.Play(ctx, example, st, flow.NewLocal(example), nil, fmt.Sprint("webhook-", file, i), c)
-				got := eval.PlayCall(ctx, cfg, st, flow.NewLocal(cfg), nil, fmt.Sprint("call-", file, i), "", c)
+				want := eval.Play(ctx, example, st, flow.NewLocal(example), nil, fmt.Sprint("webhook-", file, i), c, time.Time{})
+				got := eval.PlayCall(ctx, cfg, st, flow.NewLocal(cfg), nil, fmt.Sprint("call-", file, i), "", c, time.Time{})
 				if got.Got != want.Got {
 					t.Errorf("%s %q: got %s (%s), the webhook %s (%s)", c.ID, c.Turns, got.Got, got.Reason, want.Got, want.Reason)
 				}
@@ -74,7 +75,7 @@ func TestKeypadModeEval(t *testing.T) {
 	st := store.NewMemory(store.DefaultExpiry)
 	got := map[string]string{}
 	for _, c := range convs {
-		o := eval.PlayCall(context.Background(), cfg, st, flow.NewLocal(cfg), nil, "call-"+c.ID, "", c)
+		o := eval.PlayCall(context.Background(), cfg, st, flow.NewLocal(cfg), nil, "call-"+c.ID, "", c, time.Time{})
 		got[c.ID] = o.Got + " " + o.Reason
 	}
 	want := map[string]string{"a": "sales keypad", "b": "support keypad", "c": "fallback operator", "d": "fallback operator"}
