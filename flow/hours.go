@@ -110,6 +110,7 @@ func (h *Hours) compile(at string, bad func(format string, args ...any)) {
 		label string
 	}
 	var week []placed
+	badRanges := false
 	for _, day := range sortedKeys(h.Weekly) {
 		wd := slices.Index(weekdays, day)
 		if wd < 0 {
@@ -120,13 +121,14 @@ func (h *Hours) compile(at string, bad func(format string, args ...any)) {
 			s, ok := parseRange(r)
 			if !ok {
 				bad("%s.weekly.%s: %q is not a range like 09:00-17:00 (24-hour clock; 22:00-02:00 runs past midnight, 00:00-24:00 is the whole day)", at, day, r)
+				badRanges = true
 				continue
 			}
 			h.days[wd] = append(h.days[wd], s)
 			week = append(week, placed{s, (wd + 6) % 7, day + " " + r})
 		}
 	}
-	if len(week) == 0 && len(h.Weekly) == 0 {
+	if len(week) == 0 && !badRanges {
 		bad("%s.weekly: no opening hours on any day; a department that never opens needs no hours, remove it or give it some", at)
 	}
 	// Overlaps are refused: they are almost always a typo, and without them

@@ -111,6 +111,7 @@ func testRoundTrip(t *testing.T, s Store, ids ids) {
 		Turns:          []string{"hallo", `I said "billing", not \ "sales" – ünïcødé`},
 		Clarifications: 1, SilenceMS: 3000, Actions: 7,
 		Department: "billing", Reason: "model", StartedMS: 1700000000000, UpdatedMS: 1700000004000,
+		Closed: "sales", // the call's start and what was closed then decide its route: both stores keep them
 	}
 	if err := s.Save(ctx, want, 0); err != nil {
 		t.Fatalf("Save: %v", err)
