@@ -1,7 +1,9 @@
 package flow
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -231,10 +233,14 @@ func TestReach(t *testing.T) {
 
 // hoursRouter is a router on the hours config whose clock the test sets.
 func hoursRouter(t *testing.T, clock *time.Time) (*Router, *memCalls) {
+	return hoursRouterLogging(t, clock, io.Discard)
+}
+
+func hoursRouterLogging(t *testing.T, clock *time.Time, log io.Writer) (*Router, *memCalls) {
 	t.Helper()
 	cfg := loadModes(t, "../routing-hours.json")
 	st := &memCalls{calls: map[string]Call{}}
-	r := NewRouter(cfg, st, NewLocal(cfg), nil, slog.New(slog.DiscardHandler))
+	r := NewRouter(cfg, st, NewLocal(cfg), nil, slog.New(slog.NewJSONHandler(log, nil)))
 	r.Clock = func() time.Time { return *clock }
 	return r, st
 }
@@ -301,7 +307,8 @@ func lastTarget(acts []Action) string {
 func TestClosedAll(t *testing.T) {
 	ny, _ := time.LoadLocation("America/New_York")
 	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny)
-	r, st := hoursRouter(t, &now)
+	var log bytes.Buffer
+	r, st := hoursRouterLogging(t, &now, &log)
 	ctx := context.Background()
 	turn := Turn{CallID: "night", Channel: Voice}
 	r.Next(ctx, turn) // the greeting
@@ -312,6 +319,10 @@ func TestClosedAll(t *testing.T) {
 	}
 	if c := st.calls["night"]; c.State != StateEnded || c.Closed != "billing" || c.Department != "" {
 		t.Errorf("call %s, closed %q, department %q; want ended, billing, none", c.State, c.Closed, c.Department)
+	}
+	// The summary names what the caller asked for (switchboard harvest labels by it).
+	if !strings.Contains(log.String(), `"msg":"call summary","call":"night","state":"ended","route":"","closed":"billing"`) {
+		t.Errorf("no call summary naming the closed department in:\n%s", log.String())
 	}
 	if got := kindsOf(r.Next(ctx, Turn{CallID: "night", Channel: Voice}).Actions); got != "hangup" {
 		t.Errorf("a fetch after closed_all: %s, want hangup", got)

@@ -218,8 +218,12 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 	if r.LogTranscripts {
 		turns = slog.Any("turns", c.Turns)
 	}
+	var closed slog.Attr // a zero Attr is not written
+	if c.Closed != "" {
+		closed = slog.String("closed", c.Closed)
+	}
 	r.log.LogAttrs(ctx, slog.LevelInfo, "call summary", slog.String("call", c.ID), slog.String("state", c.State),
-		slog.String("route", c.Department), slog.String("why", c.Reason), turns,
+		slog.String("route", c.Department), closed, slog.String("why", c.Reason), turns,
 		slog.Float64("confidence", c.Confidence), slog.Int64("model_ms", c.ModelMS), slog.Int("actions", c.Actions),
 		slog.Any("moves", moves), slog.Int64("ms", took.Milliseconds()))
 }

@@ -175,7 +175,7 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 		m.afterHours.WithLabelValues(a.Closed, cmp.Or(a.Department, "nobody")).Inc()
 	}
 	if routed(a) && !routed(b) {
-		m.callsRouted.WithLabelValues(a.Department, a.Reason).Inc()
+		m.callsRouted.WithLabelValues(cmp.Or(a.Department, "nobody"), a.Reason).Inc() // nobody: a flow-step call for a closed department, nobody open
 		if fallbackCause(a.Reason) {
 			m.fallbacks.WithLabelValues(a.Reason).Inc()
 		}

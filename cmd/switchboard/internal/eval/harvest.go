@@ -42,6 +42,7 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 		Dept        string          `json:"dept"`
 		Department  string          `json:"department"`
 		Route       string          `json:"route"`
+		Closed      string          `json:"closed"`
 		Why         string          `json:"why"`
 		Reason      string          `json:"reason"`
 		FinalDept   string          `json:"final_dept"`
@@ -65,7 +66,9 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			continue
 		}
-		l.Call, l.Dept, l.Why = first(l.Call, l.CallID), first(l.Dept, l.Department, l.Route), first(l.Why, l.Reason)
+		// A call for a closed department was routed elsewhere; what the
+		// caller asked for is the department that was closed.
+		l.Call, l.Dept, l.Why = first(l.Call, l.CallID), first(l.Closed, l.Dept, l.Department, l.Route), first(l.Why, l.Reason)
 		if l.Turns == nil {
 			l.Turns = l.Transcripts
 		}

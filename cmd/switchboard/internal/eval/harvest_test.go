@@ -19,6 +19,9 @@ func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 		`{"msg":"call","call":"c6","dept":"sales","why":"local","turns":2}`,
 		`not json at all`,
 		`{"msg":"call summary","call_id":"c7","route":"billing","reason":"keypad","transcripts":["my bill"]}`,
+		// After hours: the caller asked for the closed department, whoever took the call.
+		`{"msg":"call summary","call":"c8","route":"support","closed":"sales","why":"local","turns":["twenty more licenses"]}`,
+		`{"msg":"call summary","call":"c9","state":"ended","route":"","closed":"billing","why":"model","turns":["my invoice"]}`,
 	}, "\n")
 	convs, st, err := eval.Harvest(strings.NewReader(log), "harvest:test.log", "fallback")
 	if err != nil {
@@ -28,19 +31,19 @@ func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 	for _, c := range convs {
 		got = append(got, c.ID+"="+c.Department+"/"+c.OriginalLabel)
 	}
-	want := "c1=sales/router:local c2=billing/keypad c3=support/retransfer c4=unknown/router:unsure c7=billing/keypad"
+	want := "c1=sales/router:local c2=billing/keypad c3=support/retransfer c4=unknown/router:unsure c7=billing/keypad c8=sales/router:local c9=billing/router:model"
 	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
-	if st.NoTranscripts != 1 || st.Unrouted != 1 || st.Calls != 5 {
-		t.Errorf("stats %+v, want 1 without transcripts, 1 unrouted, 5 calls", st)
+	if st.NoTranscripts != 1 || st.Unrouted != 1 || st.Calls != 7 {
+		t.Errorf("stats %+v, want 1 without transcripts, 1 unrouted, 7 calls", st)
 	}
 	var b bytes.Buffer
 	if err := eval.WriteJSONL(&b, convs); err != nil {
 		t.Fatal(err)
 	}
 	back, err := eval.Load(&b)
-	if err != nil || len(back) != 5 || back[0].Turns[1] != "I want to buy a sofa" {
+	if err != nil || len(back) != 7 || back[0].Turns[1] != "I want to buy a sofa" {
 		t.Errorf("the harvested file does not load back as a corpus: %v %+v", err, back)
 	}
 }
