@@ -395,3 +395,25 @@ func TestMenuOffersOpenDepartments(t *testing.T) {
 		t.Errorf("menu with the fallback desk alone %q", got)
 	}
 }
+
+// BenchmarkReach is what opening hours add to a route: the department's
+// hours, then along its after_hours chain (here Sales closed, then Support).
+func BenchmarkReach(b *testing.B) {
+	cfg, err := ParseConfig(strings.NewReader(withHours(`{"timezone": "America/New_York", "weekly": {"mon": ["09:00-17:00"]}}`,
+		`"sales": {"number": "+14155550100", "after_hours": "support"}, "support": {"number": "+14155550101", "hours": {"weekly": {"mon": ["09:00-22:00"]}}}`)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := time.Date(2026, 11, 30, 19, 0, 0, 0, time.UTC) // 14:00 in New York: all open
+	for _, tt := range []struct {
+		name string
+		at   time.Time
+	}{{"open", at}, {"closed-twice", at.Add(8 * time.Hour)}} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				cfg.Routing.Reach("sales", tt.at)
+			}
+		})
+	}
+}

@@ -212,10 +212,14 @@ func BenchmarkModeCall(b *testing.B) {
 		{"hybrid", "modes/hybrid.json", "en-US", []turn{{digits: "123456789012"}, {say: "my invoice shows a double charge"}}},
 		{"detect-language", "modes/multilingual.json", "es-ES", []turn{{say: "hola, me han cobrado dos veces la factura"}}},
 		{"flow-step", "modes/flow-step.json", "en-US", []turn{{say: "my invoice shows a double charge"}}},
+		{"hours-open", "routing-hours.json", "en-US", []turn{{say: "hi"}, {say: "my invoice shows a double charge"}}},
+		{"hours-closed", "routing-hours.json", "en-US", []turn{{say: "hi"}, {say: "I want to buy twenty more licenses"}}},
 	}
+	// When the calls start (serve --at), for opening hours: Billing open, Sales closed.
+	at := map[string]string{"hours-open": "2026-12-02T10:00", "hours-closed": "2026-12-02T19:30"}
 	for _, call := range calls {
 		b.Run(call.name, func(b *testing.B) {
-			s := settings{}
+			s := settings{At: at[call.name]}
 			if call.config != "" {
 				s.ConfigFile = "../../testdata/" + call.config
 			}
