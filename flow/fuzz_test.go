@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 )
 
@@ -15,6 +16,8 @@ func FuzzParseConfig(f *testing.F) {
 	f.Add(exampleJSON)
 	f.Add([]byte(`{"routing":{"departments":{"":"+14155550100","fallback":"+14155550199","emergency":"+14155550911"}}}`))
 	f.Add([]byte(`{"routing":{"departments":{"fallback":null,"emergency":"+14155550911"},"texts":{"en-US":null}}}`))
+	f.Add([]byte(withHours(`{"timezone":"America/New_York","weekly":{"fri":["22:00-02:00"],"sun":["00:00-24:00"]},"holidays":["2026-12-25"]}`,
+		`"sales":{"number":"+14155550100","after_hours":"support","hours":{"weekly":{"sat":["10:00-14:00"]},"holidays":[]}},"support":"+14155550101"`)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := ParseConfig(bytes.NewReader(data))
 		if err != nil {
@@ -36,6 +39,10 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("accepted a config with no texts for its language %q", r.Language)
 		}
 		r.IsPriority("the site is down")
+		for _, name := range r.DepartmentNames(true) {
+			r.Reach(name, time.Now())
+		}
+		r.DescribeHours(time.Now())
 		if _, err := NewLocal(cfg).Classify(t.Context(), []string{"I have a question about my bill"}); err != nil {
 			t.Fatalf("local classifier on an accepted config: %v", err)
 		}

@@ -291,6 +291,11 @@ func (r *Routing) validateHours(bad func(format string, args ...any)) {
 			}
 		}
 	}
+	for _, lang := range sortedKeys(r.Texts) {
+		if t := r.Texts[lang]; t != nil && !strings.Contains(t.Closed, "{other}") {
+			bad("routing.texts.%s.closed: must contain {other}, where the caller goes instead", lang)
+		}
+	}
 	for _, name := range names {
 		if r.Departments[name] == nil || r.Departments[name].AfterHours == "" {
 			continue

@@ -86,6 +86,12 @@ func TestHoursValidation(t *testing.T) {
 	}
 }
 
+func TestClosedTextSaysWhere(t *testing.T) {
+	js := strings.Replace(withHours("", ""), `{"routing": {`, `{"routing": {"texts": {"en-US": {"closed": "{department} is closed."}},`, 1)
+	_, err := ParseConfig(strings.NewReader(js))
+	checkProblems(t, err, []string{"routing.texts.en-US.closed: must contain {other}"})
+}
+
 // testHours compiles hours given as JSON inside a config.
 func testHours(t *testing.T, hours string) *Hours {
 	t.Helper()
