@@ -46,8 +46,8 @@ func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
 // menuText is the menu sentence in lang, built from that language's texts: the
 // menu template with {options}, each department with a key as menu_option,
 // the fallback desk last as menu_last. A menu without {options} is said as it is.
-// A department closed at is left out (its key, pressed anyway, goes through
-// its after-hours rule); false means no department with a key is open.
+// Departments closed at the moment at are left out (a key of one, pressed
+// anyway, goes through its after-hours rule); false: none with a key is open.
 func (r *Router) menuText(lang string, at time.Time) (string, bool) {
 	texts := r.cfg.TextsFor(lang)
 	if !strings.Contains(texts.Menu, "{options}") {

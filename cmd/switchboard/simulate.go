@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -238,6 +239,8 @@ func describeTurn(r flow.Report, took time.Duration) string {
 	switch {
 	case r.Failed != "":
 		line += " | why: the turn failed (" + r.Failed + "): fallback desk"
+	case a.Closed != "" && b.Closed == "":
+		line += fmt.Sprintf(" | why: %s -> %s, closed -> %s", a.Reason, a.Closed, cmp.Or(a.Department, "nobody open: closed_all"))
 	case routed(a) && !routed(b):
 		line += fmt.Sprintf(" | why: %s -> %s", a.Reason, a.Department)
 	case a.Clarifications > b.Clarifications:
