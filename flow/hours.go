@@ -337,8 +337,12 @@ func (h *Hours) describeWeek() string {
 // next opening and closing.
 func (r *Routing) DescribeHours(now time.Time) []string {
 	var out []string
+	names := r.DepartmentNames(true)
+	if !slices.ContainsFunc(names, func(name string) bool { return r.HoursOf(name) != nil }) {
+		return []string{"none configured: every department is always open"}
+	}
 	stamp := func(t time.Time) string { return t.Format("Mon 2006-01-02 15:04 MST") }
-	for _, name := range r.DepartmentNames(true) {
+	for _, name := range names {
 		h := r.HoursOf(name)
 		if h == nil {
 			out = append(out, fmt.Sprintf("%-10s always open", name))
@@ -349,11 +353,11 @@ func (r *Routing) DescribeHours(now time.Time) []string {
 			line += "; holidays " + strings.Join(h.Holidays, " ")
 		}
 		out = append(out, line)
-		later := "nobody: callers hear texts.closed_all"
+		later := "nobody: they hear texts.closed_all"
 		if to := r.afterHoursOf(name); to != "" {
 			later = to
 		}
-		out = append(out, fmt.Sprintf("%-10s closed: to %s", "", later))
+		out = append(out, fmt.Sprintf("%-10s while closed, its callers go to %s", "", later))
 		line = fmt.Sprintf("%-10s at %s: ", "", stamp(now.In(h.loc)))
 		first, ok := h.NextChange(now)
 		second, ok2 := h.NextChange(first)

@@ -30,17 +30,27 @@ func TestCheckShowsTheWeek(t *testing.T) {
 	}
 	for _, want := range []string{
 		"sales      America/New_York: mon 09:00-17:00, tue 09:00-17:00, wed 09:00-17:00, thu 09:00-17:00, fri 09:00-17:00, sat 10:00-14:00, sun closed; holidays 2026-12-25 2027-01-01",
-		"closed: to support",
+		"while closed, its callers go to support",
 		// Christmas Day is a holiday: Sales next opens on the Saturday.
 		"at Thu 2026-12-24 19:30 EST: closed; opens Sat 2026-12-26 10:00 EST, closes Sat 2026-12-26 14:00 EST",
 		// Support keeps no holidays: it opens on Christmas Day.
 		"at Thu 2026-12-24 19:30 EST: open; closes Thu 2026-12-24 22:00 EST, opens Fri 2026-12-25 08:00 EST",
-		"closed: to nobody: callers hear texts.closed_all",
+		"while closed, its callers go to nobody: they hear texts.closed_all",
 		"emergency  always open",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("check lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestCheckWithoutHours(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Opening hours:\n  none configured: every department is always open\n") {
+		t.Errorf("check of a config without hours:\n%s", out.String())
 	}
 }
 

@@ -449,7 +449,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if _, err := fmt.Fprintln(stdout, "Opening hours (a closed department's callers go to the one after \"closed:\"):"); err != nil {
+	if _, err := fmt.Fprintln(stdout, "Opening hours:"); err != nil {
 		return err
 	}
 	for _, line := range cfg.Routing.DescribeHours(at) {
