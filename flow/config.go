@@ -55,8 +55,7 @@ type Routing struct {
 	Numbers     map[string]string `json:"numbers,omitempty"`
 	DefaultMode string            `json:"default_mode,omitempty"`
 
-	priority    *regexp.Regexp
-	priorityErr error
+	signals [][]string // PrioritySignals as words, for matching
 }
 
 // Department is one place a caller can be transferred to. Exactly one of
@@ -250,14 +249,7 @@ func (c *Config) setDefaults() {
 			d.Label = string(unicode.ToUpper(first)) + name[size:]
 		}
 	}
-	if len(r.PrioritySignals) > 0 {
-		words := make([]string, len(r.PrioritySignals))
-		for i, s := range r.PrioritySignals {
-			words[i] = strings.Join(strings.Fields(regexp.QuoteMeta(strings.ToLower(s))), `\s+`)
-		}
-		// A signal that is not UTF-8 does not compile; Validate reports it.
-		r.priority, r.priorityErr = regexp.Compile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
-	}
+	r.signals = compileSignals(r.PrioritySignals)
 	r.setModeDefaults()
 }
 
@@ -353,17 +345,10 @@ func (c *Config) Validate() error {
 	if msg := callerIDProblem(r.CallerID); r.CallerID != "" && msg != "" {
 		bad("routing.caller_id: %q %s", r.CallerID, msg)
 	}
-	notText := false
 	for _, s := range r.PrioritySignals {
-		if strings.TrimSpace(s) == "" {
-			bad("routing.priority_signals: empty signal")
-		} else if !utf8.ValidString(s) {
-			bad("routing.priority_signals: %q is not UTF-8", s)
-			notText = true
+		if p := signalProblem(s); p != "" {
+			bad("routing.priority_signals: %s", p)
 		}
-	}
-	if r.priorityErr != nil && !notText { // too many signals, say
-		bad("routing.priority_signals: %v", r.priorityErr)
 	}
 	if r.LLM.Temperature != 0 {
 		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
@@ -434,12 +419,6 @@ func (r *Routing) ByDigit(digit string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// IsPriority reports whether the words contain a priority signal as a whole word:
-// "down" matches "the site is down", not "download" or "countdown".
-func (r *Routing) IsPriority(words string) bool {
-	return r.priority != nil && r.priority.MatchString(words)
 }
 
 // TextsFor returns the caller's texts in lang, or in the default language.

@@ -12,30 +12,13 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // seedTemplate is the seed article's configuration template, verbatim.
-const seedTemplate = `{
-"routing": {
-"departments": {
-"sales": "+14155550100",
-"support": "+14155550101",
-"billing": "+14155550102",
-"fallback": "+14155550199",
-"emergency": "+14155550911"
-},
-"priority_signals": ["urgent", "outage", "down", "emergency", "critical", "production"],
-"llm": {
-"model": "gpt-4o-mini",
-"temperature": 0,
-"max_tokens": 5,
-"timeout_ms": 3000,
-"system_prompt": "You are a telephony routing classifier. Return exactly one word: sales, support, billing, or unknown. Do not add punctuation or explanations."
-},
-"fallback": {
-"on_timeout": true,
-"on_error": true,
-"destination": "fallback"
-}
-}
-}`
+var seedTemplate = func() string {
+	b, err := os.ReadFile("testdata/seed-template.json")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func TestSeedTemplateLoads(t *testing.T) {
 	cfg, err := ParseConfig(strings.NewReader(seedTemplate))
@@ -170,14 +153,15 @@ func TestIsPriority(t *testing.T) {
 		want  bool
 	}{
 		{"our site is down", true},
-		{"DOWN", true},
+		{"OUR SITE IS DOWN", true},
+		{"the servers are\tdown!", true},
 		{"we have an outage in production", true},
 		{"it's urgent!", true},
 		{"this is an emergency.", true},
 		{"I can't download my invoice", false},
 		{"the countdown timer is wrong", false},
+		{"can you slow down", false},
 		{"downgrade my plan", false},
-		{"productions of our play", false},
 		{"critically acclaimed", false},
 		{"", false},
 	}
@@ -187,6 +171,48 @@ func TestIsPriority(t *testing.T) {
 				t.Errorf("IsPriority(%q) = %v, want %v", tt.words, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPriorityWordsInEveryScript: a signal is a whole word whatever its
+// letters: accented at either end, in another script, in decomposed form.
+func TestPriorityWordsInEveryScript(t *testing.T) {
+	c := Config{Routing: Routing{PrioritySignals: []string{"überlastet", "écroulé", "down", "авария", "e\u0301chec total"}}}
+	c.setDefaults()
+	for words, want := range map[string]bool{
+		"alles ist Überlastet":        true,
+		"le site s'est écroulé.":      true,
+		"ÉCROULÉ":                     true,
+		"überlastetes Netz":           false,
+		"downé":                       false,
+		"édown":                       false,
+		"у нас авария":                true,
+		"аварийный":                   false,
+		"un e\u0301chec total, hélas": true,
+		"e\u0301checs totaux":         false,
+	} {
+		if got := c.Routing.IsPriority(words); got != want {
+			t.Errorf("IsPriority(%q) = %v, want %v", words, got, want)
+		}
+	}
+}
+
+// TestPrioritySignalMustBeWords: check refuses a signal that is not a word or
+// phrase, and accepts the seed article's own one-word list.
+func TestPrioritySignalMustBeWords(t *testing.T) {
+	for _, s := range []string{"down!", "c++", "log-in", "out*age", " ", "ur\xffgent", "\ufffd"} {
+		c := ExampleConfig()
+		c.Routing.PrioritySignals = []string{s}
+		c.setDefaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "routing.priority_signals") {
+			t.Errorf("signal %q: err = %v, want it refused", s, err)
+		}
+	}
+	c := ExampleConfig()
+	c.Routing.PrioritySignals = []string{"urgent", "outage", "down", "emergency", "critical", "production", "production is  down", "überlastet"}
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("words and phrases refused: %v", err)
 	}
 }
 
