@@ -179,10 +179,12 @@ type Texts struct {
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
 func ParseConfig(r io.Reader) (*Config, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
 	var c Config
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeStrict(b, &c); err != nil {
 		return nil, fmt.Errorf("parse config: %w", err)
 	}
 	c.setDefaults()

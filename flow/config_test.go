@@ -104,10 +104,15 @@ func TestValidate(t *testing.T) {
 		{"action limit above 98 refused",
 			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "dialog": {"max_actions": 99}}}`,
 			[]string{"max_actions: 99; must be 20..98"}},
-		{"unknown field", `{"routing": {"departmnts": {}}}`, []string{`unknown field "departmnts"`}},
+		{"unknown field", `{"routing": {"departmnts": {}}}`, []string{`line 1, column 14: unknown field "routing.departmnts"`}},
 		{"unknown department field",
 			`{"routing": {"departments": {"sales": {"numbr": "+14155550100"}, "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
-			[]string{`unknown field "numbr"`}},
+			[]string{`line 1, column 40: unknown field "routing.departments.sales.numbr"`}},
+		{"syntax error with its line and column", "{\"routing\": {\n  \"departments\": {,}}}", []string{"line 2, column 19: invalid character ','"}},
+		{"wrong type with its path", "{\"routing\": {\"llm\": {\"timeout_ms\": \"1200\"}}}", []string{"line 1, column 41: routing.llm.timeout_ms: want int, got a JSON string"}},
+		{"cut short", "{\"routing\": {", []string{"line 1, column 14: the JSON ends too soon"}},
+		{"unknown field in a list", `{"routing": {"modes": {"k": {"kind": "keypad", "keypad": {"start": "m", "menus": {"m": {"prompt": "p", "options": [{"key": "1", "departmnt": "sales"}]}}}}}}}`,
+			[]string{`unknown field "routing.modes.k.keypad.menus.m.options[0].departmnt"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
