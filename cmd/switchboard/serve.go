@@ -450,22 +450,45 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
-	file := fs.String("config", "", "routing config JSON (default: the embedded example)")
-	if err := fs.Parse(args); err != nil {
+	var files []string
+	fs.Func("config", "routing config JSON `FILE` (repeat to check several; default: the embedded example)", func(f string) error {
+		files = append(files, f)
+		return nil
+	})
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*file)
-	if err != nil {
-		return err
+	if len(files) == 0 {
+		files = []string{""}
 	}
-	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
-		cfg.Routing.CallerIDRule()); err != nil {
-		return err
-	}
-	for _, line := range cfg.Routing.DescribeModes() {
-		if _, err := fmt.Fprintln(stdout, "mode "+line); err != nil {
-			return err
+	var out strings.Builder
+	var errs []error
+	anyDialled := false
+	for _, file := range files {
+		cfg, err := loadConfig(file)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		name := file
+		if name == "" {
+			name = "the embedded example"
+		}
+		table, dialled := cfg.Routing.CallerIDs()
+		anyDialled = anyDialled || dialled
+		fmt.Fprintf(&out, "%s: config ok: %d departments %v\n%s", name, len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true), table)
+		for _, line := range cfg.Routing.DescribeModes() {
+			fmt.Fprintln(&out, "  mode "+line)
 		}
 	}
-	return nil
+	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
+		out.WriteString(flow.CallerIDRule)
+		if anyDialled {
+			out.WriteString(flow.CallerIDDialledNote)
+		}
+	}
+	if _, err := io.WriteString(stdout, out.String()); err != nil {
+		return err
+	}
+	return errors.Join(errs...)
 }

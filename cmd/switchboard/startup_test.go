@@ -88,3 +88,20 @@ func serveUntilListening(t *testing.T, args []string, getenv func(string) string
 	}
 	return logs.String()
 }
+
+// TestCheckSaysTheRuleOnce: check takes several configs, names each, and
+// explains VoIPBin's caller-ID rule once under them all.
+func TestCheckSaysTheRuleOnce(t *testing.T) {
+	var out strings.Builder
+	err := run(t.Context(), []string{"check", "--config", "../../flow/example.json", "--config", "../../testdata/modes/keypad.json"}, noEnv, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for text, n := range map[string]int{"Caller ID: VoIPBin places": 1, "* fine when callers dial": 1, "config ok": 2,
+		"../../testdata/modes/keypad.json: config ok": 1} {
+		if c := strings.Count(got, text); c != n {
+			t.Errorf("%q said %d times, want %d:\n%s", text, c, n, got)
+		}
+	}
+}
