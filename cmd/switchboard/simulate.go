@@ -97,10 +97,18 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		fmt.Fprintf(stdout, "# %s\n", conv.About)
 		steps = conv.Steps
-		if *lang == "" {
+		// The command line wins over the file, and says so.
+		overridden := func(flag, mine, theirs string) bool {
+			if theirs == "" || mine == "" || mine == theirs {
+				return false
+			}
+			fmt.Fprintf(stdout, "# (--%s %s replaces the file's %s)\n", flag, mine, theirs)
+			return true
+		}
+		if !overridden("lang", *lang, conv.Language) && conv.Language != "" {
 			*lang = conv.Language
 		}
-		if conv.Config != "" && s.ConfigFile == "" {
+		if !overridden("config", s.ConfigFile, conv.Config) && conv.Config != "" && s.ConfigFile == "" {
 			s.ConfigFile = filepath.Join(filepath.Dir(*script), "..", conv.Config)
 			if *url != "" {
 				fmt.Fprintf(stdout, "# (the file routes with %s; this call uses the config of the server at %s)\n", conv.Config, *url)
@@ -109,13 +117,10 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		if len(conv.Model) > 0 {
 			fmt.Fprintln(stdout, "# (the file scripts a model's answers; this call uses the configured model, or the local classifier)")
 		}
-		if conv.Flow != "" && *flowFile == "" {
+		if !overridden("flow", *flowFile, conv.Flow) && conv.Flow != "" && *flowFile == "" {
 			*flowFile = filepath.Join(filepath.Dir(*script), "..", conv.Flow)
 		}
-		if conv.Dialled != "" {
-			if set["dialled"] && *dialled != conv.Dialled {
-				return fmt.Errorf("simulate: --dialled %s, but %s dials %s: leave out one", *dialled, *script, conv.Dialled)
-			}
+		if !(set["dialled"] && overridden("dialled", *dialled, conv.Dialled)) && conv.Dialled != "" {
 			*dialled = conv.Dialled
 		}
 		owned = append(owned, conv.Owned...)
