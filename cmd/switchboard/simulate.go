@@ -227,8 +227,8 @@ func (o observers) Observe(ctx context.Context, r flow.Report) {
 // fetchStory remembers the last turn's report and prints it under the fetch
 // that caused it, with the fetch's latency as the simulated VoIPBin saw it.
 type fetchStory struct {
-	out io.Writer
-	cfg *flow.Routing // its thresholds explain the story
+	out  io.Writer
+	cfg  *flow.Routing // its thresholds explain the story
 	mu   sync.Mutex
 	last *flow.Report
 }
