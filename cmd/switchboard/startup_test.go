@@ -56,7 +56,7 @@ func TestStartupSaysWhatIsWrong(t *testing.T) {
 			}
 			return ""
 		}
-		logs := serveUntilListening(t, []string{"--insecure", "--log-format", "text"}, getenv)
+		logs := serveUntilListening(t, []string{"--insecure", "--log-format", "text", "--log-level", "debug"}, getenv)
 		var lines []string
 		for _, l := range strings.Split(logs, "\n") {
 			if strings.Contains(l, "REDIS_URL") && strings.Contains(l, "cannot be reached") {
@@ -65,6 +65,10 @@ func TestStartupSaysWhatIsWrong(t *testing.T) {
 		}
 		if len(lines) != 1 || strings.Contains(lines[0], "secret") {
 			t.Errorf("want one line saying Redis cannot be reached, without its password:\n%s", logs)
+		}
+		// go-redis's own complaint is a line of our log, not its plain text.
+		if !strings.Contains(logs, `level=DEBUG msg="redis: `) || strings.Contains(logs, "\nredis: ") {
+			t.Errorf("go-redis's messages are not routed through our logger:\n%s", logs)
 		}
 	})
 }
