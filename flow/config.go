@@ -36,8 +36,10 @@ type Config struct {
 type Routing struct {
 	// Departments maps a department's name (the classifier's label) to where it is.
 	// A bare string is a phone number, as in the seed's template.
-	Departments     map[string]*Department `json:"departments"`
-	PrioritySignals []string               `json:"priority_signals"`
+	Departments map[string]*Department `json:"departments"`
+	// PrioritySignals are the words and phrases that page on-call at once
+	// (the rule is in priority.go).
+	PrioritySignals []string `json:"priority_signals"`
 	LLM             LLM                    `json:"llm"`
 	Fallback        FallbackPolicy         `json:"fallback"`
 	Dialog          Dialog                 `json:"dialog"`
