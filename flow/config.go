@@ -39,10 +39,10 @@ type Routing struct {
 	Departments map[string]*Department `json:"departments"`
 	// PrioritySignals are the words and phrases that page on-call at once
 	// (the rule is in priority.go).
-	PrioritySignals []string `json:"priority_signals"`
-	LLM             LLM                    `json:"llm"`
-	Fallback        FallbackPolicy         `json:"fallback"`
-	Dialog          Dialog                 `json:"dialog"`
+	PrioritySignals []string       `json:"priority_signals"`
+	LLM             LLM            `json:"llm"`
+	Fallback        FallbackPolicy `json:"fallback"`
+	Dialog          Dialog         `json:"dialog"`
 	// Language is the default language of the call, a BCP-47 tag such as en-US.
 	Language string `json:"language,omitempty"`
 	// Texts holds what the caller hears, by language.
