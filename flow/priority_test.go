@@ -59,3 +59,12 @@ func loadConfig(t *testing.T, path string) *flow.Config {
 	}
 	return cfg
 }
+
+// BenchmarkIsPriority is the priority lane's matching on a caller's sentence
+// with no signal in it, the common case: every signal is tried.
+func BenchmarkIsPriority(b *testing.B) {
+	r := flow.ExampleConfig().Routing
+	for b.Loop() {
+		r.IsPriority("hi, I was charged twice on my last invoice and I would like a refund please")
+	}
+}
