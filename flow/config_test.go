@@ -3,6 +3,7 @@ package flow
 import (
 	"flag"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,7 +12,10 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// seedTemplate is the seed article's configuration template, verbatim.
+// seedTemplate is the seed article's configuration template, verbatim but for
+// its priority signals: the article's one-word list pages on-call for
+// ordinary callers ("can you slow down, I want a quote"), so our copy carries
+// incident phrases. The article's own list still loads (TestSeedTemplateLoads).
 var seedTemplate = func() string {
 	b, err := os.ReadFile("testdata/seed-template.json")
 	if err != nil {
@@ -20,10 +24,20 @@ var seedTemplate = func() string {
 	return string(b)
 }()
 
+// seedSignals is the seed article's own priority_signals line.
+const seedSignals = `"priority_signals": ["urgent", "outage", "down", "emergency", "critical", "production"],`
+
 func TestSeedTemplateLoads(t *testing.T) {
+	verbatim := regexp.MustCompile(`"priority_signals": \[[^\]]*\],`).ReplaceAllLiteralString(seedTemplate, seedSignals)
+	if !strings.Contains(verbatim, seedSignals) {
+		t.Fatal("no priority_signals line in our copy of the template")
+	}
+	if _, err := ParseConfig(strings.NewReader(verbatim)); err != nil {
+		t.Fatalf("the seed's template, with its own priority signals, must load as it is: %v", err)
+	}
 	cfg, err := ParseConfig(strings.NewReader(seedTemplate))
 	if err != nil {
-		t.Fatalf("the seed's template must load as it is: %v", err)
+		t.Fatalf("our copy of the seed's template must load: %v", err)
 	}
 	got := cfg.Routing.DepartmentNames(false)
 	want := []string{"billing", "emergency", "sales", "support"}
