@@ -26,6 +26,7 @@ func TestPriorityPagesIncidentsOnly(t *testing.T) {
 		{"we have an outage", true},
 		{"this is an emergency", true},
 		{"critical failure in our system", true},
+		{"the site is down and nobody can buy anything", true}, // a phrase pages whatever else is asked
 	}
 	for name, cfg := range configs {
 		for _, tt := range tests {
