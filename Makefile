@@ -10,8 +10,13 @@ FUZZ_TARGETS = \
 	./cmd/switchboard:FuzzSeedRequest ./flow:FuzzParseConfig ./flow:FuzzIsPriority ./prompts:FuzzLabels
 FUZZTIME ?= 30s
 
+# make run listens on loopback only: nothing is asked for credentials there.
+# ADDR=:3000 listens on every interface. The binary is built, then exec'd, so
+# that stopping make stops the server (go run would leave its child running).
+ADDR ?= 127.0.0.1:3000
+RUN_BIN ?= $(or $(TMPDIR),/tmp)/switchboard-run
 run:
-	$(GO) run ./cmd/switchboard serve
+	$(GO) build -o $(RUN_BIN) ./cmd/switchboard && exec $(RUN_BIN) serve --addr $(ADDR) $(RUN_FLAGS)
 
 test:
 	@if [ -z "$$REDIS_URL" ] && ! command -v redis-server >/dev/null; then \

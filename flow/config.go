@@ -36,11 +36,13 @@ type Config struct {
 type Routing struct {
 	// Departments maps a department's name (the classifier's label) to where it is.
 	// A bare string is a phone number, as in the seed's template.
-	Departments     map[string]*Department `json:"departments"`
-	PrioritySignals []string               `json:"priority_signals"`
-	LLM             LLM                    `json:"llm"`
-	Fallback        FallbackPolicy         `json:"fallback"`
-	Dialog          Dialog                 `json:"dialog"`
+	Departments map[string]*Department `json:"departments"`
+	// PrioritySignals are the words and phrases that page on-call at once
+	// (the rule is in priority.go).
+	PrioritySignals []string       `json:"priority_signals"`
+	LLM             LLM            `json:"llm"`
+	Fallback        FallbackPolicy `json:"fallback"`
+	Dialog          Dialog         `json:"dialog"`
 	// Language is the default language of the call, a BCP-47 tag such as en-US.
 	Language string `json:"language,omitempty"`
 	// Texts holds what the caller hears, by language.
@@ -58,8 +60,7 @@ type Routing struct {
 	// without its own but the emergency line; nil: always open (see hours.go).
 	Hours *Hours `json:"hours,omitempty"`
 
-	priority    *regexp.Regexp
-	priorityErr error
+	signals [][]string // PrioritySignals as words, for matching
 }
 
 // Department is one place a caller can be transferred to. Exactly one of
@@ -193,10 +194,12 @@ type Texts struct {
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
 func ParseConfig(r io.Reader) (*Config, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
 	var c Config
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeStrict(b, &c); err != nil {
 		return nil, fmt.Errorf("parse config: %w", err)
 	}
 	c.setDefaults()
@@ -263,14 +266,7 @@ func (c *Config) setDefaults() {
 			d.Label = string(unicode.ToUpper(first)) + name[size:]
 		}
 	}
-	if len(r.PrioritySignals) > 0 {
-		words := make([]string, len(r.PrioritySignals))
-		for i, s := range r.PrioritySignals {
-			words[i] = strings.Join(strings.Fields(regexp.QuoteMeta(strings.ToLower(s))), `\s+`)
-		}
-		// A signal that is not UTF-8 does not compile; Validate reports it.
-		r.priority, r.priorityErr = regexp.Compile(`(?i)\b(?:` + strings.Join(words, "|") + `)\b`)
-	}
+	r.signals = compileSignals(r.PrioritySignals)
 	r.setModeDefaults()
 }
 
@@ -370,17 +366,10 @@ func (c *Config) Validate() error {
 	if msg := callerIDProblem(r.CallerID); r.CallerID != "" && msg != "" {
 		bad("routing.caller_id: %q %s", r.CallerID, msg)
 	}
-	notText := false
 	for _, s := range r.PrioritySignals {
-		if strings.TrimSpace(s) == "" {
-			bad("routing.priority_signals: empty signal")
-		} else if !utf8.ValidString(s) {
-			bad("routing.priority_signals: %q is not UTF-8", s)
-			notText = true
+		if p := signalProblem(s); p != "" {
+			bad("routing.priority_signals: %s", p)
 		}
-	}
-	if r.priorityErr != nil && !notText { // too many signals, say
-		bad("routing.priority_signals: %v", r.priorityErr)
 	}
 	if r.LLM.Temperature != 0 {
 		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
@@ -452,12 +441,6 @@ func (r *Routing) ByDigit(digit string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// IsPriority reports whether the words contain a priority signal as a whole word:
-// "down" matches "the site is down", not "download" or "countdown".
-func (r *Routing) IsPriority(words string) bool {
-	return r.priority != nil && r.priority.MatchString(words)
 }
 
 // TextsFor returns the caller's texts in lang, or in the default language.

@@ -3,6 +3,7 @@ package flow
 import (
 	"flag"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -11,36 +12,32 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-// seedTemplate is the seed article's configuration template, verbatim.
-const seedTemplate = `{
-"routing": {
-"departments": {
-"sales": "+14155550100",
-"support": "+14155550101",
-"billing": "+14155550102",
-"fallback": "+14155550199",
-"emergency": "+14155550911"
-},
-"priority_signals": ["urgent", "outage", "down", "emergency", "critical", "production"],
-"llm": {
-"model": "gpt-4o-mini",
-"temperature": 0,
-"max_tokens": 5,
-"timeout_ms": 3000,
-"system_prompt": "You are a telephony routing classifier. Return exactly one word: sales, support, billing, or unknown. Do not add punctuation or explanations."
-},
-"fallback": {
-"on_timeout": true,
-"on_error": true,
-"destination": "fallback"
-}
-}
-}`
+// seedTemplate is the seed article's configuration template, verbatim but for
+// its priority signals: the article's one-word list pages on-call for
+// ordinary callers ("can you slow down, I want a quote"), so our copy carries
+// incident phrases. The article's own list still loads (TestSeedTemplateLoads).
+var seedTemplate = func() string {
+	b, err := os.ReadFile("testdata/seed-template.json")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
+
+// seedSignals is the seed article's own priority_signals line.
+const seedSignals = `"priority_signals": ["urgent", "outage", "down", "emergency", "critical", "production"],`
 
 func TestSeedTemplateLoads(t *testing.T) {
+	verbatim := regexp.MustCompile(`"priority_signals": \[[^\]]*\],`).ReplaceAllLiteralString(seedTemplate, seedSignals)
+	if !strings.Contains(verbatim, seedSignals) {
+		t.Fatal("no priority_signals line in our copy of the template")
+	}
+	if _, err := ParseConfig(strings.NewReader(verbatim)); err != nil {
+		t.Fatalf("the seed's template, with its own priority signals, must load as it is: %v", err)
+	}
 	cfg, err := ParseConfig(strings.NewReader(seedTemplate))
 	if err != nil {
-		t.Fatalf("the seed's template must load as it is: %v", err)
+		t.Fatalf("our copy of the seed's template must load: %v", err)
 	}
 	got := cfg.Routing.DepartmentNames(false)
 	want := []string{"billing", "emergency", "sales", "support"}
@@ -121,10 +118,15 @@ func TestValidate(t *testing.T) {
 		{"action limit above 98 refused",
 			`{"routing": {"departments": {"fallback": "+14155550199", "emergency": "+14155550911"}, "dialog": {"max_actions": 99}}}`,
 			[]string{"max_actions: 99; must be 20..98"}},
-		{"unknown field", `{"routing": {"departmnts": {}}}`, []string{`unknown field "departmnts"`}},
+		{"unknown field", `{"routing": {"departmnts": {}}}`, []string{`line 1, column 14: unknown field "routing.departmnts"`}},
 		{"unknown department field",
 			`{"routing": {"departments": {"sales": {"numbr": "+14155550100"}, "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
-			[]string{`unknown field "numbr"`}},
+			[]string{`line 1, column 40: unknown field "routing.departments.sales.numbr"`}},
+		{"syntax error with its line and column", "{\"routing\": {\n  \"departments\": {,}}}", []string{"line 2, column 19: invalid character ','"}},
+		{"wrong type with its path", "{\"routing\": {\"llm\": {\"timeout_ms\": \"1200\"}}}", []string{"line 1, column 41: routing.llm.timeout_ms: want int, got a JSON string"}},
+		{"cut short", "{\"routing\": {", []string{"line 1, column 14: the JSON ends too soon"}},
+		{"unknown field in a list", `{"routing": {"modes": {"k": {"kind": "keypad", "keypad": {"start": "m", "menus": {"m": {"prompt": "p", "options": [{"key": "1", "departmnt": "sales"}]}}}}}}}`,
+			[]string{`unknown field "routing.modes.k.keypad.menus.m.options[0].departmnt"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,14 +172,15 @@ func TestIsPriority(t *testing.T) {
 		want  bool
 	}{
 		{"our site is down", true},
-		{"DOWN", true},
+		{"OUR SITE IS DOWN", true},
+		{"the servers are\tdown!", true},
 		{"we have an outage in production", true},
 		{"it's urgent!", true},
 		{"this is an emergency.", true},
 		{"I can't download my invoice", false},
 		{"the countdown timer is wrong", false},
+		{"can you slow down", false},
 		{"downgrade my plan", false},
-		{"productions of our play", false},
 		{"critically acclaimed", false},
 		{"", false},
 	}
@@ -187,6 +190,48 @@ func TestIsPriority(t *testing.T) {
 				t.Errorf("IsPriority(%q) = %v, want %v", tt.words, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPriorityWordsInEveryScript: a signal is a whole word whatever its
+// letters: accented at either end, in another script, in decomposed form.
+func TestPriorityWordsInEveryScript(t *testing.T) {
+	c := Config{Routing: Routing{PrioritySignals: []string{"überlastet", "écroulé", "down", "авария", "e\u0301chec total"}}}
+	c.setDefaults()
+	for words, want := range map[string]bool{
+		"alles ist Überlastet":        true,
+		"le site s'est écroulé.":      true,
+		"ÉCROULÉ":                     true,
+		"überlastetes Netz":           false,
+		"downé":                       false,
+		"édown":                       false,
+		"у нас авария":                true,
+		"аварийный":                   false,
+		"un e\u0301chec total, hélas": true,
+		"e\u0301checs totaux":         false,
+	} {
+		if got := c.Routing.IsPriority(words); got != want {
+			t.Errorf("IsPriority(%q) = %v, want %v", words, got, want)
+		}
+	}
+}
+
+// TestPrioritySignalMustBeWords: check refuses a signal that is not a word or
+// phrase, and accepts the seed article's own one-word list.
+func TestPrioritySignalMustBeWords(t *testing.T) {
+	for _, s := range []string{"down!", "c++", "log-in", "out*age", " ", "ur\xffgent", "\ufffd"} {
+		c := ExampleConfig()
+		c.Routing.PrioritySignals = []string{s}
+		c.setDefaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "routing.priority_signals") {
+			t.Errorf("signal %q: err = %v, want it refused", s, err)
+		}
+	}
+	c := ExampleConfig()
+	c.Routing.PrioritySignals = []string{"urgent", "outage", "down", "emergency", "critical", "production", "production is  down", "überlastet"}
+	c.setDefaults()
+	if err := c.Validate(); err != nil {
+		t.Errorf("words and phrases refused: %v", err)
 	}
 }
 

@@ -129,14 +129,21 @@ func (r *Routing) CallerIDFor(d *Department) string {
 	return ""
 }
 
-// CallerIDRule explains, for `switchboard check`, what caller ID each transfer
-// shows and what VoIPBin needs of it.
-func (r *Routing) CallerIDRule() string {
+// CallerIDRule is what VoIPBin needs of a transfer's caller ID, said once
+// under the tables of CallerIDs by `switchboard check`.
+const CallerIDRule = "Caller ID: VoIPBin places a transfer to a phone number only with a caller ID it accepts, a normal\n" +
+	"number the account owns (never a virtual +899 number), else the account's default outgoing number\n" +
+	"(outbound config); with neither, the transfer fails and the caller is hung up.\n"
+
+// CallerIDDialledNote explains the transfers CallerIDs marks with a *.
+const CallerIDDialledNote = "  * fine when callers dial a normal number of the account; if they dial a virtual +899 number, set\n" +
+	"    caller_id (for all departments or per department) to a normal number the account owns.\n"
+
+// CallerIDs lists, for `switchboard check`, where each department's transfer
+// goes and what caller ID it shows; dialled reports whether one shows the
+// number the caller dialled (marked *, see CallerIDDialledNote).
+func (r *Routing) CallerIDs() (table string, dialled bool) {
 	var b strings.Builder
-	b.WriteString("Caller ID: VoIPBin places a transfer to a phone number only with a caller ID it accepts, a normal\n" +
-		"number the account owns (never a virtual +899 number), else the account's default outgoing number\n" +
-		"(outbound config); with neither, the transfer fails and the caller is hung up.\n")
-	dialled := false
 	for _, name := range r.DepartmentNames(true) {
 		d := r.Departments[name]
 		to := d.Destination()
@@ -152,9 +159,5 @@ func (r *Routing) CallerIDRule() string {
 		}
 		fmt.Fprintf(&b, "  %-10s %-9s %-38s caller ID %s\n", name, to.Kind, to.Target, from)
 	}
-	if dialled {
-		b.WriteString("  * fine when callers dial a normal number of the account; if they dial a virtual +899 number, set\n" +
-			"    caller_id (for all departments or per department) to a normal number the account owns.\n")
-	}
-	return b.String()
+	return b.String(), dialled
 }

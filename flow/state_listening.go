@@ -11,8 +11,8 @@ import (
 // new: keep listening, and after dialog.silence_ms ask whether the caller is
 // still there. Silence is the listening time we handed the platform, not our
 // clock, so a simulated call behaves like a real one.
-func (r *Router) listening(_ context.Context, c *Call, t *turn) decision {
-	if d, ok := r.heard(c, t, true); ok {
+func (r *Router) listening(ctx context.Context, c *Call, t *turn) decision {
+	if d, ok := r.heard(ctx, c, t, true); ok {
 		return d
 	}
 	if t.ch.Fetches && c.SilenceMS >= r.cfg.Dialog.SilenceMS {
@@ -25,8 +25,8 @@ func (r *Router) listening(_ context.Context, c *Call, t *turn) decision {
 // checking is the policy of a call asked whether the caller is still there:
 // words are heard as in listening; as long a silence again gives up to the
 // fallback desk.
-func (r *Router) checking(_ context.Context, c *Call, t *turn) decision {
-	if d, ok := r.heard(c, t, true); ok {
+func (r *Router) checking(ctx context.Context, c *Call, t *turn) decision {
+	if d, ok := r.heard(ctx, c, t, true); ok {
 		return d
 	}
 	if c.SilenceMS >= r.cfg.Dialog.SilenceMS {
@@ -37,8 +37,8 @@ func (r *Router) checking(_ context.Context, c *Call, t *turn) decision {
 
 // holding is the policy of a call told "One moment, please.": classify now,
 // with any words that arrived meanwhile (the priority lane first).
-func (r *Router) holding(_ context.Context, c *Call, t *turn) decision {
-	if d, ok := r.heard(c, t, false); ok {
+func (r *Router) holding(ctx context.Context, c *Call, t *turn) decision {
+	if d, ok := r.heard(ctx, c, t, false); ok {
 		return d
 	}
 	return decision{event: EventClassify}
@@ -50,7 +50,7 @@ func (r *Router) holding(_ context.Context, c *Call, t *turn) decision {
 // these words will reach, has lately been slow (the seed's third pitfall: a
 // caller left in silence wonders whether the line dropped). It reports false
 // when there were no new words.
-func (r *Router) heard(c *Call, t *turn, hold bool) (decision, bool) {
+func (r *Router) heard(ctx context.Context, c *Call, t *turn, hold bool) (decision, bool) {
 	words := r.callerWords(c, t)
 	if len(words) == 0 {
 		return decision{}, false
@@ -60,7 +60,7 @@ func (r *Router) heard(c *Call, t *turn, hold bool) (decision, bool) {
 		c.Turns = c.Turns[len(c.Turns)-maxTurns:]
 	}
 	c.SilenceMS = 0
-	if r.cfg.IsPriority(strings.Join(words, " ")) {
+	if r.urgent(ctx, words) {
 		return r.transfer(c, Emergency, "priority"), true
 	}
 	if hold && t.ch.Fetches && r.slow(c.Turns) {
@@ -76,4 +76,20 @@ func (r *Router) wait(c *Call, t *turn) decision {
 		return r.transfer(c, r.cfg.Fallback.Destination, "silence")
 	}
 	return r.listen(c, EventWait, "", r.cfg.Dialog.ListenMS)
+}
+
+// urgent reports whether the caller's words page on-call at once (the rule in
+// priority.go): a priority phrase always does; a lone priority word does
+// unless the words clearly ask another department.
+func (r *Router) urgent(ctx context.Context, words []string) bool {
+	sig := r.cfg.prioritySignal(strings.Join(words, " "))
+	if len(sig) != 1 {
+		return sig != nil
+	}
+	v, err := r.local.Classify(ctx, words)
+	dept := ""
+	if err == nil {
+		dept = r.confident(v)
+	}
+	return dept == "" || dept == Emergency
 }

@@ -33,7 +33,7 @@ func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
 	}
 	if words := r.callerWords(c, t); len(words) > 0 {
 		c.Turns = append(c.Turns, words...)
-		if r.cfg.IsPriority(strings.Join(words, " ")) {
+		if r.urgent(ctx, words) {
 			return r.transfer(c, Emergency, "priority")
 		}
 		if v, err := r.local.Classify(ctx, words); err == nil && r.confident(v) != "" {

@@ -77,7 +77,7 @@ func OpenRedis(ctx context.Context, url string, exp Expiry) (*Redis, error) {
 func newRedisClient(raw string) (redis.UniversalClient, error) {
 	scheme, _, ok := strings.Cut(raw, "://")
 	if !ok {
-		return nil, fmt.Errorf("redis url %s: no scheme (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", redactURL(raw))
+		return nil, fmt.Errorf("redis url %s: no scheme (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", RedactURL(raw))
 	}
 	// While Redis is down a command should fail within a fetch's budget, not
 	// after go-redis's default of some 3 s of dial retries, so that the caller
@@ -100,7 +100,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 	case "redis", "rediss", "unix":
 		opt, err := redis.ParseURL(raw)
 		if err != nil {
-			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
+			return nil, fmt.Errorf("redis url %s: %w", RedactURL(raw), err)
 		}
 		tune(&opt.ContextTimeoutEnabled, &opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
 		return redis.NewClient(opt), nil
@@ -111,7 +111,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 		}
 		opt, err := redis.ParseClusterURL(u)
 		if err != nil {
-			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
+			return nil, fmt.Errorf("redis url %s: %w", RedactURL(raw), err)
 		}
 		tune(&opt.ContextTimeoutEnabled, &opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
 		return redis.NewClusterClient(opt), nil
@@ -122,12 +122,12 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 		}
 		opt, err := redis.ParseFailoverURL(u)
 		if err != nil {
-			return nil, fmt.Errorf("redis url %s: %w", redactURL(raw), err)
+			return nil, fmt.Errorf("redis url %s: %w", RedactURL(raw), err)
 		}
 		tune(&opt.ContextTimeoutEnabled, &opt.DialTimeout, &opt.DialerRetries, &opt.MaxRetries)
 		return redis.NewFailoverClient(opt), nil
 	}
-	return nil, fmt.Errorf("redis url %s: unknown scheme %q (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", redactURL(raw), scheme)
+	return nil, fmt.Errorf("redis url %s: unknown scheme %q (want redis://, rediss://, redis+cluster:// or redis+sentinel://)", RedactURL(raw), scheme)
 }
 
 // multiHostURL rewrites a redis+cluster:// or redis+sentinel:// url into the
@@ -136,7 +136,7 @@ func newRedisClient(raw string) (redis.UniversalClient, error) {
 // the master's username= and password= options, since Sentinels are usually
 // open and the data nodes are not.
 func multiHostURL(raw string, sentinel bool) (string, error) {
-	bad := func(why string) error { return fmt.Errorf("redis url %s: %s", redactURL(raw), why) }
+	bad := func(why string) error { return fmt.Errorf("redis url %s: %s", RedactURL(raw), why) }
 	scheme, rest, _ := strings.Cut(raw, "://")
 	scheme, _, _ = strings.Cut(scheme, "+")
 	authority, tail := rest, ""
@@ -204,8 +204,8 @@ func splitHostPort(h string) (string, string, error) {
 	return u.Hostname(), u.Port(), nil
 }
 
-// redactURL keeps passwords out of error messages and logs.
-func redactURL(raw string) string {
+// RedactURL is url without its password, for error messages and logs.
+func RedactURL(raw string) string {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return "(unparsable)"

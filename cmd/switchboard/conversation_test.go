@@ -275,6 +275,9 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 		if res.Connected == "" && !conv.hangsUp() && !endedByService(res) {
 			t.Errorf("%s: the caller reached nobody:\n%s", callID, strings.Join(out, "\n"))
 		}
+		if len(res.Unplayed) > 0 { // the script shows less than it says
+			t.Errorf("%s: the call ended before %d of its steps were played:\n%s", callID, len(res.Unplayed), strings.Join(out, "\n"))
+		}
 	case "webhook":
 		for i, body := range conv.Requests {
 			out = append(out, "POST /webhook/call-handler "+string(body))

@@ -49,7 +49,7 @@ func TestCheckWithoutHours(t *testing.T) {
 	if err := run(context.Background(), []string{"check"}, noEnv, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "Opening hours:\n  none configured: every department is always open\n") {
+	if !strings.Contains(out.String(), "  opening hours:\n    none configured: every department is always open\n") {
 		t.Errorf("check of a config without hours:\n%s", out.String())
 	}
 }

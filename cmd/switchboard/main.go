@@ -2,7 +2,7 @@
 // what the caller wants over a few turns and transfers them to the right
 // department.
 //
-//	switchboard [serve]        run the HTTP service (the default)
+//	switchboard serve          run the HTTP service (the default when only flags are given)
 //	switchboard check          validate a routing config
 //	switchboard graph          print the call flow as a Mermaid or Graphviz diagram
 //	switchboard eval           measure routing accuracy on labelled conversations
@@ -42,6 +42,10 @@ func main() {
 // run is the whole program behind main, with its environment injected so that
 // tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 { // a newcomer's first try: say what there is, start nothing
+		fmt.Fprint(stderr, usage())
+		return flag.ErrHelp
+	}
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -78,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // commands is every command with its one-line summary, in the order help lists them.
 var commands = []struct{ name, summary string }{
-	{"serve", "run the HTTP service (the default command)"},
+	{"serve", "run the HTTP service (the default command when only flags are given)"},
 	{"check", "validate a routing config"},
 	{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram"},
 	{"eval", "measure routing accuracy on labelled conversations"},

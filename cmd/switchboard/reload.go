@@ -63,8 +63,10 @@ func (svc *service) reload(ctx context.Context, force bool) error {
 // refuse logs each problem of a config that did not load and keeps the old one.
 func (svc *service) refuse(ctx context.Context, file string, err error) error {
 	svc.metrics.reloads.WithLabelValues("refused").Inc()
+	// One string, problems joined by "; ": it reads the same in text and JSON logs.
 	problems := strings.Split(err.Error(), "\n")
-	svc.log.ErrorContext(ctx, "config reload refused; still routing with the previous config", "file", file, "problems", problems)
+	svc.log.ErrorContext(ctx, "config reload refused; still routing with the previous config", "file", file,
+		"problems", strings.Join(problems, "; "), "count", len(problems))
 	return fmt.Errorf("config %s: %w", file, err)
 }
 

@@ -216,10 +216,11 @@ func TestReloadRefusedIsLogged(t *testing.T) {
 	if svc.routing() != old {
 		t.Error("a refused config replaced the routing in use")
 	}
-	var problems []any
+	var problems []string
 	for _, l := range buf.lines(t) {
 		if l["msg"] == "config reload refused; still routing with the previous config" {
-			problems, _ = l["problems"].([]any)
+			joined, _ := l["problems"].(string)
+			problems = strings.Split(joined, "; ")
 		}
 	}
 	if len(problems) < 3 {

@@ -88,7 +88,36 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	if s.ModelConns < 0 {
 		return s, fmt.Errorf("--model-conns %d: want a positive number", s.ModelConns)
 	}
+	addr, err := listenAddr(s.Addr)
+	if err != nil {
+		return s, err
+	}
+	s.Addr = addr
 	return s, nil
+}
+
+// listenAddr reads --addr: HOST:PORT, :PORT, or a bare port number, which
+// means every interface as :PORT does.
+func listenAddr(addr string) (string, error) {
+	if _, err := strconv.ParseUint(addr, 10, 16); err == nil {
+		return ":" + addr, nil
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return "", fmt.Errorf("--addr %q: want HOST:PORT, :PORT or a port number (127.0.0.1:3000, :3000, 3000)", addr)
+	}
+	return addr, nil
+}
+
+// listen opens the service's port, saying plainly when another program has it.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s is already in use (another switchboard still running?): stop that program, or pick another port with --addr", addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
 }
 
 // envSettings is the settings the environment gives.
@@ -256,32 +285,28 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		}
 		return ""
 	})
-	if s.FetchToken == "" {
-		log.Warn("SWITCHBOARD_FETCH_TOKEN is not set: anyone who can reach /voipbin/fetch can drive calls")
-	}
-	if s.Secret == "" {
-		log.Warn("VOIPBIN_WEBHOOK_SECRET is not set: event signatures are not checked")
-	}
-	if s.WebhookToken == "" {
-		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
-	}
 	var st backend
 	if s.RedisURL == "" {
-		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
 		st = store.NewMemory(store.DefaultExpiry)
 	} else {
+		store.SetRedisLogger(log)
 		r, err := store.OpenRedis(ctx, s.RedisURL, store.DefaultExpiry)
 		if err != nil {
 			return nil, err
 		}
 		st, svc.close = r, r.Close
+		// Said now rather than first at /readyz; the service starts anyway and
+		// sends callers to the fallback desk until Redis answers.
+		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if err := r.Ping(pingCtx); err != nil {
+			svc.storeDown.Store(true)
+			log.Warn(fmt.Sprintf("REDIS_URL %s cannot be reached (%v): callers go to the fallback desk until it answers; check that Redis runs there", store.RedactURL(s.RedisURL), err))
+		}
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
 	svc.events = flow.NewEvents(svc.store, log)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
-	if s.OpenAIKey == "" {
-		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
-	}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
 		return nil, err
@@ -328,16 +353,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	ln, err := listen(s.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	svc, err := build(ctx, s, log)
 	if err != nil {
 		return err
 	}
 	defer svc.close()
-
-	ln, err := net.Listen("tcp", s.Addr)
-	if err != nil {
-		return err
-	}
+	warnOpen(log, s)
 	srv := newHTTPServer(newServer(svc))
 	// SIGHUP and a changed config file reload the routing config.
 	hup := make(chan os.Signal, 1)
@@ -388,6 +414,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
+// warnOpen says, one line per problem, what serve runs without and what to do.
+func warnOpen(log *slog.Logger, s settings) {
+	if missing := s.missingCredentials(); len(missing) > 0 {
+		log.Warn(fmt.Sprintf("%s not set: anyone who can reach this service can drive calls and spend the model; "+
+			"set them before going live (README, Security)", strings.Join(missing, ", ")))
+	}
+	if s.RedisURL == "" {
+		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
+	}
+	if s.OpenAIKey == "" {
+		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
+	}
+}
+
 // newHTTPServer bounds every phase of a connection: VoIPBin's requests are
 // small and quick, so a client that dawdles is dropped, not waited for.
 func newHTTPServer(h http.Handler) *http.Server {
@@ -425,37 +465,57 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("check", stderr)
-	file := fs.String("config", "", "routing config JSON (default: the embedded example)")
 	atFlag := fs.String("at", "", "show opening hours as of this moment, 2026-12-25T10:00 (default now)")
-	if err := fs.Parse(args); err != nil {
+	var files []string
+	fs.Func("config", "routing config JSON `FILE` (repeat to check several; default: the embedded example)", func(f string) error {
+		files = append(files, f)
+		return nil
+	})
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*file)
-	if err != nil {
-		return err
+	if len(files) == 0 {
+		files = []string{""}
 	}
-	at := time.Now()
-	if *atFlag != "" {
-		if at, err = parseAt(*atFlag, cfg); err != nil {
-			return err
+	var out strings.Builder
+	var errs []error
+	anyDialled := false
+	for _, file := range files {
+		cfg, err := loadConfig(file)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		name := file
+		if name == "" {
+			name = "the embedded example"
+		}
+		table, dialled := cfg.Routing.CallerIDs()
+		anyDialled = anyDialled || dialled
+		fmt.Fprintf(&out, "%s: config ok: %d departments %v\n%s", name, len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true), table)
+		for _, line := range cfg.Routing.DescribeModes() {
+			fmt.Fprintln(&out, "  mode "+line)
+		}
+		at := time.Now()
+		if *atFlag != "" {
+			if at, err = parseAt(*atFlag, cfg); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		fmt.Fprintln(&out, "  opening hours:")
+		for _, line := range cfg.Routing.DescribeHours(at) {
+			fmt.Fprintln(&out, "    "+line)
 		}
 	}
-	if _, err := fmt.Fprintf(stdout, "config ok: %d departments %v\n%s", len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true),
-		cfg.Routing.CallerIDRule()); err != nil {
-		return err
-	}
-	for _, line := range cfg.Routing.DescribeModes() {
-		if _, err := fmt.Fprintln(stdout, "mode "+line); err != nil {
-			return err
+	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
+		out.WriteString(flow.CallerIDRule)
+		if anyDialled {
+			out.WriteString(flow.CallerIDDialledNote)
 		}
 	}
-	if _, err := fmt.Fprintln(stdout, "Opening hours:"); err != nil {
+	if _, err := io.WriteString(stdout, out.String()); err != nil {
 		return err
 	}
-	for _, line := range cfg.Routing.DescribeHours(at) {
-		if _, err := fmt.Fprintln(stdout, "  "+line); err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }

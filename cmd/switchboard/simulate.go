@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	neturl "net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -75,6 +77,17 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *url != "" {
+		// These shape the service simulate runs itself; a server at --url has its own.
+		for _, name := range []string{"config", "log-level", "log-format", "log-transcripts"} {
+			if set[name] {
+				return fmt.Errorf("simulate: --%s sets up the service simulate runs itself, but --url calls a running one, "+
+					"which has its own: start that server with --%[1]s, or leave out --url", name)
+			}
+		}
+	}
 	if *script != "" {
 		if len(steps) > 0 {
 			return errors.New("simulate: --script or --say/--press, not both")
@@ -85,19 +98,30 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		fmt.Fprintf(stdout, "# %s\n", conv.About)
 		steps = conv.Steps
-		if *lang == "" {
+		// The command line wins over the file, and says so.
+		overridden := func(flag, mine, theirs string) bool {
+			if theirs == "" || mine == "" || mine == theirs {
+				return false
+			}
+			fmt.Fprintf(stdout, "# (--%s %s replaces the file's %s)\n", flag, mine, theirs)
+			return true
+		}
+		if !overridden("lang", *lang, conv.Language) && conv.Language != "" {
 			*lang = conv.Language
 		}
-		if conv.Config != "" && s.ConfigFile == "" {
+		if !overridden("config", s.ConfigFile, conv.Config) && conv.Config != "" && s.ConfigFile == "" {
 			s.ConfigFile = filepath.Join(filepath.Dir(*script), "..", conv.Config)
+			if *url != "" {
+				fmt.Fprintf(stdout, "# (the file routes with %s; this call uses the config of the server at %s)\n", conv.Config, *url)
+			}
 		}
 		if len(conv.Model) > 0 {
 			fmt.Fprintln(stdout, "# (the file scripts a model's answers; this call uses the configured model, or the local classifier)")
 		}
-		if conv.Flow != "" && *flowFile == "" {
+		if !overridden("flow", *flowFile, conv.Flow) && conv.Flow != "" && *flowFile == "" {
 			*flowFile = filepath.Join(filepath.Dir(*script), "..", conv.Flow)
 		}
-		if conv.Dialled != "" {
+		if !(set["dialled"] && overridden("dialled", *dialled, conv.Dialled)) && conv.Dialled != "" {
 			*dialled = conv.Dialled
 		}
 		owned = append(owned, conv.Owned...)
@@ -144,10 +168,35 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if res != nil {
 		fmt.Fprintln(stdout, res.Summary())
 	}
+	if err == nil && len(res.Unplayed) > 0 && opt.Ask == nil {
+		err = fmt.Errorf("the call ended before %d of the caller's steps were played: %s", len(res.Unplayed), describeSteps(res.Unplayed))
+	}
 	if err == nil && res.Connected == "" && !hungUp && !endedByService(res) {
 		err = errors.New("the caller reached nobody")
 	}
 	return err
+}
+
+// describeSteps writes steps as the flags that give them.
+func describeSteps(steps []sim.Step) string {
+	var parts []string
+	for _, s := range steps {
+		switch {
+		case s.Hangup:
+			parts = append(parts, "a hangup")
+		case s.Press != "":
+			p := s.Press
+			if s.During != "" && s.During != "digits_receive" {
+				p += "@" + s.During
+			}
+			parts = append(parts, "--press "+p)
+		case s.Silent:
+			parts = append(parts, `--say ""`)
+		default:
+			parts = append(parts, fmt.Sprintf("--say %q", s.Say))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // simulateInProcess starts the service on a loopback port for one call and
@@ -162,7 +211,7 @@ func simulateInProcess(ctx context.Context, s settings, opt *sim.Options, stdout
 	if err != nil {
 		return nil, err
 	}
-	shown := &fetchStory{out: stdout}
+	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing}
 	svc.routing().router.SetObserver(observers{svc.metrics, shown})
 	srv := httptest.NewServer(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
@@ -183,6 +232,7 @@ func (o observers) Observe(ctx context.Context, r flow.Report) {
 // that caused it, with the fetch's latency as the simulated VoIPBin saw it.
 type fetchStory struct {
 	out  io.Writer
+	cfg  *flow.Routing // its thresholds explain the story
 	mu   sync.Mutex
 	last *flow.Report
 }
@@ -211,7 +261,7 @@ func (f *fetchStory) wrap(next http.RoundTripper) http.RoundTripper {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		if f.last != nil {
-			fmt.Fprintln(f.out, describeTurn(*f.last, took))
+			fmt.Fprintln(f.out, describeTurn(*f.last, took, f.cfg))
 		}
 		return resp, err
 	})
@@ -219,19 +269,22 @@ func (f *fetchStory) wrap(next http.RoundTripper) http.RoundTripper {
 
 // describeTurn is one fetch in a line: the machine's move, the classifier's
 // answer and confidence, why the call went where it went, and the latency.
-func describeTurn(r flow.Report, took time.Duration) string {
+func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
+	minConfidence := cfg.LLM.MinConfidence
 	b, a := r.Before, r.After
 	from := b.State
 	if from == "" {
 		from = "new"
 	}
 	line := fmt.Sprintf("  [%s -> %s", from, a.State)
-	if a.Guess != "" || a.Confidence > 0 {
-		guess := a.Guess
-		if guess == "" {
-			guess = "unsure"
-		}
-		line += fmt.Sprintf(" | classifier: %s %.2f", guess, a.Confidence)
+	switch {
+	case a.Guess == "" && a.Confidence > 0:
+		// An unsure answer's confidence is the likelihood that no department fits.
+		line += fmt.Sprintf(" | classifier: unsure (%.2f that no department fits)", a.Confidence)
+	case a.Guess != "" && a.Confidence < minConfidence:
+		line += fmt.Sprintf(" | classifier: %s %.2f (below min_confidence %.2f)", a.Guess, a.Confidence, minConfidence)
+	case a.Guess != "":
+		line += fmt.Sprintf(" | classifier: %s %.2f", a.Guess, a.Confidence)
 	}
 	if a.ModelMS > b.ModelMS {
 		line += fmt.Sprintf(" (model %d ms)", a.ModelMS-b.ModelMS)
@@ -254,7 +307,10 @@ func describeTurn(r flow.Report, took time.Duration) string {
 	case a.State == flow.StateKeypad && b.State == flow.StateKeypad:
 		line += " | why: keypad tree: the next menu (or the same one again)"
 	case b.State != "" && len(a.Turns) == len(b.Turns):
-		line += fmt.Sprintf(" | why: no words yet, listening (%d ms of silence)", a.SilenceMS)
+		// Silence is counted in whole pauses handed out, this one included,
+		// so it passes silence_ms by up to a pause before the question.
+		line += fmt.Sprintf(" | why: no words yet, listening (%d ms of pauses so far, this one included; \"still there?\" once they reach silence_ms %d)",
+			a.SilenceMS, cfg.Dialog.SilenceMS)
 	}
 	return line + fmt.Sprintf(" | fetch %.1f ms]", float64(took.Microseconds())/1000)
 }
@@ -272,7 +328,7 @@ func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) 
 		}
 		if prompt {
 			if at == "digits_receive" {
-				fmt.Fprint(out, "caller presses (#N: key N, empty: nothing, or words)> ")
+				fmt.Fprint(out, "caller presses (keys such as 2, empty: nothing, or words)> ")
 			} else {
 				fmt.Fprint(out, "caller says (empty: silence, #N: press N, Ctrl-D: hang up)> ")
 			}
@@ -289,12 +345,18 @@ func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) 
 		case strings.HasPrefix(line, "#"):
 			// Pressed now: VoIPBin keeps the key, as it does for a key pressed during a pause.
 			return sim.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
+		case at == "digits_receive" && keypadKeys.MatchString(line):
+			// At a key prompt anyone types the key itself.
+			return sim.Step{Press: line, During: at}, true
 		case line == "":
 			return sim.Step{Silent: true, During: at}, true
 		}
 		return sim.Step{Say: line, During: at}, true
 	}
 }
+
+// keypadKeys is a line of keys only: at a key prompt it is pressed, not said.
+var keypadKeys = regexp.MustCompile(`^[0-9*]+#?$`)
 
 // script is the caller's side of a testdata/conversations file.
 type script struct {

@@ -22,7 +22,7 @@ func TestSimulateScript(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^# A greeting is too vague`),
 		regexp.MustCompile(`\[new -> listening \| fetch [0-9.]+ ms\]`),
-		regexp.MustCompile(`\[listening -> clarifying \| classifier: \w+ [0-9.]+ \| why: not sure yet, clarification 1 \| fetch [0-9.]+ ms\]`),
+		regexp.MustCompile(`\[listening -> clarifying \| classifier: unsure \([0-9.]+ that no department fits\) \| why: not sure yet, clarification 1 \| fetch [0-9.]+ ms\]`),
 		regexp.MustCompile(`\[clarifying -> transferred \| classifier: billing [0-9.]+ \| why: local -> billing \| fetch [0-9.]+ ms\]`),
 		regexp.MustCompile(`result: connected="\+14155550102"`),
 	} {
@@ -40,6 +40,7 @@ func TestSimulateTalk(t *testing.T) {
 	}{
 		{"words", "hello\n\nI was charged twice on my invoice\n", "+14155550102", "why: local -> billing"},
 		{"keypad", "hmm\nerm\nwell\n#2\n", "+14155550101", "why: keypad -> support"},
+		{"a bare key at the menu", "hmm\nerm\nwell\n2\n", "+14155550101", "why: keypad -> support"},
 		{"hang up", "", "", "caller hangs up"},
 	}
 	for _, tt := range tests {
@@ -65,5 +66,30 @@ func TestSimulateRefusesWebhookScript(t *testing.T) {
 		func(string) string { return "" }, strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "not a phone call") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestSimulateNeverMisleadsInSilence: flags that would be ignored, or that
+// contradict each other, are refused; a script the call ended before playing
+// whole fails and names what was left.
+func TestSimulateNeverMisleadsInSilence(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"--config with --url", []string{"--url", "http://127.0.0.1:1", "--config", "../../flow/example.json", "--say", "hi"}, "--config sets up the service simulate runs itself"},
+		{"--log-level with --url", []string{"--url", "http://127.0.0.1:1", "--log-level", "debug", "--say", "hi"}, "--log-level sets up"},
+		{"--script with --say", []string{"--script", "../../testdata/conversations/voipbin-vague-then-billing.json", "--say", "hi"}, "not both"},
+		{"steps left when the call ended", []string{"--say", "I was charged twice on my invoice", "--say", "and another thing", "--press", "3"},
+			`the call ended before 2 of the caller's steps were played: --say "and another thing", --press 3`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := runSimulate(t.Context(), tt.args, noEnv, strings.NewReader(""), io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+		})
 	}
 }

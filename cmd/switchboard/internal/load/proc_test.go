@@ -2,6 +2,7 @@ package load
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,5 +30,21 @@ func TestProcSelf(t *testing.T) {
 	}
 	if rss <= 0 || peak < rss {
 		t.Errorf("ProcMem = rss %d, peak %d; want 0 < rss <= peak", rss, peak)
+	}
+}
+
+// TestShortfallIsSaid: a run that reached less than the rate asked for says
+// so with both figures; one within 5% of it, or unpaced, says nothing.
+func TestShortfallIsSaid(t *testing.T) {
+	var b strings.Builder
+	sayShortfall(&b, 2000, 1544, "turns/s", 64, "calls")
+	if !strings.Contains(b.String(), "SHORT OF THE RATE ASKED: 1544 of 2000 turns/s (77%)") {
+		t.Errorf("got %q", b.String())
+	}
+	b.Reset()
+	sayShortfall(&b, 2000, 1950, "turns/s", 64, "calls")
+	sayShortfall(&b, 0, 10, "req/s", 64, "requests")
+	if b.Len() != 0 {
+		t.Errorf("said a shortfall where there is none: %q", b.String())
 	}
 }

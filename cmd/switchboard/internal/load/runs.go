@@ -155,6 +155,7 @@ func VoIPBin(ctx context.Context, o Options) error {
 	rss1, hwm, _ := ProcMem(srv.PID())
 	s := fetches.Summary()
 	fmt.Fprintf(o.Out, "calls %d in %.1f s: %.0f turns/s (%d fetches)\n", n, took.Seconds(), float64(s.N)/took.Seconds(), s.N)
+	sayShortfall(o.Out, o.Rate, float64(s.N)/took.Seconds(), "turns/s", inFlight, "calls")
 	fmt.Fprintf(o.Out, "fetch latency: %s\n", s)
 	fmt.Fprintf(o.Out, "errors %d, calls ended elsewhere %d\n", failed.Load(), wrongEnd.Load())
 	if s.N > 0 {
@@ -278,13 +279,27 @@ func hit(ctx context.Context, t target, p Plan, body []byte, want string) phase 
 	return ph
 }
 
+// rate is the phase's achieved requests per second.
+func (ph phase) rate() float64 { return float64(ph.n) / ph.took.Seconds() }
+
+// sayShortfall says plainly when a run reached less than the rate asked for
+// (by more than 5%): its latency figures are then for the rate reached.
+func sayShortfall(w io.Writer, wanted, got float64, unit string, inFlight int, what string) {
+	if wanted <= 0 || got >= 0.95*wanted {
+		return
+	}
+	fmt.Fprintf(w, "SHORT OF THE RATE ASKED: %.0f of %.0f %s (%.0f%%); with %d %s in flight at most the server "+
+		"(or this machine) kept up with no more: raise -inflight or lower -rate; the latency above is at the rate reached\n",
+		got, wanted, unit, 100*got/wanted, inFlight, what)
+}
+
 func (ph phase) report(w io.Writer, name string) {
 	cpu := "" // the stand-in alone has no server process
 	if ph.cpu > 0 {
 		cpu = fmt.Sprintf("  CPU/req %.3f ms", cpuPerReq(ph))
 	}
 	fmt.Fprintf(w, "%-12s %8.0f req/s  %s  errors %d%s  model asked %d, conns %d\n", name,
-		float64(ph.n)/ph.took.Seconds(), ph.lat, ph.errs, cpu, ph.asked, ph.conns)
+		ph.rate(), ph.lat, ph.errs, cpu, ph.asked, ph.conns)
 	if ph.firstErr != "" {
 		fmt.Fprintf(w, "             first error: %s\n", ph.firstErr)
 	}
@@ -334,6 +349,7 @@ func Webhook(ctx context.Context, o Options) error {
 		o.Words, o.Rate, o.InFlight[0], o.modelLatency(0), o.Duration)
 	ph := hit(ctx, t, Plan{Rate: o.Rate, InFlight: o.InFlight[0], Duration: o.Duration, Max: o.Max, Ramp: o.modelLatency(0)}, body, o.Want)
 	ph.report(o.Out, t.name)
+	sayShortfall(o.Out, o.Rate, ph.rate(), "req/s", o.InFlight[0], "requests")
 	if rss, hwm, err := ProcMem(srv.PID()); err == nil {
 		fmt.Fprintf(o.Out, "server memory: RSS %s at end, peak %s\n", mib(rss), mib(hwm))
 	}
@@ -481,5 +497,6 @@ func Floor(ctx context.Context, o Options) error {
 	hit(ctx, t, Plan{InFlight: plan.InFlight, Duration: time.Second, Max: 5000, Ramp: plan.Ramp}, nil, "")
 	ph := hit(ctx, t, plan, nil, "")
 	ph.report(o.Out, "stand-in")
+	sayShortfall(o.Out, o.Rate, ph.rate(), "req/s", plan.InFlight, "requests")
 	return nil
 }

@@ -136,6 +136,8 @@ type Result struct {
 	Actions  int // actions VoIPBin executed, its own (answer, fetch, confbridge_join) included
 	// FetchTimes is how long each fetch took to be answered.
 	FetchTimes []time.Duration
+	// Unplayed are the steps the call ended before it came to.
+	Unplayed []Step
 }
 
 // Summary is the call's outcome in one line.
@@ -196,6 +198,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 		"voipbin.call.destination.type":   "tel",
 		"voipbin.call.destination.target": opt.Dialled,
 	}}
+	defer func() { c.res.Unplayed = c.steps }()
 	flow, err := numberFlow(opt)
 	if err != nil {
 		return c.res, err

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// TestReadmeConfigs: every routing config the README shows passes check,
+// and agrees with the file it says it shows (the JSON link just before it).
+// A block may abridge: a "..." key or array element stands for more, a string
+// ending in "..." for its longer original, and // comments are dropped.
+func TestReadmeConfigs(t *testing.T) {
+	blocks := readmeConfigBlocks(t, "../../README.md")
+	if len(blocks) < 4 {
+		t.Fatalf("found %d config blocks in the README, want at least 4", len(blocks))
+	}
+	for _, b := range blocks {
+		t.Run(fmt.Sprintf("line %d", b.line), func(t *testing.T) {
+			if b.file == "" {
+				t.Fatal("no link to the JSON file this block shows precedes it")
+			}
+			want := readJSON(t, filepath.Join("../..", b.file))
+			if _, full := b.value["routing"]; full {
+				file := filepath.Join(t.TempDir(), "shown.json")
+				out, err := json.Marshal(unabridged(b.value))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(file, out, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := run(t.Context(), []string{"check", "--config", file}, noEnv, io.Discard, io.Discard); err != nil {
+					t.Errorf("check refuses the config shown:\n%v", err)
+				}
+			} else {
+				want = want["routing"].(map[string]any)
+			}
+			if err := run(t.Context(), []string{"check", "--config", filepath.Join("../..", b.file)}, noEnv, io.Discard, io.Discard); err != nil {
+				t.Errorf("check refuses %s: %v", b.file, err)
+			}
+			for _, p := range disagreements("", b.value, want) {
+				t.Errorf("%s: %s", b.file, p)
+			}
+		})
+	}
+}
+
+
+type readmeBlock struct {
+	line  int
+	file  string // the JSON file named by the last link before the block
+	value map[string]any
+}
+
+var (
+	fence    = regexp.MustCompile("(?m)^```(json|jsonc)\n((?s:.*?))^```$")
+	jsonLink = regexp.MustCompile(`\]\(([^)\s]+\.json)\)`)
+)
+
+// readmeConfigBlocks returns the README's json blocks that are routing
+// configs: an object with "routing", or one whose keys are all fields of it.
+func readmeConfigBlocks(t *testing.T, path string) []readmeBlock {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]bool{}
+	rt := reflect.TypeFor[flow.Routing]()
+	for i := range rt.NumField() {
+		if name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ","); name != "" {
+			fields[name] = true
+		}
+	}
+	var out []readmeBlock
+	for _, m := range fence.FindAllSubmatchIndex(b, -1) {
+		text := stripComments(string(b[m[4]:m[5]]))
+		var v map[string]any
+		if json.Unmarshal([]byte(text), &v) != nil {
+			continue // not an object: an action list, say
+		}
+		config := v["routing"] != nil
+		if !config {
+			config = len(v) > 0
+			for k := range v {
+				config = config && fields[k]
+			}
+		}
+		if !config {
+			continue
+		}
+		block := readmeBlock{line: bytes.Count(b[:m[0]], []byte("\n")) + 1, value: v}
+		if links := jsonLink.FindAllSubmatch(b[max(0, m[0]-800):m[0]], -1); len(links) > 0 {
+			block.file = string(links[len(links)-1][1])
+		}
+		out = append(out, block)
+	}
+	return out
+}
+
+// stripComments removes // comments outside JSON strings.
+func stripComments(s string) string {
+	var b strings.Builder
+	inString, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case inString:
+			inString = !(c == '"' && !escaped)
+			escaped = c == '\\' && !escaped
+		case c == '"':
+			inString = true
+		case c == '/' && i+1 < len(s) && s[i+1] == '/':
+			for i < len(s) && s[i] != '\n' {
+				i++
+			}
+		}
+		if i < len(s) {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func readJSON(t *testing.T, path string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+// unabridged drops the "..." keys and array elements, which stand for more.
+func unabridged(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range v {
+			if k != "..." {
+				out[k] = unabridged(e)
+			}
+		}
+		return out
+	case []any:
+		out := []any{}
+		for _, e := range v {
+			if e != "..." {
+				out = append(out, unabridged(e))
+			}
+		}
+		return out
+	}
+	return v
+}
+
+// disagreements lists where shown, an abridged copy, differs from want.
+func disagreements(path string, shown, want any) []string {
+	switch s := shown.(type) {
+	case map[string]any:
+		w, ok := want.(map[string]any)
+		if !ok {
+			return []string{fmt.Sprintf("%s: shown as an object, is %v", path, want)}
+		}
+		var out []string
+		for k, e := range s {
+			if k == "..." {
+				continue
+			}
+			we, ok := w[k]
+			if !ok {
+				out = append(out, fmt.Sprintf("%s.%s: shown, not in the file", path, k))
+				continue
+			}
+			out = append(out, disagreements(path+"."+k, e, we)...)
+		}
+		return out
+	case []any:
+		w, ok := want.([]any)
+		abridged := len(s) > 0 && s[len(s)-1] == "..."
+		if abridged {
+			s = s[:len(s)-1]
+		}
+		if !ok || len(s) > len(w) || !abridged && len(s) != len(w) {
+			return []string{fmt.Sprintf("%s: shown %v, is %v", path, shown, want)}
+		}
+		var out []string
+		for i, e := range s {
+			out = append(out, disagreements(fmt.Sprintf("%s[%d]", path, i), e, w[i])...)
+		}
+		return out
+	case string:
+		w, ok := want.(string)
+		if prefix, cut := strings.CutSuffix(s, "..."); ok && cut && strings.HasPrefix(w, prefix) {
+			return nil
+		}
+		if !ok || s != w {
+			return []string{fmt.Sprintf("%s: shown %q, is %v", path, s, want)}
+		}
+		return nil
+	}
+	if !reflect.DeepEqual(shown, want) {
+		return []string{fmt.Sprintf("%s: shown %v, is %v", path, shown, want)}
+	}
+	return nil
+}
