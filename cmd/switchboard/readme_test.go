@@ -55,7 +55,6 @@ func TestReadmeConfigs(t *testing.T) {
 	}
 }
 
-
 type readmeBlock struct {
 	line  int
 	file  string // the JSON file named by the last link before the block
