@@ -85,6 +85,19 @@ var harmClasses = map[string]bool{"@loss": true, "@fraud": true, "@accident": tr
 // leisureClass is small talk: evidence that no department is wanted.
 const leisureClass = "@leisure"
 
+// leisureForms are the word forms whose likelier reading is small talk,
+// sorted.
+var leisureForms = func() []string {
+	var out []string
+	for form, rs := range lexicon {
+		if contains(rs[0].classes, leisureClass) {
+			out = append(out, form)
+		}
+	}
+	sort.Strings(out)
+	return out
+}()
+
 // unauthorized folds the ways of saying that something was done without the
 // owner's say, or taken, into one word the lexicon knows.
 var unauthorized = strings.NewReplacer(
