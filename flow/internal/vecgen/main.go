@@ -70,7 +70,7 @@ func run(pkg, wordnet, out string) error {
 	if err != nil {
 		return err
 	}
-	err = write(o, emb, choose(emb.Words, english))
+	err = write(o, emb, choose(emb.Words, english, keepAll, keepEnglish))
 	if cerr := o.Close(); err == nil {
 		err = cerr
 	}
@@ -97,16 +97,16 @@ func readEmbeddings(r io.Reader) (*embeddings, error) {
 }
 
 // choose returns the words the table keeps, most frequent first (the
-// package's order, which the classifier reads as how common a word is): see
-// keepAll and keepEnglish.
-func choose(words []string, english map[string]bool) []string {
+// package's order, which the classifier reads as how common a word is): the
+// first all plain words, and English words among the first english.
+func choose(words []string, english map[string]bool, all, inEnglish int) []string {
 	var out []string
 	rank := 0
 	for _, w := range words {
 		if !plainWord.MatchString(w) {
 			continue
 		}
-		if rank < keepAll || rank < keepEnglish && (english[w] || english[base(w)]) {
+		if rank < all || rank < inEnglish && (english[w] || english[base(w)]) {
 			out = append(out, w)
 		}
 		rank++
