@@ -80,7 +80,10 @@ var stemClasses = func() map[string][]string {
 // Classes that mean harm: only a caller who says one of them (or one of the
 // config's priority words) can be sent to the emergency line by the local
 // classifier. A topic such as "card" alone never is.
-var harmClasses = map[string]bool{"@loss": true, "@fraud": true, "@accident": true, "@urgent": true}
+var harmClasses = map[string]bool{"@loss": true, fraudClass: true, "@accident": true, "@urgent": true}
+
+// fraudClass is deception: fraud, scams, unauthorised use.
+const fraudClass = "@fraud"
 
 // leisureClass is small talk: evidence that no department is wanted.
 const leisureClass = "@leisure"
@@ -108,8 +111,11 @@ var unauthorized = strings.NewReplacer(
 	"did not authorize", "unauthorized", "didn't authorize", "unauthorized",
 	"do not recognize", "unauthorized", "don't recognize", "unauthorized", "dont recognize", "unauthorized",
 	"do not recognise", "unauthorized", "don't recognise", "unauthorized", "dont recognise", "unauthorized",
+	"without my knowing", "unauthorized", "without me knowing", "unauthorized", "without knowing", "unauthorized",
 	// a possession "taken" in the passive was stolen
 	"was taken", "stolen", "were taken", "stolen", "got taken", "stolen", "been taken", "stolen",
+	// and one that "is gone" or "went missing" is lost
+	"is gone", "missing", "are gone", "missing", "gone missing", "missing", "went missing", "missing",
 )
 
 // cues are function words WordNet has no class for that still mean harm: an

@@ -263,6 +263,13 @@ func (t *tally) hear(turns []string) {
 			t.add(c, 1)
 			t.harmed = t.harmed || harmClasses[c]
 		}
+		if l.meaning != nil && !t.harmed && suspect(tokens(turn)) {
+			// heard as if the caller had said it: what the config calls fraud
+			for _, f := range []string{fraudClass, normalize("fraud"), normalize("suspicious")} {
+				t.add(f, 1)
+			}
+			t.harmed = true
+		}
 		for _, seg := range segments(turn) {
 			for j, f := range seg {
 				if l.weights[f] != nil {

@@ -10,9 +10,9 @@ package flow
 //     caller's words already lean, that department is chosen; when it does
 //     not, the classifier still asks again.
 //
-// Neither can open the emergency line: that still needs harm said in words
-// the lexicon or the config's priority signals know, because vectors put
-// "won" beside "lost".
+// Neither can open the emergency line: that needs harm said, because vectors
+// put "won" beside "lost". Vectors hear one kind of harm words alone cannot
+// (see suspect): money moved in a way the caller finds odd.
 type meaning struct {
 	anchors []anchor // the config's words that have a vector, each once
 	// centre is, per label with "nobody" last, the direction of its words,
@@ -48,6 +48,64 @@ const (
 	// direction against the fallback desk's own words.
 	leisureShare = 0.1
 )
+
+// suspect reports an odd-looking movement of money in the words of a turn: a
+// word near "strange" or "suspicious" in meaning ("weird", "unusual",
+// "mysterious") before, or one word before, a word near "transactions"
+// ("payments", "purchases", "transfers"). A caller who does not recognise
+// what moved their money fears fraud even without saying the word.
+func suspect(words []string) bool {
+	for j, w := range words {
+		if j == 0 || !nearAny(w, moneyMoves, moneyNear) {
+			continue
+		}
+		for _, a := range words[max(0, j-2):j] {
+			if nearAny(a, oddness, oddNear) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// The seeds of suspect, and how near a word must be to one of them.
+var (
+	oddness    = seedVectors("strange", "suspicious")
+	moneyMoves = seedVectors("transactions")
+)
+
+const (
+	oddNear   = 0.65
+	moneyNear = 0.6
+)
+
+func seedVectors(words ...string) []vec {
+	var out []vec
+	for _, w := range words {
+		if i := vectors.lookup(w); i >= 0 {
+			out = append(out, vectors.unit(i))
+		}
+	}
+	return out
+}
+
+// nearAny reports whether w has a vector within cosine min of one of seeds.
+func nearAny(w string, seeds []vec, min float32) bool {
+	if stopwords[w] || len(w) < 3 {
+		return false
+	}
+	i := vectors.lookup(w)
+	if i < 0 {
+		return false
+	}
+	u := vectors.unit(i)
+	for _, s := range seeds {
+		if u.dot(&s) >= min {
+			return true
+		}
+	}
+	return false
+}
 
 // newMeaning collects the vectors of the words the config said (as written,
 // stopwords left out) whose feature has weights, and each label's centre.

@@ -70,3 +70,26 @@ func BenchmarkLocalClassifyUnsure(b *testing.B) {
 		})
 	}
 }
+
+// Money moved in a way the caller finds odd is feared fraud though no word
+// of fraud is said: the vectors hear "weird" as "strange" and "purchases" as
+// "transactions". Words alone do not.
+func TestLocalVectorsHearOddMoneyAsHarm(t *testing.T) {
+	cfg := generalConfig(t)
+	with, without := flow.NewLocal(cfg), flow.NewLocalWith(cfg, flow.LocalOptions{NoVectors: true})
+	for _, words := range []string{"I see strange transactions on my account", "there are weird payments on my card",
+		"some unusual purchases on my card", "odd transfers from my savings"} {
+		if v, _ := with.Classify(context.Background(), []string{words}); routes(cfg, v) != "emergency" {
+			t.Errorf("%q with vectors: %+v, want the emergency line", words, v)
+		}
+		if v, _ := without.Classify(context.Background(), []string{words}); v.Department == "emergency" {
+			t.Errorf("%q without vectors: %+v, want no emergency line", words, v)
+		}
+	}
+	for _, words := range []string{"a different payment method", "my new transactions", "the transfer was strange and slow",
+		"an interesting deal on my card"} {
+		if v, _ := with.Classify(context.Background(), []string{words}); v.Department == "emergency" {
+			t.Errorf("%q went to the emergency line (%+v)", words, v)
+		}
+	}
+}

@@ -193,3 +193,14 @@ func TestLocalEmergencyNeedsHarm(t *testing.T) {
 		t.Errorf("misspelt accident: got %+v, want the emergency line first", v)
 	}
 }
+
+// A possession gone or used without the owner knowing is harm in plain words.
+func TestLocalHearsLossAndMisuseInPhrases(t *testing.T) {
+	cfg := generalConfig(t)
+	l := flow.NewLocalWith(cfg, flow.LocalOptions{NoVectors: true})
+	for _, words := range []string{"my card is gone", "my wallet went missing", "someone used my card without me knowing"} {
+		if v, _ := l.Classify(context.Background(), []string{words}); routes(cfg, v) != "emergency" {
+			t.Errorf("%q: %+v, want the emergency line", words, v)
+		}
+	}
+}

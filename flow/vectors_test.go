@@ -39,3 +39,15 @@ func TestParseVectorsRefusesOtherFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestSuspectNeedsOddnessBeforeMoney(t *testing.T) {
+	for text, want := range map[string]bool{
+		"strange transactions": true, "weird card payments": true, "mysterious purchases": true,
+		"a different payment method": false, "my new transactions": false, "the transfer was strange": false,
+		"strange noises": false, "an interesting deal": false,
+	} {
+		if got := suspect(tokens(text)); got != want {
+			t.Errorf("suspect(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
