@@ -51,3 +51,13 @@ func TestSuspectNeedsOddnessBeforeMoney(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParseVectors is what every process pays once at start.
+func BenchmarkParseVectors(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseVectors(vectorsData); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
