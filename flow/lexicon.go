@@ -2,6 +2,7 @@ package flow
 
 import (
 	_ "embed"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -120,8 +121,12 @@ var unauthorized = strings.NewReplacer(
 
 // cues are function words WordNet has no class for that still mean harm: an
 // unknown other person acting on what is the caller's ("someone used my
-// card").
+// card"), so only when the caller's own things follow ("someone who was born
+// in Segovia" is no harm).
 var cues = map[string]string{"someone": "@fraud", "somebody": "@fraud", "stranger": "@fraud"}
+
+// ownedBy reports whether w names the caller's own: "my", "our".
+func ownedBy(w string) bool { return w == "my" || w == "our" || w == "mine" || w == "ours" }
 
 // Words that make the next word a noun ("my order") or a verb ("to order",
 // "I'd like to order"), for words that are both.
@@ -138,8 +143,9 @@ var (
 func concepts(text string) []string {
 	var out []string
 	prev := ""
-	for _, w := range tokens(phrases.Replace(unauthorized.Replace(strings.ToLower(text)))) {
-		if c := cues[w]; c != "" && !contains(out, c) {
+	words := tokens(phrases.Replace(unauthorized.Replace(strings.ToLower(text))))
+	for j, w := range words {
+		if c := cues[w]; c != "" && !contains(out, c) && slices.ContainsFunc(words[j+1:], ownedBy) {
 			out = append(out, c)
 		}
 		rs := lexicon[w]

@@ -175,7 +175,8 @@ func TestLocalEmergencyNeedsHarm(t *testing.T) {
 	cfg := generalConfig(t)
 	cfg.Routing.Departments["emergency"].Keywords = append(cfg.Routing.Departments["emergency"].Keywords, "card")
 	l := flow.NewLocal(cfg)
-	for _, words := range []string{"card", "what is the balance on my credit card", "I want a new card", "my card please"} {
+	for _, words := range []string{"card", "what is the balance on my credit card", "I want a new card", "my card please",
+		"can someone explain the new card to me", "somebody told me about this card"} {
 		v, _ := l.Classify(context.Background(), []string{words})
 		if v.Department == "emergency" {
 			t.Errorf("%q went to the emergency line (%+v)", words, v)
