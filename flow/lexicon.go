@@ -140,10 +140,18 @@ var (
 // concepts returns the classes the words of text evoke, each once, in the
 // order first heard. A word that is both noun and verb is read by the word
 // before it, else by its likelier reading.
-func concepts(text string) []string {
+func concepts(text string) []string { return conceptsOf(conceptWords(text)) }
+
+// conceptWords returns the words of text as concepts reads them: phrases
+// of harm and general phrases folded into one word each.
+func conceptWords(text string) []string {
+	return tokens(phrases.Replace(unauthorized.Replace(strings.ToLower(text))))
+}
+
+// conceptsOf returns the classes of words (from conceptWords), as concepts.
+func conceptsOf(words []string) []string {
 	var out []string
 	prev := ""
-	words := tokens(phrases.Replace(unauthorized.Replace(strings.ToLower(text))))
 	for j, w := range words {
 		if c := cues[w]; c != "" && !contains(out, c) && slices.ContainsFunc(words[j+1:], ownedBy) {
 			out = append(out, c)

@@ -259,11 +259,12 @@ func (t *tally) hear(turns []string) {
 	l := t.l
 	t.scores[len(l.names)] = nobodyPrior
 	for _, turn := range turns {
-		for _, c := range concepts(turn) {
+		words := conceptWords(turn)
+		for _, c := range conceptsOf(words) {
 			t.add(c, 1)
 			t.harmed = t.harmed || harmClasses[c]
 		}
-		if l.meaning != nil && !t.harmed && suspect(tokens(turn)) {
+		if l.meaning != nil && !t.harmed && suspect(words) {
 			// heard as if the caller had said it: what the config calls fraud
 			for _, f := range []string{fraudClass, normalize("fraud"), normalize("suspicious")} {
 				t.add(f, 1)
