@@ -2,6 +2,7 @@ package flow
 
 import (
 	_ "embed"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -80,10 +81,26 @@ var stemClasses = func() map[string][]string {
 // Classes that mean harm: only a caller who says one of them (or one of the
 // config's priority words) can be sent to the emergency line by the local
 // classifier. A topic such as "card" alone never is.
-var harmClasses = map[string]bool{"@loss": true, "@fraud": true, "@accident": true, "@urgent": true}
+var harmClasses = map[string]bool{"@loss": true, fraudClass: true, "@accident": true, "@urgent": true}
+
+// fraudClass is deception: fraud, scams, unauthorised use.
+const fraudClass = "@fraud"
 
 // leisureClass is small talk: evidence that no department is wanted.
 const leisureClass = "@leisure"
+
+// leisureForms are the word forms whose likelier reading is small talk,
+// sorted.
+var leisureForms = func() []string {
+	var out []string
+	for form, rs := range lexicon {
+		if contains(rs[0].classes, leisureClass) {
+			out = append(out, form)
+		}
+	}
+	sort.Strings(out)
+	return out
+}()
 
 // unauthorized folds the ways of saying that something was done without the
 // owner's say, or taken, into one word the lexicon knows.
@@ -95,14 +112,21 @@ var unauthorized = strings.NewReplacer(
 	"did not authorize", "unauthorized", "didn't authorize", "unauthorized",
 	"do not recognize", "unauthorized", "don't recognize", "unauthorized", "dont recognize", "unauthorized",
 	"do not recognise", "unauthorized", "don't recognise", "unauthorized", "dont recognise", "unauthorized",
+	"without my knowing", "unauthorized", "without me knowing", "unauthorized", "without knowing", "unauthorized",
 	// a possession "taken" in the passive was stolen
 	"was taken", "stolen", "were taken", "stolen", "got taken", "stolen", "been taken", "stolen",
+	// and one that "is gone" or "went missing" is lost
+	"is gone", "missing", "are gone", "missing", "gone missing", "missing", "went missing", "missing",
 )
 
 // cues are function words WordNet has no class for that still mean harm: an
 // unknown other person acting on what is the caller's ("someone used my
-// card").
+// card"), so only when the caller's own things follow ("someone who was born
+// in Segovia" is no harm).
 var cues = map[string]string{"someone": "@fraud", "somebody": "@fraud", "stranger": "@fraud"}
+
+// ownedBy reports whether w names the caller's own: "my", "our".
+func ownedBy(w string) bool { return w == "my" || w == "our" || w == "mine" || w == "ours" }
 
 // Words that make the next word a noun ("my order") or a verb ("to order",
 // "I'd like to order"), for words that are both.
@@ -116,11 +140,20 @@ var (
 // concepts returns the classes the words of text evoke, each once, in the
 // order first heard. A word that is both noun and verb is read by the word
 // before it, else by its likelier reading.
-func concepts(text string) []string {
+func concepts(text string) []string { return conceptsOf(conceptWords(text)) }
+
+// conceptWords returns the words of text as concepts reads them: phrases
+// of harm and general phrases folded into one word each.
+func conceptWords(text string) []string {
+	return tokens(phrases.Replace(unauthorized.Replace(strings.ToLower(text))))
+}
+
+// conceptsOf returns the classes of words (from conceptWords), as concepts.
+func conceptsOf(words []string) []string {
 	var out []string
 	prev := ""
-	for _, w := range tokens(phrases.Replace(unauthorized.Replace(strings.ToLower(text)))) {
-		if c := cues[w]; c != "" && !contains(out, c) {
+	for j, w := range words {
+		if c := cues[w]; c != "" && !contains(out, c) && slices.ContainsFunc(words[j+1:], ownedBy) {
 			out = append(out, c)
 		}
 		rs := lexicon[w]

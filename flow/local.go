@@ -30,6 +30,14 @@ type Local struct {
 	harm    func(string) bool    // the config's priority words
 	weights map[string][]float64 // feature -> score per label; the last entry is "nobody"
 	grams   map[string][]string  // character trigram -> vocabulary words containing it
+	meaning *meaning             // what the config's words mean as word vectors; nil without vectors
+}
+
+// LocalOptions adjusts the local classifier; the zero value is the default.
+type LocalOptions struct {
+	// NoVectors leaves the word vectors (vectors.go) out: the classifier
+	// hears only its config's words, their spelling and the lexicon.
+	NoVectors bool
 }
 
 var _ Classifier = (*Local)(nil)
@@ -58,7 +66,10 @@ const (
 )
 
 // NewLocal builds the local classifier from a config.
-func NewLocal(cfg *Config) *Local {
+func NewLocal(cfg *Config) *Local { return NewLocalWith(cfg, LocalOptions{}) }
+
+// NewLocalWith builds the local classifier from a config with options.
+func NewLocalWith(cfg *Config, opt LocalOptions) *Local {
 	r := &cfg.Routing
 	l := &Local{weights: map[string][]float64{}, grams: map[string][]string{}}
 	l.names = r.DepartmentNames(false)
@@ -71,6 +82,12 @@ func NewLocal(cfg *Config) *Local {
 	}
 	k := len(l.names)
 	raw := map[string][]float64{}
+	var said []string // the config's words as written, for their vectors
+	hear := func(text string) {
+		if !opt.NoVectors {
+			said = append(said, tokens(text)...)
+		}
+	}
 	add := func(i int, f string, w float64) {
 		if raw[f] == nil {
 			raw[f] = make([]float64, k+1)
@@ -80,6 +97,15 @@ func NewLocal(cfg *Config) *Local {
 	learn := func(i int, name string, d *Department) {
 		if d == nil {
 			return
+		}
+		hear(name)
+		hear(d.Label)
+		hear(d.Description)
+		for _, kw := range d.Keywords {
+			hear(kw)
+		}
+		for _, e := range d.Examples {
+			hear(e)
 		}
 		ev := map[string]float64{} // this department's evidence, before saturation
 		put := func(f string, w float64) { ev[f] = max(ev[f], w) }
@@ -190,73 +216,116 @@ func NewLocal(cfg *Config) *Local {
 			}
 		}
 	}
+	if !opt.NoVectors {
+		l.meaning = newMeaning(said, l.weights, k)
+	}
 	return l
 }
 
-// Classify scores each department by the caller's words in all turns.
+// Classify scores each department by the caller's words in all turns. When
+// those words leave it unsure, it asks what they mean (see meaning) for a
+// second opinion.
 func (l *Local) Classify(_ context.Context, turns []string) (Verdict, error) {
-	k := len(l.names)
-	scores := make([]float64, k+1)
-	scores[k] = nobodyPrior
-	seen := map[string]bool{} // a word said twice is not twice the evidence
-	addFeature := func(f string, factor float64) {
-		if seen[f] {
-			return
-		}
-		seen[f] = true
-		for i, w := range l.weights[f] {
-			scores[i] += w * factor
-		}
+	t := tally{l: l, scores: make([]float64, len(l.names)+1), seen: map[string]bool{}}
+	t.hear(turns)
+	v := l.verdict(t.scores, t.shut(turns))
+	if l.meaning == nil || v.Department != "" && v.Confidence >= sureAt {
+		return v, nil
 	}
-	harmed := false
+	l.meaning.listen(&t, turns)
+	return l.verdict(t.scores, t.shut(turns)), nil
+}
+
+// tally is the evidence heard so far in one call.
+type tally struct {
+	l      *Local
+	scores []float64       // per label, "nobody" last
+	seen   map[string]bool // a word said twice is not twice the evidence
+	harmed bool            // harm was said
+}
+
+func (t *tally) add(f string, factor float64) {
+	if t.seen[f] {
+		return
+	}
+	t.seen[f] = true
+	for i, w := range t.l.weights[f] {
+		t.scores[i] += w * factor
+	}
+}
+
+// hear scores the caller's words as the config and the lexicon know them.
+func (t *tally) hear(turns []string) {
+	l := t.l
+	t.scores[len(l.names)] = nobodyPrior
 	for _, turn := range turns {
-		for _, c := range concepts(turn) {
-			addFeature(c, 1)
-			harmed = harmed || harmClasses[c]
+		words := conceptWords(turn)
+		for _, c := range conceptsOf(words) {
+			t.add(c, 1)
+			t.harmed = t.harmed || harmClasses[c]
+		}
+		if l.meaning != nil && !t.harmed && suspect(words) {
+			// heard as if the caller had said it: what the config calls fraud
+			for _, f := range []string{fraudClass, normalize("fraud"), normalize("suspicious")} {
+				t.add(f, 1)
+			}
+			t.harmed = true
 		}
 		for _, seg := range segments(turn) {
 			for j, f := range seg {
 				if l.weights[f] != nil {
-					addFeature(f, 1)
+					t.add(f, 1)
 				} else if near, sim := l.nearest(f); near != "" {
-					addFeature(near, sim)
+					t.add(near, sim)
 					seg[j] = near // so that its pairs match too
 					// and its meaning: "acident" is an accident
 					for _, c := range stemClasses[near] {
-						addFeature(c, sim)
-						harmed = harmed || harmClasses[c]
+						t.add(c, sim)
+						t.harmed = t.harmed || harmClasses[c]
 					}
 				}
 				if j > 0 {
-					addFeature(bigram(seg[j-1], seg[j]), 1)
+					t.add(bigram(seg[j-1], seg[j]), 1)
 				}
 			}
 		}
 	}
-	// The emergency line needs harm said, not a topic alone: "my card" is
-	// not an emergency, "I lost my card" is.
-	if l.urgent >= 0 && scores[l.urgent] > 0 && !harmed {
+}
+
+// shut returns the emergency line's index when it stays shut, else -1: it
+// opens only when harm was said. "My card" is not an emergency, "I lost my
+// card" is.
+func (t *tally) shut(turns []string) int {
+	l := t.l
+	if l.urgent < 0 || t.harmed {
+		return -1
+	}
+	if t.scores[l.urgent] > 0 {
 		for _, turn := range turns { // the config's priority words are harm too
-			harmed = harmed || l.harm(turn)
+			if l.harm(turn) {
+				return -1
+			}
 		}
 	}
-	if l.urgent >= 0 && !harmed {
-		scores[l.urgent] = math.Inf(-1)
-	}
-	return l.verdict(scores), nil
+	return l.urgent
 }
 
 // verdict turns scores into probabilities with a softmax over the labels and
-// "nobody"; an unsure Verdict when nobody wins.
-func (l *Local) verdict(scores []float64) Verdict {
+// "nobody", label shut left out; an unsure Verdict when nobody wins.
+func (l *Local) verdict(scores []float64, shut int) Verdict {
 	k := len(l.names)
 	top := math.Inf(-1)
-	for _, s := range scores {
-		top = max(top, s)
+	for i, s := range scores {
+		if i != shut {
+			top = max(top, s)
+		}
 	}
 	probs := make([]float64, k+1)
 	total := 0.0
 	for i, s := range scores {
+		if i == shut {
+			continue // probability 0
+		}
 		probs[i] = math.Exp(sharpness * (s - top)) // shifted by top: no overflow
 		total += probs[i]
 	}

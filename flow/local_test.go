@@ -175,7 +175,8 @@ func TestLocalEmergencyNeedsHarm(t *testing.T) {
 	cfg := generalConfig(t)
 	cfg.Routing.Departments["emergency"].Keywords = append(cfg.Routing.Departments["emergency"].Keywords, "card")
 	l := flow.NewLocal(cfg)
-	for _, words := range []string{"card", "what is the balance on my credit card", "I want a new card", "my card please"} {
+	for _, words := range []string{"card", "what is the balance on my credit card", "I want a new card", "my card please",
+		"can someone explain the new card to me", "somebody told me about this card"} {
 		v, _ := l.Classify(context.Background(), []string{words})
 		if v.Department == "emergency" {
 			t.Errorf("%q went to the emergency line (%+v)", words, v)
@@ -191,5 +192,16 @@ func TestLocalEmergencyNeedsHarm(t *testing.T) {
 	// A misspelt harm word keeps its meaning: the emergency line leads.
 	if v, _ := l.Classify(context.Background(), []string{"I need to report an acident"}); v.Department != "emergency" {
 		t.Errorf("misspelt accident: got %+v, want the emergency line first", v)
+	}
+}
+
+// A possession gone or used without the owner knowing is harm in plain words.
+func TestLocalHearsLossAndMisuseInPhrases(t *testing.T) {
+	cfg := generalConfig(t)
+	l := flow.NewLocalWith(cfg, flow.LocalOptions{NoVectors: true})
+	for _, words := range []string{"my card is gone", "my wallet went missing", "someone used my card without me knowing"} {
+		if v, _ := l.Classify(context.Background(), []string{words}); routes(cfg, v) != "emergency" {
+			t.Errorf("%q: %+v, want the emergency line", words, v)
+		}
 	}
 }

@@ -40,6 +40,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	mode := fs.String("mode", "", "play every conversation as a phone call in this mode of the config (default: a config's default mode; the seed webhook for a config without modes)")
 	at := fs.String("at", "", "start every conversation at this moment, for opening hours: 2026-12-25T10:00 in each config's routing.hours zone, or RFC 3339 (default now)")
 	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
+	vectors := fs.Bool("vectors", true, "let the local classifier use its word vectors (false: its words, spelling and lexicon only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
-	setups, err := evalSetups(configs, promptFiles, *classifier == "llm", getenv)
+	setups, err := evalSetups(configs, promptFiles, *classifier == "llm", flow.LocalOptions{NoVectors: !*vectors}, getenv)
 	if err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
@@ -116,7 +117,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 // evalSetups builds one setup per config and prompt pair.
-func evalSetups(configs, promptFiles []string, llm bool, getenv func(string) string) ([]eval.Setup, error) {
+func evalSetups(configs, promptFiles []string, llm bool, opt flow.LocalOptions, getenv func(string) string) ([]eval.Setup, error) {
 	type named struct {
 		name string
 		cfg  *flow.Config
@@ -132,7 +133,7 @@ func evalSetups(configs, promptFiles []string, llm bool, getenv func(string) str
 		}
 		cfgs = append(cfgs, named{stem(path), cfg})
 	}
-	local := func(c *flow.Config) flow.Classifier { return flow.NewLocal(c) }
+	local := func(c *flow.Config) flow.Classifier { return flow.NewLocalWith(c, opt) }
 	if !llm {
 		setups := make([]eval.Setup, len(cfgs))
 		for i, c := range cfgs {

@@ -98,3 +98,28 @@ func TestEvalWithTheModelChecksTheRequest(t *testing.T) {
 		t.Errorf("model asked %d times, accuracy %v, tokens per call %v; want 3, 1, 42", asked.Load(), rep.Accuracy, rep.TokensPerCall)
 	}
 }
+
+// --vectors=false plays the same corpus with a local classifier that has no
+// word vectors: the figures differ, and the default is the better.
+func TestEvalVectorsFlagSwitchesThemOff(t *testing.T) {
+	corpus := filepath.Join("..", "..", "testdata", "corpus")
+	accuracy := func(args ...string) float64 {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		args = append([]string{"eval", "--data", filepath.Join(corpus, "dev.jsonl"), "--config", filepath.Join(corpus, "routing.json"), "--json"}, args...)
+		if err := run(context.Background(), args, func(string) string { return "" }, &out, &errOut); err != nil {
+			t.Fatalf("%v: %s", err, errOut.String())
+		}
+		var rep struct {
+			Accuracy float64 `json:"accuracy"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		return rep.Accuracy
+	}
+	with, without := accuracy(), accuracy("--vectors=false")
+	if with <= without {
+		t.Errorf("accuracy with vectors %.3f, without %.3f: want the vectors to count, and to help", with, without)
+	}
+}
