@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -33,11 +33,11 @@ type conversation struct {
 	// Config names a routing config under testdata/; empty is the example.
 	Config string `json:"config,omitempty"`
 	// Model, when present, turns the model on; each entry answers one model call.
-	Model           []modelReply      `json:"model,omitempty"`
-	Steps           []sim.Step        `json:"steps,omitempty"`    // voipbin
-	Requests        []json.RawMessage `json:"requests,omitempty"` // webhook bodies, sent as they are
-	DuplicateEvents bool              `json:"duplicate_events,omitempty"`
-	Language        string            `json:"language,omitempty"` // the number's language, ?lang=
+	Model           []modelReply       `json:"model,omitempty"`
+	Steps           []voipbintest.Step `json:"steps,omitempty"`    // voipbin
+	Requests        []json.RawMessage  `json:"requests,omitempty"` // webhook bodies, sent as they are
+	DuplicateEvents bool               `json:"duplicate_events,omitempty"`
+	Language        string             `json:"language,omitempty"` // the number's language, ?lang=
 	// Dialled is the number called (the simulator's default when empty); Owned
 	// the account's other numbers, accepted by VoIPBin as caller ID.
 	Dialled string   `json:"dialled,omitempty"`
@@ -130,7 +130,7 @@ func parseConversation(b []byte) (conversation, error) {
 			return conv, errors.New(`"requests" are for the webhook endpoint`)
 		}
 		for i, st := range conv.Steps {
-			if st == (sim.Step{}) {
+			if st == (voipbintest.Step{}) {
 				return conv, fmt.Errorf("steps[%d]: empty; say, press, silent or hangup", i)
 			}
 		}
@@ -261,7 +261,7 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 	var out []string
 	switch conv.Endpoint {
 	case "", "voipbin":
-		res, err := sim.Run(context.Background(), sim.Options{
+		res, err := voipbintest.Run(context.Background(), voipbintest.Options{
 			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
 			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t),
 		}, conv.Steps)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 func post(t *testing.T, url, body string, header ...string) (int, string) {
@@ -118,7 +120,7 @@ func TestFetchInput(t *testing.T) {
 				}
 				return
 			}
-			var acts []voipbinAction
+			var acts []voipbin.Action
 			if err := json.Unmarshal([]byte(body), &acts); err != nil {
 				t.Fatalf("not a bare JSON array of actions: %s", body)
 			}

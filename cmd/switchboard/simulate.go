@@ -21,19 +21,19 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
 
 // stepList collects --say and --press flags in the order given.
-type stepList []sim.Step
+type stepList []voipbintest.Step
 
 func (l *stepList) sayer() func(string) error {
 	return func(s string) error {
 		if strings.TrimSpace(s) == "" {
-			*l = append(*l, sim.Step{Silent: true})
+			*l = append(*l, voipbintest.Step{Silent: true})
 		} else {
-			*l = append(*l, sim.Step{Say: s})
+			*l = append(*l, voipbintest.Step{Say: s})
 		}
 		return nil
 	}
@@ -57,11 +57,11 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		if keys == "" || during != "" && during != "talk" && during != "sleep" {
 			return fmt.Errorf("want KEYS, KEYS@talk or KEYS@sleep, got %q", s)
 		}
-		steps = append(steps, sim.Step{Press: keys, During: during})
+		steps = append(steps, voipbintest.Step{Press: keys, During: during})
 		return nil
 	})
-	dialled := fs.String("dialled", sim.DefaultDialled, "the number the caller dialled (the account owns it)")
-	caller := fs.String("caller", sim.DefaultCaller, "the caller's number")
+	dialled := fs.String("dialled", voipbintest.DefaultDialled, "the number the caller dialled (the account owns it)")
+	caller := fs.String("caller", voipbintest.DefaultCaller, "the caller's number")
 	var owned []string
 	fs.Func("owned", "another number the account owns, accepted as caller ID (repeat)", func(s string) error {
 		owned = append(owned, s)
@@ -101,14 +101,14 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		owned = append(owned, conv.Owned...)
 	}
-	opt := sim.Options{
+	opt := voipbintest.Options{
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
 		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
 	}
-	hungUp := slices.ContainsFunc(steps, func(s sim.Step) bool { return s.Hangup })
+	hungUp := slices.ContainsFunc(steps, func(s voipbintest.Step) bool { return s.Hangup })
 	if *script == "" && len(steps) == 0 {
 		ask := promptCaller(stdin, stdout)
-		opt.Ask = func(at string) (sim.Step, bool) {
+		opt.Ask = func(at string) (voipbintest.Step, bool) {
 			step, ok := ask(at)
 			hungUp = hungUp || step.Hangup
 			return step, ok
@@ -136,7 +136,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	res, err := sim.Run(ctx, opt, steps)
+	res, err := voipbintest.Run(ctx, opt, steps)
 	if res != nil {
 		fmt.Fprintln(stdout, res.Summary())
 	}
@@ -148,7 +148,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 
 // simulateInProcess starts the service on a loopback port for one call and
 // points opt at it; each fetch's story is printed to stdout.
-func simulateInProcess(ctx context.Context, s settings, opt *sim.Options, stdout, stderr io.Writer) (func(), error) {
+func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options, stdout, stderr io.Writer) (func(), error) {
 	s.FetchToken, s.Secret = uuid.NewString(), uuid.NewString() // this process plays both sides
 	log, err := s.logger(stderr)
 	if err != nil {
@@ -256,13 +256,13 @@ func describeTurn(r flow.Report, took time.Duration) string {
 // promptCaller reads the caller's moves from in, one line at each pause and
 // key collection, prompting when in is a terminal: words, an empty line for
 // silence, #N to press N; the end of input hangs up.
-func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) {
+func promptCaller(in io.Reader, out io.Writer) func(at string) (voipbintest.Step, bool) {
 	sc := bufio.NewScanner(in)
 	prompt := logs.IsTerminal(in)
 	done := false
-	return func(at string) (sim.Step, bool) {
+	return func(at string) (voipbintest.Step, bool) {
 		if done {
-			return sim.Step{}, false
+			return voipbintest.Step{}, false
 		}
 		if prompt {
 			if at == "digits_receive" {
@@ -276,31 +276,31 @@ func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) 
 			if prompt {
 				fmt.Fprintln(out)
 			}
-			return sim.Step{Hangup: true, During: at}, true
+			return voipbintest.Step{Hangup: true, During: at}, true
 		}
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case strings.HasPrefix(line, "#"):
 			// Pressed now: VoIPBin keeps the key, as it does for a key pressed during a pause.
-			return sim.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
+			return voipbintest.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
 		case line == "":
-			return sim.Step{Silent: true, During: at}, true
+			return voipbintest.Step{Silent: true, During: at}, true
 		}
-		return sim.Step{Say: line, During: at}, true
+		return voipbintest.Step{Say: line, During: at}, true
 	}
 }
 
 // script is the caller's side of a testdata/conversations file.
 type script struct {
-	About    string          `json:"about"`
-	Endpoint string          `json:"endpoint"`
-	Config   string          `json:"config"`
-	Model    json.RawMessage `json:"model"`
-	Steps    []sim.Step      `json:"steps"`
-	Language string          `json:"language"`
-	Dialled  string          `json:"dialled"`
-	Owned    []string        `json:"owned"`
-	Flow     string          `json:"flow"`
+	About    string             `json:"about"`
+	Endpoint string             `json:"endpoint"`
+	Config   string             `json:"config"`
+	Model    json.RawMessage    `json:"model"`
+	Steps    []voipbintest.Step `json:"steps"`
+	Language string             `json:"language"`
+	Dialled  string             `json:"dialled"`
+	Owned    []string           `json:"owned"`
+	Flow     string             `json:"flow"`
 }
 
 func readScript(file string) (script, error) {
