@@ -45,7 +45,7 @@ func customerFlow(cfg *flow.Config, fetchURL string) []voipbin.Action {
 		if dept == r.Fallback.Destination {
 			text = r.TextsFor(lang).Reception
 		}
-		sections = append(sections, voipbin.Action{ID: id, Type: voipbin.TypeTalk, Option: voipbin.TalkOption{Text: text, Language: lang}})
+		sections = append(sections, voipbin.Action{ID: id, Type: voipbin.TypeTalk, Option: voipbin.Talk(text, lang)})
 		to := d.Destination()
 		name := "connect " + dept
 		if to.Kind == flow.ToQueue {

@@ -60,6 +60,12 @@ type TalkOption struct {
 	DigitsHandle string `json:"digits_handle,omitempty"`
 }
 
+// Talk is the option of a talk saying words (plain text, escaped here for
+// VoIPBin's TTS) in lang.
+func Talk(words, lang string) TalkOption {
+	return TalkOption{Text: Speakable(words), Language: lang}
+}
+
 // DigitsHandleNext is the talk option that stops a prompt at the first key.
 const DigitsHandleNext = "next"
 

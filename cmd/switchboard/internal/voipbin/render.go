@@ -22,7 +22,7 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 		case flow.ActTranscribe:
 			add(TypeTranscribeStart, TranscribeStartOption{Language: a.Language, Direction: "in"})
 		case flow.ActTalk:
-			add(TypeTalk, TalkOption{Text: a.Text, Language: a.Language})
+			add(TypeTalk, Talk(a.Text, a.Language))
 		case flow.ActListen:
 			if a.Millis > 0 {
 				add(TypeSleep, SleepOption{Duration: a.Millis})

@@ -22,6 +22,9 @@
 //     the flow goes on after its fetch (so an answer without connect or hangup
 //     hands the call back to the number's flow); branch jumps to the action its
 //     variable names, and resets that variable;
+//   - a talk whose text VoIPBin's TTS refuses (not SSML even inside <speak>:
+//     a bare "&", say) is skipped: the caller hears nothing, and no step
+//     happens during it;
 //   - each transcribe_start is a transcription of its own, and each one hears
 //     everything the caller says.
 //
@@ -318,7 +321,12 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		if err := decodeOption(typ, raw, &o); err != nil {
 			return nil, err
 		}
-		c.logf("  talk (%s): %s", o.Language, o.Text)
+		if err := voipbin.CheckSpeakable(o.Text); err != nil {
+			// VoIPBin's talk fails and it moves on: the caller hears nothing.
+			c.logf("  talk (%s) SKIPPED, the caller hears nothing: %v: %s", o.Language, err, o.Text)
+			return nil, nil
+		}
+		c.logf("  talk (%s): %s", o.Language, voipbin.Spoken(o.Text))
 		return nil, c.moment(ctx, "talk", 0, "")
 	case voipbin.TypeSleep:
 		var o voipbin.SleepOption

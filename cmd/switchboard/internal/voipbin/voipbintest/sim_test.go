@@ -281,3 +281,18 @@ func TestFetchedActionsReturnToTheFlow(t *testing.T) {
 		})
 	}
 }
+
+// TestTalkVoIPBinsTTSRefuses: a talk whose text is not SSML even inside
+// <speak> is skipped, as VoIPBin's TTS does: nothing is heard and nothing
+// can happen during it.
+func TestTalkVoIPBinsTTSRefuses(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{
+		act("talk", map[string]any{"text": "3 for Billing & Accounts", "language": "en-US"}),
+		act("talk", map[string]any{"text": "3 for Billing &amp; Accounts", "language": "en-US"}),
+		act("hangup", nil),
+	}}}
+	_, tr := play(t, srv, Options{}, Step{Hangup: true, During: "talk"})
+	if !strings.Contains(tr, "SKIPPED, the caller hears nothing") || !strings.Contains(tr, "talk (en-US): 3 for Billing & Accounts\ncaller hangs up (during the talk)") {
+		t.Errorf("the bare & was spoken, or the escaped one was not:\n%s", tr)
+	}
+}
