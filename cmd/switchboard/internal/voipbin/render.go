@@ -56,13 +56,18 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 // Transfer is the action that takes the caller to: a queue_join for a
 // queue, else a connect. A connect always carries a caller ID (callerID, or
 // the number the caller dialled): without one VoIPBin refuses the outgoing
-// call unless the account has a default.
+// call unless the account has a default. An extension carries its number as
+// target_name too, which is what VoIPBin finds its registered phones by.
 func Transfer(to flow.Destination, callerID string) (string, any) {
 	if to.Kind == flow.ToQueue {
 		return TypeQueueJoin, QueueJoinOption{QueueID: to.Target}
 	}
+	dest := Address{Type: string(to.Kind), Target: to.Target}
+	if to.Kind == flow.ToExtension {
+		dest.TargetName = to.Target
+	}
 	return TypeConnect, ConnectOption{
 		Source:       &Address{Type: AddressTel, Target: cmp.Or(callerID, DialledNumber)},
-		Destinations: []Address{{Type: string(to.Kind), Target: to.Target}},
+		Destinations: []Address{dest},
 	}
 }

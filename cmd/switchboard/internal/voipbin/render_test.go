@@ -26,7 +26,7 @@ func TestRender(t *testing.T) {
 		{"SIP", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToSIP, Target: "support@pbx.example.com"}},
 			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"sip","target":"support@pbx.example.com"}]}}]`},
 		{"extension", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToExtension, Target: "2001"}},
-			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"extension","target":"2001"}]}}]`},
+			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"extension","target":"2001","target_name":"2001"}]}}]`},
 		{"agent", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToAgent, Target: "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"}},
 			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"agent","target":"3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"}]}}]`},
 		{"queue", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToQueue, Target: "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"}},

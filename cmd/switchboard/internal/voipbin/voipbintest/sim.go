@@ -13,7 +13,10 @@
 //   - events are delivered up to 3 times, 1 s apart, on a 5xx or a connection error;
 //   - a connect to a phone number needs a caller ID VoIPBin accepts (a normal
 //     number the account owns, else the account's default outgoing number):
-//     without one the transfer fails and the caller is hung up;
+//     without one the transfer fails and the caller is hung up; so does a
+//     connect to an extension without target_name (VoIPBin finds its phones
+//     by it), to an agent whose target is no agent id, or to an address
+//     type VoIPBin does not connect;
 //   - queue_join puts the caller in a queue, to a human; an unknown action type
 //     is skipped but counted; at most 100 actions run per call, the flow's
 //     answer and fetch and the confbridge_join after a connect included;
@@ -421,7 +424,20 @@ func (c *call) connect(o voipbin.ConnectOption) error {
 		from = o.Source.Target
 	}
 	c.logf("  connect %s %s, caller ID %q", to.Type, to.Target, from)
-	if to.Type == "tel" {
+	switch to.Type {
+	case voipbin.AddressExtension:
+		// VoIPBin looks the extension's registered phones up by target_name.
+		if to.TargetName == "" {
+			c.logf("CALL FAILED: extension without target_name: VoIPBin finds no registered phone; the caller is hung up")
+			return errEnded
+		}
+	case voipbin.AddressAgent:
+		if _, err := uuid.Parse(to.Target); err != nil {
+			c.logf("CALL FAILED: agent %q is no agent id; the caller is hung up", to.Target)
+			return errEnded
+		}
+	case voipbin.AddressSIP:
+	case voipbin.AddressTel:
 		if !voipbin.Dialable(to.Target) {
 			c.logf("CALL FAILED: %q is not a number VoIPBin dials; the caller is hung up", to.Target)
 			return errEnded
@@ -434,6 +450,9 @@ func (c *call) connect(o voipbin.ConnectOption) error {
 			c.logf("  (caller ID %s: VoIPBin uses the default outgoing number %s)", why, c.opt.DefaultOutgoing)
 			from = c.opt.DefaultOutgoing
 		}
+	default:
+		c.logf("CALL FAILED: VoIPBin connects no %q address; the caller is hung up", to.Type)
+		return errEnded
 	}
 	if err := c.count(1); err != nil { // VoIPBin's confbridge_join
 		return err

@@ -296,3 +296,36 @@ func TestTalkVoIPBinsTTSRefuses(t *testing.T) {
 		t.Errorf("the bare & was spoken, or the escaped one was not:\n%s", tr)
 	}
 }
+
+// TestConnectDestinations: VoIPBin finds an extension's phones by
+// target_name and an agent by its id; without them, or to an address type it
+// does not connect, the connect fails and the caller is hung up.
+func TestConnectDestinations(t *testing.T) {
+	tests := []struct {
+		name string
+		to   map[string]any
+		ok   bool
+	}{
+		{"extension with target_name", map[string]any{"type": "extension", "target": "2001", "target_name": "2001"}, true},
+		{"extension without target_name", map[string]any{"type": "extension", "target": "2001"}, false},
+		{"agent by id", map[string]any{"type": "agent", "target": "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"}, true},
+		{"agent by name", map[string]any{"type": "agent", "target": "alice"}, false},
+		{"sip", map[string]any{"type": "sip", "target": "sales@pbx.example.com"}, true},
+		{"an address type VoIPBin does not connect", map[string]any{"type": "queue", "target": "x"}, false},
+		{"a misspelt option field", map[string]any{"type": "extension", "target": "2001", "targetname": "2001"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &scripted{answers: [][]map[string]any{{act("connect", map[string]any{
+				"source":       map[string]any{"type": "tel", "target": "${voipbin.call.destination.target}"},
+				"destinations": []any{tt.to},
+			})}}}
+			h := httptest.NewServer(srv)
+			defer h.Close()
+			res, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil)
+			if got := err == nil && res.Connected != ""; got != tt.ok {
+				t.Errorf("connected %q (err %v), want ok %v\n%s", res.Connected, err, tt.ok, strings.Join(res.Transcript, "\n"))
+			}
+		})
+	}
+}
