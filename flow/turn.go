@@ -104,7 +104,7 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateHandedBack:  r.finished,
 		StateEnded:       r.finished,
 	}
-	r.lastTransfer = cost(r.reception(r.cfg.Language))
+	r.lastTransfer = Cost(r.reception(r.cfg.Language))
 	return r
 }
 

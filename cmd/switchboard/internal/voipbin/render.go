@@ -17,12 +17,28 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 		out = append(out, Action{ID: uuid.NewString(), Type: typ, Option: opt})
 	}
 	fetch := func(u string) { add(TypeFetch, FetchOption{EventURL: u, EventMethod: "POST"}) }
-	for _, a := range acts {
+	for i := 0; i < len(acts); i++ {
+		a := acts[i]
 		switch a.Kind {
 		case flow.ActTranscribe:
 			add(TypeTranscribeStart, TranscribeStartOption{Language: a.Language, Direction: "in"})
 		case flow.ActTalk:
-			add(TypeTalk, Talk(a.Text, a.Language))
+			if !beforeMenu(acts[i+1:]) {
+				add(TypeTalk, Talk(a.Text, a.Language))
+				continue
+			}
+			// A prompt for keys ends at the first key, which is kept, and
+			// talks in one language are one talk: keys pressed during a talk
+			// overwrite each other, and a key ending a first talk would be
+			// overwritten by a key ending the second.
+			text := a.Text
+			for i+1 < len(acts) && acts[i+1].Kind == flow.ActTalk && acts[i+1].Language == a.Language {
+				i++
+				text += " " + acts[i].Text
+			}
+			opt := Talk(text, a.Language)
+			opt.DigitsHandle = DigitsHandleNext
+			add(TypeTalk, opt)
 		case flow.ActListen:
 			if a.Millis > 0 {
 				add(TypeSleep, SleepOption{Duration: a.Millis})
@@ -51,6 +67,16 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 		}
 	}
 	return out
+}
+
+// beforeMenu reports whether acts are talks, if any, and then a menu.
+func beforeMenu(acts []flow.Action) bool {
+	for _, a := range acts {
+		if a.Kind != flow.ActTalk {
+			return a.Kind == flow.ActMenu
+		}
+	}
+	return false
 }
 
 // Transfer is the action that takes the caller to: a queue_join for a

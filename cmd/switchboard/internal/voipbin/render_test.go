@@ -55,3 +55,55 @@ func TestRender(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderPrompt: the talks before a menu become one talk that ends at the
+// first key, so keys typed during the prompt reach the digits_receive whole.
+func TestRenderPrompt(t *testing.T) {
+	out := Render([]flow.Action{
+		{Kind: flow.ActForgetKeys},
+		{Kind: flow.ActTalk, Text: "That key is not on the menu.", Language: "en-US"},
+		{Kind: flow.ActTalk, Text: "1 for Sales & more.", Language: "en-US"},
+		{Kind: flow.ActMenu, Millis: 5000},
+		{Kind: flow.ActTalk, Text: "Goodbye.", Language: "en-US"},
+	}, "https://h/f?t=x")
+	var types []string
+	for _, a := range out {
+		types = append(types, a.Type)
+	}
+	if diff := cmp.Diff([]string{"variable_set", "talk", "digits_receive", "fetch", "talk"}, types); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	want := TalkOption{Text: "That key is not on the menu. 1 for Sales &amp; more.", Language: "en-US", DigitsHandle: "next"}
+	if diff := cmp.Diff(want, out[1].Option); diff != "" {
+		t.Errorf("prompt (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(TalkOption{Text: "Goodbye.", Language: "en-US"}, out[4].Option); diff != "" {
+		t.Errorf("a talk no menu follows (-want +got):\n%s", diff)
+	}
+}
+
+// TestRenderCost: the flow's action budget counts what a rendering spends
+// of VoIPBin's 100 actions (a connect's confbridge_join, which VoIPBin adds,
+// included), never less: merged prompt talks spend less than counted.
+func TestRenderCost(t *testing.T) {
+	tel := flow.Destination{Kind: flow.ToTel, Target: "+14155550100"}
+	for name, acts := range map[string][]flow.Action{
+		"answer":        {{Kind: flow.ActTranscribe, Language: "en-US"}, {Kind: flow.ActTalk, Text: "Hi"}, {Kind: flow.ActListen, Millis: 3000}},
+		"fetch at once": {{Kind: flow.ActListen}},
+		"menu":          {{Kind: flow.ActForgetKeys}, {Kind: flow.ActTalk, Text: "a"}, {Kind: flow.ActTalk, Text: "b"}, {Kind: flow.ActMenu, Millis: 5000}},
+		"transfer":      {{Kind: flow.ActTalk, Text: "Routing"}, {Kind: flow.ActConnect, To: tel}},
+		"hand back":     {{Kind: flow.ActSet, Variable: "v", Value: "x"}},
+		"hangup":        {{Kind: flow.ActTalk, Text: "Bye"}, {Kind: flow.ActHangup}},
+	} {
+		spent := 0
+		for _, a := range Render(acts, "https://h/f?t=x") {
+			spent++
+			if a.Type == TypeConnect {
+				spent++ // VoIPBin's confbridge_join
+			}
+		}
+		if got := flow.Cost(acts); got < spent {
+			t.Errorf("%s: the flow counts %d actions, the rendering spends %d", name, got, spent)
+		}
+	}
+}

@@ -7,8 +7,12 @@
 //     nested ones included; an unset variable becomes "", and nothing is
 //     URL-encoded, so a "#" in a fetch URL starts its fragment and is lost;
 //   - keys pressed at any moment (during a talk, a sleep, the greeting) are kept
-//     in ${voipbin.call.digits} for the whole call, a new press overwrites them,
-//     and digits_receive returns at once when they already satisfy it;
+//     in ${voipbin.call.digits} for the whole call; outside a digits_receive
+//     each key overwrites the one before (an account number typed during its
+//     prompt is left as its last key), during one they append; digits_receive
+//     returns at once when the stored keys already satisfy it; a talk with
+//     "digits_handle": "next" ends at the first key, which is kept, and the
+//     keys after it reach the next action (appended by a digits_receive);
 //   - variable_set sets a variable;
 //   - events are delivered up to 3 times, 1 s apart, on a 5xx or a connection error;
 //   - a connect to a phone number needs a caller ID VoIPBin accepts (a normal
@@ -165,6 +169,12 @@ type call struct {
 	vars        map[string]string
 	steps       []Step
 	events      int
+	// talkNext is set while a talk with digits_handle "next" plays: its
+	// first key ends it.
+	talkNext bool
+	// pending holds keys still being pressed when a key ended a talk; they
+	// reach whatever action runs next.
+	pending string
 }
 
 // errEnded stops the call: the caller hung up, or VoIPBin ended it.
@@ -303,6 +313,11 @@ func decodeOption(typ string, raw []byte, o any) error {
 // execute runs one action, its option substituted. It returns the actions
 // a fetch brought, or errEnded when the call is over.
 func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.Action, error) {
+	if c.pending != "" && typ != voipbin.TypeDigitsReceive {
+		// Keys outside a digits_receive overwrite each other.
+		c.vars[digitsVariable] = c.pending[len(c.pending)-1:]
+		c.pending = ""
+	}
 	switch typ {
 	case voipbin.TypeTranscribeStart:
 		var o voipbin.TranscribeStartOption
@@ -329,7 +344,9 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			c.logf("  talk (%s) SKIPPED, the caller hears nothing: %v: %s", o.Language, err, o.Text)
 			return nil, nil
 		}
-		c.logf("  talk (%s): %s", o.Language, voipbin.Spoken(o.Text))
+		c.logf("  talk (%s)%s: %s", o.Language, handleNote(o.DigitsHandle), voipbin.Spoken(o.Text))
+		c.talkNext = o.DigitsHandle == voipbin.DigitsHandleNext
+		defer func() { c.talkNext = false }()
 		return nil, c.moment(ctx, "talk", 0, "")
 	case voipbin.TypeSleep:
 		var o voipbin.SleepOption
@@ -353,7 +370,16 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		c.logf("  digits_receive %d ms, length %d%s", o.Duration, o.Length, keyNote(o.Key))
 		if done(c.vars[digitsVariable], o.Length, o.Key) {
 			c.logf("  (returns at once: %q was pressed before)", c.vars[digitsVariable])
+			c.pending = "" // the rest come too late for this fetch
 			return nil, nil
+		}
+		if keys := c.pending; keys != "" {
+			c.pending = ""
+			c.press(keys, true, o.Length, o.Key)
+			c.logf("  (the keys after it are collected: %q)", c.vars[digitsVariable])
+			if done(c.vars[digitsVariable], o.Length, o.Key) {
+				return nil, nil
+			}
 		}
 		return nil, c.moment(ctx, "digits_receive", o.Length, o.Key)
 	case voipbin.TypeFetch:
@@ -396,6 +422,13 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		c.logf("  %s: unknown to VoIPBin, skipped (still counted)", typ)
 	}
 	return nil, nil
+}
+
+func handleNote(handle string) string {
+	if handle == "" {
+		return ""
+	}
+	return " [digits_handle " + handle + "]"
 }
 
 func keyNote(key string) string {
@@ -565,6 +598,13 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 		return errEnded
 	case s.Press != "":
 		c.logf("caller presses %s%s", s.Press, when)
+		if c.talkNext {
+			// The first key ends the talk and is kept; the others reach
+			// the next action.
+			c.vars[digitsVariable], c.pending = s.Press[:1], s.Press[1:]
+			c.logf("  (the first key ends the talk)")
+			return nil
+		}
 		c.press(s.Press, at == "digits_receive", length, key)
 	case s.Say != "":
 		c.logf("caller: %s%s", s.Say, when)

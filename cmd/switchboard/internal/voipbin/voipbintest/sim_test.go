@@ -115,6 +115,30 @@ func TestKeys(t *testing.T) {
 			t.Errorf("fetched %v, want d=5 at once\n%s", srv.fetched, tr)
 		}
 	})
+	entry := func(handle string) [][]map[string]any {
+		talk := map[string]any{"text": "Enter your account number, then press pound."}
+		if handle != "" {
+			talk["digits_handle"] = handle
+		}
+		return [][]map[string]any{
+			{act("talk", talk), act("digits_receive", map[string]any{"duration": 5000, "length": 12, "key": "#"}), fetchNext},
+			{act("hangup", nil)},
+		}
+	}
+	t.Run("keys typed during a talk overwrite each other: the last one is left", func(t *testing.T) {
+		srv := &scripted{answers: entry("")}
+		play(t, srv, Options{}, Step{Press: "88123456#", During: "talk"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=" {
+			t.Errorf("fetched %v, want d= (only \"#\" was left, which starts the fragment)", srv.fetched)
+		}
+	})
+	t.Run("digits_handle next: the first key ends the talk, the rest are collected", func(t *testing.T) {
+		srv := &scripted{answers: entry("next")}
+		_, tr := play(t, srv, Options{}, Step{Press: "88123456#", During: "talk"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=88123456" {
+			t.Errorf("fetched %v, want d=88123456\n%s", srv.fetched, tr)
+		}
+	})
 	t.Run("variable_set clears them", func(t *testing.T) {
 		srv := &scripted{answers: [][]map[string]any{
 			append([]map[string]any{act("talk", map[string]any{"text": "hello"}),
