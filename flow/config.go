@@ -76,6 +76,8 @@ type Department struct {
 	Digit       string   `json:"digit,omitempty"` // keypad key in the menu
 	// Labels holds the label in other languages, by BCP-47 tag.
 	Labels map[string]string `json:"labels,omitempty"`
+	// WaitFlow describes a queue department's wait flow (see QueueWaitMS).
+	WaitFlow *WaitFlow `json:"wait_flow,omitempty"`
 }
 
 // LabelIn returns what a caller speaking lang hears as the department's name.
@@ -334,7 +336,7 @@ func (c *Config) Validate() error {
 		if name == "unknown" {
 			bad("routing.departments.unknown: reserved for the classifier's 'unsure'; use %q for the reception desk", Fallback)
 		}
-		for _, p := range d.destinationProblems(name) {
+		for _, p := range append(d.destinationProblems(name), r.waitFlowProblems(name, d)...) {
 			bad("%s", p)
 		}
 		if d.Digit != "" {

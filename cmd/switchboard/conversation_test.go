@@ -261,9 +261,17 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 	var out []string
 	switch conv.Endpoint {
 	case "", "voipbin":
+		cfgFile := ""
+		if conv.Config != "" {
+			cfgFile = filepath.Join("../../testdata", conv.Config)
+		}
+		queues, err := simQueues(cfgFile)
+		if err != nil {
+			t.Fatal(err)
+		}
 		res, err := voipbintest.Run(context.Background(), voipbintest.Options{
 			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
-			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t),
+			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t), Queues: queues,
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {

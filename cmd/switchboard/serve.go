@@ -427,5 +427,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	for _, line := range cfg.Routing.DescribeQueues() {
+		if _, err := fmt.Fprintln(stdout, line); err != nil {
+			return err
+		}
+	}
 	return nil
 }

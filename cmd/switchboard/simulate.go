@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
@@ -105,6 +106,11 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
 		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
 	}
+	queues, err := simQueues(s.ConfigFile)
+	if err != nil {
+		return err
+	}
+	opt.Queues = queues
 	hungUp := slices.ContainsFunc(steps, func(s voipbintest.Step) bool { return s.Hangup })
 	if *script == "" && len(steps) == 0 {
 		ask := promptCaller(stdin, stdout)
@@ -123,7 +129,6 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		defer stop()
 	}
-	var err error
 	switch {
 	case *flowFile != "":
 		opt.Flow, err = readFlow(*flowFile, opt.Token)
@@ -333,4 +338,30 @@ func readFlow(file, token string) ([]json.RawMessage, error) {
 		return nil, fmt.Errorf("simulate: %s: want a JSON array of VoIPBin actions: %w", file, err)
 	}
 	return acts, nil
+}
+
+// simQueues are the queues of configFile's queue departments as the
+// simulator plays them: each with the wait flow its config describes (or
+// assumes), a talk and a pause a pass, and an agent who answers after
+// flow.QueueWaitMS, the wait every queued caller must have room for.
+func simQueues(configFile string) (map[string]voipbintest.Queue, error) {
+	cfg, err := loadConfig(configFile)
+	if err != nil {
+		return nil, err
+	}
+	queues := map[string]voipbintest.Queue{}
+	for _, d := range cfg.Routing.Departments {
+		to := d.Destination()
+		if to.Kind != flow.ToQueue {
+			continue
+		}
+		w := d.WaitFlowOf()
+		var acts []voipbin.Action
+		for range w.Actions - 1 {
+			acts = append(acts, voipbin.Action{Type: voipbin.TypeTalk, Option: voipbin.Talk("Please hold.", cfg.Routing.Language)})
+		}
+		acts = append(acts, voipbin.Action{Type: voipbin.TypeSleep, Option: voipbin.SleepOption{Duration: max(w.LoopMS-1000*(w.Actions-1), 0)}})
+		queues[to.Target] = voipbintest.Queue{WaitFlow: acts, AnswerAfter: flow.QueueWaitMS * time.Millisecond}
+	}
+	return queues, nil
 }

@@ -21,7 +21,10 @@
 //     connect to an extension without target_name (VoIPBin finds its phones
 //     by it), to an agent whose target is no agent id, or to an address
 //     type VoIPBin does not connect;
-//   - queue_join puts the caller in a queue, to a human; an unknown action type
+//   - queue_join puts the caller in a queue: it fails at once when the queue
+//     has no wait flow, else the wait flow loops, each pass spending its
+//     actions, a fetch_flow and an empty, until an agent answers (a
+//     confbridge_join) or the actions run out; an unknown action type
 //     is skipped but counted; at most 100 actions run per call, the flow's
 //     answer and fetch and the confbridge_join after a connect included;
 //   - the number's own flow runs first, and what a fetch returns runs as a
@@ -121,10 +124,40 @@ type Options struct {
 	// language when set, and the dialled number. A fetch URL's host is
 	// ignored: every request goes to Bases.
 	Flow []json.RawMessage
+	// Queues are the account's queues by id. A queue_join to a queue not
+	// here, or to one without a wait flow, fails at once, as in VoIPBin.
+	Queues map[string]Queue
 	// Ask, when set, is asked for the caller's next step once the scripted
 	// ones run out, at each "sleep" and "digits_receive": a person at a
 	// terminal playing the caller. It returns false when they have nothing more to do.
 	Ask func(at string) (Step, bool)
+}
+
+// Queue is a VoIPBin queue: the wait flow it loops while the caller waits,
+// each pass costing its actions and VoIPBin's fetch_flow and empty, and how
+// long until an agent answers (zero: none does, and the caller waits until
+// the call's actions run out).
+type Queue struct {
+	WaitFlow    []voipbin.Action
+	AnswerAfter time.Duration
+}
+
+// pass is how long one pass of the wait flow lasts: its sleeps, and a
+// second for anything else that passes time.
+func (q Queue) pass() time.Duration {
+	var d time.Duration
+	for _, a := range q.WaitFlow {
+		switch a.Type {
+		case voipbin.TypeSleep:
+			var o voipbin.SleepOption
+			b, _ := json.Marshal(a.Option)
+			_ = json.Unmarshal(b, &o)
+			d += time.Duration(o.Duration) * time.Millisecond
+		case voipbin.TypeTalk, voipbin.TypeDigitsReceive, "play", "beep":
+			d += time.Second
+		}
+	}
+	return d
 }
 
 // Numbers of a simulated call unless Options say otherwise.
@@ -407,9 +440,7 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			return nil, err
 		}
 		c.logf("  queue_join %s", o.QueueID)
-		c.res.Connected = "queue " + o.QueueID
-		c.logf("caller waits in the queue for an agent")
-		return nil, errEnded
+		return nil, c.queue(o.QueueID)
 	case voipbin.TypeHangup:
 		var o voipbin.HangupOption
 		if err := decodeOption(typ, raw, &o); err != nil {
@@ -422,6 +453,32 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		c.logf("  %s: unknown to VoIPBin, skipped (still counted)", typ)
 	}
 	return nil, nil
+}
+
+// queue plays a queued caller's wait as VoIPBin does: pass after pass of the
+// queue's wait flow, each spending its actions, fetch_flow and empty, until
+// an agent answers (then confbridge_join) or the call's actions run out.
+func (c *call) queue(id string) error {
+	q, ok := c.opt.Queues[id]
+	if !ok || len(q.WaitFlow) == 0 {
+		c.logf("CALL FAILED: the queue has no wait flow (VoIPBin's fetch_flow fails); the caller is hung up")
+		return errEnded
+	}
+	var waited time.Duration
+	for passes := 0; ; passes++ {
+		if q.AnswerAfter > 0 && waited >= q.AnswerAfter {
+			c.logf("caller waits %v (%d passes of the wait flow, %d actions each); an agent answers", waited, passes, len(q.WaitFlow)+2)
+			if err := c.count(1); err != nil { // confbridge_join
+				return err
+			}
+			c.res.Connected = "queue " + id
+			return errEnded
+		}
+		if err := c.count(1 + len(q.WaitFlow) + 1); err != nil {
+			return fmt.Errorf("queued caller cut off after waiting %v (%d passes): %w", waited, passes, err)
+		}
+		waited += q.pass()
+	}
 }
 
 func handleNote(handle string) string {

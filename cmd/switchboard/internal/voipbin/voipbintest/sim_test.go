@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // No golden files here; -update is accepted so that go test ./... -update
@@ -238,13 +240,6 @@ func TestUnknownActionsCountAndLimit(t *testing.T) {
 	}
 }
 
-func TestQueueJoinReachesAHuman(t *testing.T) {
-	res, _ := play(t, &scripted{answers: [][]map[string]any{{act("queue_join", map[string]any{"queue_id": "q-1"})}}}, Options{})
-	if res.Connected != "queue q-1" {
-		t.Errorf("connected %q, want the queue", res.Connected)
-	}
-}
-
 func TestBadStepRefused(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Bases: []string{"http://127.0.0.1:1"}}, []Step{{Press: "1", During: "greeting"}}); err == nil {
 		t.Error("a step during an unknown moment must be refused, not ignored")
@@ -352,4 +347,41 @@ func TestConnectDestinations(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestQueue: queue_join fails at once without a wait flow; with one, each
+// pass spends the wait flow's actions, a fetch_flow and an empty, inside the
+// call's 100 actions.
+func TestQueue(t *testing.T) {
+	const id = "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"
+	wait := []voipbin.Action{{Type: "talk", Option: voipbin.Talk("Please hold.", "en-US")}, {Type: "sleep", Option: voipbin.SleepOption{Duration: 29000}}}
+	join := func() *scripted {
+		return &scripted{answers: [][]map[string]any{{act("queue_join", map[string]any{"queue_id": id})}}}
+	}
+	run := func(queues map[string]Queue) (*Result, error) {
+		h := httptest.NewServer(join())
+		defer h.Close()
+		return Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}, Queues: queues}, nil)
+	}
+	t.Run("no wait flow: hung up at once", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {}})
+		if err != nil || res.Connected != "" || !strings.Contains(strings.Join(res.Transcript, "\n"), "CALL FAILED") {
+			t.Errorf("connected %q, err %v\n%s", res.Connected, err, strings.Join(res.Transcript, "\n"))
+		}
+	})
+	t.Run("an agent answers after 5 minutes", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {WaitFlow: wait, AnswerAfter: 5 * time.Minute}})
+		if err != nil || res.Connected != "queue "+id {
+			t.Fatalf("connected %q, err %v", res.Connected, err)
+		}
+		if want := 2 + 1 + 10*4 + 1; res.Actions != want { // answer, fetch, queue_join, 10 passes of 4, confbridge_join
+			t.Errorf("actions = %d, want %d", res.Actions, want)
+		}
+	})
+	t.Run("nobody answers: cut off when the actions run out", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {WaitFlow: wait}})
+		if err == nil || res.Connected != "" {
+			t.Errorf("connected %q, err %v: want the call dropped", res.Connected, err)
+		}
+	})
 }
