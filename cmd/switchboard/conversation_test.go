@@ -42,6 +42,8 @@ type conversation struct {
 	// the account's other numbers, accepted by VoIPBin as caller ID.
 	Dialled string   `json:"dialled,omitempty"`
 	Owned   []string `json:"owned,omitempty"`
+	// Unanswered are transfer targets that are busy or do not answer.
+	Unanswered []string `json:"unanswered,omitempty"`
 	// Flow names the number's own VoIPBin flow under testdata/ (a JSON array
 	// of actions, YOUR_TOKEN standing for the fetch token); empty is the
 	// provisioned [answer, fetch].
@@ -60,6 +62,9 @@ const testToken = "test-token"
 // hangsUp reports whether the scripted caller hangs up: every other caller
 // must reach a human.
 func (conv conversation) hangsUp() bool {
+	if len(conv.Unanswered) > 0 {
+		return true // after the ringing
+	}
 	for _, s := range conv.Steps {
 		if s.Hangup {
 			return true
@@ -271,7 +276,7 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 		}
 		res, err := voipbintest.Run(context.Background(), voipbintest.Options{
 			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
-			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t), Queues: queues,
+			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t), Queues: queues, Unanswered: conv.Unanswered,
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {

@@ -24,8 +24,8 @@ func actionID(name string) string {
 // customerFlow is a complete VoIPBin flow with Switchboard as one step of it,
 // for a number in a flow-step mode: answer, fetch from Switchboard, then
 // branch on the department Switchboard hands back, each branch being the
-// customer's own actions (here: say where the call goes and connect it, as a
-// starting point to edit). VoIPBin runs the fetched actions as a stack frame
+// customer's own actions (here: say where the call goes, connect it and hang
+// up when the conversation ends, as a starting point to edit). VoIPBin runs the fetched actions as a stack frame
 // and comes back to the branch when they end. The branch resets
 // switchboard.department, so the branches use the other variables.
 // fetchURL is Switchboard's fetch URL with its token and the dialled number.
@@ -52,7 +52,11 @@ func customerFlow(cfg *flow.Config, fetchURL string) []voipbin.Action {
 			name = "queue " + dept
 		}
 		typ, opt := voipbin.Transfer(to, r.CallerIDFor(d))
-		sections = append(sections, voipbin.Action{ID: actionID(name), Type: typ, Option: opt})
+		// VoIPBin goes on after a connect when the department hangs up
+		// (and after a queue_join when the wait times out): end the call
+		// there, not in the next department's section.
+		sections = append(sections, voipbin.Action{ID: actionID(name), Type: typ, Option: opt},
+			voipbin.Action{ID: actionID("hangup " + dept), Type: voipbin.TypeHangup, Option: voipbin.HangupOption{Reason: "normal"}})
 		return id
 	}
 	for _, name := range r.DepartmentNames(false) {

@@ -63,7 +63,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	})
 	dialled := fs.String("dialled", voipbintest.DefaultDialled, "the number the caller dialled (the account owns it)")
 	caller := fs.String("caller", voipbintest.DefaultCaller, "the caller's number")
-	var owned []string
+	var owned, unanswered []string
 	fs.Func("owned", "another number the account owns, accepted as caller ID (repeat)", func(s string) error {
 		owned = append(owned, s)
 		return nil
@@ -101,10 +101,11 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 			*dialled = conv.Dialled
 		}
 		owned = append(owned, conv.Owned...)
+		unanswered = conv.Unanswered
 	}
 	opt := voipbintest.Options{
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
-		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
+		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing, Unanswered: unanswered,
 	}
 	queues, err := simQueues(s.ConfigFile)
 	if err != nil {
@@ -306,6 +307,8 @@ type script struct {
 	Dialled  string             `json:"dialled"`
 	Owned    []string           `json:"owned"`
 	Flow     string             `json:"flow"`
+	// Unanswered are transfer targets that are busy or do not answer.
+	Unanswered []string `json:"unanswered"`
 }
 
 func readScript(file string) (script, error) {

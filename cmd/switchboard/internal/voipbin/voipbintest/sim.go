@@ -21,6 +21,10 @@
 //     connect to an extension without target_name (VoIPBin finds its phones
 //     by it), to an agent whose target is no agent id, or to an address
 //     type VoIPBin does not connect;
+//   - a connect that VoIPBin places bridges the caller to the department;
+//     when the department hangs up, the flow goes on after the connect; a
+//     destination that is busy, does not answer or fails leaves the caller
+//     hearing ringing until they hang up (VoIPBin runs nothing more);
 //   - queue_join puts the caller in a queue: it fails at once when the queue
 //     has no wait flow, else the wait flow loops, each pass spending its
 //     actions, a fetch_flow and an empty, until an agent answers (a
@@ -124,6 +128,9 @@ type Options struct {
 	// language when set, and the dialled number. A fetch URL's host is
 	// ignored: every request goes to Bases.
 	Flow []json.RawMessage
+	// Unanswered are destinations (targets) that are busy, do not answer or
+	// fail: VoIPBin leaves a caller connected to one ringing until they hang up.
+	Unanswered []string
 	// Queues are the account's queues by id. A queue_join to a queue not
 	// here, or to one without a wait flow, fails at once, as in VoIPBin.
 	Queues map[string]Queue
@@ -547,8 +554,25 @@ func (c *call) connect(o voipbin.ConnectOption) error {
 	if err := c.count(1); err != nil { // VoIPBin's confbridge_join
 		return err
 	}
+	if slices.Contains(c.opt.Unanswered, to.Target) {
+		// The outgoing call never joins the connect's conference, and
+		// nothing in VoIPBin moves the caller on: they hear ringing.
+		c.logf("%s does not answer: the caller hears ringing until they hang up; VoIPBin runs no further action", to.Target)
+		c.logf("caller hangs up")
+		if err := c.event(context.Background(), voipbin.EventCallHangup, map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"}); err != nil {
+			return err
+		}
+		return errEnded
+	}
+	if c.res.Connected != "" {
+		c.logf("CALLER TRANSFERRED AGAIN after talking to %s", c.res.Connected)
+		return fmt.Errorf("call %s: transferred to %s after a conversation with %s", c.opt.CallID, to.Target, c.res.Connected)
+	}
 	c.res.Connected, c.res.CallerID = to.Target, from
-	return errEnded
+	// When the department hangs up, the caller leaves the conference and
+	// VoIPBin goes on with the action after the connect.
+	c.logf("caller talks to %s until it hangs up; then VoIPBin goes on after the connect", to.Target)
+	return nil
 }
 
 // refuses says why VoIPBin would not accept source as a transfer's caller ID, or "".

@@ -385,3 +385,27 @@ func TestQueue(t *testing.T) {
 		}
 	})
 }
+
+// TestAfterConnect: when the department hangs up, VoIPBin goes on with the
+// action after the connect; a department that is busy or does not answer
+// leaves the caller ringing, and nothing after the connect runs.
+func TestAfterConnect(t *testing.T) {
+	answers := func() [][]map[string]any {
+		return [][]map[string]any{{
+			act("connect", map[string]any{
+				"source":       map[string]any{"type": "tel", "target": "${voipbin.call.destination.target}"},
+				"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}},
+			}),
+			act("talk", map[string]any{"text": "after the connect"}),
+		}}
+	}
+	res, tr := play(t, &scripted{answers: answers()}, Options{})
+	if res.Connected != "+14155550100" || !strings.Contains(tr, "talk (): after the connect") {
+		t.Errorf("an ended conversation goes on after the connect:\n%s", tr)
+	}
+	srv := &scripted{answers: answers()}
+	res, tr = play(t, srv, Options{Unanswered: []string{"+14155550100"}})
+	if res.Connected != "" || strings.Contains(tr, "after the connect") || srv.seen != 1 {
+		t.Errorf("an unanswered transfer ran on, or the caller's hangup was not sent (events %d):\n%s", srv.seen, tr)
+	}
+}
