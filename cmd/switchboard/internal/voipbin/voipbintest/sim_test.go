@@ -409,3 +409,28 @@ func TestAfterConnect(t *testing.T) {
 		t.Errorf("an unanswered transfer ran on, or the caller's hangup was not sent (events %d):\n%s", srv.seen, tr)
 	}
 }
+
+// TestFetchAnswerRefused: VoIPBin needs a 200 with a bare JSON array whose
+// actions each have a fresh, non-zero UUID.
+func TestFetchAnswerRefused(t *testing.T) {
+	for name, answer := range map[string]func(w http.ResponseWriter){
+		"not an array": func(w http.ResponseWriter) { w.Write([]byte(`{"actions": []}`)) },
+		"no id":        func(w http.ResponseWriter) { w.Write([]byte(`[{"type": "hangup"}]`)) },
+		"the nil id": func(w http.ResponseWriter) {
+			w.Write([]byte(`[{"id": "00000000-0000-0000-0000-000000000000", "type": "hangup"}]`))
+		},
+		"a repeated id": func(w http.ResponseWriter) {
+			id := uuid.NewString()
+			w.Write([]byte(`[{"id": "` + id + `", "type": "talk"}, {"id": "` + id + `", "type": "hangup"}]`))
+		},
+		"a 500": func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { answer(w) }))
+			defer h.Close()
+			if _, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil); err == nil {
+				t.Error("VoIPBin would stop this call; the simulator took it")
+			}
+		})
+	}
+}
