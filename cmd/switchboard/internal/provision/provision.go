@@ -322,10 +322,6 @@ func findFlow(flows []flow, name string) *flow {
 	return nil
 }
 
-// isVirtual reports whether n is one of VoIPBin's free virtual numbers, which
-// it does not accept as a caller ID.
-func isVirtual(n string) bool { return strings.HasPrefix(n, "+899") }
-
 // dialledNumbers is what callers dial to reach us: the number given, or the
 // account's numbers already pointing at our flow.
 func (c *client) dialledNumbers(numbers []number, ours *flow) []string {
@@ -351,7 +347,7 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 	}
 	owned := map[string]bool{}
 	for _, n := range numbers {
-		if !isVirtual(n.Number) && (n.Status == "" || n.Status == "active") {
+		if !voipbin.Virtual(n.Number) && (n.Status == "" || n.Status == "active") {
 			owned[n.Number] = true
 		}
 	}
@@ -387,7 +383,7 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 			case src == "":
 				problems = append(problems, "the caller ID is the number dialled, no number of the account is on the flow yet (--number)"+
 					" and the account has no default_outgoing_source_number_id")
-			case isVirtual(src):
+			case voipbin.Virtual(src):
 				problems = append(problems, fmt.Sprintf("caller ID %s is a virtual number VoIPBin will not send, and there is no default_outgoing_source_number_id", src))
 			default:
 				problems = append(problems, fmt.Sprintf("caller ID %s is not an active number of this account, and there is no default_outgoing_source_number_id", src))
