@@ -472,7 +472,7 @@ func (c *call) queue(id string) error {
 		return errEnded
 	}
 	var waited time.Duration
-	for passes := 0; ; passes++ {
+	for passes := 0; passes <= voipbin.MaxActions; passes++ { // every pass costs actions: bounded
 		if q.AnswerAfter > 0 && waited >= q.AnswerAfter {
 			c.logf("caller waits %v (%d passes of the wait flow, %d actions each); an agent answers", waited, passes, len(q.WaitFlow)+2)
 			if err := c.count(1); err != nil { // confbridge_join
@@ -486,6 +486,7 @@ func (c *call) queue(id string) error {
 		}
 		waited += q.pass()
 	}
+	return fmt.Errorf("queued caller never cut off after %d passes: the simulator counts no actions", voipbin.MaxActions)
 }
 
 func handleNote(handle string) string {

@@ -434,3 +434,14 @@ func TestFetchAnswerRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestMisspeltOptionRefused: VoIPBin ignores an option field it does not
+// know, so a misspelt one silently does nothing there; the simulator refuses it.
+func TestMisspeltOptionRefused(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{act("talk", map[string]any{"text": "hi", "digits_handel": "next"}), act("hangup", nil)}}}
+	h := httptest.NewServer(srv)
+	defer h.Close()
+	if _, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil); err == nil || !strings.Contains(err.Error(), "digits_handel") {
+		t.Errorf("a misspelt option field was taken: %v", err)
+	}
+}
