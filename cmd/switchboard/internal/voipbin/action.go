@@ -32,8 +32,6 @@ const (
 	TypeQueueJoin       = "queue_join"
 	TypeHangup          = "hangup"
 	TypeBranch          = "branch"
-	// TypeConfbridgeJoin is added by VoIPBin after a connect; we never send it.
-	TypeConfbridgeJoin = "confbridge_join"
 )
 
 // Address is a call party: {"type": "tel", "target": "+14155550100"}.
