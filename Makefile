@@ -7,7 +7,8 @@ GO ?= go
 # run in make test; make fuzz explores each for FUZZTIME.
 FUZZ_TARGETS = \
 	./cmd/switchboard:FuzzFetchBody ./cmd/switchboard:FuzzEvent ./cmd/switchboard:FuzzEventData \
-	./cmd/switchboard:FuzzSeedRequest ./flow:FuzzParseConfig ./flow:FuzzIsPriority ./prompts:FuzzLabels
+	./cmd/switchboard:FuzzSeedRequest ./cmd/switchboard/internal/voipbin:FuzzSpeakable \
+	./flow:FuzzParseConfig ./flow:FuzzIsPriority ./prompts:FuzzLabels
 FUZZTIME ?= 30s
 
 # make run listens on loopback only: nothing is asked for credentials there.

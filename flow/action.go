@@ -59,8 +59,9 @@ func (a Action) cost() int {
 	return 1
 }
 
-// cost is what acts take of the platform's action budget.
-func cost(acts []Action) int {
+// Cost is what acts take of the platform's action budget; the VoIPBin
+// renderer's tests hold it to what the rendering really spends.
+func Cost(acts []Action) int {
 	n := 0
 	for _, a := range acts {
 		n += a.cost()
@@ -89,7 +90,7 @@ func (r *Router) afford(c *Call, t *turn, d decision) decision {
 	if !t.ch.ActionBudget || over(target(c.State, d.event)) {
 		return d
 	}
-	if c.Actions+cost(t.acts)+cost(d.acts)+r.lastTransfer <= r.cfg.Dialog.MaxActions {
+	if c.Actions+Cost(t.acts)+Cost(d.acts)+r.lastTransfer <= r.cfg.Dialog.MaxActions {
 		return d
 	}
 	return r.transfer(c, r.cfg.Fallback.Destination, "action-limit")
@@ -99,7 +100,7 @@ func (r *Router) afford(c *Call, t *turn, d decision) decision {
 // action budget, and the listening time handed out since the caller last spoke.
 func (r *Router) account(c *Call, t *turn) {
 	if t.ch.ActionBudget {
-		c.Actions += cost(t.acts)
+		c.Actions += Cost(t.acts)
 	}
 	if t.ch.Fetches {
 		for _, a := range t.acts {

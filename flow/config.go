@@ -85,6 +85,8 @@ type Department struct {
 	// desk). See hours.go.
 	Hours      *Hours `json:"hours,omitempty"`
 	AfterHours string `json:"after_hours,omitempty"`
+	// WaitFlow describes a queue department's wait flow (see QueueWaitMS).
+	WaitFlow *WaitFlow `json:"wait_flow,omitempty"`
 }
 
 // LabelIn returns what a caller speaking lang hears as the department's name.
@@ -347,7 +349,7 @@ func (c *Config) Validate() error {
 		if name == "unknown" {
 			bad("routing.departments.unknown: reserved for the classifier's 'unsure'; use %q for the reception desk", Fallback)
 		}
-		for _, p := range d.destinationProblems(name) {
+		for _, p := range append(d.destinationProblems(name), r.waitFlowProblems(name, d)...) {
 			bad("%s", p)
 		}
 		if d.Digit != "" {

@@ -67,7 +67,8 @@ type Router struct {
 	LogTranscripts bool
 	handlers       map[string]handler
 	// lastTransfer is what a last transfer to the fallback desk costs of the
-	// platform's action budget.
+	// platform's action budget, and what waiting in a queue costs when a
+	// department is one.
 	lastTransfer int
 	// modelMS is the model's recent latency (a moving average). It is a
 	// property of the model, not of any call, so it may live in the process.
@@ -110,7 +111,9 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateHandedBack:  r.finished,
 		StateEnded:       r.finished,
 	}
-	r.lastTransfer = cost(r.reception(r.cfg.Language))
+	// A queue's wait runs inside the same budget: the conversation leaves
+	// room for it.
+	r.lastTransfer = Cost(r.reception(r.cfg.Language)) + r.cfg.queueReserve()
 	return r
 }
 

@@ -320,3 +320,28 @@ func TestWebhookSilence(t *testing.T) {
 		t.Errorf("connect %q, want the fallback desk", got)
 	}
 }
+
+// TestQueueWaitFitsTheBudget: when a department is a queue, a caller who never
+// says anything useful is transferred while there are still actions left for
+// QueueWaitMS in the queue (VoIPBin runs the wait flow inside the same budget).
+func TestQueueWaitFitsTheBudget(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	fallback := cfg.Routing.Departments[flow.Fallback]
+	*fallback = flow.Department{Queue: "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f", Label: fallback.Label, Digit: fallback.Digit,
+		WaitFlow: &flow.WaitFlow{Actions: 2, LoopMS: 30000}}
+	cfg.Routing.Dialog.SilenceMS = 1 << 30 // never "still there"
+	cfg.Routing.Dialog.MaxClarifications = 1000
+	r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
+	used := 2 // VoIPBin's answer and first fetch
+	for i := range 200 {
+		acts := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
+		used += flow.Cost(acts)
+		if lastConnect(acts) != "" {
+			if left, need := flow.MaxActions+2-used, fallback.WaitFlowOf().Reserve(); left < need {
+				t.Errorf("turn %d: transferred to the queue with %d actions left, a %v wait needs %d", i, left, flow.QueueWaitMS, need)
+			}
+			return
+		}
+	}
+	t.Fatal("a silent caller was never transferred")
+}

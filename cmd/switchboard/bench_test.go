@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/load"
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
 // A three-turn call: greeting, a vague turn that is clarified, a request that is routed.
-var benchCall = []sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
+var benchCall = []voipbintest.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
 
 func benchService(b *testing.B, s settings) http.Handler {
 	b.Helper()
@@ -95,7 +95,7 @@ func BenchmarkLoad(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			id := fmt.Sprintf("load-%d-%d", start.UnixNano(), seq.Add(1))
-			res, err := sim.Run(context.Background(), sim.Options{CallID: id, Bases: []string{srv.URL}, Client: client}, benchCall)
+			res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: []string{srv.URL}, Client: client}, benchCall)
 			if err != nil || res.Connected != "+14155550102" {
 				b.Errorf("call %s: %v, connected %q", id, err, res.Connected)
 				return

@@ -21,7 +21,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -33,15 +33,17 @@ type conversation struct {
 	// Config names a routing config under testdata/; empty is the example.
 	Config string `json:"config,omitempty"`
 	// Model, when present, turns the model on; each entry answers one model call.
-	Model           []modelReply      `json:"model,omitempty"`
-	Steps           []sim.Step        `json:"steps,omitempty"`    // voipbin
-	Requests        []json.RawMessage `json:"requests,omitempty"` // webhook bodies, sent as they are
-	DuplicateEvents bool              `json:"duplicate_events,omitempty"`
-	Language        string            `json:"language,omitempty"` // the number's language, ?lang=
+	Model           []modelReply       `json:"model,omitempty"`
+	Steps           []voipbintest.Step `json:"steps,omitempty"`    // voipbin
+	Requests        []json.RawMessage  `json:"requests,omitempty"` // webhook bodies, sent as they are
+	DuplicateEvents bool               `json:"duplicate_events,omitempty"`
+	Language        string             `json:"language,omitempty"` // the number's language, ?lang=
 	// Dialled is the number called (the simulator's default when empty); Owned
 	// the account's other numbers, accepted by VoIPBin as caller ID.
 	Dialled string   `json:"dialled,omitempty"`
 	Owned   []string `json:"owned,omitempty"`
+	// Unanswered are transfer targets that are busy or do not answer.
+	Unanswered []string `json:"unanswered,omitempty"`
 	// Flow names the number's own VoIPBin flow under testdata/ (a JSON array
 	// of actions, YOUR_TOKEN standing for the fetch token); empty is the
 	// provisioned [answer, fetch].
@@ -62,6 +64,9 @@ const testToken = "test-token"
 // hangsUp reports whether the scripted caller hangs up: every other caller
 // must reach a human.
 func (conv conversation) hangsUp() bool {
+	if len(conv.Unanswered) > 0 {
+		return true // after the ringing
+	}
 	for _, s := range conv.Steps {
 		if s.Hangup {
 			return true
@@ -132,7 +137,7 @@ func parseConversation(b []byte) (conversation, error) {
 			return conv, errors.New(`"requests" are for the webhook endpoint`)
 		}
 		for i, st := range conv.Steps {
-			if st == (sim.Step{}) {
+			if st == (voipbintest.Step{}) {
 				return conv, fmt.Errorf("steps[%d]: empty; say, press, silent or hangup", i)
 			}
 		}
@@ -263,9 +268,17 @@ func record(t *testing.T, callID string, conv conversation, bases []string, mode
 	var out []string
 	switch conv.Endpoint {
 	case "", "voipbin":
-		res, err := sim.Run(context.Background(), sim.Options{
+		cfgFile := ""
+		if conv.Config != "" {
+			cfgFile = filepath.Join("../../testdata", conv.Config)
+		}
+		queues, err := simQueues(cfgFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := voipbintest.Run(context.Background(), voipbintest.Options{
 			CallID: callID, Bases: bases, Token: testToken, DuplicateEvents: conv.DuplicateEvents, Language: conv.Language,
-			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t),
+			Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t), Queues: queues, Unanswered: conv.Unanswered,
 		}, conv.Steps)
 		out = res.Transcript
 		if err != nil {

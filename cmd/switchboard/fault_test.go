@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store/redistest"
 )
@@ -78,12 +78,12 @@ func TestFaultRun(t *testing.T) {
 				script := faultScripts[rng.IntN(len(faultScripts))]
 				// The simulator paces events as VoIPBin does (3 attempts, 1 s
 				// apart) and gives up on a fetch after VoIPBin's 3 s.
-				opt := sim.Options{
+				opt := voipbintest.Options{
 					CallID: fmt.Sprintf("fault-%s-%d-%d", randomID(), caller, n), Bases: bases,
 					Token: s.FetchToken, Secret: s.Secret,
 				}
 				// A call in progress is finished even when the run's time is up.
-				res, err := sim.Run(context.WithoutCancel(ctx), opt, script)
+				res, err := voipbintest.Run(context.WithoutCancel(ctx), opt, script)
 				fig.add(res, err)
 			}
 		})
@@ -147,7 +147,7 @@ type faultPlan struct {
 }
 
 // faultScripts are the callers of the fault run: each ends with a human.
-var faultScripts = [][]sim.Step{
+var faultScripts = [][]voipbintest.Step{
 	{{Say: "hi"}, {Say: "my invoice shows a double charge this month"}},
 	{{Say: "I want to buy twenty more licenses for my team"}},
 	{{Say: "the app keeps crashing when I open it on my phone"}},
@@ -165,7 +165,7 @@ type faultFigures struct {
 	modelRequests                                                   int64
 }
 
-func (f *faultFigures) add(res *sim.Result, err error) {
+func (f *faultFigures) add(res *voipbintest.Result, err error) {
 	f.started.Add(1)
 	if res != nil && res.Connected != "" {
 		f.human.Add(1)

@@ -1,14 +1,13 @@
 package main
 
 import (
-	"cmp"
 	"encoding/json"
 	"net/url"
 	"strings"
 
 	"github.com/google/uuid"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -25,21 +24,20 @@ func actionID(name string) string {
 // customerFlow is a complete VoIPBin flow with Switchboard as one step of it,
 // for a number in a flow-step mode: answer, fetch from Switchboard, then
 // branch on the department Switchboard hands back, each branch being the
-// customer's own actions (here: say where the call goes and connect it, as a
-// starting point to edit). VoIPBin runs the fetched actions as a stack frame
+// customer's own actions (here: say where the call goes, connect it and hang
+// up when the conversation ends, as a starting point to edit). VoIPBin runs the fetched actions as a stack frame
 // and comes back to the branch when they end. The branch resets
 // switchboard.department, so the branches use the other variables.
 // fetchURL is Switchboard's fetch URL with its token and the dialled number.
-func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
+func customerFlow(cfg *flow.Config, fetchURL string) []voipbin.Action {
 	r := &cfg.Routing
 	lang := r.Language
-	acts := []voipbinAction{
-		{ID: actionID("answer"), Type: "answer"},
-		{ID: actionID("fetch"), Type: "fetch", Option: map[string]any{
-			"event_url": fetchURL, "event_method": "POST"}},
+	acts := []voipbin.Action{
+		{ID: actionID("answer"), Type: voipbin.TypeAnswer},
+		{ID: actionID("fetch"), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: fetchURL, EventMethod: "POST"}},
 	}
 	targets := map[string]string{}
-	var sections []voipbinAction
+	var sections []voipbin.Action
 	section := func(dept string) string {
 		d, _ := r.Department(dept)
 		id := actionID("talk " + dept)
@@ -47,25 +45,26 @@ func customerFlow(cfg *flow.Config, fetchURL string) []voipbinAction {
 		if dept == r.Fallback.Destination {
 			text = r.TextsFor(lang).Reception
 		}
-		sections = append(sections, voipbinAction{ID: id, Type: "talk", Option: map[string]any{"text": text, "language": lang}})
+		sections = append(sections, voipbin.Action{ID: id, Type: voipbin.TypeTalk, Option: voipbin.Talk(text, lang)})
 		to := d.Destination()
+		name := "connect " + dept
 		if to.Kind == flow.ToQueue {
-			sections = append(sections, voipbinAction{ID: actionID("queue " + dept), Type: "queue_join",
-				Option: map[string]any{"queue_id": to.Target}})
-		} else {
-			sections = append(sections, voipbinAction{ID: actionID("connect " + dept), Type: "connect", Option: connectOption{
-				Source:       &voipbinAddress{Type: "tel", Target: cmp.Or(r.CallerIDFor(d), dialledNumber)},
-				Destinations: []voipbinAddress{{Type: string(to.Kind), Target: to.Target}},
-			}})
+			name = "queue " + dept
 		}
+		typ, opt := voipbin.Transfer(to, r.CallerIDFor(d))
+		// VoIPBin goes on after a connect when the department hangs up
+		// (and after a queue_join when the wait times out): end the call
+		// there, not in the next department's section.
+		sections = append(sections, voipbin.Action{ID: actionID(name), Type: typ, Option: opt},
+			voipbin.Action{ID: actionID("hangup " + dept), Type: voipbin.TypeHangup, Option: voipbin.HangupOption{Reason: "normal"}})
 		return id
 	}
 	for _, name := range r.DepartmentNames(false) {
 		targets[name] = section(name)
 	}
 	reception := section(r.Fallback.Destination)
-	acts = append(acts, voipbinAction{ID: actionID("branch"), Type: "branch", Option: map[string]any{
-		"variable": flow.VarDepartment, "target_ids": targets, "default_target_id": reception,
+	acts = append(acts, voipbin.Action{ID: actionID("branch"), Type: voipbin.TypeBranch, Option: voipbin.BranchOption{
+		Variable: flow.VarDepartment, TargetIDs: targets, DefaultTargetID: reception,
 	}})
 	return append(acts, sections...)
 }
@@ -83,7 +82,7 @@ func flowStepFlow(configFile, dialled, token string) ([]json.RawMessage, error) 
 		return nil, nil
 	}
 	var raws []json.RawMessage
-	for _, a := range customerFlow(cfg, "/voipbin/fetch?t="+url.QueryEscape(token)+"&to="+dialledNumber) {
+	for _, a := range customerFlow(cfg, "/voipbin/fetch?t="+url.QueryEscape(token)+"&to="+voipbin.DialledNumber) {
 		b, err := json.Marshal(a)
 		if err != nil {
 			return nil, err
@@ -91,17 +90,4 @@ func flowStepFlow(configFile, dialled, token string) ([]json.RawMessage, error) 
 		raws = append(raws, b)
 	}
 	return raws, nil
-}
-
-// provisionActions turns flow actions into the provisioning API's form.
-func provisionActions(acts []voipbinAction) []provision.Action {
-	out := make([]provision.Action, len(acts))
-	for i, a := range acts {
-		out[i] = provision.Action{ID: a.ID, Type: a.Type}
-		if a.Option != nil {
-			b, _ := json.Marshal(a.Option) // our own option values: always marshal
-			_ = json.Unmarshal(b, &out[i].Option)
-		}
-	}
-	return out
 }

@@ -8,13 +8,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // exampleFetchURL is the fetch URL shown in the README's example flow.
-const exampleFetchURL = "https://YOUR.HOST/voipbin/fetch?t=YOUR_TOKEN&to=" + dialledNumber
+const exampleFetchURL = "https://YOUR.HOST/voipbin/fetch?t=YOUR_TOKEN&to=" + voipbin.DialledNumber
 
 // renderFlow writes a flow's actions one to a line, as the README shows them.
-func renderFlow(acts []voipbinAction) string {
+func renderFlow(acts []voipbin.Action) string {
 	lines := make([]string, len(acts))
 	for i, a := range acts {
 		var b bytes.Buffer
@@ -75,7 +77,7 @@ func TestCustomerFlow(t *testing.T) {
 	reaches := func(id string) string { // the number the section starting at id connects to
 		for i := byID[id]; i < len(acts); i++ {
 			if acts[i].Type == "connect" {
-				return acts[i].Option.(connectOption).Destinations[0].Target
+				return acts[i].Option.(voipbin.ConnectOption).Destinations[0].Target
 			}
 		}
 		return ""

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/flow"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // The fuzz targets below throw arbitrary input at each decoder. Their seeds
@@ -67,7 +69,7 @@ func FuzzFetchBody(f *testing.F) {
 			refusal(t, rec, body, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 			return
 		}
-		var acts []voipbinAction
+		var acts []voipbin.Action
 		if err := json.Unmarshal(rec.Body.Bytes(), &acts); err != nil || len(acts) == 0 {
 			t.Fatalf("fetch answered 200 without actions to %q: %s", body, rec.Body)
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -38,7 +38,7 @@ func clockFrom(at time.Time) func() time.Time {
 // endedByService reports whether the call ended with our own hangup: the
 // caller heard that everyone is closed (texts.closed_all), which is not a
 // caller left with nobody.
-func endedByService(res *sim.Result) bool {
+func endedByService(res *voipbintest.Result) bool {
 	n := len(res.Transcript)
 	return n > 0 && strings.HasPrefix(strings.TrimSpace(res.Transcript[n-1]), "hangup ")
 }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -95,7 +95,7 @@ func TestAfterHoursMetric(t *testing.T) {
 		"ah-billing": "my invoice shows a double charge this month",
 		"ah-support": "the app keeps crashing when I open it",
 	} {
-		if _, err := sim.Run(context.Background(), sim.Options{CallID: id, Bases: []string{srv.URL}, Token: testToken}, []sim.Step{{Say: say}}); err != nil {
+		if _, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: []string{srv.URL}, Token: testToken}, []voipbintest.Step{{Say: say}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -128,8 +128,8 @@ func TestReloadPicksUpHours(t *testing.T) {
 	}
 	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: file, At: "2026-12-02T19:30"})
 	callSales := func(id string) string {
-		res, err := sim.Run(context.Background(), sim.Options{CallID: id, Bases: []string{srv.URL}, Token: testToken},
-			[]sim.Step{{Say: "I want to buy twenty more licenses for my team"}})
+		res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: []string{srv.URL}, Token: testToken},
+			[]voipbintest.Step{{Say: "I want to buy twenty more licenses for my team"}})
 		if err != nil {
 			t.Fatal(err)
 		}

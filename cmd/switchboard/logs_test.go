@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store"
 )
@@ -62,8 +62,8 @@ func startLogged(t *testing.T, s settings) (*httptest.Server, *syncBuffer) {
 func TestRequestLogs(t *testing.T) {
 	srv, buf := startLogged(t, settings{FetchToken: testToken})
 	buf.reset() // the start-up lines belong to no request
-	_, err := sim.Run(context.Background(), sim.Options{CallID: "call-logs", Bases: []string{srv.URL}, Token: testToken},
-		[]sim.Step{{Say: "hmm"}, {Say: "I was charged twice on my invoice"}})
+	_, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "call-logs", Bases: []string{srv.URL}, Token: testToken},
+		[]voipbintest.Step{{Say: "hmm"}, {Say: "I was charged twice on my invoice"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
 // scrape returns the /metrics page.
@@ -36,15 +36,15 @@ func TestMetrics(t *testing.T) {
 	srv := startServer(t, settings{FetchToken: testToken, OpenAIKey: "k", OpenAIURL: model.URL() + "/v1"})
 	calls := []struct {
 		id    string
-		steps []sim.Step
+		steps []voipbintest.Step
 		dup   bool
 	}{
-		{"m1", []sim.Step{{Say: "there is something wrong with what you took from my account last week"}}, false},
-		{"m2", []sim.Step{{Say: "hmm"}, {Say: "well"}, {Say: "erm"}, {Press: "9"}}, false},
-		{"m3", []sim.Step{{Say: "sales please"}}, true},
+		{"m1", []voipbintest.Step{{Say: "there is something wrong with what you took from my account last week"}}, false},
+		{"m2", []voipbintest.Step{{Say: "hmm"}, {Say: "well"}, {Say: "erm"}, {Press: "9"}}, false},
+		{"m3", []voipbintest.Step{{Say: "sales please"}}, true},
 	}
 	for _, c := range calls {
-		if _, err := sim.Run(context.Background(), sim.Options{CallID: c.id, Bases: []string{srv.URL}, Token: testToken, DuplicateEvents: c.dup}, c.steps); err != nil {
+		if _, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: c.id, Bases: []string{srv.URL}, Token: testToken, DuplicateEvents: c.dup}, c.steps); err != nil {
 			t.Fatal(err)
 		}
 	}

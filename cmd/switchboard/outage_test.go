@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -20,13 +21,13 @@ import (
 func TestRedisOutage(t *testing.T) {
 	redis := redistest.StartServer(t, redistest.Durable...)
 	srv := startServer(t, settings{RedisURL: redis.URL()})
-	fetch := func(call string) []voipbinAction {
+	fetch := func(call string) []voipbin.Action {
 		t.Helper()
 		status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+call+`"}`)
 		if status != http.StatusOK {
 			t.Fatalf("fetch answered %d %s: VoIPBin would stop the call", status, body)
 		}
-		var acts []voipbinAction
+		var acts []voipbin.Action
 		if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 {
 			t.Fatalf("fetch answer is not an action list: %s", body)
 		}
@@ -83,8 +84,8 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("retried event = %d after Redis is back, want 200", s)
 	}
 
-	res, err := sim.Run(context.Background(), sim.Options{CallID: "call-b", Bases: []string{srv.URL}},
-		[]sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}})
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "call-b", Bases: []string{srv.URL}},
+		[]voipbintest.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}})
 	if err != nil || res.Connected != "+14155550102" {
 		t.Errorf("a call after the outage: connected %q, err %v, want billing\n%s", res.Connected, err, strings.Join(res.Transcript, "\n"))
 	}
@@ -97,13 +98,13 @@ func TestRedisOutageEventsRetried(t *testing.T) {
 	redis := redistest.StartServer(t, redistest.Durable...)
 	srv := startServer(t, settings{RedisURL: redis.URL()})
 	outages := 0
-	opt := sim.Options{CallID: "call-retry", Bases: []string{srv.URL}}
-	steps := []sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
+	opt := voipbintest.Options{CallID: "call-retry", Bases: []string{srv.URL}}
+	steps := []voipbintest.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
 	// Fail Redis just before the second utterance is delivered, and bring it
 	// back when the event is refused: VoIPBin's retry 1 s later delivers it.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	res, err := sim.Run(ctx, withHook(opt, func(line string) {
+	res, err := voipbintest.Run(ctx, withHook(opt, func(line string) {
 		switch {
 		case line == "caller: my invoice shows a double charge" && outages == 0:
 			outages++
@@ -148,7 +149,7 @@ func TestEventRidesOutRedisRestart(t *testing.T) {
 	}
 }
 
-func withHook(opt sim.Options, hook func(line string)) sim.Options {
+func withHook(opt voipbintest.Options, hook func(line string)) voipbintest.Options {
 	opt.OnLine = hook
 	return opt
 }

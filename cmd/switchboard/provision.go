@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -41,7 +42,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	}
 	opt.Transfers = transfersOf(cfg)
 	if *flowStep {
-		opt.Flow = func(fetchURL string) []provision.Action { return provisionActions(customerFlow(cfg, fetchURL)) }
+		opt.Flow = func(fetchURL string) []voipbin.Action { return customerFlow(cfg, fetchURL) }
 	}
 	if !opt.Check {
 		var missing []error

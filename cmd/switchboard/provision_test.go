@@ -12,6 +12,8 @@ import (
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // TestProvisionCommand runs `switchboard provision` as an operator does: a
@@ -118,7 +120,7 @@ func TestProvisionFlowStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := customerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+dialledNumber)
+	want := customerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+voipbin.DialledNumber)
 	got := api.Flows[0].Actions
 	if len(got) != len(want) {
 		t.Fatalf("stored flow has %d actions, want %d", len(got), len(want))

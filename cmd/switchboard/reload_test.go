@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -41,9 +41,9 @@ func writeConfig(t *testing.T, file, number string) {
 	}
 }
 
-func billingCall(t *testing.T, id string, bases []string) (*sim.Result, error) {
-	return sim.Run(context.Background(), sim.Options{CallID: id, Bases: bases, Token: testToken},
-		[]sim.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
+func billingCall(t *testing.T, id string, bases []string) (*voipbintest.Result, error) {
+	return voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: bases, Token: testToken},
+		[]voipbintest.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
 }
 
 // TestReloadUnderLoad keeps calls going while the config is reloaded over and
@@ -124,7 +124,7 @@ func TestReloadNextTurn(t *testing.T) {
 	writeConfig(t, file, billingBefore)
 	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: file})
 	reloaded := false
-	res, err := sim.Run(context.Background(), sim.Options{CallID: "mid-call", Bases: []string{srv.URL}, Token: testToken,
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "mid-call", Bases: []string{srv.URL}, Token: testToken,
 		OnLine: func(line string) {
 			if strings.HasPrefix(line, "caller: I was charged") && !reloaded {
 				reloaded = true
@@ -133,7 +133,7 @@ func TestReloadNextTurn(t *testing.T) {
 					t.Error(err)
 				}
 			}
-		}}, []sim.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
+		}}, []voipbintest.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
 	if err != nil || res.Connected != billingAfter {
 		t.Fatalf("connected %q, want the new billing number %s (%v)", res.Connected, billingAfter, err)
 	}

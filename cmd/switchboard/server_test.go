@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 func post(t *testing.T, url, body string, header ...string) (int, string) {
@@ -119,7 +121,7 @@ func TestFetchInput(t *testing.T) {
 				}
 				return
 			}
-			var acts []voipbinAction
+			var acts []voipbin.Action
 			if err := json.Unmarshal([]byte(body), &acts); err != nil {
 				t.Fatalf("not a bare JSON array of actions: %s", body)
 			}
@@ -384,5 +386,33 @@ func TestCheckListsModes(t *testing.T) {
 	err := run(context.Background(), []string{"check", "--config", file}, func(string) string { return "" }, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "loop: a -> b -> a") {
 		t.Errorf("a keypad tree with a loop must be refused, got %v", err)
+	}
+}
+
+// TestCheckQueueWait: `switchboard check` says how long a queued caller can
+// wait, warns when a queue department's wait flow is not described, and
+// refuses one whose wait leaves too few actions.
+func TestCheckQueueWait(t *testing.T) {
+	check := func(sales string) (string, error) {
+		file := t.TempDir() + "/queue.json"
+		body := `{"routing": {"departments": {"sales": ` + sales + `, "fallback": "+14155550199", "emergency": "+14155550911"}}}`
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		err := run(context.Background(), []string{"check", "--config", file}, func(string) string { return "" }, &out, io.Discard)
+		return out.String(), err
+	}
+	const queue = `"queue": "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"`
+	out, err := check(`{` + queue + `}`)
+	if err != nil || !strings.Contains(out, "WARNING queue sales: routing.departments.sales.wait_flow is not set") {
+		t.Errorf("no warning for a queue without a described wait flow (%v):\n%s", err, out)
+	}
+	out, err = check(`{` + queue + `, "wait_flow": {"actions": 1, "loop_ms": 60000}}`)
+	if err != nil || strings.Contains(out, "WARNING") || !strings.Contains(out, "about 5m0s of waiting") {
+		t.Errorf("a described wait flow (%v):\n%s", err, out)
+	}
+	if _, err := check(`{` + queue + `, "wait_flow": {"actions": 2, "loop_ms": 5000}}`); err == nil || !strings.Contains(err.Error(), "make the wait flow's loop longer") {
+		t.Errorf("a 5 s loop cannot last 5 minutes in 100 actions; got %v", err)
 	}
 }

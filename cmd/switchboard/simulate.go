@@ -24,19 +24,20 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
 
 // stepList collects --say and --press flags in the order given.
-type stepList []sim.Step
+type stepList []voipbintest.Step
 
 func (l *stepList) sayer() func(string) error {
 	return func(s string) error {
 		if strings.TrimSpace(s) == "" {
-			*l = append(*l, sim.Step{Silent: true})
+			*l = append(*l, voipbintest.Step{Silent: true})
 		} else {
-			*l = append(*l, sim.Step{Say: s})
+			*l = append(*l, voipbintest.Step{Say: s})
 		}
 		return nil
 	}
@@ -60,12 +61,12 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		if keys == "" || during != "" && during != "talk" && during != "sleep" {
 			return fmt.Errorf("want KEYS, KEYS@talk or KEYS@sleep, got %q", s)
 		}
-		steps = append(steps, sim.Step{Press: keys, During: during})
+		steps = append(steps, voipbintest.Step{Press: keys, During: during})
 		return nil
 	})
-	dialled := fs.String("dialled", sim.DefaultDialled, "the number the caller dialled (the account owns it)")
-	caller := fs.String("caller", sim.DefaultCaller, "the caller's number")
-	var owned []string
+	dialled := fs.String("dialled", voipbintest.DefaultDialled, "the number the caller dialled (the account owns it)")
+	caller := fs.String("caller", voipbintest.DefaultCaller, "the caller's number")
+	var owned, unanswered []string
 	fs.Func("owned", "another number the account owns, accepted as caller ID (repeat)", func(s string) error {
 		owned = append(owned, s)
 		return nil
@@ -125,18 +126,24 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 			*dialled = conv.Dialled
 		}
 		owned = append(owned, conv.Owned...)
+		unanswered = conv.Unanswered
 	}
 	if *url != "" && s.At != "" {
 		return errors.New("simulate: --at plays the call in this process; the server at --url keeps its own clock (start it with serve --at)")
 	}
-	opt := sim.Options{
+	opt := voipbintest.Options{
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
-		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing,
+		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing, Unanswered: unanswered,
 	}
-	hungUp := slices.ContainsFunc(steps, func(s sim.Step) bool { return s.Hangup })
+	queues, err := simQueues(s.ConfigFile)
+	if err != nil {
+		return err
+	}
+	opt.Queues = queues
+	hungUp := slices.ContainsFunc(steps, func(s voipbintest.Step) bool { return s.Hangup })
 	if *script == "" && len(steps) == 0 {
 		ask := promptCaller(stdin, stdout)
-		opt.Ask = func(at string) (sim.Step, bool) {
+		opt.Ask = func(at string) (voipbintest.Step, bool) {
 			step, ok := ask(at)
 			hungUp = hungUp || step.Hangup
 			return step, ok
@@ -151,7 +158,6 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		}
 		defer stop()
 	}
-	var err error
 	switch {
 	case *flowFile != "":
 		opt.Flow, err = readFlow(*flowFile, opt.Token)
@@ -164,7 +170,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
-	res, err := sim.Run(ctx, opt, steps)
+	res, err := voipbintest.Run(ctx, opt, steps)
 	if res != nil {
 		fmt.Fprintln(stdout, res.Summary())
 	}
@@ -178,7 +184,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 }
 
 // describeSteps writes steps as the flags that give them.
-func describeSteps(steps []sim.Step) string {
+func describeSteps(steps []voipbintest.Step) string {
 	var parts []string
 	for _, s := range steps {
 		switch {
@@ -201,7 +207,7 @@ func describeSteps(steps []sim.Step) string {
 
 // simulateInProcess starts the service on a loopback port for one call and
 // points opt at it; each fetch's story is printed to stdout.
-func simulateInProcess(ctx context.Context, s settings, opt *sim.Options, stdout, stderr io.Writer) (func(), error) {
+func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options, stdout, stderr io.Writer) (func(), error) {
 	s.FetchToken, s.Secret = uuid.NewString(), uuid.NewString() // this process plays both sides
 	log, err := s.logger(stderr)
 	if err != nil {
@@ -318,13 +324,13 @@ func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 // promptCaller reads the caller's moves from in, one line at each pause and
 // key collection, prompting when in is a terminal: words, an empty line for
 // silence, #N to press N; the end of input hangs up.
-func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) {
+func promptCaller(in io.Reader, out io.Writer) func(at string) (voipbintest.Step, bool) {
 	sc := bufio.NewScanner(in)
 	prompt := logs.IsTerminal(in)
 	done := false
-	return func(at string) (sim.Step, bool) {
+	return func(at string) (voipbintest.Step, bool) {
 		if done {
-			return sim.Step{}, false
+			return voipbintest.Step{}, false
 		}
 		if prompt {
 			if at == "digits_receive" {
@@ -338,20 +344,20 @@ func promptCaller(in io.Reader, out io.Writer) func(at string) (sim.Step, bool) 
 			if prompt {
 				fmt.Fprintln(out)
 			}
-			return sim.Step{Hangup: true, During: at}, true
+			return voipbintest.Step{Hangup: true, During: at}, true
 		}
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case strings.HasPrefix(line, "#"):
 			// Pressed now: VoIPBin keeps the key, as it does for a key pressed during a pause.
-			return sim.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
+			return voipbintest.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
 		case at == "digits_receive" && keypadKeys.MatchString(line):
 			// At a key prompt anyone types the key itself.
-			return sim.Step{Press: line, During: at}, true
+			return voipbintest.Step{Press: line, During: at}, true
 		case line == "":
-			return sim.Step{Silent: true, During: at}, true
+			return voipbintest.Step{Silent: true, During: at}, true
 		}
-		return sim.Step{Say: line, During: at}, true
+		return voipbintest.Step{Say: line, During: at}, true
 	}
 }
 
@@ -360,15 +366,17 @@ var keypadKeys = regexp.MustCompile(`^[0-9*]+#?$`)
 
 // script is the caller's side of a testdata/conversations file.
 type script struct {
-	About    string          `json:"about"`
-	Endpoint string          `json:"endpoint"`
-	Config   string          `json:"config"`
-	Model    json.RawMessage `json:"model"`
-	Steps    []sim.Step      `json:"steps"`
-	Language string          `json:"language"`
-	Dialled  string          `json:"dialled"`
-	Owned    []string        `json:"owned"`
-	Flow     string          `json:"flow"`
+	About    string             `json:"about"`
+	Endpoint string             `json:"endpoint"`
+	Config   string             `json:"config"`
+	Model    json.RawMessage    `json:"model"`
+	Steps    []voipbintest.Step `json:"steps"`
+	Language string             `json:"language"`
+	Dialled  string             `json:"dialled"`
+	Owned    []string           `json:"owned"`
+	Flow     string             `json:"flow"`
+	// Unanswered are transfer targets that are busy or do not answer.
+	Unanswered []string `json:"unanswered"`
 }
 
 func readScript(file string) (script, error) {
@@ -401,4 +409,30 @@ func readFlow(file, token string) ([]json.RawMessage, error) {
 		return nil, fmt.Errorf("simulate: %s: want a JSON array of VoIPBin actions: %w", file, err)
 	}
 	return acts, nil
+}
+
+// simQueues are the queues of configFile's queue departments as the
+// simulator plays them: each with the wait flow its config describes (or
+// assumes), a talk and a pause a pass, and an agent who answers after
+// flow.QueueWaitMS, the wait every queued caller must have room for.
+func simQueues(configFile string) (map[string]voipbintest.Queue, error) {
+	cfg, err := loadConfig(configFile)
+	if err != nil {
+		return nil, err
+	}
+	queues := map[string]voipbintest.Queue{}
+	for _, d := range cfg.Routing.Departments {
+		to := d.Destination()
+		if to.Kind != flow.ToQueue {
+			continue
+		}
+		w := d.WaitFlowOf()
+		var acts []voipbin.Action
+		for range w.Actions - 1 {
+			acts = append(acts, voipbin.Action{Type: voipbin.TypeTalk, Option: voipbin.Talk("Please hold.", cfg.Routing.Language)})
+		}
+		acts = append(acts, voipbin.Action{Type: voipbin.TypeSleep, Option: voipbin.SleepOption{Duration: max(w.LoopMS-1000*(w.Actions-1), 0)}})
+		queues[to.Target] = voipbintest.Queue{WaitFlow: acts, AnswerAfter: flow.QueueWaitMS * time.Millisecond}
+	}
+	return queues, nil
 }

@@ -1,17 +1,11 @@
 package main
 
-// VoIPBin's wire formats live in this file and nowhere else, so that a
-// correction to them is one edit. See VoIPBin's fetch action and customer
-// webhook: a fetch is answered with a bare JSON array of actions, events arrive
-// as {"type": ..., "data": {...}}.
+// The HTTP handlers of VoIPBin's fetch and customer webhook. VoIPBin's wire
+// itself (actions, events, signatures, its rules) is package voipbin's.
 
 import (
-	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,88 +17,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
-
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 )
-
-// voipbinAction is one action in a fetch answer.
-type voipbinAction struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Option any    `json:"option,omitempty"`
-}
-
-type voipbinAddress struct {
-	Type   string `json:"type"`
-	Target string `json:"target"`
-}
-
-type connectOption struct {
-	Source       *voipbinAddress  `json:"source,omitempty"`
-	Destinations []voipbinAddress `json:"destinations"`
-}
-
-// dialledNumber is the number the caller dialled, substituted by VoIPBin when
-// the connect runs: the default caller ID of a transfer.
-const dialledNumber = "${voipbin.call.destination.target}"
-
-// digitsVariable holds the keys the caller pressed; VoIPBin substitutes
-// "${" + digitsVariable + "}" when it runs the action.
-const digitsVariable = "voipbin.call.digits"
-
-// renderVoipbin turns flow actions into VoIPBin actions. fetchURL is where
-// VoIPBin comes back for the next turn.
-func renderVoipbin(acts []flow.Action, fetchURL string) []voipbinAction {
-	out := make([]voipbinAction, 0, len(acts)+2)
-	add := func(typ string, opt any) {
-		out = append(out, voipbinAction{ID: uuid.NewString(), Type: typ, Option: opt})
-	}
-	fetch := func(u string) { add("fetch", map[string]any{"event_url": u, "event_method": "POST"}) }
-	for _, a := range acts {
-		switch a.Kind {
-		case flow.ActTranscribe:
-			add("transcribe_start", map[string]any{"language": a.Language, "direction": "in"})
-		case flow.ActTalk:
-			add("talk", map[string]any{"text": a.Text, "language": a.Language})
-		case flow.ActListen:
-			if a.Millis > 0 {
-				add("sleep", map[string]any{"duration": a.Millis})
-			}
-			fetch(fetchURL)
-		case flow.ActForgetKeys:
-			// VoIPBin keeps every key pressed during the call in this variable.
-			add("variable_set", map[string]any{"key": digitsVariable, "value": ""})
-		case flow.ActMenu:
-			opt := map[string]any{"duration": a.Millis, "length": max(a.Length, 1)}
-			if a.Length > 1 {
-				// A longer entry may end early with the pound key; in a
-				// one-key menu a "#" would reach us as an empty d (it starts
-				// the URL's fragment, which is also why d comes last).
-				opt["key"] = "#"
-			}
-			add("digits_receive", opt)
-			fetch(fetchURL + "&d=${" + digitsVariable + "}")
-		case flow.ActSet:
-			add("variable_set", map[string]any{"key": a.Variable, "value": a.Value})
-		case flow.ActConnect:
-			if a.To.Kind == flow.ToQueue {
-				add("queue_join", map[string]any{"queue_id": a.To.Target})
-				continue
-			}
-			// A transfer always carries a caller ID: without one VoIPBin
-			// refuses the outgoing call unless the account has a default.
-			add("connect", connectOption{
-				Source:       &voipbinAddress{Type: "tel", Target: cmp.Or(a.CallerID, dialledNumber)},
-				Destinations: []voipbinAddress{{Type: string(a.To.Kind), Target: a.To.Target}},
-			})
-		case flow.ActHangup:
-			add("hangup", map[string]any{"reason": "normal"})
-		}
-	}
-	return out
-}
 
 // fetchRequest is VoIPBin's fetch body.
 type fetchRequest struct {
@@ -147,7 +63,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 		}
 		reply := svc.routing().router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
-		writeJSON(w, http.StatusOK, renderVoipbin(reply.Actions, fetchURL(svc.settings, r)))
+		writeJSON(w, http.StatusOK, voipbin.Render(reply.Actions, fetchURL(svc.settings, r)))
 	}
 }
 
@@ -173,22 +89,6 @@ func validToken(want, got string) bool {
 	return want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 
-// voipbinEvent is the customer webhook's envelope; data is read per type.
-type voipbinEvent struct {
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
-}
-
-type eventData struct {
-	ID            string `json:"id"`
-	Language      string `json:"language"`
-	ReferenceType string `json:"reference_type"`
-	ReferenceID   string `json:"reference_id"`
-	TranscribeID  string `json:"transcribe_id"`
-	Direction     string `json:"direction"`
-	Message       string `json:"message"`
-}
-
 func handleEvent(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, err := readBody(w, r)
@@ -196,12 +96,12 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeBodyProblem(w, "unreadable event body", err)
 			return
 		}
-		if !validSignature(svc.settings.Secret, r.Header.Get("X-VoIPBIN-Signature"), body) {
+		if !voipbin.ValidSignature(svc.settings.Secret, r.Header.Get(voipbin.SignatureHeader), body) {
 			writeProblem(w, http.StatusUnauthorized, "bad or missing X-VoIPBIN-Signature")
 			return
 		}
-		var ev voipbinEvent
-		var data eventData
+		var ev voipbin.Event
+		var data voipbin.EventData
 		if err := json.Unmarshal(body, &ev); err != nil || ev.Type == "" {
 			writeProblem(w, http.StatusBadRequest, "invalid event", fmt.Sprint("want {\"type\": ..., \"data\": {...}}: ", err))
 			return
@@ -212,14 +112,14 @@ func handleEvent(svc *service) http.HandlerFunc {
 				return
 			}
 		}
-		if problems := data.problems(ev.Type); len(problems) > 0 {
+		if problems := data.Problems(ev.Type); len(problems) > 0 {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
 		switch ev.Type {
-		case "transcribe_created":
+		case voipbin.EventTranscribeCreated:
 			r = withCall(r, data.ReferenceID)
-		case "call_hangup":
+		case voipbin.EventCallHangup:
 			r = withCall(r, data.ID)
 		}
 		if !eventIsText(body) {
@@ -284,14 +184,14 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 
 // deliver hands a decoded event to the flow's caller events; other event
 // types are accepted and ignored.
-func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
+func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData) error {
 	switch typ {
-	case "transcribe_created":
+	case voipbin.EventTranscribeCreated:
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
 			return nil // a transcription of something other than a call is none of ours
 		}
 		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
-	case "transcript_created":
+	case voipbin.EventTranscriptCreated:
 		speaker := flow.Us
 		if d.Direction == "in" {
 			speaker = flow.Caller
@@ -304,50 +204,10 @@ func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
 		}
 		return err
-	case "call_hangup":
+	case voipbin.EventCallHangup:
 		return svc.events.HungUp(ctx, d.ID, d.ID)
 	}
 	return nil
-}
-
-// problems lists what an event of type typ lacks.
-func (d eventData) problems(typ string) []string {
-	var p []string
-	need := func(field, v string) {
-		if strings.TrimSpace(v) == "" {
-			p = append(p, "data."+field+": missing")
-		}
-	}
-	switch typ {
-	case "transcribe_created":
-		need("id", d.ID)
-		need("reference_id", d.ReferenceID)
-	case "transcript_created":
-		need("id", d.ID)
-		need("transcribe_id", d.TranscribeID)
-	case "call_hangup":
-		need("id", d.ID)
-	}
-	return p
-}
-
-// validSignature checks VoIPBin's "sha256=<hex HMAC-SHA256 of the body>" when
-// a secret is configured.
-func validSignature(secret, header string, body []byte) bool {
-	if secret == "" {
-		return true
-	}
-	got, ok := strings.CutPrefix(header, "sha256=")
-	if !ok {
-		return false
-	}
-	sig, err := hex.DecodeString(got)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hmac.Equal(sig, mac.Sum(nil))
 }
 
 // readBody reads a request body, at most maxBody bytes of it.

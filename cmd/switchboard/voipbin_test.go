@@ -11,55 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
-	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/store/redistest"
 )
-
-// TestRenderVoipbin pins the VoIPBin actions we send for each flow action.
-func TestRenderVoipbin(t *testing.T) {
-	tests := []struct {
-		name string
-		act  flow.Action
-		want string // types and options, ids left out
-	}{
-		{"transfer to a number: the dialled number as caller ID",
-			flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToTel, Target: "+14155550100"}},
-			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"tel","target":"+14155550100"}]}}]`},
-		{"transfer with a configured caller ID",
-			flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToTel, Target: "+14155550100"}, CallerID: "+14155550150"},
-			`[{"type":"connect","option":{"source":{"type":"tel","target":"+14155550150"},"destinations":[{"type":"tel","target":"+14155550100"}]}}]`},
-		{"SIP", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToSIP, Target: "support@pbx.example.com"}},
-			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"sip","target":"support@pbx.example.com"}]}}]`},
-		{"extension", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToExtension, Target: "2001"}},
-			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"extension","target":"2001"}]}}]`},
-		{"agent", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToAgent, Target: "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"}},
-			`[{"type":"connect","option":{"source":{"type":"tel","target":"${voipbin.call.destination.target}"},"destinations":[{"type":"agent","target":"3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"}]}}]`},
-		{"queue", flow.Action{Kind: flow.ActConnect, To: flow.Destination{Kind: flow.ToQueue, Target: "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"}},
-			`[{"type":"queue_join","option":{"queue_id":"7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"}}]`},
-		{"forget keys", flow.Action{Kind: flow.ActForgetKeys},
-			`[{"type":"variable_set","option":{"key":"voipbin.call.digits","value":""}}]`},
-		{"menu: length 1, no terminating key", flow.Action{Kind: flow.ActMenu, Millis: 5000},
-			`[{"type":"digits_receive","option":{"duration":5000,"length":1}},{"type":"fetch","option":{"event_method":"POST","event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}"}}]`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := renderVoipbin([]flow.Action{tt.act}, "https://h/voipbin/fetch?t=x")
-			for i := range out {
-				out[i].ID = ""
-			}
-			rec := httptest.NewRecorder()
-			writeJSON(rec, http.StatusOK, out) // as a fetch answer is written
-			got := strings.ReplaceAll(strings.TrimSpace(rec.Body.String()), `"id":"",`, "")
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
 
 // TestSeedEndpointCannotTouchVoipbinCalls: anyone can post to the seed's
 // webhook; a call_id equal to a live VoIPBin call's id must not read, change
@@ -67,16 +24,16 @@ func TestRenderVoipbin(t *testing.T) {
 func TestSeedEndpointCannotTouchVoipbinCalls(t *testing.T) {
 	srv := startServer(t, settings{})
 	const live = "call-live"
-	fetch := func() []voipbinAction {
+	fetch := func() []voipbin.Action {
 		t.Helper()
 		_, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+live+`"}`)
-		var acts []voipbinAction
+		var acts []voipbin.Action
 		if err := json.Unmarshal([]byte(body), &acts); err != nil {
 			t.Fatalf("fetch: %s", body)
 		}
 		return acts
 	}
-	types := func(acts []voipbinAction) []string {
+	types := func(acts []voipbin.Action) []string {
 		var s []string
 		for _, a := range acts {
 			s = append(s, a.Type)
@@ -118,7 +75,7 @@ func TestModelNeverAnswers(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	t.Cleanup(model.Close)
-	calls := map[string][]sim.Step{
+	calls := map[string][]voipbintest.Step{
 		"clear request": {{Say: "I want to buy twenty more licenses for my team"}},
 		"vague, then the menu": {{Say: "I am calling about something"}, {Say: "it is about the thing I have with you"},
 			{Say: "I would rather explain it to a person"}, {Press: "2"}},
@@ -134,7 +91,7 @@ func TestModelNeverAnswers(t *testing.T) {
 			srv := startServer(t, s)
 			for name, steps := range calls {
 				t.Run(name, func(t *testing.T) {
-					res, err := sim.Run(context.Background(), sim.Options{CallID: uuid.NewString(), Bases: []string{srv.URL}}, steps)
+					res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: uuid.NewString(), Bases: []string{srv.URL}}, steps)
 					if err != nil || res.Connected == "" {
 						t.Fatalf("connected %q, err %v\n%s", res.Connected, err, strings.Join(res.Transcript, "\n"))
 					}

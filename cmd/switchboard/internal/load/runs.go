@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
 // Options configure a run; each run reads the ones it needs.
@@ -43,7 +43,7 @@ type Options struct {
 // route (the model stand-in answers "unknown" to the second), the third
 // routed by the model to billing.
 var (
-	callSteps = []sim.Step{{Say: "hello"}, {Say: "I have a question about my account"}, {Say: "my invoice shows a double charge"}}
+	callSteps = []voipbintest.Step{{Say: "hello"}, {Say: "I have a question about my account"}, {Say: "my invoice shows a double charge"}}
 	callEnd   = "+14155550102"
 )
 
@@ -126,7 +126,7 @@ func VoIPBin(ctx context.Context, o Options) error {
 	var firstErr atomic.Value
 	call := func(ctx context.Context) {
 		id := fmt.Sprintf("load-%d-%d", time.Now().UnixNano(), calls.Add(1))
-		res, err := sim.Run(ctx, sim.Options{CallID: id, Bases: []string{base}, Client: client, Token: fetchToken, Secret: eventSecret}, callSteps)
+		res, err := voipbintest.Run(ctx, voipbintest.Options{CallID: id, Bases: []string{base}, Client: client, Token: fetchToken, Secret: eventSecret}, callSteps)
 		switch {
 		case err != nil:
 			failed.Add(1)

@@ -21,6 +21,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // Transfer is where one department's calls go, as the routing config says.
@@ -50,7 +52,7 @@ type Options struct {
 	// Flow, when set, builds the flow's actions around Switchboard's fetch
 	// URL (token and dialled number in it): a customer's own flow with
 	// Switchboard as one step of it. Nil: [answer, fetch].
-	Flow func(fetchURL string) []Action
+	Flow func(fetchURL string) []voipbin.Action
 	HTTP *http.Client
 	Out  io.Writer // the report
 }
@@ -273,10 +275,10 @@ type (
 		Status     string `json:"status,omitempty"`
 	}
 	flow struct {
-		ID      string   `json:"id,omitempty"`
-		Name    string   `json:"name"`
-		Detail  string   `json:"detail"`
-		Actions []Action `json:"actions"`
+		ID      string           `json:"id,omitempty"`
+		Name    string           `json:"name"`
+		Detail  string           `json:"detail"`
+		Actions []voipbin.Action `json:"actions"`
 	}
 	customer struct {
 		WebhookMethod string `json:"webhook_method"`
@@ -320,10 +322,6 @@ func findFlow(flows []flow, name string) *flow {
 	return nil
 }
 
-// isVirtual reports whether n is one of VoIPBin's free virtual numbers, which
-// it does not accept as a caller ID.
-func isVirtual(n string) bool { return strings.HasPrefix(n, "+899") }
-
 // dialledNumbers is what callers dial to reach us: the number given, or the
 // account's numbers already pointing at our flow.
 func (c *client) dialledNumbers(numbers []number, ours *flow) []string {
@@ -349,7 +347,7 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 	}
 	owned := map[string]bool{}
 	for _, n := range numbers {
-		if !isVirtual(n.Number) && (n.Status == "" || n.Status == "active") {
+		if !voipbin.Virtual(n.Number) && (n.Status == "" || n.Status == "active") {
 			owned[n.Number] = true
 		}
 	}
@@ -385,7 +383,7 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 			case src == "":
 				problems = append(problems, "the caller ID is the number dialled, no number of the account is on the flow yet (--number)"+
 					" and the account has no default_outgoing_source_number_id")
-			case isVirtual(src):
+			case voipbin.Virtual(src):
 				problems = append(problems, fmt.Sprintf("caller ID %s is a virtual number VoIPBin will not send, and there is no default_outgoing_source_number_id", src))
 			default:
 				problems = append(problems, fmt.Sprintf("caller ID %s is not an active number of this account, and there is no default_outgoing_source_number_id", src))
@@ -412,19 +410,6 @@ func describeSource(src string, hasDefault bool, owned map[string]bool) string {
 	return src
 }
 
-// Action is one action of a VoIPBin flow. ID may be empty (VoIPBin makes
-// one); a flow whose actions refer to each other (branch) gives them ids,
-// which VoIPBin keeps.
-type Action struct {
-	ID     string         `json:"id,omitempty"`
-	Type   string         `json:"type"`
-	Option map[string]any `json:"option,omitempty"`
-}
-
-// dialledNumber is the number the caller dialled, substituted by VoIPBin into
-// the fetch URL: it picks the number's routing mode.
-const dialledNumber = "${voipbin.call.destination.target}"
-
 // fetchURL is the flow's fetch target: the public URL with the token, the
 // number's language when set, and the number the caller dialled.
 func (c *client) fetchURL() string {
@@ -432,7 +417,7 @@ func (c *client) fetchURL() string {
 	if c.opt.Language != "" {
 		u += "&lang=" + url.QueryEscape(c.opt.Language)
 	}
-	return u + "&to=" + dialledNumber
+	return u + "&to=" + voipbin.DialledNumber
 }
 
 // ensureFlow creates the flow, or updates it when it differs, and returns its id.
@@ -440,9 +425,9 @@ func (c *client) ensureFlow(ctx context.Context, have *flow) (string, error) {
 	want := flow{
 		Name:   c.opt.FlowName,
 		Detail: "Switchboard: answers and hands the call to Switchboard's fetch",
-		Actions: []Action{
-			{Type: "answer"},
-			{Type: "fetch", Option: map[string]any{"event_url": c.fetchURL(), "event_method": "POST"}},
+		Actions: []voipbin.Action{
+			{Type: voipbin.TypeAnswer},
+			{Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: c.fetchURL(), EventMethod: "POST"}},
 		},
 	}
 	if c.opt.Flow != nil {
@@ -478,18 +463,28 @@ func cmpOr(a, b string) string {
 // sameActions compares flows by what VoIPBin runs: action types and options,
 // and the ids of wanted actions that have one (a branch's targets). VoIPBin
 // adds ids to the others; those do not matter here.
-func sameActions(have, want []Action) bool {
+func sameActions(have, want []voipbin.Action) bool {
 	if len(have) != len(want) {
 		return false
 	}
 	for i := range have {
-		ja, _ := json.Marshal(have[i].Option)
-		jb, _ := json.Marshal(want[i].Option)
-		if have[i].Type != want[i].Type || !bytes.Equal(ja, jb) || want[i].ID != "" && have[i].ID != want[i].ID {
+		if have[i].Type != want[i].Type || !bytes.Equal(optionJSON(have[i].Option), optionJSON(want[i].Option)) || want[i].ID != "" && have[i].ID != want[i].ID {
 			return false
 		}
 	}
 	return true
+}
+
+// optionJSON is an option's JSON with its keys in order, whether it was
+// built (a struct) or read back (a map).
+func optionJSON(opt any) []byte {
+	b, _ := json.Marshal(opt)
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return b
+	}
+	b, _ = json.Marshal(v)
+	return b
 }
 
 // ensureNumber points the number at the flow, buying one first with Buy.

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 var uuidForm = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -245,26 +247,31 @@ func (s *Server) hasFlow(id string) bool {
 // an action of the same flow.
 func (s *Server) validFlow(w http.ResponseWriter, f Flow) bool {
 	type action struct {
-		ID     string `json:"id"`
-		Type   string `json:"type"`
-		Option struct {
-			EventURL        string            `json:"event_url"`
-			EventMethod     string            `json:"event_method"`
-			Variable        string            `json:"variable"`
-			TargetIDs       map[string]string `json:"target_ids"`
-			DefaultTargetID string            `json:"default_target_id"`
-		} `json:"option"`
+		voipbin.Action
+		fetch  voipbin.FetchOption
+		branch voipbin.BranchOption
 	}
 	var acts []action
 	for _, raw := range f.Actions {
 		var a action
-		if err := json.Unmarshal(raw, &a); err != nil {
+		err := json.Unmarshal(raw, &a.Action)
+		if err == nil {
+			// Every option comes back as JSON; only fetch's and branch's are read.
+			b, _ := json.Marshal(a.Option)
+			switch a.Type {
+			case voipbin.TypeFetch:
+				err = json.Unmarshal(b, &a.fetch)
+			case voipbin.TypeBranch:
+				err = json.Unmarshal(b, &a.branch)
+			}
+		}
+		if err != nil {
 			s.refuse(w, http.StatusBadRequest, "flow action: %v", err)
 			return false
 		}
 		acts = append(acts, a)
 	}
-	if f.Name == "" || len(acts) < 2 || acts[0].Type != "answer" || acts[1].Type != "fetch" {
+	if f.Name == "" || len(acts) < 2 || acts[0].Type != voipbin.TypeAnswer || acts[1].Type != voipbin.TypeFetch {
 		s.refuse(w, http.StatusBadRequest, "flow %q: want a name and [answer, fetch, ...], got %d actions", f.Name, len(acts))
 		return false
 	}
@@ -280,23 +287,23 @@ func (s *Server) validFlow(w http.ResponseWriter, f Flow) bool {
 		ids[a.ID] = true
 	}
 	for _, a := range acts {
-		if a.Type != "branch" {
+		if a.Type != voipbin.TypeBranch {
 			continue
 		}
-		targets := []string{a.Option.DefaultTargetID}
-		for _, id := range a.Option.TargetIDs {
+		targets := []string{a.branch.DefaultTargetID}
+		for _, id := range a.branch.TargetIDs {
 			targets = append(targets, id)
 		}
 		for _, id := range targets {
 			if !ids[id] {
-				s.refuse(w, http.StatusBadRequest, "flow %q: branch on %s jumps to %q, no action of the flow", f.Name, a.Option.Variable, id)
+				s.refuse(w, http.StatusBadRequest, "flow %q: branch on %s jumps to %q, no action of the flow", f.Name, a.branch.Variable, id)
 				return false
 			}
 		}
 	}
-	u := acts[1].Option.EventURL
-	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, "/voipbin/fetch?t=") || strings.HasSuffix(u, "?t=") || acts[1].Option.EventMethod != http.MethodPost {
-		s.refuse(w, http.StatusBadRequest, "fetch %s %q: want POST to a public https URL carrying ?t=TOKEN", acts[1].Option.EventMethod, u)
+	u := acts[1].fetch.EventURL
+	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, "/voipbin/fetch?t=") || strings.HasSuffix(u, "?t=") || acts[1].fetch.EventMethod != http.MethodPost {
+		s.refuse(w, http.StatusBadRequest, "fetch %s %q: want POST to a public https URL carrying ?t=TOKEN", acts[1].fetch.EventMethod, u)
 		return false
 	}
 	return true

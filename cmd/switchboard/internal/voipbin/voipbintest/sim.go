@@ -1,4 +1,4 @@
-// Package sim is a VoIPBin call simulator: it plays a scripted caller against
+// Package voipbintest is a VoIPBin call simulator: it plays a scripted caller against
 // a Switchboard server over real HTTP and executes the actions the server
 // returns with VoIPBin's semantics (see VOIPBIN.md, "What VoIPBin does with
 // our actions"), as strictly as VoIPBin does:
@@ -7,14 +7,28 @@
 //     nested ones included; an unset variable becomes "", and nothing is
 //     URL-encoded, so a "#" in a fetch URL starts its fragment and is lost;
 //   - keys pressed at any moment (during a talk, a sleep, the greeting) are kept
-//     in ${voipbin.call.digits} for the whole call, a new press overwrites them,
-//     and digits_receive returns at once when they already satisfy it;
+//     in ${voipbin.call.digits} for the whole call; outside a digits_receive
+//     each key overwrites the one before (an account number typed during its
+//     prompt is left as its last key), during one they append; digits_receive
+//     returns at once when the stored keys already satisfy it; a talk with
+//     "digits_handle": "next" ends at the first key, which is kept, and the
+//     keys after it reach the next action (appended by a digits_receive);
 //   - variable_set sets a variable;
 //   - events are delivered up to 3 times, 1 s apart, on a 5xx or a connection error;
 //   - a connect to a phone number needs a caller ID VoIPBin accepts (a normal
 //     number the account owns, else the account's default outgoing number):
-//     without one the transfer fails and the caller is hung up;
-//   - queue_join puts the caller in a queue, to a human; an unknown action type
+//     without one the transfer fails and the caller is hung up; so does a
+//     connect to an extension without target_name (VoIPBin finds its phones
+//     by it), to an agent whose target is no agent id, or to an address
+//     type VoIPBin does not connect;
+//   - a connect that VoIPBin places bridges the caller to the department;
+//     when the department hangs up, the flow goes on after the connect; a
+//     destination that is busy, does not answer or fails leaves the caller
+//     hearing ringing until they hang up (VoIPBin runs nothing more);
+//   - queue_join puts the caller in a queue: it fails at once when the queue
+//     has no wait flow, else the wait flow loops, each pass spending its
+//     actions, a fetch_flow and an empty, until an agent answers (a
+//     confbridge_join) or the actions run out; an unknown action type
 //     is skipped but counted; at most 100 actions run per call, the flow's
 //     answer and fetch and the confbridge_join after a connect included;
 //   - the number's own flow runs first, and what a fetch returns runs as a
@@ -22,19 +36,19 @@
 //     the flow goes on after its fetch (so an answer without connect or hangup
 //     hands the call back to the number's flow); branch jumps to the action its
 //     variable names, and resets that variable;
+//   - a talk whose text VoIPBin's TTS refuses (not SSML even inside <speak>:
+//     a bare "&", say) is skipped: the caller hears nothing, and no step
+//     happens during it;
 //   - each transcribe_start is a transcription of its own, and each one hears
 //     everything the caller says.
 //
 // It writes a readable transcript of the call, for golden-file tests.
-package sim
+package voipbintest
 
 import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +61,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // Step is what the caller does at the next moment VoIPBin gives them.
@@ -112,10 +128,43 @@ type Options struct {
 	// language when set, and the dialled number. A fetch URL's host is
 	// ignored: every request goes to Bases.
 	Flow []json.RawMessage
+	// Unanswered are destinations (targets) that are busy, do not answer or
+	// fail: VoIPBin leaves a caller connected to one ringing until they hang up.
+	Unanswered []string
+	// Queues are the account's queues by id. A queue_join to a queue not
+	// here, or to one without a wait flow, fails at once, as in VoIPBin.
+	Queues map[string]Queue
 	// Ask, when set, is asked for the caller's next step once the scripted
 	// ones run out, at each "sleep" and "digits_receive": a person at a
 	// terminal playing the caller. It returns false when they have nothing more to do.
 	Ask func(at string) (Step, bool)
+}
+
+// Queue is a VoIPBin queue: the wait flow it loops while the caller waits,
+// each pass costing its actions and VoIPBin's fetch_flow and empty, and how
+// long until an agent answers (zero: none does, and the caller waits until
+// the call's actions run out).
+type Queue struct {
+	WaitFlow    []voipbin.Action
+	AnswerAfter time.Duration
+}
+
+// pass is how long one pass of the wait flow lasts: its sleeps, and a
+// second for anything else that passes time.
+func (q Queue) pass() time.Duration {
+	var d time.Duration
+	for _, a := range q.WaitFlow {
+		switch a.Type {
+		case voipbin.TypeSleep:
+			var o voipbin.SleepOption
+			b, _ := json.Marshal(a.Option)
+			_ = json.Unmarshal(b, &o)
+			d += time.Duration(o.Duration) * time.Millisecond
+		case voipbin.TypeTalk, voipbin.TypeDigitsReceive, "play", "beep":
+			d += time.Second
+		}
+	}
+	return d
 }
 
 // Numbers of a simulated call unless Options say otherwise.
@@ -149,19 +198,10 @@ func (r *Result) Summary() string {
 	return s + fmt.Sprintf(" fetches=%d actions=%d", r.Fetches, r.Actions)
 }
 
-// VoIPBin's limits and habits.
-const (
-	maxActions     = 100
-	maxFetches     = 60
-	maxFrames      = 100 // nested fetches
-	eventAttempts  = 3
-	retryPause     = time.Second
-	fetchTimeout   = 3 * time.Second
-	digitsVariable = "voipbin.call.digits"
-	virtualPrefix  = "+899"
-)
+// maxFetches bounds a simulated call that never ends.
+const maxFetches = 60
 
-var telTarget = regexp.MustCompile(`^\+[0-9]{7,15}$`)
+const digitsVariable = voipbin.VarDigits
 
 type call struct {
 	opt         Options
@@ -171,6 +211,12 @@ type call struct {
 	vars        map[string]string
 	steps       []Step
 	events      int
+	// talkNext is set while a talk with digits_handle "next" plays: its
+	// first key ends it.
+	talkNext bool
+	// pending holds keys still being pressed when a key ended a talk; they
+	// reach whatever action runs next.
+	pending string
 }
 
 // errEnded stops the call: the caller hung up, or VoIPBin ended it.
@@ -205,7 +251,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	}
 	// frames is VoIPBin's stack: the number's flow at the bottom, what each
 	// fetch returned on top of it; at[i] is the next action of frames[i].
-	frames, at := [][]action{flow}, []int{0}
+	frames, at := [][]voipbin.Action{flow}, []int{0}
 	for len(frames) > 0 {
 		top := len(frames) - 1
 		if at[top] == len(frames[top]) {
@@ -220,21 +266,16 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 		if err := c.count(1); err != nil {
 			return c.res, err
 		}
-		var o option
-		if len(a.Option) > 0 {
-			if err := c.decode(a.Option, &o); err != nil {
-				return c.res, fmt.Errorf("action %s option: %w", a.Type, err)
-			}
-		}
-		if a.Type == "branch" {
-			i, err := c.branch(o, frames[top])
+		raw := c.substituted(a.Option)
+		if a.Type == voipbin.TypeBranch {
+			i, err := c.branch(raw, frames[top])
 			if err != nil {
 				return c.res, err
 			}
 			at[top] = i
 			continue
 		}
-		fetched, err := c.execute(ctx, a.Type, o)
+		fetched, err := c.execute(ctx, a.Type, raw)
 		if errors.Is(err, errEnded) {
 			return c.res, nil
 		}
@@ -242,9 +283,9 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 			return c.res, err
 		}
 		if fetched != nil {
-			if len(frames) == maxFrames {
+			if len(frames) == voipbin.MaxStack {
 				c.logf("VOIPBIN STACK LIMIT REACHED: call dropped")
-				return c.res, fmt.Errorf("call %s: more than %d nested fetches", opt.CallID, maxFrames)
+				return c.res, fmt.Errorf("call %s: more than %d nested fetches", opt.CallID, voipbin.MaxStack)
 			}
 			frames, at = append(frames, *fetched), append(at, 0)
 		}
@@ -254,7 +295,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 }
 
 // numberFlow is the number's flow: the one given, or the one provisioning creates.
-func numberFlow(opt Options) ([]action, error) {
+func numberFlow(opt Options) ([]voipbin.Action, error) {
 	raws := opt.Flow
 	if len(raws) == 0 {
 		u := "/voipbin/fetch?t=" + url.QueryEscape(opt.Token)
@@ -262,11 +303,10 @@ func numberFlow(opt Options) ([]action, error) {
 			u += "&lang=" + url.QueryEscape(opt.Language)
 		}
 		u += "&to=${voipbin.call.destination.target}"
-		fetch, _ := json.Marshal(map[string]any{"id": uuid.NewString(), "type": "fetch",
-			"option": map[string]string{"event_url": u, "event_method": "POST"}})
-		raws = []json.RawMessage{json.RawMessage(`{"id":"` + uuid.NewString() + `","type":"answer"}`), fetch}
+		return []voipbin.Action{{ID: uuid.NewString(), Type: voipbin.TypeAnswer},
+			{ID: uuid.NewString(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: u, EventMethod: "POST"}}}, nil
 	}
-	acts := make([]action, len(raws))
+	acts := make([]voipbin.Action, len(raws))
 	for i, raw := range raws {
 		if err := json.Unmarshal(raw, &acts[i]); err != nil {
 			return nil, fmt.Errorf("the number's flow, action %d: %w", i+1, err)
@@ -277,7 +317,11 @@ func numberFlow(opt Options) ([]action, error) {
 
 // branch finds where a branch action jumps to in its flow, and resets the
 // variable it read, as VoIPBin does.
-func (c *call) branch(o option, flow []action) (int, error) {
+func (c *call) branch(raw []byte, flow []voipbin.Action) (int, error) {
+	var o voipbin.BranchOption
+	if err := decodeOption(voipbin.TypeBranch, raw, &o); err != nil {
+		return 0, err
+	}
 	value := c.vars[o.Variable]
 	target, ok := o.TargetIDs[value]
 	if !ok {
@@ -294,58 +338,98 @@ func (c *call) branch(o option, flow []action) (int, error) {
 	return 0, fmt.Errorf("branch target %q is no action of the flow", target)
 }
 
-// option holds every option field of the actions we play.
-type option struct {
-	Text         string    `json:"text"`
-	Language     string    `json:"language"`
-	Direction    string    `json:"direction"`
-	Duration     int       `json:"duration"`
-	Length       int       `json:"length"`
-	Key          string    `json:"key"` // digits_receive's terminating key, variable_set's variable
-	EventURL     string    `json:"event_url"`
-	Destinations []address `json:"destinations"`
-	Source       *address  `json:"source"`
-	QueueID      string    `json:"queue_id"`
-	Reason       string    `json:"reason"`
-	Value        string    `json:"value"`
-	// branch
-	Variable        string            `json:"variable"`
-	TargetIDs       map[string]string `json:"target_ids"`
-	DefaultTargetID string            `json:"default_target_id"`
+// decodeOption decodes an action's substituted option into VoIPBin's
+// option of its type. A field VoIPBin does not know is refused: VoIPBin would
+// ignore it, so a misspelt option would silently do nothing there.
+func decodeOption(typ string, raw []byte, o any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(o); err != nil {
+		return fmt.Errorf("action %s option %s: %w", typ, raw, err)
+	}
+	return nil
 }
 
-// execute runs one action. It returns the actions a fetch brought, or
-// errEnded when the call is over.
-func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, error) {
+// execute runs one action, its option substituted. It returns the actions
+// a fetch brought, or errEnded when the call is over.
+func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.Action, error) {
+	if c.pending != "" && typ != voipbin.TypeDigitsReceive {
+		// Keys outside a digits_receive overwrite each other.
+		c.vars[digitsVariable] = c.pending[len(c.pending)-1:]
+		c.pending = ""
+	}
 	switch typ {
-	case "transcribe_start":
+	case voipbin.TypeTranscribeStart:
+		var o voipbin.TranscribeStartOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
 		id := "transcribe-" + c.opt.CallID
 		if len(c.transcribes) > 0 {
 			id += fmt.Sprint("-", len(c.transcribes)+1)
 		}
 		c.transcribes = append(c.transcribes, id)
-		return nil, c.event(ctx, "transcribe_created", map[string]any{
+		return nil, c.event(ctx, voipbin.EventTranscribeCreated, map[string]any{
 			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
 			"direction": o.Direction, "language": o.Language,
 		})
-	case "talk":
-		c.logf("  talk (%s): %s", o.Language, o.Text)
+	case voipbin.TypeTalk:
+		var o voipbin.TalkOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
+		if err := voipbin.CheckSpeakable(o.Text); err != nil {
+			// VoIPBin's talk fails and it moves on: the caller hears nothing.
+			c.logf("  talk (%s) SKIPPED, the caller hears nothing: %v: %s", o.Language, err, o.Text)
+			return nil, nil
+		}
+		c.logf("  talk (%s)%s: %s", o.Language, handleNote(o.DigitsHandle), voipbin.Spoken(o.Text))
+		c.talkNext = o.DigitsHandle == voipbin.DigitsHandleNext
+		defer func() { c.talkNext = false }()
 		return nil, c.moment(ctx, "talk", 0, "")
-	case "sleep":
+	case voipbin.TypeSleep:
+		var o voipbin.SleepOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		c.logf("  sleep %d", o.Duration)
 		return nil, c.moment(ctx, "sleep", 0, "")
-	case "variable_set":
+	case voipbin.TypeVariableSet:
+		var o voipbin.VariableSetOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		c.logf("  variable_set %s=%q", o.Key, o.Value)
 		c.vars[o.Key] = o.Value
-	case "digits_receive":
+	case voipbin.TypeDigitsReceive:
+		var o voipbin.DigitsReceiveOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		c.logf("  digits_receive %d ms, length %d%s", o.Duration, o.Length, keyNote(o.Key))
 		if done(c.vars[digitsVariable], o.Length, o.Key) {
 			c.logf("  (returns at once: %q was pressed before)", c.vars[digitsVariable])
+			c.pending = "" // the rest come too late for this fetch
 			return nil, nil
 		}
+		if keys := c.pending; keys != "" {
+			c.pending = ""
+			c.press(keys, true, o.Length, o.Key)
+			c.logf("  (the keys after it are collected: %q)", c.vars[digitsVariable])
+			if done(c.vars[digitsVariable], o.Length, o.Key) {
+				return nil, nil
+			}
+		}
 		return nil, c.moment(ctx, "digits_receive", o.Length, o.Key)
-	case "fetch":
+	case voipbin.TypeFetch:
+		var o voipbin.FetchOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		// The URL was substituted as it is, not URL-encoded: a "#" in a value
 		// starts the fragment, which an HTTP request does not carry.
 		parsed, err := url.Parse(o.EventURL)
@@ -354,21 +438,65 @@ func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, er
 		}
 		acts, err := c.fetch(ctx, parsed.RequestURI())
 		return &acts, err
-	case "connect":
+	case voipbin.TypeConnect:
+		var o voipbin.ConnectOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		return nil, c.connect(o)
-	case "queue_join":
+	case voipbin.TypeQueueJoin:
+		var o voipbin.QueueJoinOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		c.logf("  queue_join %s", o.QueueID)
-		c.res.Connected = "queue " + o.QueueID
-		c.logf("caller waits in the queue for an agent")
-		return nil, errEnded
-	case "hangup":
+		return nil, c.queue(o.QueueID)
+	case voipbin.TypeHangup:
+		var o voipbin.HangupOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
 		c.logf("  hangup %s", o.Reason)
 		return nil, errEnded
-	case "answer":
+	case voipbin.TypeAnswer:
 	default:
 		c.logf("  %s: unknown to VoIPBin, skipped (still counted)", typ)
 	}
 	return nil, nil
+}
+
+// queue plays a queued caller's wait as VoIPBin does: pass after pass of the
+// queue's wait flow, each spending its actions, fetch_flow and empty, until
+// an agent answers (then confbridge_join) or the call's actions run out.
+func (c *call) queue(id string) error {
+	q, ok := c.opt.Queues[id]
+	if !ok || len(q.WaitFlow) == 0 {
+		c.logf("CALL FAILED: the queue has no wait flow (VoIPBin's fetch_flow fails); the caller is hung up")
+		return errEnded
+	}
+	var waited time.Duration
+	for passes := 0; passes <= voipbin.MaxActions; passes++ { // every pass costs actions: bounded
+		if q.AnswerAfter > 0 && waited >= q.AnswerAfter {
+			c.logf("caller waits %v (%d passes of the wait flow, %d actions each); an agent answers", waited, passes, len(q.WaitFlow)+2)
+			if err := c.count(1); err != nil { // confbridge_join
+				return err
+			}
+			c.res.Connected = "queue " + id
+			return errEnded
+		}
+		if err := c.count(1 + len(q.WaitFlow) + 1); err != nil {
+			return fmt.Errorf("queued caller cut off after waiting %v (%d passes): %w", waited, passes, err)
+		}
+		waited += q.pass()
+	}
+	return fmt.Errorf("queued caller never cut off after %d passes: the simulator counts no actions", voipbin.MaxActions)
+}
+
+func handleNote(handle string) string {
+	if handle == "" {
+		return ""
+	}
+	return " [digits_handle " + handle + "]"
 }
 
 func keyNote(key string) string {
@@ -385,7 +513,7 @@ func done(digits string, length int, key string) bool {
 
 // connect places a transfer as VoIPBin does: to a phone number only with a
 // caller ID it accepts.
-func (c *call) connect(o option) error {
+func (c *call) connect(o voipbin.ConnectOption) error {
 	if len(o.Destinations) == 0 {
 		c.logf("  connect with no destination: VoIPBin refuses it")
 		c.logf("CALL FAILED: the caller is hung up")
@@ -397,8 +525,21 @@ func (c *call) connect(o option) error {
 		from = o.Source.Target
 	}
 	c.logf("  connect %s %s, caller ID %q", to.Type, to.Target, from)
-	if to.Type == "tel" {
-		if !telTarget.MatchString(to.Target) {
+	switch to.Type {
+	case voipbin.AddressExtension:
+		// VoIPBin looks the extension's registered phones up by target_name.
+		if to.TargetName == "" {
+			c.logf("CALL FAILED: extension without target_name: VoIPBin finds no registered phone; the caller is hung up")
+			return errEnded
+		}
+	case voipbin.AddressAgent:
+		if _, err := uuid.Parse(to.Target); err != nil {
+			c.logf("CALL FAILED: agent %q is no agent id; the caller is hung up", to.Target)
+			return errEnded
+		}
+	case voipbin.AddressSIP:
+	case voipbin.AddressTel:
+		if !voipbin.Dialable(to.Target) {
 			c.logf("CALL FAILED: %q is not a number VoIPBin dials; the caller is hung up", to.Target)
 			return errEnded
 		}
@@ -410,22 +551,42 @@ func (c *call) connect(o option) error {
 			c.logf("  (caller ID %s: VoIPBin uses the default outgoing number %s)", why, c.opt.DefaultOutgoing)
 			from = c.opt.DefaultOutgoing
 		}
+	default:
+		c.logf("CALL FAILED: VoIPBin connects no %q address; the caller is hung up", to.Type)
+		return errEnded
 	}
 	if err := c.count(1); err != nil { // VoIPBin's confbridge_join
 		return err
 	}
+	if slices.Contains(c.opt.Unanswered, to.Target) {
+		// The outgoing call never joins the connect's conference, and
+		// nothing in VoIPBin moves the caller on: they hear ringing.
+		c.logf("%s does not answer: the caller hears ringing until they hang up; VoIPBin runs no further action", to.Target)
+		c.logf("caller hangs up")
+		if err := c.event(context.Background(), voipbin.EventCallHangup, map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"}); err != nil {
+			return err
+		}
+		return errEnded
+	}
+	if c.res.Connected != "" {
+		c.logf("CALLER TRANSFERRED AGAIN after talking to %s", c.res.Connected)
+		return fmt.Errorf("call %s: transferred to %s after a conversation with %s", c.opt.CallID, to.Target, c.res.Connected)
+	}
 	c.res.Connected, c.res.CallerID = to.Target, from
-	return errEnded
+	// When the department hangs up, the caller leaves the conference and
+	// VoIPBin goes on with the action after the connect.
+	c.logf("caller talks to %s until it hangs up; then VoIPBin goes on after the connect", to.Target)
+	return nil
 }
 
 // refuses says why VoIPBin would not accept source as a transfer's caller ID, or "".
-func (c *call) refuses(source *address) string {
+func (c *call) refuses(source *voipbin.Address) string {
 	switch {
 	case source == nil || source.Target == "":
 		return "missing"
 	case source.Type != "tel":
 		return fmt.Sprintf("of type %q", source.Type)
-	case strings.HasPrefix(source.Target, virtualPrefix):
+	case voipbin.Virtual(source.Target):
 		return source.Target + " is a virtual number"
 	case source.Target != c.opt.Dialled && !slices.Contains(c.opt.Owned, source.Target):
 		return source.Target + " is not the account's"
@@ -436,28 +597,32 @@ func (c *call) refuses(source *address) string {
 // count adds n executed actions and enforces VoIPBin's limit.
 func (c *call) count(n int) error {
 	c.res.Actions += n
-	if c.res.Actions > maxActions {
+	if c.res.Actions > voipbin.MaxActions {
 		c.logf("VOIPBIN ACTION LIMIT REACHED: call dropped")
-		return fmt.Errorf("call %s: over VoIPBin's %d actions", c.opt.CallID, maxActions)
+		return fmt.Errorf("call %s: over VoIPBin's %d actions", c.opt.CallID, voipbin.MaxActions)
 	}
 	return nil
 }
 
 var variable = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// decode substitutes ${...} in every string of an action's option, nested ones
-// included, as VoIPBin does when it runs the action, and decodes it.
-func (c *call) decode(raw json.RawMessage, o *option) error {
-	var v any
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
+// substituted is an action's option with ${...} substituted in every
+// string, nested ones included, as VoIPBin does when it runs the action. The
+// action itself is left as it is: a flow's action may run again.
+func (c *call) substituted(opt any) []byte {
+	if opt == nil {
+		return nil
 	}
-	v = c.substitute(v)
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(opt)
 	if err != nil {
-		return err
+		return nil
 	}
-	return json.Unmarshal(b, o)
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return nil
+	}
+	b, _ = json.Marshal(c.substitute(v))
+	return b
 }
 
 func (c *call) substitute(v any) any {
@@ -476,17 +641,6 @@ func (c *call) substitute(v any) any {
 		}
 	}
 	return v
-}
-
-type address struct {
-	Type   string `json:"type"`
-	Target string `json:"target"`
-}
-
-type action struct {
-	ID     string          `json:"id"`
-	Type   string          `json:"type"`
-	Option json.RawMessage `json:"option"`
 }
 
 func (c *call) logf(format string, args ...any) {
@@ -523,12 +677,19 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 	switch {
 	case s.Hangup:
 		c.logf("caller hangs up%s", when)
-		if err := c.event(ctx, "call_hangup", map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"}); err != nil {
+		if err := c.event(ctx, voipbin.EventCallHangup, map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"}); err != nil {
 			return err
 		}
 		return errEnded
 	case s.Press != "":
 		c.logf("caller presses %s%s", s.Press, when)
+		if c.talkNext {
+			// The first key ends the talk and is kept; the others reach
+			// the next action.
+			c.vars[digitsVariable], c.pending = s.Press[:1], s.Press[1:]
+			c.logf("  (the first key ends the talk)")
+			return nil
+		}
 		c.press(s.Press, at == "digits_receive", length, key)
 	case s.Say != "":
 		c.logf("caller: %s%s", s.Say, when)
@@ -568,7 +729,7 @@ func (c *call) say(ctx context.Context, words string) error {
 	// language would not return these very words, but it returns something.
 	for _, id := range c.transcribes {
 		c.events++
-		if err := c.event(ctx, "transcript_created", map[string]any{
+		if err := c.event(ctx, voipbin.EventTranscriptCreated, map[string]any{
 			"id": fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events), "transcribe_id": id,
 			"direction": "in", "message": words, "tm_transcript": "2026-08-22 10:11:12.123456",
 		}); err != nil {
@@ -587,7 +748,7 @@ func (c *call) base() string {
 // fetch posts VoIPBin's fetch request and checks the answer the way VoIPBin
 // needs it: in time, 200, a bare JSON array, every action with a fresh
 // non-zero UUID.
-func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
+func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, error) {
 	c.res.Fetches++
 	if c.res.Fetches > maxFetches {
 		return nil, fmt.Errorf("more than %d fetches", maxFetches)
@@ -600,7 +761,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
 	body, _ := json.Marshal(map[string]string{"activeflow_id": "flow-" + c.opt.CallID, "reference_id": c.opt.CallID})
 	timeout := c.opt.FetchTimeout
 	if timeout == 0 {
-		timeout = fetchTimeout
+		timeout = voipbin.FetchTimeout
 	}
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -630,8 +791,8 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]action, error) {
 	if moves := resp.Header.Get("Switchboard-Moves"); moves != "" {
 		c.logf("  moves: %s", moves)
 	}
-	var acts []action
-	if err := json.Unmarshal(b, &acts); err != nil {
+	acts, err := voipbin.Actions(b)
+	if err != nil {
 		c.logf("FETCH ANSWER IS NOT A JSON ARRAY: %s", b)
 		return nil, fmt.Errorf("fetch answer: %w", err)
 	}
@@ -656,7 +817,7 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 	}
 	pause := c.opt.RetryPause
 	if pause == 0 {
-		pause = retryPause
+		pause = voipbin.RetryPause
 	}
 	for range times {
 		for attempt := 1; ; attempt++ {
@@ -675,8 +836,8 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 			} else {
 				c.logf("(event %s answered %d)", typ, status)
 			}
-			if attempt == eventAttempts {
-				c.logf("EVENT %s LOST after %d attempts", typ, eventAttempts)
+			if attempt == voipbin.EventAttempts {
+				c.logf("EVENT %s LOST after %d attempts", typ, voipbin.EventAttempts)
 				break
 			}
 			select {
@@ -696,9 +857,7 @@ func (c *call) post(ctx context.Context, body []byte) (int, error) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if c.opt.Secret != "" {
-		mac := hmac.New(sha256.New, []byte(c.opt.Secret))
-		mac.Write(body)
-		req.Header.Set("X-VoIPBIN-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+		req.Header.Set(voipbin.SignatureHeader, voipbin.Sign(c.opt.Secret, body))
 	}
 	resp, err := c.opt.Client.Do(req)
 	if err != nil {

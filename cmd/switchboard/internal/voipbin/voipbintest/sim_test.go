@@ -1,4 +1,4 @@
-package sim
+package voipbintest
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // No golden files here; -update is accepted so that go test ./... -update
@@ -115,6 +117,30 @@ func TestKeys(t *testing.T) {
 			t.Errorf("fetched %v, want d=5 at once\n%s", srv.fetched, tr)
 		}
 	})
+	entry := func(handle string) [][]map[string]any {
+		talk := map[string]any{"text": "Enter your account number, then press pound."}
+		if handle != "" {
+			talk["digits_handle"] = handle
+		}
+		return [][]map[string]any{
+			{act("talk", talk), act("digits_receive", map[string]any{"duration": 5000, "length": 12, "key": "#"}), fetchNext},
+			{act("hangup", nil)},
+		}
+	}
+	t.Run("keys typed during a talk overwrite each other: the last one is left", func(t *testing.T) {
+		srv := &scripted{answers: entry("")}
+		play(t, srv, Options{}, Step{Press: "88123456#", During: "talk"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=" {
+			t.Errorf("fetched %v, want d= (only \"#\" was left, which starts the fragment)", srv.fetched)
+		}
+	})
+	t.Run("digits_handle next: the first key ends the talk, the rest are collected", func(t *testing.T) {
+		srv := &scripted{answers: entry("next")}
+		_, tr := play(t, srv, Options{}, Step{Press: "88123456#", During: "talk"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=88123456" {
+			t.Errorf("fetched %v, want d=88123456\n%s", srv.fetched, tr)
+		}
+	})
 	t.Run("variable_set clears them", func(t *testing.T) {
 		srv := &scripted{answers: [][]map[string]any{
 			append([]map[string]any{act("talk", map[string]any{"text": "hello"}),
@@ -214,13 +240,6 @@ func TestUnknownActionsCountAndLimit(t *testing.T) {
 	}
 }
 
-func TestQueueJoinReachesAHuman(t *testing.T) {
-	res, _ := play(t, &scripted{answers: [][]map[string]any{{act("queue_join", map[string]any{"queue_id": "q-1"})}}}, Options{})
-	if res.Connected != "queue q-1" {
-		t.Errorf("connected %q, want the queue", res.Connected)
-	}
-}
-
 func TestBadStepRefused(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Bases: []string{"http://127.0.0.1:1"}}, []Step{{Press: "1", During: "greeting"}}); err == nil {
 		t.Error("a step during an unknown moment must be refused, not ignored")
@@ -279,5 +298,150 @@ func TestFetchedActionsReturnToTheFlow(t *testing.T) {
 				t.Errorf("actions %d, fetches %d; want 9 and 2", res.Actions, res.Fetches)
 			}
 		})
+	}
+}
+
+// TestTalkVoIPBinsTTSRefuses: a talk whose text is not SSML even inside
+// <speak> is skipped, as VoIPBin's TTS does: nothing is heard and nothing
+// can happen during it.
+func TestTalkVoIPBinsTTSRefuses(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{
+		act("talk", map[string]any{"text": "3 for Billing & Accounts", "language": "en-US"}),
+		act("talk", map[string]any{"text": "3 for Billing &amp; Accounts", "language": "en-US"}),
+		act("hangup", nil),
+	}}}
+	_, tr := play(t, srv, Options{}, Step{Hangup: true, During: "talk"})
+	if !strings.Contains(tr, "SKIPPED, the caller hears nothing") || !strings.Contains(tr, "talk (en-US): 3 for Billing & Accounts\ncaller hangs up (during the talk)") {
+		t.Errorf("the bare & was spoken, or the escaped one was not:\n%s", tr)
+	}
+}
+
+// TestConnectDestinations: VoIPBin finds an extension's phones by
+// target_name and an agent by its id; without them, or to an address type it
+// does not connect, the connect fails and the caller is hung up.
+func TestConnectDestinations(t *testing.T) {
+	tests := []struct {
+		name string
+		to   map[string]any
+		ok   bool
+	}{
+		{"extension with target_name", map[string]any{"type": "extension", "target": "2001", "target_name": "2001"}, true},
+		{"extension without target_name", map[string]any{"type": "extension", "target": "2001"}, false},
+		{"agent by id", map[string]any{"type": "agent", "target": "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b"}, true},
+		{"agent by name", map[string]any{"type": "agent", "target": "alice"}, false},
+		{"sip", map[string]any{"type": "sip", "target": "sales@pbx.example.com"}, true},
+		{"an address type VoIPBin does not connect", map[string]any{"type": "queue", "target": "x"}, false},
+		{"a misspelt option field", map[string]any{"type": "extension", "target": "2001", "targetname": "2001"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &scripted{answers: [][]map[string]any{{act("connect", map[string]any{
+				"source":       map[string]any{"type": "tel", "target": "${voipbin.call.destination.target}"},
+				"destinations": []any{tt.to},
+			})}}}
+			h := httptest.NewServer(srv)
+			defer h.Close()
+			res, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil)
+			if got := err == nil && res.Connected != ""; got != tt.ok {
+				t.Errorf("connected %q (err %v), want ok %v\n%s", res.Connected, err, tt.ok, strings.Join(res.Transcript, "\n"))
+			}
+		})
+	}
+}
+
+// TestQueue: queue_join fails at once without a wait flow; with one, each
+// pass spends the wait flow's actions, a fetch_flow and an empty, inside the
+// call's 100 actions.
+func TestQueue(t *testing.T) {
+	const id = "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f"
+	wait := []voipbin.Action{{Type: "talk", Option: voipbin.Talk("Please hold.", "en-US")}, {Type: "sleep", Option: voipbin.SleepOption{Duration: 29000}}}
+	join := func() *scripted {
+		return &scripted{answers: [][]map[string]any{{act("queue_join", map[string]any{"queue_id": id})}}}
+	}
+	run := func(queues map[string]Queue) (*Result, error) {
+		h := httptest.NewServer(join())
+		defer h.Close()
+		return Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}, Queues: queues}, nil)
+	}
+	t.Run("no wait flow: hung up at once", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {}})
+		if err != nil || res.Connected != "" || !strings.Contains(strings.Join(res.Transcript, "\n"), "CALL FAILED") {
+			t.Errorf("connected %q, err %v\n%s", res.Connected, err, strings.Join(res.Transcript, "\n"))
+		}
+	})
+	t.Run("an agent answers after 5 minutes", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {WaitFlow: wait, AnswerAfter: 5 * time.Minute}})
+		if err != nil || res.Connected != "queue "+id {
+			t.Fatalf("connected %q, err %v", res.Connected, err)
+		}
+		if want := 2 + 1 + 10*4 + 1; res.Actions != want { // answer, fetch, queue_join, 10 passes of 4, confbridge_join
+			t.Errorf("actions = %d, want %d", res.Actions, want)
+		}
+	})
+	t.Run("nobody answers: cut off when the actions run out", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {WaitFlow: wait}})
+		if err == nil || res.Connected != "" {
+			t.Errorf("connected %q, err %v: want the call dropped", res.Connected, err)
+		}
+	})
+}
+
+// TestAfterConnect: when the department hangs up, VoIPBin goes on with the
+// action after the connect; a department that is busy or does not answer
+// leaves the caller ringing, and nothing after the connect runs.
+func TestAfterConnect(t *testing.T) {
+	answers := func() [][]map[string]any {
+		return [][]map[string]any{{
+			act("connect", map[string]any{
+				"source":       map[string]any{"type": "tel", "target": "${voipbin.call.destination.target}"},
+				"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}},
+			}),
+			act("talk", map[string]any{"text": "after the connect"}),
+		}}
+	}
+	res, tr := play(t, &scripted{answers: answers()}, Options{})
+	if res.Connected != "+14155550100" || !strings.Contains(tr, "talk (): after the connect") {
+		t.Errorf("an ended conversation goes on after the connect:\n%s", tr)
+	}
+	srv := &scripted{answers: answers()}
+	res, tr = play(t, srv, Options{Unanswered: []string{"+14155550100"}})
+	if res.Connected != "" || strings.Contains(tr, "after the connect") || srv.seen != 1 {
+		t.Errorf("an unanswered transfer ran on, or the caller's hangup was not sent (events %d):\n%s", srv.seen, tr)
+	}
+}
+
+// TestFetchAnswerRefused: VoIPBin needs a 200 with a bare JSON array whose
+// actions each have a fresh, non-zero UUID.
+func TestFetchAnswerRefused(t *testing.T) {
+	for name, answer := range map[string]func(w http.ResponseWriter){
+		"not an array": func(w http.ResponseWriter) { w.Write([]byte(`{"actions": []}`)) },
+		"no id":        func(w http.ResponseWriter) { w.Write([]byte(`[{"type": "hangup"}]`)) },
+		"the nil id": func(w http.ResponseWriter) {
+			w.Write([]byte(`[{"id": "00000000-0000-0000-0000-000000000000", "type": "hangup"}]`))
+		},
+		"a repeated id": func(w http.ResponseWriter) {
+			id := uuid.NewString()
+			w.Write([]byte(`[{"id": "` + id + `", "type": "talk"}, {"id": "` + id + `", "type": "hangup"}]`))
+		},
+		"a 500": func(w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { answer(w) }))
+			defer h.Close()
+			if _, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil); err == nil {
+				t.Error("VoIPBin would stop this call; the simulator took it")
+			}
+		})
+	}
+}
+
+// TestMisspeltOptionRefused: VoIPBin ignores an option field it does not
+// know, so a misspelt one silently does nothing there; the simulator refuses it.
+func TestMisspeltOptionRefused(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{act("talk", map[string]any{"text": "hi", "digits_handel": "next"}), act("hangup", nil)}}}
+	h := httptest.NewServer(srv)
+	defer h.Close()
+	if _, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, nil); err == nil || !strings.Contains(err.Error(), "digits_handel") {
+		t.Errorf("a misspelt option field was taken: %v", err)
 	}
 }

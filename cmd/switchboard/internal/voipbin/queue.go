@@ -1,0 +1,64 @@
+package voipbin
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Queue is a VoIPBin queue as GET /v1.0/queues/{id} shows it: the fields a
+// queued caller's wait depends on.
+type Queue struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	WaitFlowID  string `json:"wait_flow_id"`
+	WaitTimeout int    `json:"wait_timeout"` // ms; 0: no limit but the call's actions
+}
+
+// VoIPBin's queue_join (bin-flow-manager actionHandleQueueJoin, bin-queue-manager
+// queuecallhandler createActions) pushes [fetch_flow(wait flow), empty(loops
+// back to fetch_flow), confbridge_join]: each pass of the wait flow costs its
+// actions and two more, inside the call's MaxActions. A queue without a wait
+// flow fails the fetch_flow, which stops the call.
+const queueLoopExtra = 2
+
+// timeTaking are the action types a wait flow can pass time with.
+var timeTaking = map[string]bool{TypeTalk: true, TypeSleep: true, TypeDigitsReceive: true, "play": true, "beep": true, "echo": true}
+
+// QueueProblems says what in a queue (and its wait flow's actions, GET
+// /v1.0/flows/{wait_flow_id}; nil when it has none) hurts a caller who joins
+// it with actionsLeft of the call's actions: no wait flow (the caller is hung
+// up at once), a wait flow that passes no time (it loops through the budget
+// at once), or a wait the budget cuts short of a wait timeout.
+func QueueProblems(q Queue, waitFlow []Action, actionsLeft int) []string {
+	name := fmt.Sprintf("queue %s (%s)", q.Name, q.ID)
+	if id, err := uuid.Parse(q.WaitFlowID); err != nil || id == uuid.Nil || waitFlow == nil {
+		return []string{name + ": no wait flow; VoIPBin fails queue_join at once and the caller is hung up. Give the queue a wait flow (a talk and a sleep, say)."}
+	}
+	passMS := 0
+	for _, a := range waitFlow {
+		if !timeTaking[a.Type] {
+			continue
+		}
+		if a.Type != TypeSleep {
+			passMS += 1000 // a talk or a beep takes a second at least
+			continue
+		}
+		if o, ok := a.Option.(map[string]any); ok {
+			if d, ok := o["duration"].(float64); ok {
+				passMS += int(d)
+			}
+		}
+	}
+	if passMS == 0 {
+		return []string{name + ": its wait flow passes no time (no talk, play or sleep); VoIPBin loops it through the call's 100 actions at once and the caller is cut off."}
+	}
+	loops := max(actionsLeft-2, 0) / (len(waitFlow) + queueLoopExtra)
+	wait := time.Duration(loops*passMS) * time.Millisecond
+	if q.WaitTimeout == 0 || time.Duration(q.WaitTimeout)*time.Millisecond > wait {
+		return []string{fmt.Sprintf("%s: each pass of its wait flow costs %d actions; with %d actions left a caller is cut off after %d passes, about %v (wait_timeout %d ms). Make the wait flow's pass longer.",
+			name, len(waitFlow)+queueLoopExtra, actionsLeft, loops, wait, q.WaitTimeout)}
+	}
+	return nil
+}

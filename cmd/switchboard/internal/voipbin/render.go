@@ -1,0 +1,99 @@
+package voipbin
+
+import (
+	"cmp"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard/switchboard/flow"
+)
+
+// Render turns a turn's flow actions into a fetch answer: VoIPBin actions,
+// each with a fresh UUID. fetchURL is where VoIPBin comes back for the next
+// turn.
+func Render(acts []flow.Action, fetchURL string) []Action {
+	out := make([]Action, 0, len(acts)+2)
+	add := func(typ string, opt any) {
+		out = append(out, Action{ID: uuid.NewString(), Type: typ, Option: opt})
+	}
+	fetch := func(u string) { add(TypeFetch, FetchOption{EventURL: u, EventMethod: "POST"}) }
+	for i := 0; i < len(acts); i++ {
+		a := acts[i]
+		switch a.Kind {
+		case flow.ActTranscribe:
+			add(TypeTranscribeStart, TranscribeStartOption{Language: a.Language, Direction: "in"})
+		case flow.ActTalk:
+			if !beforeMenu(acts[i+1:]) {
+				add(TypeTalk, Talk(a.Text, a.Language))
+				continue
+			}
+			// A prompt for keys ends at the first key, which is kept, and
+			// talks in one language are one talk: keys pressed during a talk
+			// overwrite each other, and a key ending a first talk would be
+			// overwritten by a key ending the second.
+			text := a.Text
+			for i+1 < len(acts) && acts[i+1].Kind == flow.ActTalk && acts[i+1].Language == a.Language {
+				i++
+				text += " " + acts[i].Text
+			}
+			opt := Talk(text, a.Language)
+			opt.DigitsHandle = DigitsHandleNext
+			add(TypeTalk, opt)
+		case flow.ActListen:
+			if a.Millis > 0 {
+				add(TypeSleep, SleepOption{Duration: a.Millis})
+			}
+			fetch(fetchURL)
+		case flow.ActForgetKeys:
+			// VoIPBin keeps every key pressed during the call in this variable.
+			add(TypeVariableSet, VariableSetOption{Key: VarDigits, Value: ""})
+		case flow.ActMenu:
+			opt := DigitsReceiveOption{Duration: a.Millis, Length: max(a.Length, 1)}
+			if a.Length > 1 {
+				// A longer entry may end early with the pound key; in a
+				// one-key menu a "#" would reach us as an empty d (it starts
+				// the URL's fragment, which is also why d comes last).
+				opt.Key = "#"
+			}
+			add(TypeDigitsReceive, opt)
+			fetch(fetchURL + "&d=" + Var(VarDigits))
+		case flow.ActSet:
+			add(TypeVariableSet, VariableSetOption{Key: a.Variable, Value: a.Value})
+		case flow.ActConnect:
+			typ, opt := Transfer(a.To, a.CallerID)
+			add(typ, opt)
+		case flow.ActHangup:
+			add(TypeHangup, HangupOption{Reason: "normal"})
+		}
+	}
+	return out
+}
+
+// beforeMenu reports whether acts are talks, if any, and then a menu.
+func beforeMenu(acts []flow.Action) bool {
+	for _, a := range acts {
+		if a.Kind != flow.ActTalk {
+			return a.Kind == flow.ActMenu
+		}
+	}
+	return false
+}
+
+// Transfer is the action that takes the caller to: a queue_join for a
+// queue, else a connect. A connect always carries a caller ID (callerID, or
+// the number the caller dialled): without one VoIPBin refuses the outgoing
+// call unless the account has a default. An extension carries its number as
+// target_name too, which is what VoIPBin finds its registered phones by.
+func Transfer(to flow.Destination, callerID string) (string, any) {
+	if to.Kind == flow.ToQueue {
+		return TypeQueueJoin, QueueJoinOption{QueueID: to.Target}
+	}
+	dest := Address{Type: string(to.Kind), Target: to.Target}
+	if to.Kind == flow.ToExtension {
+		dest.TargetName = to.Target
+	}
+	return TypeConnect, ConnectOption{
+		Source:       &Address{Type: AddressTel, Target: cmp.Or(callerID, DialledNumber)},
+		Destinations: []Address{dest},
+	}
+}
