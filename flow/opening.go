@@ -107,6 +107,7 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		switch {
 		case in.Hangup:
 		case in.Text == "" && in.Session != "":
+			c.noteTranscribe(in.Session)
 			c.noteSession(m, in)
 		default:
 			if w := Clip(in.Text); w != "" {
@@ -136,6 +137,18 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		t.Words = ""
 	}
 	return words
+}
+
+// maxTranscribes bounds Call.Transcribes: a call runs one transcription, or
+// one per language it detects among.
+const maxTranscribes = 8
+
+// noteTranscribe remembers a transcription session of the call, so that it
+// can be stopped and unlinked when the call leaves us.
+func (c *Call) noteTranscribe(session string) {
+	if !slices.Contains(c.Transcribes, session) && len(c.Transcribes) < maxTranscribes {
+		c.Transcribes = append(c.Transcribes, session)
+	}
 }
 
 // noteSession remembers the language of a transcription, for a call that

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 	"github.com/switchboard/switchboard/store"
@@ -38,6 +39,10 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// AccessKey reaches VoIPBin's REST API at APIURL, to stop the
+	// transcriptions of calls that left us; empty: they run on.
+	AccessKey string
+	APIURL    string
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
@@ -98,6 +103,8 @@ func envSettings(getenv func(string) string) settings {
 		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
 		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+		AccessKey:  getenv("VOIPBIN_ACCESSKEY"),
+		APIURL:     cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI),
 
 		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 	}
@@ -208,6 +215,8 @@ type service struct {
 	storeDown atomic.Bool
 	// eventPatience bounds how long an event keeps trying to reach the store.
 	eventPatience time.Duration
+	// leaving unlinks and stops the transcriptions of calls that left us.
+	leaving *leaving
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -264,6 +273,13 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
 	svc.events = flow.NewEvents(svc.store, log)
+	var api *voipbin.Client
+	if s.AccessKey != "" {
+		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
+	} else {
+		log.Warn("VOIPBIN_ACCESSKEY is not set: a call's transcription runs on after it leaves us (VoIPBin transcribes, bills and sends the caller's talk with the agent until the call ends); those words are dropped")
+	}
+	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
@@ -293,7 +309,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 		rt.model, model = m, m
 	}
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
-	rt.router.SetObserver(svc.metrics)
+	rt.router.SetObserver(observers{svc.metrics, svc.leaving})
 	rt.router.LogTranscripts = s.LogTranscripts
 	return rt, nil
 }
@@ -367,6 +383,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	svc.leaving.wait(shutdownCtx) // the transcriptions being stopped
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
