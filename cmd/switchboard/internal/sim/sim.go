@@ -23,7 +23,9 @@
 //     hands the call back to the number's flow); branch jumps to the action its
 //     variable names, and resets that variable;
 //   - each transcribe_start is a transcription of its own, and each one hears
-//     everything the caller says.
+//     everything the caller says, until the call ends: after a transfer it
+//     goes on transcribing the caller's talk with the human they reached
+//     (Options.ToHuman, and the steps left), and sends it to the webhook.
 //
 // It writes a readable transcript of the call, for golden-file tests.
 package sim
@@ -112,6 +114,10 @@ type Options struct {
 	// language when set, and the dialled number. A fetch URL's host is
 	// ignored: every request goes to Bases.
 	Flow []json.RawMessage
+	// ToHuman is what the caller says to the human a transfer reached.
+	// VoIPBin's transcription runs on, so each line reaches the webhook as a
+	// transcript_created, after any words of Steps left unsaid.
+	ToHuman []string
 	// Ask, when set, is asked for the caller's next step once the scripted
 	// ones run out, at each "sleep" and "digits_receive": a person at a
 	// terminal playing the caller. It returns false when they have nothing more to do.
@@ -169,6 +175,9 @@ type call struct {
 	vars        map[string]string
 	steps       []Step
 	events      int
+	// transferred is set once the caller reached a human: events from then
+	// on are for a call Switchboard no longer handles.
+	transferred bool
 }
 
 // errEnded stops the call: the caller hung up, or VoIPBin ended it.
@@ -352,12 +361,12 @@ func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, er
 		acts, err := c.fetch(ctx, parsed.RequestURI())
 		return &acts, err
 	case "connect":
-		return nil, c.connect(o)
+		return nil, c.connect(ctx, o)
 	case "queue_join":
 		c.logf("  queue_join %s", o.QueueID)
 		c.res.Connected = "queue " + o.QueueID
 		c.logf("caller waits in the queue for an agent")
-		return nil, errEnded
+		return nil, c.talkToHuman(ctx)
 	case "hangup":
 		c.logf("  hangup %s", o.Reason)
 		return nil, errEnded
@@ -382,7 +391,7 @@ func done(digits string, length int, key string) bool {
 
 // connect places a transfer as VoIPBin does: to a phone number only with a
 // caller ID it accepts.
-func (c *call) connect(o option) error {
+func (c *call) connect(ctx context.Context, o option) error {
 	if len(o.Destinations) == 0 {
 		c.logf("  connect with no destination: VoIPBin refuses it")
 		c.logf("CALL FAILED: the caller is hung up")
@@ -412,6 +421,31 @@ func (c *call) connect(o option) error {
 		return err
 	}
 	c.res.Connected, c.res.CallerID = to.Target, from
+	return c.talkToHuman(ctx)
+}
+
+// talkToHuman plays the caller's talk with the human they reached: the
+// words of the steps left, then ToHuman, each transcribed and sent as
+// VoIPBin does, since its transcription runs until the call ends. A hangup
+// step ends it.
+func (c *call) talkToHuman(ctx context.Context) error {
+	c.transferred = true
+	var lines []string
+	for _, s := range c.steps {
+		if s.Hangup {
+			break
+		}
+		if s.Say != "" {
+			lines = append(lines, s.Say)
+		}
+	}
+	c.steps = nil
+	for _, words := range append(lines, c.opt.ToHuman...) {
+		c.logf("caller (to the human, still transcribed): %s", words)
+		if err := c.say(ctx, words); err != nil {
+			return err
+		}
+	}
 	return errEnded
 }
 
@@ -673,7 +707,11 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 				c.logf("(event %s answered %d)", typ, status)
 			}
 			if attempt == eventAttempts {
-				c.logf("EVENT %s LOST after %d attempts", typ, eventAttempts)
+				after := ""
+				if c.transferred {
+					after = " (after the transfer)"
+				}
+				c.logf("EVENT %s LOST after %d attempts%s", typ, eventAttempts, after)
 				break
 			}
 			select {

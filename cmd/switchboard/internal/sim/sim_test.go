@@ -281,3 +281,34 @@ func TestFetchedActionsReturnToTheFlow(t *testing.T) {
 		})
 	}
 }
+
+// TestTranscriptionOutlivesTheTransfer: VoIPBin's transcription runs until
+// the call ends, so after a transfer the caller's talk with the human (the
+// steps left, then ToHuman) still reaches the webhook as transcripts.
+func TestTranscriptionOutlivesTheTransfer(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{
+		act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}),
+		act("connect", map[string]any{"source": map[string]any{"type": "tel", "target": DefaultDialled},
+			"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}}}),
+	}}}
+	res, out := play(t, srv, Options{ToHuman: []string{"hello, I was put through"}}, Step{Say: "left unsaid"}, Step{Hangup: true}, Step{Say: "never"})
+	if res.Connected != "+14155550100" {
+		t.Fatalf("not connected:\n%s", out)
+	}
+	// transcribe_created, then two transcripts: the step left, and ToHuman.
+	if srv.seen != 3 || !strings.Contains(out, "caller (to the human, still transcribed): left unsaid") ||
+		!strings.Contains(out, "caller (to the human, still transcribed): hello, I was put through") || strings.Contains(out, "never") {
+		t.Errorf("events %d:\n%s", srv.seen, out)
+	}
+	// A refusal of those words is Switchboard's fault, as for any event.
+	srv = &scripted{answers: srv.answers, events: []int{200, 400}}
+	srv.answers = [][]map[string]any{{
+		act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}),
+		act("queue_join", map[string]any{"queue_id": "q1"}),
+	}}
+	h := httptest.NewServer(srv)
+	defer h.Close()
+	if _, err := Run(context.Background(), Options{CallID: "c2", Bases: []string{h.URL}, ToHuman: []string{"hi"}}, nil); err == nil {
+		t.Error("a transcript after the transfer answered 400 must fail the call")
+	}
+}
