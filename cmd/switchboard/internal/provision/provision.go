@@ -444,8 +444,7 @@ func (c *client) ensureFlow(ctx context.Context, have *voipbin.Flow) (string, er
 	}
 	want := voipbin.Flow{Name: c.opt.FlowName, Detail: detail}
 	for _, a := range acts {
-		b, _ := json.Marshal(a)
-		want.Actions = append(want.Actions, b)
+		want.Actions = append(want.Actions, rawJSON(a))
 	}
 	if have == nil {
 		var created voipbin.Flow
@@ -469,6 +468,16 @@ func (c *client) ensureFlow(ctx context.Context, have *voipbin.Flow) (string, er
 	}
 	c.done(fmt.Sprintf("flow %q", want.Name), "updated ("+have.ID+")")
 	return have.ID, nil
+}
+
+// rawJSON is v as JSON, a URL's "&" kept as it is (json.Marshal would
+// write \u0026: the same string to VoIPBin, but unreadable in a dry run).
+func rawJSON(v any) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSpace(b.Bytes())
 }
 
 // sameActions compares flows by what VoIPBin runs: action types and options,
