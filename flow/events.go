@@ -67,9 +67,9 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 }
 
 // Heard takes the caller's words into their call's inbox. Our own voice,
-// empty words and words for a call that has left us (Left) are ignored. It returns the call the words belong to and how
-// many older unread lines the call's full inbox dropped for them (see
-// MaxInbox); its error is ErrUnknownSession when no call is linked to the
+// empty words and words for a call that has left us (Left) are ignored. It
+// returns the call the words belong to and how many older unread lines the
+// call's full inbox dropped for them (see MaxInbox); its error is ErrUnknownSession when no call is linked to the
 // session, or the store's.
 func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int, err error) {
 	text := Clip(h.Text)

@@ -107,7 +107,6 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		switch {
 		case in.Hangup:
 		case in.Text == "" && in.Session != "":
-			c.noteTranscribe(in.Session)
 			c.noteSession(m, in)
 		default:
 			if w := Clip(in.Text); w != "" {

@@ -165,3 +165,36 @@ func TestTranscriptionStopRetries(t *testing.T) {
 		})
 	}
 }
+
+// TestTranscriptionAfterHangup: a caller who hangs up ends the call; VoIPBin
+// stops its transcription itself, so nothing is sent, and a late transcript is
+// taken and kept nowhere all the same.
+func TestTranscriptionAfterHangup(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	tr := api.Transcribing()
+	svc, srv, _ := startWatched(t, settings{AccessKey: voipbintest.AccessKey, APIURL: api.URL})
+	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+	post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`)
+	for _, ev := range []string{
+		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"c1","language":"en-US","direction":"in"}}`,
+		`{"type":"call_hangup","data":{"id":"c1","hangup_reason":"normal"}}`,
+	} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event: %d %s", status, body)
+		}
+	}
+	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, `"hangup"`) {
+		t.Fatalf("the fetch after the hangup: %s", body)
+	}
+	appends := storeAppends(t, srv.URL)
+	if status, _ := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
+		t.Errorf("words after the hangup: %d, want 200", status)
+	}
+	if got := storeAppends(t, srv.URL); got != appends {
+		t.Errorf("words after the hangup were appended (%s appends, was %s)", got, appends)
+	}
+	svc.leaving.wait(context.Background())
+	if len(api.Writes) != 0 {
+		t.Errorf("a hung-up call's transcription is VoIPBin's to stop: %v", api.Writes)
+	}
+}
