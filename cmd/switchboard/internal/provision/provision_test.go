@@ -127,8 +127,8 @@ func TestPreflight(t *testing.T) {
 			map[string]string{"sales": "is no number of this account", "london": "is no number of this account", "desk": ""}},
 		{"identity pending", []string{"us", "gb"}, voipbintest.NilID, "+15550001000", "pending", "",
 			map[string]string{"sales": `identity_verification_status "pending"`, "london": "not verified", "desk": ""}},
-		{"account frozen", []string{"us", "gb"}, voipbintest.NilID, "+15550001000", "", "frozen",
-			map[string]string{"sales": `status is "frozen"`, "london": `status is "frozen"`, "desk": `status is "frozen"`}},
+		{"account not active yet", []string{"us", "gb"}, voipbintest.NilID, "+15550001000", "", "initial",
+			map[string]string{"sales": `status is "initial"`, "london": `status is "initial"`, "desk": `status is "initial"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -246,7 +246,13 @@ func TestAccessKeyAndAPIErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != 401 || !strings.Contains(err.Error(), "not authenticated") {
 		t.Errorf("want VoIPBin's 401 as it gave it, got %v", err)
 	}
-	opt.AccessKey, opt.Number = voipbintest.AccessKey, "+15559999999"
+	opt.AccessKey = voipbintest.AccessKey
+	api.Customer.Status = "frozen"
+	if _, err := Run(context.Background(), opt); !errors.As(err, &apiErr) || apiErr.Status != 403 || !strings.Contains(err.Error(), "frozen") {
+		t.Errorf("a frozen account: want VoIPBin's 403, got %v", err)
+	}
+	api.Customer.Status = "active"
+	opt.Number = "+15559999999"
 	if _, err := Run(context.Background(), opt); err == nil || !strings.Contains(err.Error(), "not a number of this account") {
 		t.Errorf("an unknown number must be refused, got %v", err)
 	}

@@ -5,7 +5,8 @@
 // ids are UUIDs; list resources paged under "result"; request bodies decoded
 // with unknown fields refused; PUTs that write every field of their body (a
 // field left out is written empty, as bin-api-manager does); numbers bought as
-// normal unless "type": "virtual", which needs a verified identity;
+// normal unless "type": "virtual", which needs a verified identity; a frozen
+// account refused everything;
 // transcriptions stopped by id. Flows must be [answer, fetch] or, for a
 // customer's flow around Switchboard, answer and fetch first, with every branch
 // target an action of the flow. It remembers what was written, so a second run
@@ -258,6 +259,10 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 	case bearer == "Bearer "+token, key == AccessKey:
 	default:
 		s.refuse(w, http.StatusUnauthorized, "not authenticated (Authorization %q, accesskey %q)", bearer, key)
+		return
+	}
+	if s.Customer.Status == "frozen" { // bin-api-manager middleware isFrozenAccountBlocked
+		s.refuse(w, http.StatusForbidden, "PERMISSION_DENIED: the account is frozen")
 		return
 	}
 	route := r.Method + " " + r.URL.Path

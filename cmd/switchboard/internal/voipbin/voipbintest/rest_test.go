@@ -94,12 +94,16 @@ func TestRESTRefuses(t *testing.T) {
 		{"available numbers, neither virtual nor a country", "GET", "/v1.0/available_numbers", "", true, 400},
 		{"stop, an id that is no UUID", "POST", "/v1.0/transcribes/tr-1/stop", "", true, 400},
 		{"stop, an unknown transcribe", "POST", "/v1.0/transcribes/" + ID(9) + "/stop", "", true, 404},
+		{"anything, the account frozen", "GET", "/v1.0/customer", "", true, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewREST(t)
 			if !tt.verified {
 				s.Customer.IdentityVerificationStatus = "none"
+			}
+			if strings.Contains(tt.name, "frozen") {
+				s.Customer.Status = "frozen"
 			}
 			before := len(s.Numbers)
 			if status, body := call(t, s, tt.method, tt.path, tt.body); status != tt.status {
