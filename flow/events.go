@@ -58,8 +58,12 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 	if err := e.inbox.Link(ctx, session, callID); err != nil {
 		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
 	}
-	// The call learns of the session (and its language, when given: without
-	// one, the call treats the session's words as its own language).
+	if lang == "" {
+		// Nothing to tell: the call treats the session's words as its own
+		// language. It does not learn of the session then (Call.Transcribes),
+		// but VoIPBin always gives the language transcribe_start asked for.
+		return nil
+	}
 	if _, _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
 		return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
 	}
@@ -69,8 +73,8 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 // Heard takes the caller's words into their call's inbox. Our own voice,
 // empty words and words for a call that has left us (Left) are ignored. It
 // returns the call the words belong to and how many older unread lines the
-// call's full inbox dropped for them (see MaxInbox); its error is ErrUnknownSession when no call is linked to the
-// session, or the store's.
+// call's full inbox dropped for them (see MaxInbox); its error is
+// ErrUnknownSession when no call is linked to the session, or the store's.
 func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int, err error) {
 	text := Clip(h.Text)
 	if h.Speaker != Caller || text == "" {
