@@ -59,6 +59,10 @@ type Call struct {
 	// detects its language to that transcription's language.
 	LanguageSet bool              `json:"lset,omitempty"`
 	Sessions    map[string]string `json:"ses,omitempty"`
+	// Transcribes are the transcription sessions listening to the call (at
+	// most maxTranscribes): when the call leaves us they are stopped, and
+	// what they hear is no longer kept.
+	Transcribes []string `json:"tx,omitempty"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load

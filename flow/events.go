@@ -59,7 +59,10 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
 	}
 	if lang == "" {
-		return nil // nothing to tell: the call treats the session's words as its own language
+		// Nothing to tell: the call treats the session's words as its own
+		// language. It does not learn of the session then (Call.Transcribes),
+		// but VoIPBin always gives the language transcribe_start asked for.
+		return nil
 	}
 	if _, _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
 		return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
@@ -67,11 +70,11 @@ func (e *Events) Transcribing(ctx context.Context, session, callID, lang string)
 	return nil
 }
 
-// Heard takes the caller's words into their call's inbox. Our own voice and
-// empty words are ignored. It returns the call the words belong to and how
-// many older unread lines the call's full inbox dropped for them (see
-// MaxInbox); its error is ErrUnknownSession when no call is linked to the
-// session, or the store's.
+// Heard takes the caller's words into their call's inbox. Our own voice,
+// empty words and words for a call that has left us (Left) are ignored. It
+// returns the call the words belong to and how many older unread lines the
+// call's full inbox dropped for them (see MaxInbox); its error is
+// ErrUnknownSession when no call is linked to the session, or the store's.
 func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int, err error) {
 	text := Clip(h.Text)
 	if h.Speaker != Caller || text == "" {
@@ -84,6 +87,9 @@ func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int
 	if err != nil {
 		return "", 0, fmt.Errorf("resolve transcription %s: %w", h.Session, err)
 	}
+	if callID == "" {
+		return "", 0, nil // the call left us (Left): its words are not ours to keep
+	}
 	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session})
 	if dropped > 0 {
 		total := e.dropped.Add(int64(dropped))
@@ -93,6 +99,19 @@ func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int
 		return callID, dropped, fmt.Errorf("append words to call %s: %w", callID, err)
 	}
 	return callID, dropped, nil
+}
+
+// Left unlinks the transcriptions of a call that has left us (transferred,
+// handed back, hung up): words they hear from now on, the caller's talk
+// with an agent, are taken by Heard and kept nowhere.
+func (e *Events) Left(ctx context.Context, c Call) error {
+	var errs []error
+	for _, session := range c.Transcribes {
+		if err := e.inbox.Link(ctx, session, ""); err != nil {
+			errs = append(errs, fmt.Errorf("unlink transcription %s of call %s: %w", session, c.ID, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // HungUp records that the caller hung up; the next turn ends the call.

@@ -54,3 +54,37 @@ func TestEvents(t *testing.T) {
 		t.Errorf("inbox (-want +got):\n%s", diff)
 	}
 }
+
+// TestEventsAfterLeaving: once a call has left us, the words its
+// transcription keeps hearing (the caller and the agent) are taken without
+// an error, so the platform does not retry them, and kept nowhere.
+func TestEventsAfterLeaving(t *testing.T) {
+	ctx := context.Background()
+	inbox := &countingInbox{Inbox: store.NewMemory(store.DefaultExpiry)}
+	ev := flow.NewEvents(inbox, quiet)
+	if err := ev.Transcribing(ctx, "tr-1", "call-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Left(ctx, flow.Call{ID: "call-1", Transcribes: []string{"tr-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	appended := inbox.appends
+	callID, _, err := ev.Heard(ctx, flow.Heard{ID: "1", Session: "tr-1", Speaker: flow.Caller, Text: "my card number is 4111"})
+	if err != nil || callID != "" {
+		t.Errorf("words after the call left: call %q, err %v; want none, nil", callID, err)
+	}
+	if inbox.appends != appended {
+		t.Errorf("words after the call left were appended to an inbox")
+	}
+}
+
+// countingInbox counts appends.
+type countingInbox struct {
+	flow.Inbox
+	appends int
+}
+
+func (c *countingInbox) Append(ctx context.Context, id, key string, in flow.Input) (bool, int, error) {
+	c.appends++
+	return c.Inbox.Append(ctx, id, key, in)
+}

@@ -138,6 +138,18 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 	return words
 }
 
+// maxTranscribes bounds Call.Transcribes: a call runs one transcription, or
+// one per language it detects among.
+const maxTranscribes = 8
+
+// noteTranscribe remembers a transcription session of the call, so that it
+// can be stopped and unlinked when the call leaves us.
+func (c *Call) noteTranscribe(session string) {
+	if !slices.Contains(c.Transcribes, session) && len(c.Transcribes) < maxTranscribes {
+		c.Transcribes = append(c.Transcribes, session)
+	}
+}
+
 // noteSession remembers the language of a transcription, for a call that
 // detects its language; other calls have one transcription and need nothing.
 func (c *Call) noteSession(m *Mode, in Input) {

@@ -34,10 +34,12 @@ type Inbox interface {
 	// Errors are the store's own.
 	Append(ctx context.Context, id, key string, in Input) (added bool, dropped int, err error)
 	// Link remembers which call a transcription session belongs to; a later
-	// link of the same session wins. Errors are the store's own.
+	// link of the same session wins. An empty callID says the session's call
+	// is no longer ours. Errors are the store's own.
 	Link(ctx context.Context, session, callID string) error
-	// Resolve returns the call linked to a transcription session, ErrNotFound
-	// when there is none, or the store's own error.
+	// Resolve returns the call linked to a transcription session ("" for one
+	// no longer ours), ErrNotFound when there is none, or the store's own
+	// error.
 	Resolve(ctx context.Context, session string) (string, error)
 }
 

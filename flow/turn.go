@@ -303,6 +303,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			c.Mode, _ = r.cfg.Mode(t.Dialled)
 		}
 	}
+	// Whatever the state reads of the inbox, the call learns of every
+	// transcription listening to it: they are stopped when it leaves us.
+	for _, in := range t.inbox {
+		if in.Text == "" && in.Session != "" {
+			c.noteTranscribe(in.Session)
+		}
+	}
 	mode := r.modeOf(c)
 	if c.Language == "" {
 		c.Language = r.cfg.Language

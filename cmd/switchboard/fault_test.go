@@ -81,6 +81,8 @@ func TestFaultRun(t *testing.T) {
 				opt := voipbintest.Options{
 					CallID: fmt.Sprintf("fault-%s-%d-%d", randomID(), caller, n), Bases: bases,
 					Token: s.FetchToken, Secret: s.Secret,
+					// VoIPBin goes on transcribing after the transfer; Switchboard must take it and keep nothing.
+					ToHuman: []string{"hi, I was just put through to you"},
 				}
 				// A call in progress is finished even when the run's time is up.
 				res, err := voipbintest.Run(context.WithoutCancel(ctx), opt, script)
@@ -158,6 +160,7 @@ var faultScripts = [][]voipbintest.Step{
 
 type faultFigures struct {
 	started, human, reception, retried, lost, otherLost, badFetches atomic.Int64
+	toHuman, afterLost                                              atomic.Int64
 	mu                                                              sync.Mutex
 	errs                                                            []string
 	fetches, slowFetches                                            int64
@@ -177,10 +180,14 @@ func (f *faultFigures) add(res *voipbintest.Result, err error) {
 		failed := "" // the event whose attempt failed on the line before
 		for _, line := range res.Transcript {
 			switch {
+			case strings.HasPrefix(line, "EVENT transcript_created LOST") && strings.HasSuffix(line, "(after the transfer)"):
+				f.afterLost.Add(1) // words for a call no longer ours, lost in an outage: nothing to keep
 			case strings.HasPrefix(line, "EVENT transcript_created LOST"):
 				f.lost.Add(1)
 			case strings.HasPrefix(line, "EVENT ") && strings.Contains(line, " LOST"):
 				f.otherLost.Add(1)
+			case strings.HasPrefix(line, "caller (to the human"):
+				f.toHuman.Add(1)
 			case strings.HasPrefix(line, "(event "):
 				// "(event <type> answered 503)": the first failed attempt of an event
 				if typ := strings.Fields(line)[1]; typ != failed {
@@ -231,6 +238,7 @@ func (f *faultFigures) report() []string {
 			f.fetches-invalid, f.fetches, f.maxFetch.Round(time.Millisecond), f.slowFetches),
 		fmt.Sprintf("events that needed VoIPBin's retry:  %d", f.retried.Load()),
 		fmt.Sprintf("transcripts lost:                    %d (other events lost: %d)", f.lost.Load(), f.otherLost.Load()),
+		fmt.Sprintf("transcripts after a transfer:        %d sent, every one answered 200 but %d lost in an outage", f.toHuman.Load(), f.afterLost.Load()),
 		fmt.Sprintf("model requests seen by the stand-in: %d", f.modelRequests),
 	}
 }

@@ -40,8 +40,11 @@ type metrics struct {
 	storeDuration *prometheus.HistogramVec
 	storeErrors   *prometheus.CounterVec
 	inboxDrops    *prometheus.CounterVec
-	reloads       *prometheus.CounterVec
-	reloadTime    prometheus.Gauge
+	// transcribeStops counts the transcriptions of calls that left us,
+	// stopped through VoIPBin's REST API, by result.
+	transcribeStops *prometheus.CounterVec
+	reloads         *prometheus.CounterVec
+	reloadTime      prometheus.Gauge
 }
 
 // Latency buckets in seconds: a fetch has 2 s to answer, a store call a few ms.
@@ -87,6 +90,9 @@ func newMetrics(breaker func() string) *metrics {
 		inboxDrops: f.counterVec("switchboard_inbox_drops_total",
 			"Caller events that did not enter a call's inbox or were pushed out of it, by reason (duplicate: a VoIPBin retry already stored; store_error and unknown_transcribe: answered 503 so that VoIPBin retries; inbox_full: the oldest unread lines of a full inbox).",
 			"reason"),
+		transcribeStops: f.counterVec("switchboard_transcribe_stops_total",
+			"Transcriptions of calls that left us (transferred, handed back) stopped through VoIPBin's REST API, by result (ok; failed: after retries, or refused; dropped: too many in flight).",
+			"result"),
 		reloads: f.counterVec("switchboard_config_reloads_total", "Config reloads by result (ok, refused).", "result"),
 		reloadTime: f.gauge("switchboard_config_last_reload_success_timestamp_seconds",
 			"When the routing config in use was loaded (Unix time)."),

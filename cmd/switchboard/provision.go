@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,13 +18,13 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	fs := newFlags("provision", stderr)
 	opt := provision.Options{Out: stdout, FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN")}
 	var configFile string
-	fs.StringVar(&opt.API, "api", "https://api.voipbin.net", "VoIPBin's API root")
+	fs.StringVar(&opt.API, "api", cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI), "VoIPBin's API root (default $VOIPBIN_API_URL, else "+voipbin.DefaultAPI+")")
 	fs.StringVar(&opt.Username, "username", getenv("VOIPBIN_USERNAME"), "VoIPBin login (default $VOIPBIN_USERNAME)")
 	fs.StringVar(&opt.Password, "password", getenv("VOIPBIN_PASSWORD"), "VoIPBin password (default $VOIPBIN_PASSWORD)")
 	fs.StringVar(&opt.AccessKey, "accesskey", getenv("VOIPBIN_ACCESSKEY"), "VoIPBin access key, instead of a login (default $VOIPBIN_ACCESSKEY)")
 	fs.StringVar(&opt.PublicURL, "public-url", getenv("SWITCHBOARD_PUBLIC_URL"), "where VoIPBin reaches this service, https://... (default $SWITCHBOARD_PUBLIC_URL)")
 	fs.StringVar(&opt.Number, "number", "", "the number (E.164) to point at the flow")
-	fs.BoolVar(&opt.Buy, "buy", false, "buy a virtual number when --number is not given (a second run reuses it)")
+	fs.BoolVar(&opt.Buy, "buy", false, "take a free virtual (+899) number when --number is not given (a second run reuses it); transfers then need a default caller ID")
 	fs.StringVar(&opt.FlowName, "flow-name", "switchboard", "the VoIPBin flow's name; a second run finds and updates it")
 	fs.StringVar(&opt.Language, "lang", "", "the number's language, put on the fetch URL (default: the config's)")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "log in and read, but print every write (secrets masked) instead of sending it")
@@ -60,16 +61,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
-	if !opt.Check {
-		switch {
-		case res.WebhookSecret != "" && opt.DryRun:
-			fmt.Fprintln(stdout, "webhook secret: shown by VoIPBin (hidden in a dry run); put it in VOIPBIN_WEBHOOK_SECRET")
-		case res.WebhookSecret != "":
-			fmt.Fprintf(stdout, "webhook secret: put it in the service's environment:\n  VOIPBIN_WEBHOOK_SECRET=%s\n", res.WebhookSecret)
-		default:
-			fmt.Fprintln(stdout, "webhook secret: VoIPBin did not show one; copy it from VoIPBin's console into VOIPBIN_WEBHOOK_SECRET")
-		}
-	}
+	secretErr := reportSecret(stdout, res.WebhookSecret, getenv("VOIPBIN_WEBHOOK_SECRET"), opt.DryRun)
 	if !res.Reachable() {
 		n := 0
 		for _, v := range res.Preflight {
@@ -77,7 +69,35 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 				n++
 			}
 		}
-		return fmt.Errorf("preflight: %d department(s) cannot be reached; callers sent there would be hung up", n)
+		return errors.Join(secretErr, fmt.Errorf("preflight: %d department(s) cannot be reached; callers sent there would be hung up", n))
+	}
+	return secretErr
+}
+
+// reportSecret says what the service's VOIPBIN_WEBHOOK_SECRET must be: the
+// secret VoIPBin signs the account's events with (shown by GET
+// /v1.0/customer), or unset when the account has none and its events come
+// unsigned. A mismatch is an error: the service would answer every event 401,
+// and VoIPBin never retries a 4xx, so every caller's words would be lost.
+// set is the secret in this environment, the one the service is likely given.
+func reportSecret(w io.Writer, shown, set string, dryRun bool) error {
+	switch {
+	case shown == "" && set != "":
+		return errors.New("webhook secret: VoIPBin shows none for this account, so it sends the events unsigned, and a service with " +
+			"VOIPBIN_WEBHOOK_SECRET set refuses every one (401; VoIPBin never retries a 4xx): callers' words would be lost. " +
+			"VoIPBin makes the secret when an account is created and has no call to set one: ask VoIPBin's support for one, " +
+			"or run serve without VOIPBIN_WEBHOOK_SECRET (with Redis, --insecure) and keep the events URL private")
+	case shown == "":
+		fmt.Fprintln(w, "webhook secret: VoIPBin shows none for this account: its events come unsigned; leave VOIPBIN_WEBHOOK_SECRET unset (with Redis, serve needs --insecure)")
+	case set != "" && set != shown:
+		return errors.New("webhook secret: VOIPBIN_WEBHOOK_SECRET is not the secret VoIPBin signs this account's events with; " +
+			"a service with it refuses every event (401; VoIPBin never retries a 4xx): set it to the one VoIPBin shows (GET /v1.0/customer, webhook_secret)")
+	case set == shown:
+		fmt.Fprintln(w, "webhook secret: VOIPBIN_WEBHOOK_SECRET matches the one VoIPBin signs with")
+	case dryRun:
+		fmt.Fprintln(w, "webhook secret: shown by VoIPBin (hidden in a dry run); put it in VOIPBIN_WEBHOOK_SECRET")
+	default:
+		fmt.Fprintf(w, "webhook secret: put it in the service's environment:\n  VOIPBIN_WEBHOOK_SECRET=%s\n", shown)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,23 +11,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision/voipbintest"
-	"github.com/switchboard/switchboard/flow"
-
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+	"github.com/switchboard/switchboard/flow"
 )
 
 // TestProvisionCommand runs `switchboard provision` as an operator does: a
 // dry run, the real run, a second run that changes nothing, and --check
 // failing once a department's country leaves the whitelist.
 func TestProvisionCommand(t *testing.T) {
-	api := voipbintest.New(t)
+	api := voipbintest.NewREST(t)
 	getenv := func(k string) string {
 		return map[string]string{
 			"SWITCHBOARD_FETCH_TOKEN": "fetch-tok", "VOIPBIN_USERNAME": voipbintest.Username, "VOIPBIN_PASSWORD": voipbintest.Password,
 		}[k]
 	}
-	api.Numbers = append(api.Numbers, voipbintest.Number{ID: "num-9", Number: "+899100200300", Status: "active"})
+	api.Numbers = append(api.Numbers, voipbintest.Number{ID: voipbintest.ID(9), Number: "+899100200300", Type: "virtual", CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
 	provision := func(args ...string) (string, error) {
 		var out strings.Builder
 		err := run(context.Background(), append([]string{"provision", "--api", api.URL,
@@ -72,16 +72,22 @@ func TestProvisionCommand(t *testing.T) {
 		t.Errorf("with caller_id set, --check should pass: %v\n%s", err, out)
 	}
 
-	// Destinations that are no phone call need no outbound checks.
+	// Destinations that are no phone call need no outbound checks; an agent
+	// must be one of the account's.
 	out, err = provision("--check", "--config", "../../testdata/routing-destinations.json")
-	if err != nil || !strings.Contains(out, "ok   sales      queue 7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f: no outbound call") ||
+	if err == nil || !strings.Contains(out, "FAIL fallback   agent 3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b is not an agent of this account") {
+		t.Errorf("--check must refuse an agent the account does not have: %v\n%s", err, out)
+	}
+	api.Agents = []voipbintest.Agent{{ID: "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b", Name: "Reception", Addresses: []voipbintest.Address{{Type: "sip", Target: "front@pbx.example.com"}}}}
+	out, err = provision("--check", "--config", "../../testdata/routing-destinations.json")
+	if err != nil || !strings.Contains(out, "ok   sales      queue 7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f: no PSTN call") ||
 		!strings.Contains(out, "ok   emergency  tel +14155550911 (us) from the number dialled") {
 		t.Errorf("--check on SIP, extension, agent and queue destinations: %v\n%s", err, out)
 	}
 	// Caller IDs from the config, per department and for all, that the account does not own.
 	out, err = provision("--check", "--config", "../../testdata/routing-caller-id.json")
-	if err == nil || !strings.Contains(out, "FAIL sales      caller ID +14155550160 is not an active number of this account") ||
-		!strings.Contains(out, "FAIL billing    caller ID +14155550150 is not an active number") {
+	if err == nil || !strings.Contains(out, "FAIL sales      caller ID +14155550160 is not an active normal number of this account") ||
+		!strings.Contains(out, "FAIL billing    caller ID +14155550150 is not an active normal number") {
 		t.Errorf("--check must refuse caller IDs the account does not own: %v\n%s", err, out)
 	}
 
@@ -101,7 +107,7 @@ func TestProvisionCommand(t *testing.T) {
 // and token), VoIPBin's stand-in accepts its branch targets, and a second run
 // changes nothing.
 func TestProvisionFlowStep(t *testing.T) {
-	api := voipbintest.New(t)
+	api := voipbintest.NewREST(t)
 	getenv := func(k string) string {
 		return map[string]string{
 			"SWITCHBOARD_FETCH_TOKEN": "fetch-tok", "VOIPBIN_USERNAME": voipbintest.Username, "VOIPBIN_PASSWORD": voipbintest.Password,
@@ -113,7 +119,7 @@ func TestProvisionFlowStep(t *testing.T) {
 			"--number", "+15550001000", "--flow-step", "--config", "../../testdata/modes/flow-step.json"}, getenv, &out, io.Discard)
 		return out.String(), err
 	}
-	if out, err := provision(); err != nil || len(api.Flows) != 1 {
+	if out, err := provision(); err != nil || len(api.Flows) != 2 {
 		t.Fatalf("first run: %v, flows %d, refused %v:\n%s", err, len(api.Flows), api.Problems, out)
 	}
 	cfg, err := loadConfig("../../testdata/modes/flow-step.json")
@@ -121,7 +127,7 @@ func TestProvisionFlowStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := customerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+voipbin.DialledNumber)
-	got := api.Flows[0].Actions
+	got := api.Flows[1].Actions
 	if len(got) != len(want) {
 		t.Fatalf("stored flow has %d actions, want %d", len(got), len(want))
 	}
@@ -147,4 +153,39 @@ func jsonEqual(t *testing.T, a, b []byte) bool {
 		t.Fatal(err)
 	}
 	return reflect.DeepEqual(x, y)
+}
+
+// TestProvisionWebhookSecret: an account VoIPBin shows no webhook secret for
+// gets its events unsigned, so a service with VOIPBIN_WEBHOOK_SECRET set would
+// refuse every one (and VoIPBin never retries a 4xx); provision says so and
+// fails, as it does for a secret that is not VoIPBin's.
+func TestProvisionWebhookSecret(t *testing.T) {
+	tests := []struct {
+		name, shown, set string
+		fails            bool
+		want             string
+	}{
+		{"shown, unset here", "whsec-xyz", "", false, "VOIPBIN_WEBHOOK_SECRET=whsec-xyz"},
+		{"shown, set alike", "whsec-xyz", "whsec-xyz", false, "matches the one VoIPBin signs with"},
+		{"shown, set otherwise", "whsec-xyz", "old", true, "is not the secret VoIPBin signs this account's events with"},
+		{"none, unset here", "", "", false, "its events come unsigned; leave VOIPBIN_WEBHOOK_SECRET unset"},
+		{"none, set here", "", "whsec-xyz", true, "sends the events unsigned, and a service with VOIPBIN_WEBHOOK_SECRET set refuses every one"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := voipbintest.NewREST(t)
+			api.Customer.WebhookSecret = tt.shown
+			env := map[string]string{"SWITCHBOARD_FETCH_TOKEN": "fetch-tok", "VOIPBIN_ACCESSKEY": voipbintest.AccessKey, "VOIPBIN_API_URL": api.URL,
+				"VOIPBIN_WEBHOOK_SECRET": tt.set}
+			var out strings.Builder
+			err := run(context.Background(), []string{"provision", "--public-url", "https://sb.example.com", "--number", "+15550001000"},
+				func(k string) string { return env[k] }, &out, io.Discard)
+			if (err != nil) != tt.fails || !strings.Contains(out.String()+fmt.Sprint(err), tt.want) {
+				t.Errorf("err %v, want failure %v saying %q:\n%s", err, tt.fails, tt.want, out.String())
+			}
+			if strings.Contains(fmt.Sprint(err), "whsec-xyz") {
+				t.Errorf("an error shows the secret: %v", err)
+			}
+		})
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 	"github.com/switchboard/switchboard/store"
@@ -38,6 +39,10 @@ type settings struct {
 	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
 	FetchToken string
 	Secret     string // VoIPBin webhook signing secret
+	// AccessKey reaches VoIPBin's REST API at APIURL, to stop the
+	// transcriptions of calls that left us; empty: they run on.
+	AccessKey string
+	APIURL    string
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
@@ -130,6 +135,8 @@ func envSettings(getenv func(string) string) settings {
 		PublicURL:  getenv("SWITCHBOARD_PUBLIC_URL"),
 		FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"),
 		Secret:     getenv("VOIPBIN_WEBHOOK_SECRET"),
+		AccessKey:  getenv("VOIPBIN_ACCESSKEY"),
+		APIURL:     cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI),
 
 		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 	}
@@ -243,6 +250,8 @@ type service struct {
 	eventPatience time.Duration
 	// clock is what calls start at by, for opening hours (settings.At); nil: now.
 	clock func() time.Time
+	// leaving unlinks and stops the transcriptions of calls that left us.
+	leaving *leaving
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -306,6 +315,11 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
 	svc.events = flow.NewEvents(svc.store, log)
+	var api *voipbin.Client
+	if s.AccessKey != "" {
+		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
+	}
+	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
@@ -332,7 +346,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 		rt.model, model = m, m
 	}
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
-	rt.router.SetObserver(svc.metrics)
+	rt.router.SetObserver(observers{svc.metrics, svc.leaving})
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
 	return rt, nil
@@ -408,6 +422,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
+	svc.leaving.wait(shutdownCtx) // the transcriptions being stopped
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -422,6 +437,9 @@ func warnOpen(log *slog.Logger, s settings) {
 	}
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
+	}
+	if s.AccessKey == "" {
+		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)")
 	}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")

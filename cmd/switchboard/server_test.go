@@ -328,10 +328,10 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 	t.Run("no Redis starts with warnings", func(t *testing.T) {
 		logs := starts(t, nil, func(string) string { return "" })
 		warnings := regexp.MustCompile(`(?m)^.*WARN.*$`).FindAllString(logs, -1)
-		if len(warnings) != 2 {
-			t.Errorf("want two warnings, the open routes and the memory store, one line each:\n%s", logs)
+		if len(warnings) != 3 {
+			t.Errorf("want three warnings, the open routes, the memory store and the transcription left running, one line each:\n%s", logs)
 		}
-		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "REDIS_URL"} {
+		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "REDIS_URL", "VOIPBIN_ACCESSKEY"} {
 			if !strings.Contains(logs, name) {
 				t.Errorf("no warning about %s in:\n%s", name, logs)
 			}

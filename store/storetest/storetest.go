@@ -330,6 +330,13 @@ func testLink(t *testing.T, s Store, ids ids) {
 			t.Errorf("Resolve(%s) = %q, %v; want %q (the latest link)", tr, got, err, call)
 		}
 	}
+	// A session whose call is no longer ours is linked to "": found, to nobody.
+	if err := s.Link(ctx, tr, ""); err != nil {
+		t.Fatalf("Link(%s, \"\"): %v", tr, err)
+	}
+	if got, err := s.Resolve(ctx, tr); err != nil || got != "" {
+		t.Errorf("Resolve(%s) after an unlink = %q, %v; want \"\", nil", tr, got, err)
+	}
 }
 
 func testPing(t *testing.T, s Store, _ ids) {

@@ -1,12 +1,12 @@
 // Package provision wires a VoIPBin account to Switchboard through VoIPBin's
-// REST API: a flow [answer, fetch] whose fetch URL carries the fetch token, a
-// number pointing at it, and the customer's event webhook. It is idempotent
-// (the flow is found by name, nothing is written that is already right), and
-// its preflight reads the outbound config to tell, per department, whether a
-// transfer can go through before the first caller finds out.
-//
-// VoIPBin's API shapes live in this package and nowhere else; see
-// VOIPBIN.md's "Provisioning".
+// REST API (package voipbin): a flow [answer, fetch] whose fetch URL carries
+// the fetch token, a number pointing at it, and the customer's event webhook.
+// It is idempotent (the flow is found by name, nothing is written that is
+// already right), it keeps what it does not own (VoIPBin's PUTs overwrite
+// every field, so it reads first and sends the rest back), and its preflight
+// reads the account, its numbers, agents and outbound config to tell, per
+// department, whether a transfer can go through before the first caller
+// finds out.
 package provision
 
 import (
@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -28,7 +29,7 @@ import (
 // Transfer is where one department's calls go, as the routing config says.
 type Transfer struct {
 	Department string
-	Kind       string // "tel", "sip", "extension", "agent", "queue"...; only tel transfers need the outbound checks
+	Kind       string // "tel", "sip", "extension", "agent", "queue"...; tel and agent transfers may call the PSTN
 	Target     string
 	// CallerID is the caller ID the transfer shows: a configured number, or ""
 	// for the number the caller dialled (Switchboard's default).
@@ -60,7 +61,7 @@ type Options struct {
 // Result says what the run found and did.
 type Result struct {
 	Preflight     []Verdict
-	WebhookSecret string // as VoIPBin shows it; empty when it shows none
+	WebhookSecret string // as VoIPBin shows it; empty when the account has none (its events come unsigned)
 }
 
 // Reachable reports whether every department can be transferred to.
@@ -81,44 +82,29 @@ type Verdict struct {
 }
 
 // APIError is a refusal from VoIPBin, shown as the API gave it.
-type APIError struct {
-	Method, Path string
-	Status       int
-	Body         string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("VoIPBin %s %s: %d %s: %s", e.Method, e.Path, e.Status, http.StatusText(e.Status), strings.TrimSpace(e.Body))
-}
+type APIError = voipbin.APIError
 
 // Run provisions (or, with Check, only runs the preflight) and writes what it
 // does to opt.Out.
 func Run(ctx context.Context, opt Options) (Result, error) {
-	c := &client{opt: opt, http: opt.HTTP}
-	if c.http == nil {
-		c.http = http.DefaultClient
+	c := &client{opt: opt, api: &voipbin.Client{API: opt.API, AccessKey: opt.AccessKey, HTTP: opt.HTTP}}
+	if opt.DryRun {
+		c.api.Sent = func(method, path string, body []byte) {
+			c.printf("read: %s\n", strings.TrimSpace(method+" "+path+" "+mask(string(body))))
+		}
 	}
 	var res Result
 	if err := c.login(ctx); err != nil {
 		return res, err
 	}
-	var outbound outboundConfig
-	if err := c.do(ctx, http.MethodGet, "/v1.0/outbound_config", nil, &outbound); err != nil {
-		return res, err
-	}
-	numbers, err := list[number](ctx, c, "/v1.0/numbers")
+	acct, err := c.read(ctx)
 	if err != nil {
 		return res, err
 	}
-	flows, err := list[flow](ctx, c, "/v1.0/flows")
-	if err != nil {
-		return res, err
-	}
-	ours := findFlow(flows, opt.FlowName)
-	dialled := c.dialledNumbers(numbers, ours)
-
-	res.Preflight = preflight(opt.Transfers, outbound, numbers, dialled)
-	c.printf("preflight (outbound config: whitelist %v, default caller ID %s):\n", outbound.DestinationWhitelist, orNone(outbound.DefaultOutgoingSourceNumberID))
+	ours := findFlow(acct.flows, opt.FlowName)
+	res.Preflight = preflight(opt.Transfers, acct, c.dialledNumbers(acct.numbers, ours))
+	c.printf("preflight (outbound config: whitelist %v, default caller ID %s; identity %s):\n", acct.outbound.DestinationWhitelist,
+		orNone(acct.outbound.DefaultOutgoingSourceNumberID), cmpOr(acct.customer.IdentityVerificationStatus, "unknown"))
 	for _, v := range res.Preflight {
 		mark := "ok  "
 		if !v.OK {
@@ -126,6 +112,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		}
 		c.printf("  %s %-10s %s\n", mark, v.Department, v.Why)
 	}
+	res.WebhookSecret = acct.customer.WebhookSecret
 	if opt.Check {
 		return res, nil
 	}
@@ -134,21 +121,50 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if err := c.ensureNumber(ctx, numbers, flowID); err != nil {
+	if err := c.ensureNumber(ctx, acct.numbers, flowID); err != nil {
 		return res, err
 	}
-	secret, err := c.ensureWebhook(ctx)
-	if err != nil {
+	if err := c.ensureWebhook(ctx, acct.customer); err != nil {
 		return res, err
 	}
-	res.WebhookSecret = secret
 	return res, nil
 }
 
+// account is what the preflight and the writes read of the account.
+type account struct {
+	customer voipbin.Customer
+	outbound voipbin.OutboundConfig
+	numbers  []voipbin.Number
+	flows    []voipbin.Flow
+	agents   []voipbin.Agent // read only when a department goes to an agent
+}
+
+func (c *client) read(ctx context.Context) (account, error) {
+	var a account
+	var err error
+	if a.customer, err = c.api.GetCustomer(ctx); err != nil {
+		return a, err
+	}
+	if a.outbound, err = c.api.GetOutboundConfig(ctx); err != nil {
+		return a, err
+	}
+	if a.numbers, err = c.api.Numbers(ctx); err != nil {
+		return a, err
+	}
+	if a.flows, err = c.api.Flows(ctx); err != nil {
+		return a, err
+	}
+	if slices.ContainsFunc(c.opt.Transfers, func(t Transfer) bool { return t.Kind == "agent" }) {
+		if a.agents, err = c.api.Agents(ctx); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
 type client struct {
-	opt   Options
-	http  *http.Client
-	token string
+	opt Options
+	api *voipbin.Client
 }
 
 func (c *client) printf(format string, args ...any) {
@@ -172,23 +188,13 @@ func (c *client) login(ctx context.Context) error {
 	case c.opt.Username == "" || c.opt.Password == "":
 		return errors.New("provision: give --accesskey, or --username and --password")
 	}
-	var out struct {
-		Token string `json:"token"`
-	}
-	// Auth lives at /auth/login, without /v1.0. Logging in changes nothing, so a dry run does it too.
-	if err := c.send(ctx, http.MethodPost, "/auth/login", map[string]string{"username": c.opt.Username, "password": c.opt.Password}, &out); err != nil {
-		return err
-	}
-	if out.Token == "" {
-		return errors.New("provision: VoIPBin's login answered without a token")
-	}
-	c.token = out.Token
-	return nil
+	// Logging in changes nothing, so a dry run does it too.
+	return c.api.Login(ctx, c.opt.Username, c.opt.Password)
 }
 
-// do sends a request, or in a dry run prints a write instead of sending it.
-func (c *client) do(ctx context.Context, method, path string, body, out any) error {
-	if c.opt.DryRun && method != http.MethodGet {
+// write sends a write, or in a dry run prints it instead.
+func (c *client) write(method, path string, body any, send func() error) error {
+	if c.opt.DryRun {
 		var b strings.Builder
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false) // show a URL's "&" as the operator wrote it
@@ -196,52 +202,7 @@ func (c *client) do(ctx context.Context, method, path string, body, out any) err
 		c.printf("would send: %s %s %s\n", method, path, mask(strings.TrimSpace(b.String())))
 		return nil
 	}
-	return c.send(ctx, method, path, body, out)
-}
-
-func (c *client) send(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	var b []byte
-	if body != nil {
-		b, _ = json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	u := strings.TrimSuffix(c.opt.API, "/") + path
-	if c.opt.AccessKey != "" {
-		sep := "?"
-		if strings.Contains(u, "?") {
-			sep = "&"
-		}
-		u += sep + "accesskey=" + url.QueryEscape(c.opt.AccessKey)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if c.opt.DryRun {
-		c.printf("read: %s\n", strings.TrimSpace(method+" "+path+" "+mask(string(b))))
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("VoIPBin %s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode/100 != 2 {
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: string(rb)}
-	}
-	if out != nil && len(bytes.TrimSpace(rb)) > 0 {
-		if err := json.Unmarshal(rb, out); err != nil {
-			return fmt.Errorf("VoIPBin %s %s: unexpected answer: %w", method, path, err)
-		}
-	}
-	return nil
+	return send()
 }
 
 // Secrets never printed: passwords, the fetch token in a URL, webhook secrets.
@@ -255,65 +216,21 @@ func mask(s string) string {
 	return maskToken.ReplaceAllString(s, `$1***`)
 }
 
-func orNone(s string) string {
-	if s == "" {
+func orNone(id string) string {
+	if voipbin.IsNil(id) {
 		return "none"
 	}
-	return s
+	return id
 }
 
-// VoIPBin's resources, as far as provisioning reads them.
-type (
-	outboundConfig struct {
-		DestinationWhitelist          []string `json:"destination_whitelist"`
-		DefaultOutgoingSourceNumberID string   `json:"default_outgoing_source_number_id,omitempty"`
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
 	}
-	number struct {
-		ID         string `json:"id"`
-		Number     string `json:"number"`
-		CallFlowID string `json:"call_flow_id,omitempty"`
-		Status     string `json:"status,omitempty"`
-	}
-	flow struct {
-		ID      string           `json:"id,omitempty"`
-		Name    string           `json:"name"`
-		Detail  string           `json:"detail"`
-		Actions []voipbin.Action `json:"actions"`
-	}
-	customer struct {
-		WebhookMethod string `json:"webhook_method"`
-		WebhookURI    string `json:"webhook_uri"`
-		WebhookSecret string `json:"webhook_secret,omitempty"`
-	}
-	page[T any] struct {
-		Result        []T    `json:"result"`
-		NextPageToken string `json:"next_page_token"`
-	}
-)
-
-// list reads every page of a list resource.
-func list[T any](ctx context.Context, c *client, path string) ([]T, error) {
-	var all []T
-	token := ""
-	for range 100 { // bounded: a server that keeps paging forever is a bug, not a reason to hang
-		p := path + "?page_size=100"
-		if token != "" {
-			p += "&page_token=" + url.QueryEscape(token)
-		}
-		var pg page[T]
-		if err := c.send(ctx, http.MethodGet, p, nil, &pg); err != nil {
-			return nil, err
-		}
-		all = append(all, pg.Result...)
-		if pg.NextPageToken == "" || len(pg.Result) == 0 {
-			return all, nil
-		}
-		token = pg.NextPageToken
-	}
-	return all, fmt.Errorf("VoIPBin GET %s: more than 100 pages", path)
+	return b
 }
 
-func findFlow(flows []flow, name string) *flow {
+func findFlow(flows []voipbin.Flow, name string) *voipbin.Flow {
 	for i := range flows {
 		if flows[i].Name == name {
 			return &flows[i]
@@ -324,7 +241,7 @@ func findFlow(flows []flow, name string) *flow {
 
 // dialledNumbers is what callers dial to reach us: the number given, or the
 // account's numbers already pointing at our flow.
-func (c *client) dialledNumbers(numbers []number, ours *flow) []string {
+func (c *client) dialledNumbers(numbers []voipbin.Number, ours *voipbin.Flow) []string {
 	if c.opt.Number != "" {
 		return []string{c.opt.Number}
 	}
@@ -337,62 +254,51 @@ func (c *client) dialledNumbers(numbers []number, ours *flow) []string {
 	return out
 }
 
-// preflight tells, per department, whether VoIPBin will place its transfer:
-// the destination's country must be whitelisted, and the caller ID must be an
-// active normal number of the account, or the account must have a default one.
-func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialled []string) []Verdict {
-	allowed := map[string]bool{}
-	for _, c := range oc.DestinationWhitelist {
-		allowed[strings.ToLower(c)] = true
-	}
-	owned := map[string]bool{}
-	for _, n := range numbers {
-		if !voipbin.Virtual(n.Number) && (n.Status == "" || n.Status == "active") {
-			owned[n.Number] = true
-		}
-	}
-	hasDefault := oc.DefaultOutgoingSourceNumberID != ""
+// preflight tells, per department, whether VoIPBin will place its transfer
+// (bin-call-manager callhandler CreateCallOutgoing): the account must be
+// active; a PSTN call (a tel department, or an agent's tel address) also
+// needs a verified identity, a whitelisted destination country and a caller
+// ID VoIPBin accepts, an active normal number of the account, either ours or
+// the outbound config's default.
+func preflight(transfers []Transfer, acct account, dialled []string) []Verdict {
+	p := newPSTN(acct)
 	var out []Verdict
 	for _, t := range transfers {
 		v := Verdict{Department: t.Department, OK: true}
-		if t.Kind != "tel" {
-			v.Why = fmt.Sprintf("%s %s: no outbound call, nothing to check", t.Kind, t.Target)
-			out = append(out, v)
-			continue
-		}
 		var problems []string
-		country := countryOf(t.Target)
-		switch {
-		case country == "":
-			problems = append(problems, fmt.Sprintf("cannot tell the country of %s; check destination_whitelist by hand", t.Target))
-		case !allowed[country]:
-			problems = append(problems, fmt.Sprintf("%s is in %q, not in destination_whitelist %v", t.Target, country, oc.DestinationWhitelist))
+		if t.Kind != "queue" && acct.customer.Status != "" && acct.customer.Status != voipbin.CustomerActive {
+			problems = append(problems, fmt.Sprintf("the account's status is %q: VoIPBin places no outgoing call for it", acct.customer.Status))
 		}
-		sources := []string{t.CallerID}
-		if t.CallerID == "" {
-			sources = dialled
-			if len(dialled) == 0 {
-				sources = []string{""}
-			}
-		}
-		for _, src := range sources {
-			if owned[src] || hasDefault {
-				continue
-			}
+		switch t.Kind {
+		case "tel":
+			problems = append(problems, p.problems(t.Target, t.CallerID, dialled)...)
+			v.Why = fmt.Sprintf("tel %s (%s) from %s", t.Target, countryOf(t.Target), p.describeSource(t.CallerID))
+		case "agent":
+			ag, ok := findAgent(acct.agents, t.Target)
 			switch {
-			case src == "":
-				problems = append(problems, "the caller ID is the number dialled, no number of the account is on the flow yet (--number)"+
-					" and the account has no default_outgoing_source_number_id")
-			case voipbin.Virtual(src):
-				problems = append(problems, fmt.Sprintf("caller ID %s is a virtual number VoIPBin will not send, and there is no default_outgoing_source_number_id", src))
-			default:
-				problems = append(problems, fmt.Sprintf("caller ID %s is not an active number of this account, and there is no default_outgoing_source_number_id", src))
+			case !ok:
+				problems = append(problems, fmt.Sprintf("agent %s is not an agent of this account", t.Target))
+			case len(ag.Addresses) == 0:
+				problems = append(problems, fmt.Sprintf("agent %s has no address: nobody would ring", t.Target))
 			}
+			var tels []string
+			for _, a := range ag.Addresses {
+				if a.Type == "tel" {
+					tels = append(tels, a.Target)
+					for _, pr := range p.problems(a.Target, t.CallerID, dialled) {
+						problems = append(problems, "agent's phone "+a.Target+": "+pr)
+					}
+				}
+			}
+			v.Why = fmt.Sprintf("agent %s: %d address(es)", t.Target, len(ag.Addresses))
+			if len(tels) > 0 {
+				v.Why += fmt.Sprintf(", phone %s over the PSTN from %s", strings.Join(tels, ", "), p.describeSource(t.CallerID))
+			}
+		default:
+			v.Why = fmt.Sprintf("%s %s: no PSTN call, nothing more to check", t.Kind, t.Target)
 		}
 		if len(problems) > 0 {
 			v.OK, v.Why = false, strings.Join(problems, "; ")
-		} else {
-			v.Why = fmt.Sprintf("tel %s (%s) from %s", t.Target, country, describeSource(t.CallerID, hasDefault, owned))
 		}
 		out = append(out, v)
 	}
@@ -400,11 +306,103 @@ func preflight(transfers []Transfer, oc outboundConfig, numbers []number, dialle
 	return out
 }
 
-func describeSource(src string, hasDefault bool, owned map[string]bool) string {
+func findAgent(agents []voipbin.Agent, id string) (voipbin.Agent, bool) {
+	for _, a := range agents {
+		if strings.EqualFold(a.ID, id) {
+			return a, true
+		}
+	}
+	return voipbin.Agent{}, false
+}
+
+// pstn is what VoIPBin checks before a PSTN call.
+type pstn struct {
+	acct    account
+	allowed map[string]bool
+	// callerIDs are the account's numbers VoIPBin shows as a caller ID.
+	callerIDs map[string]bool
+	// byNumber is every number of the account.
+	byNumber map[string]voipbin.Number
+	// hasDefault: the default caller ID is set and still one VoIPBin shows;
+	// badDefault says why a set default is not.
+	hasDefault bool
+	badDefault string
+}
+
+func newPSTN(acct account) pstn {
+	p := pstn{acct: acct, allowed: map[string]bool{}, callerIDs: map[string]bool{}, byNumber: map[string]voipbin.Number{}}
+	for _, c := range acct.outbound.DestinationWhitelist {
+		p.allowed[strings.ToLower(c)] = true
+	}
+	for _, n := range acct.numbers {
+		p.byNumber[n.Number] = n
+		if n.CallerID() {
+			p.callerIDs[n.Number] = true
+		}
+	}
+	if def := acct.outbound.DefaultOutgoingSourceNumberID; !voipbin.IsNil(def) {
+		// VoIPBin checks the default again at each call: it may have been released or be virtual.
+		i := slices.IndexFunc(acct.numbers, func(n voipbin.Number) bool { return strings.EqualFold(n.ID, def) })
+		switch {
+		case i < 0:
+			p.badDefault = fmt.Sprintf("default_outgoing_source_number_id %s is no number of this account", def)
+		case !acct.numbers[i].CallerID():
+			p.badDefault = fmt.Sprintf("default_outgoing_source_number_id %s (%s) is not an active normal number", def, acct.numbers[i].Number)
+		default:
+			p.hasDefault = true
+		}
+	}
+	return p
+}
+
+// problems lists why a PSTN call to target, shown as callerID ("": the
+// number dialled, one of dialled), would be refused.
+func (p pstn) problems(target, callerID string, dialled []string) []string {
+	var problems []string
+	if s := p.acct.customer.IdentityVerificationStatus; s != voipbin.Verified {
+		problems = append(problems, fmt.Sprintf("the account's identity is not verified (identity_verification_status %q): VoIPBin refuses PSTN calls", cmpOr(s, "unknown")))
+	}
+	country := countryOf(target)
 	switch {
+	case country == "":
+		problems = append(problems, fmt.Sprintf("cannot tell the country of %s; check destination_whitelist by hand", target))
+	case !p.allowed[country]:
+		problems = append(problems, fmt.Sprintf("%s is in %q, not in destination_whitelist %v", target, country, p.acct.outbound.DestinationWhitelist))
+	}
+	sources := []string{callerID}
+	if callerID == "" {
+		sources = dialled
+		if len(dialled) == 0 {
+			sources = []string{""}
+		}
+	}
+	noDefault := "there is no default_outgoing_source_number_id"
+	if p.badDefault != "" {
+		noDefault = p.badDefault
+	}
+	for _, src := range sources {
+		if p.callerIDs[src] || p.hasDefault {
+			continue
+		}
+		switch n, known := p.byNumber[src]; {
+		case src == "":
+			problems = append(problems, "the caller ID is the number dialled, no number of the account is on the flow yet (--number), and "+noDefault)
+		case known && n.Type == voipbin.NumberVirtual, !known && strings.HasPrefix(src, "+899"):
+			problems = append(problems, fmt.Sprintf("caller ID %s is a virtual number VoIPBin will not send, and %s", src, noDefault))
+		default:
+			problems = append(problems, fmt.Sprintf("caller ID %s is not an active normal number of this account, and %s", src, noDefault))
+		}
+	}
+	return problems
+}
+
+func (p pstn) describeSource(src string) string {
+	switch {
+	case src == "" && p.hasDefault:
+		return "the number dialled, or the account's default caller ID"
 	case src == "":
 		return "the number dialled"
-	case !owned[src] && hasDefault:
+	case !p.callerIDs[src] && p.hasDefault:
 		return "the account's default caller ID"
 	}
 	return src
@@ -421,54 +419,67 @@ func (c *client) fetchURL() string {
 }
 
 // ensureFlow creates the flow, or updates it when it differs, and returns its id.
-func (c *client) ensureFlow(ctx context.Context, have *flow) (string, error) {
-	want := flow{
-		Name:   c.opt.FlowName,
-		Detail: "Switchboard: answers and hands the call to Switchboard's fetch",
-		Actions: []voipbin.Action{
-			{Type: voipbin.TypeAnswer},
-			{Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: c.fetchURL(), EventMethod: "POST"}},
-		},
+func (c *client) ensureFlow(ctx context.Context, have *voipbin.Flow) (string, error) {
+	acts := []voipbin.Action{
+		{Type: voipbin.TypeAnswer},
+		{Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: c.fetchURL(), EventMethod: "POST"}},
 	}
+	detail := "Switchboard: answers and hands the call to Switchboard's fetch"
 	if c.opt.Flow != nil {
-		want.Detail = "Switchboard as one step: answer, fetch from Switchboard, branch on switchboard.department"
-		want.Actions = c.opt.Flow(c.fetchURL())
+		detail = "Switchboard as one step: answer, fetch from Switchboard, branch on switchboard.department"
+		acts = c.opt.Flow(c.fetchURL())
+	}
+	want := voipbin.Flow{Name: c.opt.FlowName, Detail: detail}
+	for _, a := range acts {
+		want.Actions = append(want.Actions, rawJSON(a))
 	}
 	if have == nil {
-		var created flow
-		if err := c.do(ctx, http.MethodPost, "/v1.0/flows", want, &created); err != nil {
+		var created voipbin.Flow
+		err := c.write(http.MethodPost, "/v1.0/flows", want, func() (err error) {
+			created, err = c.api.CreateFlow(ctx, want)
+			return err
+		})
+		if err != nil {
 			return "", err
 		}
 		c.done(fmt.Sprintf("flow %q", want.Name), "created "+created.ID)
 		return cmpOr(created.ID, "(new flow id)"), nil
 	}
-	if sameActions(have.Actions, want.Actions) {
+	if sameActions(have.Actions, acts) {
 		c.printf("flow %q: unchanged (%s)\n", want.Name, have.ID)
 		return have.ID, nil
 	}
-	if err := c.do(ctx, http.MethodPut, "/v1.0/flows/"+url.PathEscape(have.ID), want, nil); err != nil {
+	path := "/v1.0/flows/" + url.PathEscape(have.ID)
+	if err := c.write(http.MethodPut, path, want, func() error { return c.api.UpdateFlow(ctx, have.ID, want) }); err != nil {
 		return "", err
 	}
 	c.done(fmt.Sprintf("flow %q", want.Name), "updated ("+have.ID+")")
 	return have.ID, nil
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+// rawJSON is v as JSON, a URL's "&" kept as it is (json.Marshal would
+// write \u0026: the same string to VoIPBin, but unreadable in a dry run).
+func rawJSON(v any) json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSpace(b.Bytes())
 }
 
 // sameActions compares flows by what VoIPBin runs: action types and options,
 // and the ids of wanted actions that have one (a branch's targets). VoIPBin
 // adds ids to the others; those do not matter here.
-func sameActions(have, want []voipbin.Action) bool {
+func sameActions(have []json.RawMessage, want []voipbin.Action) bool {
 	if len(have) != len(want) {
 		return false
 	}
 	for i := range have {
-		if have[i].Type != want[i].Type || !bytes.Equal(optionJSON(have[i].Option), optionJSON(want[i].Option)) || want[i].ID != "" && have[i].ID != want[i].ID {
+		var h voipbin.Action
+		if json.Unmarshal(have[i], &h) != nil {
+			return false
+		}
+		if h.Type != want[i].Type || !bytes.Equal(optionJSON(h.Option), optionJSON(want[i].Option)) || want[i].ID != "" && h.ID != want[i].ID {
 			return false
 		}
 	}
@@ -487,9 +498,12 @@ func optionJSON(opt any) []byte {
 	return b
 }
 
-// ensureNumber points the number at the flow, buying one first with Buy.
-func (c *client) ensureNumber(ctx context.Context, numbers []number, flowID string) error {
-	var n *number
+// ensureNumber points the number at the flow, buying a virtual one with Buy.
+// Only the call flow is ours: the number's message (SMS) flow, name and
+// detail are the customer's, and /flow_ids with the message flow sent back
+// leaves them as they are.
+func (c *client) ensureNumber(ctx context.Context, numbers []voipbin.Number, flowID string) error {
+	var n *voipbin.Number
 	for i := range numbers {
 		if c.opt.Number != "" && numbers[i].Number == c.opt.Number || c.opt.Number == "" && c.opt.Buy && numbers[i].CallFlowID == flowID {
 			n = &numbers[i]
@@ -500,22 +514,26 @@ func (c *client) ensureNumber(ctx context.Context, numbers []number, flowID stri
 	case n == nil && c.opt.Number != "":
 		return fmt.Errorf("provision: %s is not a number of this account (buy it first, or use --buy)", c.opt.Number)
 	case n == nil && c.opt.Buy:
-		var avail page[struct {
-			Number string `json:"number"`
-		}]
-		if err := c.send(ctx, http.MethodGet, "/v1.0/available_numbers?type=virtual&page_size=1", nil, &avail); err != nil {
+		avail, err := c.api.AvailableVirtualNumbers(ctx, 1)
+		if err != nil {
 			return err
 		}
-		if len(avail.Result) == 0 {
-			return errors.New("provision: VoIPBin offers no available number to buy")
+		if len(avail) == 0 {
+			return errors.New("provision: VoIPBin offers no virtual number to take")
 		}
-		var bought number
-		if err := c.do(ctx, http.MethodPost, "/v1.0/numbers", map[string]string{"number": avail.Result[0].Number}, &bought); err != nil {
+		// Bought already pointing at the flow: one write, and a virtual
+		// number (free, no identity check), never one from the carrier.
+		body := map[string]string{"number": avail[0], "type": voipbin.NumberVirtual, "call_flow_id": flowID, "name": c.opt.FlowName}
+		var bought voipbin.Number
+		err = c.write(http.MethodPost, "/v1.0/numbers", body, func() (err error) {
+			bought, err = c.api.BuyVirtualNumber(ctx, avail[0], flowID, c.opt.FlowName)
+			return err
+		})
+		if err != nil {
 			return err
 		}
-		bought.Number = cmpOr(bought.Number, avail.Result[0].Number)
-		c.done("number "+bought.Number, "bought")
-		n = &bought
+		c.done("number "+cmpOr(bought.Number, avail[0]), "taken (virtual, free) on the flow")
+		return nil
 	case n == nil:
 		c.printf("number: none given (--number N or --buy); attach the flow to a number by hand\n")
 		return nil
@@ -524,28 +542,28 @@ func (c *client) ensureNumber(ctx context.Context, numbers []number, flowID stri
 		c.printf("number %s: already on the flow\n", n.Number)
 		return nil
 	}
-	if err := c.do(ctx, http.MethodPut, "/v1.0/numbers/"+url.PathEscape(cmpOr(n.ID, "(new number id)")), map[string]string{"call_flow_id": flowID}, nil); err != nil {
+	path := "/v1.0/numbers/" + url.PathEscape(n.ID) + "/flow_ids"
+	body := map[string]string{"call_flow_id": flowID, "message_flow_id": cmpOr(n.MessageFlowID, voipbin.NilID)}
+	if err := c.write(http.MethodPut, path, body, func() error { return c.api.SetNumberFlows(ctx, n.ID, flowID, n.MessageFlowID) }); err != nil {
 		return err
 	}
 	c.done("number "+n.Number, "attached to the flow")
 	return nil
 }
 
-// ensureWebhook points the customer's events at /voipbin/events and returns
-// the webhook secret VoIPBin shows.
-func (c *client) ensureWebhook(ctx context.Context) (string, error) {
-	var cust customer
-	if err := c.send(ctx, http.MethodGet, "/v1.0/customer", nil, &cust); err != nil {
-		return "", err
-	}
+// ensureWebhook points the customer's events at /voipbin/events. PUT
+// /v1.0/customer writes all seven of its fields, so the other five go back
+// as read.
+func (c *client) ensureWebhook(ctx context.Context, cust voipbin.Customer) error {
 	want := strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/events"
 	if cust.WebhookURI == want && cust.WebhookMethod == http.MethodPost {
 		c.printf("event webhook: unchanged (%s)\n", want)
-	} else {
-		if err := c.do(ctx, http.MethodPut, "/v1.0/customer", map[string]string{"webhook_method": http.MethodPost, "webhook_uri": want}, nil); err != nil {
-			return "", err
-		}
-		c.done("event webhook", "set to "+want)
+		return nil
 	}
-	return cust.WebhookSecret, nil
+	body := cust.WithWebhook(http.MethodPost, want)
+	if err := c.write(http.MethodPut, "/v1.0/customer", body, func() error { return c.api.UpdateCustomer(ctx, body) }); err != nil {
+		return err
+	}
+	c.done("event webhook", "set to "+want)
+	return nil
 }

@@ -7,7 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision/voipbintest"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
 var transfers = []Transfer{
@@ -16,7 +17,7 @@ var transfers = []Transfer{
 	{Department: "desk", Kind: "sip", Target: "desk@pbx.example.com"},
 }
 
-func options(api *voipbintest.Server, out *strings.Builder) Options {
+func options(api *voipbintest.REST, out *strings.Builder) Options {
 	return Options{
 		API: api.URL, Username: voipbintest.Username, Password: voipbintest.Password,
 		PublicURL: "https://switchboard.example.com", FetchToken: "fetch-tok", FlowName: "switchboard",
@@ -24,30 +25,43 @@ func options(api *voipbintest.Server, out *strings.Builder) Options {
 	}
 }
 
-// TestProvisionTwice provisions an empty account, then runs again: the second
-// run finds the flow by name and writes nothing.
+// TestProvisionTwice provisions an account in use, then runs again: the first
+// run keeps everything of the account it does not own (VoIPBin's PUTs write
+// every field), the second finds the flow by name and writes nothing.
 func TestProvisionTwice(t *testing.T) {
-	api := voipbintest.New(t)
+	api := voipbintest.NewREST(t)
 	api.Whitelist = []string{"us", "gb"}
+	before := api.Customer
 	var out strings.Builder
 	res, err := Run(context.Background(), options(api, &out))
 	if err != nil {
 		t.Fatalf("%v\n%s\nrefused: %v", err, out.String(), api.Problems)
 	}
-	if want := []string{"POST /v1.0/flows", "PUT /v1.0/numbers/num-1", "PUT /v1.0/customer"}; strings.Join(api.Writes, ",") != strings.Join(want, ",") {
+	if want := []string{"POST /v1.0/flows", "PUT /v1.0/numbers/" + voipbintest.FrontDesk + "/flow_ids", "PUT /v1.0/customer"}; strings.Join(api.Writes, ",") != strings.Join(want, ",") {
 		t.Errorf("writes = %v, want %v", api.Writes, want)
 	}
-	if len(api.Flows) != 1 || api.Numbers[0].CallFlowID != api.Flows[0].ID || api.WebhookURI != "https://switchboard.example.com/voipbin/events" {
-		t.Errorf("account not wired: flows %v, numbers %v, webhook %q", api.Flows, api.Numbers, api.WebhookURI)
+	ours := api.Flows[len(api.Flows)-1]
+	n, _ := api.Number(voipbintest.FrontDesk)
+	if n.CallFlowID != ours.ID || api.Customer.WebhookURI != "https://switchboard.example.com/voipbin/events" {
+		t.Errorf("account not wired: number %+v, flow %s, webhook %q", n, ours.ID, api.Customer.WebhookURI)
+	}
+	// What is the customer's stays the customer's.
+	if n.MessageFlowID != voipbintest.SMSFlow || n.Name != "front desk" || n.Detail != "the number on our website" {
+		t.Errorf("the number lost what is not ours: %+v", n)
+	}
+	got := api.Customer
+	got.WebhookMethod, got.WebhookURI = before.WebhookMethod, before.WebhookURI
+	if got != before {
+		t.Errorf("the customer lost what is not ours:\n got %+v\nwant %+v", api.Customer, before)
 	}
 	var fetch struct {
 		Option struct {
 			EventURL string `json:"event_url"`
 		} `json:"option"`
 	}
-	if err := json.Unmarshal(api.Flows[0].Actions[1], &fetch); err != nil ||
+	if err := json.Unmarshal(ours.Actions[1], &fetch); err != nil ||
 		fetch.Option.EventURL != "https://switchboard.example.com/voipbin/fetch?t=fetch-tok&to=${voipbin.call.destination.target}" {
-		t.Errorf("fetch action %s does not carry the token and the dialled number", api.Flows[0].Actions[1])
+		t.Errorf("fetch action %s does not carry the token and the dialled number", ours.Actions[1])
 	}
 	if res.WebhookSecret != "whsec-xyz" || !res.Reachable() {
 		t.Errorf("secret %q, reachable %v:\n%s", res.WebhookSecret, res.Reachable(), out.String())
@@ -58,7 +72,7 @@ func TestProvisionTwice(t *testing.T) {
 	if _, err := Run(context.Background(), options(api, &out)); err != nil {
 		t.Fatal(err)
 	}
-	if len(api.Writes) != 0 || len(api.Flows) != 1 {
+	if len(api.Writes) != 0 || len(api.Flows) != 2 {
 		t.Errorf("a second run wrote %v (flows now %d)", api.Writes, len(api.Flows))
 	}
 	for _, want := range []string{`flow "switchboard": unchanged`, "number +15550001000: already on the flow", "event webhook: unchanged"} {
@@ -74,36 +88,56 @@ func TestProvisionTwice(t *testing.T) {
 	if _, err := Run(context.Background(), opt); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"PUT /v1.0/flows/" + api.Flows[0].ID, "PUT /v1.0/customer"}; strings.Join(api.Writes, ",") != strings.Join(want, ",") {
+	if want := []string{"PUT /v1.0/flows/" + ours.ID, "PUT /v1.0/customer"}; strings.Join(api.Writes, ",") != strings.Join(want, ",") {
 		t.Errorf("writes after a URL change = %v, want %v", api.Writes, want)
+	}
+	if api.Customer.Email != before.Email || api.Customer.Name != before.Name {
+		t.Errorf("the second webhook change lost the customer's fields: %+v", api.Customer)
 	}
 }
 
-// TestPreflight refuses a department whose country is not whitelisted, and
-// one whose caller ID VoIPBin would not accept.
+// TestPreflight refuses what VoIPBin would refuse when the transfer runs: a
+// country not whitelisted, a caller ID VoIPBin does not show (a virtual
+// number, with the default unset as the nil UUID, or itself virtual or
+// gone), an identity not verified, an account not active, and an agent whose
+// phone is under the same rules.
 func TestPreflight(t *testing.T) {
+	virtual := voipbintest.ID(2)
 	tests := []struct {
 		name          string
 		whitelist     []string
 		defaultSource string
 		number        string
+		identity      string
+		status        string
 		want          map[string]string // department -> "" when reachable, else part of the reason
 	}{
-		{"all good", []string{"us", "gb"}, "", "+15550001000", map[string]string{"sales": "", "london": "", "desk": ""}},
-		{"london not whitelisted", []string{"us"}, "", "+15550001000",
+		{"all good", []string{"us", "gb"}, voipbintest.NilID, "+15550001000", "", "", map[string]string{"sales": "", "london": "", "desk": ""}},
+		{"london not whitelisted", []string{"us"}, voipbintest.NilID, "+15550001000", "", "",
 			map[string]string{"sales": "", "london": `"gb", not in destination_whitelist`, "desk": ""}},
-		{"empty whitelist denies all", []string{}, "", "+15550001000",
+		{"empty whitelist denies all", []string{}, voipbintest.NilID, "+15550001000", "", "",
 			map[string]string{"sales": "not in destination_whitelist", "london": "not in destination_whitelist", "desk": ""}},
-		{"virtual number, no default caller ID", []string{"us", "gb"}, "", "+899123456789",
-			map[string]string{"sales": "virtual number", "london": "virtual number", "desk": ""}},
-		{"virtual number, default caller ID", []string{"us", "gb"}, "num-1", "+899123456789",
+		{"virtual number, nil UUID default", []string{"us", "gb"}, voipbintest.NilID, "+899123456780", "", "",
+			map[string]string{"sales": "virtual number VoIPBin will not send, and there is no default", "london": "virtual number", "desk": ""}},
+		{"virtual number, default caller ID", []string{"us", "gb"}, voipbintest.FrontDesk, "+899123456780", "", "",
 			map[string]string{"sales": "", "london": "", "desk": ""}},
+		{"virtual number, default itself virtual", []string{"us", "gb"}, virtual, "+899123456780", "", "",
+			map[string]string{"sales": "is not an active normal number", "london": "is not an active normal number", "desk": ""}},
+		{"virtual number, default released", []string{"us", "gb"}, voipbintest.ID(77), "+899123456780", "", "",
+			map[string]string{"sales": "is no number of this account", "london": "is no number of this account", "desk": ""}},
+		{"identity pending", []string{"us", "gb"}, voipbintest.NilID, "+15550001000", "pending", "",
+			map[string]string{"sales": `identity_verification_status "pending"`, "london": "not verified", "desk": ""}},
+		{"account not active yet", []string{"us", "gb"}, voipbintest.NilID, "+15550001000", "", "initial",
+			map[string]string{"sales": `status is "initial"`, "london": `status is "initial"`, "desk": `status is "initial"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			api := voipbintest.New(t)
+			api := voipbintest.NewREST(t)
 			api.Whitelist, api.DefaultSource = tt.whitelist, tt.defaultSource
-			api.Numbers = append(api.Numbers, voipbintest.Number{ID: "num-2", Number: "+899123456789", Status: "active"})
+			api.Customer.IdentityVerificationStatus = cmpOr(tt.identity, api.Customer.IdentityVerificationStatus)
+			api.Customer.Status = cmpOr(tt.status, api.Customer.Status)
+			api.Numbers = append(api.Numbers, voipbintest.Number{ID: virtual, Number: "+899123456780", Type: "virtual",
+				CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
 			var out strings.Builder
 			opt := options(api, &out)
 			opt.Check, opt.Number = true, tt.number
@@ -127,9 +161,47 @@ func TestPreflight(t *testing.T) {
 	}
 }
 
+// TestPreflightAgents reads the account's agents: an agent rung at a phone
+// number is a PSTN call, under the whitelist and caller-ID rules; one rung
+// over SIP is not; one the account does not have, or with no address, rings
+// nobody.
+func TestPreflightAgents(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	api.Agents = []voipbintest.Agent{
+		{ID: voipbintest.ID(50), Name: "Ann", Addresses: []voipbintest.Address{{Type: "sip", Target: "ann@pbx.example.com"}}},
+		{ID: voipbintest.ID(51), Name: "Bob", Addresses: []voipbintest.Address{{Type: "extension", Target: "2002"}, {Type: "tel", Target: "+442071838751"}}},
+		{ID: voipbintest.ID(52), Name: "Cy"},
+	}
+	var out strings.Builder
+	opt := options(api, &out)
+	opt.Check = true
+	opt.Transfers = []Transfer{
+		{Department: "ann", Kind: "agent", Target: voipbintest.ID(50)},
+		{Department: "bob", Kind: "agent", Target: voipbintest.ID(51)},
+		{Department: "cy", Kind: "agent", Target: voipbintest.ID(52)},
+		{Department: "gone", Kind: "agent", Target: voipbintest.ID(53)},
+	}
+	res, err := Run(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ann": "", "bob": `agent's phone +442071838751: +442071838751 is in "gb", not in destination_whitelist`,
+		"cy": "has no address", "gone": "is not an agent of this account"}
+	for _, v := range res.Preflight {
+		if w := want[v.Department]; v.OK != (w == "") || w != "" && !strings.Contains(v.Why, w) {
+			t.Errorf("%s: ok=%v %q, want %q", v.Department, v.OK, v.Why, w)
+		}
+	}
+	api.Whitelist = []string{"us", "gb"}
+	out.Reset()
+	if res, _ = Run(context.Background(), opt); !strings.Contains(out.String(), "ok   bob        agent "+voipbintest.ID(51)+": 2 address(es), phone +442071838751 over the PSTN") {
+		t.Errorf("bob, whitelisted, should pass:\n%s", out.String())
+	}
+}
+
 // TestDryRun sends reads only and prints every write with its secrets masked.
 func TestDryRun(t *testing.T) {
-	api := voipbintest.New(t)
+	api := voipbintest.NewREST(t)
 	var out strings.Builder
 	opt := options(api, &out)
 	opt.DryRun, opt.Number, opt.Buy = true, "", true
@@ -144,8 +216,8 @@ func TestDryRun(t *testing.T) {
 		`read: POST /auth/login {"password":"***","username":"owner@example.com"}`,
 		"would send: POST /v1.0/flows",
 		`/voipbin/fetch?t=***`,
-		`would send: POST /v1.0/numbers {"number":"+899123456789"}`,
-		`would send: PUT /v1.0/customer {"webhook_method":"POST","webhook_uri":"https://switchboard.example.com/voipbin/events"}`,
+		`would send: POST /v1.0/numbers {"call_flow_id":"(new flow id)","name":"switchboard","number":"+899123456789","type":"virtual"}`,
+		`would send: PUT /v1.0/customer {"name":"Acme Dental","detail":"two clinics","email":"office@acme.example","phone_number":"+15550009999","address":"1 Main St","webhook_method":"POST","webhook_uri":"https://switchboard.example.com/voipbin/events"}`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, got)
@@ -161,7 +233,7 @@ func TestDryRun(t *testing.T) {
 // TestAccessKeyAndAPIErrors authenticates with an access key in the query, and
 // shows VoIPBin's refusal as it gave it.
 func TestAccessKeyAndAPIErrors(t *testing.T) {
-	api := voipbintest.New(t)
+	api := voipbintest.NewREST(t)
 	var out strings.Builder
 	opt := options(api, &out)
 	opt.Username, opt.Password, opt.AccessKey = "", "", voipbintest.AccessKey
@@ -174,16 +246,24 @@ func TestAccessKeyAndAPIErrors(t *testing.T) {
 	if !errors.As(err, &apiErr) || apiErr.Status != 401 || !strings.Contains(err.Error(), "not authenticated") {
 		t.Errorf("want VoIPBin's 401 as it gave it, got %v", err)
 	}
-	opt.AccessKey, opt.Number = voipbintest.AccessKey, "+15559999999"
+	opt.AccessKey = voipbintest.AccessKey
+	api.Customer.Status = "frozen"
+	if _, err := Run(context.Background(), opt); !errors.As(err, &apiErr) || apiErr.Status != 403 || !strings.Contains(err.Error(), "frozen") {
+		t.Errorf("a frozen account: want VoIPBin's 403, got %v", err)
+	}
+	api.Customer.Status = "active"
+	opt.Number = "+15559999999"
 	if _, err := Run(context.Background(), opt); err == nil || !strings.Contains(err.Error(), "not a number of this account") {
 		t.Errorf("an unknown number must be refused, got %v", err)
 	}
 }
 
-// TestBuyOnce buys a number on the first run and reuses it on the second.
+// TestBuyOnce takes a virtual number on the first run, already on the flow,
+// and reuses it on the second; an account whose identity is not verified
+// can do it (a normal number would need it).
 func TestBuyOnce(t *testing.T) {
-	api := voipbintest.New(t)
-	api.DefaultSource = "num-1" // the bought number is virtual: transfers need the default caller ID
+	api := voipbintest.NewREST(t)
+	api.Customer.IdentityVerificationStatus = "none"
 	var out strings.Builder
 	opt := options(api, &out)
 	opt.Number, opt.Buy = "", true
@@ -197,9 +277,13 @@ func TestBuyOnce(t *testing.T) {
 		if w == "POST /v1.0/numbers" {
 			bought++
 		}
+		if strings.HasPrefix(w, "PUT /v1.0/numbers/") {
+			t.Errorf("a bought number needs no second write: %v", api.Writes)
+		}
 	}
-	if bought != 1 || len(api.Numbers) != 2 || api.Numbers[1].CallFlowID == "" {
-		t.Errorf("bought %d numbers, want 1 and attached: %v", bought, api.Numbers)
+	ours := api.Flows[len(api.Flows)-1]
+	if n := api.Numbers[len(api.Numbers)-1]; bought != 1 || len(api.Numbers) != 2 || n.Type != "virtual" || n.CallFlowID != ours.ID {
+		t.Errorf("bought %d numbers, want 1, virtual, on the flow: %+v", bought, api.Numbers)
 	}
 }
 
@@ -215,15 +299,20 @@ func TestCountryOf(t *testing.T) {
 }
 
 // TestPreflightConfiguredCallerID accepts a department whose configured caller
-// ID is a normal number of the account even when callers dial a virtual one.
+// ID is an active normal number of the account even when callers dial a
+// virtual one, and refuses one that is inactive.
 func TestPreflightConfiguredCallerID(t *testing.T) {
-	oc := outboundConfig{DestinationWhitelist: []string{"us"}}
-	numbers := []number{{Number: "+15550001000", Status: "active"}, {Number: "+899123456789", Status: "active"}, {Number: "+15550002000", Status: "inactive"}}
+	acct := account{
+		customer: voipbin.Customer{Status: "active", IdentityVerificationStatus: "verified"},
+		outbound: voipbin.OutboundConfig{DestinationWhitelist: []string{"us"}, DefaultOutgoingSourceNumberID: voipbin.NilID},
+		numbers: []voipbin.Number{{Number: "+15550001000", Type: "normal", Status: "active"}, {Number: "+899123456789", Type: "virtual", Status: "active"},
+			{Number: "+15550002000", Type: "normal", Status: "deleted"}},
+	}
 	got := preflight([]Transfer{
 		{Department: "sales", Kind: "tel", Target: "+14155550100", CallerID: "+15550001000"},
 		{Department: "support", Kind: "tel", Target: "+14155550101"},
 		{Department: "billing", Kind: "tel", Target: "+14155550102", CallerID: "+15550002000"},
-	}, oc, numbers, []string{"+899123456789"})
+	}, acct, []string{"+899123456789"})
 	want := map[string]bool{"billing": false, "sales": true, "support": false}
 	for _, v := range got {
 		if v.OK != want[v.Department] {

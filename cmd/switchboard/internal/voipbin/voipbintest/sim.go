@@ -40,7 +40,9 @@
 //     a bare "&", say) is skipped: the caller hears nothing, and no step
 //     happens during it;
 //   - each transcribe_start is a transcription of its own, and each one hears
-//     everything the caller says.
+//     everything the caller says, until the call ends: after a transfer it
+//     goes on transcribing the caller's talk with the human they reached
+//     (Options.ToHuman, and the steps left), and sends it to the webhook.
 //
 // It writes a readable transcript of the call, for golden-file tests.
 package voipbintest
@@ -134,6 +136,10 @@ type Options struct {
 	// Queues are the account's queues by id. A queue_join to a queue not
 	// here, or to one without a wait flow, fails at once, as in VoIPBin.
 	Queues map[string]Queue
+	// ToHuman is what the caller says to the human a transfer reached.
+	// VoIPBin's transcription runs on, so each line reaches the webhook as a
+	// transcript_created, after any words of Steps left unsaid.
+	ToHuman []string
 	// Ask, when set, is asked for the caller's next step once the scripted
 	// ones run out, at each "sleep" and "digits_receive": a person at a
 	// terminal playing the caller. It returns false when they have nothing more to do.
@@ -217,6 +223,9 @@ type call struct {
 	// pending holds keys still being pressed when a key ended a talk; they
 	// reach whatever action runs next.
 	pending string
+	// transferred is set once the caller reached a human: events from then
+	// on are for a call Switchboard no longer handles.
+	transferred bool
 }
 
 // errEnded stops the call: the caller hung up, or VoIPBin ended it.
@@ -443,14 +452,14 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		if err := decodeOption(typ, raw, &o); err != nil {
 			return nil, err
 		}
-		return nil, c.connect(o)
+		return nil, c.connect(ctx, o)
 	case voipbin.TypeQueueJoin:
 		var o voipbin.QueueJoinOption
 		if err := decodeOption(typ, raw, &o); err != nil {
 			return nil, err
 		}
 		c.logf("  queue_join %s", o.QueueID)
-		return nil, c.queue(o.QueueID)
+		return nil, c.queue(ctx, o.QueueID)
 	case voipbin.TypeHangup:
 		var o voipbin.HangupOption
 		if err := decodeOption(typ, raw, &o); err != nil {
@@ -468,7 +477,7 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 // queue plays a queued caller's wait as VoIPBin does: pass after pass of the
 // queue's wait flow, each spending its actions, fetch_flow and empty, until
 // an agent answers (then confbridge_join) or the call's actions run out.
-func (c *call) queue(id string) error {
+func (c *call) queue(ctx context.Context, id string) error {
 	q, ok := c.opt.Queues[id]
 	if !ok || len(q.WaitFlow) == 0 {
 		c.logf("CALL FAILED: the queue has no wait flow (VoIPBin's fetch_flow fails); the caller is hung up")
@@ -482,6 +491,9 @@ func (c *call) queue(id string) error {
 				return err
 			}
 			c.res.Connected = "queue " + id
+			if err := c.talkToHuman(ctx); err != nil {
+				return err
+			}
 			return errEnded
 		}
 		if err := c.count(1 + len(q.WaitFlow) + 1); err != nil {
@@ -513,7 +525,7 @@ func done(digits string, length int, key string) bool {
 
 // connect places a transfer as VoIPBin does: to a phone number only with a
 // caller ID it accepts.
-func (c *call) connect(o voipbin.ConnectOption) error {
+func (c *call) connect(ctx context.Context, o voipbin.ConnectOption) error {
 	if len(o.Destinations) == 0 {
 		c.logf("  connect with no destination: VoIPBin refuses it")
 		c.logf("CALL FAILED: the caller is hung up")
@@ -573,9 +585,28 @@ func (c *call) connect(o voipbin.ConnectOption) error {
 		return fmt.Errorf("call %s: transferred to %s after a conversation with %s", c.opt.CallID, to.Target, c.res.Connected)
 	}
 	c.res.Connected, c.res.CallerID = to.Target, from
+	if err := c.talkToHuman(ctx); err != nil {
+		return err
+	}
 	// When the department hangs up, the caller leaves the conference and
 	// VoIPBin goes on with the action after the connect.
 	c.logf("caller talks to %s until it hangs up; then VoIPBin goes on after the connect", to.Target)
+	return nil
+}
+
+// talkToHuman plays the caller's talk with the human they reached
+// (Options.ToHuman), each line transcribed and sent as VoIPBin does, since
+// its transcription runs until the call ends. The script's own steps left are
+// not said here: they stay unplayed, so a script that reached a human sooner
+// than it meant to says so.
+func (c *call) talkToHuman(ctx context.Context) error {
+	c.transferred = true
+	for _, words := range c.opt.ToHuman {
+		c.logf("caller (to the human, still transcribed): %s", words)
+		if err := c.say(ctx, words); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -837,7 +868,11 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 				c.logf("(event %s answered %d)", typ, status)
 			}
 			if attempt == voipbin.EventAttempts {
-				c.logf("EVENT %s LOST after %d attempts", typ, voipbin.EventAttempts)
+				after := ""
+				if c.transferred {
+					after = " (after the transfer)"
+				}
+				c.logf("EVENT %s LOST after %d attempts%s", typ, voipbin.EventAttempts, after)
 				break
 			}
 			select {

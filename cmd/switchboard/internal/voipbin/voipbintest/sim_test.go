@@ -445,3 +445,39 @@ func TestMisspeltOptionRefused(t *testing.T) {
 		t.Errorf("a misspelt option field was taken: %v", err)
 	}
 }
+
+// TestTranscriptionOutlivesTheTransfer: VoIPBin's transcription runs until
+// the call ends, so after a transfer the caller's talk with the human
+// (ToHuman) still reaches the webhook as transcripts; the script's own steps
+// left stay unplayed.
+func TestTranscriptionOutlivesTheTransfer(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{{
+		act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}),
+		act("connect", map[string]any{"source": map[string]any{"type": "tel", "target": DefaultDialled},
+			"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}}}),
+	}}}
+	res, out := play(t, srv, Options{ToHuman: []string{"hello, I was put through"}}, Step{Say: "left unsaid"}, Step{Hangup: true}, Step{Say: "never"})
+	if res.Connected != "+14155550100" {
+		t.Fatalf("not connected:\n%s", out)
+	}
+	// transcribe_created, then the ToHuman transcript.
+	if srv.seen != 2 || strings.Contains(out, "left unsaid") ||
+		!strings.Contains(out, "caller (to the human, still transcribed): hello, I was put through") || strings.Contains(out, "never") {
+		t.Errorf("events %d:\n%s", srv.seen, out)
+	}
+	if len(res.Unplayed) == 0 {
+		t.Errorf("the steps left after the transfer were not reported unplayed:\n%s", out)
+	}
+	// A refusal of those words is Switchboard's fault, as for any event.
+	srv = &scripted{answers: srv.answers, events: []int{200, 400}}
+	srv.answers = [][]map[string]any{{
+		act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}),
+		act("connect", map[string]any{"source": map[string]any{"type": "tel", "target": DefaultDialled},
+			"destinations": []any{map[string]any{"type": "tel", "target": "+14155550100"}}}),
+	}}
+	h := httptest.NewServer(srv)
+	defer h.Close()
+	if _, err := Run(context.Background(), Options{CallID: "c2", Bases: []string{h.URL}, ToHuman: []string{"hi"}}, nil); err == nil {
+		t.Error("a transcript after the transfer answered 400 must fail the call")
+	}
+}

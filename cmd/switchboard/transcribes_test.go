@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+)
+
+// startWatched is startService with the service's own JSON logger at debug,
+// callers' words allowed (--log-transcripts), writing to the returned buffer,
+// and quick retries.
+func startWatched(t *testing.T, s settings) (*service, *httptest.Server, *syncBuffer) {
+	t.Helper()
+	buf := &syncBuffer{}
+	s.LogLevel, s.LogFormat, s.LogTranscripts = "debug", "json", true
+	log, err := s.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), s, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.leaving.firstWait = time.Millisecond
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	return svc, srv, buf
+}
+
+// transferCall runs call c1 to a transfer: transcription started on the
+// first fetch (transcribe tr), the caller's request heard, the second fetch
+// transfers.
+func transferCall(t *testing.T, srv *httptest.Server, tr string) {
+	t.Helper()
+	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, "transcribe_start") {
+		t.Fatalf("first fetch: %s", body)
+	}
+	for _, ev := range []string{
+		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"c1","language":"en-US","direction":"in"}}`,
+		`{"type":"transcript_created","data":{"id":"ts1","transcribe_id":"` + tr + `","direction":"in","message":"I would like a quote for your enterprise plan"}}`,
+	} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event: %d %s", status, body)
+		}
+	}
+	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, `"connect"`) {
+		t.Fatalf("second fetch does not transfer: %s", body)
+	}
+}
+
+// storeAppends is how many inbox appends the store has served, as /metrics says.
+func storeAppends(t *testing.T, base string) string {
+	t.Helper()
+	for _, line := range strings.Split(scrape(t, base), "\n") {
+		if v, ok := strings.CutPrefix(line, `switchboard_store_operation_duration_seconds_count{operation="append"} `); ok {
+			return v
+		}
+	}
+	return "0"
+}
+
+// wordsAfterTransfer is what the caller tells the agent: not ours to keep.
+const wordsAfterTransfer = `{"type":"transcript_created","data":{"id":"ts2","transcribe_id":"%s","direction":"in","message":"my card number is 4111 1111 1111 1111"}}`
+
+// TestTranscriptionStopsWhenTheCallLeaves: with an access key, a transfer
+// stops the call's transcription through VoIPBin's REST API; words that
+// still arrive are answered 200 and kept nowhere, neither in the call's
+// inbox nor in the logs.
+func TestTranscriptionStopsWhenTheCallLeaves(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	tr := api.Transcribing()
+	svc, srv, logs := startWatched(t, settings{AccessKey: voipbintest.AccessKey, APIURL: api.URL})
+	transferCall(t, srv, tr)
+	for deadline := time.Now().Add(5 * time.Second); api.Status(tr) != "done"; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("transcribe %s not stopped (refused %v)", tr, api.Refused())
+		}
+	}
+	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_transcribe_stops_total{result="ok"} 1`) {
+		t.Errorf("the stop is not counted:\n%s", grepLines(page, "transcribe_stops"))
+	}
+	appends := storeAppends(t, srv.URL)
+	if status, body := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
+		t.Errorf("words after the transfer: %d %s, want 200 (a 5xx would have VoIPBin send them again)", status, body)
+	}
+	if got := storeAppends(t, srv.URL); got != appends {
+		t.Errorf("words after the transfer were appended to an inbox (%s appends, was %s)", got, appends)
+	}
+	_, inbox, err := svc.store.Load(context.Background(), "c1")
+	if err != nil || len(inbox) != 0 {
+		t.Errorf("the call's inbox holds %v (%v): words after the transfer were kept", inbox, err)
+	}
+	if strings.Contains(logs.String(), "4111") {
+		t.Errorf("words after the transfer reached the logs:\n%s", logs.String())
+	}
+}
+
+// TestTranscriptionWithoutAccessKey: without a key nothing is stopped (serve
+// warns once at start: TestServeRefusesOpenRoutes), and the words after the
+// transfer are still kept nowhere.
+func TestTranscriptionWithoutAccessKey(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	tr := api.Transcribing()
+	svc, srv, logs := startWatched(t, settings{})
+	transferCall(t, srv, tr)
+	if status, _ := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
+		t.Errorf("words after the transfer: %d, want 200", status)
+	}
+	if _, inbox, _ := svc.store.Load(context.Background(), "c1"); len(inbox) != 0 || strings.Contains(logs.String(), "4111") {
+		t.Errorf("words after the transfer were kept: inbox %v", inbox)
+	}
+	svc.leaving.wait(context.Background())
+	if len(api.Writes) != 0 || api.Status(tr) != "progressing" {
+		t.Errorf("without a key nothing is stopped: writes %v", api.Writes)
+	}
+}
+
+// TestTranscriptionStopRetries: a stop that meets a 5xx is tried again with a
+// growing wait, and counted ok once it goes through; one refused with a 4xx
+// is not tried again, and is counted failed and logged. Neither delays the
+// fetch answer: the transfer was answered before.
+func TestTranscriptionStopRetries(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		statuses []int
+		attempts int32
+		result   string
+	}{
+		{"a 503, then through", []int{503, 503, 200}, 3, "ok"},
+		{"always down", []int{503, 503, 503, 503, 503}, stopAttempts, "failed"},
+		{"refused", []int{404, 200}, 1, "failed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var attempts atomic.Int32
+			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := attempts.Add(1)
+				if r.URL.Path != "/v1.0/transcribes/tr-9/stop" || r.URL.Query().Get("accesskey") != "key" {
+					t.Errorf("stop sent as %s %s", r.Method, r.URL)
+				}
+				w.WriteHeader(tt.statuses[n-1])
+				_, _ = w.Write([]byte(`{}`))
+			}))
+			defer api.Close()
+			svc, srv, logs := startWatched(t, settings{AccessKey: "key", APIURL: api.URL})
+			transferCall(t, srv, "tr-9")
+			svc.leaving.wait(context.Background())
+			if got := attempts.Load(); got != tt.attempts {
+				t.Errorf("%d attempts, want %d", got, tt.attempts)
+			}
+			if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_transcribe_stops_total{result="`+tt.result+`"} 1`) {
+				t.Errorf("not counted %s:\n%s", tt.result, grepLines(page, "transcribe_stops"))
+			}
+			if failed := strings.Contains(logs.String(), "could not stop a transcription"); failed != (tt.result == "failed") {
+				t.Errorf("failure logged: %v, want %v", failed, tt.result == "failed")
+			}
+		})
+	}
+}
+
+// TestTranscriptionAfterHangup: a caller who hangs up ends the call; VoIPBin
+// stops its transcription itself, so nothing is sent, and a late transcript is
+// taken and kept nowhere all the same.
+func TestTranscriptionAfterHangup(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	tr := api.Transcribing()
+	svc, srv, _ := startWatched(t, settings{AccessKey: voipbintest.AccessKey, APIURL: api.URL})
+	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+	post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`)
+	for _, ev := range []string{
+		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"c1","language":"en-US","direction":"in"}}`,
+		`{"type":"call_hangup","data":{"id":"c1","hangup_reason":"normal"}}`,
+	} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event: %d %s", status, body)
+		}
+	}
+	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, `"hangup"`) {
+		t.Fatalf("the fetch after the hangup: %s", body)
+	}
+	appends := storeAppends(t, srv.URL)
+	if status, _ := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
+		t.Errorf("words after the hangup: %d, want 200", status)
+	}
+	if got := storeAppends(t, srv.URL); got != appends {
+		t.Errorf("words after the hangup were appended (%s appends, was %s)", got, appends)
+	}
+	svc.leaving.wait(context.Background())
+	if len(api.Writes) != 0 {
+		t.Errorf("a hung-up call's transcription is VoIPBin's to stop: %v", api.Writes)
+	}
+}
