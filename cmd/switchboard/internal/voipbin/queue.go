@@ -28,21 +28,39 @@ var timeTaking = map[string]bool{TypeTalk: true, TypeSleep: true, TypeDigitsRece
 
 // QueueProblems says what in a queue (and its wait flow's actions, GET
 // /v1.0/flows/{wait_flow_id}; nil when it has none) hurts a caller who joins
-// it with actionsLeft of the call's actions: no wait flow (the caller is hung
-// up at once), a wait flow that passes no time (it loops through the budget
-// at once), or a wait the budget cuts short of a wait timeout.
-func QueueProblems(q Queue, waitFlow []Action, actionsLeft int) []string {
+// it with actionsLeft of the call's actions. fail: the caller is hung up at
+// once (no wait flow) or at once after a few loops (a wait flow that passes no
+// time). warn: the call's actions run out before the queue's wait_timeout, so
+// a caller still waiting then is cut off rather than led on.
+func QueueProblems(q Queue, waitFlow []Action, actionsLeft int) (fail, warn []string) {
 	name := fmt.Sprintf("queue %s (%s)", q.Name, q.ID)
 	if id, err := uuid.Parse(q.WaitFlowID); err != nil || id == uuid.Nil || waitFlow == nil {
-		return []string{name + ": no wait flow; VoIPBin fails queue_join at once and the caller is hung up. Give the queue a wait flow (a talk and a sleep, say)."}
+		return []string{name + ": no wait flow; VoIPBin fails queue_join at once and the caller is hung up. Give the queue a wait flow (a talk and a sleep, say)."}, nil
 	}
+	passMS := PassMS(waitFlow)
+	if passMS == 0 {
+		return []string{name + ": its wait flow passes no time (no talk, play or sleep); VoIPBin loops it through the call's 100 actions at once and the caller is cut off."}, nil
+	}
+	loops := max(actionsLeft-2, 0) / (len(waitFlow) + queueLoopExtra)
+	wait := time.Duration(loops*passMS) * time.Millisecond
+	if q.WaitTimeout == 0 || time.Duration(q.WaitTimeout)*time.Millisecond > wait {
+		return nil, []string{fmt.Sprintf("%s: each pass of its wait flow costs %d actions; with %d actions left a caller is cut off after %d passes, about %v (wait_timeout %d ms). Make the wait flow's pass longer, or set a wait_timeout within it.",
+			name, len(waitFlow)+queueLoopExtra, actionsLeft, loops, wait, q.WaitTimeout)}
+	}
+	return nil, nil
+}
+
+// PassMS is about how long one pass of a wait flow lasts, in ms: its sleeps,
+// and a second for each other action that passes time (a talk lasts as long
+// as its text, at least that). 0: it passes no time.
+func PassMS(waitFlow []Action) int {
 	passMS := 0
 	for _, a := range waitFlow {
 		if !timeTaking[a.Type] {
 			continue
 		}
 		if a.Type != TypeSleep {
-			passMS += 1000 // a talk or a beep takes a second at least
+			passMS += 1000
 			continue
 		}
 		if o, ok := a.Option.(map[string]any); ok {
@@ -51,14 +69,5 @@ func QueueProblems(q Queue, waitFlow []Action, actionsLeft int) []string {
 			}
 		}
 	}
-	if passMS == 0 {
-		return []string{name + ": its wait flow passes no time (no talk, play or sleep); VoIPBin loops it through the call's 100 actions at once and the caller is cut off."}
-	}
-	loops := max(actionsLeft-2, 0) / (len(waitFlow) + queueLoopExtra)
-	wait := time.Duration(loops*passMS) * time.Millisecond
-	if q.WaitTimeout == 0 || time.Duration(q.WaitTimeout)*time.Millisecond > wait {
-		return []string{fmt.Sprintf("%s: each pass of its wait flow costs %d actions; with %d actions left a caller is cut off after %d passes, about %v (wait_timeout %d ms). Make the wait flow's pass longer.",
-			name, len(waitFlow)+queueLoopExtra, actionsLeft, loops, wait, q.WaitTimeout)}
-	}
-	return nil
+	return passMS
 }

@@ -304,6 +304,36 @@ func (c *Client) UpdateFlow(ctx context.Context, id string, f Flow) error {
 	return c.Do(ctx, http.MethodPut, "/v1.0/flows/"+url.PathEscape(id), f, nil)
 }
 
+// GetFlow reads one flow (GET /v1.0/flows/{id}); a deleted one is 404
+// (bin-api-manager servicehandler flowGet).
+func (c *Client) GetFlow(ctx context.Context, id string) (Flow, error) {
+	var f Flow
+	err := c.Do(ctx, http.MethodGet, "/v1.0/flows/"+url.PathEscape(id), nil, &f)
+	return f, err
+}
+
+// Queue reads a queue (GET /v1.0/queues/{id}, bin-queue-manager's
+// WebhookMessage): its wait_flow_id is always there, the nil UUID for none,
+// and wait_timeout is left out when 0.
+func (c *Client) Queue(ctx context.Context, id string) (Queue, error) {
+	var q Queue
+	err := c.Do(ctx, http.MethodGet, "/v1.0/queues/"+url.PathEscape(id), nil, &q)
+	return q, err
+}
+
+// FlowActions decodes a flow's actions, their options as JSON objects.
+func FlowActions(f Flow) ([]Action, error) {
+	acts := []Action{}
+	for _, raw := range f.Actions {
+		var a Action
+		if err := json.Unmarshal(raw, &a); err != nil {
+			return nil, fmt.Errorf("flow %s: action %s: %w", f.ID, raw, err)
+		}
+		acts = append(acts, a)
+	}
+	return acts, nil
+}
+
 // Agent is one of the account's agents (GET /v1.0/agents). A transfer to
 // an agent rings each of its addresses (bin-call-manager groupcallhandler
 // getDialDestinationsAddressAndRingMethodTypeAgent): a tel address is a PSTN

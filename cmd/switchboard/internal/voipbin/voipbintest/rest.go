@@ -6,7 +6,8 @@
 // field left out is written empty, as bin-api-manager does); numbers bought as
 // normal unless "type": "virtual", which needs a verified identity; a frozen
 // account refused everything;
-// transcriptions stopped by id. Flows must be [answer, fetch] or, for a
+// transcriptions stopped by id; queues read by id, their wait_flow_id always
+// present (the nil UUID for none). Flows must be [answer, fetch] or, for a
 // customer's flow around Switchboard, answer and fetch first, with every branch
 // target an action of the flow. It remembers what was written, so a second run
 // can be checked to change nothing. CONFORMANCE.md names the VoIPBin
@@ -113,6 +114,9 @@ type REST struct {
 	Available     []string
 	Flows         []Flow
 	Agents        []Agent
+	// Queues are the account's queues (GET /v1.0/queues/{id}); a wait flow
+	// is one of Flows.
+	Queues []voipbin.Queue
 	// Transcribes maps the account's transcriptions to their status,
 	// "progressing" or "done".
 	Transcribes map[string]string
@@ -226,8 +230,8 @@ func uuidOrNil(s string) string {
 // pathID is the UUID in a path after prefix and before an optional suffix.
 func (s *REST) pathID(w http.ResponseWriter, r *http.Request, prefix, suffix string) (string, bool) {
 	id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix), suffix)
-	if !uuidForm.MatchString(id) {
-		s.refuse(w, http.StatusBadRequest, "%s %s: %q is not a valid UUID", r.Method, r.URL.Path, id)
+	if !uuidForm.MatchString(id) || id == NilID { // uuid.FromStringOrNil, the nil UUID refused: INVALID_ID
+		s.refuse(w, http.StatusBadRequest, "%s %s: INVALID_ID: %q is not a valid UUID", r.Method, r.URL.Path, id)
 		return "", false
 	}
 	return id, true
@@ -299,6 +303,19 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 			res = append(res, map[string]string{"number": n, "country": "899"})
 		}
 		s.write(w, map[string]any{"result": res})
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1.0/flows/"):
+		id, ok := s.pathID(w, r, "/v1.0/flows/", "")
+		if !ok {
+			return
+		}
+		i := slices.IndexFunc(s.Flows, func(f Flow) bool { return strings.EqualFold(f.ID, id) })
+		if i < 0 {
+			s.refuse(w, http.StatusNotFound, "NOT_FOUND: no flow %s", id)
+			return
+		}
+		s.write(w, s.Flows[i])
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1.0/queues/"):
+		s.getQueue(w, r)
 	case route == "POST /v1.0/flows":
 		var f Flow
 		if !s.decode(w, r, &f) || !s.validFlow(w, f) {
@@ -393,6 +410,28 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.refuse(w, http.StatusNotFound, "no route %s", route)
 	}
+}
+
+// getQueue is GET /v1.0/queues/{id} (bin-api-manager GetQueuesId, QueueGet):
+// bin-queue-manager's WebhookMessage, where wait_flow_id is a uuid.UUID
+// (present, the nil UUID for none) and wait_timeout an int left out when 0.
+func (s *REST) getQueue(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "/v1.0/queues/", "")
+	if !ok {
+		return
+	}
+	i := slices.IndexFunc(s.Queues, func(q voipbin.Queue) bool { return strings.EqualFold(q.ID, id) })
+	if i < 0 {
+		s.refuse(w, http.StatusNotFound, "QUEUE_NOT_FOUND: the queue %s was not found", id)
+		return
+	}
+	q := s.Queues[i]
+	out := map[string]any{"id": q.ID, "customer_id": s.Customer.ID, "name": q.Name, "routing_method": "random",
+		"wait_flow_id": uuidOrNil(q.WaitFlowID), "tm_create": "2026-01-01T00:00:00Z", "tm_update": nil, "tm_delete": nil}
+	if q.WaitTimeout != 0 {
+		out["wait_timeout"] = q.WaitTimeout
+	}
+	s.write(w, out)
 }
 
 // page serves a list resource as VoIPBin does: at most page_size (1 to 100,

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
 
 // restCall sends one request to the stand-in with the access key and returns the
@@ -95,6 +97,11 @@ func TestRESTRefuses(t *testing.T) {
 		{"stop, an id that is no UUID", "POST", "/v1.0/transcribes/tr-1/stop", "", true, 400},
 		{"stop, an unknown transcribe", "POST", "/v1.0/transcribes/" + ID(9) + "/stop", "", true, 404},
 		{"anything, the account frozen", "GET", "/v1.0/customer", "", true, 403},
+		{"a queue id that is no UUID", "GET", "/v1.0/queues/sales-queue", "", true, 400},
+		{"a queue id, the nil UUID", "GET", "/v1.0/queues/" + NilID, "", true, 400},
+		{"an unknown queue", "GET", "/v1.0/queues/" + ID(9), "", true, 404},
+		{"a flow id that is no UUID", "GET", "/v1.0/flows/hold-music", "", true, 400},
+		{"an unknown flow", "GET", "/v1.0/flows/" + ID(9), "", true, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,5 +195,34 @@ func TestRESTStopTranscribe(t *testing.T) {
 	}
 	if s.Status(id) != "done" {
 		t.Errorf("status %s, want done", s.Status(id))
+	}
+}
+
+// TestRESTQueues: a queue reads as VoIPBin shows it, its wait_flow_id there
+// even when it has none (the nil UUID) and wait_timeout left out when 0; its
+// wait flow reads by id; neither is shown without the key.
+func TestRESTQueues(t *testing.T) {
+	s := NewREST(t)
+	hold := ID(70)
+	s.Flows = append(s.Flows, Flow{ID: hold, Name: "hold", Actions: []json.RawMessage{json.RawMessage(`{"type":"talk","option":{"text":"Please hold."}}`)}})
+	s.Queues = []voipbin.Queue{{ID: ID(71), Name: "sales", WaitFlowID: hold, WaitTimeout: 300000}, {ID: ID(72), Name: "bare"}}
+	if _, body := restCall(t, s, "GET", "/v1.0/queues/"+ID(71), ""); !strings.Contains(body, `"wait_flow_id":"`+hold+`"`) || !strings.Contains(body, `"wait_timeout":300000`) {
+		t.Errorf("a queue with a wait flow: %s", body)
+	}
+	if _, body := restCall(t, s, "GET", "/v1.0/queues/"+ID(72), ""); !strings.Contains(body, `"wait_flow_id":"`+NilID+`"`) || strings.Contains(body, "wait_timeout") {
+		t.Errorf("a queue without a wait flow or timeout: %s", body)
+	}
+	if _, body := restCall(t, s, "GET", "/v1.0/flows/"+hold, ""); !strings.Contains(body, "Please hold.") {
+		t.Errorf("the wait flow: %s", body)
+	}
+	for _, path := range []string{"/v1.0/queues/" + ID(71), "/v1.0/flows/" + hold} {
+		resp, err := http.Get(s.URL + path + "?accesskey=wrong")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 401 {
+			t.Errorf("GET %s with a wrong key: %d, want 401", path, resp.StatusCode)
+		}
 	}
 }
