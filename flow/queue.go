@@ -44,8 +44,9 @@ func (w WaitFlow) Reserve() int {
 	return 1 + loops*w.LoopCost() + 1
 }
 
-// queueReserve is the largest Reserve of the queue departments, 0 without any.
-func (r *Routing) queueReserve() int {
+// QueueReserve is the largest Reserve of the queue departments, 0 without
+// any: the actions every caller has left on reaching a queue.
+func (r *Routing) QueueReserve() int {
 	n := 0
 	for _, d := range r.Departments {
 		if d.Destination().Kind == ToQueue {
@@ -80,7 +81,7 @@ func (r *Routing) waitFlowProblems(name string, d *Department) []string {
 // wait flow is not described.
 func (r *Routing) DescribeQueues() []string {
 	var lines []string
-	reserve := r.queueReserve()
+	reserve := r.QueueReserve()
 	for _, name := range r.DepartmentNames(true) {
 		d := r.Departments[name]
 		if d.Destination().Kind != ToQueue {

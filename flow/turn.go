@@ -113,7 +113,7 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 	}
 	// A queue's wait runs inside the same budget: the conversation leaves
 	// room for it.
-	r.lastTransfer = Cost(r.reception(r.cfg.Language)) + r.cfg.queueReserve()
+	r.lastTransfer = Cost(r.reception(r.cfg.Language)) + r.cfg.QueueReserve()
 	return r
 }
 

@@ -110,7 +110,12 @@ func transfersOf(cfg *flow.Config) []provision.Transfer {
 	for _, name := range r.DepartmentNames(true) {
 		d, _ := r.Department(name)
 		to := d.Destination()
-		out = append(out, provision.Transfer{Department: name, Kind: string(to.Kind), Target: to.Target, CallerID: r.CallerIDFor(d)})
+		t := provision.Transfer{Department: name, Kind: string(to.Kind), Target: to.Target, CallerID: r.CallerIDFor(d)}
+		if to.Kind == flow.ToQueue {
+			t.WaitActions, t.WaitDescribed = d.WaitFlowOf().Actions, d.WaitFlow != nil
+			t.WaitAt, t.ActionsLeft = "routing.departments."+name+".wait_flow", r.QueueReserve()
+		}
+		out = append(out, t)
 	}
 	return out
 }

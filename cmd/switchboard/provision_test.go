@@ -73,14 +73,25 @@ func TestProvisionCommand(t *testing.T) {
 	}
 
 	// Destinations that are no phone call need no outbound checks; an agent
-	// must be one of the account's.
+	// must be one of the account's, and a queue too, with a wait flow.
 	out, err = provision("--check", "--config", "../../testdata/routing-destinations.json")
-	if err == nil || !strings.Contains(out, "FAIL fallback   agent 3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b is not an agent of this account") {
-		t.Errorf("--check must refuse an agent the account does not have: %v\n%s", err, out)
+	if err == nil || !strings.Contains(out, "FAIL fallback   agent 3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b is not an agent of this account") ||
+		!strings.Contains(out, "FAIL sales      queue 7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f cannot be read") {
+		t.Errorf("--check must refuse an agent and a queue the account does not have: %v\n%s", err, out)
 	}
 	api.Agents = []voipbintest.Agent{{ID: "3e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b", Name: "Reception", Addresses: []voipbintest.Address{{Type: "sip", Target: "front@pbx.example.com"}}}}
+	api.Queues = []voipbin.Queue{{ID: "7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f", Name: "sales", WaitFlowID: voipbintest.NilID}}
 	out, err = provision("--check", "--config", "../../testdata/routing-destinations.json")
-	if err != nil || !strings.Contains(out, "ok   sales      queue 7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f: no PSTN call") ||
+	if err == nil || !strings.Contains(out, "FAIL sales      queue sales (7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f): no wait flow") {
+		t.Errorf("--check must refuse a queue without a wait flow: %v\n%s", err, out)
+	}
+	// The config's wait flow (2 actions a 30 s pass) is the queue's.
+	api.Flows = append(api.Flows, voipbintest.Flow{ID: voipbintest.ID(80), Name: "hold", Actions: []json.RawMessage{
+		json.RawMessage(`{"type":"talk","option":{"text":"Please hold.","language":"en-US"}}`), json.RawMessage(`{"type":"sleep","option":{"duration":29000}}`)}})
+	api.Queues[0].WaitFlowID, api.Queues[0].WaitTimeout = voipbintest.ID(80), 300000
+	out, err = provision("--check", "--config", "../../testdata/routing-destinations.json")
+	if err != nil || !strings.Contains(out, "ok   sales      queue 7f3c2a10-5b1e-4c8a-9d2f-0a1b2c3d4e5f (sales): wait flow "+voipbintest.ID(80)+", 2 action(s) a pass") ||
+		strings.Contains(out, "WARN") ||
 		!strings.Contains(out, "ok   emergency  tel +14155550911 (us) from the number dialled") {
 		t.Errorf("--check on SIP, extension, agent and queue destinations: %v\n%s", err, out)
 	}

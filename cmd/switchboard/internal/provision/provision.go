@@ -22,6 +22,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
@@ -34,6 +35,13 @@ type Transfer struct {
 	// CallerID is the caller ID the transfer shows: a configured number, or ""
 	// for the number the caller dialled (Switchboard's default).
 	CallerID string
+	// A queue's wait as the config has it: the actions of one pass of the
+	// queue's wait flow it assumes (WaitDescribed: the config says so, else a
+	// default), where, and the actions a caller has left on joining.
+	WaitActions   int
+	WaitDescribed bool
+	WaitAt        string // the config's field, routing.departments.NAME.wait_flow
+	ActionsLeft   int
 }
 
 // Options is one provisioning run.
@@ -79,6 +87,9 @@ type Verdict struct {
 	Department string
 	OK         bool
 	Why        string
+	// Warnings are what will not stop the transfer but may cut a caller
+	// short (a queue's wait the call's actions end early).
+	Warnings []string
 }
 
 // APIError is a refusal from VoIPBin, shown as the API gave it.
@@ -111,6 +122,9 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 			mark = "FAIL"
 		}
 		c.printf("  %s %-10s %s\n", mark, v.Department, v.Why)
+		for _, w := range v.Warnings {
+			c.printf("  WARN %-10s %s\n", v.Department, w)
+		}
 	}
 	res.WebhookSecret = acct.customer.WebhookSecret
 	if opt.Check {
@@ -137,6 +151,16 @@ type account struct {
 	numbers  []voipbin.Number
 	flows    []voipbin.Flow
 	agents   []voipbin.Agent // read only when a department goes to an agent
+	queues   map[string]queueRead
+}
+
+// queueRead is a queue department's queue and its wait flow as VoIPBin
+// shows them, or VoIPBin's refusal to show them.
+type queueRead struct {
+	queue    voipbin.Queue
+	err      error
+	waitFlow []voipbin.Action // nil: none, or flowErr
+	flowErr  error
 }
 
 func (c *client) read(ctx context.Context) (account, error) {
@@ -159,7 +183,44 @@ func (c *client) read(ctx context.Context) (account, error) {
 			return a, err
 		}
 	}
+	a.queues = map[string]queueRead{}
+	for _, t := range c.opt.Transfers {
+		if t.Kind != "queue" {
+			continue
+		}
+		var qr queueRead
+		if qr, err = c.readQueue(ctx, t.Target); err != nil {
+			return a, err
+		}
+		a.queues[t.Target] = qr
+	}
 	return a, nil
+}
+
+// readQueue reads a queue and its wait flow. VoIPBin refusing one (not a
+// UUID, none such, another account's) is the preflight's finding, not the
+// run's failure; a server error or no answer is.
+func (c *client) readQueue(ctx context.Context, id string) (queueRead, error) {
+	refused := func(err error) bool {
+		var apiErr *APIError
+		return errors.As(err, &apiErr) && !apiErr.Retryable()
+	}
+	var qr queueRead
+	if qr.queue, qr.err = c.api.Queue(ctx, id); qr.err != nil || voipbin.IsNil(qr.queue.WaitFlowID) {
+		if qr.err != nil && !refused(qr.err) {
+			return qr, qr.err
+		}
+		return qr, nil
+	}
+	f, err := c.api.GetFlow(ctx, qr.queue.WaitFlowID)
+	if err != nil && !refused(err) {
+		return qr, err
+	}
+	if err == nil {
+		qr.waitFlow, err = voipbin.FlowActions(f)
+	}
+	qr.flowErr = err
+	return qr, nil
 }
 
 type client struct {
@@ -294,6 +355,10 @@ func preflight(transfers []Transfer, acct account, dialled []string) []Verdict {
 			if len(tels) > 0 {
 				v.Why += fmt.Sprintf(", phone %s over the PSTN from %s", strings.Join(tels, ", "), p.describeSource(t.CallerID))
 			}
+		case "queue":
+			var fail []string
+			v.Why, fail, v.Warnings = queueWait(t, acct.queues[t.Target])
+			problems = append(problems, fail...)
 		default:
 			v.Why = fmt.Sprintf("%s %s: no PSTN call, nothing more to check", t.Kind, t.Target)
 		}
@@ -304,6 +369,41 @@ func preflight(transfers []Transfer, acct account, dialled []string) []Verdict {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Department < out[j].Department })
 	return out
+}
+
+// queueWait tells whether a caller sent to queue t waits there as `switchboard
+// check` says: the queue must exist and have a wait flow that passes time
+// (VoIPBin fails the queue_join at once otherwise), and a pass of that flow
+// must cost no more actions than the config assumes, or the call's actions
+// run out sooner than check counts and the caller is hung up while waiting.
+func queueWait(t Transfer, qr queueRead) (why string, fail, warn []string) {
+	name := "queue " + t.Target
+	switch {
+	case qr.err != nil:
+		return "", []string{fmt.Sprintf("%s cannot be read (%v): VoIPBin fails the queue_join and the caller is hung up", name, qr.err)}, nil
+	case qr.flowErr != nil:
+		return "", []string{fmt.Sprintf("%s: its wait flow %s cannot be read (%v): VoIPBin's fetch_flow fails and the caller is hung up", name, qr.queue.WaitFlowID, qr.flowErr)}, nil
+	}
+	if fail, warn = voipbin.QueueProblems(qr.queue, qr.waitFlow, t.ActionsLeft); len(fail) > 0 {
+		return "", fail, warn
+	}
+	has := len(qr.waitFlow)
+	passes := func(actions int) int { return max(t.ActionsLeft-2, 0) / (actions + 2) }
+	if has > t.WaitActions {
+		fail = append(fail, fmt.Sprintf("%s: a pass of its wait flow %s has %d actions and %s assumes %d: each pass costs %d actions, not %d, so a caller is cut off after %d passes, not the %d `switchboard check` counts. Set %s.actions to %d",
+			name, qr.queue.WaitFlowID, has, t.WaitAt, t.WaitActions, has+2, t.WaitActions+2, passes(has), passes(t.WaitActions), t.WaitAt, has))
+	}
+	if !t.WaitDescribed && len(fail) == 0 {
+		warn = append(warn, fmt.Sprintf(`%s is not set (assumed %d actions a pass); the queue's wait flow has %d: describe it, {"actions": %d, "loop_ms": %d} or the pass's real length`,
+			t.WaitAt, t.WaitActions, has, has, voipbin.PassMS(qr.waitFlow)))
+	}
+	timeout := "no wait_timeout"
+	if qr.queue.WaitTimeout > 0 {
+		timeout = fmt.Sprintf("wait_timeout %v", time.Duration(qr.queue.WaitTimeout)*time.Millisecond)
+	}
+	why = fmt.Sprintf("%s (%s): wait flow %s, %d action(s) a pass (+2 of VoIPBin's), at least %v a pass; %d passes in the %d actions a caller has left; %s",
+		name, qr.queue.Name, qr.queue.WaitFlowID, has, time.Duration(voipbin.PassMS(qr.waitFlow))*time.Millisecond, passes(has), t.ActionsLeft, timeout)
+	return why, fail, warn
 }
 
 func findAgent(agents []voipbin.Agent, id string) (voipbin.Agent, bool) {

@@ -199,6 +199,82 @@ func TestPreflightAgents(t *testing.T) {
 	}
 }
 
+// TestPreflightQueues reads each queue department's queue and its wait flow:
+// a queue VoIPBin does not show, one with no wait flow, a wait flow gone or
+// passing no time fail (VoIPBin hangs the caller up at once); a wait flow
+// costlier a pass than the config assumes fails (the caller is cut off
+// sooner than check counts); a wait the call's actions end before the
+// queue's wait_timeout, and a wait flow the config does not describe, warn.
+func TestPreflightQueues(t *testing.T) {
+	talk := `{"type":"talk","option":{"text":"Please hold.","language":"en-US"}}`
+	sleep := `{"type":"sleep","option":{"duration":29000}}`
+	flows := map[string][]string{
+		"hold":    {talk, sleep},
+		"long":    {talk, sleep, talk, sleep},
+		"sleepy":  {`{"type":"sleep","option":{"duration":30000}}`},
+		"instant": {`{"type":"variable_set","option":{"key":"x","value":"y"}}`},
+	}
+	flowID := map[string]string{"hold": voipbintest.ID(80), "long": voipbintest.ID(81), "sleepy": voipbintest.ID(82), "instant": voipbintest.ID(83), "gone": voipbintest.ID(84), "none": voipbintest.NilID}
+	queue := voipbintest.ID(70)
+	const fiveMinutes = 300000
+	tests := []struct {
+		name      string
+		waitFlow  string // a key of flowID; "" no queue at all
+		timeout   int
+		assumed   int
+		described bool
+		fail      string // in the FAIL line; "" passes
+		warn      string // in a WARN line; "" none
+	}{
+		{"a wait flow as the config says", "hold", fiveMinutes, 2, true, "", ""},
+		{"a wait flow cheaper than assumed", "sleepy", fiveMinutes, 2, true, "", ""},
+		{"no such queue", "", 0, 2, true, "cannot be read (VoIPBin GET /v1.0/queues/" + queue + ": 404", ""},
+		{"no wait flow", "none", fiveMinutes, 2, true, "no wait flow; VoIPBin fails queue_join at once", ""},
+		{"a wait flow gone", "gone", fiveMinutes, 2, true, "its wait flow " + voipbintest.ID(84) + " cannot be read", ""},
+		{"a wait flow that passes no time", "instant", fiveMinutes, 2, true, "passes no time", ""},
+		{"a wait flow costlier than assumed", "long", fiveMinutes, 2, true,
+			"has 4 actions and routing.departments.sales.wait_flow assumes 2: each pass costs 6 actions, not 4, so a caller is cut off after 6 passes, not the 10", ""},
+		{"no wait_timeout: the actions end the wait", "hold", 0, 2, true, "", "cut off after 10 passes, about 5m0s"},
+		{"a wait flow the config does not describe", "hold", fiveMinutes, 2, false, "", "routing.departments.sales.wait_flow is not set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := voipbintest.NewREST(t)
+			for name, acts := range flows {
+				f := voipbintest.Flow{ID: flowID[name], Name: name}
+				for _, a := range acts {
+					f.Actions = append(f.Actions, json.RawMessage(a))
+				}
+				api.Flows = append(api.Flows, f)
+			}
+			if tt.waitFlow != "" {
+				api.Queues = []voipbin.Queue{{ID: queue, Name: "sales", WaitFlowID: flowID[tt.waitFlow], WaitTimeout: tt.timeout}}
+			}
+			var out strings.Builder
+			opt := options(api, &out)
+			opt.Check = true
+			opt.Transfers = []Transfer{{Department: "sales", Kind: "queue", Target: queue,
+				WaitActions: tt.assumed, WaitDescribed: tt.described, WaitAt: "routing.departments.sales.wait_flow", ActionsLeft: 42}}
+			res, err := Run(context.Background(), opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := res.Preflight[0]
+			if v.OK != (tt.fail == "") || !strings.Contains(v.Why, tt.fail) {
+				t.Errorf("ok=%v %q, want failing with %q", v.OK, v.Why, tt.fail)
+			}
+			warnings := strings.Join(v.Warnings, "\n")
+			if tt.warn == "" && warnings != "" || !strings.Contains(warnings, tt.warn) {
+				t.Errorf("warnings %q, want %q", warnings, tt.warn)
+			}
+			if tt.warn != "" && !strings.Contains(out.String(), "WARN sales      ") {
+				t.Errorf("no WARN line:\n%s", out.String())
+			}
+			t.Log(out.String())
+		})
+	}
+}
+
 // TestDryRun sends reads only and prints every write with its secrets masked.
 func TestDryRun(t *testing.T) {
 	api := voipbintest.NewREST(t)

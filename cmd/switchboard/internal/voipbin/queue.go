@@ -44,8 +44,12 @@ func QueueProblems(q Queue, waitFlow []Action, actionsLeft int) (fail, warn []st
 	loops := max(actionsLeft-2, 0) / (len(waitFlow) + queueLoopExtra)
 	wait := time.Duration(loops*passMS) * time.Millisecond
 	if q.WaitTimeout == 0 || time.Duration(q.WaitTimeout)*time.Millisecond > wait {
-		return nil, []string{fmt.Sprintf("%s: each pass of its wait flow costs %d actions; with %d actions left a caller is cut off after %d passes, about %v (wait_timeout %d ms). Make the wait flow's pass longer, or set a wait_timeout within it.",
-			name, len(waitFlow)+queueLoopExtra, actionsLeft, loops, wait, q.WaitTimeout)}
+		timeout := "no wait_timeout"
+		if q.WaitTimeout > 0 {
+			timeout = fmt.Sprintf("wait_timeout %v", time.Duration(q.WaitTimeout)*time.Millisecond)
+		}
+		return nil, []string{fmt.Sprintf("%s: each pass of its wait flow costs %d actions; with %d actions left a caller is cut off after %d passes, about %v (%s). Make the wait flow's pass longer, or set a wait_timeout within it.",
+			name, len(waitFlow)+queueLoopExtra, actionsLeft, loops, wait, timeout)}
 	}
 	return nil, nil
 }

@@ -2,6 +2,7 @@ package voipbin_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -114,5 +115,36 @@ func TestClientAuthAndStop(t *testing.T) {
 	var apiErr *voipbin.APIError
 	if err := c.StopTranscribe(ctx, voipbintest.ID(9)); !errors.As(err, &apiErr) || apiErr.Status != 404 || apiErr.Retryable() {
 		t.Errorf("an unknown transcribe: %v", err)
+	}
+}
+
+// TestClientReadsAQueue reads a queue, its wait flow and the flow's actions;
+// a queue without a wait flow reads as the nil UUID; an unknown one is
+// VoIPBin's 404.
+func TestClientReadsAQueue(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	hold := voipbintest.ID(80)
+	api.Flows = append(api.Flows, voipbintest.Flow{ID: hold, Name: "hold", Actions: []json.RawMessage{json.RawMessage(`{"type":"sleep","option":{"duration":30000}}`)}})
+	api.Queues = []voipbin.Queue{{ID: voipbintest.ID(70), Name: "sales", WaitFlowID: hold, WaitTimeout: 60000}, {ID: voipbintest.ID(71), Name: "bare"}}
+	c := &voipbin.Client{API: api.URL, AccessKey: voipbintest.AccessKey}
+	ctx := context.Background()
+	q, err := c.Queue(ctx, voipbintest.ID(70))
+	if err != nil || q.WaitFlowID != hold || q.WaitTimeout != 60000 || q.Name != "sales" {
+		t.Fatalf("queue %+v, %v", q, err)
+	}
+	f, err := c.GetFlow(ctx, q.WaitFlowID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, err := voipbin.FlowActions(f)
+	if err != nil || len(acts) != 1 || voipbin.PassMS(acts) != 30000 {
+		t.Errorf("wait flow actions %+v, %v", acts, err)
+	}
+	if q, err := c.Queue(ctx, voipbintest.ID(71)); err != nil || !voipbin.IsNil(q.WaitFlowID) || q.WaitFlowID == "" || q.WaitTimeout != 0 {
+		t.Errorf("a queue without a wait flow: %+v, %v", q, err)
+	}
+	var apiErr *voipbin.APIError
+	if _, err := c.Queue(ctx, voipbintest.ID(9)); !errors.As(err, &apiErr) || apiErr.Status != 404 {
+		t.Errorf("an unknown queue: %v", err)
 	}
 }
