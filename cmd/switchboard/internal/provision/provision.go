@@ -206,10 +206,11 @@ func (c *client) readQueue(ctx context.Context, id string) (queueRead, error) {
 		return errors.As(err, &apiErr) && !apiErr.Retryable()
 	}
 	var qr queueRead
-	if qr.queue, qr.err = c.api.Queue(ctx, id); qr.err != nil || voipbin.IsNil(qr.queue.WaitFlowID) {
-		if qr.err != nil && !refused(qr.err) {
-			return qr, qr.err
-		}
+	qr.queue, qr.err = c.api.Queue(ctx, id)
+	switch {
+	case qr.err != nil && !refused(qr.err):
+		return qr, qr.err
+	case qr.err != nil, voipbin.IsNil(qr.queue.WaitFlowID):
 		return qr, nil
 	}
 	f, err := c.api.GetFlow(ctx, qr.queue.WaitFlowID)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -272,6 +274,28 @@ func TestPreflightQueues(t *testing.T) {
 			}
 			t.Log(out.String())
 		})
+	}
+}
+
+// TestPreflightQueueUnanswered: a queue VoIPBin cannot show now (a 5xx) stops
+// the run, as any read does; only a refusal is the department's finding.
+func TestPreflightQueueUnanswered(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	busy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/v1.0/queues/") {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		api.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer busy.Close()
+	var out strings.Builder
+	opt := options(api, &out)
+	opt.API, opt.Check = busy.URL, true
+	opt.Transfers = []Transfer{{Department: "sales", Kind: "queue", Target: voipbintest.ID(70), WaitActions: 2, ActionsLeft: 42}}
+	var apiErr *APIError
+	if _, err := Run(context.Background(), opt); !errors.As(err, &apiErr) || apiErr.Status != http.StatusServiceUnavailable {
+		t.Errorf("a 503 reading the queue: %v, want the run to fail with it\n%s", err, out.String())
 	}
 }
 
