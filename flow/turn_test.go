@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -318,5 +319,85 @@ func TestWebhookSilence(t *testing.T) {
 	}
 	if got := lastConnect(reply.Actions); got != flow.Fallback {
 		t.Errorf("connect %q, want the fallback desk", got)
+	}
+}
+
+// recordingModel answers billing, sure, and records the turns it was asked about.
+type recordingModel struct{ asked *[][]string }
+
+func (m recordingModel) Classify(_ context.Context, turns []string) (flow.Verdict, error) {
+	*m.asked = append(*m.asked, append([]string(nil), turns...))
+	return flow.Verdict{Department: "billing", Confidence: 0.95}, nil
+}
+
+// TestEveryUnreadLineIsHeard: lines that arrived between two fetches all
+// reach the turn, in order: none is skipped, none thrown away unread.
+func TestEveryUnreadLineIsHeard(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	var asked [][]string
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), recordingModel{&asked}, quiet)
+	ev := flow.NewEvents(mem, quiet)
+	ctx := context.Background()
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}) // the greeting
+	if err := ev.Transcribing(ctx, "tr-1", "c1", ""); err != nil {
+		t.Fatal(err)
+	}
+	lines := []string{"hello I am calling about my account", "there is something odd on the statement", "it says I owe more than last month"}
+	for i, line := range lines {
+		if _, _, err := ev.Heard(ctx, flow.Heard{ID: fmt.Sprint(i), Session: "tr-1", Speaker: flow.Caller, Text: line}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if len(asked) != 1 {
+		t.Fatalf("the model was asked %d times, want once", len(asked))
+	}
+	if diff := cmp.Diff(lines, asked[0]); diff != "" {
+		t.Errorf("turns the model was asked about (-want +got):\n%s", diff)
+	}
+	c, inbox, err := mem.Load(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(lines, c.Turns); diff != "" {
+		t.Errorf("stored turns (-want +got):\n%s", diff)
+	}
+	if len(inbox) != 0 {
+		t.Errorf("inbox after the turn = %+v, want every line taken", inbox)
+	}
+}
+
+// TestPriorityInAnyLine: a priority word in any of the lines a turn brings
+// takes the priority lane at once (the local classifier would get there
+// too, a move later and for another reason), not only one in the newest line.
+func TestPriorityInAnyLine(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	for _, tt := range []struct {
+		name  string
+		lines []string
+	}{
+		{"in the oldest", []string{"our production system is down", "please hurry", "thank you"}},
+		{"in the middle", []string{"hello", "our production system is down", "thank you"}},
+		{"in the newest", []string{"hello", "thank you", "our production system is down"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := store.NewMemory(store.DefaultExpiry)
+			r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+			ctx := context.Background()
+			r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+			for i, line := range tt.lines {
+				if _, _, err := mem.Append(ctx, "c1", fmt.Sprint(i), flow.Input{Text: line}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reply := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+			if got, want := reply.Moves.String(), "listening -route-> transferred"; got != want || lastConnect(reply.Actions) != flow.Emergency {
+				t.Errorf("moves %s to %q, want %s to %s", got, lastConnect(reply.Actions), want, flow.Emergency)
+			}
+			if c, _, _ := mem.Load(ctx, "c1"); c.Reason != "priority" {
+				t.Errorf("reason %q, want priority", c.Reason)
+			}
+		})
 	}
 }
