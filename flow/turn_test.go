@@ -58,6 +58,9 @@ func lastConnect(acts []flow.Action) string {
 
 func TestFailuresReachAHuman(t *testing.T) {
 	cfg := flow.ExampleConfig()
+	// A virtual number's calls need the caller ID the config names: the
+	// number dialled would be refused and the caller hung up.
+	cfg.Routing.CallerID = "+14155550150"
 	words := flow.Turn{CallID: "c1", Channel: flow.Voice}
 	tests := []struct {
 		name   string
@@ -77,6 +80,11 @@ func TestFailuresReachAHuman(t *testing.T) {
 			acts := tt.router.Next(context.Background(), tt.turn).Actions
 			if got := lastConnect(acts); got != flow.Fallback {
 				t.Errorf("connect = %q, want the fallback desk; actions %+v", got, acts)
+			}
+			for _, a := range acts {
+				if a.Kind == flow.ActConnect && a.CallerID != cfg.Routing.CallerID {
+					t.Errorf("the last-resort transfer's caller ID = %q, want the config's %q", a.CallerID, cfg.Routing.CallerID)
+				}
 			}
 			if acts[0].Kind != flow.ActTalk || acts[0].Text == "" {
 				t.Errorf("the caller should hear where they are going first: %+v", acts)
