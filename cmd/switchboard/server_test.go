@@ -54,6 +54,11 @@ func TestEvents(t *testing.T) {
 	}{
 		{"unsigned", created, "", http.StatusUnauthorized},
 		{"wrong signature", created, sign("other", created), http.StatusUnauthorized},
+		{"empty MAC", created, "sha256=", http.StatusUnauthorized},
+		{"truncated MAC", created, sign(secret, created)[:len("sha256=")+32], http.StatusUnauthorized},
+		{"one byte of the MAC", created, sign(secret, created)[:len("sha256=")+2], http.StatusUnauthorized},
+		{"MAC without its prefix", created, strings.TrimPrefix(sign(secret, created), "sha256="), http.StatusUnauthorized},
+		{"MAC of another body", created, sign(secret, transcript), http.StatusUnauthorized},
 		{"transcript before its session is known: retry later", transcript, sign(secret, transcript), http.StatusServiceUnavailable},
 		{"transcribe_created", created, sign(secret, created), http.StatusOK},
 		{"transcript", transcript, sign(secret, transcript), http.StatusOK},
