@@ -1,7 +1,7 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph fuzz fault load soak seed-compare
+.PHONY: run test bench lint graph fuzz fault load soak seed-compare goldens goldens-changed
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
@@ -25,6 +25,19 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+
+# The pictures of behaviour and the recorded floor, hashed in testdata/GOLDEN.sha256
+# (TestGoldensAreListed). After go test ./... -update, make goldens records the new
+# hashes; the list's diff names every golden a change touched.
+GOLDENS = $(sort $(wildcard testdata/conversations/*.golden)) testdata/flow.mmd testdata/corpus/recorded.json \
+	prompts/testdata/system.golden
+goldens:
+	@sha256sum $(GOLDENS) > testdata/GOLDEN.sha256
+
+# Which goldens, floors and corpora differ from BASE (CI prints this for the reviewer).
+BASE ?= HEAD
+goldens-changed:
+	@git diff --stat $(BASE) -- testdata prompts/testdata flow/testdata
 
 graph:
 	$(GO) run ./cmd/switchboard graph
