@@ -178,12 +178,12 @@ type faultFigures struct {
 	started, human, reception, retried, lost, otherLost, badFetches atomic.Int64
 	// heard and unheard count the caller lines found, and not found, in what
 	// the router decided on.
-	heard, unheard atomic.Int64
-	mu                                                              sync.Mutex
-	errs                                                            []string
-	fetches, slowFetches                                            int64
-	maxFetch                                                        time.Duration
-	modelRequests                                                   int64
+	heard, unheard       atomic.Int64
+	mu                   sync.Mutex
+	errs                 []string
+	fetches, slowFetches int64
+	maxFetch             time.Duration
+	modelRequests        int64
 }
 
 func (f *faultFigures) add(res *sim.Result, err error) {
@@ -246,7 +246,10 @@ func (f *faultFigures) checkWords(ctx context.Context, calls *store.Redis, callI
 	var said []string
 	failedOver := false
 	for i, line := range res.Transcript {
-		if w, ok := strings.CutPrefix(line, "caller: "); ok {
+		// Words said while no transcription runs (a first fetch sent to
+		// reception) reach nobody, on VoIPBin too.
+		transcribed := i+1 >= len(res.Transcript) || !strings.HasPrefix(res.Transcript[i+1], "(not transcribed")
+		if w, ok := strings.CutPrefix(line, "caller: "); ok && transcribed {
 			w, _, _ = strings.Cut(w, " (during the ")
 			said = append(said, w)
 		}
