@@ -1,7 +1,7 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph fuzz fault load soak seed-compare goldens goldens-changed
+.PHONY: run test bench lint graph fuzz fault load soak seed-compare goldens goldens-changed mutate
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
@@ -38,6 +38,18 @@ goldens:
 BASE ?= HEAD
 goldens-changed:
 	@git diff --stat $(BASE) -- testdata prompts/testdata flow/testdata
+
+# Mutation testing (README, "Mutation testing") where a bug loses a call or a
+# word: the store, flow's turn and events files, the VoIPBin handlers. Each
+# mutant runs its package's tests (-short: no fault run); about 15 minutes on
+# 2 cores, so not in CI. MUTATE_FLAGS adds gremlins flags (--diff main, say).
+GREMLINS = $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0 unleash --workers 2 --timeout-coefficient 3 $(MUTATE_FLAGS)
+# Every file of a package but the given ones, as one gremlins exclude pattern.
+only = "(^|/)($(subst $(eval) ,|,$(basename $(notdir $(filter-out $(2),$(wildcard $(1)/*.go))))))\.go$$"
+mutate:
+	$(GREMLINS) -E '_test\.go$$' -E 'redistest/' -E 'storetest/' ./store
+	$(GREMLINS) -E $(call only,flow,flow/turn.go flow/events.go) ./flow
+	GOFLAGS=-short $(GREMLINS) -E $(call only,cmd/switchboard,cmd/switchboard/voipbin.go) -E 'internal/' ./cmd/switchboard
 
 graph:
 	$(GO) run ./cmd/switchboard graph
