@@ -203,6 +203,9 @@ type service struct {
 	// last read, so an unchanged file is not reloaded.
 	reloadMu  sync.Mutex
 	configSum [sha256.Size]byte
+	// configGone is set while the config file cannot be read: said once,
+	// not on every check, until it can be read again.
+	configGone bool
 	// storeDown remembers the last readiness answer, so an outage is logged
 	// when it starts and ends, not on every probe.
 	storeDown atomic.Bool
