@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -55,7 +56,15 @@ type settings struct {
 	// DebugAddr serves Go's profiler (net/http/pprof) on its own listener;
 	// empty: not at all. Never on the service's own address.
 	DebugAddr string
+	// MetricsAddr serves /metrics on its own listener, off the public one.
+	// Empty: /metrics is on the service's address without Redis (a laptop,
+	// make run) and nowhere in production.
+	MetricsAddr string
 }
+
+// publicMetrics reports whether /metrics is on the service's own address:
+// only where there is no metrics listener and no production (Redis).
+func (s settings) publicMetrics() bool { return s.MetricsAddr == "" && s.RedisURL == "" }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
 	s := envSettings(getenv)
@@ -67,6 +76,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
+	fs.StringVar(&s.MetricsAddr, "metrics-addr", getenv("SWITCHBOARD_METRICS_ADDR"), "serve /metrics on this address only, e.g. 127.0.0.1:9090 or a private network's (default $SWITCHBOARD_METRICS_ADDR; else /metrics is on --addr without REDIS_URL, and off with it)")
 	fs.StringVar(&s.DebugAddr, "debug-addr", getenv("SWITCHBOARD_DEBUG_ADDR"), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it off public networks (default $SWITCHBOARD_DEBUG_ADDR, else off)")
 	conns := 0
 	if v := getenv("SWITCHBOARD_MODEL_CONNS"); v != "" {
@@ -84,6 +94,12 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	}
 	if s.ModelConns < 0 {
 		return s, fmt.Errorf("--model-conns %d: want a positive number", s.ModelConns)
+	}
+	if s.PublicURL != "" {
+		if u, err := url.Parse(s.PublicURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return s, fmt.Errorf("SWITCHBOARD_PUBLIC_URL=%q: want an absolute http(s) base URL such as https://switchboard.example.com", s.PublicURL)
+		}
 	}
 	return s, nil
 }
@@ -132,14 +148,18 @@ func (s settings) logger(w io.Writer) (*slog.Logger, error) {
 	return logs.New(w, logs.Options{Level: level, Format: s.LogFormat, Transcripts: s.LogTranscripts})
 }
 
-// missingCredentials names the credentials that are unset. Each one unset
-// leaves a route open to anyone who can reach the service.
+// missingCredentials names the credentials and settings that are unset. Each
+// one unset leaves a route open to anyone who can reach the service, or lets
+// a request choose where VoIPBin fetches next.
 func (s settings) missingCredentials() []string {
 	var missing []string
 	for _, c := range []struct{ name, value string }{
 		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken},
 		{"VOIPBIN_WEBHOOK_SECRET", s.Secret},
 		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken},
+		// Without it the next fetch's URL is built from the request's Host
+		// header, which whoever sends the request chooses.
+		{"SWITCHBOARD_PUBLIC_URL", s.PublicURL},
 	} {
 		if c.value == "" {
 			missing = append(missing, c.name)
@@ -157,7 +177,7 @@ func (s settings) checkCredentials() error {
 		return nil
 	}
 	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but not %s; "+
-		"set them, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
+		"set them, or pass --insecure to run without them", strings.Join(missing, ", "))
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.
@@ -254,6 +274,12 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.WebhookToken == "" {
 		log.Warn("SWITCHBOARD_WEBHOOK_TOKEN is not set: anyone who can reach /webhook/call-handler can drive calls and spend the model")
 	}
+	if s.PublicURL == "" {
+		log.Warn("SWITCHBOARD_PUBLIC_URL is not set: the next fetch's URL is built from each request's Host header")
+	}
+	if !s.publicMetrics() && s.MetricsAddr == "" {
+		log.Warn("/metrics is off: in production it is served only on --metrics-addr")
+	}
 	var st backend
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
@@ -345,6 +371,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
+	if s.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := &http.Server{Handler: metricsHandler(svc), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	if s.DebugAddr != "" {
 		dln, err := net.Listen("tcp", s.DebugAddr)
 		if err != nil {

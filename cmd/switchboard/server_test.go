@@ -273,6 +273,7 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 		"SWITCHBOARD_FETCH_TOKEN":   "f",
 		"VOIPBIN_WEBHOOK_SECRET":    "s",
 		"SWITCHBOARD_WEBHOOK_TOKEN": "w",
+		"SWITCHBOARD_PUBLIC_URL":    "https://switchboard.example.com",
 	}
 	without := func(names ...string) func(string) string {
 		return func(k string) string {
@@ -292,11 +293,16 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 		{"fetch token", without("SWITCHBOARD_FETCH_TOKEN"), []string{"SWITCHBOARD_FETCH_TOKEN"}},
 		{"webhook secret", without("VOIPBIN_WEBHOOK_SECRET"), []string{"VOIPBIN_WEBHOOK_SECRET"}},
 		{"webhook token", without("SWITCHBOARD_WEBHOOK_TOKEN"), []string{"SWITCHBOARD_WEBHOOK_TOKEN"}},
+		// Else the Host header of each fetch would say where VoIPBin fetches next.
+		{"public URL", without("SWITCHBOARD_PUBLIC_URL"), []string{"SWITCHBOARD_PUBLIC_URL"}},
 		{"all three", without("SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"),
 			[]string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0"}, tt.getenv, io.Discard, io.Discard)
+			// A serve that does not refuse is stopped, so the test fails rather than waits.
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, tt.getenv, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), "refusing to start") || !strings.Contains(err.Error(), "--insecure") {
 				t.Fatalf("err = %v, want a refusal that mentions --insecure", err)
 			}
@@ -329,7 +335,7 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 	t.Run("every credential set starts", func(t *testing.T) { starts(t, nil, without()) })
 	t.Run("no Redis starts with warnings", func(t *testing.T) {
 		logs := starts(t, nil, func(string) string { return "" })
-		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"} {
+		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "SWITCHBOARD_PUBLIC_URL"} {
 			if !strings.Contains(logs, name+" is not set") {
 				t.Errorf("no warning about %s in:\n%s", name, logs)
 			}
