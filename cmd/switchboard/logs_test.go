@@ -75,7 +75,7 @@ func TestRequestLogs(t *testing.T) {
 		if l["msg"] == "turn" {
 			turns++
 		}
-		if l["call"] != "call-logs" {
+		if l["call"] != vid("call-logs") {
 			t.Errorf("line without the call id: %v", l)
 		}
 		if l["msg"] == "call summary" {

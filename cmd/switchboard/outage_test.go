@@ -22,7 +22,7 @@ func TestRedisOutage(t *testing.T) {
 	srv := startServer(t, settings{RedisURL: redis.URL()})
 	fetch := func(call string) []voipbinAction {
 		t.Helper()
-		status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+call+`"}`)
+		status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`)
 		if status != http.StatusOK {
 			t.Fatalf("fetch answered %d %s: VoIPBin would stop the call", status, body)
 		}
@@ -48,21 +48,21 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	// Call A starts normally and is asked to clarify.
-	fetch("call-a")
-	if s := event(`{"type":"transcribe_created","data":{"id":"tr-a","reference_type":"call","reference_id":"call-a"}}`); s != http.StatusOK {
+	fetch(vid("call-a"))
+	if s := event(`{"type":"transcribe_created","data":{"id":"` + vid("tr-a") + `","reference_type":"call","reference_id":"` + vid("call-a") + `"}}`); s != http.StatusOK {
 		t.Fatalf("transcribe_created = %d", s)
 	}
-	event(`{"type":"transcript_created","data":{"id":"ts-a1","transcribe_id":"tr-a","direction":"in","message":"hi"}}`)
-	if acts := fetch("call-a"); acts[0].Type != "talk" || acts[len(acts)-1].Type != "fetch" {
+	event(`{"type":"transcript_created","data":{"id":"` + vid("ts-a1") + `","transcribe_id":"` + vid("tr-a") + `","direction":"in","message":"hi"}}`)
+	if acts := fetch(vid("call-a")); acts[0].Type != "talk" || acts[len(acts)-1].Type != "fetch" {
 		t.Fatalf("call A should be asked to clarify, got %+v", acts)
 	}
 
 	redis.Stop()
-	late := `{"type":"transcript_created","data":{"id":"ts-a2","transcribe_id":"tr-a","direction":"in","message":"my invoice shows a double charge"}}`
+	late := `{"type":"transcript_created","data":{"id":"` + vid("ts-a2") + `","transcribe_id":"` + vid("tr-a") + `","direction":"in","message":"my invoice shows a double charge"}}`
 	if s := event(late); s != http.StatusServiceUnavailable {
 		t.Errorf("an event that cannot be stored must answer 503 for VoIPBin to retry, got %d", s)
 	}
-	acts := fetch("call-a")
+	acts := fetch(vid("call-a"))
 	if last := acts[len(acts)-1]; last.Type != "connect" || !strings.Contains(mustJSON(t, last.Option), "+14155550199") {
 		t.Errorf("while Redis is down the caller goes to the fallback desk at once, got %+v", acts)
 	}
@@ -127,7 +127,7 @@ func TestRedisOutageEventsRetried(t *testing.T) {
 func TestEventRidesOutRedisRestart(t *testing.T) {
 	redis := redistest.StartServer(t, redistest.Durable...)
 	svc, srv := startService(t, settings{RedisURL: redis.URL()})
-	if s, _ := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-r","reference_type":"call","reference_id":"call-r"}}`); s != http.StatusOK {
+	if s, _ := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-r")+`","reference_type":"call","reference_id":"`+vid("call-r")+`"}}`); s != http.StatusOK {
 		t.Fatalf("transcribe_created = %d", s)
 	}
 	redis.Stop()
@@ -137,12 +137,12 @@ func TestEventRidesOutRedisRestart(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond) // inside eventPatience, with room for a slow machine
 		redis.Restart()
 	}()
-	status, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcript_created","data":{"id":"ts-r","transcribe_id":"tr-r","direction":"in","message":"my invoice shows a double charge"}}`)
+	status, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcript_created","data":{"id":"`+vid("ts-r")+`","transcribe_id":"`+vid("tr-r")+`","direction":"in","message":"my invoice shows a double charge"}}`)
 	<-restarted
 	if status != http.StatusOK {
 		t.Fatalf("event during a 1.5 s Redis restart = %d %s, want 200 after riding it out", status, body)
 	}
-	_, inbox, err := svc.store.Load(t.Context(), "call-r")
+	_, inbox, err := svc.store.Load(t.Context(), vid("call-r"))
 	if err != nil || len(inbox) != 1 || inbox[0].Text != "my invoice shows a double charge" {
 		t.Errorf("inbox after the restart = %v, %v; want the caller's line", inbox, err)
 	}

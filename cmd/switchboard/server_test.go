@@ -46,8 +46,8 @@ func TestEvents(t *testing.T) {
 	const secret = "s3cret"
 	srv := startServer(t, settings{Secret: secret})
 	events := srv.URL + "/voipbin/events"
-	created := `{"type":"transcribe_created","data":{"id":"tr1","reference_type":"call","reference_id":"c1","direction":"in"}}`
-	transcript := `{"type":"transcript_created","data":{"id":"ts1","transcribe_id":"tr1","direction":"in","message":"hi"}}`
+	created := `{"type":"transcribe_created","data":{"id":"` + vid("tr1") + `","reference_type":"call","reference_id":"` + vid("c1") + `","direction":"in"}}`
+	transcript := `{"type":"transcript_created","data":{"id":"` + vid("ts1") + `","transcribe_id":"` + vid("tr1") + `","direction":"in","message":"hi"}}`
 	tests := []struct {
 		name, body, sig string
 		want            int
@@ -63,11 +63,11 @@ func TestEvents(t *testing.T) {
 		{"transcribe_created", created, sign(secret, created), http.StatusOK},
 		{"transcript", transcript, sign(secret, transcript), http.StatusOK},
 		{"duplicate transcript", transcript, sign(secret, transcript), http.StatusOK},
-		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"ts2","transcribe_id":"tr1","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
-		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"x"}}`, "", http.StatusOK},
+		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"` + vid("ts2") + `","transcribe_id":"` + vid("tr1") + `","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
+		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"` + vid("x") + `"}}`, "", http.StatusOK},
 		{"not JSON", `{"type":`, "", http.StatusBadRequest},
 		{"no type", `{"data":{}}`, "", http.StatusBadRequest},
-		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"ts3","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
+		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"` + vid("ts3") + `","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
 		{"hangup without call id", `{"type":"call_hangup","data":{}}`, "", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
@@ -86,7 +86,7 @@ func TestEvents(t *testing.T) {
 	// clarifies "hi" once.
 	fetch := srv.URL + "/voipbin/fetch"
 	for i, want := range []string{"transcribe_start", "talk"} {
-		_, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`)
+		_, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`)
 		var acts []struct{ Type string }
 		if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 || acts[0].Type != want {
 			t.Fatalf("fetch %d: first action %v, want %s (%s)", i, acts, want, body)
@@ -100,15 +100,15 @@ func TestFetchInput(t *testing.T) {
 		name, query, body string
 		want              int
 	}{
-		{"no token", "", `{"reference_id":"c1"}`, http.StatusUnauthorized},
-		{"wrong token", "?t=nope", `{"reference_id":"c1"}`, http.StatusUnauthorized},
+		{"no token", "", `{"reference_id":"` + vid("c1") + `"}`, http.StatusUnauthorized},
+		{"wrong token", "?t=nope", `{"reference_id":"` + vid("c1") + `"}`, http.StatusUnauthorized},
 		{"not JSON", "?t=tok", `reference_id=c1`, http.StatusBadRequest},
 		{"no call id", "?t=tok", `{}`, http.StatusBadRequest},
-		{"two values", "?t=tok", `{"reference_id":"c1"}{}`, http.StatusBadRequest},
+		{"two values", "?t=tok", `{"reference_id":"` + vid("c1") + `"}{}`, http.StatusBadRequest},
 		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
 		{"not UTF-8", "?t=tok", "{\"reference_id\":\"c\xff1\"}", http.StatusBadRequest},
-		{"activeflow id only", "?t=tok", `{"activeflow_id":"af9"}`, http.StatusOK},
-		{"ok", "?t=tok", `{"activeflow_id":"af1","reference_id":"c1"}`, http.StatusOK},
+		{"activeflow id only", "?t=tok", `{"activeflow_id":"` + vid("af9") + `"}`, http.StatusOK},
+		{"ok", "?t=tok", `{"activeflow_id":"` + vid("af1") + `","reference_id":"` + vid("c1") + `"}`, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s = %d", path, resp.StatusCode)
 		}
 	}
-	if got, _ := post(t, "http://"+addr+"/voipbin/fetch?t=tok", `{"reference_id":"c1"}`); got != http.StatusOK {
+	if got, _ := post(t, "http://"+addr+"/voipbin/fetch?t=tok", `{"reference_id":"`+vid("c1")+`"}`); got != http.StatusOK {
 		t.Errorf("fetch = %d", got)
 	}
 	var out strings.Builder

@@ -131,11 +131,6 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
 			return
 		}
-		if strings.HasPrefix(callID, seedCallPrefix) {
-			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
-			return
-		}
-		r = withCall(r, callID)
 		q := r.URL.Query()
 		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to"), Arrived: arrival(r)}
 		if q.Has("d") {
@@ -145,6 +140,13 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
+		// A call id that is no UUID is no VoIPBin call (nor a seed call, "seed:...").
+		if p := problemsOf(idProblem("reference_id", callID), tokenProblem("lang", turn.Language, maxLanguage, languageByte),
+			textProblem("to", turn.Dialled, maxDialled), tokenProblem("d", turn.Digits, maxDigits, digitByte)); len(p) > 0 {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch", p...)
+			return
+		}
+		r = withCall(r, callID)
 		reply := svc.routing().router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
 		writeJSON(w, http.StatusOK, renderVoipbin(reply.Actions, fetchURL(svc.settings, r)))
@@ -212,6 +214,13 @@ func handleEvent(svc *service) http.HandlerFunc {
 				return
 			}
 		}
+		if !eventIsText(body) {
+			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
+			// vain: take it, and keep the broken bytes out of the call.
+			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
+			return
+		}
 		if problems := data.problems(ev.Type); len(problems) > 0 {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
@@ -221,13 +230,6 @@ func handleEvent(svc *service) http.HandlerFunc {
 			r = withCall(r, data.ReferenceID)
 		case "call_hangup":
 			r = withCall(r, data.ID)
-		}
-		if !eventIsText(body) {
-			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
-			// vain: take it, and keep the broken bytes out of the call.
-			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
-			return
 		}
 		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
 			return deliver(ctx, svc, ev.Type, data)
@@ -318,15 +320,29 @@ func (d eventData) problems(typ string) []string {
 			p = append(p, "data."+field+": missing")
 		}
 	}
+	id := func(field, v string) {
+		if strings.TrimSpace(v) == "" {
+			p = append(p, "data."+field+": missing")
+		} else if msg := idProblem("data."+field, v); msg != "" {
+			p = append(p, msg)
+		}
+	}
 	switch typ {
 	case "transcribe_created":
-		need("id", d.ID)
-		need("reference_id", d.ReferenceID)
+		id("id", d.ID)
+		if d.ReferenceType == "" || d.ReferenceType == "call" {
+			id("reference_id", d.ReferenceID)
+		} else {
+			need("reference_id", d.ReferenceID)
+		}
+		p = append(p, problemsOf(tokenProblem("data.language", d.Language, maxLanguage, languageByte))...)
 	case "transcript_created":
-		need("id", d.ID)
-		need("transcribe_id", d.TranscribeID)
+		id("id", d.ID)
+		id("transcribe_id", d.TranscribeID)
+		// The whole message is checked; what is stored is clipped to flow.MaxTurnChars.
+		p = append(p, problemsOf(textProblem("data.message", d.Message, 0))...)
 	case "call_hangup":
-		need("id", d.ID)
+		id("id", d.ID)
 	}
 	return p
 }

@@ -66,10 +66,10 @@ func TestRenderVoipbin(t *testing.T) {
 // or end that call.
 func TestSeedEndpointCannotTouchVoipbinCalls(t *testing.T) {
 	srv := startServer(t, settings{})
-	const live = "call-live"
+	live := vid("call-live")
 	fetch := func() []voipbinAction {
 		t.Helper()
-		_, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+live+`"}`)
+		_, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+live+`"}`)
 		var acts []voipbinAction
 		if err := json.Unmarshal([]byte(body), &acts); err != nil {
 			t.Fatalf("fetch: %s", body)
