@@ -12,8 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store/redistest"
 )
 
 // TestBodyLimit: every POST route answers a body over 64 KB with 413 and a
@@ -81,6 +83,7 @@ func TestNotUTF8(t *testing.T) {
 // most flow.MaxTurnChars characters, whole characters only.
 func TestTranscriptClippedWhenStored(t *testing.T) {
 	svc, srv := startService(t, settings{})
+	answer(t, srv.URL, vid("call-c"))
 	post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-c")+`","reference_type":"call","reference_id":"`+vid("call-c")+`"}}`)
 	long := strings.Repeat("é", 3000) // 6000 bytes
 	got, body := post(t, srv.URL+"/voipbin/events",
@@ -101,6 +104,7 @@ func TestTranscriptClippedWhenStored(t *testing.T) {
 // flow.MaxInbox lines, the newest, and the service counts what it dropped.
 func TestInboxFlood(t *testing.T) {
 	svc, srv := startService(t, settings{})
+	answer(t, srv.URL, vid("call-f"))
 	post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-f")+`","reference_type":"call","reference_id":"`+vid("call-f")+`"}}`)
 	const n = flow.MaxInbox + 15
 	for i := range n {
@@ -170,6 +174,7 @@ func TestSlowClientDropped(t *testing.T) {
 func TestInputBounds(t *testing.T) {
 	svc, srv := startService(t, settings{})
 	call, tr := uuid.NewString(), uuid.NewString()
+	answer(t, srv.URL, call)
 	if s, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+call+`"}}`); s != http.StatusOK {
 		t.Fatalf("transcribe_created = %d %s", s, body)
 	}
@@ -233,5 +238,56 @@ func TestInputBounds(t *testing.T) {
 	_, inbox, err := svc.store.Load(t.Context(), call)
 	if err != nil || len(inbox) != 1 || inbox[0].Text != "my bill\tis\nwrong" {
 		t.Errorf("inbox = %+v, %v; want only the line with spacing", inbox, err)
+	}
+}
+
+// answer plays a call's first fetch, as VoIPBin does before it transcribes
+// the call: without a webhook secret, events are taken only for such calls.
+func answer(t *testing.T, base, callID string) {
+	t.Helper()
+	if s, body := post(t, base+"/voipbin/fetch", `{"activeflow_id":"`+uuid.NewString()+`","reference_id":"`+callID+`"}`); s != http.StatusOK {
+		t.Fatalf("first fetch of %s = %d %s", callID, s, body)
+	}
+}
+
+// TestUnsignedEventsBounded: with no webhook secret anyone can post events.
+// They may touch only calls this service answered: 300 transcribe_created
+// and call_hangup for calls of a stranger's choosing are taken and ignored,
+// and Redis holds no key more; an answered call's events are taken as
+// usual. With a secret, a signed event for a call not yet answered is taken
+// (a customer's own flow may transcribe before it fetches us).
+func TestUnsignedEventsBounded(t *testing.T) {
+	url := redistest.StartServer(t).URL()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	srv := startServer(t, settings{RedisURL: url})
+	before := rdb.DBSize(t.Context()).Val()
+	for range 300 {
+		for _, ev := range []string{
+			`{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"` + uuid.NewString() + `","language":"en-US"}}`,
+			`{"type":"call_hangup","data":{"id":"` + uuid.NewString() + `"}}`,
+		} {
+			if s, body := post(t, srv.URL+"/voipbin/events", ev); s != http.StatusOK || !strings.Contains(body, "ignored") {
+				t.Fatalf("unsigned event for an unknown call = %d %s, want 200 ignored", s, body)
+			}
+		}
+	}
+	if after := rdb.DBSize(t.Context()).Val(); after != before {
+		t.Errorf("Redis keys %d -> %d after 600 unsigned events for unknown calls, want none more", before, after)
+	}
+	call, tr := uuid.NewString(), uuid.NewString()
+	answer(t, srv.URL, call)
+	if s, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+call+`"}}`); s != http.StatusOK || strings.Contains(body, "ignored") {
+		t.Errorf("unsigned transcribe_created for an answered call = %d %s, want it taken", s, body)
+	}
+
+	signed := startServer(t, settings{RedisURL: url, Secret: "s3cret"})
+	ev := `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"` + uuid.NewString() + `"}}`
+	if s, body := post(t, signed.URL+"/voipbin/events", ev, "X-VoIPBIN-Signature", sign("s3cret", ev)); s != http.StatusOK || strings.Contains(body, "ignored") {
+		t.Errorf("signed transcribe_created for a call not yet answered = %d %s, want it taken", s, body)
 	}
 }

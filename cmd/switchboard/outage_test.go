@@ -127,6 +127,7 @@ func TestRedisOutageEventsRetried(t *testing.T) {
 func TestEventRidesOutRedisRestart(t *testing.T) {
 	redis := redistest.StartServer(t, redistest.Durable...)
 	svc, srv := startService(t, settings{RedisURL: redis.URL()})
+	answer(t, srv.URL, vid("call-r"))
 	if s, _ := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-r")+`","reference_type":"call","reference_id":"`+vid("call-r")+`"}}`); s != http.StatusOK {
 		t.Fatalf("transcribe_created = %d", s)
 	}

@@ -237,6 +237,8 @@ func handleEvent(svc *service) http.HandlerFunc {
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		case errors.Is(err, errUnknownCall):
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": err.Error()})
 		default:
 			reason := "store_error"
 			if errors.Is(err, flow.ErrUnknownSession) {
@@ -272,7 +274,7 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	wait := 50 * time.Millisecond
 	for {
 		err := store(ctx)
-		if err == nil || errors.Is(err, flow.ErrUnknownSession) {
+		if err == nil || errors.Is(err, flow.ErrUnknownSession) || errors.Is(err, errUnknownCall) {
 			return err
 		}
 		select {
@@ -284,13 +286,35 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	}
 }
 
+// errUnknownCall is an unsigned event about a call we never answered.
+var errUnknownCall = errors.New("unsigned event for a call this service never answered")
+
 // deliver hands a decoded event to the flow's caller events; other event
-// types are accepted and ignored.
+// types are accepted and ignored. Without a webhook secret nobody can tell
+// VoIPBin's events from a stranger's: they may then only touch calls we
+// answered (VoIPBin transcribes a call after our first fetch started it), so
+// unsigned events cannot make keys for ids of their own choosing.
 func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
+	known := func(callID string) error {
+		if svc.settings.Secret != "" {
+			return nil
+		}
+		c, _, err := svc.store.Load(ctx, callID)
+		if err != nil {
+			return fmt.Errorf("load call %s: %w", callID, err)
+		}
+		if c.Version == 0 {
+			return errUnknownCall
+		}
+		return nil
+	}
 	switch typ {
 	case "transcribe_created":
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
 			return nil // a transcription of something other than a call is none of ours
+		}
+		if err := known(d.ReferenceID); err != nil {
+			return err
 		}
 		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case "transcript_created":
@@ -307,6 +331,9 @@ func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
 		}
 		return err
 	case "call_hangup":
+		if err := known(d.ID); err != nil {
+			return err
+		}
 		return svc.events.HungUp(ctx, d.ID, d.ID)
 	}
 	return nil
