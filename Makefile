@@ -42,15 +42,15 @@ goldens-changed:
 # Mutation testing (README, "Mutation testing") where a bug loses a call or a
 # word: the store, flow's turn and events files, the VoIPBin handlers. Each
 # mutant runs its package's tests (-short: no fault run); about 15 minutes on
-# 2 cores, so not in CI. A mutant whose tests outrun the timeout (10 times the
-# coverage run) is TIMED OUT, neither killed nor lived: rerun those alone. MUTATE_FLAGS adds gremlins flags (--diff main, say).
-GREMLINS = $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0 unleash --workers 2 --timeout-coefficient 10 $(MUTATE_FLAGS)
+# 2 cores, so not in CI. -count=1: a cached coverage run would set the
+# timeout (5 times it) too short, and every slow mutant would time out.. MUTATE_FLAGS adds gremlins flags (--diff main, say).
+GREMLINS = $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0 unleash --workers 2 --timeout-coefficient 5 $(MUTATE_FLAGS)
 # Every file of a package but the given ones, as one gremlins exclude pattern.
 only = "(^|/)($(subst $(eval) ,|,$(basename $(notdir $(filter-out $(2),$(wildcard $(1)/*.go))))))\.go$$"
 mutate:
-	$(GREMLINS) -E '_test\.go$$' -E 'redistest/' -E 'storetest/' ./store
-	$(GREMLINS) -E $(call only,flow,flow/turn.go flow/events.go) -E 'internal/' ./flow
-	GOFLAGS=-short $(GREMLINS) -E $(call only,cmd/switchboard,cmd/switchboard/voipbin.go) -E 'internal/' ./cmd/switchboard
+	GOFLAGS=-count=1 $(GREMLINS) -E '_test\.go$$' -E 'redistest/' -E 'storetest/' ./store
+	GOFLAGS=-count=1 $(GREMLINS) -E $(call only,flow,flow/turn.go flow/events.go) -E 'internal/' ./flow
+	GOFLAGS="-short -count=1" $(GREMLINS) -E $(call only,cmd/switchboard,cmd/switchboard/voipbin.go) -E 'internal/' ./cmd/switchboard
 
 graph:
 	$(GO) run ./cmd/switchboard graph
