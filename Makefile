@@ -43,7 +43,8 @@ goldens-changed:
 # word: the store, flow's turn and events files, the VoIPBin handlers. Each
 # mutant runs its package's tests (-short: no fault run); about 15 minutes on
 # 2 cores, so not in CI. -count=1: a cached coverage run would set the
-# timeout (5 times it) too short, and every slow mutant would time out.. MUTATE_FLAGS adds gremlins flags (--diff main, say).
+# timeout (5 times it) too short, and every slow mutant would time out.
+# MUTATE_FLAGS adds gremlins flags (--diff main, say).
 GREMLINS = $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0 unleash --workers 2 --timeout-coefficient 5 $(MUTATE_FLAGS)
 # Every file of a package but the given ones, as one gremlins exclude pattern.
 only = "(^|/)($(subst $(eval) ,|,$(basename $(notdir $(filter-out $(2),$(wildcard $(1)/*.go))))))\.go$$"

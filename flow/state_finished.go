@@ -6,7 +6,7 @@ import "context"
 // moves nothing. A line that can hang up does; on one that cannot, the
 // request is the client asking again, and it gets the same transfer.
 func (r *Router) finished(_ context.Context, c *Call, t *turn) decision {
-	t.words() // what reaches a call that is over is for nobody: take it out of the inbox
+	t.taken = len(t.inbox) // what reaches a call that is over is for nobody: take it out of the inbox
 	if !t.ch.HangsUp && c.Department != "" {
 		return decision{acts: r.connect(c.Department, c.Language)}
 	}
