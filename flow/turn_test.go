@@ -409,3 +409,27 @@ func TestPriorityInAnyLine(t *testing.T) {
 		})
 	}
 }
+
+// TestFinishedCallTakesItsInbox: words that reach a call after it was
+// transferred are for nobody; the next turn takes them out of the inbox, so
+// they do not pile up for as long as the call is kept.
+func TestFinishedCallTakesItsInbox(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	ctx := context.Background()
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "our production system is down"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Emergency {
+		t.Fatalf("connect %q, want %s", got, flow.Emergency)
+	}
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 0 {
+		t.Errorf("inbox of a finished call after a turn = %+v, want it taken", inbox)
+	}
+}
