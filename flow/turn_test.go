@@ -433,3 +433,47 @@ func TestFinishedCallTakesItsInbox(t *testing.T) {
 		t.Errorf("inbox of a finished call after a turn = %+v, want it taken", inbox)
 	}
 }
+
+// TestConflictsEndAfterThreeTries: a call that another request keeps saving
+// first is tried three times, no more, before the caller goes to reception.
+func TestConflictsEndAfterThreeTries(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	st := &conflictingStore{Memory: store.NewMemory(store.DefaultExpiry), conflicts: 99}
+	r := flow.NewRouter(cfg, st, flow.NewLocal(cfg), nil, quiet)
+	if got := lastConnect(r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Fallback {
+		t.Errorf("connect %q, want the fallback desk", got)
+	}
+	if st.saves != 3 {
+		t.Errorf("saves = %d, want 3", st.saves)
+	}
+}
+
+// TestCallKeepsItsStartAndRoute: a call's start time is its first turn's,
+// and a hangup after the transfer keeps where it was sent and why.
+func TestCallKeepsItsStartAndRoute(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	ctx := context.Background()
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	first, _, _ := mem.Load(ctx, "c1")
+	if first.StartedMS == 0 {
+		t.Fatal("no start time after the first turn")
+	}
+	time.Sleep(5 * time.Millisecond)
+	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "my invoice shows a double charge"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Hangup: true}); err != nil {
+		t.Fatal(err)
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	c, _, _ := mem.Load(ctx, "c1")
+	if c.StartedMS != first.StartedMS {
+		t.Errorf("start moved from %d to %d", first.StartedMS, c.StartedMS)
+	}
+	if c.State != flow.StateEnded || c.Department != "billing" || c.Reason != "local" {
+		t.Errorf("after the hangup: state %s, department %q, reason %q; want ended, billing, local", c.State, c.Department, c.Reason)
+	}
+}
