@@ -392,3 +392,20 @@ func TestCheckListsModes(t *testing.T) {
 		t.Errorf("a keypad tree with a loop must be refused, got %v", err)
 	}
 }
+
+// TestPublicURLChecked: SWITCHBOARD_PUBLIC_URL is the base of every fetch
+// URL VoIPBin is given, so it must be an absolute http(s) URL without query.
+func TestPublicURLChecked(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"https://switchboard.example.com": true, "http://127.0.0.1:3000/base": true,
+		"switchboard.example.com": false, "ftp://switchboard.example.com": false,
+		"https://": false, "https://h/?t=1": false, "https://h/#x": false,
+	} {
+		_, err := parseSettings(nil, func(k string) string {
+			return map[string]string{"SWITCHBOARD_PUBLIC_URL": url}[k]
+		}, io.Discard)
+		if (err == nil) != ok {
+			t.Errorf("SWITCHBOARD_PUBLIC_URL=%q: err %v, want ok=%v", url, err, ok)
+		}
+	}
+}

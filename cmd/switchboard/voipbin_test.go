@@ -44,6 +44,10 @@ func TestRenderVoipbin(t *testing.T) {
 			`[{"type":"variable_set","option":{"key":"voipbin.call.digits","value":""}}]`},
 		{"menu: length 1, no terminating key", flow.Action{Kind: flow.ActMenu, Millis: 5000},
 			`[{"type":"digits_receive","option":{"duration":5000,"length":1}},{"type":"fetch","option":{"event_method":"POST","event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}"}}]`},
+		{"menu: one key asked for, no terminating key", flow.Action{Kind: flow.ActMenu, Millis: 5000, Length: 1},
+			`[{"type":"digits_receive","option":{"duration":5000,"length":1}},{"type":"fetch","option":{"event_method":"POST","event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}"}}]`},
+		{"entry of 4 keys, ended early by #", flow.Action{Kind: flow.ActMenu, Millis: 8000, Length: 4},
+			`[{"type":"digits_receive","option":{"duration":8000,"key":"#","length":4}},{"type":"fetch","option":{"event_method":"POST","event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}"}}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
