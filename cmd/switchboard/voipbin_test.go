@@ -209,3 +209,28 @@ func TestFetchBudgetFromArrival(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchURL: the next fetch goes to SWITCHBOARD_PUBLIC_URL when it is
+// set; only without it (a laptop, --insecure) is it built from the request.
+func TestFetchURL(t *testing.T) {
+	for _, tt := range []struct {
+		name, public, target string
+		proto                string // X-Forwarded-Proto
+		want                 string
+	}{
+		{"public URL", "https://sb.example.com/", "/voipbin/fetch?t=tok", "", "https://sb.example.com/voipbin/fetch?t=tok"},
+		{"public URL wins over the Host header", "https://sb.example.com", "/voipbin/fetch?lang=es-ES", "https", "https://sb.example.com/voipbin/fetch?t=tok&lang=es-ES"},
+		{"from the request", "", "/voipbin/fetch", "", "http://req.example/voipbin/fetch?t=tok"},
+		{"from the request, behind TLS", "", "/voipbin/fetch", "https", "https://req.example/voipbin/fetch?t=tok"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "http://req.example"+tt.target, nil)
+			if tt.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			if got := fetchURL(settings{PublicURL: tt.public, FetchToken: "tok"}, r); got != tt.want {
+				t.Errorf("fetchURL = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
