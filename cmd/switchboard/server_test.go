@@ -65,6 +65,7 @@ func TestEvents(t *testing.T) {
 		{"duplicate transcript", transcript, sign(secret, transcript), http.StatusOK},
 		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"` + vid("ts2") + `","transcribe_id":"` + vid("tr1") + `","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
 		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"` + vid("x") + `"}}`, "", http.StatusOK},
+		{"an event without data", `{"type":"activeflow_deleted"}`, "", http.StatusOK},
 		{"not JSON", `{"type":`, "", http.StatusBadRequest},
 		{"no type", `{"data":{}}`, "", http.StatusBadRequest},
 		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"` + vid("ts3") + `","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
