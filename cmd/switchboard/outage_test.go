@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/sim"
+	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -161,4 +163,32 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWithPatience: an event that cannot be stored is tried again with a
+// growing pause (50 ms, 100 ms, ...) until its patience runs out, not in a
+// busy loop; words from an unknown session and unsigned events for an
+// unknown call are not tried again (VoIPBin's retry, or nobody, handles them).
+func TestWithPatience(t *testing.T) {
+	tries := func(patience time.Duration, err error) int {
+		n := 0
+		got := withPatience(t.Context(), patience, func(context.Context) error { n++; return err })
+		if !errors.Is(got, err) {
+			t.Errorf("withPatience returned %v, want %v", got, err)
+		}
+		return n
+	}
+	down := errors.New("store down")
+	// 50 + 100 + 200 ms of pauses fit in 400 ms, a fourth (400 ms) does not.
+	if n := tries(400*time.Millisecond, down); n < 2 || n > 5 {
+		t.Errorf("a store down for the whole patience was tried %d times, want about 4", n)
+	}
+	if n := tries(0, down); n != 1 {
+		t.Errorf("no patience: tried %d times, want once", n)
+	}
+	for _, err := range []error{flow.ErrUnknownSession, errUnknownCall} {
+		if n := tries(time.Second, err); n != 1 {
+			t.Errorf("%v: tried %d times, want once", err, n)
+		}
+	}
 }
