@@ -1,7 +1,7 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph fuzz fault load soak seed-compare
+.PHONY: run test bench lint graph fuzz fault load soak seed-compare goldens goldens-changed mutate
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
@@ -31,6 +31,35 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	@test -z "$$(gofmt -l .)" || (gofmt -l . && exit 1)
+
+# The pictures of behaviour and the recorded floor, hashed in testdata/GOLDEN.sha256
+# (TestGoldensAreListed). After go test ./... -update, make goldens records the new
+# hashes; the list's diff names every golden a change touched.
+GOLDENS = $(sort $(wildcard testdata/conversations/*.golden)) testdata/flow.mmd testdata/corpus/recorded.json \
+	prompts/testdata/system.golden
+goldens:
+	@sha256sum $(GOLDENS) > testdata/GOLDEN.sha256
+
+# Which goldens, floors and corpora differ from BASE (CI prints this for the reviewer).
+BASE ?= HEAD
+goldens-changed:
+	@git diff --stat $(BASE) -- testdata prompts/testdata flow/testdata
+
+# Mutation testing (README, "Mutation testing") where a bug loses a call or a
+# word: the store, flow's turn and events files, the VoIPBin handlers. Each
+# mutant runs its package's tests (-short: no fault run); about 15 minutes on
+# 2 cores, so not in CI. -count=1: a cached coverage run would set the
+# timeout (5 times it) too short, and every slow mutant would time out.
+# MUTATE_FLAGS adds gremlins flags (--diff main, say).
+GREMLINS = $(GO) run github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0 unleash --workers 2 --timeout-coefficient 5 $(MUTATE_FLAGS)
+# Every file of a package but the given ones, as one gremlins exclude pattern.
+only = "(^|/)($(subst $(eval) ,|,$(basename $(notdir $(filter-out $(2),$(wildcard $(1)/*.go))))))\.go$$"
+mutate:
+	GOFLAGS=-count=1 $(GREMLINS) -E '_test\.go$$' -E 'redistest/' -E 'storetest/' ./store
+	GOFLAGS=-count=1 $(GREMLINS) -E $(call only,flow,flow/turn.go flow/events.go) -E 'internal/' ./flow
+	@# gremlins v0.6.0 finds a package by its name, and "main" is no folder's: it would test the
+	@# module root, fail at once and count every mutant killed. --integration runs ./... instead.
+	GOFLAGS="-short -count=1" $(GREMLINS) --integration -E $(call only,cmd/switchboard,cmd/switchboard/voipbin.go) -E 'internal/' ./cmd/switchboard
 
 graph:
 	$(GO) run ./cmd/switchboard graph

@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -87,4 +88,25 @@ type countingInbox struct {
 func (c *countingInbox) Append(ctx context.Context, id, key string, in flow.Input) (bool, int, error) {
 	c.appends++
 	return c.Inbox.Append(ctx, id, key, in)
+}
+
+// TestEventsCountDrops: a flood of lines for one call drops the oldest
+// unread ones; Heard says how many, and Dropped keeps the running total.
+func TestEventsCountDrops(t *testing.T) {
+	ctx := context.Background()
+	ev := flow.NewEvents(store.NewMemory(store.DefaultExpiry), quiet)
+	if err := ev.Transcribing(ctx, "tr-1", "call-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	dropped := 0
+	for i := range flow.MaxInbox + 3 {
+		_, n, err := ev.Heard(ctx, flow.Heard{ID: fmt.Sprint(i), Session: "tr-1", Speaker: flow.Caller, Text: fmt.Sprint("line ", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped += n
+	}
+	if dropped != 3 || ev.Dropped() != 3 {
+		t.Errorf("dropped %d (total %d), want 3", dropped, ev.Dropped())
+	}
 }

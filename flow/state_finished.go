@@ -6,7 +6,7 @@ import "context"
 // moves nothing. A line that can hang up does; on one that cannot, the
 // request is the client asking again, and it gets the same transfer.
 func (r *Router) finished(_ context.Context, c *Call, t *turn) decision {
-	t.words() // what reaches a call that is over is for nobody: take it out of the inbox
+	t.taken = len(t.inbox) // what reaches a call that is over is for nobody: take it out of the inbox
 	// After hours: the same words again, and the same transfer if there was one.
 	if !t.ch.HangsUp && c.Closed != "" && c.State != StateHandedBack {
 		return decision{acts: r.routeClosed(c, c.Closed, c.Department, c.Reason, c.Sure).acts}

@@ -407,23 +407,6 @@ func (t *turn) hungUp() bool {
 	return false
 }
 
-// words takes the caller's words that arrived since the last turn, and those
-// the request carries, clipped.
-func (t *turn) words() []string {
-	var words []string
-	for _, in := range t.inbox[t.taken:] {
-		if w := Clip(in.Text); w != "" && !in.Hangup {
-			words = append(words, w)
-		}
-	}
-	t.taken = len(t.inbox)
-	if w := Clip(t.Words); w != "" {
-		words = append(words, w)
-		t.Words = ""
-	}
-	return words
-}
-
 // Clip trims an utterance, drops bytes that are not UTF-8 and keeps at most
 // MaxTurnChars characters.
 func Clip(s string) string {

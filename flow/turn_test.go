@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -57,6 +58,9 @@ func lastConnect(acts []flow.Action) string {
 
 func TestFailuresReachAHuman(t *testing.T) {
 	cfg := flow.ExampleConfig()
+	// A virtual number's calls need the caller ID the config names: the
+	// number dialled would be refused and the caller hung up.
+	cfg.Routing.CallerID = "+14155550150"
 	words := flow.Turn{CallID: "c1", Channel: flow.Voice}
 	tests := []struct {
 		name   string
@@ -76,6 +80,11 @@ func TestFailuresReachAHuman(t *testing.T) {
 			acts := tt.router.Next(context.Background(), tt.turn).Actions
 			if got := lastConnect(acts); got != flow.Fallback {
 				t.Errorf("connect = %q, want the fallback desk; actions %+v", got, acts)
+			}
+			for _, a := range acts {
+				if a.Kind == flow.ActConnect && a.CallerID != cfg.Routing.CallerID {
+					t.Errorf("the last-resort transfer's caller ID = %q, want the config's %q", a.CallerID, cfg.Routing.CallerID)
+				}
 			}
 			if acts[0].Kind != flow.ActTalk || acts[0].Text == "" {
 				t.Errorf("the caller should hear where they are going first: %+v", acts)
@@ -344,4 +353,152 @@ func TestQueueWaitFitsTheBudget(t *testing.T) {
 		}
 	}
 	t.Fatal("a silent caller was never transferred")
+}
+
+// recordingModel answers billing, sure, and records the turns it was asked about.
+type recordingModel struct{ asked *[][]string }
+
+func (m recordingModel) Classify(_ context.Context, turns []string) (flow.Verdict, error) {
+	*m.asked = append(*m.asked, append([]string(nil), turns...))
+	return flow.Verdict{Department: "billing", Confidence: 0.95}, nil
+}
+
+// TestEveryUnreadLineIsHeard: lines that arrived between two fetches all
+// reach the turn, in order: none is skipped, none thrown away unread.
+func TestEveryUnreadLineIsHeard(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	var asked [][]string
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), recordingModel{&asked}, quiet)
+	ev := flow.NewEvents(mem, quiet)
+	ctx := context.Background()
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}) // the greeting
+	if err := ev.Transcribing(ctx, "tr-1", "c1", ""); err != nil {
+		t.Fatal(err)
+	}
+	lines := []string{"hello I am calling about my account", "there is something odd on the statement", "it says I owe more than last month"}
+	for i, line := range lines {
+		if _, _, err := ev.Heard(ctx, flow.Heard{ID: fmt.Sprint(i), Session: "tr-1", Speaker: flow.Caller, Text: line}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if len(asked) != 1 {
+		t.Fatalf("the model was asked %d times, want once", len(asked))
+	}
+	if diff := cmp.Diff(lines, asked[0]); diff != "" {
+		t.Errorf("turns the model was asked about (-want +got):\n%s", diff)
+	}
+	c, inbox, err := mem.Load(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(lines, c.Turns); diff != "" {
+		t.Errorf("stored turns (-want +got):\n%s", diff)
+	}
+	if len(inbox) != 0 {
+		t.Errorf("inbox after the turn = %+v, want every line taken", inbox)
+	}
+}
+
+// TestPriorityInAnyLine: a priority word in any of the lines a turn brings
+// takes the priority lane at once (the local classifier would get there
+// too, a move later and for another reason), not only one in the newest line.
+func TestPriorityInAnyLine(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	for _, tt := range []struct {
+		name  string
+		lines []string
+	}{
+		{"in the oldest", []string{"our production system is down", "please hurry", "thank you"}},
+		{"in the middle", []string{"hello", "our production system is down", "thank you"}},
+		{"in the newest", []string{"hello", "thank you", "our production system is down"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := store.NewMemory(store.DefaultExpiry)
+			r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+			ctx := context.Background()
+			r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+			for i, line := range tt.lines {
+				if _, _, err := mem.Append(ctx, "c1", fmt.Sprint(i), flow.Input{Text: line}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			reply := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+			if got, want := reply.Moves.String(), "listening -route-> transferred"; got != want || lastConnect(reply.Actions) != flow.Emergency {
+				t.Errorf("moves %s to %q, want %s to %s", got, lastConnect(reply.Actions), want, flow.Emergency)
+			}
+			if c, _, _ := mem.Load(ctx, "c1"); c.Reason != "priority" {
+				t.Errorf("reason %q, want priority", c.Reason)
+			}
+		})
+	}
+}
+
+// TestFinishedCallTakesItsInbox: words that reach a call after it was
+// transferred are for nobody; the next turn takes them out of the inbox, so
+// they do not pile up for as long as the call is kept.
+func TestFinishedCallTakesItsInbox(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	ctx := context.Background()
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "our production system is down"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Emergency {
+		t.Fatalf("connect %q, want %s", got, flow.Emergency)
+	}
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 0 {
+		t.Errorf("inbox of a finished call after a turn = %+v, want it taken", inbox)
+	}
+}
+
+// TestConflictsEndAfterThreeTries: a call that another request keeps saving
+// first is tried three times, no more, before the caller goes to reception.
+func TestConflictsEndAfterThreeTries(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	st := &conflictingStore{Memory: store.NewMemory(store.DefaultExpiry), conflicts: 99}
+	r := flow.NewRouter(cfg, st, flow.NewLocal(cfg), nil, quiet)
+	if got := lastConnect(r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Fallback {
+		t.Errorf("connect %q, want the fallback desk", got)
+	}
+	if st.saves != 3 {
+		t.Errorf("saves = %d, want 3", st.saves)
+	}
+}
+
+// TestCallKeepsItsStartAndRoute: a call's start time is its first turn's,
+// and a hangup after the transfer keeps where it was sent and why.
+func TestCallKeepsItsStartAndRoute(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
+	ctx := context.Background()
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	first, _, _ := mem.Load(ctx, "c1")
+	if first.StartedMS == 0 {
+		t.Fatal("no start time after the first turn")
+	}
+	time.Sleep(5 * time.Millisecond)
+	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "my invoice shows a double charge"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Hangup: true}); err != nil {
+		t.Fatal(err)
+	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	c, _, _ := mem.Load(ctx, "c1")
+	if c.StartedMS != first.StartedMS {
+		t.Errorf("start moved from %d to %d", first.StartedMS, c.StartedMS)
+	}
+	if c.State != flow.StateEnded || c.Department != "billing" || c.Reason != "local" {
+		t.Errorf("after the hangup: state %s, department %q, reason %q; want ended, billing, local", c.State, c.Department, c.Reason)
+	}
 }

@@ -262,6 +262,7 @@ func (c *Classifier) classifyIn(ctx context.Context, language string, turns []st
 	}
 	if c.log.Enabled(ctx, level) {
 		attrs := []slog.Attr{
+			// "answer" is the key the service's logger redacts unless it is one word.
 			slog.String("model", c.model), slog.String("dept", v.Department), slog.String("answer", answer),
 			slog.Float64("confidence", v.Confidence), slog.Int("attempts", attempts), slog.Int("tokens", v.Tokens),
 			slog.Int64("ms", time.Since(start).Milliseconds()),

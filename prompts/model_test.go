@@ -1,6 +1,7 @@
 package prompts
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -46,6 +47,7 @@ func newModel(t *testing.T, h reply) *model {
 		m.mu.Lock()
 		m.last, m.header = body, r.Header.Clone()
 		m.mu.Unlock()
+		r.Body = io.NopCloser(bytes.NewReader(b)) // for a reply that reads the request
 		h(w, r, m.requests.Add(1))
 	}))
 	t.Cleanup(m.srv.Close)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"flag"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +70,39 @@ func TestMemoryExpires(t *testing.T) {
 	now = now.Add(testExpiry.Links)
 	if _, err := m.Resolve(ctx, "t"); err != flow.ErrNotFound {
 		t.Errorf("Resolve after the link expired: %v, want ErrNotFound", err)
+	}
+}
+
+// TestMemorySweeps: expired calls and links leave memory by themselves, every
+// 1024 writes, even when nobody asks for them again: a long-running process
+// does not grow with every call it ever had.
+func TestMemorySweeps(t *testing.T) {
+	ctx := context.Background()
+	m := NewMemory(testExpiry)
+	now := time.Unix(1700000000, 0)
+	m.now = func() time.Time { return now }
+	for i := range 600 {
+		id := fmt.Sprint("old-", i)
+		if _, _, err := m.Append(ctx, id, "k", flow.Input{Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Link(ctx, "tr-"+id, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(testExpiry.Links + time.Second) // every one of them expired
+	for i := range 1023 - 600 {
+		if _, _, err := m.Append(ctx, "live", fmt.Sprint(i), flow.Input{Text: "hi"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(m.calls) != 601 || len(m.links) != 600 {
+		t.Fatalf("before the 1024th write: %d calls, %d links; want nothing swept yet", len(m.calls), len(m.links))
+	}
+	if _, _, err := m.Append(ctx, "live", "last", flow.Input{Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.calls) != 1 || len(m.links) != 0 {
+		t.Errorf("after the 1024th write: %d calls, %d links; want only the live call", len(m.calls), len(m.links))
 	}
 }

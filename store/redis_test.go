@@ -113,6 +113,11 @@ func TestOpenRedisURLs(t *testing.T) {
 				t.Errorf("options = %+v", o)
 			}
 		}},
+		{"cluster, empty user info", "redis+cluster://@h1:7000,h2:7001", func(t *testing.T, c redis.UniversalClient) {
+			if o := c.(*redis.ClusterClient).Options(); strings.Join(o.Addrs, " ") != "h1:7000 h2:7001" || o.Username != "" {
+				t.Errorf("options = %+v", o)
+			}
+		}},
 		{"sentinel", "redis+sentinel://:pw@s1:26379,s2:26379/mymaster/2", func(t *testing.T, c redis.UniversalClient) {
 			// A failover client hides its options; that it is one is what we can see.
 			if _, ok := c.(*redis.Client); !ok {
@@ -146,6 +151,18 @@ func TestSentinelURL(t *testing.T) {
 	if o.MasterName != "mymaster" || o.DB != 2 || o.Password != "pw" || o.SentinelPassword != "" ||
 		strings.Join(o.SentinelAddrs, " ") != "s1:26379 s2:26379" || o.DialTimeout != time.Second {
 		t.Errorf("%s parses to %+v", got, o)
+	}
+}
+
+// TestSentinelURLUser: a user name in a Sentinel URL is the data nodes'.
+func TestSentinelURLUser(t *testing.T) {
+	got, err := multiHostURL("redis+sentinel://u:pw@s1:26379/mymaster", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := redis.ParseFailoverURL(got)
+	if err != nil || o.Username != "u" || o.Password != "pw" || o.MasterName != "mymaster" {
+		t.Errorf("%s parses to %+v, %v", got, o, err)
 	}
 }
 

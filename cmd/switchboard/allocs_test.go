@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/load"
 )
 
@@ -62,7 +64,7 @@ func TestAllocsPerTurn(t *testing.T) {
 		}, "+14155550102"},
 		{"VoIPBin greeting fetch", 150, func() string {
 			n++
-			return post("/voipbin/fetch", fmt.Sprintf(`{"activeflow_id":"af","reference_id":"allocs-%d"}`, n)).Body.String()
+			return post("/voipbin/fetch", fmt.Sprintf(`{"activeflow_id":"`+vid("af")+`","reference_id":"%s"}`, uuid.NewString())).Body.String()
 		}, `"transcribe_start"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -58,7 +58,7 @@ func BenchmarkCallInProcess(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				id := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
-				fetch := `{"activeflow_id":"af","reference_id":"` + id + `"}`
+				fetch := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + id + `"}`
 				do("/voipbin/fetch", fetch)
 				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`"}}`)
 				do("/voipbin/events", `{"type":"transcript_created","data":{"id":"a-`+id+`","transcribe_id":"tr-`+id+`","direction":"in","message":"hi"}}`)
@@ -188,7 +188,7 @@ func BenchmarkFetch(b *testing.B) {
 			do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s-%d","transcribe_id":"tr-%s","direction":"in","message":%q}}`, id, turn, id, said[turn-1]))
 			b.StartTimer()
 		}
-		rec := do("/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+id+`"}`)
+		rec := do("/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+id+`"}`)
 		if turn == 3 && !strings.Contains(rec.Body.String(), "+14155550102") {
 			b.Fatalf("call %s not transferred to billing: %s", id, rec.Body)
 		}
@@ -228,7 +228,7 @@ func BenchmarkModeCall(b *testing.B) {
 			b.ResetTimer()
 			for i := range b.N {
 				id := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
-				fetch := `{"activeflow_id":"af","reference_id":"` + id + `"}`
+				fetch := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + id + `"}`
 				do("/voipbin/fetch", fetch)
 				if call.lang != "" {
 					do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`","language":"`+call.lang+`"}}`)

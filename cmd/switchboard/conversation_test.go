@@ -442,3 +442,6 @@ func logOf(p float64) float64 {
 	}
 	return math.Log(p)
 }
+
+// vid is the VoIPBin id (a UUID) a test names name by, as the simulator makes it.
+func vid(name string) string { return voipbintest.WireID(name) }

@@ -73,7 +73,7 @@ func TestEvalWithTheModelChecksTheRequest(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	data := filepath.Join(t.TempDir(), "calls.jsonl")
-	lines := `{"id":"1","turns":["I would like a quote for my house please"],"department":"sales"}
+	lines := `{"id":"` + vid("1") + `","turns":["I would like a quote for my house please"],"department":"sales"}
 {"id":"2","turns":["there is something odd about my last bill this month"],"department":"billing"}
 {"id":"3","turns":["I forgot my password and cannot get in"],"department":"support"}
 `

@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -28,9 +29,11 @@ var faultFor = flag.Duration("fault", 0, "run the fault run for this long (make 
 // every credential set, take simulated VoIPBin calls from several callers at
 // once while Redis is killed and restarted and the model flaps between
 // healthy, slow (5 s), failing (500) and refusing connections. Every call must
-// reach a human, every fetch must be answered with a valid action list, and no
-// caller line may be lost. make fault runs it for a minute and prints the
-// figures; make test runs a short form.
+// reach a human, every fetch must be answered with a valid action list within
+// 2 s, and every line a caller said must be found in what the router decided
+// on: the call's stored turns (or, for a call sent to reception because the
+// store was down, its stored inbox). make fault runs it for a minute and
+// prints the figures; make test runs a short form.
 func TestFaultRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts processes and runs for several seconds")
@@ -46,6 +49,11 @@ func TestFaultRun(t *testing.T) {
 		OpenAIKey: "sk-fault", OpenAIURL: model.url() + "/v1", ConfigFile: faultConfig(t, run.phase),
 	}
 	bases := []string{startProcess(t, s), startProcess(t, s)}
+	calls, err := store.OpenRedis(t.Context(), redis.URL(), store.DefaultExpiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer calls.Close()
 
 	var fig faultFigures
 	ctx, cancel := context.WithTimeout(t.Context(), run.length)
@@ -87,6 +95,7 @@ func TestFaultRun(t *testing.T) {
 				// A call in progress is finished even when the run's time is up.
 				res, err := voipbintest.Run(context.WithoutCancel(ctx), opt, script)
 				fig.add(res, err)
+				fig.checkWords(t.Context(), calls, voipbintest.WireID(opt.CallID), res)
 			}
 		})
 	}
@@ -113,6 +122,12 @@ func TestFaultRun(t *testing.T) {
 	}
 	if fig.lost.Load() > 0 {
 		t.Errorf("%d caller lines lost", fig.lost.Load())
+	}
+	if fig.unheard.Load() > 0 {
+		t.Errorf("%d caller lines are not in what the router decided on", fig.unheard.Load())
+	}
+	if fig.slowFetches > 0 {
+		t.Errorf("%d fetches answered after more than 2 s (slowest %v)", fig.slowFetches, fig.maxFetch)
 	}
 	if happened != run.outages || fig.modelRequests == 0 {
 		t.Errorf("the faults did not happen (%d of %d Redis outages, %d model requests): the run proves nothing",
@@ -149,7 +164,10 @@ type faultPlan struct {
 }
 
 // faultScripts are the callers of the fault run: each ends with a human.
+// Some speak during the greeting too, so that a fetch finds two lines unread.
 var faultScripts = [][]voipbintest.Step{
+	{{Say: "hello I am calling about my account", During: "talk"}, {Say: "my invoice shows a double charge this month"}},
+	{{Say: "hi there", During: "talk"}, {Say: "our production site is down"}},
 	{{Say: "hi"}, {Say: "my invoice shows a double charge this month"}},
 	{{Say: "I want to buy twenty more licenses for my team"}},
 	{{Say: "the app keeps crashing when I open it on my phone"}},
@@ -161,11 +179,14 @@ var faultScripts = [][]voipbintest.Step{
 type faultFigures struct {
 	started, human, reception, retried, lost, otherLost, badFetches atomic.Int64
 	toHuman, afterLost                                              atomic.Int64
-	mu                                                              sync.Mutex
-	errs                                                            []string
-	fetches, slowFetches                                            int64
-	maxFetch                                                        time.Duration
-	modelRequests                                                   int64
+	// heard and unheard count the caller lines found, and not found, in what
+	// the router decided on.
+	heard, unheard       atomic.Int64
+	mu                   sync.Mutex
+	errs                 []string
+	fetches, slowFetches int64
+	maxFetch             time.Duration
+	modelRequests        int64
 }
 
 func (f *faultFigures) add(res *voipbintest.Result, err error) {
@@ -221,6 +242,64 @@ func (f *faultFigures) add(res *voipbintest.Result, err error) {
 	}
 }
 
+// checkWords finds every line the caller said in the call as stored: in its
+// turns, or, when its last fetch was sent to reception because the store was
+// down (no moves), in its unread inbox. Redis may be down itself: it is asked
+// again until it answers.
+func (f *faultFigures) checkWords(ctx context.Context, calls *store.Redis, callID string, res *voipbintest.Result) {
+	if res == nil {
+		return
+	}
+	var said []string
+	failedOver := false
+	for i, line := range res.Transcript {
+		// Words said while no transcription runs (a first fetch sent to
+		// reception) reach nobody, on VoIPBin too.
+		transcribed := i+1 >= len(res.Transcript) || !strings.HasPrefix(res.Transcript[i+1], "(not transcribed")
+		if w, ok := strings.CutPrefix(line, "caller: "); ok && transcribed {
+			w, _, _ = strings.Cut(w, " (during the ")
+			said = append(said, w)
+		}
+		if strings.HasPrefix(line, "fetch ") {
+			failedOver = i+1 >= len(res.Transcript) || !strings.HasPrefix(strings.TrimSpace(res.Transcript[i+1]), "moves:")
+		}
+	}
+	if len(said) == 0 {
+		return
+	}
+	var c flow.Call
+	var inbox []flow.Input
+	var err error
+	for try := 0; try < 100; try++ {
+		if c, inbox, err = calls.Load(ctx, callID); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	found := map[string]bool{}
+	for _, w := range c.Turns {
+		found[w] = true
+	}
+	if failedOver {
+		for _, in := range inbox {
+			found[in.Text] = true
+		}
+	}
+	for _, w := range said {
+		if found[w] {
+			f.heard.Add(1)
+			continue
+		}
+		f.unheard.Add(1)
+		f.mu.Lock()
+		if len(f.errs) < 10 {
+			f.errs = append(f.errs, fmt.Sprintf("call %s: %q is not in its turns %q (load error %v)\n%s",
+				callID, w, c.Turns, err, strings.Join(res.Transcript, "\n")))
+		}
+		f.mu.Unlock()
+	}
+}
+
 func (f *faultFigures) errorList() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -239,6 +318,7 @@ func (f *faultFigures) report() []string {
 		fmt.Sprintf("events that needed VoIPBin's retry:  %d", f.retried.Load()),
 		fmt.Sprintf("transcripts lost:                    %d (other events lost: %d)", f.lost.Load(), f.otherLost.Load()),
 		fmt.Sprintf("transcripts after a transfer:        %d sent, every one answered 200 but %d lost in an outage", f.toHuman.Load(), f.afterLost.Load()),
+		fmt.Sprintf("caller lines in what the router decided on: %d of %d", f.heard.Load(), f.heard.Load()+f.unheard.Load()),
 		fmt.Sprintf("model requests seen by the stand-in: %d", f.modelRequests),
 	}
 }

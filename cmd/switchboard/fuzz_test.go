@@ -91,7 +91,7 @@ func FuzzFetchBody(f *testing.F) {
 // unknown, left to VoIPBin's retry (503); never a 500.
 func FuzzEvent(f *testing.F) {
 	for _, seed := range []string{
-		`{"type":"transcript_created","data":{"id":"1","transcribe_id":"t","direction":"in","message":"hi"}}`,
+		`{"type":"transcript_created","data":{"id":"00000001-0000-4000-8000-000000000000","transcribe_id":"t","direction":"in","message":"hi"}}`,
 		`{"type":"transcribe_created","data":{"id":"t","reference_type":"call","reference_id":"c1"}}`,
 		`{"type":"call_hangup","data":{"id":"c1"}}`, `{"type":"activeflow_updated","data":{"id":"x"}}`,
 		`{"type":1}`, `{"data":{}}`, `{"type":"call_hangup","data":[]}`, `[]`, `null`, "\xff\xfe",
@@ -124,21 +124,21 @@ func FuzzEventData(f *testing.F) {
 		typ  uint8
 		data string
 	}{
-		{1, `{"id":"1","transcribe_id":"tr-fuzz","direction":"in","message":"my invoice is wrong"}`},
-		{1, `{"id":"2","transcribe_id":"tr-fuzz","direction":"in","message":"` + strings.Repeat("é", 600) + `"}`},
-		{1, "{\"id\":\"3\",\"transcribe_id\":\"tr-fuzz\",\"direction\":\"in\",\"message\":\"bill\xc3\x28\"}"},
-		{1, `{"id":"4","transcribe_id":"tr-fuzz","direction":"out","message":"Thank you"}`},
-		{1, `{"id":"5","transcribe_id":"tr-fuzz","direction":"in","message":"\ud800 lone"}`},
-		{0, `{"id":"tr-2","reference_type":"call","reference_id":"call-fuzz"}`},
+		{1, `{"id":"00000001-0000-4000-8000-000000000000","transcribe_id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b","direction":"in","message":"my invoice is wrong"}`},
+		{1, `{"id":"00000002-0000-4000-8000-000000000000","transcribe_id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b","direction":"in","message":"` + strings.Repeat("é", 600) + `"}`},
+		{1, "{\"id\":\"00000003-0000-4000-8000-000000000000\",\"transcribe_id\":\"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b\",\"direction\":\"in\",\"message\":\"bill\xc3\x28\"}"},
+		{1, `{"id":"00000004-0000-4000-8000-000000000000","transcribe_id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b","direction":"out","message":"Thank you"}`},
+		{1, `{"id":"00000005-0000-4000-8000-000000000000","transcribe_id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b","direction":"in","message":"\ud800 lone"}`},
+		{0, `{"id":"00000000-0000-4000-8000-0000000000a2","reference_type":"call","reference_id":"5a0c3e1f-2b4d-4c6e-8f1a-3b5d7f9e1c2a"}`},
 		{0, `{"id":"tr-3","reference_type":"conference","reference_id":"x"}`},
-		{2, `{"id":"call-fuzz","hangup_reason":"normal"}`},
+		{2, `{"id":"5a0c3e1f-2b4d-4c6e-8f1a-3b5d7f9e1c2a","hangup_reason":"normal"}`},
 		{3, `{"id":"c","source":{"type":"tel","target":"+1"}}`},
 		{1, `{"id":1}`}, {0, `{}`}, {2, `null`},
 	} {
 		f.Add(seed.typ, seed.data)
 	}
 	svc, h := fuzzService(f)
-	if rec := serve(h, "/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-fuzz","reference_type":"call","reference_id":"call-fuzz"}}`); rec.Code != http.StatusOK {
+	if rec := serve(h, "/voipbin/events", `{"type":"transcribe_created","data":{"id":"9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b","reference_type":"call","reference_id":"5a0c3e1f-2b4d-4c6e-8f1a-3b5d7f9e1c2a"}}`); rec.Code != http.StatusOK {
 		f.Fatalf("link: %d %s", rec.Code, rec.Body)
 	}
 	f.Fuzz(func(t *testing.T, typ uint8, data string) {
@@ -152,7 +152,7 @@ func FuzzEventData(f *testing.F) {
 		default:
 			refusal(t, rec, string(env), http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 		}
-		_, inbox, err := svc.store.Load(t.Context(), "call-fuzz")
+		_, inbox, err := svc.store.Load(t.Context(), "5a0c3e1f-2b4d-4c6e-8f1a-3b5d7f9e1c2a")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,6 +162,9 @@ func FuzzEventData(f *testing.F) {
 		for _, in := range inbox {
 			if !utf8.ValidString(in.Text) || utf8.RuneCountInString(in.Text) > flow.MaxTurnChars || in.Text != strings.TrimSpace(in.Text) {
 				t.Fatalf("stored %q: not UTF-8, not clipped or not trimmed", in.Text)
+			}
+			if p := textProblem("text", in.Text, 0); p != "" {
+				t.Fatalf("stored %q: %s", in.Text, p)
 			}
 		}
 	})

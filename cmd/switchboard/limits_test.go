@@ -11,7 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store/redistest"
 )
 
 // TestBodyLimit: every POST route answers a body over 64 KB with 413 and a
@@ -41,8 +45,8 @@ func TestBodyLimit(t *testing.T) {
 func TestOneJSONValue(t *testing.T) {
 	srv := startServer(t, settings{})
 	for path, body := range map[string]string{
-		"/voipbin/fetch":        `{"activeflow_id":"af","reference_id":"call-two"} {"reference_id":"call-other"}`,
-		"/voipbin/events":       `{"type":"call_hangup","data":{"id":"call-two"}} {"type":"call_hangup","data":{"id":"call-other"}}`,
+		"/voipbin/fetch":        `{"activeflow_id":"` + vid("af") + `","reference_id":"` + vid("call-two") + `"} {"reference_id":"` + vid("call-other") + `"}`,
+		"/voipbin/events":       `{"type":"call_hangup","data":{"id":"` + vid("call-two") + `"}} {"type":"call_hangup","data":{"id":"` + vid("call-other") + `"}}`,
 		"/webhook/call-handler": `{"speech":{"results":[{"text":"billing"}]}} {"speech":{}}`,
 	} {
 		if got, answer := post(t, srv.URL+path, body); got != http.StatusBadRequest {
@@ -61,16 +65,16 @@ func TestNotUTF8(t *testing.T) {
 		t.Errorf("seed webhook with broken bytes: %d %s, want 400 naming UTF-8", got, body)
 	}
 
-	link := `{"type":"transcribe_created","data":{"id":"tr-u","reference_type":"call","reference_id":"call-u"}}`
+	link := `{"type":"transcribe_created","data":{"id":"` + vid("tr-u") + `","reference_type":"call","reference_id":"` + vid("call-u") + `"}}`
 	if got, body := post(t, srv.URL+"/voipbin/events", link); got != http.StatusOK {
 		t.Fatalf("transcribe_created = %d %s", got, body)
 	}
-	broken := "{\"type\":\"transcript_created\",\"data\":{\"id\":\"ts-u\",\"transcribe_id\":\"tr-u\",\"direction\":\"in\",\"message\":\"bill\xc3\x28ing\"}}"
+	broken := "{\"type\":\"transcript_created\",\"data\":{\"id\":\"" + vid("ts-u") + "\",\"transcribe_id\":\"" + vid("tr-u") + "\",\"direction\":\"in\",\"message\":\"bill\xc3\x28ing\"}}"
 	got, body = post(t, srv.URL+"/voipbin/events", broken)
 	if got != http.StatusOK || !strings.Contains(body, "ignored") {
 		t.Errorf("event with broken bytes: %d %s, want 200 ignored", got, body)
 	}
-	if _, inbox, err := svc.store.Load(t.Context(), "call-u"); err != nil || len(inbox) != 0 {
+	if _, inbox, err := svc.store.Load(t.Context(), vid("call-u")); err != nil || len(inbox) != 0 {
 		t.Errorf("inbox after an ignored event = %v, %v; want empty", inbox, err)
 	}
 }
@@ -79,14 +83,15 @@ func TestNotUTF8(t *testing.T) {
 // most flow.MaxTurnChars characters, whole characters only.
 func TestTranscriptClippedWhenStored(t *testing.T) {
 	svc, srv := startService(t, settings{})
-	post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-c","reference_type":"call","reference_id":"call-c"}}`)
+	answer(t, srv.URL, vid("call-c"))
+	post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-c")+`","reference_type":"call","reference_id":"`+vid("call-c")+`"}}`)
 	long := strings.Repeat("é", 3000) // 6000 bytes
 	got, body := post(t, srv.URL+"/voipbin/events",
-		`{"type":"transcript_created","data":{"id":"ts-c","transcribe_id":"tr-c","direction":"in","message":"`+long+`"}}`)
+		`{"type":"transcript_created","data":{"id":"`+vid("ts-c")+`","transcribe_id":"`+vid("tr-c")+`","direction":"in","message":"`+long+`"}}`)
 	if got != http.StatusOK {
 		t.Fatalf("transcript = %d %s", got, body)
 	}
-	_, inbox, err := svc.store.Load(t.Context(), "call-c")
+	_, inbox, err := svc.store.Load(t.Context(), vid("call-c"))
 	if err != nil || len(inbox) != 1 {
 		t.Fatalf("inbox = %v, %v; want one input", inbox, err)
 	}
@@ -99,15 +104,16 @@ func TestTranscriptClippedWhenStored(t *testing.T) {
 // flow.MaxInbox lines, the newest, and the service counts what it dropped.
 func TestInboxFlood(t *testing.T) {
 	svc, srv := startService(t, settings{})
-	post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-f","reference_type":"call","reference_id":"call-f"}}`)
+	answer(t, srv.URL, vid("call-f"))
+	post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-f")+`","reference_type":"call","reference_id":"`+vid("call-f")+`"}}`)
 	const n = flow.MaxInbox + 15
 	for i := range n {
-		ev := fmt.Sprintf(`{"type":"transcript_created","data":{"id":"ts-%d","transcribe_id":"tr-f","direction":"in","message":"line %d"}}`, i, i)
+		ev := fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s","transcribe_id":"`+vid("tr-f")+`","direction":"in","message":"line %d"}}`, vid(fmt.Sprint("ts-", i)), i)
 		if got, body := post(t, srv.URL+"/voipbin/events", ev); got != http.StatusOK {
 			t.Fatalf("transcript %d = %d %s", i, got, body)
 		}
 	}
-	_, inbox, err := svc.store.Load(t.Context(), "call-f")
+	_, inbox, err := svc.store.Load(t.Context(), vid("call-f"))
 	if err != nil || len(inbox) != flow.MaxInbox || inbox[0].Text != fmt.Sprintf("line %d", n-flow.MaxInbox) {
 		t.Errorf("inbox = %v, %v; want the newest %d lines", inbox, err, flow.MaxInbox)
 	}
@@ -158,5 +164,130 @@ func TestSlowClientDropped(t *testing.T) {
 	_, err = io.ReadAll(conn)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		t.Fatalf("the server kept a connection with unfinished headers open for %v", 3*srv.ReadHeaderTimeout)
+	}
+}
+
+// TestInputBounds: every id and text a request would make us store is
+// bounded and is text. VoIPBin's ids are UUIDs; JSON escapes that decode to
+// a NUL, a control character or (a lone surrogate) U+FFFD are refused with a
+// 400 that names the field, and nothing is stored.
+func TestInputBounds(t *testing.T) {
+	svc, srv := startService(t, settings{})
+	call, tr := uuid.NewString(), uuid.NewString()
+	answer(t, srv.URL, call)
+	if s, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+call+`"}}`); s != http.StatusOK {
+		t.Fatalf("transcribe_created = %d %s", s, body)
+	}
+	long := strings.Repeat("a", 60<<10)
+	transcript := func(msg string) string {
+		return `{"type":"transcript_created","data":{"id":"` + uuid.NewString() + `","transcribe_id":"` + tr + `","direction":"in","message":"` + msg + `"}}`
+	}
+	seed := func(callID, text string) string {
+		return `{"call_id":"` + callID + `","speech":{"results":[{"text":"` + text + `"}]}}`
+	}
+	tests := []struct {
+		name, path, body string
+		want             int
+		field            string // the problem names it
+	}{
+		{"fetch: a 60 KB call id", "/voipbin/fetch", `{"reference_id":"` + long + `"}`, 400, "reference_id"},
+		{"fetch: not a UUID", "/voipbin/fetch", `{"reference_id":"call-1"}`, 400, "reference_id"},
+		{"fetch: an upper-case UUID", "/voipbin/fetch", `{"reference_id":"` + strings.ToUpper(call) + `"}`, 400, "reference_id"},
+		{"fetch: a seed call", "/voipbin/fetch", `{"reference_id":"seed:` + call + `"}`, 400, "reference_id"},
+		{"fetch: a NUL in the id", "/voipbin/fetch", `{"reference_id":"` + call[:35] + `\u0000"}`, 400, "reference_id"},
+		{"fetch: a language that is no tag", "/voipbin/fetch?lang=en%00US", `{"reference_id":"` + call + `"}`, 400, "lang"},
+		{"fetch: keys that are no keys", "/voipbin/fetch?d=12%0a3", `{"reference_id":"` + call + `"}`, 400, "d"},
+		{"fetch: a dialled number with a control character", "/voipbin/fetch?to=%2B1%07", `{"reference_id":"` + call + `"}`, 400, "to"},
+		{"fetch: a UUID", "/voipbin/fetch?lang=en-US&d=12%23&to=%2B14155550000", `{"reference_id":"` + call + `"}`, 200, ""},
+		{"event: a 60 KB transcribe id", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + long + `","reference_type":"call","reference_id":"` + call + `"}}`, 400, "data.id"},
+		{"event: a call id that is no UUID", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"c1"}}`, 400, "data.reference_id"},
+		{"event: a language that is no tag", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"` + call + `","language":"` + long[:40] + `"}}`, 400, "data.language"},
+		{"event: a hangup of no UUID", "/voipbin/events", `{"type":"call_hangup","data":{"id":"` + long + `"}}`, 400, "data.id"},
+		{"event: words from a transcribe id of 60 KB", "/voipbin/events", `{"type":"transcript_created","data":{"id":"` + uuid.NewString() + `","transcribe_id":"` + long + `","direction":"in","message":"hi"}}`, 400, "data.transcribe_id"},
+		{"event: words with an id that is no UUID", "/voipbin/events", `{"type":"transcript_created","data":{"id":"ts-1","transcribe_id":"` + tr + `","direction":"in","message":"hi"}}`, 400, "data.id"},
+		{"event: an escaped NUL", "/voipbin/events", transcript(`my bill\u0000`), 400, "data.message"},
+		{"event: a lone surrogate", "/voipbin/events", transcript(`my bill \ud800`), 400, "data.message"},
+		{"event: a C1 control", "/voipbin/events", transcript(`my bill \u0085`), 400, "data.message"},
+		{"event: a bell", "/voipbin/events", transcript(`my bill \u0007`), 400, "data.message"},
+		{"event: a tab and a line break are spacing", "/voipbin/events", transcript(`my bill\tis\nwrong`), 200, ""},
+		{"seed: a call id of 129 bytes", "/webhook/call-handler", seed(strings.Repeat("x", 129), "billing please"), 400, "call_id"},
+		{"seed: a call id of 128 bytes", "/webhook/call-handler", seed(strings.Repeat("x", 128), "billing please"), 200, ""},
+		{"seed: a NUL in the call id", "/webhook/call-handler", seed(`c\u00001`, "billing please"), 400, "call_id"},
+		{"seed: a line break in the call id", "/webhook/call-handler", seed(`c\n1`, "billing please"), 400, "call_id"},
+		{"seed: a NUL in the words", "/webhook/call-handler", seed("c2", `billing\u0000 please`), 400, "speech.results[0].text"},
+		{"seed: a lone surrogate in the words", "/webhook/call-handler", seed("c3", `billing \udfff please`), 400, "speech.results[0].text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, body := post(t, srv.URL+tt.path, tt.body)
+			if got != tt.want {
+				t.Fatalf("status = %d, want %d (%s)", got, tt.want, body)
+			}
+			if tt.field == "" {
+				return
+			}
+			var p problem
+			if err := json.Unmarshal([]byte(body), &p); err != nil || len(p.Problems) == 0 || !strings.HasPrefix(p.Problems[0], tt.field+":") {
+				t.Errorf("problems %v, want one about %s", p.Problems, tt.field)
+			}
+			if len(body) > 1000 {
+				t.Errorf("the refusal echoes the input back: %d bytes", len(body))
+			}
+		})
+	}
+	_, inbox, err := svc.store.Load(t.Context(), call)
+	if err != nil || len(inbox) != 1 || inbox[0].Text != "my bill\tis\nwrong" {
+		t.Errorf("inbox = %+v, %v; want only the line with spacing", inbox, err)
+	}
+}
+
+// answer plays a call's first fetch, as VoIPBin does before it transcribes
+// the call: without a webhook secret, events are taken only for such calls.
+func answer(t *testing.T, base, callID string) {
+	t.Helper()
+	if s, body := post(t, base+"/voipbin/fetch", `{"activeflow_id":"`+uuid.NewString()+`","reference_id":"`+callID+`"}`); s != http.StatusOK {
+		t.Fatalf("first fetch of %s = %d %s", callID, s, body)
+	}
+}
+
+// TestUnsignedEventsBounded: with no webhook secret anyone can post events.
+// They may touch only calls this service answered: 300 transcribe_created
+// and call_hangup for calls of a stranger's choosing are taken and ignored,
+// and Redis holds no key more; an answered call's events are taken as
+// usual. With a secret, a signed event for a call not yet answered is taken
+// (a customer's own flow may transcribe before it fetches us).
+func TestUnsignedEventsBounded(t *testing.T) {
+	url := redistest.StartServer(t).URL()
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	srv := startServer(t, settings{RedisURL: url})
+	before := rdb.DBSize(t.Context()).Val()
+	for range 300 {
+		for _, ev := range []string{
+			`{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"` + uuid.NewString() + `","language":"en-US"}}`,
+			`{"type":"call_hangup","data":{"id":"` + uuid.NewString() + `"}}`,
+		} {
+			if s, body := post(t, srv.URL+"/voipbin/events", ev); s != http.StatusOK || !strings.Contains(body, "ignored") {
+				t.Fatalf("unsigned event for an unknown call = %d %s, want 200 ignored", s, body)
+			}
+		}
+	}
+	if after := rdb.DBSize(t.Context()).Val(); after != before {
+		t.Errorf("Redis keys %d -> %d after 600 unsigned events for unknown calls, want none more", before, after)
+	}
+	call, tr := uuid.NewString(), uuid.NewString()
+	answer(t, srv.URL, call)
+	if s, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+call+`"}}`); s != http.StatusOK || strings.Contains(body, "ignored") {
+		t.Errorf("unsigned transcribe_created for an answered call = %d %s, want it taken", s, body)
+	}
+
+	signed := startServer(t, settings{RedisURL: url, Secret: "s3cret"})
+	ev := `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"` + uuid.NewString() + `"}}`
+	if s, body := post(t, signed.URL+"/voipbin/events", ev, "X-VoIPBIN-Signature", sign("s3cret", ev)); s != http.StatusOK || strings.Contains(body, "ignored") {
+		t.Errorf("signed transcribe_created for a call not yet answered = %d %s, want it taken", s, body)
 	}
 }

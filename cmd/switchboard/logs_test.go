@@ -75,7 +75,7 @@ func TestRequestLogs(t *testing.T) {
 		if l["msg"] == "turn" {
 			turns++
 		}
-		if l["call"] != "call-logs" {
+		if l["call"] != vid("call-logs") {
 			t.Errorf("line without the call id: %v", l)
 		}
 		if l["msg"] == "call summary" {
@@ -204,5 +204,31 @@ func TestGraphDOT(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"graph", "--format", "png"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Error("graph --format png accepted")
+	}
+}
+
+// TestModelAnswerRedacted: at debug level the model's raw answer is logged;
+// one that repeats what the caller said is redacted like the caller's words.
+func TestModelAnswerRedacted(t *testing.T) {
+	model := newModelStandIn(t, []modelReply{{Content: "The caller says their pin is 4321 and wants billing"}})
+	buf := &syncBuffer{}
+	log, err := settings{LogLevel: "debug", LogFormat: "json"}.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), settings{OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.close()
+	srv := httptest.NewServer(newServer(svc))
+	defer srv.Close()
+	post(t, srv.URL+"/webhook/call-handler", `{"speech":{"results":[{"text":"something about my account and my pin"}]}}`)
+	out := buf.String()
+	if !strings.Contains(out, `"answer":"(`) {
+		t.Fatalf("no redacted model answer logged:\n%s", out)
+	}
+	if strings.Contains(out, "pin is 4321") {
+		t.Errorf("the model's answer, with the caller's words, reached the log:\n%s", out)
 	}
 }

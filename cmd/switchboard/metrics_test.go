@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -131,4 +134,77 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("no panel shows %s", n)
 		}
 	}
+}
+
+// TestMetricsOffThePublicListener: in production (Redis) /metrics is not on
+// the service's address; --metrics-addr serves it on a listener of its own,
+// and then only there. Without Redis (make run) it stays on the service's.
+func TestMetricsOffThePublicListener(t *testing.T) {
+	status := func(t *testing.T, url string) int {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tt := range []struct {
+		name string
+		s    settings
+		want int
+	}{
+		{"no Redis", settings{}, http.StatusOK},
+		{"production", settings{RedisURL: "redis://127.0.0.1:1/0"}, http.StatusNotFound},
+		{"its own listener", settings{MetricsAddr: "127.0.0.1:0"}, http.StatusNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, err := build(context.Background(), settings{}, quietLog())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer svc.close()
+			svc.settings.RedisURL, svc.settings.MetricsAddr = tt.s.RedisURL, tt.s.MetricsAddr
+			srv := httptest.NewServer(newServer(svc))
+			defer srv.Close()
+			if got := status(t, srv.URL+"/metrics"); got != tt.want {
+				t.Errorf("/metrics on the service's address = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	t.Run("serve --metrics-addr", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		pr, pw := io.Pipe()
+		errc := make(chan error, 1)
+		go func() {
+			errc <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", addr}, func(string) string { return "" }, pw, io.Discard)
+			pw.Close()
+		}()
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		if err != nil {
+			t.Fatalf("serve did not start: %v, %v", err, <-errc)
+		}
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		public := "http://" + strings.TrimSpace(strings.TrimPrefix(line, "switchboard listening on "))
+		if got := status(t, "http://"+addr+"/metrics"); got != http.StatusOK {
+			t.Errorf("/metrics on --metrics-addr = %d, want 200", got)
+		}
+		if got := status(t, "http://"+addr+"/voipbin/fetch"); got == http.StatusOK {
+			t.Errorf("the metrics listener serves other routes too")
+		}
+		if got := status(t, public+"/metrics"); got != http.StatusNotFound {
+			t.Errorf("/metrics on the service's address = %d, want 404 with --metrics-addr", got)
+		}
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 }

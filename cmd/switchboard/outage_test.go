@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -23,7 +25,7 @@ func TestRedisOutage(t *testing.T) {
 	srv := startServer(t, settings{RedisURL: redis.URL()})
 	fetch := func(call string) []voipbin.Action {
 		t.Helper()
-		status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+call+`"}`)
+		status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`)
 		if status != http.StatusOK {
 			t.Fatalf("fetch answered %d %s: VoIPBin would stop the call", status, body)
 		}
@@ -49,21 +51,21 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	// Call A starts normally and is asked to clarify.
-	fetch("call-a")
-	if s := event(`{"type":"transcribe_created","data":{"id":"tr-a","reference_type":"call","reference_id":"call-a"}}`); s != http.StatusOK {
+	fetch(vid("call-a"))
+	if s := event(`{"type":"transcribe_created","data":{"id":"` + vid("tr-a") + `","reference_type":"call","reference_id":"` + vid("call-a") + `"}}`); s != http.StatusOK {
 		t.Fatalf("transcribe_created = %d", s)
 	}
-	event(`{"type":"transcript_created","data":{"id":"ts-a1","transcribe_id":"tr-a","direction":"in","message":"hi"}}`)
-	if acts := fetch("call-a"); acts[0].Type != "talk" || acts[len(acts)-1].Type != "fetch" {
+	event(`{"type":"transcript_created","data":{"id":"` + vid("ts-a1") + `","transcribe_id":"` + vid("tr-a") + `","direction":"in","message":"hi"}}`)
+	if acts := fetch(vid("call-a")); acts[0].Type != "talk" || acts[len(acts)-1].Type != "fetch" {
 		t.Fatalf("call A should be asked to clarify, got %+v", acts)
 	}
 
 	redis.Stop()
-	late := `{"type":"transcript_created","data":{"id":"ts-a2","transcribe_id":"tr-a","direction":"in","message":"my invoice shows a double charge"}}`
+	late := `{"type":"transcript_created","data":{"id":"` + vid("ts-a2") + `","transcribe_id":"` + vid("tr-a") + `","direction":"in","message":"my invoice shows a double charge"}}`
 	if s := event(late); s != http.StatusServiceUnavailable {
 		t.Errorf("an event that cannot be stored must answer 503 for VoIPBin to retry, got %d", s)
 	}
-	acts := fetch("call-a")
+	acts := fetch(vid("call-a"))
 	if last := acts[len(acts)-1]; last.Type != "connect" || !strings.Contains(mustJSON(t, last.Option), "+14155550199") {
 		t.Errorf("while Redis is down the caller goes to the fallback desk at once, got %+v", acts)
 	}
@@ -128,7 +130,8 @@ func TestRedisOutageEventsRetried(t *testing.T) {
 func TestEventRidesOutRedisRestart(t *testing.T) {
 	redis := redistest.StartServer(t, redistest.Durable...)
 	svc, srv := startService(t, settings{RedisURL: redis.URL()})
-	if s, _ := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-r","reference_type":"call","reference_id":"call-r"}}`); s != http.StatusOK {
+	answer(t, srv.URL, vid("call-r"))
+	if s, _ := post(t, srv.URL+"/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+vid("tr-r")+`","reference_type":"call","reference_id":"`+vid("call-r")+`"}}`); s != http.StatusOK {
 		t.Fatalf("transcribe_created = %d", s)
 	}
 	redis.Stop()
@@ -138,12 +141,12 @@ func TestEventRidesOutRedisRestart(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond) // inside eventPatience, with room for a slow machine
 		redis.Restart()
 	}()
-	status, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcript_created","data":{"id":"ts-r","transcribe_id":"tr-r","direction":"in","message":"my invoice shows a double charge"}}`)
+	status, body := post(t, srv.URL+"/voipbin/events", `{"type":"transcript_created","data":{"id":"`+vid("ts-r")+`","transcribe_id":"`+vid("tr-r")+`","direction":"in","message":"my invoice shows a double charge"}}`)
 	<-restarted
 	if status != http.StatusOK {
 		t.Fatalf("event during a 1.5 s Redis restart = %d %s, want 200 after riding it out", status, body)
 	}
-	_, inbox, err := svc.store.Load(t.Context(), "call-r")
+	_, inbox, err := svc.store.Load(t.Context(), vid("call-r"))
 	if err != nil || len(inbox) != 1 || inbox[0].Text != "my invoice shows a double charge" {
 		t.Errorf("inbox after the restart = %v, %v; want the caller's line", inbox, err)
 	}
@@ -161,4 +164,32 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWithPatience: an event that cannot be stored is tried again with a
+// growing pause (50 ms, 100 ms, ...) until its patience runs out, not in a
+// busy loop; words from an unknown session and unsigned events for an
+// unknown call are not tried again (VoIPBin's retry, or nobody, handles them).
+func TestWithPatience(t *testing.T) {
+	tries := func(patience time.Duration, err error) int {
+		n := 0
+		got := withPatience(t.Context(), patience, func(context.Context) error { n++; return err })
+		if !errors.Is(got, err) {
+			t.Errorf("withPatience returned %v, want %v", got, err)
+		}
+		return n
+	}
+	down := errors.New("store down")
+	// 50 + 100 + 200 ms of pauses fit in 400 ms, a fourth (400 ms) does not.
+	if n := tries(400*time.Millisecond, down); n < 2 || n > 5 {
+		t.Errorf("a store down for the whole patience was tried %d times, want about 4", n)
+	}
+	if n := tries(0, down); n != 1 {
+		t.Errorf("no patience: tried %d times, want once", n)
+	}
+	for _, err := range []error{flow.ErrUnknownSession, errUnknownCall} {
+		if n := tries(time.Second, err); n != 1 {
+			t.Errorf("%v: tried %d times, want once", err, n)
+		}
+	}
 }

@@ -38,7 +38,16 @@ func (svc *service) reload(ctx context.Context, force bool) error {
 	defer svc.reloadMu.Unlock()
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return svc.refuse(ctx, file, fmt.Errorf("read config: %w", err))
+		err = fmt.Errorf("read config: %w", err)
+		if svc.configGone && !force {
+			return fmt.Errorf("config %s: %w", file, err) // said when it went
+		}
+		svc.configGone = true
+		return svc.refuse(ctx, file, err)
+	}
+	if svc.configGone {
+		svc.configGone = false
+		svc.log.InfoContext(ctx, "config file readable again", "file", file)
 	}
 	sum := sha256.Sum256(b)
 	if sum == svc.configSum && !force {

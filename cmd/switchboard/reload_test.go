@@ -227,3 +227,49 @@ func TestReloadRefusedIsLogged(t *testing.T) {
 		t.Errorf("want each problem logged, got %v", problems)
 	}
 }
+
+// TestReloadMissingFileSaidOnce: a config file that goes away is an ERROR
+// once, not at every check; once it is back, its going is said again.
+func TestReloadMissingFileSaidOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "routing.json")
+	writeConfig(t, file, billingBefore)
+	buf := &syncBuffer{}
+	log, err := settings{LogLevel: "info", LogFormat: "json"}.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), settings{ConfigFile: file}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := svc.routing()
+	errors := func() int {
+		n := 0
+		for _, l := range buf.lines(t) {
+			if l["level"] == "ERROR" {
+				n++
+			}
+		}
+		return n
+	}
+	for round := 1; round <= 2; round++ {
+		if err := os.Remove(file); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			if err := svc.reload(context.Background(), false); err == nil {
+				t.Fatal("a missing config file was read")
+			}
+		}
+		if got := errors(); got != round {
+			t.Errorf("round %d: %d ERROR lines in all, want %d (one each time the file went)", round, got, round)
+		}
+		if svc.routing() != old {
+			t.Error("a missing file replaced the routing in use")
+		}
+		writeConfig(t, file, billingBefore)
+		if err := svc.reload(context.Background(), false); err != nil {
+			t.Fatalf("round %d: the file back: %v", round, err)
+		}
+	}
+}

@@ -62,7 +62,9 @@ func startProcess(t *testing.T, s settings) string {
 	cmd.Env = append(os.Environ(),
 		"REDIS_URL="+s.RedisURL, "SWITCHBOARD_FETCH_TOKEN="+s.FetchToken,
 		"VOIPBIN_WEBHOOK_SECRET="+s.Secret, "SWITCHBOARD_WEBHOOK_TOKEN="+s.WebhookToken,
-		"OPENAI_API_KEY="+s.OpenAIKey, "OPENAI_BASE_URL="+s.OpenAIURL)
+		"OPENAI_API_KEY="+s.OpenAIKey, "OPENAI_BASE_URL="+s.OpenAIURL,
+		// The simulator sends every request to the process, whatever host a fetch URL names.
+		"SWITCHBOARD_PUBLIC_URL=https://switchboard.test")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -30,8 +30,17 @@ func newServer(svc *service) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	r.Get("/readyz", handleReady(svc))
-	r.Method(http.MethodGet, "/metrics", svc.metrics.handler())
+	if svc.settings.publicMetrics() {
+		r.Method(http.MethodGet, "/metrics", svc.metrics.handler())
+	}
 	return r
+}
+
+// metricsHandler is the --metrics-addr listener's: /metrics and nothing else.
+func metricsHandler(svc *service) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", svc.metrics.handler())
+	return mux
 }
 
 type arrivalKey struct{}

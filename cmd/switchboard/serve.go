@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -63,7 +64,15 @@ type settings struct {
 	// At is the moment calls start at, for opening hours (see parseAt),
 	// running on in real time from when the service starts; empty: now.
 	At string
+	// MetricsAddr serves /metrics on its own listener, off the public one.
+	// Empty: /metrics is on the service's address without Redis (a laptop,
+	// make run) and nowhere in production.
+	MetricsAddr string
 }
+
+// publicMetrics reports whether /metrics is on the service's own address:
+// only where there is no metrics listener and no production (Redis).
+func (s settings) publicMetrics() bool { return s.MetricsAddr == "" && s.RedisURL == "" }
 
 func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
 	s := envSettings(getenv)
@@ -75,6 +84,7 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
+	fs.StringVar(&s.MetricsAddr, "metrics-addr", getenv("SWITCHBOARD_METRICS_ADDR"), "serve /metrics on this address only, e.g. 127.0.0.1:9090 or a private network's (default $SWITCHBOARD_METRICS_ADDR; else /metrics is on --addr without REDIS_URL, and off with it)")
 	fs.StringVar(&s.DebugAddr, "debug-addr", getenv("SWITCHBOARD_DEBUG_ADDR"), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; keep it off public networks (default $SWITCHBOARD_DEBUG_ADDR, else off)")
 	conns := 0
 	if v := getenv("SWITCHBOARD_MODEL_CONNS"); v != "" {
@@ -98,6 +108,12 @@ func parseSettings(args []string, getenv func(string) string, stderr io.Writer) 
 		return s, err
 	}
 	s.Addr = addr
+	if s.PublicURL != "" {
+		if u, err := url.Parse(s.PublicURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" ||
+			u.RawQuery != "" || u.Fragment != "" {
+			return s, fmt.Errorf("SWITCHBOARD_PUBLIC_URL=%q: want an absolute http(s) base URL such as https://switchboard.example.com", s.PublicURL)
+		}
+	}
 	return s, nil
 }
 
@@ -172,14 +188,18 @@ func (s settings) logger(w io.Writer) (*slog.Logger, error) {
 	return logs.New(w, logs.Options{Level: level, Format: s.LogFormat, Transcripts: s.LogTranscripts})
 }
 
-// missingCredentials names the credentials that are unset. Each one unset
-// leaves a route open to anyone who can reach the service.
+// missingCredentials names the credentials and settings that are unset. Each
+// one unset leaves a route open to anyone who can reach the service, or lets
+// a request choose where VoIPBin fetches next.
 func (s settings) missingCredentials() []string {
 	var missing []string
 	for _, c := range []struct{ name, value string }{
 		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken},
 		{"VOIPBIN_WEBHOOK_SECRET", s.Secret},
 		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken},
+		// Without it the next fetch's URL is built from the request's Host
+		// header, which whoever sends the request chooses.
+		{"SWITCHBOARD_PUBLIC_URL", s.PublicURL},
 	} {
 		if c.value == "" {
 			missing = append(missing, c.name)
@@ -197,7 +217,7 @@ func (s settings) checkCredentials() error {
 		return nil
 	}
 	return fmt.Errorf("refusing to start: REDIS_URL is set (a production deployment) but not %s; "+
-		"set them, or pass --insecure to run with those routes open", strings.Join(missing, ", "))
+		"set them, or pass --insecure to run without them", strings.Join(missing, ", "))
 }
 
 // loadConfig reads the routing config named by file, or the embedded example.
@@ -243,6 +263,9 @@ type service struct {
 	// last read, so an unchanged file is not reloaded.
 	reloadMu  sync.Mutex
 	configSum [sha256.Size]byte
+	// configGone is set while the config file cannot be read: said once,
+	// not on every check, until it can be read again.
+	configGone bool
 	// storeDown remembers the last readiness answer, so an outage is logged
 	// when it starts and ends, not on every probe.
 	storeDown atomic.Bool
@@ -397,6 +420,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
+	if s.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", s.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv := &http.Server{Handler: metricsHandler(svc), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = msrv.Serve(mln) }()
+		defer msrv.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
 	if s.DebugAddr != "" {
 		dln, err := net.Listen("tcp", s.DebugAddr)
 		if err != nil {
@@ -440,6 +473,9 @@ func warnOpen(log *slog.Logger, s settings) {
 	}
 	if s.AccessKey == "" {
 		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)")
+	}
+	if !s.publicMetrics() && s.MetricsAddr == "" {
+		log.Warn("/metrics is off: in production it is served only on --metrics-addr")
 	}
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")

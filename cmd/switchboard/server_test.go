@@ -49,23 +49,29 @@ func TestEvents(t *testing.T) {
 	const secret = "s3cret"
 	srv := startServer(t, settings{Secret: secret})
 	events := srv.URL + "/voipbin/events"
-	created := `{"type":"transcribe_created","data":{"id":"tr1","reference_type":"call","reference_id":"c1","direction":"in"}}`
-	transcript := `{"type":"transcript_created","data":{"id":"ts1","transcribe_id":"tr1","direction":"in","message":"hi"}}`
+	created := `{"type":"transcribe_created","data":{"id":"` + vid("tr1") + `","reference_type":"call","reference_id":"` + vid("c1") + `","direction":"in"}}`
+	transcript := `{"type":"transcript_created","data":{"id":"` + vid("ts1") + `","transcribe_id":"` + vid("tr1") + `","direction":"in","message":"hi"}}`
 	tests := []struct {
 		name, body, sig string
 		want            int
 	}{
 		{"unsigned", created, "", http.StatusUnauthorized},
 		{"wrong signature", created, sign("other", created), http.StatusUnauthorized},
+		{"empty MAC", created, "sha256=", http.StatusUnauthorized},
+		{"truncated MAC", created, sign(secret, created)[:len("sha256=")+32], http.StatusUnauthorized},
+		{"one byte of the MAC", created, sign(secret, created)[:len("sha256=")+2], http.StatusUnauthorized},
+		{"MAC without its prefix", created, strings.TrimPrefix(sign(secret, created), "sha256="), http.StatusUnauthorized},
+		{"MAC of another body", created, sign(secret, transcript), http.StatusUnauthorized},
 		{"transcript before its session is known: retry later", transcript, sign(secret, transcript), http.StatusServiceUnavailable},
 		{"transcribe_created", created, sign(secret, created), http.StatusOK},
 		{"transcript", transcript, sign(secret, transcript), http.StatusOK},
 		{"duplicate transcript", transcript, sign(secret, transcript), http.StatusOK},
-		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"ts2","transcribe_id":"tr1","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
-		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"x"}}`, "", http.StatusOK},
+		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"` + vid("ts2") + `","transcribe_id":"` + vid("tr1") + `","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
+		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"` + vid("x") + `"}}`, "", http.StatusOK},
+		{"an event without data", `{"type":"activeflow_deleted"}`, "", http.StatusOK},
 		{"not JSON", `{"type":`, "", http.StatusBadRequest},
 		{"no type", `{"data":{}}`, "", http.StatusBadRequest},
-		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"ts3","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
+		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"` + vid("ts3") + `","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
 		{"hangup without call id", `{"type":"call_hangup","data":{}}`, "", http.StatusBadRequest},
 	}
 	for _, tt := range tests {
@@ -84,7 +90,7 @@ func TestEvents(t *testing.T) {
 	// clarifies "hi" once.
 	fetch := srv.URL + "/voipbin/fetch"
 	for i, want := range []string{"transcribe_start", "talk"} {
-		_, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`)
+		_, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`)
 		var acts []struct{ Type string }
 		if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 || acts[0].Type != want {
 			t.Fatalf("fetch %d: first action %v, want %s (%s)", i, acts, want, body)
@@ -98,15 +104,15 @@ func TestFetchInput(t *testing.T) {
 		name, query, body string
 		want              int
 	}{
-		{"no token", "", `{"reference_id":"c1"}`, http.StatusUnauthorized},
-		{"wrong token", "?t=nope", `{"reference_id":"c1"}`, http.StatusUnauthorized},
+		{"no token", "", `{"reference_id":"` + vid("c1") + `"}`, http.StatusUnauthorized},
+		{"wrong token", "?t=nope", `{"reference_id":"` + vid("c1") + `"}`, http.StatusUnauthorized},
 		{"not JSON", "?t=tok", `reference_id=c1`, http.StatusBadRequest},
 		{"no call id", "?t=tok", `{}`, http.StatusBadRequest},
-		{"two values", "?t=tok", `{"reference_id":"c1"}{}`, http.StatusBadRequest},
+		{"two values", "?t=tok", `{"reference_id":"` + vid("c1") + `"}{}`, http.StatusBadRequest},
 		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
 		{"not UTF-8", "?t=tok", "{\"reference_id\":\"c\xff1\"}", http.StatusBadRequest},
-		{"activeflow id only", "?t=tok", `{"activeflow_id":"af9"}`, http.StatusOK},
-		{"ok", "?t=tok", `{"activeflow_id":"af1","reference_id":"c1"}`, http.StatusOK},
+		{"activeflow id only", "?t=tok", `{"activeflow_id":"` + vid("af9") + `"}`, http.StatusOK},
+		{"ok", "?t=tok", `{"activeflow_id":"` + vid("af1") + `","reference_id":"` + vid("c1") + `"}`, http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,7 +170,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s = %d", path, resp.StatusCode)
 		}
 	}
-	if got, _ := post(t, "http://"+addr+"/voipbin/fetch?t=tok", `{"reference_id":"c1"}`); got != http.StatusOK {
+	if got, _ := post(t, "http://"+addr+"/voipbin/fetch?t=tok", `{"reference_id":"`+vid("c1")+`"}`); got != http.StatusOK {
 		t.Errorf("fetch = %d", got)
 	}
 	var out strings.Builder
@@ -271,6 +277,7 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 		"SWITCHBOARD_FETCH_TOKEN":   "f",
 		"VOIPBIN_WEBHOOK_SECRET":    "s",
 		"SWITCHBOARD_WEBHOOK_TOKEN": "w",
+		"SWITCHBOARD_PUBLIC_URL":    "https://switchboard.example.com",
 	}
 	without := func(names ...string) func(string) string {
 		return func(k string) string {
@@ -290,11 +297,16 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 		{"fetch token", without("SWITCHBOARD_FETCH_TOKEN"), []string{"SWITCHBOARD_FETCH_TOKEN"}},
 		{"webhook secret", without("VOIPBIN_WEBHOOK_SECRET"), []string{"VOIPBIN_WEBHOOK_SECRET"}},
 		{"webhook token", without("SWITCHBOARD_WEBHOOK_TOKEN"), []string{"SWITCHBOARD_WEBHOOK_TOKEN"}},
+		// Else the Host header of each fetch would say where VoIPBin fetches next.
+		{"public URL", without("SWITCHBOARD_PUBLIC_URL"), []string{"SWITCHBOARD_PUBLIC_URL"}},
 		{"all three", without("SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"),
 			[]string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			err := run(t.Context(), []string{"serve", "--addr", "127.0.0.1:0"}, tt.getenv, io.Discard, io.Discard)
+			// A serve that does not refuse is stopped, so the test fails rather than waits.
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, tt.getenv, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), "refusing to start") || !strings.Contains(err.Error(), "--insecure") {
 				t.Fatalf("err = %v, want a refusal that mentions --insecure", err)
 			}
@@ -331,7 +343,7 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 		if len(warnings) != 3 {
 			t.Errorf("want three warnings, the open routes, the memory store and the transcription left running, one line each:\n%s", logs)
 		}
-		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "REDIS_URL", "VOIPBIN_ACCESSKEY"} {
+		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "REDIS_URL", "VOIPBIN_ACCESSKEY", "SWITCHBOARD_PUBLIC_URL"} {
 			if !strings.Contains(logs, name) {
 				t.Errorf("no warning about %s in:\n%s", name, logs)
 			}
@@ -414,5 +426,22 @@ func TestCheckQueueWait(t *testing.T) {
 	}
 	if _, err := check(`{` + queue + `, "wait_flow": {"actions": 2, "loop_ms": 5000}}`); err == nil || !strings.Contains(err.Error(), "make the wait flow's loop longer") {
 		t.Errorf("a 5 s loop cannot last 5 minutes in 100 actions; got %v", err)
+	}
+}
+
+// TestPublicURLChecked: SWITCHBOARD_PUBLIC_URL is the base of every fetch
+// URL VoIPBin is given, so it must be an absolute http(s) URL without query.
+func TestPublicURLChecked(t *testing.T) {
+	for url, ok := range map[string]bool{
+		"https://switchboard.example.com": true, "http://127.0.0.1:3000/base": true,
+		"switchboard.example.com": false, "ftp://switchboard.example.com": false,
+		"https://": false, "https://h/?t=1": false, "https://h/#x": false,
+	} {
+		_, err := parseSettings(nil, func(k string) string {
+			return map[string]string{"SWITCHBOARD_PUBLIC_URL": url}[k]
+		}, io.Discard)
+		if (err == nil) != ok {
+			t.Errorf("SWITCHBOARD_PUBLIC_URL=%q: err %v, want ok=%v", url, err, ok)
+		}
 	}
 }

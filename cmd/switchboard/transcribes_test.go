@@ -39,18 +39,18 @@ func startWatched(t *testing.T, s settings) (*service, *httptest.Server, *syncBu
 func transferCall(t *testing.T, srv *httptest.Server, tr string) {
 	t.Helper()
 	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
-	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, "transcribe_start") {
+	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`); !strings.Contains(body, "transcribe_start") {
 		t.Fatalf("first fetch: %s", body)
 	}
 	for _, ev := range []string{
-		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"c1","language":"en-US","direction":"in"}}`,
-		`{"type":"transcript_created","data":{"id":"ts1","transcribe_id":"` + tr + `","direction":"in","message":"I would like a quote for your enterprise plan"}}`,
+		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"` + vid("c1") + `","language":"en-US","direction":"in"}}`,
+		`{"type":"transcript_created","data":{"id":"0f2a4b6c-1234-4d5e-8f90-000000000001","transcribe_id":"` + tr + `","direction":"in","message":"I would like a quote for your enterprise plan"}}`,
 	} {
 		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
 			t.Fatalf("event: %d %s", status, body)
 		}
 	}
-	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, `"connect"`) {
+	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`); !strings.Contains(body, `"connect"`) {
 		t.Fatalf("second fetch does not transfer: %s", body)
 	}
 }
@@ -67,7 +67,7 @@ func storeAppends(t *testing.T, base string) string {
 }
 
 // wordsAfterTransfer is what the caller tells the agent: not ours to keep.
-const wordsAfterTransfer = `{"type":"transcript_created","data":{"id":"ts2","transcribe_id":"%s","direction":"in","message":"my card number is 4111 1111 1111 1111"}}`
+const wordsAfterTransfer = `{"type":"transcript_created","data":{"id":"0f2a4b6c-1234-4d5e-8f90-000000000002","transcribe_id":"%s","direction":"in","message":"my card number is 4111 1111 1111 1111"}}`
 
 // TestTranscriptionStopsWhenTheCallLeaves: with an access key, a transfer
 // stops the call's transcription through VoIPBin's REST API; words that
@@ -83,8 +83,15 @@ func TestTranscriptionStopsWhenTheCallLeaves(t *testing.T) {
 			t.Fatalf("transcribe %s not stopped (refused %v)", tr, api.Refused())
 		}
 	}
-	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_transcribe_stops_total{result="ok"} 1`) {
-		t.Errorf("the stop is not counted:\n%s", grepLines(page, "transcribe_stops"))
+	// The stand-in marks the stop done before the service has counted it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		page := scrape(t, srv.URL)
+		if strings.Contains(page, `switchboard_transcribe_stops_total{result="ok"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stop is not counted:\n%s", grepLines(page, "transcribe_stops"))
+		}
 	}
 	appends := storeAppends(t, srv.URL)
 	if status, body := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
@@ -93,7 +100,7 @@ func TestTranscriptionStopsWhenTheCallLeaves(t *testing.T) {
 	if got := storeAppends(t, srv.URL); got != appends {
 		t.Errorf("words after the transfer were appended to an inbox (%s appends, was %s)", got, appends)
 	}
-	_, inbox, err := svc.store.Load(context.Background(), "c1")
+	_, inbox, err := svc.store.Load(context.Background(), vid("c1"))
 	if err != nil || len(inbox) != 0 {
 		t.Errorf("the call's inbox holds %v (%v): words after the transfer were kept", inbox, err)
 	}
@@ -113,7 +120,7 @@ func TestTranscriptionWithoutAccessKey(t *testing.T) {
 	if status, _ := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
 		t.Errorf("words after the transfer: %d, want 200", status)
 	}
-	if _, inbox, _ := svc.store.Load(context.Background(), "c1"); len(inbox) != 0 || strings.Contains(logs.String(), "4111") {
+	if _, inbox, _ := svc.store.Load(context.Background(), vid("c1")); len(inbox) != 0 || strings.Contains(logs.String(), "4111") {
 		t.Errorf("words after the transfer were kept: inbox %v", inbox)
 	}
 	svc.leaving.wait(context.Background())
@@ -141,7 +148,7 @@ func TestTranscriptionStopRetries(t *testing.T) {
 			var attempts atomic.Int32
 			api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				n := attempts.Add(1)
-				if r.URL.Path != "/v1.0/transcribes/tr-9/stop" || r.URL.Query().Get("accesskey") != "key" {
+				if r.URL.Path != "/v1.0/transcribes/0f2a4b6c-1234-4d5e-8f90-000000000009/stop" || r.URL.Query().Get("accesskey") != "key" {
 					t.Errorf("stop sent as %s %s", r.Method, r.URL)
 				}
 				w.WriteHeader(tt.statuses[n-1])
@@ -149,7 +156,7 @@ func TestTranscriptionStopRetries(t *testing.T) {
 			}))
 			defer api.Close()
 			svc, srv, logs := startWatched(t, settings{AccessKey: "key", APIURL: api.URL})
-			transferCall(t, srv, "tr-9")
+			transferCall(t, srv, "0f2a4b6c-1234-4d5e-8f90-000000000009")
 			svc.leaving.wait(context.Background())
 			if got := attempts.Load(); got != tt.attempts {
 				t.Errorf("%d attempts, want %d", got, tt.attempts)
@@ -172,16 +179,16 @@ func TestTranscriptionAfterHangup(t *testing.T) {
 	tr := api.Transcribing()
 	svc, srv, _ := startWatched(t, settings{AccessKey: voipbintest.AccessKey, APIURL: api.URL})
 	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
-	post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`)
+	post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`)
 	for _, ev := range []string{
-		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"c1","language":"en-US","direction":"in"}}`,
-		`{"type":"call_hangup","data":{"id":"c1","hangup_reason":"normal"}}`,
+		`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"` + vid("c1") + `","language":"en-US","direction":"in"}}`,
+		`{"type":"call_hangup","data":{"id":"` + vid("c1") + `","hangup_reason":"normal"}}`,
 	} {
 		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
 			t.Fatalf("event: %d %s", status, body)
 		}
 	}
-	if _, body := post(t, fetch, `{"activeflow_id":"af1","reference_id":"c1"}`); !strings.Contains(body, `"hangup"`) {
+	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`); !strings.Contains(body, `"hangup"`) {
 		t.Fatalf("the fetch after the hangup: %s", body)
 	}
 	appends := storeAppends(t, srv.URL)

@@ -47,11 +47,6 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
 			return
 		}
-		if strings.HasPrefix(callID, seedCallPrefix) {
-			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: not a VoIPBin call id")
-			return
-		}
-		r = withCall(r, callID)
 		q := r.URL.Query()
 		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to"), Arrived: arrival(r)}
 		if q.Has("d") {
@@ -61,6 +56,13 @@ func handleFetch(svc *service) http.HandlerFunc {
 				turn.Digits = ""
 			}
 		}
+		// A call id that is no UUID is no VoIPBin call (nor a seed call, "seed:...").
+		if p := problemsOf(idProblem("reference_id", callID), tokenProblem("lang", turn.Language, maxLanguage, languageByte),
+			textProblem("to", turn.Dialled, maxDialled), tokenProblem("d", turn.Digits, maxDigits, digitByte)); len(p) > 0 {
+			writeProblem(w, http.StatusBadRequest, "invalid fetch", p...)
+			return
+		}
+		r = withCall(r, callID)
 		reply := svc.routing().router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
 		writeJSON(w, http.StatusOK, voipbin.Render(reply.Actions, fetchURL(svc.settings, r)))
@@ -112,7 +114,14 @@ func handleEvent(svc *service) http.HandlerFunc {
 				return
 			}
 		}
-		if problems := data.Problems(ev.Type); len(problems) > 0 {
+		if !eventIsText(body) {
+			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
+			// vain: take it, and keep the broken bytes out of the call.
+			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
+			return
+		}
+		if problems := append(data.Problems(ev.Type), eventBounds(ev.Type, data)...); len(problems) > 0 {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
@@ -122,19 +131,14 @@ func handleEvent(svc *service) http.HandlerFunc {
 		case voipbin.EventCallHangup:
 			r = withCall(r, data.ID)
 		}
-		if !eventIsText(body) {
-			// A 4xx would be logged by VoIPBin and forgotten, a 5xx retried in
-			// vain: take it, and keep the broken bytes out of the call.
-			svc.log.WarnContext(r.Context(), "event ignored: not UTF-8", "type", ev.Type, "id", strings.ToValidUTF8(data.ID, "?"))
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
-			return
-		}
 		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
 			return deliver(ctx, svc, ev.Type, data)
 		})
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		case errors.Is(err, errUnknownCall):
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": err.Error()})
 		default:
 			reason := "store_error"
 			if errors.Is(err, flow.ErrUnknownSession) {
@@ -170,7 +174,7 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	wait := 50 * time.Millisecond
 	for {
 		err := store(ctx)
-		if err == nil || errors.Is(err, flow.ErrUnknownSession) {
+		if err == nil || errors.Is(err, flow.ErrUnknownSession) || errors.Is(err, errUnknownCall) {
 			return err
 		}
 		select {
@@ -182,13 +186,35 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	}
 }
 
+// errUnknownCall is an unsigned event about a call we never answered.
+var errUnknownCall = errors.New("unsigned event for a call this service never answered")
+
 // deliver hands a decoded event to the flow's caller events; other event
-// types are accepted and ignored.
+// types are accepted and ignored. Without a webhook secret nobody can tell
+// VoIPBin's events from a stranger's: they may then only touch calls we
+// answered (VoIPBin transcribes a call after our first fetch started it), so
+// unsigned events cannot make keys for ids of their own choosing.
 func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData) error {
+	known := func(callID string) error {
+		if svc.settings.Secret != "" {
+			return nil
+		}
+		c, _, err := svc.store.Load(ctx, callID)
+		if err != nil {
+			return fmt.Errorf("load call %s: %w", callID, err)
+		}
+		if c.Version == 0 {
+			return errUnknownCall
+		}
+		return nil
+	}
 	switch typ {
 	case voipbin.EventTranscribeCreated:
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
 			return nil // a transcription of something other than a call is none of ours
+		}
+		if err := known(d.ReferenceID); err != nil {
+			return err
 		}
 		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case voipbin.EventTranscriptCreated:
@@ -205,9 +231,39 @@ func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData)
 		}
 		return err
 	case voipbin.EventCallHangup:
+		if err := known(d.ID); err != nil {
+			return err
+		}
 		return svc.events.HungUp(ctx, d.ID, d.ID)
 	}
 	return nil
+}
+
+// eventBounds lists what in an event of type typ is no VoIPBin id, or is
+// text we will not store; a field left empty is data.Problems' to name.
+func eventBounds(typ string, d voipbin.EventData) []string {
+	var p []string
+	id := func(field, v string) {
+		if strings.TrimSpace(v) != "" {
+			p = append(p, problemsOf(idProblem("data."+field, v))...)
+		}
+	}
+	switch typ {
+	case voipbin.EventTranscribeCreated:
+		id("id", d.ID)
+		if d.ReferenceType == "" || d.ReferenceType == "call" {
+			id("reference_id", d.ReferenceID)
+		}
+		p = append(p, problemsOf(tokenProblem("data.language", d.Language, maxLanguage, languageByte))...)
+	case voipbin.EventTranscriptCreated:
+		id("id", d.ID)
+		id("transcribe_id", d.TranscribeID)
+		// The whole message is checked; what is stored is clipped to flow.MaxTurnChars.
+		p = append(p, problemsOf(textProblem("data.message", d.Message, 0))...)
+	case voipbin.EventCallHangup:
+		id("id", d.ID)
+	}
+	return p
 }
 
 // readBody reads a request body, at most maxBody bytes of it.

@@ -23,10 +23,10 @@ import (
 // or end that call.
 func TestSeedEndpointCannotTouchVoipbinCalls(t *testing.T) {
 	srv := startServer(t, settings{})
-	const live = "call-live"
+	live := vid("call-live")
 	fetch := func() []voipbin.Action {
 		t.Helper()
-		_, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"af","reference_id":"`+live+`"}`)
+		_, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+live+`"}`)
 		var acts []voipbin.Action
 		if err := json.Unmarshal([]byte(body), &acts); err != nil {
 			t.Fatalf("fetch: %s", body)
@@ -107,4 +107,83 @@ func TestModelNeverAnswers(t *testing.T) {
 		})
 	}
 	t.Logf("slowest fetch: %v", slowest)
+}
+
+// TestFetchBudgetFromArrival: a fetch's budget runs from when its request
+// arrived, not from when its body was read. A body that trickles in for
+// longer than the budget (300 ms here) leaves nothing for the model: the
+// local classifier answers and the model is never asked. The same fetch
+// sent at once asks the model, so the test can tell the two apart.
+func TestFetchBudgetFromArrival(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		bodyAfter time.Duration
+		wantAsked int
+	}{
+		{"body at once", 0, 1},
+		{"body after the budget", 500 * time.Millisecond, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			model := newModelStandIn(t, []modelReply{{Content: "billing"}})
+			srv := startServer(t, settings{OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1",
+				ConfigFile: "../../testdata/routing-budget-300ms.json"})
+			call := uuid.NewString()
+			fetch := `{"activeflow_id":"` + uuid.NewString() + `","reference_id":"` + call + `"}`
+			if status, body := post(t, srv.URL+"/voipbin/fetch", fetch); status != http.StatusOK {
+				t.Fatalf("greeting fetch = %d %s", status, body)
+			}
+			tr := uuid.NewString()
+			for _, ev := range []string{
+				`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"` + call + `"}}`,
+				`{"type":"transcript_created","data":{"id":"` + uuid.NewString() + `","transcribe_id":"` + tr + `","direction":"in","message":"something on my statement this month looks odd to me"}}`,
+			} {
+				if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+					t.Fatalf("event = %d %s", status, body)
+				}
+			}
+			pr, pw := io.Pipe()
+			go func() {
+				time.Sleep(tt.bodyAfter)
+				_, _ = pw.Write([]byte(fetch))
+				_ = pw.Close()
+			}()
+			resp, err := http.Post(srv.URL+"/voipbin/fetch", "application/json", pr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var acts []voipbin.Action
+			if err := json.NewDecoder(resp.Body).Decode(&acts); err != nil || resp.StatusCode != http.StatusOK || len(acts) == 0 {
+				t.Fatalf("fetch = %d, %v: not an action list", resp.StatusCode, err)
+			}
+			if got := len(model.log()); got != tt.wantAsked {
+				t.Errorf("the model was asked %d times, want %d: %v", got, tt.wantAsked, model.log())
+			}
+		})
+	}
+}
+
+// TestFetchURL: the next fetch goes to SWITCHBOARD_PUBLIC_URL when it is
+// set; only without it (a laptop, --insecure) is it built from the request.
+func TestFetchURL(t *testing.T) {
+	for _, tt := range []struct {
+		name, public, target string
+		proto                string // X-Forwarded-Proto
+		want                 string
+	}{
+		{"public URL", "https://sb.example.com/", "/voipbin/fetch?t=tok", "", "https://sb.example.com/voipbin/fetch?t=tok"},
+		{"public URL wins over the Host header", "https://sb.example.com", "/voipbin/fetch?lang=es-ES", "https", "https://sb.example.com/voipbin/fetch?t=tok&lang=es-ES"},
+		{"from the request", "", "/voipbin/fetch", "", "http://req.example/voipbin/fetch?t=tok"},
+		{"from the request, behind TLS", "", "/voipbin/fetch", "https", "https://req.example/voipbin/fetch?t=tok"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "http://req.example"+tt.target, nil)
+			if tt.proto != "" {
+				r.Header.Set("X-Forwarded-Proto", tt.proto)
+			}
+			if got := fetchURL(settings{PublicURL: tt.public, FetchToken: "tok"}, r); got != tt.want {
+				t.Errorf("fetchURL = %s, want %s", got, tt.want)
+			}
+		})
+	}
 }

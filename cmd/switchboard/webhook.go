@@ -58,6 +58,11 @@ func handleCallHandler(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "Missing transcript payload")
 			return
 		}
+		if p := problemsOf(seedIDProblem(req.CallID), textProblem("speech.results[0].text", text, 0),
+			tokenProblem("language", req.Language, maxLanguage, languageByte)); len(p) > 0 {
+			writeProblem(w, http.StatusBadRequest, "invalid request", p...)
+			return
+		}
 		turn := flow.Turn{Channel: flow.Webhook, Words: text, Language: req.Language, Arrived: arrival(r)}
 		if req.CallID != "" {
 			// Anyone can post here: the call lives in its own namespace, so no

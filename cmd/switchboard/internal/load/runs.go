@@ -82,7 +82,8 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 		return nil, err
 	}
 	env := []string{"OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL=" + model.URL, "SWITCHBOARD_FETCH_TOKEN=" + fetchToken,
-		"VOIPBIN_WEBHOOK_SECRET=" + eventSecret, "SWITCHBOARD_WEBHOOK_TOKEN=" + strings.TrimPrefix(webhookBearer, "Bearer ")}
+		"VOIPBIN_WEBHOOK_SECRET=" + eventSecret, "SWITCHBOARD_WEBHOOK_TOKEN=" + strings.TrimPrefix(webhookBearer, "Bearer "),
+		"SWITCHBOARD_PUBLIC_URL=http://127.0.0.1:" + strconv.Itoa(port)}
 	if redisURL != "" {
 		env = append(env, "REDIS_URL="+redisURL)
 	}

@@ -145,11 +145,31 @@ func (h contextHandler) WithGroup(name string) slog.Handler {
 // list becomes its length (the form switchboard harvest takes for "not logged").
 const transcriptKey = "turns"
 
+// AnswerKey holds a model's raw answer. A model may echo what the caller
+// said, so redacted, anything longer than one short word becomes its length.
+const AnswerKey = "answer"
+
+// maxLabel is the longest answer kept as it is: a department's name.
+const maxLabel = 32
+
+// isLabel reports whether s is one short word: a-z, digits, '-' and '_'.
+func isLabel(s string) bool {
+	if len(s) > maxLabel {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // phone matches an E.164 number, the only form numbers take in Switchboard
 // and on VoIPBin's wire.
 var phone = regexp.MustCompile(`\+[0-9]{7,15}`)
 
-// redact hides what callers said and phone numbers: logs travel further than
+// redact hides what callers said (and a model's answer that may repeat it) and phone numbers: logs travel further than
 // the calls they describe. A number keeps its last two digits, enough to tell
 // departments apart.
 func redact(_ []string, a slog.Attr) slog.Attr {
@@ -157,6 +177,9 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 	// that a plain value is never boxed to be inspected.
 	switch a.Value.Kind() {
 	case slog.KindString:
+		if a.Key == AnswerKey && !isLabel(a.Value.String()) {
+			return slog.String(a.Key, fmt.Sprintf("(%d bytes, redacted)", len(a.Value.String())))
+		}
 		if s := a.Value.String(); mayHoldNumber(s) && phone.MatchString(s) {
 			return slog.String(a.Key, RedactNumbers(s))
 		}

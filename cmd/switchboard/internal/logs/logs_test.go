@@ -39,20 +39,25 @@ func TestContextAttributes(t *testing.T) {
 func TestRedaction(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		var buf bytes.Buffer
-		log, err := New(&buf, Options{Format: "text", Transcripts: keep})
+		log, err := New(&buf, Options{Format: "text", Transcripts: keep, Level: slog.LevelDebug})
 		if err != nil {
 			t.Fatal(err)
 		}
 		log.Info("summary", "turns", []string{"hello", "my card number is 4111"}, "to", "+14155550102",
 			"err", errors.New("connect +14155550199: refused"), "call", "0f2a4b6c-1234-4d5e-8f90-123456789012")
+		log.Debug("model classify", AnswerKey, "The caller says their pin is 4321, so billing")
+		log.Info("model classify", AnswerKey, "billing")
 		out := buf.String()
-		for _, secret := range []string{"my card number", "+14155550102", "+14155550199"} {
+		for _, secret := range []string{"my card number", "+14155550102", "+14155550199", "pin is 4321"} {
 			if strings.Contains(out, secret) != keep {
 				t.Errorf("transcripts=%v: %q shown=%v in %s", keep, secret, !keep, out)
 			}
 		}
 		if !strings.Contains(out, "0f2a4b6c-1234-4d5e-8f90-123456789012") {
 			t.Errorf("a call id is not a phone number: %s", out)
+		}
+		if !strings.Contains(out, "answer=billing") {
+			t.Errorf("a one-word answer is a label, kept: %s", out)
 		}
 		if !keep && !strings.Contains(out, "turns=2") {
 			t.Errorf("redacted turns should be their count: %s", out)

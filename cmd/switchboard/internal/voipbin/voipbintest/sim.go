@@ -92,6 +92,7 @@ func (s Step) at() string {
 
 // Options configures a simulated call.
 type Options struct {
+	// CallID names the call; on the wire it is WireID(CallID), a UUID.
 	CallID string
 	// Bases are the servers' base URLs ("http://127.0.0.1:1234"). Requests go to
 	// them in turn, like a load balancer in front of replicas.
@@ -173,6 +174,16 @@ func (q Queue) pass() time.Duration {
 	return d
 }
 
+// WireID is the id VoIPBin would give what name names: name itself when it is
+// a UUID (VoIPBin's ids all are), else a UUID made from it, the same each
+// time, so that a test can name its calls and still find them in the store.
+func WireID(name string) string {
+	if id, err := uuid.Parse(name); err == nil && id.String() == name {
+		return name
+	}
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("switchboard-sim:"+name)).String()
+}
+
 // Numbers of a simulated call unless Options say otherwise.
 const (
 	DefaultCaller  = "+14155550123"
@@ -245,9 +256,10 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	}
 	opt.Caller = cmp.Or(opt.Caller, DefaultCaller)
 	opt.Dialled = cmp.Or(opt.Dialled, DefaultDialled)
+	opt.CallID = WireID(opt.CallID)
 	c := &call{opt: opt, res: &Result{}, steps: steps, vars: map[string]string{
 		"voipbin.call.id":                 opt.CallID,
-		"voipbin.activeflow.id":           "flow-" + opt.CallID,
+		"voipbin.activeflow.id":           WireID("flow-" + opt.CallID),
 		"voipbin.call.source.type":        "tel",
 		"voipbin.call.source.target":      opt.Caller,
 		"voipbin.call.destination.type":   "tel",
@@ -377,10 +389,7 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			return nil, err
 		}
 		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
-		id := "transcribe-" + c.opt.CallID
-		if len(c.transcribes) > 0 {
-			id += fmt.Sprint("-", len(c.transcribes)+1)
-		}
+		id := WireID(fmt.Sprint("transcribe-", c.opt.CallID, "-", len(c.transcribes)+1))
 		c.transcribes = append(c.transcribes, id)
 		return nil, c.event(ctx, voipbin.EventTranscribeCreated, map[string]any{
 			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
@@ -761,7 +770,7 @@ func (c *call) say(ctx context.Context, words string) error {
 	for _, id := range c.transcribes {
 		c.events++
 		if err := c.event(ctx, voipbin.EventTranscriptCreated, map[string]any{
-			"id": fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events), "transcribe_id": id,
+			"id": WireID(fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events)), "transcribe_id": id,
 			"direction": "in", "message": words, "tm_transcript": "2026-08-22 10:11:12.123456",
 		}); err != nil {
 			return err
@@ -789,7 +798,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 		shown = shown[:i] + strings.Replace(shown[i:], "t="+url.QueryEscape(c.opt.Token), "t=TOKEN", 1)
 	}
 	c.logf("fetch %s", shown)
-	body, _ := json.Marshal(map[string]string{"activeflow_id": "flow-" + c.opt.CallID, "reference_id": c.opt.CallID})
+	body, _ := json.Marshal(map[string]string{"activeflow_id": c.vars["voipbin.activeflow.id"], "reference_id": c.opt.CallID})
 	timeout := c.opt.FetchTimeout
 	if timeout == 0 {
 		timeout = voipbin.FetchTimeout
