@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 )
 
@@ -27,6 +28,8 @@ type scripted struct {
 	fetched []string
 	events  []int
 	seen    int
+	// log is every event type and fetch, in the order they arrived.
+	log []string
 }
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -34,6 +37,9 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	if r.URL.Path == "/voipbin/events" {
 		s.seen++
+		var ev struct{ Type string }
+		json.NewDecoder(r.Body).Decode(&ev)
+		s.log = append(s.log, ev.Type)
 		status := http.StatusOK
 		if len(s.events) > 0 {
 			status, s.events = s.events[0], s.events[1:]
@@ -42,6 +48,7 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.fetched = append(s.fetched, r.URL.RequestURI())
+	s.log = append(s.log, "fetch")
 	var acts []map[string]any
 	if len(s.answers) > 0 {
 		acts, s.answers = s.answers[0], s.answers[1:]
@@ -279,5 +286,48 @@ func TestFetchedActionsReturnToTheFlow(t *testing.T) {
 				t.Errorf("actions %d, fetches %d; want 9 and 2", res.Actions, res.Fetches)
 			}
 		})
+	}
+}
+
+// TestSpeechTimeline: the caller speaks for a while from a moment into the
+// pause, and VoIPBin's streaming recognizer reports it as it goes: speech
+// started with the first interim result, interims, then speech ended and the
+// final words. Events due after a pause ends are delivered in a later pause,
+// not before the fetch that follows it.
+func TestSpeechTimeline(t *testing.T) {
+	pause := func(ms int) []map[string]any { return []map[string]any{act("sleep", map[string]any{"duration": ms}), fetchNext} }
+	srv := &scripted{answers: [][]map[string]any{
+		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 1500}), fetchNext},
+		pause(500), pause(500), pause(500),
+		{act("hangup", nil)},
+	}}
+	// 300 ms in, the caller speaks for 2000 ms: interims at 700, 1200, 1700
+	// and 2200 ms, the final result 300 ms after the end, at 2600 ms.
+	play(t, srv, Options{}, Step{Say: "my invoice is wrong", SpeakMS: 2000})
+	want := []string{"fetch", "transcribe_created",
+		"transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_interim", "fetch", // by 1500 ms
+		"transcribe_speech_interim", "fetch", // by 2000
+		"transcribe_speech_interim", "fetch", // by 2500
+		"transcribe_speech_ended", "transcript_created", "fetch"} // by 3000
+	if diff := cmp.Diff(want, srv.log); diff != "" {
+		t.Errorf("events and fetches (-want +got):\n%s", diff)
+	}
+}
+
+// TestRealTimeWaits: in real time, the wait runs from the final words to the
+// first answer that acts on them; pauses and the holding line do not end it.
+func TestRealTimeWaits(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{
+		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 1200}), fetchNext},
+		{act("sleep", map[string]any{"duration": 100}), fetchNext},
+		{act("talk", map[string]any{"text": "One moment, please."}), act("sleep", map[string]any{"duration": 100}), fetchNext},
+		{act("talk", map[string]any{"text": "Routing you to Billing."}), act("sleep", map[string]any{"duration": 800}), fetchNext},
+		{act("hangup", nil)},
+	}}
+	res, _ := play(t, srv, Options{RealTime: true, Holding: "One moment, please."}, Step{Say: "billing", SpeakMS: 600})
+	// The words are final at 300+600+300 = 1200 ms; the routing line answers
+	// them two pauses later, about 200 ms on.
+	if len(res.Waits) != 1 || res.Waits[0] < 150*time.Millisecond || res.Waits[0] > 700*time.Millisecond {
+		t.Errorf("waits %v, want one of about 200 ms", res.Waits)
 	}
 }
