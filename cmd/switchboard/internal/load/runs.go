@@ -35,6 +35,7 @@ type Options struct {
 	Words      string        // webhook: what the caller says
 	Want       string        // webhook: the number the answer must transfer to
 	ServeEnv   []string      // more KEY=value for every switchboard started (GOGC=400, say)
+	Replicas   int           // RealTime: switchboards on one Redis (2: events to one, fetches to the other)
 
 	Out io.Writer // the report
 }
@@ -81,8 +82,11 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 	if err != nil {
 		return nil, err
 	}
-	env := []string{"OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL=" + model.URL, "SWITCHBOARD_FETCH_TOKEN=" + fetchToken,
+	env := []string{"SWITCHBOARD_FETCH_TOKEN=" + fetchToken,
 		"VOIPBIN_WEBHOOK_SECRET=" + eventSecret, "SWITCHBOARD_WEBHOOK_TOKEN=" + strings.TrimPrefix(webhookBearer, "Bearer ")}
+	if model != nil { // else the local classifier alone
+		env = append(env, "OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL="+model.URL)
+	}
 	if redisURL != "" {
 		env = append(env, "REDIS_URL="+redisURL)
 	}
