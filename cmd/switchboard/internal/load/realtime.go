@@ -164,4 +164,3 @@ func redisCommands(addr string) (int64, error) {
 		}
 	}
 }
-

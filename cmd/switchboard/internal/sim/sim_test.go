@@ -295,7 +295,9 @@ func TestFetchedActionsReturnToTheFlow(t *testing.T) {
 // final words. Events due after a pause ends are delivered in a later pause,
 // not before the fetch that follows it.
 func TestSpeechTimeline(t *testing.T) {
-	pause := func(ms int) []map[string]any { return []map[string]any{act("sleep", map[string]any{"duration": ms}), fetchNext} }
+	pause := func(ms int) []map[string]any {
+		return []map[string]any{act("sleep", map[string]any{"duration": ms}), fetchNext}
+	}
 	srv := &scripted{answers: [][]map[string]any{
 		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 1500}), fetchNext},
 		pause(500), pause(500), pause(500),
