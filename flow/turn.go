@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,11 @@ type Turn struct {
 	// Arrived is when the request reached us; the time budget runs from it.
 	// Zero means now.
 	Arrived time.Time
+	// OnWords is a turn played when the caller's words arrive (an event),
+	// not asked for by the platform: a call waiting for words decides on
+	// them now and keeps the decision for the next fetch to hand out at
+	// once (Call.Ready); in any other state it does nothing.
+	OnWords bool
 }
 
 // MaxTurnChars bounds one utterance, in characters: a caller's line is a few
@@ -42,6 +48,10 @@ const MaxTurnChars = 500
 const (
 	maxTurns    = 12
 	maxAttempts = 3 // load-decide-save tries when another request saved the call first
+	// maxWordAttempts is the same for a turn on the caller's words: every
+	// fetch that pauses while it decides saves the call, and its verdict is
+	// kept across tries, so a try costs two round trips and no model call.
+	maxWordAttempts = 6
 	maxMoves    = 4 // events one turn may fire; the longest is classify then clarify
 )
 
@@ -158,6 +168,9 @@ type Report struct {
 	// Failed is set when the turn failed ("error", "panic") and the caller was
 	// sent to the fallback desk; After then describes that transfer.
 	Failed string
+	// OnWords is set for a turn played when the caller's words arrived; a
+	// fetch that hands its decision out (Before.Ready) then reports no moves.
+	OnWords bool
 }
 
 // SetObserver makes o see every turn from now on; call it before serving.
@@ -182,6 +195,9 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 		r.failed(ctx, t, start, "error")
 		return Reply{Actions: r.reception(t.Language)}
 	}
+	if tn.idle {
+		return Reply{} // nothing to do: the call was not waiting for words
+	}
 	took := r.now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
 	// for every call the seed's webhook answers in a single request.
@@ -193,7 +209,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 			slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
 	}
 	if r.obs != nil {
-		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
+		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took, OnWords: t.OnWords})
 	}
 	if tn.ended && c.Audit != nil {
 		r.logAudit(ctx, c)
@@ -250,6 +266,11 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		tn := newTurn(t, ch, nil)
 		return Call{}, c, tn, r.step(ctx, &c, tn)
 	}
+	attempts := maxAttempts
+	if t.OnWords {
+		attempts = maxWordAttempts
+	}
+	memo := &verdictMemo{}
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.calls.Load(ctx, t.CallID)
 		if err != nil {
@@ -257,11 +278,18 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		}
 		before := c
 		tn := newTurn(t, ch, inbox)
+		tn.memo = memo
 		if err := r.step(ctx, &c, tn); err != nil {
 			return before, c, nil, err
 		}
+		if tn.idle {
+			return before, c, tn, nil
+		}
+		if !t.OnWords && slices.Contains(waiting, c.State) && !slices.Contains(waiting, before.State) {
+			c.WordsFromMS = r.now().UnixMilli() // see Call.WordsFromMS
+		}
 		err = r.calls.Save(ctx, c, tn.taken)
-		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+		if errors.Is(err, ErrConflict) && attempt < attempts {
 			continue
 		}
 		if err != nil {
@@ -276,6 +304,17 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 // turn's actions hand the call to someone (the caller, a department) or the
 // call needs no move at all.
 func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
+	if t.OnWords {
+		if c.State == "" || !slices.Contains(waiting, c.State) || c.Ready != nil {
+			t.idle = true // the fetch decides: the call is not waiting for words
+			return nil
+		}
+	} else if c.Ready != nil {
+		if !t.hungUp() {
+			return r.handOut(c, t)
+		}
+		c.Ready, c.ReadyMoves = nil, nil // the caller is gone: the hangup below wins
+	}
 	now := r.now().UnixMilli()
 	if c.StartedMS == 0 {
 		c.StartedMS = now
@@ -315,8 +354,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			return err
 		}
 		if d.event == "" {
+			if t.OnWords && len(t.moves) == 0 {
+				t.idle = true // no new words: another turn took them
+				return nil
+			}
 			t.acts = append(t.acts, d.acts...)
 			r.account(c, t)
+			r.keep(c, t)
 			return nil
 		}
 		d = r.afford(c, t, d)
@@ -335,10 +379,32 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
 			r.account(c, t)
+			r.keep(c, t)
 			return nil
 		}
 	}
 	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, t.moves)
+}
+
+// keep stores what a turn on the caller's words decided with the call, for
+// the next fetch: the platform asks for the call's next actions only then.
+func (r *Router) keep(c *Call, t *turn) {
+	if !t.OnWords {
+		return
+	}
+	c.Ready, c.ReadyMoves = t.acts, slices.Clone(t.moves)
+	t.acts = nil
+}
+
+// handOut answers a fetch with the decision made on the caller's words; it
+// was counted against the action budget when it was made.
+func (r *Router) handOut(c *Call, t *turn) error {
+	t.acts = c.Ready
+	t.moves = append(t.moves, c.ReadyMoves...)
+	c.Ready, c.ReadyMoves = nil, nil
+	c.WordsFromMS = r.now().UnixMilli()
+	c.UpdatedMS = c.WordsFromMS
+	return nil
 }
 
 // decide asks the handler of the call's state. A caller who hung up ends the
@@ -368,6 +434,12 @@ type turn struct {
 	movesBuf [maxMoves]Move
 	// ended is set when the turn ends our part of the call.
 	ended bool
+	// idle is set when the turn changed nothing and need not be saved.
+	idle bool
+	// heardAt is when the newest words the turn took arrived (Unix ms).
+	heardAt int64
+	// memo keeps a classifier's verdict across a turn's tries.
+	memo *verdictMemo
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

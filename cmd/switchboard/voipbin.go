@@ -229,11 +229,18 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": "not UTF-8"})
 			return
 		}
-		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
-			return deliver(ctx, svc, ev.Type, data)
+		var callID string
+		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) (err error) {
+			callID, err = deliver(ctx, svc, ev.Type, data)
+			return err
 		})
 		switch {
 		case err == nil:
+			if ev.Type == "transcript_created" && callID != "" {
+				// Decide now, while VoIPBin's webhook waits for us at no cost to
+				// it, so that the next fetch answers at once.
+				svc.routing().router.Next(r.Context(), flow.Turn{CallID: callID, Channel: flow.Voice, OnWords: true, Arrived: arrival(r)})
+			}
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
 			reason := "store_error"
@@ -282,20 +289,20 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 	}
 }
 
-// deliver hands a decoded event to the flow's caller events; other event
-// types are accepted and ignored.
-func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
+// deliver hands a decoded event to the flow's caller events and returns the
+// call it concerns, when it knows; other event types are accepted and ignored.
+func deliver(ctx context.Context, svc *service, typ string, d eventData) (string, error) {
+	speaker := flow.Us
+	if d.Direction == "in" {
+		speaker = flow.Caller
+	}
 	switch typ {
 	case "transcribe_created":
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
-			return nil // a transcription of something other than a call is none of ours
+			return "", nil // a transcription of something other than a call is none of ours
 		}
-		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
+		return d.ReferenceID, svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case "transcript_created":
-		speaker := flow.Us
-		if d.Direction == "in" {
-			speaker = flow.Caller
-		}
 		callID, dropped, err := svc.events.Heard(ctx, flow.Heard{ID: d.ID, Session: d.TranscribeID, Speaker: speaker, Text: d.Message})
 		if callID != "" {
 			logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
@@ -303,11 +310,22 @@ func deliver(ctx context.Context, svc *service, typ string, d eventData) error {
 		if dropped > 0 {
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
 		}
-		return err
+		return callID, err
+	case "transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_ended":
+		// VoIPBin's streaming transcription (bin-transcribe-manager
+		// streaminghandler): started comes with the first interim result,
+		// ended with the final one, just before transcript_created.
+		// They only hint when to listen: one whose session is not known yet
+		// is not worth VoIPBin's retries.
+		callID, err := svc.events.Speech(ctx, d.TranscribeID, speaker, typ == "transcribe_speech_ended")
+		if errors.Is(err, flow.ErrUnknownSession) {
+			return "", nil
+		}
+		return callID, err
 	case "call_hangup":
-		return svc.events.HungUp(ctx, d.ID, d.ID)
+		return d.ID, svc.events.HungUp(ctx, d.ID, d.ID)
 	}
-	return nil
+	return "", nil
 }
 
 // problems lists what an event of type typ lacks.
@@ -322,7 +340,7 @@ func (d eventData) problems(typ string) []string {
 	case "transcribe_created":
 		need("id", d.ID)
 		need("reference_id", d.ReferenceID)
-	case "transcript_created":
+	case "transcript_created", "transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_ended":
 		need("id", d.ID)
 		need("transcribe_id", d.TranscribeID)
 	case "call_hangup":
