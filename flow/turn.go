@@ -52,7 +52,7 @@ const (
 	// fetch that pauses while it decides saves the call, and its verdict is
 	// kept across tries, so a try costs two round trips and no model call.
 	maxWordAttempts = 6
-	maxMoves    = 4 // events one turn may fire; the longest is classify then clarify
+	maxMoves        = 4 // events one turn may fire; the longest is classify then clarify
 )
 
 // Router answers a call's turns. For each it loads the call, lets the state's
