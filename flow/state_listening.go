@@ -96,7 +96,7 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 	}
 	var first int64
 	for _, in := range t.inbox[t.taken:] {
-		if in.Text != "" && !in.Hangup && in.At > c.WordsFromMS {
+		if in.Text != "" && !in.Hangup && in.At >= c.WordsFromMS {
 			first = in.At
 			break
 		}
