@@ -96,7 +96,7 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 	}
 	var first int64
 	for _, in := range t.inbox[t.taken:] {
-		if in.Text != "" && !in.Hangup && in.At >= c.WordsFromMS {
+		if in.Text != "" && !in.Hangup && in.At > c.WordsFromMS {
 			first = in.At
 			break
 		}
@@ -120,9 +120,10 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 // caller's words may take to reach the store before a fetch takes it over.
 const decisionMarginMS = 1000
 
-// speakingForMS is how long after the caller's last voice activity they
-// count as still speaking: the recognizer reports it every half second or so.
-const speakingForMS = 2000
+// speakingForMS is how long after their speech started a caller counts as
+// still speaking when its end has not been heard: a caller's answer is a
+// few seconds, and a lost end must not keep the pauses short for long.
+const speakingForMS = 8000
 
 // speaking reports whether the caller is speaking now: voice activity after
 // their last words taken, recent, and not yet ended.

@@ -311,10 +311,12 @@ func deliver(ctx context.Context, svc *service, typ string, d eventData) (string
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
 		}
 		return callID, err
-	case "transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_ended":
+	case "transcribe_speech_started", "transcribe_speech_ended":
 		// VoIPBin's streaming transcription (bin-transcribe-manager
 		// streaminghandler): started comes with the first interim result,
-		// ended with the final one, just before transcript_created.
+		// ended with the final one, just before transcript_created. The
+		// interims between them (transcribe_speech_interim, every half
+		// second or so) would tell no more, at two round trips each.
 		// They only hint when to listen: one whose session is not known yet
 		// is not worth VoIPBin's retries.
 		callID, err := svc.events.Speech(ctx, d.TranscribeID, speaker, typ == "transcribe_speech_ended")
