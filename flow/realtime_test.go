@@ -189,9 +189,9 @@ func TestDecisionRacesFetches(t *testing.T) {
 	}
 }
 
-// TestPausesFollowTheCaller: short pauses while the caller speaks, which are
-// no silence; long ones once they stop, the first rounding the silence up to
-// whole listen_ms.
+// TestPausesFollowTheCaller: short pauses while the caller speaks or their
+// final words are on the way, which are no silence; long ones otherwise, the
+// first rounding the silence up to whole listen_ms.
 func TestPausesFollowTheCaller(t *testing.T) {
 	ctx := t.Context()
 	d := flow.ExampleConfig().Routing.Dialog
@@ -208,10 +208,17 @@ func TestPausesFollowTheCaller(t *testing.T) {
 	if _, err := c.events.Speech(ctx, "tr-1", flow.Caller, true); err != nil {
 		t.Fatal(err)
 	}
+	if got := only(c.fetch().Actions); got != d.QuickMS {
+		t.Errorf("just stopped, the final words on their way: pause %d, want %d", got, d.QuickMS)
+	}
+	// Stopped a while ago, and no words came: silence.
+	if err := c.mem.Speaking(ctx, c.id, flow.VoiceActivity{AtMS: time.Now().Add(-2 * time.Second).UnixMilli(), Ended: true}); err != nil {
+		t.Fatal(err)
+	}
 	silence, _ := c.load()
 	want := d.ListenMS + (d.ListenMS-silence.SilenceMS%d.ListenMS)%d.ListenMS
 	if got := only(c.fetch().Actions); got != want {
-		t.Errorf("once they stopped: pause %d, want %d", got, want)
+		t.Errorf("stopped a while ago: pause %d, want %d", got, want)
 	}
 	if _, err := c.events.Speech(ctx, "tr-1", flow.Us, false); err != nil {
 		t.Fatal(err)

@@ -123,13 +123,27 @@ const decisionMarginMS = 1000
 // speakingForMS is how long after their speech started a caller counts as
 // still speaking when its end has not been heard: a caller's answer is a
 // few seconds, and a lost end must not keep the pauses short for long.
-const speakingForMS = 8000
+// finalWithinMS is how long after the end of their speech the caller's
+// final words are expected: VoIPBin sends both for the same recognizer
+// result, on goroutines of their own, so either may come first.
+const (
+	speakingForMS = 8000
+	finalWithinMS = 1000
+)
 
-// speaking reports whether the caller is speaking now: voice activity after
-// their last words taken, recent, and not yet ended.
+// speaking reports whether the caller's words are near: they speak, or have
+// just stopped and their final words are on the way. Speech that ended by
+// the time their last words taken arrived, or started before, was theirs.
 func (r *Router) speaking(c *Call) bool {
 	v := c.Voice
-	return v.AtMS >= c.HeardMS && !v.Ended && r.now().UnixMilli()-v.AtMS < speakingForMS
+	age := r.now().UnixMilli() - v.AtMS
+	switch {
+	case v.AtMS == 0 || v.AtMS < c.HeardMS:
+		return false
+	case v.Ended:
+		return v.AtMS > c.HeardMS && age < finalWithinMS
+	}
+	return age < speakingForMS
 }
 
 // wait keeps listening: in short pauses while the caller speaks, for their

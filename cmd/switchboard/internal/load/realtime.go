@@ -64,7 +64,7 @@ func RealTime(ctx context.Context, o Options) error {
 	var waits, fetches Latencies
 	var actions []int
 	var calls, turns, failed atomic.Int64
-	var firstErr atomic.Value
+	var firstErr, slowest atomic.Value
 	call := func(ctx context.Context) {
 		id := fmt.Sprintf("rt-%d-%d", time.Now().UnixNano(), calls.Add(1))
 		steps := make([]sim.Step, len(callSteps))
@@ -84,6 +84,9 @@ func RealTime(ctx context.Context, o Options) error {
 		}
 		for _, w := range res.Waits {
 			waits.Add(w)
+			if w > 3*time.Second && slowest.CompareAndSwap(nil, id) {
+				fmt.Fprintf(o.Out, "a wait of %v, call %s:\n%s\n", w.Round(time.Millisecond), id, strings.Join(res.Transcript, "\n"))
+			}
 		}
 		for _, f := range res.FetchTimes {
 			fetches.Add(f)
