@@ -20,7 +20,7 @@ import (
 )
 
 // A three-turn call: greeting, a vague turn that is clarified, a request that is routed.
-var benchCall = []sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
+var benchCall = []sim.Step{{Say: "hi", SpeakMS: 1000}, {Say: "my invoice shows a double charge", SpeakMS: 1000}}
 
 func benchService(b *testing.B, s settings) http.Handler {
 	b.Helper()

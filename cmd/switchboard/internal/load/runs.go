@@ -44,7 +44,11 @@ type Options struct {
 // route (the model stand-in answers "unknown" to the second), the third
 // routed by the model to billing.
 var (
-	callSteps = []sim.Step{{Say: "hello"}, {Say: "I have a question about my account"}, {Say: "my invoice shows a double charge"}}
+	// Each said in a second, so that on the simulator's own clock its final
+	// words are in before the pause after the question ends (the real-time
+	// run draws how long callers speak).
+	callSteps = []sim.Step{{Say: "hello", SpeakMS: 1000}, {Say: "I have a question about my account", SpeakMS: 1000},
+		{Say: "my invoice shows a double charge", SpeakMS: 1000}}
 	callEnd   = "+14155550102"
 )
 
