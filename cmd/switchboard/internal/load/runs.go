@@ -49,7 +49,7 @@ var (
 	// run draws how long callers speak).
 	callSteps = []sim.Step{{Say: "hello", SpeakMS: 1000}, {Say: "I have a question about my account", SpeakMS: 1000},
 		{Say: "my invoice shows a double charge", SpeakMS: 1000}}
-	callEnd   = "+14155550102"
+	callEnd = "+14155550102"
 )
 
 // turnsPerCall is the fetches of one such call: the greeting and one per caller turn.
