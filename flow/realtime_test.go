@@ -227,3 +227,38 @@ func TestPausesFollowTheCaller(t *testing.T) {
 		t.Errorf("our own voice: pause %d, want %d (silence)", got, d.ListenMS)
 	}
 }
+
+// TestFailedDecisionLeavesTheWords: a decision on the caller's words that
+// fails (here a classifier bug) sends nobody anywhere, for nobody hears its
+// answer; the words stay for the fetch to decide on.
+func TestFailedDecisionLeavesTheWords(t *testing.T) {
+	ctx := t.Context()
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	router := flow.NewRouter(cfg, mem, panickyClassifier{}, nil, quiet)
+	var seen []flow.Report
+	router.SetObserver(observerFunc(func(r flow.Report) { seen = append(seen, r) }))
+	router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	events := flow.NewEvents(mem, quiet)
+	if err := events.Transcribing(ctx, "tr-1", "c1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := events.Heard(ctx, flow.Heard{ID: "w1", Session: "tr-1", Speaker: flow.Caller, Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true}); len(r.Actions) != 0 {
+		t.Errorf("failed decision answered %+v", r.Actions)
+	}
+	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 1 {
+		t.Errorf("inbox %+v; want the words left for the fetch", inbox)
+	}
+	for _, r := range seen {
+		if r.Failed != "" {
+			t.Errorf("a failed turn was reported (%s): nobody was sent to the fallback desk", r.Failed)
+		}
+	}
+}
+
+type observerFunc func(flow.Report)
+
+func (f observerFunc) Observe(_ context.Context, r flow.Report) { f(r) }

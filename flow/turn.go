@@ -184,12 +184,23 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
+			if t.OnWords {
+				r.log.ErrorContext(ctx, "decision on the caller's words panicked; the next fetch decides", "call", t.CallID, "panic", p)
+				reply = Reply{}
+				return
+			}
 			r.log.ErrorContext(ctx, "turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
 			reply = Reply{Actions: r.reception(t.Language)}
 			r.failed(ctx, t, start, "panic")
 		}
 	}()
 	before, c, tn, err := r.play(ctx, t)
+	if err != nil && t.OnWords {
+		// Nobody waits on this turn's actions: the words stay unread, and
+		// the fetch takes the decision over once it is overdue.
+		r.log.WarnContext(ctx, "decision on the caller's words failed; the next fetch decides", "call", t.CallID, "err", err)
+		return Reply{}
+	}
 	if err != nil {
 		r.log.ErrorContext(ctx, "turn failed; sending caller to reception", "call", t.CallID, "err", err)
 		r.failed(ctx, t, start, "error")
