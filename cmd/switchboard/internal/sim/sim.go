@@ -30,6 +30,8 @@
 //     transcribe_speech_started with it, interim results follow every half
 //     second, and the final result brings transcribe_speech_ended and then
 //     transcript_created, the only event with the final words;
+//   - a caller who said something waits for a talk after it before they say
+//     more (or keep a scripted silence);
 //   - time passes only in pauses (sleep, digits_receive); a talk takes none.
 //     By default the call runs on its own clock, fast and repeatable: the
 //     events due by the end of a pause are delivered, in order, before the
@@ -215,6 +217,10 @@ type call struct {
 	// utterance has been transcribed: no new step before it.
 	due       []timedEvent
 	busyUntil int
+	// unanswered is set from the caller's words until a talk is heard after
+	// them: a caller who said something waits for an answer before they
+	// speak again (or keep silent on purpose).
+	unanswered bool
 
 	// mu guards what RealTime's event goroutines share with the call.
 	mu       sync.Mutex
@@ -402,6 +408,9 @@ func (c *call) execute(ctx context.Context, typ string, o option) (*[]action, er
 		})
 	case "talk":
 		c.logf("  talk (%s): %s", o.Language, o.Text)
+		if c.now() >= c.busyUntil {
+			c.unanswered = false
+		}
 		return nil, c.moment(ctx, "talk", 0, "")
 	case "sleep":
 		c.logf("  sleep %d", o.Duration)
@@ -593,6 +602,9 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 		return nil // the caller is still speaking
 	}
 	s := c.steps[0]
+	if c.unanswered && (s.Say != "" || s.Silent) && at != "digits_receive" {
+		return nil // the caller waits for an answer to what they said
+	}
 	silentAtKeys := at == "digits_receive" && s.Silent && s.During == ""
 	if s.at() != at && !silentAtKeys {
 		return nil
@@ -651,7 +663,7 @@ func (c *call) say(ctx context.Context, s Step) error {
 	begin := c.now() + speechDelayMS
 	end := begin + s.speakMS()
 	final := end + finalAfterMS
-	c.busyUntil = final
+	c.busyUntil, c.unanswered = final, true
 	var evs []timedEvent
 	for _, id := range c.transcribes {
 		speech := func(typ string, at int, message string) {

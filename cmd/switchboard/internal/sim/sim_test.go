@@ -333,3 +333,19 @@ func TestRealTimeWaits(t *testing.T) {
 		t.Errorf("waits %v, want one of about 200 ms", res.Waits)
 	}
 }
+
+// TestCallerWaitsForAnAnswer: a caller who said something says more only
+// after a talk has answered it, not in the pauses before.
+func TestCallerWaitsForAnAnswer(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{
+		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 2000}), fetchNext},
+		{act("sleep", map[string]any{"duration": 500}), fetchNext},
+		{act("talk", map[string]any{"text": "Tell me more."}), act("sleep", map[string]any{"duration": 2000}), fetchNext},
+		{act("hangup", nil)},
+	}}
+	_, tr := play(t, srv, Options{}, Step{Say: "one", SpeakMS: 1000}, Step{Say: "two", SpeakMS: 1000})
+	want := "  sleep 500\nfetch /voipbin/fetch?t=TOKEN&d=\n  talk (): Tell me more.\n  sleep 2000\ncaller: two"
+	if !strings.Contains(tr, want) {
+		t.Errorf("the caller spoke again before an answer:\n%s", tr)
+	}
+}
