@@ -278,10 +278,10 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		return Call{}, c, tn, r.step(ctx, &c, tn)
 	}
 	attempts := maxAttempts
+	var memo *verdictMemo // only a turn on words meets many conflicts
 	if t.OnWords {
-		attempts = maxWordAttempts
+		attempts, memo = maxWordAttempts, &verdictMemo{}
 	}
-	memo := &verdictMemo{}
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.calls.Load(ctx, t.CallID)
 		if err != nil {
