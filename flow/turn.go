@@ -212,9 +212,12 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	took := r.now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
 	// for every call the seed's webhook answers in a single request.
-	if c.Over() && !before.Over() {
+	switch {
+	case c.Over() && !before.Over():
 		r.summarise(ctx, c, tn.moves, took)
-	} else {
+	case tn.handedOut:
+		// The turn that decided wrote the line; this one only delivers.
+	default:
 		r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
 			slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
 			slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
@@ -410,7 +413,7 @@ func (r *Router) keep(c *Call, t *turn) {
 // handOut answers a fetch with the decision made on the caller's words; it
 // was counted against the action budget when it was made.
 func (r *Router) handOut(c *Call, t *turn) error {
-	t.acts = c.Ready
+	t.acts, t.handedOut = c.Ready, true
 	t.moves = append(t.moves, c.ReadyMoves...)
 	c.Ready, c.ReadyMoves = nil, nil
 	c.WordsFromMS = r.now().UnixMilli()
@@ -445,8 +448,9 @@ type turn struct {
 	movesBuf [maxMoves]Move
 	// ended is set when the turn ends our part of the call.
 	ended bool
-	// idle is set when the turn changed nothing and need not be saved.
-	idle bool
+	// idle is set when the turn changed nothing and need not be saved;
+	// handedOut when it answered with a decision made on the caller's words.
+	idle, handedOut bool
 	// heardAt is when the newest words the turn took arrived (Unix ms).
 	heardAt int64
 	// memo keeps a classifier's verdict across a turn's tries.

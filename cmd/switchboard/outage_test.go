@@ -98,7 +98,8 @@ func TestRedisOutageEventsRetried(t *testing.T) {
 	srv := startServer(t, settings{RedisURL: redis.URL()})
 	outages := 0
 	opt := sim.Options{CallID: "call-retry", Bases: []string{srv.URL}}
-	steps := []sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
+	// Said in a second, the words are in before the pause ends.
+	steps := []sim.Step{{Say: "hi"}, {Say: "my invoice shows a double charge", SpeakMS: 1000}}
 	// Fail Redis just before the second utterance is delivered, and bring it
 	// back when the event is refused: VoIPBin's retry 1 s later delivers it.
 	ctx, cancel := context.WithCancel(context.Background())

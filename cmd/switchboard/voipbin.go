@@ -216,6 +216,7 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
+		logs.Add(r.Context(), slog.String("event", ev.Type)) // the request's line says which
 		switch ev.Type {
 		case "transcribe_created":
 			r = withCall(r, data.ReferenceID)
@@ -317,13 +318,17 @@ func deliver(ctx context.Context, svc *service, typ string, d eventData) (string
 		// ended with the final one, just before transcript_created. The
 		// interims between them (transcribe_speech_interim, every half
 		// second or so) would tell no more, at two round trips each.
-		// They only hint when to listen: one whose session is not known yet
-		// is not worth VoIPBin's retries.
+		// They only hint when to listen: one that cannot be stored (its
+		// session not known yet, the store down) is not worth VoIPBin's
+		// retries, and without it the call listens in longer pauses.
 		callID, err := svc.events.Speech(ctx, d.TranscribeID, speaker, typ == "transcribe_speech_ended")
-		if errors.Is(err, flow.ErrUnknownSession) {
-			return "", nil
+		if callID != "" {
+			logs.Add(ctx, slog.String("call", callID))
 		}
-		return callID, err
+		if err != nil && !errors.Is(err, flow.ErrUnknownSession) {
+			svc.log.WarnContext(ctx, "speech event not stored; taken anyway", "type", typ, "err", err)
+		}
+		return callID, nil
 	case "call_hangup":
 		return d.ID, svc.events.HungUp(ctx, d.ID, d.ID)
 	}
