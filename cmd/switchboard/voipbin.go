@@ -239,8 +239,9 @@ func handleEvent(svc *service) http.HandlerFunc {
 		case err == nil:
 			if ev.Type == "transcript_created" && callID != "" {
 				// Decide now, while VoIPBin's webhook waits for us at no cost to
-				// it, so that the next fetch answers at once.
-				svc.routing().router.Next(r.Context(), flow.Turn{CallID: callID, Channel: flow.Voice, OnWords: true, Arrived: arrival(r)})
+				// it, so that the next fetch answers at once. Its budget runs
+				// from now: storing the words may have ridden out an outage.
+				svc.routing().router.Next(r.Context(), flow.Turn{CallID: callID, Channel: flow.Voice, OnWords: true})
 			}
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		default:
