@@ -63,6 +63,24 @@ type Call struct {
 	// most maxTranscribes): when the call leaves us they are stopped, and
 	// what they hear is no longer kept.
 	Transcribes []string `json:"tx,omitempty"`
+	// Ready is what was decided on the caller's words when they arrived (an
+	// event), for the next fetch to hand out at once; ReadyMoves are the
+	// moves that decision made. Words that arrived while the call was not
+	// waiting for words, or while a decision waited for its fetch, have no
+	// decision of their own on the way: WordsFromMS is when the call last
+	// began waiting or handed a decision out, and only words after it are
+	// left to the turn that arrived with them.
+	Ready       []Action `json:"ready,omitempty"`
+	ReadyMoves  Moves    `json:"rmoves,omitempty"`
+	WordsFromMS int64    `json:"wfrom,omitempty"`
+	// HeardMS is when the caller's last words taken arrived (Unix ms): voice
+	// activity from before then was theirs. Acked is set once the caller was
+	// told "One moment, please." while their words are being decided.
+	HeardMS int64 `json:"heard,omitempty"`
+	Acked   bool  `json:"ack,omitempty"`
+	// Voice is the caller's latest voice activity as the store had it when
+	// Load returned the call; like InboxDropped it is the store's.
+	Voice VoiceActivity `json:"-"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load
@@ -82,6 +100,17 @@ type Input struct {
 	// Session and a Lang but no Text says that transcription started, in Lang.
 	Session string `json:"s,omitempty"`
 	Lang    string `json:"l,omitempty"`
+	// At is when the input arrived (Unix ms); zero for inputs stored
+	// before it was recorded.
+	At int64 `json:"t,omitempty"`
+}
+
+// VoiceActivity is the caller's voice activity on a call as the platform's streaming
+// transcription reports it: heard speaking at AtMS (Unix ms), or, Ended,
+// stopped then.
+type VoiceActivity struct {
+	AtMS  int64 `json:"t"`
+	Ended bool  `json:"e,omitempty"`
 }
 
 // Classifier picks the department a caller wants.

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -53,6 +54,36 @@ func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	}
 	c.Guess, c.Confidence = v.Department, v.Confidence
 	return v, "model"
+}
+
+// verdictMemo keeps one classification across the tries of a turn, with
+// what it noted on the call, so that a try after a lost compare-and-set does
+// not ask the model again about the same words.
+type verdictMemo struct {
+	turns      []string
+	v          Verdict
+	by         string
+	modelMS    int64
+	guess      string
+	conf       float64
+	remembered bool
+}
+
+// classifyOnce is classify, answered from t's memo when the turns are the same.
+func (r *Router) classifyOnce(ctx context.Context, c *Call, t *turn) (Verdict, string) {
+	m := t.memo
+	if m != nil && m.remembered && slices.Equal(m.turns, c.Turns) {
+		c.ModelMS += m.modelMS
+		c.Guess, c.Confidence = m.guess, m.conf
+		return m.v, m.by
+	}
+	before := c.ModelMS
+	v, by := r.classify(ctx, c)
+	if m != nil {
+		*m = verdictMemo{turns: slices.Clone(c.Turns), v: v, by: by, modelMS: c.ModelMS - before,
+			guess: c.Guess, conf: c.Confidence, remembered: true}
+	}
+	return v, by
 }
 
 // classifyLocally asks the local classifier and notes its answer on c. It is

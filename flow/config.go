@@ -154,6 +154,12 @@ type Dialog struct {
 	ListenMS          int `json:"listen_ms,omitempty"`  // one listening pause handed to VoIPBin
 	SilenceMS         int `json:"silence_ms,omitempty"` // silence before "are you still there?"
 	MenuMS            int `json:"menu_ms,omitempty"`    // time to press a key
+	// AnswerMS is the first pause after a question: a short answer is in
+	// within it, and a longer one has begun (VoIPBin's speech events say so).
+	// QuickMS is the pause while the caller speaks or their words are being
+	// decided: the answer is near, and comes with the next fetch.
+	AnswerMS int `json:"answer_ms,omitempty"`
+	QuickMS  int `json:"quick_ms,omitempty"`
 	// MaxActions is how many VoIPBin actions a call may use, VoIPBin's own
 	// (the flow's answer and fetch, the confbridge_join after a connect) included.
 	MaxActions int `json:"max_actions,omitempty"`
@@ -240,6 +246,8 @@ func (c *Config) setDefaults() {
 	def(&r.Dialog.ListenMS, 3000)
 	def(&r.Dialog.SilenceMS, 8000)
 	def(&r.Dialog.MenuMS, 5000)
+	def(&r.Dialog.AnswerMS, 1700)
+	def(&r.Dialog.QuickMS, 500)
 	def(&r.Dialog.MaxActions, 90)
 	def(&r.Dialog.AcknowledgeAfterMS, 800)
 	if r.Language == "" {
@@ -390,6 +398,10 @@ func (c *Config) Validate() error {
 	}
 	if r.Dialog.ListenMS < 500 || r.Dialog.MenuMS < 1000 {
 		bad("routing.dialog: listen_ms must be at least 500 and menu_ms at least 1000")
+	}
+	if r.Dialog.QuickMS < 200 || r.Dialog.QuickMS > r.Dialog.AnswerMS || r.Dialog.AnswerMS > r.Dialog.ListenMS {
+		bad("routing.dialog: want 200 <= quick_ms (%d) <= answer_ms (%d) <= listen_ms (%d): every pause costs two VoIPBin actions",
+			r.Dialog.QuickMS, r.Dialog.AnswerMS, r.Dialog.ListenMS)
 	}
 	if r.Texts[r.Language] == nil {
 		bad("routing.texts: nothing for the default language %q", r.Language)

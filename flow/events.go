@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 )
 
 // Events takes what happens on a call between two turns into its inbox, for
@@ -17,13 +18,16 @@ import (
 type Events struct {
 	inbox Inbox
 	log   *slog.Logger
+	now   func() time.Time
 	// dropped counts caller lines dropped from full inboxes (see MaxInbox)
 	// since the process started.
 	dropped atomic.Int64
 }
 
 // NewEvents returns Events that append to inbox.
-func NewEvents(inbox Inbox, log *slog.Logger) *Events { return &Events{inbox: inbox, log: log} }
+func NewEvents(inbox Inbox, log *slog.Logger) *Events {
+	return &Events{inbox: inbox, log: log, now: time.Now}
+}
 
 // Dropped is how many caller lines full inboxes have dropped so far.
 func (e *Events) Dropped() int64 { return e.dropped.Load() }
@@ -90,7 +94,8 @@ func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int
 	if callID == "" {
 		return "", 0, nil // the call left us (Left): its words are not ours to keep
 	}
-	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, Input{Text: text, Session: h.Session})
+	in := Input{Text: text, Session: h.Session, At: e.now().UnixMilli()}
+	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, in)
 	if dropped > 0 {
 		total := e.dropped.Add(int64(dropped))
 		e.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)
@@ -112,6 +117,27 @@ func (e *Events) Left(ctx context.Context, c Call) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Speech records the caller's voice activity that a transcription session
+// reports while they speak (ended: they stopped), so that the call listens
+// in short pauses while an answer is near. Our own voice is ignored. It
+// returns the call, or ErrUnknownSession as Heard does.
+func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, ended bool) (string, error) {
+	if speaker != Caller {
+		return "", nil
+	}
+	callID, err := e.inbox.Resolve(ctx, session)
+	if errors.Is(err, ErrNotFound) {
+		return "", fmt.Errorf("transcription %s: %w", session, ErrUnknownSession)
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve transcription %s: %w", session, err)
+	}
+	if err := e.inbox.Speaking(ctx, callID, VoiceActivity{AtMS: e.now().UnixMilli(), Ended: ended}); err != nil {
+		return callID, fmt.Errorf("record speech on call %s: %w", callID, err)
+	}
+	return callID, nil
 }
 
 // HungUp records that the caller hung up; the next turn ends the call.

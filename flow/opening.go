@@ -80,7 +80,7 @@ func (r *Router) openNext(c *Call) decision {
 		for _, lang := range langs {
 			d.acts = append(d.acts, Action{Kind: ActTalk, Text: r.cfg.TextsFor(lang).Greeting, Language: lang})
 		}
-		d.acts = append(d.acts, Action{Kind: ActListen, Millis: r.cfg.Dialog.ListenMS})
+		d.acts = append(d.acts, Action{Kind: ActListen, Millis: r.cfg.Dialog.AnswerMS})
 	}
 	return d
 }
@@ -104,6 +104,7 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 	m := r.modeOf(c)
 	var heard []heardWords
 	for _, in := range t.inbox[t.taken:] {
+		t.heardAt = max(t.heardAt, in.At)
 		switch {
 		case in.Hangup:
 		case in.Text == "" && in.Session != "":

@@ -6,7 +6,7 @@ import "context"
 // classifier routes it; otherwise ask again while clarifications remain, then
 // offer the keypad where there is one, else give up to the fallback desk.
 func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
-	v, by := r.classify(ctx, c)
+	v, by := r.classifyOnce(ctx, c, t)
 	c.recordDecision(v, by)
 	if dept := r.confident(v); dept != "" {
 		return r.route(c, dept, by, v.Confidence)
@@ -19,7 +19,7 @@ func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
 	if c.Clarifications < limit {
 		text := texts.Clarify[min(c.Clarifications, len(texts.Clarify)-1)]
 		c.Clarifications++
-		return r.listen(c, EventClarify, text, r.cfg.Dialog.ListenMS)
+		return r.listen(c, EventClarify, text, r.cfg.Dialog.AnswerMS)
 	}
 	if !t.ch.Keypad {
 		return r.transfer(c, r.cfg.Fallback.Destination, "unsure")

@@ -41,6 +41,10 @@ type Inbox interface {
 	// no longer ours), ErrNotFound when there is none, or the store's own
 	// error.
 	Resolve(ctx context.Context, session string) (string, error)
+	// Speaking records the caller's latest voice activity on a call, which
+	// Load returns as Call.Voice; a later record replaces an earlier one.
+	// Errors are the store's own.
+	Speaking(ctx context.Context, id string, v VoiceActivity) error
 }
 
 // Bounds on what a store keeps per call, so that a flood of events for one

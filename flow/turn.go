@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,11 @@ type Turn struct {
 	// Arrived is when the request reached us; the time budget runs from it.
 	// Zero means now.
 	Arrived time.Time
+	// OnWords is a turn played when the caller's words arrive (an event),
+	// not asked for by the platform: a call waiting for words decides on
+	// them now and keeps the decision for the next fetch to hand out at
+	// once (Call.Ready); in any other state it does nothing.
+	OnWords bool
 }
 
 // MaxTurnChars bounds one utterance, in characters: a caller's line is a few
@@ -42,7 +48,11 @@ const MaxTurnChars = 500
 const (
 	maxTurns    = 12
 	maxAttempts = 3 // load-decide-save tries when another request saved the call first
-	maxMoves    = 4 // events one turn may fire; the longest is classify then clarify
+	// maxWordAttempts is the same for a turn on the caller's words: every
+	// fetch that pauses while it decides saves the call, and its verdict is
+	// kept across tries, so a try costs two round trips and no model call.
+	maxWordAttempts = 6
+	maxMoves        = 4 // events one turn may fire; the longest is classify then clarify
 )
 
 // Router answers a call's turns. For each it loads the call, lets the state's
@@ -167,6 +177,9 @@ type Report struct {
 	// Failed is set when the turn failed ("error", "panic") and the caller was
 	// sent to the fallback desk; After then describes that transfer.
 	Failed string
+	// OnWords is set for a turn played when the caller's words arrived; a
+	// fetch that hands its decision out (Before.Ready) then reports no moves.
+	OnWords bool
 }
 
 // SetObserver makes o see every turn from now on; call it before serving.
@@ -180,29 +193,46 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
+			if t.OnWords {
+				r.log.ErrorContext(ctx, "decision on the caller's words panicked; the next fetch decides", "call", t.CallID, "panic", p)
+				reply = Reply{}
+				return
+			}
 			r.log.ErrorContext(ctx, "turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
 			reply = Reply{Actions: r.reception(t.Language)}
 			r.failed(ctx, t, start, "panic")
 		}
 	}()
 	before, c, tn, err := r.play(ctx, t)
+	if err != nil && t.OnWords {
+		// Nobody waits on this turn's actions: the words stay unread, and
+		// the fetch takes the decision over once it is overdue.
+		r.log.WarnContext(ctx, "decision on the caller's words failed; the next fetch decides", "call", t.CallID, "err", err)
+		return Reply{}
+	}
 	if err != nil {
 		r.log.ErrorContext(ctx, "turn failed; sending caller to reception", "call", t.CallID, "err", err)
 		r.failed(ctx, t, start, "error")
 		return Reply{Actions: r.reception(t.Language)}
 	}
+	if tn.idle {
+		return Reply{} // nothing to do: the call was not waiting for words
+	}
 	took := r.now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
 	// for every call the seed's webhook answers in a single request.
-	if c.Over() && !before.Over() {
+	switch {
+	case c.Over() && !before.Over():
 		r.summarise(ctx, c, tn.moves, took)
-	} else {
+	case tn.handedOut:
+		// The turn that decided wrote the line; this one only delivers.
+	default:
 		r.log.LogAttrs(ctx, slog.LevelInfo, "turn", slog.String("call", c.ID), slog.String("channel", tn.ch.Name),
 			slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
 			slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
 	}
 	if r.obs != nil {
-		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took})
+		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took, OnWords: t.OnWords})
 	}
 	if tn.ended && c.Audit != nil {
 		r.logAudit(ctx, c)
@@ -263,6 +293,11 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		tn := newTurn(t, ch, nil)
 		return Call{}, c, tn, r.step(ctx, &c, tn)
 	}
+	attempts := maxAttempts
+	var memo *verdictMemo // only a turn on words meets many conflicts
+	if t.OnWords {
+		attempts, memo = maxWordAttempts, &verdictMemo{}
+	}
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.calls.Load(ctx, t.CallID)
 		if err != nil {
@@ -270,11 +305,18 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		}
 		before := c
 		tn := newTurn(t, ch, inbox)
+		tn.memo = memo
 		if err := r.step(ctx, &c, tn); err != nil {
 			return before, c, nil, err
 		}
+		if tn.idle {
+			return before, c, tn, nil
+		}
+		if !t.OnWords && slices.Contains(waiting, c.State) && !slices.Contains(waiting, before.State) {
+			c.WordsFromMS = r.now().UnixMilli() // see Call.WordsFromMS
+		}
 		err = r.calls.Save(ctx, c, tn.taken)
-		if errors.Is(err, ErrConflict) && attempt < maxAttempts {
+		if errors.Is(err, ErrConflict) && attempt < attempts {
 			continue
 		}
 		if err != nil {
@@ -289,6 +331,17 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 // turn's actions hand the call to someone (the caller, a department) or the
 // call needs no move at all.
 func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
+	if t.OnWords {
+		if c.State == "" || !slices.Contains(waiting, c.State) || c.Ready != nil {
+			t.idle = true // the fetch decides: the call is not waiting for words
+			return nil
+		}
+	} else if c.Ready != nil {
+		if !t.hungUp() {
+			return r.handOut(c, t)
+		}
+		c.Ready, c.ReadyMoves = nil, nil // the caller is gone: the hangup below wins
+	}
 	now := r.clock().UnixMilli()
 	if c.StartedMS == 0 {
 		c.StartedMS = now
@@ -335,8 +388,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			return err
 		}
 		if d.event == "" {
+			if t.OnWords && len(t.moves) == 0 {
+				t.idle = true // no new words: another turn took them
+				return nil
+			}
 			t.acts = append(t.acts, d.acts...)
 			r.account(c, t)
+			r.keep(c, t)
 			return nil
 		}
 		d = r.afford(c, t, d)
@@ -355,10 +413,32 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
 			r.account(c, t)
+			r.keep(c, t)
 			return nil
 		}
 	}
 	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, t.moves)
+}
+
+// keep stores what a turn on the caller's words decided with the call, for
+// the next fetch: the platform asks for the call's next actions only then.
+func (r *Router) keep(c *Call, t *turn) {
+	if !t.OnWords {
+		return
+	}
+	c.Ready, c.ReadyMoves = t.acts, slices.Clone(t.moves)
+	t.acts = nil
+}
+
+// handOut answers a fetch with the decision made on the caller's words; it
+// was counted against the action budget when it was made.
+func (r *Router) handOut(c *Call, t *turn) error {
+	t.acts, t.handedOut = c.Ready, true
+	t.moves = append(t.moves, c.ReadyMoves...)
+	c.Ready, c.ReadyMoves = nil, nil
+	c.WordsFromMS = r.now().UnixMilli()
+	c.UpdatedMS = c.WordsFromMS
+	return nil
 }
 
 // decide asks the handler of the call's state. A caller who hung up ends the
@@ -388,6 +468,13 @@ type turn struct {
 	movesBuf [maxMoves]Move
 	// ended is set when the turn ends our part of the call.
 	ended bool
+	// idle is set when the turn changed nothing and need not be saved;
+	// handedOut when it answered with a decision made on the caller's words.
+	idle, handedOut bool
+	// heardAt is when the newest words the turn took arrived (Unix ms).
+	heardAt int64
+	// memo keeps a classifier's verdict across a turn's tries.
+	memo *verdictMemo
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

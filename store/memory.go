@@ -42,6 +42,7 @@ type memCall struct {
 	inbox   []flow.Input
 	dropped int64    // inputs dropped from the inbox, ever
 	seen    []string // de-duplication keys, oldest first, at most flow.MaxMarks
+	voice   flow.VoiceActivity
 	expires time.Time
 }
 
@@ -72,6 +73,7 @@ func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, er
 	c := mc.call
 	c.Turns = append([]string(nil), c.Turns...)
 	c.InboxDropped = mc.dropped
+	c.Voice = mc.voice
 	return c, append([]flow.Input(nil), mc.inbox...), nil
 }
 
@@ -88,6 +90,7 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	}
 	c.Version++
 	c.Turns = append([]string(nil), c.Turns...)
+	c.Voice = flow.VoiceActivity{} // the store's, not the call's
 	mc.call = c
 	// Inputs dropped since Load were among the ones it returned.
 	taken -= int(mc.dropped - c.InboxDropped)
@@ -130,6 +133,20 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 	}
 	m.sweep()
 	return true, dropped, nil
+}
+
+// Speaking implements flow.Inbox.
+func (m *Memory) Speaking(_ context.Context, id string, v flow.VoiceActivity) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mc := m.live(id)
+	if mc == nil {
+		mc = &memCall{call: flow.Call{ID: id}, expires: m.now().Add(m.exp.Call)}
+		m.calls[id] = mc
+	}
+	mc.voice = v
+	m.sweep()
+	return nil
 }
 
 // Link implements flow.Inbox.

@@ -23,6 +23,7 @@ import (
 //	sb:{<call>}:in       the inbox, a list of flow.Input as JSON, oldest first, at most flow.MaxInbox
 //	sb:{<call>}:drop     how many inputs were ever dropped from the inbox (absent: none)
 //	sb:{<call>}:seen     the events' de-duplication keys, a sorted set by arrival, at most flow.MaxMarks
+//	sb:{<call>}:voice    the caller's latest voice activity, a flow.VoiceActivity as JSON
 //	sb:{t:<transcribe>}  the call a transcribe session belongs to
 //
 // Every key expires: a call's keys together, Expiry.Call after its last write
@@ -235,6 +236,7 @@ func callKey(id string) string           { return "sb:{" + id + "}:call" }
 func inboxKey(id string) string          { return "sb:{" + id + "}:in" }
 func droppedKey(id string) string        { return "sb:{" + id + "}:drop" }
 func marksKey(id string) string          { return "sb:{" + id + "}:seen" }
+func voiceKey(id string) string          { return "sb:{" + id + "}:voice" }
 func linkKey(transcribeID string) string { return "sb:{t:" + transcribeID + "}" }
 
 // Load implements flow.Calls in one round trip. GET and LRANGE are pipelined,
@@ -246,6 +248,7 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	get := pipe.Get(ctx, callKey(id))
 	lrange := pipe.LRange(ctx, inboxKey(id), 0, -1)
 	dropped := pipe.Get(ctx, droppedKey(id))
+	voice := pipe.Get(ctx, voiceKey(id))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: %w", id, err)
 	}
@@ -268,6 +271,15 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 		c.InboxDropped = n
 	} else if !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s drop count: %w", id, err)
+	}
+	switch raw, err := voice.Bytes(); {
+	case errors.Is(err, redis.Nil):
+	case err != nil:
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s voice: %w", id, err)
+	default:
+		if err := json.Unmarshal(raw, &c.Voice); err != nil {
+			return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: corrupt voice: %w", id, err)
+		}
 	}
 	var inbox []flow.Input
 	if len(raws) > 0 {
@@ -370,6 +382,18 @@ func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool
 		return false, 0, fmt.Errorf("redis append to call %s: script answered %v", id, res)
 	}
 	return res[0] == 1, int(res[1]), nil
+}
+
+// Speaking implements flow.Inbox in one round trip.
+func (r *Redis) Speaking(ctx context.Context, id string, v flow.VoiceActivity) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("redis voice of call %s: %w", id, err)
+	}
+	if err := r.client.Set(ctx, voiceKey(id), raw, r.exp.Call).Err(); err != nil {
+		return fmt.Errorf("redis voice of call %s: %w", id, err)
+	}
+	return nil
 }
 
 // Link implements flow.Inbox.

@@ -20,7 +20,7 @@ import (
 )
 
 // A three-turn call: greeting, a vague turn that is clarified, a request that is routed.
-var benchCall = []voipbintest.Step{{Say: "hi"}, {Say: "my invoice shows a double charge"}}
+var benchCall = []voipbintest.Step{{Say: "hi", SpeakMS: 1000}, {Say: "my invoice shows a double charge", SpeakMS: 1000}}
 
 func benchService(b *testing.B, s settings) http.Handler {
 	b.Helper()
@@ -162,7 +162,14 @@ func BenchmarkWebhook(b *testing.B) {
 // process, with the model asked over loopback: ns/op and allocs/op are per
 // fetch, averaged over the call's four fetches (greeting, two clarifying
 // questions, the transfer), the events that feed them excluded.
-func BenchmarkFetch(b *testing.B) {
+func BenchmarkFetch(b *testing.B) { benchTurns(b, false) }
+
+// BenchmarkCallerTurn is BenchmarkFetch with the caller's transcript_created
+// events timed too: ns/op is what a fetch and the words before it cost
+// together, wherever the decision is made.
+func BenchmarkCallerTurn(b *testing.B) { benchTurns(b, true) }
+
+func benchTurns(b *testing.B, timeEvents bool) {
 	h := benchService(b, settings{RedisURL: redistest.Start(b), OpenAIKey: "stand-in", OpenAIURL: benchModel(b)})
 	do := func(path, body string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
@@ -184,6 +191,9 @@ func BenchmarkFetch(b *testing.B) {
 			b.StopTimer()
 			if turn == 1 {
 				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`"}}`)
+			}
+			if timeEvents {
+				b.StartTimer()
 			}
 			do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s-%d","transcribe_id":"tr-%s","direction":"in","message":%q}}`, id, turn, id, said[turn-1]))
 			b.StartTimer()

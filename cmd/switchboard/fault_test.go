@@ -85,10 +85,12 @@ func TestFaultRun(t *testing.T) {
 			for n := 0; ctx.Err() == nil; n++ {
 				script := faultScripts[rng.IntN(len(faultScripts))]
 				// The simulator paces events as VoIPBin does (3 attempts, 1 s
-				// apart) and gives up on a fetch after VoIPBin's 3 s.
+				// apart), gives up on a fetch after VoIPBin's 3 s, and plays
+				// the call in real time: the caller's speech events race the
+				// fetches, each on its own goroutine.
 				opt := voipbintest.Options{
 					CallID: fmt.Sprintf("fault-%s-%d-%d", randomID(), caller, n), Bases: bases,
-					Token: s.FetchToken, Secret: s.Secret,
+					Token: s.FetchToken, Secret: s.Secret, RealTime: true,
 					// VoIPBin goes on transcribing after the transfer; Switchboard must take it and keep nothing.
 					ToHuman: []string{"hi, I was just put through to you"},
 				}

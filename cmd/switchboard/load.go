@@ -18,11 +18,12 @@ import (
 // see the load package and BENCHMARKS.md.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("load", stderr)
-	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
+	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; realtime: the same calls in real time, speech events and all; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
 	o := load.Options{Out: stdout}
 	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")
 	inFlight := fs.String("inflight", "64", "calls or requests in flight at most; compare: a comma list, one scenario each")
-	modelMS := fs.String("model-ms", "0", "the model stand-in's latency in ms; compare: a comma list, one per scenario")
+	modelMS := fs.String("model-ms", "0", "the model stand-in's latency in ms; compare: a comma list, one per scenario; realtime: local for no model")
+	fs.IntVar(&o.Replicas, "replicas", 1, "realtime: switchboards on one Redis; 2 sends events to one and fetches to the other")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to run (each phase, for compare)")
 	fs.Int64Var(&o.Max, "max", 10_000_000, "turns or requests at most")
 	fs.IntVar(&o.ModelConns, "model-conns", 0, "serve's --model-conns (0: its default)")
@@ -49,7 +50,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if o.InFlight, err = ints(*inFlight); err != nil {
 		return fmt.Errorf("--inflight: %w", err)
 	}
-	if o.ModelMS, err = ints(*modelMS); err != nil {
+	if *kind == "realtime" && *modelMS == "local" {
+		o.ModelMS = []int{-1}
+	} else if o.ModelMS, err = ints(*modelMS); err != nil {
 		return fmt.Errorf("--model-ms: %w", err)
 	}
 	if o.Duration <= 0 || o.Duration > time.Hour || o.Max <= 0 {
@@ -68,6 +71,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch *kind {
 	case "voipbin":
 		return load.VoIPBin(ctx, o)
+	case "realtime":
+		return load.RealTime(ctx, o)
 	case "webhook":
 		return load.Webhook(ctx, o)
 	case "compare":
@@ -75,7 +80,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "floor":
 		return load.Floor(ctx, o)
 	}
-	return fmt.Errorf("--run %q: want voipbin, webhook, compare or floor", *kind)
+	return fmt.Errorf("--run %q: want voipbin, realtime, webhook, compare or floor", *kind)
 }
 
 // ints parses a comma-separated list of non-negative integers.

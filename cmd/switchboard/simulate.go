@@ -241,12 +241,22 @@ type fetchStory struct {
 	cfg  *flow.Routing // its thresholds explain the story
 	mu   sync.Mutex
 	last *flow.Report
+	// decided is the last decision made when the caller's words arrived,
+	// which the fetch that hands it out describes.
+	decided *flow.Report
 }
 
 func (f *fetchStory) Observe(_ context.Context, r flow.Report) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.last = &r
+	switch {
+	case r.OnWords:
+		f.decided = &r
+	case r.Before.Ready != nil && f.decided != nil:
+		f.last, f.decided = f.decided, nil
+	default:
+		f.last = &r
+	}
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)

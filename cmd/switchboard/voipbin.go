@@ -125,17 +125,26 @@ func handleEvent(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusBadRequest, "invalid "+ev.Type+" event", problems...)
 			return
 		}
+		logs.Add(r.Context(), slog.String("event", ev.Type)) // the request's line says which
 		switch ev.Type {
 		case voipbin.EventTranscribeCreated:
 			r = withCall(r, data.ReferenceID)
 		case voipbin.EventCallHangup:
 			r = withCall(r, data.ID)
 		}
-		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) error {
-			return deliver(ctx, svc, ev.Type, data)
+		var callID string
+		err = withPatience(r.Context(), svc.eventPatience, func(ctx context.Context) (err error) {
+			callID, err = deliver(ctx, svc, ev.Type, data)
+			return err
 		})
 		switch {
 		case err == nil:
+			if ev.Type == voipbin.EventTranscriptCreated && callID != "" {
+				// Decide now, while VoIPBin's webhook waits for us at no cost to
+				// it, so that the next fetch answers at once. Its budget runs
+				// from now: storing the words may have ridden out an outage.
+				svc.routing().router.Next(r.Context(), flow.Turn{CallID: callID, Channel: flow.Voice, OnWords: true})
+			}
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 		case errors.Is(err, errUnknownCall):
 			writeJSON(w, http.StatusOK, map[string]string{"status": "ignored", "reason": err.Error()})
@@ -189,12 +198,13 @@ func withPatience(ctx context.Context, patience time.Duration, store func(contex
 // errUnknownCall is an unsigned event about a call we never answered.
 var errUnknownCall = errors.New("unsigned event for a call this service never answered")
 
-// deliver hands a decoded event to the flow's caller events; other event
-// types are accepted and ignored. Without a webhook secret nobody can tell
-// VoIPBin's events from a stranger's: they may then only touch calls we
-// answered (VoIPBin transcribes a call after our first fetch started it), so
-// unsigned events cannot make keys for ids of their own choosing.
-func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData) error {
+// deliver hands a decoded event to the flow's caller events and returns the
+// call it concerns, when it knows; other event types are accepted and
+// ignored. Without a webhook secret nobody can tell VoIPBin's events from a
+// stranger's: they may then only touch calls we answered (VoIPBin transcribes
+// a call after our first fetch started it), so unsigned events cannot make
+// keys for ids of their own choosing.
+func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData) (string, error) {
 	known := func(callID string) error {
 		if svc.settings.Secret != "" {
 			return nil
@@ -208,20 +218,20 @@ func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData)
 		}
 		return nil
 	}
+	speaker := flow.Us
+	if d.Direction == "in" {
+		speaker = flow.Caller
+	}
 	switch typ {
 	case voipbin.EventTranscribeCreated:
 		if d.ReferenceType != "" && d.ReferenceType != "call" {
-			return nil // a transcription of something other than a call is none of ours
+			return "", nil // a transcription of something other than a call is none of ours
 		}
 		if err := known(d.ReferenceID); err != nil {
-			return err
+			return "", err
 		}
-		return svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
+		return d.ReferenceID, svc.events.Transcribing(ctx, d.ID, d.ReferenceID, d.Language)
 	case voipbin.EventTranscriptCreated:
-		speaker := flow.Us
-		if d.Direction == "in" {
-			speaker = flow.Caller
-		}
 		callID, dropped, err := svc.events.Heard(ctx, flow.Heard{ID: d.ID, Session: d.TranscribeID, Speaker: speaker, Text: d.Message})
 		if callID != "" {
 			logs.Add(ctx, slog.String("call", callID)) // the request's scope: its last line gets the call too
@@ -229,14 +239,31 @@ func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData)
 		if dropped > 0 {
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
 		}
-		return err
+		return callID, err
+	case voipbin.EventSpeechStarted, voipbin.EventSpeechEnded:
+		// VoIPBin's streaming transcription (bin-transcribe-manager
+		// streaminghandler): started comes with the first interim result,
+		// ended with the final one, just before transcript_created. The
+		// interims between them (transcribe_speech_interim, every half
+		// second or so) would tell no more, at two round trips each.
+		// They only hint when to listen: one that cannot be stored (its
+		// session not known yet, the store down) is not worth VoIPBin's
+		// retries, and without it the call listens in longer pauses.
+		callID, err := svc.events.Speech(ctx, d.TranscribeID, speaker, typ == voipbin.EventSpeechEnded)
+		if callID != "" {
+			logs.Add(ctx, slog.String("call", callID))
+		}
+		if err != nil && !errors.Is(err, flow.ErrUnknownSession) {
+			svc.log.WarnContext(ctx, "speech event not stored; taken anyway", "type", typ, "err", err)
+		}
+		return callID, nil
 	case voipbin.EventCallHangup:
 		if err := known(d.ID); err != nil {
-			return err
+			return "", err
 		}
-		return svc.events.HungUp(ctx, d.ID, d.ID)
+		return d.ID, svc.events.HungUp(ctx, d.ID, d.ID)
 	}
-	return nil
+	return "", nil
 }
 
 // eventBounds lists what in an event of type typ is no VoIPBin id, or is
@@ -255,6 +282,9 @@ func eventBounds(typ string, d voipbin.EventData) []string {
 			id("reference_id", d.ReferenceID)
 		}
 		p = append(p, problemsOf(tokenProblem("data.language", d.Language, maxLanguage, languageByte))...)
+	case voipbin.EventSpeechStarted, voipbin.EventSpeechInterim, voipbin.EventSpeechEnded:
+		id("id", d.ID)
+		id("transcribe_id", d.TranscribeID)
 	case voipbin.EventTranscriptCreated:
 		id("id", d.ID)
 		id("transcribe_id", d.TranscribeID)

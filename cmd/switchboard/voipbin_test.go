@@ -109,11 +109,13 @@ func TestModelNeverAnswers(t *testing.T) {
 	t.Logf("slowest fetch: %v", slowest)
 }
 
-// TestFetchBudgetFromArrival: a fetch's budget runs from when its request
+// TestFetchBudgetFromArrival: a turn's budget runs from when its request
 // arrived, not from when its body was read. A body that trickles in for
 // longer than the budget (300 ms here) leaves nothing for the model: the
-// local classifier answers and the model is never asked. The same fetch
-// sent at once asks the model, so the test can tell the two apart.
+// local classifier answers and the model is never asked. The same request
+// sent at once asks the model, so the test can tell the two apart. (A
+// VoIPBin call's words are decided on when they arrive, in the event; the
+// seed's webhook carries them in the request, so the budget is seen there.)
 func TestFetchBudgetFromArrival(t *testing.T) {
 	for _, tt := range []struct {
 		name      string
@@ -127,34 +129,20 @@ func TestFetchBudgetFromArrival(t *testing.T) {
 			model := newModelStandIn(t, []modelReply{{Content: "billing"}})
 			srv := startServer(t, settings{OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1",
 				ConfigFile: "../../testdata/routing-budget-300ms.json"})
-			call := uuid.NewString()
-			fetch := `{"activeflow_id":"` + uuid.NewString() + `","reference_id":"` + call + `"}`
-			if status, body := post(t, srv.URL+"/voipbin/fetch", fetch); status != http.StatusOK {
-				t.Fatalf("greeting fetch = %d %s", status, body)
-			}
-			tr := uuid.NewString()
-			for _, ev := range []string{
-				`{"type":"transcribe_created","data":{"id":"` + tr + `","reference_type":"call","reference_id":"` + call + `"}}`,
-				`{"type":"transcript_created","data":{"id":"` + uuid.NewString() + `","transcribe_id":"` + tr + `","direction":"in","message":"something on my statement this month looks odd to me"}}`,
-			} {
-				if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
-					t.Fatalf("event = %d %s", status, body)
-				}
-			}
+			body := `{"speech":{"results":[{"text":"something on my statement this month looks odd to me"}]}}`
 			pr, pw := io.Pipe()
 			go func() {
 				time.Sleep(tt.bodyAfter)
-				_, _ = pw.Write([]byte(fetch))
+				_, _ = pw.Write([]byte(body))
 				_ = pw.Close()
 			}()
-			resp, err := http.Post(srv.URL+"/voipbin/fetch", "application/json", pr)
+			resp, err := http.Post(srv.URL+"/webhook/call-handler", "application/json", pr)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
-			var acts []voipbin.Action
-			if err := json.NewDecoder(resp.Body).Decode(&acts); err != nil || resp.StatusCode != http.StatusOK || len(acts) == 0 {
-				t.Fatalf("fetch = %d, %v: not an action list", resp.StatusCode, err)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("webhook = %d: not an answer", resp.StatusCode)
 			}
 			if got := len(model.log()); got != tt.wantAsked {
 				t.Errorf("the model was asked %d times, want %d: %v", got, tt.wantAsked, model.log())

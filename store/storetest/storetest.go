@@ -64,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxBoundDuringFetch", testInboxBoundDuringFetch},
 		{"MarksBound", testMarksBound},
 		{"Link", testLink},
+		{"Voice", testVoice},
 		{"Ping", testPing},
 		{"Race", testRace},
 		{"Expiry", testExpiry},
@@ -336,6 +337,34 @@ func testLink(t *testing.T, s Store, ids ids) {
 	}
 	if got, err := s.Resolve(ctx, tr); err != nil || got != "" {
 		t.Errorf("Resolve(%s) after an unlink = %q, %v; want \"\", nil", tr, got, err)
+	}
+}
+
+// testVoice: the caller's latest voice activity comes back with the call,
+// a later one replaces an earlier one, and a save of the call keeps it.
+func testVoice(t *testing.T, s Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("call")
+	c, _, err := s.Load(ctx, id)
+	if err != nil || c.Voice != (flow.VoiceActivity{}) {
+		t.Fatalf("Load of a new call: voice %+v, %v; want none", c.Voice, err)
+	}
+	for _, v := range []flow.VoiceActivity{{AtMS: 1000}, {AtMS: 1500, Ended: true}} {
+		if err := s.Speaking(ctx, id, v); err != nil {
+			t.Fatalf("Speaking(%+v): %v", v, err)
+		}
+		c, _, err := s.Load(ctx, id)
+		if err != nil || c.Voice != v {
+			t.Errorf("after Speaking(%+v), Load: voice %+v, %v", v, c.Voice, err)
+		}
+	}
+	c, _, _ = s.Load(ctx, id)
+	c.State = flow.StateListening
+	if err := s.Save(ctx, c, 0); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, err = s.Load(ctx, id); err != nil || c.Voice != (flow.VoiceActivity{AtMS: 1500, Ended: true}) || c.State != flow.StateListening {
+		t.Errorf("after a save: %s, voice %+v, %v; want listening, the voice kept", c.State, c.Voice, err)
 	}
 }
 

@@ -104,8 +104,8 @@ func (l *Latencies) Reset() {
 
 // Summary is a latency distribution in brief.
 type Summary struct {
-	N             int
-	P50, P99, Max time.Duration
+	N                  int
+	P50, P95, P99, Max time.Duration
 }
 
 // Summary returns the distribution of the durations recorded so far.
@@ -117,7 +117,7 @@ func (l *Latencies) Summary() Summary {
 		return Summary{}
 	}
 	slices.Sort(d)
-	return Summary{N: len(d), P50: d[len(d)/2], P99: d[len(d)*99/100], Max: d[len(d)-1]}
+	return Summary{N: len(d), P50: d[len(d)/2], P95: d[len(d)*95/100], P99: d[len(d)*99/100], Max: d[len(d)-1]}
 }
 
 func (s Summary) String() string {

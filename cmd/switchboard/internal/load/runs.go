@@ -35,6 +35,7 @@ type Options struct {
 	Words      string        // webhook: what the caller says
 	Want       string        // webhook: the number the answer must transfer to
 	ServeEnv   []string      // more KEY=value for every switchboard started (GOGC=400, say)
+	Replicas   int           // RealTime: switchboards on one Redis (2: events to one, fetches to the other)
 
 	Out io.Writer // the report
 }
@@ -43,8 +44,12 @@ type Options struct {
 // route (the model stand-in answers "unknown" to the second), the third
 // routed by the model to billing.
 var (
-	callSteps = []voipbintest.Step{{Say: "hello"}, {Say: "I have a question about my account"}, {Say: "my invoice shows a double charge"}}
-	callEnd   = "+14155550102"
+	// Each said in a second, so that on the simulator's own clock its final
+	// words are in before the pause after the question ends (the real-time
+	// run draws how long callers speak).
+	callSteps = []voipbintest.Step{{Say: "hello", SpeakMS: 1000}, {Say: "I have a question about my account", SpeakMS: 1000},
+		{Say: "my invoice shows a double charge", SpeakMS: 1000}}
+	callEnd = "+14155550102"
 )
 
 // turnsPerCall is the fetches of one such call: the greeting and one per caller turn.
@@ -81,9 +86,12 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 	if err != nil {
 		return nil, err
 	}
-	env := []string{"OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL=" + model.URL, "SWITCHBOARD_FETCH_TOKEN=" + fetchToken,
+	env := []string{"SWITCHBOARD_FETCH_TOKEN=" + fetchToken,
 		"VOIPBIN_WEBHOOK_SECRET=" + eventSecret, "SWITCHBOARD_WEBHOOK_TOKEN=" + strings.TrimPrefix(webhookBearer, "Bearer "),
 		"SWITCHBOARD_PUBLIC_URL=http://127.0.0.1:" + strconv.Itoa(port)}
+	if model != nil { // else the local classifier alone
+		env = append(env, "OPENAI_API_KEY=stand-in", "OPENAI_BASE_URL="+model.URL)
+	}
 	if redisURL != "" {
 		env = append(env, "REDIS_URL="+redisURL)
 	}

@@ -19,6 +19,12 @@ const (
 	EventTranscribeCreated = "transcribe_created"
 	EventTranscriptCreated = "transcript_created"
 	EventCallHangup        = "call_hangup"
+	// VoIPBin's streaming speech-to-text (bin-transcribe-manager
+	// streaminghandler): started comes with the first interim result, ended
+	// with the final one, just before transcript_created.
+	EventSpeechStarted = "transcribe_speech_started"
+	EventSpeechInterim = "transcribe_speech_interim"
+	EventSpeechEnded   = "transcribe_speech_ended"
 )
 
 // EventData holds the fields we read of the events we use.
@@ -44,7 +50,7 @@ func (d EventData) Problems(typ string) []string {
 	case EventTranscribeCreated:
 		need("id", d.ID)
 		need("reference_id", d.ReferenceID)
-	case EventTranscriptCreated:
+	case EventTranscriptCreated, EventSpeechStarted, EventSpeechInterim, EventSpeechEnded:
 		need("id", d.ID)
 		need("transcribe_id", d.TranscribeID)
 	case EventCallHangup:

@@ -40,9 +40,24 @@
 //     a bare "&", say) is skipped: the caller hears nothing, and no step
 //     happens during it;
 //   - each transcribe_start is a transcription of its own, and each one hears
-//     everything the caller says, until the call ends: after a transfer it
-//     goes on transcribing the caller's talk with the human they reached
-//     (Options.ToHuman, and the steps left), and sends it to the webhook.
+//     everything the caller says, as VoIPBin's streaming speech-to-text
+//     reports it (bin-transcribe-manager streaminghandler): the caller starts
+//     speaking a moment after the pause begins and speaks for a while
+//     (Step.SpeakMS); the recognizer's first interim result brings
+//     transcribe_speech_started with it, interim results follow every half
+//     second, and the final result brings transcribe_speech_ended and then
+//     transcript_created, the only event with the final words;
+//   - a caller who said something waits for a talk after it before they say
+//     more (or keep a scripted silence);
+//   - time passes only in pauses (sleep, digits_receive); a talk takes none.
+//     By default the call runs on its own clock, fast and repeatable: the
+//     events due by the end of a pause are delivered, in order, before the
+//     action after it. With RealTime, pauses really last, and each event is
+//     posted at its moment on a goroutine of its own, as VoIPBin's webhook
+//     service does, racing the call's fetches.
+//   - transcription runs until the call ends: after a transfer it goes on
+//     transcribing the caller's talk with the human they reached
+//     (Options.ToHuman), and sends it to the webhook;
 //
 // It writes a readable transcript of the call, for golden-file tests.
 package voipbintest
@@ -60,6 +75,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -77,6 +93,16 @@ type Step struct {
 	// "digits_receive". Empty: keys are pressed at the next digits_receive,
 	// words said (or the call hung up) during the next sleep.
 	During string `json:"during,omitempty"`
+	// SpeakMS is how long the caller speaks Say; zero: 400 ms a word, 1 to 4 s.
+	SpeakMS int `json:"speak_ms,omitempty"`
+}
+
+// speakMS is how long the caller takes to say s.Say.
+func (s Step) speakMS() int {
+	if s.SpeakMS > 0 {
+		return s.SpeakMS
+	}
+	return min(max(400*len(strings.Fields(s.Say)), 1000), 4000)
 }
 
 // at is the action the step waits for.
@@ -145,6 +171,17 @@ type Options struct {
 	// ones run out, at each "sleep" and "digits_receive": a person at a
 	// terminal playing the caller. It returns false when they have nothing more to do.
 	Ask func(at string) (Step, bool)
+	// RealTime plays the call in real time: pauses last their duration, and
+	// the caller's speech events are posted at their moments, each on its
+	// own goroutine. Default: the call's own clock (see the package doc).
+	RealTime bool
+	// EventBases, when set, receive the events instead of Bases: events to
+	// one replica, fetches to another.
+	EventBases []string
+	// Holding is the acknowledgement the server says while it decides ("One
+	// moment, please."): an answer that only says it, or only pauses, is not
+	// yet the answer to the caller's words (see Result.Waits).
+	Holding string
 }
 
 // Queue is a VoIPBin queue: the wait flow it loops while the caller waits,
@@ -204,6 +241,11 @@ type Result struct {
 	FetchTimes []time.Duration
 	// Unplayed are the steps the call ended before it came to.
 	Unplayed []Step
+	// Waits are, with RealTime, how long after each of the caller's final
+	// words (their transcript_created sent) the answer acting on them came
+	// back from a fetch: the caller's wait in silence. Pauses and the Holding
+	// acknowledgement do not end a wait.
+	Waits []time.Duration
 }
 
 // Summary is the call's outcome in one line.
@@ -223,11 +265,9 @@ const digitsVariable = voipbin.VarDigits
 type call struct {
 	opt         Options
 	res         *Result
-	requests    int
 	transcribes []string // the ids of the call's transcriptions, in order
 	vars        map[string]string
 	steps       []Step
-	events      int
 	// talkNext is set while a talk with digits_handle "next" plays: its
 	// first key ends it.
 	talkNext bool
@@ -237,6 +277,35 @@ type call struct {
 	// transferred is set once the caller reached a human: events from then
 	// on are for a call Switchboard no longer handles.
 	transferred bool
+	// clock is the call's time in ms since it began: its own, or (RealTime)
+	// the wall clock's since start.
+	clock int
+	start time.Time
+	// due are the caller's speech events not yet delivered, by their time
+	// (the call's own clock only); busyUntil is when the caller's current
+	// utterance has been transcribed: no new step before it.
+	due       []timedEvent
+	busyUntil int
+	// unanswered is set from the caller's words until a talk is heard after
+	// them: a caller who said something waits for an answer before they
+	// speak again (or keep silent on purpose).
+	unanswered bool
+
+	// mu guards what RealTime's event goroutines share with the call.
+	mu       sync.Mutex
+	requests int
+	events   int
+	// heardAt are the moments final words were sent and not yet answered.
+	heardAt []time.Time
+	posting sync.WaitGroup
+	lost    error // the first event that could not be delivered (RealTime)
+}
+
+// timedEvent is a webhook event due at a moment of the call.
+type timedEvent struct {
+	at   int
+	typ  string
+	data map[string]any
 }
 
 // errEnded stops the call: the caller hung up, or VoIPBin ended it.
@@ -257,7 +326,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	opt.Caller = cmp.Or(opt.Caller, DefaultCaller)
 	opt.Dialled = cmp.Or(opt.Dialled, DefaultDialled)
 	opt.CallID = WireID(opt.CallID)
-	c := &call{opt: opt, res: &Result{}, steps: steps, vars: map[string]string{
+	c := &call{opt: opt, res: &Result{}, steps: steps, start: time.Now(), vars: map[string]string{
 		"voipbin.call.id":                 opt.CallID,
 		"voipbin.activeflow.id":           WireID("flow-" + opt.CallID),
 		"voipbin.call.source.type":        "tel",
@@ -270,6 +339,18 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	if err != nil {
 		return c.res, err
 	}
+	res, err := c.run(ctx, flow)
+	c.posting.Wait() // RealTime: the events still on their way
+	if err == nil {
+		c.mu.Lock()
+		err = c.lost
+		c.mu.Unlock()
+	}
+	return res, err
+}
+
+func (c *call) run(ctx context.Context, flow []voipbin.Action) (*Result, error) {
+	opt := c.opt
 	// frames is VoIPBin's stack: the number's flow at the bottom, what each
 	// fetch returned on top of it; at[i] is the next action of frames[i].
 	frames, at := [][]voipbin.Action{flow}, []int{0}
@@ -408,6 +489,9 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		c.logf("  talk (%s)%s: %s", o.Language, handleNote(o.DigitsHandle), voipbin.Spoken(o.Text))
 		c.talkNext = o.DigitsHandle == voipbin.DigitsHandleNext
 		defer func() { c.talkNext = false }()
+		if c.now() >= c.busyUntil {
+			c.unanswered = false
+		}
 		return nil, c.moment(ctx, "talk", 0, "")
 	case voipbin.TypeSleep:
 		var o voipbin.SleepOption
@@ -415,7 +499,10 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			return nil, err
 		}
 		c.logf("  sleep %d", o.Duration)
-		return nil, c.moment(ctx, "sleep", 0, "")
+		if err := c.moment(ctx, "sleep", 0, ""); err != nil {
+			return nil, err
+		}
+		return nil, c.advance(ctx, o.Duration)
 	case voipbin.TypeVariableSet:
 		var o voipbin.VariableSetOption
 		if err := decodeOption(typ, raw, &o); err != nil {
@@ -442,7 +529,13 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 				return nil, nil
 			}
 		}
-		return nil, c.moment(ctx, "digits_receive", o.Length, o.Key)
+		if err := c.moment(ctx, "digits_receive", o.Length, o.Key); err != nil {
+			return nil, err
+		}
+		if !done(c.vars[digitsVariable], o.Length, o.Key) {
+			return nil, c.advance(ctx, o.Duration) // nobody pressed: it times out
+		}
+		return nil, nil
 	case voipbin.TypeFetch:
 		var o voipbin.FetchOption
 		if err := decodeOption(typ, raw, &o); err != nil {
@@ -612,11 +705,16 @@ func (c *call) talkToHuman(ctx context.Context) error {
 	c.transferred = true
 	for _, words := range c.opt.ToHuman {
 		c.logf("caller (to the human, still transcribed): %s", words)
-		if err := c.say(ctx, words); err != nil {
+		if err := c.say(ctx, Step{Say: words}); err != nil {
 			return err
 		}
 	}
-	return nil
+	if c.opt.RealTime || len(c.due) == 0 {
+		return nil // RealTime: the events are on their way, and Run waits for them
+	}
+	// The caller talks with the human for as long as it takes: every event
+	// of that talk reaches the webhook.
+	return c.advance(ctx, c.due[len(c.due)-1].at-c.clock)
 }
 
 // refuses says why VoIPBin would not accept source as a transfer's caller ID, or "".
@@ -685,6 +783,8 @@ func (c *call) substitute(v any) any {
 
 func (c *call) logf(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.res.Transcript = append(c.res.Transcript, line)
 	if c.opt.OnLine != nil {
 		c.opt.OnLine(line)
@@ -701,10 +801,13 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 			c.steps = append(c.steps, s)
 		}
 	}
-	if len(c.steps) == 0 {
-		return nil
+	if len(c.steps) == 0 || c.busyUntil > c.now() {
+		return nil // the caller is still speaking
 	}
 	s := c.steps[0]
+	if c.unanswered && (s.Say != "" || s.Silent) && at != "digits_receive" {
+		return nil // the caller waits for an answer to what they said
+	}
 	silentAtKeys := at == "digits_receive" && s.Silent && s.During == ""
 	if s.at() != at && !silentAtKeys {
 		return nil
@@ -733,7 +836,7 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 		c.press(s.Press, at == "digits_receive", length, key)
 	case s.Say != "":
 		c.logf("caller: %s%s", s.Say, when)
-		return c.say(ctx, s.Say)
+		return c.say(ctx, s)
 	default:
 		if at == "digits_receive" {
 			c.logf("caller presses nothing")
@@ -760,27 +863,157 @@ func (c *call) press(keys string, collecting bool, length int, key string) {
 	}
 }
 
-func (c *call) say(ctx context.Context, words string) error {
+// say plays the caller speaking words from now on, as VoIPBin's streaming
+// speech-to-text reports it to every transcription of the call.
+func (c *call) say(ctx context.Context, s Step) error {
 	if len(c.transcribes) == 0 {
 		c.logf("(not transcribed: no transcribe_start)")
 		return nil
 	}
-	// Every transcription hears the caller; a recognizer for another
-	// language would not return these very words, but it returns something.
+	begin := c.now() + speechDelayMS
+	end := begin + s.speakMS()
+	final := end + finalAfterMS
+	c.busyUntil, c.unanswered = final, true
+	var evs []timedEvent
 	for _, id := range c.transcribes {
-		c.events++
-		if err := c.event(ctx, voipbin.EventTranscriptCreated, map[string]any{
-			"id": WireID(fmt.Sprintf("transcript-%s-%d", c.opt.CallID, c.events)), "transcribe_id": id,
-			"direction": "in", "message": words, "tm_transcript": "2026-08-22 10:11:12.123456",
-		}); err != nil {
-			return err
+		speech := func(typ string, at int, message string) {
+			c.mu.Lock()
+			c.events++
+			n := c.events
+			c.mu.Unlock()
+			data := map[string]any{"id": WireID(fmt.Sprintf("speech-%s-%d", c.opt.CallID, n)), "transcribe_id": id,
+				"streaming_id": "streaming-" + id, "direction": "in", "tm_event": nil}
+			if message != "" {
+				data["message"] = message
+			}
+			evs = append(evs, timedEvent{at, typ, data})
 		}
+		// The first interim result is what tells VoIPBin that speech started.
+		words := strings.Fields(s.Say)
+		for at := begin + firstInterimMS; at < end; at += interimEveryMS {
+			if at == begin+firstInterimMS {
+				speech("transcribe_speech_started", at, "")
+			}
+			said := max(1, len(words)*(at-begin)/(end-begin))
+			speech("transcribe_speech_interim", at, strings.Join(words[:said], " "))
+		}
+		speech("transcribe_speech_ended", final, "")
+		c.mu.Lock()
+		c.events++
+		n := c.events
+		c.mu.Unlock()
+		evs = append(evs, timedEvent{final, "transcript_created", map[string]any{
+			"id": WireID(fmt.Sprintf("transcript-%s-%d", c.opt.CallID, n)), "transcribe_id": id,
+			"direction": "in", "message": s.Say, "tm_transcript": "2026-08-22 10:11:12.123456",
+		}})
+	}
+	slices.SortStableFunc(evs, func(a, b timedEvent) int { return a.at - b.at })
+	if !c.opt.RealTime {
+		c.due = append(c.due, evs...)
+		slices.SortStableFunc(c.due, func(a, b timedEvent) int { return a.at - b.at })
+		return nil
+	}
+	for _, ev := range evs {
+		c.posting.Add(1)
+		time.AfterFunc(time.Duration(ev.at-c.now())*time.Millisecond, func() {
+			defer c.posting.Done()
+			if ctx.Err() != nil {
+				return
+			}
+			if ev.typ == "transcript_created" {
+				c.mu.Lock()
+				c.heardAt = append(c.heardAt, time.Now())
+				c.mu.Unlock()
+			}
+			if err := c.event(ctx, ev.typ, ev.data); err != nil {
+				c.mu.Lock()
+				if c.lost == nil {
+					c.lost = err
+				}
+				c.mu.Unlock()
+			}
+		})
 	}
 	return nil
 }
 
-func (c *call) base() string {
-	b := c.opt.Bases[c.requests%len(c.opt.Bases)]
+// How VoIPBin's streaming speech-to-text times a caller's utterance, in ms:
+// the caller starts a moment into the pause, the recognizer's first interim
+// result comes a little after the first words, then one about every half
+// second, and the final result a little after the caller stops.
+const (
+	speechDelayMS  = 300
+	firstInterimMS = 400
+	interimEveryMS = 500
+	finalAfterMS   = 300
+)
+
+// now is the call's time, in ms.
+func (c *call) now() int {
+	if c.opt.RealTime {
+		return int(time.Since(c.start).Milliseconds())
+	}
+	return c.clock
+}
+
+// advance lets ms pass in a pause: in real time it waits; on the call's own
+// clock it delivers, in order, the events due by the pause's end.
+func (c *call) advance(ctx context.Context, ms int) error {
+	if c.opt.RealTime {
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	end := c.clock + ms
+	for len(c.due) > 0 && c.due[0].at <= end {
+		ev := c.due[0]
+		c.due = c.due[1:]
+		c.clock = ev.at
+		if err := c.event(ctx, ev.typ, ev.data); err != nil {
+			return err
+		}
+	}
+	c.clock = end
+	return nil
+}
+
+// answered notes a fetch's answer: one that does more than pause or say the
+// Holding acknowledgement answers the caller's words heard so far.
+func (c *call) answered(acts []voipbin.Action) {
+	if !c.opt.RealTime {
+		return
+	}
+	for _, a := range acts {
+		var o voipbin.TalkOption
+		if a.Type == voipbin.TypeTalk {
+			b, _ := json.Marshal(a.Option)
+			_ = json.Unmarshal(b, &o)
+		}
+		if a.Type == voipbin.TypeSleep || a.Type == voipbin.TypeFetch || a.Type == voipbin.TypeTalk && voipbin.Spoken(o.Text) == c.opt.Holding && c.opt.Holding != "" {
+			continue
+		}
+		c.mu.Lock()
+		for _, at := range c.heardAt {
+			c.res.Waits = append(c.res.Waits, time.Since(at))
+		}
+		c.heardAt = c.heardAt[:0]
+		c.mu.Unlock()
+		return
+	}
+}
+
+// base is the server the next request goes to, events to EventBases when set.
+func (c *call) base(event bool) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bases := c.opt.Bases
+	if event && len(c.opt.EventBases) > 0 {
+		bases = c.opt.EventBases
+	}
+	b := bases[c.requests%len(bases)]
 	c.requests++
 	return strings.TrimSuffix(b, "/")
 }
@@ -805,7 +1038,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 	}
 	fctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(fctx, http.MethodPost, c.base()+requestURI, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(fctx, http.MethodPost, c.base(false)+requestURI, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -844,6 +1077,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 		}
 		seen[a.ID] = true
 	}
+	c.answered(acts)
 	return acts, nil
 }
 
@@ -895,7 +1129,7 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 }
 
 func (c *call) post(ctx context.Context, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base()+"/voipbin/events", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base(true)+"/voipbin/events", bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}

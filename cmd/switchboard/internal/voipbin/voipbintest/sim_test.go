@@ -6,11 +6,13 @@ import (
 	"flag"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
@@ -29,6 +31,8 @@ type scripted struct {
 	fetched []string
 	events  []int
 	seen    int
+	// log is every event type and fetch, in the order they arrived.
+	log []string
 }
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -36,6 +40,9 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	if r.URL.Path == "/voipbin/events" {
 		s.seen++
+		var ev struct{ Type string }
+		json.NewDecoder(r.Body).Decode(&ev)
+		s.log = append(s.log, ev.Type)
 		status := http.StatusOK
 		if len(s.events) > 0 {
 			status, s.events = s.events[0], s.events[1:]
@@ -44,6 +51,7 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.fetched = append(s.fetched, r.URL.RequestURI())
+	s.log = append(s.log, "fetch")
 	var acts []map[string]any
 	if len(s.answers) > 0 {
 		acts, s.answers = s.answers[0], s.answers[1:]
@@ -460,10 +468,10 @@ func TestTranscriptionOutlivesTheTransfer(t *testing.T) {
 	if res.Connected != "+14155550100" {
 		t.Fatalf("not connected:\n%s", out)
 	}
-	// transcribe_created, then the ToHuman transcript.
-	if srv.seen != 2 || strings.Contains(out, "left unsaid") ||
+	// transcribe_created, then the ToHuman talk: its speech events and its transcript.
+	if slices.Index(srv.log, "transcript_created") < 0 || strings.Count(strings.Join(srv.log, " "), "transcript_created") != 1 || strings.Contains(out, "left unsaid") ||
 		!strings.Contains(out, "caller (to the human, still transcribed): hello, I was put through") || strings.Contains(out, "never") {
-		t.Errorf("events %d:\n%s", srv.seen, out)
+		t.Errorf("events %v:\n%s", srv.log, out)
 	}
 	if len(res.Unplayed) == 0 {
 		t.Errorf("the steps left after the transfer were not reported unplayed:\n%s", out)
@@ -479,5 +487,66 @@ func TestTranscriptionOutlivesTheTransfer(t *testing.T) {
 	defer h.Close()
 	if _, err := Run(context.Background(), Options{CallID: "c2", Bases: []string{h.URL}, ToHuman: []string{"hi"}}, nil); err == nil {
 		t.Error("a transcript after the transfer answered 400 must fail the call")
+	}
+}
+
+// TestSpeechTimeline: the caller speaks for a while from a moment into the
+// pause, and VoIPBin's streaming recognizer reports it as it goes: speech
+// started with the first interim result, interims, then speech ended and the
+// final words. Events due after a pause ends are delivered in a later pause,
+// not before the fetch that follows it.
+func TestSpeechTimeline(t *testing.T) {
+	pause := func(ms int) []map[string]any {
+		return []map[string]any{act("sleep", map[string]any{"duration": ms}), fetchNext}
+	}
+	srv := &scripted{answers: [][]map[string]any{
+		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 1500}), fetchNext},
+		pause(500), pause(500), pause(500),
+		{act("hangup", nil)},
+	}}
+	// 300 ms in, the caller speaks for 2000 ms: interims at 700, 1200, 1700
+	// and 2200 ms, the final result 300 ms after the end, at 2600 ms.
+	play(t, srv, Options{}, Step{Say: "my invoice is wrong", SpeakMS: 2000})
+	want := []string{"fetch", "transcribe_created",
+		"transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_interim", "fetch", // by 1500 ms
+		"transcribe_speech_interim", "fetch", // by 2000
+		"transcribe_speech_interim", "fetch", // by 2500
+		"transcribe_speech_ended", "transcript_created", "fetch"} // by 3000
+	if diff := cmp.Diff(want, srv.log); diff != "" {
+		t.Errorf("events and fetches (-want +got):\n%s", diff)
+	}
+}
+
+// TestRealTimeWaits: in real time, the wait runs from the final words to the
+// first answer that acts on them; pauses and the holding line do not end it.
+func TestRealTimeWaits(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{
+		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 1200}), fetchNext},
+		{act("sleep", map[string]any{"duration": 100}), fetchNext},
+		{act("talk", map[string]any{"text": "One moment, please."}), act("sleep", map[string]any{"duration": 100}), fetchNext},
+		{act("talk", map[string]any{"text": "Routing you to Billing."}), act("sleep", map[string]any{"duration": 800}), fetchNext},
+		{act("hangup", nil)},
+	}}
+	res, _ := play(t, srv, Options{RealTime: true, Holding: "One moment, please."}, Step{Say: "billing", SpeakMS: 600})
+	// The words are final at 300+600+300 = 1200 ms; the routing line answers
+	// them two pauses later, about 200 ms on.
+	if len(res.Waits) != 1 || res.Waits[0] < 150*time.Millisecond || res.Waits[0] > 700*time.Millisecond {
+		t.Errorf("waits %v, want one of about 200 ms", res.Waits)
+	}
+}
+
+// TestCallerWaitsForAnAnswer: a caller who said something says more only
+// after a talk has answered it, not in the pauses before.
+func TestCallerWaitsForAnAnswer(t *testing.T) {
+	srv := &scripted{answers: [][]map[string]any{
+		{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 2000}), fetchNext},
+		{act("sleep", map[string]any{"duration": 500}), fetchNext},
+		{act("talk", map[string]any{"text": "Tell me more."}), act("sleep", map[string]any{"duration": 2000}), fetchNext},
+		{act("hangup", nil)},
+	}}
+	_, tr := play(t, srv, Options{}, Step{Say: "one", SpeakMS: 1000}, Step{Say: "two", SpeakMS: 1000})
+	want := "  sleep 500\nfetch /voipbin/fetch?t=TOKEN&d=\n  talk (): Tell me more.\n  sleep 2000\ncaller: two"
+	if !strings.Contains(tr, want) {
+		t.Errorf("the caller spoke again before an answer:\n%s", tr)
 	}
 }

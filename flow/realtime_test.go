@@ -1,0 +1,264 @@
+package flow_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
+)
+
+// call is one VoIPBin call on a memory store, greeted, its transcription known.
+type call struct {
+	t      *testing.T
+	id     string
+	mem    *store.Memory
+	router *flow.Router
+	events *flow.Events
+	cfg    *flow.Config
+}
+
+func greeted(t *testing.T, model flow.Classifier) *call {
+	t.Helper()
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	c := &call{t: t, id: "rt-1", mem: mem, cfg: cfg, router: flow.NewRouter(cfg, mem, flow.NewLocal(cfg), model, quiet),
+		events: flow.NewEvents(mem, quiet)}
+	c.fetch()
+	if err := c.events.Transcribing(t.Context(), "tr-1", c.id, ""); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (c *call) fetch() flow.Reply {
+	return c.router.Next(c.t.Context(), flow.Turn{CallID: c.id, Channel: flow.Voice})
+}
+
+// say delivers the caller's final words as the event handler does: into the
+// inbox, then the turn on them.
+func (c *call) say(id, words string) flow.Reply {
+	c.t.Helper()
+	if _, _, err := c.events.Heard(c.t.Context(), flow.Heard{ID: id, Session: "tr-1", Speaker: flow.Caller, Text: words}); err != nil {
+		c.t.Fatal(err)
+	}
+	return c.router.Next(c.t.Context(), flow.Turn{CallID: c.id, Channel: flow.Voice, OnWords: true})
+}
+
+func (c *call) load() (flow.Call, []flow.Input) {
+	c.t.Helper()
+	got, inbox, err := c.mem.Load(c.t.Context(), c.id)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return got, inbox
+}
+
+// only returns the pause of acts when that is all they are, else -1.
+func only(acts []flow.Action) int {
+	if len(acts) != 1 || acts[0].Kind != flow.ActListen {
+		return -1
+	}
+	return acts[0].Millis
+}
+
+// TestDecisionOnWords: the turn on the caller's words decides and keeps the
+// decision with the call; the next fetch hands it out, and only that one.
+func TestDecisionOnWords(t *testing.T) {
+	c := greeted(t, nil)
+	if r := c.say("w1", "hi"); len(r.Actions) != 0 {
+		t.Errorf("the event's turn answered %+v; nobody hears it", r.Actions)
+	}
+	got, inbox := c.load()
+	if got.State != flow.StateClarifying || len(got.Ready) == 0 || len(inbox) != 0 {
+		t.Fatalf("after the words: %s, ready %+v, inbox %+v; want clarifying, a question ready, the words taken", got.State, got.Ready, inbox)
+	}
+	first := c.fetch()
+	if len(first.Actions) == 0 || first.Actions[0].Kind != flow.ActTalk || len(first.Moves) == 0 {
+		t.Fatalf("first fetch: %+v (moves %s); want the clarifying question and its moves", first.Actions, first.Moves)
+	}
+	if second := c.fetch(); len(second.Actions) != 1 || second.Actions[0].Kind != flow.ActListen {
+		t.Errorf("second fetch: %+v; want a pause: the question is asked once", second.Actions)
+	}
+	// Words on a call not waiting for them (a decision still to hand out)
+	// change nothing: the fetch decides on them.
+	c.say("w2", "hello there") // a second clarifying question, ready
+	before, _ := c.load()
+	if r := c.say("w3", "my invoice shows a double charge"); len(r.Moves) != 0 {
+		t.Errorf("words while a decision waits made moves %s", r.Moves)
+	}
+	if after, _ := c.load(); after.Version != before.Version {
+		t.Errorf("an idle turn saved the call (version %d -> %d)", before.Version, after.Version)
+	}
+}
+
+// TestFetchWhileDeciding: a fetch that finds the caller's words unread while
+// their turn may still be deciding pauses briefly and leaves them be, says
+// "One moment, please." once when it takes a while, and decides itself on
+// words too old for a decision to be on the way.
+func TestFetchWhileDeciding(t *testing.T) {
+	ctx := t.Context()
+	quick := flow.ExampleConfig().Routing.Dialog.QuickMS
+	arrived := func(c *call, ago time.Duration) {
+		t.Helper()
+		at := time.Now().Add(-ago).UnixMilli()
+		// The call has waited for words since before they came.
+		waiting, _ := c.load()
+		waiting.WordsFromMS = at - 1
+		if err := c.mem.Save(ctx, waiting, 0); err != nil {
+			t.Fatal(err)
+		}
+		in := flow.Input{Text: "hi", Session: "tr-1", At: at}
+		if _, _, err := c.mem.Append(ctx, c.id, "heard:x", in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("just now", func(t *testing.T) {
+		c := greeted(t, nil)
+		arrived(c, 0)
+		if got := only(c.fetch().Actions); got != quick {
+			t.Errorf("fetch answered a pause of %d; want only a quick pause of %d", got, quick)
+		}
+		if _, inbox := c.load(); len(inbox) != 1 {
+			t.Errorf("inbox %+v; want the words left to their own turn", inbox)
+		}
+	})
+	t.Run("a while ago", func(t *testing.T) {
+		c := greeted(t, nil)
+		arrived(c, time.Second)
+		acts := c.fetch().Actions
+		if len(acts) != 2 || acts[0].Text != "One moment, please." || only(acts[1:]) != quick {
+			t.Errorf("fetch answered %+v; want \"One moment, please.\" and a quick pause", acts)
+		}
+		if got := only(c.fetch().Actions); got != quick {
+			t.Errorf("next fetch answered a pause of %d; want the quick pause alone: the caller was told once", got)
+		}
+	})
+	t.Run("lost", func(t *testing.T) {
+		c := greeted(t, nil)
+		arrived(c, 10*time.Second)
+		if acts := c.fetch().Actions; len(acts) == 0 || acts[0].Kind != flow.ActTalk || acts[0].Text == "One moment, please." {
+			t.Errorf("fetch answered %+v; want it to decide itself: the clarifying question", acts)
+		}
+	})
+}
+
+// gatedModel answers billing once released, and counts its calls.
+type gatedModel struct {
+	release chan struct{}
+	calls   atomic.Int32
+}
+
+func (m *gatedModel) Classify(ctx context.Context, _ []string) (flow.Verdict, error) {
+	m.calls.Add(1)
+	select {
+	case <-m.release:
+	case <-ctx.Done():
+		return flow.Verdict{}, ctx.Err()
+	}
+	return flow.Verdict{Department: "billing", Confidence: 0.95}, nil
+}
+
+// TestDecisionRacesFetches: fetches that pause while the model decides save
+// the call under the decision; it is saved anyway, on its next try, without
+// asking the model again, and handed out once.
+func TestDecisionRacesFetches(t *testing.T) {
+	model := &gatedModel{release: make(chan struct{})}
+	c := greeted(t, model)
+	time.Sleep(2 * time.Millisecond) // the words come after the call began waiting for them
+	var wg sync.WaitGroup
+	wg.Go(func() { c.say("w1", "I was charged twice on my last invoice") })
+	for model.calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	for range 2 {
+		if got := only(c.fetch().Actions); got <= 0 {
+			t.Fatalf("fetch while deciding answered a pause of %d; want a quick pause", got)
+		}
+	}
+	close(model.release)
+	wg.Wait()
+	if n := model.calls.Load(); n != 1 {
+		t.Errorf("model asked %d times; want once", n)
+	}
+	if got := lastConnect(c.fetch().Actions); got != "billing" {
+		t.Errorf("fetch after the decision connects %q; want billing", got)
+	}
+}
+
+// TestPausesFollowTheCaller: short pauses while the caller speaks or their
+// final words are on the way, which are no silence; long ones otherwise, the
+// first rounding the silence up to whole listen_ms.
+func TestPausesFollowTheCaller(t *testing.T) {
+	ctx := t.Context()
+	d := flow.ExampleConfig().Routing.Dialog
+	c := greeted(t, nil)
+	if _, err := c.events.Speech(ctx, "tr-1", flow.Caller, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := only(c.fetch().Actions); got != d.QuickMS {
+		t.Errorf("while the caller speaks: pause %d, want %d", got, d.QuickMS)
+	}
+	if got, _ := c.load(); got.SilenceMS > d.QuickMS {
+		t.Errorf("silence %d ms counted while the caller spoke", got.SilenceMS)
+	}
+	if _, err := c.events.Speech(ctx, "tr-1", flow.Caller, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := only(c.fetch().Actions); got != d.QuickMS {
+		t.Errorf("just stopped, the final words on their way: pause %d, want %d", got, d.QuickMS)
+	}
+	// Stopped a while ago, and no words came: silence.
+	if err := c.mem.Speaking(ctx, c.id, flow.VoiceActivity{AtMS: time.Now().Add(-2 * time.Second).UnixMilli(), Ended: true}); err != nil {
+		t.Fatal(err)
+	}
+	silence, _ := c.load()
+	want := d.ListenMS + (d.ListenMS-silence.SilenceMS%d.ListenMS)%d.ListenMS
+	if got := only(c.fetch().Actions); got != want {
+		t.Errorf("stopped a while ago: pause %d, want %d", got, want)
+	}
+	if _, err := c.events.Speech(ctx, "tr-1", flow.Us, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := only(c.fetch().Actions); got != d.ListenMS {
+		t.Errorf("our own voice: pause %d, want %d (silence)", got, d.ListenMS)
+	}
+}
+
+// TestFailedDecisionLeavesTheWords: a decision on the caller's words that
+// fails (here a classifier bug) sends nobody anywhere, for nobody hears its
+// answer; the words stay for the fetch to decide on.
+func TestFailedDecisionLeavesTheWords(t *testing.T) {
+	ctx := t.Context()
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	router := flow.NewRouter(cfg, mem, panickyClassifier{}, nil, quiet)
+	var seen []flow.Report
+	router.SetObserver(observerFunc(func(r flow.Report) { seen = append(seen, r) }))
+	router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	events := flow.NewEvents(mem, quiet)
+	if err := events.Transcribing(ctx, "tr-1", "c1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := events.Heard(ctx, flow.Heard{ID: "w1", Session: "tr-1", Speaker: flow.Caller, Text: "hi"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true}); len(r.Actions) != 0 {
+		t.Errorf("failed decision answered %+v", r.Actions)
+	}
+	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 1 {
+		t.Errorf("inbox %+v; want the words left for the fetch", inbox)
+	}
+	for _, r := range seen {
+		if r.Failed != "" {
+			t.Errorf("a failed turn was reported (%s): nobody was sent to the fallback desk", r.Failed)
+		}
+	}
+}
+
+type observerFunc func(flow.Report)
+
+func (f observerFunc) Observe(_ context.Context, r flow.Report) { f(r) }
