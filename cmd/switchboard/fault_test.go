@@ -93,7 +93,7 @@ func TestFaultRun(t *testing.T) {
 				// A call in progress is finished even when the run's time is up.
 				res, err := sim.Run(context.WithoutCancel(ctx), opt, script)
 				fig.add(res, err)
-				fig.checkWords(t.Context(), calls, opt.CallID, res)
+				fig.checkWords(t.Context(), calls, sim.WireID(opt.CallID), res)
 			}
 		})
 	}
