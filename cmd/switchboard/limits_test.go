@@ -123,6 +123,9 @@ func TestInboxFlood(t *testing.T) {
 	if got, want := svc.events.Dropped(), int64(n-flow.MaxInbox-len(c.Turns)); got != want {
 		t.Errorf("service counted %d dropped, want %d (%d lines in the call's turns)", got, want, len(c.Turns))
 	}
+	if want := fmt.Sprintf(`switchboard_inbox_drops_total{reason="inbox_full"} %d`, n-flow.MaxInbox); !strings.Contains(scrape(t, srv.URL), want) {
+		t.Errorf("/metrics lacks %s", want)
+	}
 }
 
 // TestServerTimeouts: the HTTP server bounds every phase of a connection, so
@@ -203,6 +206,9 @@ func TestInputBounds(t *testing.T) {
 		{"fetch: a dialled number with a control character", "/voipbin/fetch?to=%2B1%07", `{"reference_id":"` + call + `"}`, 400, "to"},
 		{"fetch: a UUID", "/voipbin/fetch?lang=en-US&d=12%23&to=%2B14155550000", `{"reference_id":"` + call + `"}`, 200, ""},
 		{"event: a 60 KB transcribe id", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + long + `","reference_type":"call","reference_id":"` + call + `"}}`, 400, "data.id"},
+		{"event: a call id that is no UUID, no reference type", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_id":"c1"}}`, 400, "data.reference_id"},
+		{"event: a conference's transcription, taken and ignored", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"conference","reference_id":"conf-1"}}`, 200, ""},
+		{"event: a conference's transcription without its id", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"conference"}}`, 400, "data.reference_id"},
 		{"event: a call id that is no UUID", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"c1"}}`, 400, "data.reference_id"},
 		{"event: a language that is no tag", "/voipbin/events", `{"type":"transcribe_created","data":{"id":"` + uuid.NewString() + `","reference_type":"call","reference_id":"` + call + `","language":"` + long[:40] + `"}}`, 400, "data.language"},
 		{"event: a hangup of no UUID", "/voipbin/events", `{"type":"call_hangup","data":{"id":"` + long + `"}}`, 400, "data.id"},

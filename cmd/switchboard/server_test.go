@@ -69,6 +69,8 @@ func TestEvents(t *testing.T) {
 		{"our own voice is ignored", `{"type":"transcript_created","data":{"id":"` + vid("ts2") + `","transcribe_id":"` + vid("tr1") + `","direction":"out","message":"Thank you"}}`, "", http.StatusOK},
 		{"other events accepted", `{"type":"activeflow_updated","data":{"id":"` + vid("x") + `"}}`, "", http.StatusOK},
 		{"an event without data", `{"type":"activeflow_deleted"}`, "", http.StatusOK},
+		{"transcribe_created without a reference type is a call's", `{"type":"transcribe_created","data":{"id":"` + vid("tr-n") + `","reference_id":"` + vid("c-n") + `"}}`, "", http.StatusOK},
+		{"its words find the call", `{"type":"transcript_created","data":{"id":"` + vid("ts-n") + `","transcribe_id":"` + vid("tr-n") + `","direction":"in","message":"hello"}}`, "", http.StatusOK},
 		{"not JSON", `{"type":`, "", http.StatusBadRequest},
 		{"no type", `{"data":{}}`, "", http.StatusBadRequest},
 		{"transcript without transcribe id", `{"type":"transcript_created","data":{"id":"` + vid("ts3") + `","direction":"in","message":"x"}}`, "", http.StatusBadRequest},
