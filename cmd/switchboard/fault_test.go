@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,6 +185,7 @@ type faultFigures struct {
 	// heard and unheard count the caller lines found, and not found, in what
 	// the router decided on.
 	heard, unheard       atomic.Int64
+	late                 atomic.Int64
 	mu                   sync.Mutex
 	errs                 []string
 	fetches, slowFetches int64
@@ -292,6 +294,10 @@ func (f *faultFigures) checkWords(ctx context.Context, calls *store.Redis, callI
 			f.heard.Add(1)
 			continue
 		}
+		if slices.Contains(res.Late, w) {
+			f.late.Add(1) // taken after the fetch that decided the call was sent: nobody could hear it
+			continue
+		}
 		f.unheard.Add(1)
 		f.mu.Lock()
 		if len(f.errs) < 10 {
@@ -320,7 +326,7 @@ func (f *faultFigures) report() []string {
 		fmt.Sprintf("events that needed VoIPBin's retry:  %d", f.retried.Load()),
 		fmt.Sprintf("transcripts lost:                    %d (other events lost: %d)", f.lost.Load(), f.otherLost.Load()),
 		fmt.Sprintf("transcripts after a transfer:        %d sent, every one answered 200 but %d lost in an outage", f.toHuman.Load(), f.afterLost.Load()),
-		fmt.Sprintf("caller lines in what the router decided on: %d of %d", f.heard.Load(), f.heard.Load()+f.unheard.Load()),
+		fmt.Sprintf("caller lines in what the router decided on: %d of %d (%d more landed after the deciding fetch was sent)", f.heard.Load(), f.heard.Load()+f.unheard.Load(), f.late.Load()),
 		fmt.Sprintf("model requests seen by the stand-in: %d", f.modelRequests),
 	}
 }

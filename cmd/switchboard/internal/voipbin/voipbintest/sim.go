@@ -246,6 +246,11 @@ type Result struct {
 	// back from a fetch: the caller's wait in silence. Pauses and the Holding
 	// acknowledgement do not end a wait.
 	Waits []time.Duration
+	// Late are, with RealTime, the caller's lines whose transcript_created
+	// was taken only after the call's last fetch was sent: the router had
+	// decided before it could hear them (on VoIPBin too, words that land
+	// after the transfer was answered are not part of it).
+	Late []string
 }
 
 // Summary is the call's outcome in one line.
@@ -297,8 +302,12 @@ type call struct {
 	events   int
 	// heardAt are the moments final words were sent and not yet answered.
 	heardAt []time.Time
-	posting sync.WaitGroup
-	lost    error // the first event that could not be delivered (RealTime)
+	// lastFetch is when the latest fetch was sent, storedAt when each line's
+	// transcript was taken (RealTime).
+	lastFetch time.Time
+	storedAt  map[string]time.Time
+	posting   sync.WaitGroup
+	lost      error // the first event that could not be delivered (RealTime)
 }
 
 // timedEvent is a webhook event due at a moment of the call.
@@ -341,11 +350,16 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 	}
 	res, err := c.run(ctx, flow)
 	c.posting.Wait() // RealTime: the events still on their way
+	c.mu.Lock()
 	if err == nil {
-		c.mu.Lock()
 		err = c.lost
-		c.mu.Unlock()
 	}
+	for words, at := range c.storedAt {
+		if c.opt.RealTime && at.After(c.lastFetch) && !slices.Contains(c.opt.ToHuman, words) {
+			res.Late = append(res.Late, words)
+		}
+	}
+	c.mu.Unlock()
 	return res, err
 }
 
@@ -1044,6 +1058,9 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 	}
 	req.Header.Set("Content-Type", "application/json")
 	start := time.Now()
+	c.mu.Lock()
+	c.lastFetch = start
+	c.mu.Unlock()
 	resp, err := c.opt.Client.Do(req)
 	if err != nil {
 		if fctx.Err() != nil && ctx.Err() == nil {
@@ -1102,6 +1119,14 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 			if err == nil && status < 500 {
 				if status != http.StatusOK {
 					return fmt.Errorf("event %s answered %d", typ, status)
+				}
+				if words, ok := data["message"].(string); ok && typ == voipbin.EventTranscriptCreated {
+					c.mu.Lock()
+					if c.storedAt == nil {
+						c.storedAt = map[string]time.Time{}
+					}
+					c.storedAt[words] = time.Now()
+					c.mu.Unlock()
 				}
 				break
 			}
