@@ -268,11 +268,11 @@ func TestDiagram(t *testing.T) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("diagram differs from %s (-want +got):\n%s", golden, diff)
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), "```mermaid\n"+got+"```") {
-		t.Errorf("README.md does not show the current diagram; paste testdata/flow.mmd into its mermaid block:\n%s", got)
+		t.Errorf("flow/README.md does not show the current diagram; paste testdata/flow.mmd into its mermaid block:\n%s", got)
 	}
 }

@@ -53,12 +53,12 @@ func TestCustomerFlow(t *testing.T) {
 	if diff := cmp.Diff(string(want), got); diff != "" {
 		t.Errorf("customer flow differs from %s (-want +got):\n%s", golden, diff)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../flow/README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), got) {
-		t.Errorf("README.md does not show the example customer flow; paste %s into it", golden)
+		t.Errorf("flow/README.md does not show the example customer flow; paste %s into it", golden)
 	}
 
 	byID := map[string]int{}

@@ -15,21 +15,31 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
-// TestReadmeConfigs: every routing config the README shows passes check,
-// and agrees with the file it says it shows (the JSON link just before it).
+// TestReadmeConfigs: every routing config a README shows (the project's and
+// each package's) passes check, and agrees with the file it says it shows
+// (the JSON link just before it, relative to that README).
 // A block may abridge: a "..." key or array element stands for more, a string
 // ending in "..." for its longer original, and // comments are dropped.
 func TestReadmeConfigs(t *testing.T) {
-	blocks := readmeConfigBlocks(t, "../../README.md")
-	if len(blocks) < 4 {
-		t.Fatalf("found %d config blocks in the README, want at least 4", len(blocks))
+	var blocks []readmeBlock
+	for _, readme := range readmes(t) {
+		for _, b := range readmeConfigBlocks(t, readme) {
+			if b.file != "" {
+				b.file = filepath.Join(filepath.Dir(readme), b.file)
+			}
+			b.readme = readme
+			blocks = append(blocks, b)
+		}
+	}
+	if len(blocks) < 5 {
+		t.Fatalf("found %d config blocks in the READMEs, want at least 5", len(blocks))
 	}
 	for _, b := range blocks {
-		t.Run(fmt.Sprintf("line %d", b.line), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s line %d", b.readme, b.line), func(t *testing.T) {
 			if b.file == "" {
 				t.Fatal("no link to the JSON file this block shows precedes it")
 			}
-			want := readJSON(t, filepath.Join("../..", b.file))
+			want := readJSON(t, b.file)
 			if _, full := b.value["routing"]; full {
 				file := filepath.Join(t.TempDir(), "shown.json")
 				out, err := json.Marshal(unabridged(b.value))
@@ -45,7 +55,7 @@ func TestReadmeConfigs(t *testing.T) {
 			} else {
 				want = want["routing"].(map[string]any)
 			}
-			if err := run(t.Context(), []string{"check", "--config", filepath.Join("../..", b.file)}, noEnv, io.Discard, io.Discard); err != nil {
+			if err := run(t.Context(), []string{"check", "--config", b.file}, noEnv, io.Discard, io.Discard); err != nil {
 				t.Errorf("check refuses %s: %v", b.file, err)
 			}
 			for _, p := range disagreements("", b.value, want) {
@@ -55,10 +65,33 @@ func TestReadmeConfigs(t *testing.T) {
 	}
 }
 
+// readmes are the project's README files, from this package's folder.
+func readmes(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir("../..", func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == ".git" || d.Name() == "testdata" && path != "../../testdata") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && d.Name() == "README.md" {
+			out = append(out, path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 type readmeBlock struct {
-	line  int
-	file  string // the JSON file named by the last link before the block
-	value map[string]any
+	readme string // the README it is in
+	line   int
+	file   string // the JSON file named by the last link before the block
+	value  map[string]any
 }
 
 var (
