@@ -35,6 +35,10 @@ func TestRender(t *testing.T) {
 			`[{"type":"variable_set","option":{"key":"voipbin.call.digits","value":""}}]`},
 		{"menu: length 1, no terminating key", flow.Action{Kind: flow.ActMenu, Millis: 5000},
 			`[{"type":"digits_receive","option":{"duration":5000,"length":1}},{"type":"fetch","option":{"event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}","event_method":"POST"}}]`},
+		{"menu: one key asked for, no terminating key", flow.Action{Kind: flow.ActMenu, Millis: 5000, Length: 1},
+			`[{"type":"digits_receive","option":{"duration":5000,"length":1}},{"type":"fetch","option":{"event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}","event_method":"POST"}}]`},
+		{"entry of 4 keys, ended early by #", flow.Action{Kind: flow.ActMenu, Millis: 8000, Length: 4},
+			`[{"type":"digits_receive","option":{"duration":8000,"length":4,"key":"#"}},{"type":"fetch","option":{"event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}","event_method":"POST"}}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
