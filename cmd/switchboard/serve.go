@@ -466,7 +466,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func warnOpen(log *slog.Logger, s settings) {
 	if missing := s.missingCredentials(); len(missing) > 0 {
 		log.Warn(fmt.Sprintf("%s not set: anyone who can reach this service can drive calls and spend the model; "+
-			"set them before going live (README, Security)", strings.Join(missing, ", ")))
+			"set them before going live (cmd/switchboard/README.md, Security)", strings.Join(missing, ", ")))
 	}
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
