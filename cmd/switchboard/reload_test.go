@@ -192,9 +192,10 @@ func TestReloadWatchAndSignal(t *testing.T) {
 	}
 }
 
-// TestReloadRefusedIsLogged names each problem of a refused config in the log
-// and keeps routing with the old config.
-func TestReloadRefusedIsLogged(t *testing.T) {
+// reloadable builds a service on a config file of its own (billing's first
+// number), logging JSON into the buffer it returns.
+func reloadable(t *testing.T) (string, *service, *syncBuffer) {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "routing.json")
 	writeConfig(t, file, billingBefore)
 	buf := &syncBuffer{}
@@ -206,6 +207,13 @@ func TestReloadRefusedIsLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return file, svc, buf
+}
+
+// TestReloadRefusedIsLogged names each problem of a refused config in the log
+// and keeps routing with the old config.
+func TestReloadRefusedIsLogged(t *testing.T) {
+	file, svc, buf := reloadable(t)
 	old := svc.routing()
 	if err := os.WriteFile(file, []byte(`{"routing": {"departments": {"sales": "555"}}}`), 0o644); err != nil {
 		t.Fatal(err)
@@ -231,17 +239,7 @@ func TestReloadRefusedIsLogged(t *testing.T) {
 // TestReloadMissingFileSaidOnce: a config file that goes away is an ERROR
 // once, not at every check; once it is back, its going is said again.
 func TestReloadMissingFileSaidOnce(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "routing.json")
-	writeConfig(t, file, billingBefore)
-	buf := &syncBuffer{}
-	log, err := settings{LogLevel: "info", LogFormat: "json"}.logger(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := build(context.Background(), settings{ConfigFile: file}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	file, svc, buf := reloadable(t)
 	old := svc.routing()
 	errors := func() int {
 		n := 0
