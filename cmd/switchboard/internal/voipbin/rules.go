@@ -10,8 +10,10 @@ import (
 
 // VoIPBin's limits, as its source has them (see CONFORMANCE.md).
 const (
-	// MaxActions is how many actions VoIPBin runs per call, its own
-	// (answer, fetch, confbridge_join) included; the next one stops the call.
+	// MaxActions is how many actions a call may run, VoIPBin's own (answer,
+	// fetch, confbridge_join) included. VoIPBin runs one more, and stops the
+	// call at the next (flow-manager updateNextAction checks the count
+	// before counting the action): one is kept in hand.
 	MaxActions = 100
 	// MaxStack is how many fetched frames VoIPBin nests.
 	MaxStack = 100

@@ -1,7 +1,7 @@
 // Package voipbintest is a VoIPBin call simulator: it plays a scripted caller against
 // a Switchboard server over real HTTP and executes the actions the server
-// returns with VoIPBin's semantics (see VOIPBIN.md, "What VoIPBin does with
-// our actions"), as strictly as VoIPBin does:
+// returns with VoIPBin's semantics (each rule, and where VoIPBin's source has
+// it: ../CONFORMANCE.md), as strictly as VoIPBin does:
 //
 //   - ${...} is substituted when an action runs, in every string of its option,
 //     nested ones included; an unset variable becomes "", and nothing is
