@@ -19,13 +19,20 @@ import (
 )
 
 // TestBodyLimit: every POST route answers a body over 64 KB with 413 and a
-// JSON error, and one just under it is read as usual.
+// JSON error, but the fetch, which answers reception (VoIPBin hangs up on
+// anything but actions); one just under it is read as usual.
 func TestBodyLimit(t *testing.T) {
 	srv := startServer(t, settings{})
 	big := strings.Repeat("x", maxBody)
 	for _, path := range []string{"/voipbin/fetch", "/voipbin/events", "/webhook/call-handler"} {
 		t.Run(path, func(t *testing.T) {
 			got, body := post(t, srv.URL+path, `{"reference_id":"`+big+`"}`)
+			if path == "/voipbin/fetch" {
+				if got != http.StatusOK || !strings.Contains(body, `"target":"+14155550199"`) {
+					t.Errorf("status = %d, want 200 and reception (%.200s)", got, body)
+				}
+				return
+			}
 			if got != http.StatusRequestEntityTooLarge {
 				t.Fatalf("status = %d, want 413 (%.200s)", got, body)
 			}
@@ -41,16 +48,25 @@ func TestBodyLimit(t *testing.T) {
 }
 
 // TestOneJSONValue: a body is one JSON value; a second one after it is
-// refused (400), not silently dropped, on every POST route.
+// refused (400), not silently dropped, on every POST route; a fetch, which
+// must answer actions, answers reception and steps neither call.
 func TestOneJSONValue(t *testing.T) {
-	srv := startServer(t, settings{})
+	svc, srv := startService(t, settings{})
 	for path, body := range map[string]string{
-		"/voipbin/fetch":        `{"activeflow_id":"` + vid("af") + `","reference_id":"` + vid("call-two") + `"} {"reference_id":"` + vid("call-other") + `"}`,
 		"/voipbin/events":       `{"type":"call_hangup","data":{"id":"` + vid("call-two") + `"}} {"type":"call_hangup","data":{"id":"` + vid("call-other") + `"}}`,
 		"/webhook/call-handler": `{"speech":{"results":[{"text":"billing"}]}} {"speech":{}}`,
 	} {
 		if got, answer := post(t, srv.URL+path, body); got != http.StatusBadRequest {
 			t.Errorf("%s with two JSON values: %d %.200s, want 400", path, got, answer)
+		}
+	}
+	body := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + vid("call-two") + `"} {"reference_id":"` + vid("call-other") + `"}`
+	if got, answer := post(t, srv.URL+"/voipbin/fetch", body); got != http.StatusOK || !strings.Contains(answer, `"target":"+14155550199"`) {
+		t.Errorf("/voipbin/fetch with two JSON values: %d %.200s, want 200 and reception", got, answer)
+	}
+	for _, id := range []string{vid("call-two"), vid("call-other")} {
+		if c, _, err := svc.store.Load(t.Context(), id); err != nil || c.Version != 0 {
+			t.Errorf("call %s stepped by a fetch of two JSON values: version %d, err %v", id, c.Version, err)
 		}
 	}
 }
