@@ -30,7 +30,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	fs.StringVar(&opt.FlowName, "flow-name", "switchboard", "the VoIPBin flow's name; a second run finds and updates it")
 	fs.StringVar(&opt.Language, "lang", "", "the number's language, put on the fetch URL (default: the config's)")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "log in and read, but print every write (secrets masked) instead of sending it")
-	fs.BoolVar(&opt.Check, "check", false, "run the preflight alone; exit 1 when a department cannot be reached")
+	fs.BoolVar(&opt.Check, "check", false, "run the preflight alone; exit 1 when a department cannot be reached or VoIPBin would drop the events posted to --public-url")
 	fs.StringVar(&configFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
 	flowStep := fs.Bool("flow-step", false, "create the example customer flow for a number in a flow-step mode: answer, fetch from Switchboard, branch on switchboard.department, a transfer per department (edit it in VoIPBin afterwards)")
 	if err := fs.Parse(args); err != nil {
