@@ -131,6 +131,11 @@ func (r *Router) reception(lang string) []Action {
 	return r.connect(r.cfg.Fallback.Destination, lang)
 }
 
+// Reception is the answer of last resort for a request that names no call
+// we can load (a fetch whose body cannot be read): the caller is told and
+// connected to the fallback desk; nothing is stored.
+func (r *Router) Reception(lang string) []Action { return r.reception(lang) }
+
 // connect says where the caller is going, in their language, and connects them.
 func (r *Router) connect(dept, lang string) []Action {
 	if _, ok := r.cfg.Texts[lang]; !ok {

@@ -210,6 +210,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	if err := decodeStrict(b, &c); err != nil {
 		return nil, fmt.Errorf("parse config: %w", err)
 	}
+	c.Routing.normalizeLanguages()
 	c.setDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -405,6 +406,9 @@ func (c *Config) Validate() error {
 	}
 	if r.Texts[r.Language] == nil {
 		bad("routing.texts: nothing for the default language %q", r.Language)
+	}
+	for _, p := range r.languageProblems() {
+		bad("%s", p)
 	}
 	for lang, t := range r.Texts {
 		if t == nil {

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,6 +66,14 @@ func TestValidate(t *testing.T) {
 				"billing": {"number": "+14155550102", "digit": "12"},
 				"fallback": "+14155550199", "emergency": "+0911"}}}`,
 			[]string{`sales.number: "555-0100" is not a phone number`, `digit: "1" is already`, `billing.digit: "12" is not a single keypad digit`, `emergency.number: "+0911"`}},
+		{"language tags VoIPBin cannot read",
+			`{"routing": {"language": "english", "texts": {"english": {}, "klingon": {}},
+				"departments": {"fallback": {"number": "+14155550199", "labels": {"xx-YY": "Recepcion"}}, "emergency": "+14155550911"}}}`,
+			[]string{`routing.language: "english" is no language tag VoIPBin can read`, `routing.texts: "klingon" is no language tag`,
+				`routing.departments.fallback.labels: "xx-YY" is no language tag`}},
+		{"one language written twice",
+			`{"routing": {"texts": {"es-ES": {}, "es-es": {}}, "departments": {"fallback": "+14155550199", "emergency": "+14155550911"}}}`,
+			[]string{`routing.texts: "es-es": VoIPBin writes it "es-ES", given already`}},
 		{"unknown department name reserved",
 			`{"routing": {"departments": {"unknown": "+14155550100", "fallback": "+14155550199", "emergency": "+14155550911"}}}`,
 			[]string{"departments.unknown: reserved"}},
@@ -146,6 +155,41 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLanguageTagsNormalized: VoIPBin reports the language of a
+// transcription as it reads the tag (es-es as es-ES); a config written with
+// es-es is read in that form everywhere a tag appears, so its tags match.
+func TestLanguageTagsNormalized(t *testing.T) {
+	cfg, err := ParseConfig(strings.NewReader(`{"routing": {"language": "en-us",
+		"texts": {"en-us": {}, "es-es": {"reception": "Le paso con recepción."}},
+		"departments": {"fallback": {"number": "+14155550199", "labels": {"es-es": "Recepción"}}, "emergency": "+14155550911"},
+		"modes": {"two": {"languages": ["en-us", "es-es"], "language_by": "speech"},
+			"tree": {"kind": "keypad", "languages": ["es-es"], "keypad": {"start": "main", "menus": {"main": {"prompt": "Press 1.", "prompts": {"es-es": "Pulse 1."},
+				"options": [{"key": "1", "department": "fallback"}]}}}}},
+		"numbers": {"+14155550001": "two", "+14155550002": "tree"}, "default_mode": "two"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.Routing
+	if r.Language != "en-US" {
+		t.Errorf("language %q, want en-US", r.Language)
+	}
+	if got := sortedKeys(r.Texts); !slices.Equal(got, []string{"en-US", "es-ES"}) {
+		t.Errorf("texts in %v, want [en-US es-ES]", got)
+	}
+	if got := r.Texts["es-ES"].Reception; got != "Le paso con recepción." {
+		t.Errorf("es-ES reception %q: the texts written under es-es are lost", got)
+	}
+	if got := r.Departments["fallback"].LabelIn("es-ES"); got != "Recepción" {
+		t.Errorf("fallback label in es-ES %q", got)
+	}
+	if got := r.Modes["two"].Languages; !slices.Equal(got, []string{"en-US", "es-ES"}) {
+		t.Errorf("mode languages %v, want [en-US es-ES]", got)
+	}
+	if got := r.Modes["tree"].Keypad.Menus["main"].PromptIn("es-ES"); got != "Pulse 1." {
+		t.Errorf("menu prompt in es-ES %q", got)
 	}
 }
 

@@ -68,6 +68,6 @@ func baseLanguage(tag string) string {
 }
 
 // foldAccents maps the accented letters of the languages with cue tables to
-// plain ones: "días" becomes "dias". (flow keeps to the standard library, so
-// no Unicode normalization package.)
+// plain ones: "días" becomes "dias". (Those few letters need no Unicode
+// normalization package.)
 var foldAccents = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ü", "u", "ñ", "n").Replace

@@ -369,8 +369,8 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if len(mode.Languages) > 0 {
 			c.Language = mode.Languages[0]
 		}
-		if _, ok := r.cfg.Texts[t.Language]; ok {
-			c.Language, c.LanguageSet = t.Language, true
+		if lang := NormalizeLanguage(t.Language); r.cfg.Texts[lang] != nil { // ?lang=es-es is es-ES
+			c.Language, c.LanguageSet = lang, true
 		}
 		if mode.Audit {
 			c.Audit = &Audit{}

@@ -75,7 +75,15 @@ func languageByte(b byte) bool {
 	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-'
 }
 
-func digitByte(b byte) bool { return b >= '0' && b <= '9' || b == '*' || b == '#' }
+// digitByte reports whether b is a DTMF key: VoIPBin keeps whichever key
+// Asterisk reports (call-manager digitsReceived), A to D included.
+func digitByte(b byte) bool {
+	return b >= '0' && b <= '9' || b >= 'A' && b <= 'D' || b == '*' || b == '#'
+}
+
+// wrongKey stands for keys that are no keys: no menu has it, so the caller
+// hears the menu's answer to a wrong key.
+const wrongKey = "?"
 
 // quote shows a refused value in a problem, cut short: a problem must not
 // echo 60 KB back.

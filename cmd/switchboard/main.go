@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "simulate":
 		return runSimulate(ctx, args, getenv, os.Stdin, stdout, stderr) // the one command that reads the terminal
 	case "provision":
-		return runProvision(ctx, args, getenv, stdout, stderr)
+		return runProvision(ctx, args, getenv, nil, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
 	case "help":

@@ -13,10 +13,12 @@ import (
 )
 
 // runProvision is `switchboard provision`: it wires a VoIPBin account to this
-// service and checks, first, that every department's transfer can go through.
-func runProvision(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// service and checks, first, that every department's transfer can go through
+// and that VoIPBin will post events to the public URL (lookup resolves its
+// host; nil: the system's resolver).
+func runProvision(ctx context.Context, args []string, getenv func(string) string, lookup voipbin.LookupIP, stdout, stderr io.Writer) error {
 	fs := newFlags("provision", stderr)
-	opt := provision.Options{Out: stdout, FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN")}
+	opt := provision.Options{Out: stdout, FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"), LookupIP: lookup}
 	var configFile string
 	fs.StringVar(&opt.API, "api", cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI), "VoIPBin's API root (default $VOIPBIN_API_URL, else "+voipbin.DefaultAPI+")")
 	fs.StringVar(&opt.Username, "username", getenv("VOIPBIN_USERNAME"), "VoIPBin login (default $VOIPBIN_USERNAME)")
@@ -28,7 +30,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	fs.StringVar(&opt.FlowName, "flow-name", "switchboard", "the VoIPBin flow's name; a second run finds and updates it")
 	fs.StringVar(&opt.Language, "lang", "", "the number's language, put on the fetch URL (default: the config's)")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "log in and read, but print every write (secrets masked) instead of sending it")
-	fs.BoolVar(&opt.Check, "check", false, "run the preflight alone; exit 1 when a department cannot be reached")
+	fs.BoolVar(&opt.Check, "check", false, "run the preflight alone; exit 1 when a department cannot be reached or VoIPBin would drop the events posted to --public-url")
 	fs.StringVar(&configFile, "config", "", "routing config JSON `FILE` (default: the embedded example)")
 	flowStep := fs.Bool("flow-step", false, "create the example customer flow for a number in a flow-step mode: answer, fetch from Switchboard, branch on switchboard.department, a transfer per department (edit it in VoIPBin afterwards)")
 	if err := fs.Parse(args); err != nil {
@@ -62,6 +64,9 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	secretErr := reportSecret(stdout, res.WebhookSecret, getenv("VOIPBIN_WEBHOOK_SECRET"), opt.DryRun)
+	if res.EventsURL != "" { // --check: Run has reported, not failed
+		secretErr = errors.Join(secretErr, provision.EventsURLError(res.EventsURL))
+	}
 	if !res.Reachable() {
 		n := 0
 		for _, v := range res.Preflight {
@@ -86,7 +91,8 @@ func reportSecret(w io.Writer, shown, set string, dryRun bool) error {
 		return errors.New("webhook secret: VoIPBin shows none for this account, so it sends the events unsigned, and a service with " +
 			"VOIPBIN_WEBHOOK_SECRET set refuses every one (401; VoIPBin never retries a 4xx): callers' words would be lost. " +
 			"VoIPBin makes the secret when an account is created and has no call to set one: ask VoIPBin's support for one, " +
-			"or run serve without VOIPBIN_WEBHOOK_SECRET (with Redis, --insecure) and keep the events URL private")
+			"or run serve without VOIPBIN_WEBHOOK_SECRET (with Redis, --insecure), knowing that anyone who can reach the events URL " +
+			"can then post events (it cannot be hidden on a private network: VoIPBin posts only to public addresses)")
 	case shown == "":
 		fmt.Fprintln(w, "webhook secret: VoIPBin shows none for this account: its events come unsigned; leave VOIPBIN_WEBHOOK_SECRET unset (with Redis, serve needs --insecure)")
 	case set != "" && set != shown:

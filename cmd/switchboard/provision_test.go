@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,18 @@ import (
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
+
+// publicDNS resolves the test's public host names, and nothing else: tests
+// never ask real DNS.
+func publicDNS(_ context.Context, host string) ([]net.IP, error) {
+	switch host {
+	case "sb.example.com":
+		return []net.IP{net.ParseIP("93.184.216.34")}, nil
+	case "lan.example.com":
+		return []net.IP{net.ParseIP("192.168.1.20")}, nil
+	}
+	return nil, fmt.Errorf("lookup %s: no such host", host)
+}
 
 // TestProvisionCommand runs `switchboard provision` as an operator does: a
 // dry run, the real run, a second run that changes nothing, and --check
@@ -29,8 +42,8 @@ func TestProvisionCommand(t *testing.T) {
 	api.Numbers = append(api.Numbers, voipbintest.Number{ID: voipbintest.ID(9), Number: "+899100200300", Type: "virtual", CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
 	provision := func(args ...string) (string, error) {
 		var out strings.Builder
-		err := run(context.Background(), append([]string{"provision", "--api", api.URL,
-			"--public-url", "https://sb.example.com", "--number", "+15550001000"}, args...), getenv, &out, io.Discard)
+		err := runProvision(context.Background(), append([]string{"--api", api.URL,
+			"--public-url", "https://sb.example.com", "--number", "+15550001000"}, args...), getenv, publicDNS, &out, io.Discard)
 		return out.String(), err
 	}
 
@@ -126,8 +139,8 @@ func TestProvisionFlowStep(t *testing.T) {
 	}
 	provision := func() (string, error) {
 		var out strings.Builder
-		err := run(context.Background(), []string{"provision", "--api", api.URL, "--public-url", "https://sb.example.com",
-			"--number", "+15550001000", "--flow-step", "--config", "../../testdata/modes/flow-step.json"}, getenv, &out, io.Discard)
+		err := runProvision(context.Background(), []string{"--api", api.URL, "--public-url", "https://sb.example.com",
+			"--number", "+15550001000", "--flow-step", "--config", "../../testdata/modes/flow-step.json"}, getenv, publicDNS, &out, io.Discard)
 		return out.String(), err
 	}
 	if out, err := provision(); err != nil || len(api.Flows) != 2 {
@@ -189,8 +202,8 @@ func TestProvisionWebhookSecret(t *testing.T) {
 			env := map[string]string{"SWITCHBOARD_FETCH_TOKEN": "fetch-tok", "VOIPBIN_ACCESSKEY": voipbintest.AccessKey, "VOIPBIN_API_URL": api.URL,
 				"VOIPBIN_WEBHOOK_SECRET": tt.set}
 			var out strings.Builder
-			err := run(context.Background(), []string{"provision", "--public-url", "https://sb.example.com", "--number", "+15550001000"},
-				func(k string) string { return env[k] }, &out, io.Discard)
+			err := runProvision(context.Background(), []string{"--public-url", "https://sb.example.com", "--number", "+15550001000"},
+				func(k string) string { return env[k] }, publicDNS, &out, io.Discard)
 			if (err != nil) != tt.fails || !strings.Contains(out.String()+fmt.Sprint(err), tt.want) {
 				t.Errorf("err %v, want failure %v saying %q:\n%s", err, tt.fails, tt.want, out.String())
 			}
@@ -198,5 +211,27 @@ func TestProvisionWebhookSecret(t *testing.T) {
 				t.Errorf("an error shows the secret: %v", err)
 			}
 		})
+	}
+}
+
+// TestProvisionCheckEventsURL: `provision --check` fails a public URL whose
+// events VoIPBin would drop (here a private address), and says why and what
+// to do instead.
+func TestProvisionCheckEventsURL(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	getenv := func(k string) string {
+		return map[string]string{"VOIPBIN_ACCESSKEY": voipbintest.AccessKey, "VOIPBIN_API_URL": api.URL}[k]
+	}
+	var out strings.Builder
+	err := runProvision(context.Background(), []string{"--check", "--public-url", "https://lan.example.com", "--number", "+15550001000"},
+		getenv, publicDNS, &out, io.Discard)
+	for _, want := range []string{"192.168.1.20", "public address", "signature"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--check on a private events URL: err %v, want it to say %q:\n%s", err, want, out.String())
+		}
+	}
+	if err := runProvision(context.Background(), []string{"--check", "--public-url", "https://sb.example.com", "--number", "+15550001000"},
+		getenv, publicDNS, &out, io.Discard); err != nil {
+		t.Errorf("--check on a public events URL: %v", err)
 	}
 }

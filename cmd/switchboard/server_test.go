@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
 func post(t *testing.T, url, body string, header ...string) (int, string) {
@@ -100,24 +102,59 @@ func TestEvents(t *testing.T) {
 	}
 }
 
+// TestFetchInput: past the token, a fetch is answered 200 with actions
+// VoIPBin runs, whatever else it carries: VoIPBin hangs the caller up on any
+// other answer (flow-manager actionHandleFetch). A body that names no call we
+// can keep gets reception; a language, dialled number or keys that are none
+// are left out (keys that are no keys are one wrong key). Each is logged with
+// the field; only a wrong token is refused.
 func TestFetchInput(t *testing.T) {
-	srv := startServer(t, settings{FetchToken: "tok"})
+	buf := &syncBuffer{}
+	log, err := settings{LogLevel: "info", LogFormat: "json"}.logger(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := build(context.Background(), settings{FetchToken: "tok"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	const reception = "+14155550199" // the example's fallback desk
+	call := func() string {
+		return `{"activeflow_id":"` + uuid.NewString() + `","reference_id":"` + uuid.NewString() + `"}`
+	}
 	tests := []struct {
 		name, query, body string
 		want              int
+		reception         bool   // the answer connects the fallback desk at once
+		logged            string // the field a logged problem names; "": none
 	}{
-		{"no token", "", `{"reference_id":"` + vid("c1") + `"}`, http.StatusUnauthorized},
-		{"wrong token", "?t=nope", `{"reference_id":"` + vid("c1") + `"}`, http.StatusUnauthorized},
-		{"not JSON", "?t=tok", `reference_id=c1`, http.StatusBadRequest},
-		{"no call id", "?t=tok", `{}`, http.StatusBadRequest},
-		{"two values", "?t=tok", `{"reference_id":"` + vid("c1") + `"}{}`, http.StatusBadRequest},
-		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, http.StatusRequestEntityTooLarge},
-		{"not UTF-8", "?t=tok", "{\"reference_id\":\"c\xff1\"}", http.StatusBadRequest},
-		{"activeflow id only", "?t=tok", `{"activeflow_id":"` + vid("af9") + `"}`, http.StatusOK},
-		{"ok", "?t=tok", `{"activeflow_id":"` + vid("af1") + `","reference_id":"` + vid("c1") + `"}`, http.StatusOK},
+		{"no token", "", call(), http.StatusUnauthorized, false, ""},
+		{"wrong token", "?t=nope", call(), http.StatusUnauthorized, false, ""},
+		{"not JSON", "?t=tok", `reference_id=c1`, 200, true, "body"},
+		{"no call id", "?t=tok", `{}`, 200, true, "reference_id"},
+		{"two values", "?t=tok", `{"reference_id":"` + vid("c1") + `"}{}`, 200, true, "body"},
+		{"too large", "?t=tok", `{"reference_id":"` + strings.Repeat("x", 70<<10) + `"}`, 200, true, "body"},
+		{"not UTF-8", "?t=tok", "{\"reference_id\":\"c\xff1\"}", 200, true, "body"},
+		{"a 60 KB call id", "?t=tok", `{"reference_id":"` + strings.Repeat("a", 60<<10) + `"}`, 200, true, "reference_id"},
+		{"a call id that is no UUID", "?t=tok", `{"reference_id":"call-1"}`, 200, true, "reference_id"},
+		{"an upper-case UUID", "?t=tok", `{"reference_id":"` + strings.ToUpper(uuid.NewString()) + `"}`, 200, true, "reference_id"},
+		{"a seed call", "?t=tok", `{"reference_id":"seed:` + uuid.NewString() + `"}`, 200, true, "reference_id"},
+		{"a NUL in the id", "?t=tok", `{"reference_id":"` + uuid.NewString()[:35] + `\u0000"}`, 200, true, "reference_id"},
+		{"a language that is no tag", "?t=tok&lang=en%00US", call(), 200, false, "lang"},
+		{"a language of 36 bytes", "?t=tok&lang=" + strings.Repeat("a", 36), call(), 200, false, "lang"},
+		{"a dialled number with a control character", "?t=tok&to=%2B1%07", call(), 200, false, "to"},
+		{"keys that are no keys", "?t=tok&d=12%0a3", call(), 200, false, "d"},
+		{"65 keys", "?t=tok&d=" + strings.Repeat("1", 65), call(), 200, false, "d"},
+		{"keys A to D are keys", "?t=tok&d=ABCD", call(), 200, false, ""},
+		{"keys, language and number", "?t=tok&lang=en-US&d=12%23*&to=%2B14155550000", call(), 200, false, ""},
+		{"activeflow id only", "?t=tok", `{"activeflow_id":"` + uuid.NewString() + `"}`, 200, false, ""},
+		{"ok", "?t=tok", call(), 200, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			buf.reset()
 			got, body := post(t, srv.URL+"/voipbin/fetch"+tt.query, tt.body)
 			if got != tt.want {
 				t.Fatalf("status = %d, want %d (%s)", got, tt.want, body)
@@ -130,18 +167,70 @@ func TestFetchInput(t *testing.T) {
 				return
 			}
 			var acts []voipbin.Action
-			if err := json.Unmarshal([]byte(body), &acts); err != nil {
-				t.Fatalf("not a bare JSON array of actions: %s", body)
+			if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 {
+				t.Fatalf("not a JSON array of actions: %s", body)
 			}
 			for _, a := range acts {
 				if id, err := uuid.Parse(a.ID); err != nil || id == uuid.Nil {
 					t.Errorf("action %s id %q is not a non-zero UUID", a.Type, a.ID)
 				}
 			}
-			if !strings.Contains(body, `/voipbin/fetch?t=tok`) {
+			last := acts[len(acts)-1]
+			if connects := last.Type == voipbin.TypeConnect && strings.Contains(body, `"target":"`+reception+`"`); connects != tt.reception {
+				t.Errorf("connects reception: %v, want %v (%s)", connects, tt.reception, body)
+			}
+			if !tt.reception && !strings.Contains(body, `/voipbin/fetch?t=tok`) {
 				t.Errorf("the next fetch must carry the token: %s", body)
 			}
+			if strings.Contains(body, "en%00US") || strings.Contains(body, "lang=aaaa") {
+				t.Errorf("a language that is none is handed back in the next fetch URL: %s", body)
+			}
+			var problems []string
+			for _, l := range buf.lines(t) {
+				if p, ok := l["problems"].(string); ok {
+					problems = append(problems, p)
+				}
+			}
+			switch {
+			case tt.logged == "" && len(problems) > 0:
+				t.Errorf("logged problems %q, want none", problems)
+			case tt.logged != "" && (len(problems) != 1 || !strings.HasPrefix(problems[0], tt.logged+":")):
+				t.Errorf("logged problems %q, want one about %s", problems, tt.logged)
+			case len(problems) == 1 && len(problems[0]) > 1000:
+				t.Errorf("the logged problem echoes the input back: %d bytes", len(problems[0]))
+			}
 		})
+	}
+}
+
+// TestEveryKeyIsAKey: VoIPBin keeps any DTMF key in voipbin.call.digits
+// (call-manager digitsReceived), A to D too, and hangs up on a fetch answered
+// with anything but actions. A caller in a keypad tree who presses A, or
+// whose keys reach us garbled, hears that it is not an option and the menu
+// again, and goes on to a department.
+func TestEveryKeyIsAKey(t *testing.T) {
+	srv := startServer(t, settings{FetchToken: testToken, ConfigFile: "../../testdata/modes/keypad.json"})
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "key-a", Bases: []string{srv.URL}, Token: testToken},
+		[]voipbintest.Step{{Press: "A"}, {Press: "2"}, {Press: "1"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(res.Transcript, "\n"))
+	}
+	transcript := strings.Join(res.Transcript, "\n")
+	if !strings.Contains(transcript, "Sorry, that is not an option.") {
+		t.Errorf("the key A was not taken as a wrong key:\n%s", transcript)
+	}
+	if res.Connected != "+14155550121" {
+		t.Errorf("connected %q after A, 2, 1, want accounts:\n%s", res.Connected, transcript)
+	}
+
+	// Keys that are none (a line break) are one wrong key, not "no key in time".
+	id := `{"activeflow_id":"` + uuid.NewString() + `","reference_id":"` + uuid.NewString() + `"}`
+	fetch := srv.URL + "/voipbin/fetch?t=" + testToken
+	if s, body := post(t, fetch, id); s != http.StatusOK {
+		t.Fatalf("first fetch = %d %s", s, body)
+	}
+	if s, body := post(t, fetch+"&d=1%0a", id); s != http.StatusOK || !strings.Contains(body, "Sorry, that is not an option.") {
+		t.Errorf("keys with a line break = %d %s, want the menu again after the wrong-key notice", s, body)
 	}
 }
 

@@ -4,6 +4,7 @@ package main
 // itself (actions, events, signatures, its rules) is package voipbin's.
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -34,44 +35,76 @@ func handleFetch(svc *service) http.HandlerFunc {
 			writeProblem(w, http.StatusUnauthorized, "bad or missing fetch token (?t=)")
 			return
 		}
-		var req fetchRequest
-		if err := decodeJSON(w, r, &req); err != nil {
-			writeBodyProblem(w, "invalid fetch body", err)
+		// Past the token, every answer is 200 with actions: VoIPBin stops the
+		// flow and hangs the caller up on anything else (flow-manager
+		// actionHandleFetch). What cannot be used is left out and logged.
+		turn, problems := fetchTurn(w, r)
+		router := svc.routing().router
+		next := fetchURL(svc.settings, r, turn.Language)
+		if turn.CallID == "" {
+			svc.log.WarnContext(r.Context(), "fetch names no call we can keep; caller sent to reception", "problems", strings.Join(problems, "; "))
+			writeJSON(w, http.StatusOK, voipbin.Render(router.Reception(turn.Language), next))
 			return
 		}
-		callID := req.ReferenceID
-		if callID == "" {
-			callID = req.ActiveflowID
+		r = withCall(r, turn.CallID)
+		if len(problems) > 0 {
+			svc.log.WarnContext(r.Context(), "fetch input left out", "problems", strings.Join(problems, "; "))
 		}
-		if callID == "" {
-			writeProblem(w, http.StatusBadRequest, "invalid fetch body", "reference_id: missing")
-			return
-		}
-		q := r.URL.Query()
-		turn := flow.Turn{CallID: callID, Channel: flow.Voice, Language: q.Get("lang"), Dialled: q.Get("to"), Arrived: arrival(r)}
-		if q.Has("d") {
-			turn.HasDigits = true
-			turn.Digits = q.Get("d")
-			if strings.Contains(turn.Digits, "${") { // VoIPBin left the variable unset
-				turn.Digits = ""
-			}
-		}
-		// A call id that is no UUID is no VoIPBin call (nor a seed call, "seed:...").
-		if p := problemsOf(idProblem("reference_id", callID), tokenProblem("lang", turn.Language, maxLanguage, languageByte),
-			textProblem("to", turn.Dialled, maxDialled), tokenProblem("d", turn.Digits, maxDigits, digitByte)); len(p) > 0 {
-			writeProblem(w, http.StatusBadRequest, "invalid fetch", p...)
-			return
-		}
-		r = withCall(r, callID)
-		reply := svc.routing().router.Next(r.Context(), turn)
+		reply := router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
-		writeJSON(w, http.StatusOK, voipbin.Render(reply.Actions, fetchURL(svc.settings, r)))
+		writeJSON(w, http.StatusOK, voipbin.Render(reply.Actions, next))
 	}
 }
 
+// fetchTurn reads a fetch: the call from its body, the keys, language and
+// dialled number from its URL. What cannot be used is left out and named in
+// the problems: a call id that is no VoIPBin id (nor a seed call's,
+// "seed:...") leaves the turn without a CallID, a language or dialled number
+// that is not one is taken as none, and keys that are no keys as one wrong key.
+func fetchTurn(w http.ResponseWriter, r *http.Request) (flow.Turn, []string) {
+	var problems []string
+	usable := func(p string) bool {
+		if p != "" {
+			problems = append(problems, p)
+		}
+		return p == ""
+	}
+	q := r.URL.Query()
+	turn := flow.Turn{Channel: flow.Voice, Arrived: arrival(r)}
+	if lang := q.Get("lang"); usable(tokenProblem("lang", lang, maxLanguage, languageByte)) {
+		turn.Language = lang
+	}
+	if to := q.Get("to"); usable(textProblem("to", to, maxDialled)) {
+		turn.Dialled = to
+	}
+	if q.Has("d") {
+		turn.HasDigits = true
+		switch d := q.Get("d"); {
+		case strings.Contains(d, "${"): // VoIPBin left the variable unset: no key
+		case usable(tokenProblem("d", d, maxDigits, digitByte)):
+			turn.Digits = d
+		default:
+			turn.Digits = wrongKey
+		}
+	}
+	var req fetchRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		return turn, append(problems, "body: "+err.Error())
+	}
+	callID := cmp.Or(req.ReferenceID, req.ActiveflowID)
+	if callID == "" {
+		return turn, append(problems, "reference_id: missing")
+	}
+	if usable(idProblem("reference_id", callID)) {
+		turn.CallID = callID
+	}
+	return turn, problems
+}
+
 // fetchURL is the URL VoIPBin fetches the next turn from: the public base URL
-// when configured, else the one this request came to.
-func fetchURL(s settings, r *http.Request) string {
+// when configured, else the one this request came to; lang is the language
+// the call was fetched with.
+func fetchURL(s settings, r *http.Request, lang string) string {
 	base := strings.TrimSuffix(s.PublicURL, "/")
 	if base == "" {
 		scheme := "http"
@@ -81,7 +114,7 @@ func fetchURL(s settings, r *http.Request) string {
 		base = scheme + "://" + r.Host
 	}
 	u := base + "/voipbin/fetch?t=" + url.QueryEscape(s.FetchToken)
-	if lang := r.URL.Query().Get("lang"); lang != "" {
+	if lang != "" {
 		u += "&lang=" + url.QueryEscape(lang)
 	}
 	return u

@@ -55,9 +55,13 @@ func TestSeedEndpointCannotTouchVoipbinCalls(t *testing.T) {
 	if got := types(fetch()); !slices.Equal(got, []string{"sleep", "fetch"}) {
 		t.Errorf("after seed requests the VoIPBin call answered %v, want it still listening", got)
 	}
-	// And a VoIPBin fetch cannot reach a seed call either.
-	if status, _ := post(t, srv.URL+"/voipbin/fetch", `{"reference_id":"seed:`+live+`"}`); status != http.StatusBadRequest {
-		t.Errorf("a fetch for a seed call id = %d, want 400", status)
+	// And a VoIPBin fetch cannot reach a seed call either: it names no call
+	// we keep, so its caller goes to reception, and the seed call is left as it was.
+	if status, body := post(t, srv.URL+"/voipbin/fetch", `{"reference_id":"seed:`+live+`"}`); status != http.StatusOK || !strings.Contains(body, "+14155550199") {
+		t.Errorf("a fetch for a seed call id = %d %s, want reception", status, body)
+	}
+	if status, body := post(t, srv.URL+"/webhook/call-handler", `{"call_id":"`+live+`","speech":{"results":[{"text":"hello"}]}}`); status != http.StatusOK || !strings.Contains(body, `"transfer"`) {
+		t.Errorf("the seed call after a fetch for its id = %d %s, want its ended call's answer", status, body)
 	}
 }
 
@@ -169,7 +173,7 @@ func TestFetchURL(t *testing.T) {
 			if tt.proto != "" {
 				r.Header.Set("X-Forwarded-Proto", tt.proto)
 			}
-			if got := fetchURL(settings{PublicURL: tt.public, FetchToken: "tok"}, r); got != tt.want {
+			if got := fetchURL(settings{PublicURL: tt.public, FetchToken: "tok"}, r, r.URL.Query().Get("lang")); got != tt.want {
 				t.Errorf("fetchURL = %s, want %s", got, tt.want)
 			}
 		})

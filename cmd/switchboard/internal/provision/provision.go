@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -63,13 +64,19 @@ type Options struct {
 	// Switchboard as one step of it. Nil: [answer, fetch].
 	Flow func(fetchURL string) []voipbin.Action
 	HTTP *http.Client
-	Out  io.Writer // the report
+	// LookupIP resolves the public URL's host, to check that VoIPBin will
+	// post events there; nil: the system's resolver.
+	LookupIP voipbin.LookupIP
+	Out      io.Writer // the report
 }
 
 // Result says what the run found and did.
 type Result struct {
 	Preflight     []Verdict
 	WebhookSecret string // as VoIPBin shows it; empty when the account has none (its events come unsigned)
+	// EventsURL says why VoIPBin would drop every event posted to the
+	// public URL's /voipbin/events, or is empty (also when no public URL was given).
+	EventsURL string
 }
 
 // Reachable reports whether every department can be transferred to.
@@ -127,8 +134,12 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		}
 	}
 	res.WebhookSecret = acct.customer.WebhookSecret
+	res.EventsURL = c.checkEventsURL(ctx)
 	if opt.Check {
 		return res, nil
+	}
+	if res.EventsURL != "" { // wire nothing that would lose every caller's words
+		return res, EventsURLError(res.EventsURL)
 	}
 
 	flowID, err := c.ensureFlow(ctx, ours)
@@ -142,6 +153,42 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// checkEventsURL says why VoIPBin would drop every event posted to the
+// events URL, or "", and prints the verdict. VoIPBin checks the URL before
+// each delivery and loses the event at once when it fails (see
+// voipbin.EventURLProblem), so a private address is no way to keep the
+// events endpoint safe: its signature is.
+func (c *client) checkEventsURL(ctx context.Context) string {
+	if c.opt.PublicURL == "" {
+		c.printf("events URL: not checked (no public URL given)\n")
+		return ""
+	}
+	lookup := c.opt.LookupIP
+	if lookup == nil {
+		lookup = func(ctx context.Context, host string) ([]net.IP, error) {
+			return net.DefaultResolver.LookupIP(ctx, "ip", host)
+		}
+	}
+	problem := voipbin.EventURLProblem(ctx, c.eventsURL(), lookup)
+	if problem == "" {
+		c.printf("events URL: ok %s\n", c.eventsURL())
+	} else {
+		c.printf("events URL: FAIL %s\n", problem)
+	}
+	return problem
+}
+
+// EventsURLError is the error of a run whose events URL VoIPBin would not post to.
+func EventsURLError(problem string) error {
+	return fmt.Errorf("events URL: %s; VoIPBin would drop every event, and with them every caller's words: "+
+		"serve /voipbin/events on a public address (--public-url) and protect it with its signature (VOIPBIN_WEBHOOK_SECRET)", problem)
+}
+
+// eventsURL is where VoIPBin posts the account's events.
+func (c *client) eventsURL() string {
+	return strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/events"
 }
 
 // account is what the preflight and the writes read of the account.
@@ -656,7 +703,7 @@ func (c *client) ensureNumber(ctx context.Context, numbers []voipbin.Number, flo
 // /v1.0/customer writes all seven of its fields, so the other five go back
 // as read.
 func (c *client) ensureWebhook(ctx context.Context, cust voipbin.Customer) error {
-	want := strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/events"
+	want := c.eventsURL()
 	if cust.WebhookURI == want && cust.WebhookMethod == http.MethodPost {
 		c.printf("event webhook: unchanged (%s)\n", want)
 		return nil

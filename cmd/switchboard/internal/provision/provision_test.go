@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -23,8 +25,19 @@ func options(api *voipbintest.REST, out *strings.Builder) Options {
 	return Options{
 		API: api.URL, Username: voipbintest.Username, Password: voipbintest.Password,
 		PublicURL: "https://switchboard.example.com", FetchToken: "fetch-tok", FlowName: "switchboard",
-		Number: "+15550001000", Transfers: transfers, Out: out,
+		Number: "+15550001000", Transfers: transfers, Out: out, LookupIP: publicDNS,
 	}
+}
+
+// publicDNS resolves the tests' host names; nothing asks real DNS.
+func publicDNS(_ context.Context, host string) ([]net.IP, error) {
+	switch host {
+	case "switchboard.example.com", "new.example.com":
+		return []net.IP{net.ParseIP("93.184.216.34")}, nil
+	case "sb.internal":
+		return []net.IP{net.ParseIP("10.0.0.5")}, nil
+	}
+	return nil, fmt.Errorf("lookup %s: no such host", host)
 }
 
 // TestProvisionTwice provisions an account in use, then runs again: the first
@@ -418,5 +431,44 @@ func TestPreflightConfiguredCallerID(t *testing.T) {
 		if v.OK != want[v.Department] {
 			t.Errorf("%s: ok=%v (%s), want %v", v.Department, v.OK, v.Why, want[v.Department])
 		}
+	}
+}
+
+// TestEventsURLChecked: VoIPBin drops at once every event whose URL fails its
+// check (bin-webhook-manager validateWebhookURL): provision fails such a
+// public URL, saying why, before it writes anything; --check reports it.
+func TestEventsURLChecked(t *testing.T) {
+	for _, tt := range []struct {
+		name, public string
+		want         string // in the report and the error; "": passes
+	}{
+		{"public", "https://switchboard.example.com", ""},
+		{"a private address", "https://sb.internal", "10.0.0.5, in 10.0.0.0/8"},
+		{"a loopback address", "http://127.0.0.1:3000", "in 127.0.0.0/8"},
+		{"a shared (CGN) address", "http://100.100.1.1", "in 100.64.0.0/10"},
+		{"a name that does not resolve", "https://nowhere.example.com", "does not resolve"},
+		{"not http", "ws://switchboard.example.com", `not "ws"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, check := range []bool{true, false} {
+				api := voipbintest.NewREST(t)
+				var out strings.Builder
+				opt := options(api, &out)
+				opt.PublicURL, opt.Check = tt.public, check
+				res, err := Run(t.Context(), opt)
+				if tt.want == "" {
+					if err != nil || res.EventsURL != "" || !strings.Contains(out.String(), "events URL: ok "+tt.public+"/voipbin/events") {
+						t.Errorf("check %v: err %v, problem %q:\n%s", check, err, res.EventsURL, out.String())
+					}
+					continue
+				}
+				if !strings.Contains(res.EventsURL, tt.want) || !strings.Contains(out.String(), "events URL: FAIL") {
+					t.Errorf("check %v: problem %q, want %q:\n%s", check, res.EventsURL, tt.want, out.String())
+				}
+				if !check && (err == nil || !strings.Contains(err.Error(), tt.want) || len(api.Writes) != 0) {
+					t.Errorf("provision: err %v, writes %v; want it to fail before writing", err, api.Writes)
+				}
+			}
+		})
 	}
 }

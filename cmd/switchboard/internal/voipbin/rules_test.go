@@ -23,4 +23,17 @@ func TestConfigValidationAgrees(t *testing.T) {
 			t.Errorf("caller ID %q: config valid %v, VoIPBin accepts it %v (%v)", n, got, want, err)
 		}
 	}
+	// A language tag is read as VoIPBin reads it, and one VoIPBin cannot
+	// read (it would use en-US) is refused.
+	for _, tag := range []string{"en-US", "es-es", "ES-es", "pt-br", "iw-IL", "en_US", "zh-hant-tw", "es-419", "english", "xx-YY", "und", "en US"} {
+		cfg := `{"routing": {"language": "` + tag + `", "departments": {"fallback": "+14155550199", "emergency": "+14155550911"}}}`
+		c, err := flow.ParseConfig(strings.NewReader(cfg))
+		readable := Language(tag) != "en-US" || strings.EqualFold(strings.ReplaceAll(tag, "_", "-"), "en-US")
+		switch {
+		case readable && (err != nil || c.Routing.Language != Language(tag)):
+			t.Errorf("language %q: config reads it %v (%v), VoIPBin %q", tag, c, err, Language(tag))
+		case !readable && err == nil:
+			t.Errorf("language %q: config valid, VoIPBin cannot read it (it would use en-US)", tag)
+		}
+	}
 }

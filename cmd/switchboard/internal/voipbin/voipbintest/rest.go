@@ -120,6 +120,14 @@ type REST struct {
 	// Transcribes maps the account's transcriptions to their status,
 	// "progressing" or "done".
 	Transcribes map[string]string
+	// Foreign are transcriptions VoIPBin knows that belong to another
+	// customer: stopping one is refused 403 PERMISSION_DENIED (bin-api-manager
+	// servicehandler/transcribe.go TranscribeStop, hasPermission).
+	Foreign map[string]bool
+	// KeyExpired makes AccessKey expired (or deleted): every call made with
+	// it is refused 401 INVALID_CREDENTIALS, as a wrong key is (bin-api-manager
+	// lib/middleware/authenticate.go authenticateAccesskey, TMExpire and TMDelete).
+	KeyExpired bool
 	// Writes lists every accepted write, "PUT /v1.0/numbers/<id>/flow_ids".
 	Writes []string
 	// Problems lists every request the stand-in refused and why.
@@ -143,6 +151,7 @@ func NewREST(t testing.TB) *REST {
 		Flows:       []Flow{{ID: SMSFlow, Name: "sms", Detail: "the customer's SMS flow", Actions: []json.RawMessage{json.RawMessage(`{"type":"message_send"}`)}}},
 		Available:   []string{"+899123456789"},
 		Transcribes: map[string]string{},
+		Foreign:     map[string]bool{},
 		nextID:      200,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -261,6 +270,9 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case bearer != "" && key != "":
 		s.refuse(w, http.StatusBadRequest, "both a Bearer token and an access key")
+		return
+	case key == AccessKey && s.KeyExpired:
+		s.refuse(w, http.StatusUnauthorized, "INVALID_CREDENTIALS: the access key has expired or was deleted")
 		return
 	case bearer == "Bearer "+token, key == AccessKey:
 	default:
@@ -400,8 +412,12 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return
 		}
-		if _, known := s.Transcribes[id]; !known {
+		if _, known := s.Transcribes[id]; !known && !s.Foreign[id] {
 			s.refuse(w, http.StatusNotFound, "no transcribe %s", id)
+			return
+		}
+		if s.Foreign[id] {
+			s.refuse(w, http.StatusForbidden, "PERMISSION_DENIED: transcribe %s is another customer's", id)
 			return
 		}
 		// A transcribe already done is answered as it is (bin-transcribe-manager transcribehandler Stop).

@@ -196,6 +196,23 @@ func TestRESTStopTranscribe(t *testing.T) {
 	if s.Status(id) != "done" {
 		t.Errorf("status %s, want done", s.Status(id))
 	}
+
+	// Another customer's transcription: 403, and it runs on.
+	s.mu.Lock()
+	foreign := s.newID()
+	s.Foreign[foreign] = true
+	s.mu.Unlock()
+	if status, body := restCall(t, s, "POST", "/v1.0/transcribes/"+foreign+"/stop", ""); status != 403 || !strings.Contains(body, "PERMISSION_DENIED") {
+		t.Errorf("another customer's transcription: %d %s, want 403 PERMISSION_DENIED", status, body)
+	}
+	// An expired (or deleted) key is refused as a wrong one: 401, nothing stopped.
+	other := s.Transcribing()
+	s.mu.Lock()
+	s.KeyExpired = true
+	s.mu.Unlock()
+	if status, body := restCall(t, s, "POST", "/v1.0/transcribes/"+other+"/stop", ""); status != 401 || s.Status(other) != "progressing" {
+		t.Errorf("an expired key: %d %s, status %s; want 401 and the transcription running", status, body, s.Status(other))
+	}
 }
 
 // TestRESTQueues: a queue reads as VoIPBin shows it, its wait_flow_id there

@@ -1,7 +1,7 @@
 // Package voipbintest is a VoIPBin call simulator: it plays a scripted caller against
 // a Switchboard server over real HTTP and executes the actions the server
-// returns with VoIPBin's semantics (see VOIPBIN.md, "What VoIPBin does with
-// our actions"), as strictly as VoIPBin does:
+// returns with VoIPBin's semantics (each rule, and where VoIPBin's source has
+// it: ../CONFORMANCE.md), as strictly as VoIPBin does:
 //
 //   - ${...} is substituted when an action runs, in every string of its option,
 //     nested ones included; an unset variable becomes "", and nothing is
@@ -271,8 +271,11 @@ type call struct {
 	opt         Options
 	res         *Result
 	transcribes []string // the ids of the call's transcriptions, in order
-	vars        map[string]string
-	steps       []Step
+	// transcribing are their languages, as VoIPBin reads them: each runs
+	// until the call ends.
+	transcribing []string
+	vars         map[string]string
+	steps        []Step
 	// talkNext is set while a talk with digits_handle "next" plays: its
 	// first key ends it.
 	talkNext bool
@@ -484,11 +487,20 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			return nil, err
 		}
 		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
+		// VoIPBin transcribes in the tag as it reads it, and refuses a second
+		// live transcription of the call in a language one is running in
+		// (transcribe-manager startLive, TRANSCRIBE_ALREADY_PROGRESSING); the
+		// flow moves on without it (flow-manager executeAction).
+		lang := voipbin.Language(o.Language)
+		if slices.Contains(c.transcribing, lang) {
+			c.logf("  transcribe_start REFUSED: a transcription in %s is running already; nothing more is transcribed", lang)
+			return nil, nil
+		}
 		id := WireID(fmt.Sprint("transcribe-", c.opt.CallID, "-", len(c.transcribes)+1))
-		c.transcribes = append(c.transcribes, id)
+		c.transcribes, c.transcribing = append(c.transcribes, id), append(c.transcribing, lang)
 		return nil, c.event(ctx, voipbin.EventTranscribeCreated, map[string]any{
 			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
-			"direction": o.Direction, "language": o.Language,
+			"direction": o.Direction, "language": lang,
 		})
 	case voipbin.TypeTalk:
 		var o voipbin.TalkOption

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -31,8 +32,10 @@ type scripted struct {
 	fetched []string
 	events  []int
 	seen    int
-	// log is every event type and fetch, in the order they arrived.
-	log []string
+	// log is every event type and fetch, in the order they arrived; posted
+	// is every event's body.
+	log    []string
+	posted []string
 }
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +44,9 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/voipbin/events" {
 		s.seen++
 		var ev struct{ Type string }
-		json.NewDecoder(r.Body).Decode(&ev)
-		s.log = append(s.log, ev.Type)
+		body, _ := io.ReadAll(r.Body)
+		json.Unmarshal(body, &ev)
+		s.log, s.posted = append(s.log, ev.Type), append(s.posted, string(body))
 		status := http.StatusOK
 		if len(s.events) > 0 {
 			status, s.events = s.events[0], s.events[1:]
@@ -548,5 +552,47 @@ func TestCallerWaitsForAnAnswer(t *testing.T) {
 	want := "  sleep 500\nfetch /voipbin/fetch?t=TOKEN&d=\n  talk (): Tell me more.\n  sleep 2000\ncaller: two"
 	if !strings.Contains(tr, want) {
 		t.Errorf("the caller spoke again before an answer:\n%s", tr)
+	}
+}
+
+// TestTranscribeStartAsVoIPBin: VoIPBin reads a transcribe_start's language
+// as BCP-47 (es-es is es-ES, an unreadable tag en-US) and reports that form;
+// a second live transcription of the call in a language one is running in is
+// refused (transcribe-manager startLive), and the flow goes on without it:
+// no transcribe_created, and the caller's words reach only the first.
+func TestTranscribeStartAsVoIPBin(t *testing.T) {
+	start := func(lang string) map[string]any {
+		return act("transcribe_start", map[string]any{"language": lang, "direction": "in"})
+	}
+	srv := &scripted{answers: [][]map[string]any{
+		{start("es-es"), start("es-ES"), start("klingon"), start("en-US"), act("sleep", map[string]any{"duration": 5000}), fetchNext},
+		{act("hangup", map[string]any{"reason": "normal"})},
+	}}
+	_, transcript := play(t, srv, Options{}, Step{Say: "hola"})
+	var created, words []string
+	for _, body := range srv.posted {
+		var ev struct {
+			Type string
+			Data struct {
+				Language     string
+				TranscribeID string `json:"transcribe_id"`
+			}
+		}
+		json.Unmarshal([]byte(body), &ev)
+		switch ev.Type {
+		case voipbin.EventTranscribeCreated:
+			created = append(created, ev.Data.Language)
+		case voipbin.EventTranscriptCreated:
+			words = append(words, ev.Data.TranscribeID)
+		}
+	}
+	if want := []string{"es-ES", "en-US"}; !slices.Equal(created, want) {
+		t.Errorf("transcriptions created in %v, want %v (es-es as es-ES, then klingon as en-US; the second es-ES and en-US refused):\n%s", created, want, transcript)
+	}
+	if n := strings.Count(transcript, "transcribe_start REFUSED"); n != 2 {
+		t.Errorf("%d starts refused, want 2:\n%s", n, transcript)
+	}
+	if len(words) != 2 {
+		t.Errorf("the caller's words reached %d transcriptions, want the 2 running:\n%s", len(words), transcript)
 	}
 }
