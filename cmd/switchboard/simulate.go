@@ -177,8 +177,13 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err == nil && len(res.Unplayed) > 0 && opt.Ask == nil {
 		err = fmt.Errorf("the call ended before %d of the caller's steps were played: %s", len(res.Unplayed), describeSteps(res.Unplayed))
 	}
-	if err == nil && res.Connected == "" && !hungUp && !endedByService(res) {
+	if err == nil && res.Connected == "" && !hungUp {
+		// A call we ended ourselves (everyone closed) still reached nobody:
+		// whoever scripts simulate learns it from the exit status.
 		err = errors.New("the caller reached nobody")
+		if endedByService(res) {
+			err = errors.New("the caller reached nobody: everyone was closed, they heard texts.closed_all and the call ended")
+		}
 	}
 	return err
 }

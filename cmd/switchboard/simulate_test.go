@@ -93,3 +93,18 @@ func TestSimulateNeverMisleadsInSilence(t *testing.T) {
 		})
 	}
 }
+
+// TestSimulateFailsWhenNobodyAnswers: a call that ends with nobody on the
+// line fails simulate, whether the caller was left waiting or everyone was
+// closed (Christmas), so a script learns it from the exit status.
+func TestSimulateFailsWhenNobodyAnswers(t *testing.T) {
+	var out strings.Builder
+	err := runSimulate(t.Context(), []string{"--config", hoursConfig, "--at", "2026-12-25T10:00", "--say", "my invoice shows a double charge this month"},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "the caller reached nobody: everyone was closed") {
+		t.Errorf("err = %v, want the caller reached nobody (everyone closed):\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `connected=""`) {
+		t.Errorf("want connected=\"\" in the summary:\n%s", out.String())
+	}
+}
