@@ -1066,7 +1066,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 		if fctx.Err() != nil && ctx.Err() == nil {
 			c.logf("FETCH NOT ANSWERED IN %v: the call sits in silence", timeout)
 		}
-		return nil, fmt.Errorf("fetch: %w", err)
+		return nil, fmt.Errorf("fetch: %w", voipbin.RedactError(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -1164,7 +1164,7 @@ func (c *call) post(ctx context.Context, body []byte) (int, error) {
 	}
 	resp, err := c.opt.Client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, voipbin.RedactError(err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
