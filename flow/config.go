@@ -208,7 +208,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	}
 	var c Config
 	if err := decodeStrict(b, &c); err != nil {
-		return nil, fmt.Errorf("parse config: %w", err)
+		return nil, err // each problem says where it is; the caller names the file
 	}
 	c.setDefaults()
 	if err := c.Validate(); err != nil {
