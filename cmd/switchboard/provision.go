@@ -15,7 +15,7 @@ import (
 // runProvision is `switchboard provision`: it wires a VoIPBin account to this
 // service and checks, first, that every department's transfer can go through.
 func runProvision(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("provision", stderr)
+	fs := newFlags("provision", stdout, stderr)
 	opt := provision.Options{Out: stdout, FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN")}
 	var configFile string
 	fs.StringVar(&opt.API, "api", cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI), "VoIPBin's API root (default $VOIPBIN_API_URL, else "+voipbin.DefaultAPI+")")

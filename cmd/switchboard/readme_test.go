@@ -250,3 +250,62 @@ func disagreements(path string, shown, want any) []string {
 	}
 	return nil
 }
+
+// TestReadmeTables: every table in a README has one header and one
+// separator row, and each row as many cells as the header.
+func TestReadmeTables(t *testing.T) {
+	for _, readme := range readmes(t) {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var header, rows int
+		inFence := false
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				inFence = !inFence
+			}
+			if inFence || !strings.HasPrefix(line, "|") {
+				header, rows = 0, 0
+				continue
+			}
+			cells := strings.Count(strings.ReplaceAll(strings.Trim(line, "|"), "\\|", ""), "|") + 1
+			separator := strings.Trim(strings.ReplaceAll(strings.ReplaceAll(line, "|", ""), "-", ""), " :") == ""
+			switch {
+			case rows == 0:
+				header = cells
+			case separator && rows > 1:
+				t.Errorf("%s:%d: a second separator row: a stray header above it", readme, i+1)
+			case cells != header:
+				t.Errorf("%s:%d: %d cells, the header has %d", readme, i+1, cells, header)
+			}
+			rows++
+		}
+	}
+}
+
+// TestReadmeServesOnLoopback: a serve command a README shows listens on
+// loopback (make run, or --addr 127.0.0.1:...) unless it sets the
+// credentials that guard the public routes.
+func TestReadmeServesOnLoopback(t *testing.T) {
+	serve := regexp.MustCompile(`switchboard serve\b|\bcmd/switchboard serve\b`)
+	for _, readme := range readmes(t) {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inFence := false
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				inFence = !inFence
+				continue
+			}
+			if !inFence || !serve.MatchString(line) {
+				continue
+			}
+			if !strings.Contains(line, "--addr 127.0.0.1:") && !strings.Contains(line, "VOIPBIN_WEBHOOK_SECRET") {
+				t.Errorf("%s:%d: serve listens on every interface without credentials: %s", readme, i+1, line)
+			}
+		}
+	}
+}

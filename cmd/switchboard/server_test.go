@@ -221,7 +221,7 @@ func TestModelConnsSetting(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			getenv := func(k string) string { return map[string]string{"SWITCHBOARD_MODEL_CONNS": tc.env}[k] }
-			s, err := parseSettings(tc.args, getenv, io.Discard)
+			s, err := parseSettings(tc.args, getenv, io.Discard, io.Discard)
 			if tc.bad {
 				if err == nil {
 					t.Fatalf("settings %+v accepted, want an error", s)
@@ -441,7 +441,7 @@ func TestPublicURLChecked(t *testing.T) {
 	} {
 		_, err := parseSettings(nil, func(k string) string {
 			return map[string]string{"SWITCHBOARD_PUBLIC_URL": url}[k]
-		}, io.Discard)
+		}, io.Discard, io.Discard)
 		if (err == nil) != ok {
 			t.Errorf("SWITCHBOARD_PUBLIC_URL=%q: err %v, want ok=%v", url, err, ok)
 		}

@@ -51,7 +51,7 @@ func (l *stepList) sayer() func(string) error {
 // an empty line for silence, #N to press N.
 func runSimulate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	var steps stepList
-	fs := newFlags("simulate", stderr)
+	fs := newFlags("simulate", stdout, stderr)
 	url := fs.String("url", "", "a running switchboard to call (default: run one in this process)")
 	lang := fs.String("lang", "", "the number's language (?lang=)")
 	script := fs.String("script", "", "replay the caller of a conversation `FILE` (testdata/conversations/*.json)")
