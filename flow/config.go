@@ -198,6 +198,8 @@ type Texts struct {
 	// ClosedAll is said, before the call ends, when nobody is open.
 	Closed    string `json:"closed,omitempty"`
 	ClosedAll string `json:"closed_all,omitempty"`
+
+	inherited map[string]bool // the texts filled in from the example (texts.go)
 }
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
@@ -259,9 +261,16 @@ func (c *Config) setDefaults() {
 	if r.Texts[r.Language] == nil {
 		r.Texts[r.Language] = &Texts{}
 	}
-	for _, t := range r.Texts {
+	for _, m := range r.Modes { // a language a number serves, without texts: the example's, or each one named missing
+		for _, lang := range m.languages() {
+			if _, ok := r.Texts[lang]; !ok {
+				r.Texts[lang] = &Texts{}
+			}
+		}
+	}
+	for lang, t := range r.Texts {
 		if t != nil { // Validate reports a language with null texts
-			t.fill(defaultTexts)
+			fillTexts(lang, t)
 		}
 	}
 	for name, d := range r.Departments {
@@ -411,7 +420,7 @@ func (c *Config) Validate() error {
 			bad("routing.texts.%s: empty", lang)
 			continue
 		}
-		if !strings.Contains(t.Routing, "{department}") {
+		if t.Routing != "" && !strings.Contains(t.Routing, "{department}") { // missing: said once, below
 			bad("routing.texts.%s.routing: must contain {department}", lang)
 		}
 		if strings.Contains(t.Menu, "{options}") {
@@ -422,6 +431,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	r.missingTextProblems(bad)
 	r.validateModes(bad)
 	r.validateHours(bad)
 	return errors.Join(errs...)

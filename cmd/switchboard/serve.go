@@ -565,6 +565,13 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		for _, line := range cfg.Routing.DescribeQueues() {
 			fmt.Fprintln(&out, "  "+line)
 		}
+		fmt.Fprintln(&out, "  what callers hear, by language ((example): not in this config, taken from the example's):")
+		for _, line := range cfg.Routing.DescribeTexts() {
+			fmt.Fprintln(&out, "    "+line)
+		}
+		for _, w := range cfg.Routing.TextWarnings() {
+			fmt.Fprintln(&out, "  WARNING "+w)
+		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
 		out.WriteString(flow.CallerIDRule)

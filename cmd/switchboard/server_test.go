@@ -423,7 +423,7 @@ func TestCheckQueueWait(t *testing.T) {
 		t.Errorf("no warning for a queue without a described wait flow (%v):\n%s", err, out)
 	}
 	out, err = check(`{` + queue + `, "wait_flow": {"actions": 1, "loop_ms": 60000}}`)
-	if err != nil || strings.Contains(out, "WARNING") || !strings.Contains(out, "about 5m0s of waiting") {
+	if err != nil || strings.Contains(out, "WARNING queue") || !strings.Contains(out, "about 5m0s of waiting") {
 		t.Errorf("a described wait flow (%v):\n%s", err, out)
 	}
 	if _, err := check(`{` + queue + `, "wait_flow": {"actions": 2, "loop_ms": 5000}}`); err == nil || !strings.Contains(err.Error(), "make the wait flow's loop longer") {
