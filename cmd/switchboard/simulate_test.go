@@ -21,9 +21,9 @@ func TestSimulateScript(t *testing.T) {
 	t.Logf("\n%s", got)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^# A greeting is too vague`),
-		regexp.MustCompile(`\[new -> listening \| fetch [0-9.]+ ms\]`),
-		regexp.MustCompile(`\[listening -> clarifying \| classifier: unsure \([0-9.]+ that no department fits\) \| why: not sure yet, clarification 1 \| fetch [0-9.]+ ms\]`),
-		regexp.MustCompile(`\[clarifying -> transferred \| classifier: billing [0-9.]+ \| why: local -> billing \| fetch [0-9.]+ ms\]`),
+		regexp.MustCompile(`(?m)^fetch 1: new -> listening \| [0-9.]+ ms$`),
+		regexp.MustCompile(`(?m)^fetch 2: listening -> clarifying \| unsure [0-9.]+ \| why: not sure yet, clarification 1 \| [0-9.]+ ms$`),
+		regexp.MustCompile(`(?m)^fetch [0-9]+: clarifying -> transferred \| billing [0-9.]+ \| why: local -> billing \| [0-9.]+ ms$`),
 		regexp.MustCompile(`result: connected="\+14155550102"`),
 	} {
 		if !want.MatchString(got) {
@@ -106,5 +106,50 @@ func TestSimulateFailsWhenNobodyAnswers(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `connected=""`) {
 		t.Errorf("want connected=\"\" in the summary:\n%s", out.String())
+	}
+}
+
+// TestSimulateAsksWhenAnswered: a person at the terminal is asked for the
+// caller's next move only once their last words have an answer, and every
+// line they type is played: words said, keys alone pressed, wherever the
+// caller is, and the screen says so.
+func TestSimulateAsksWhenAnswered(t *testing.T) {
+	play := func(typed ...string) string {
+		t.Helper()
+		var out strings.Builder
+		err := simulate(t.Context(), nil, noEnv, strings.NewReader(strings.Join(typed, "\n")+"\n"),
+			terminal{prompt: true, echo: true}, &out, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", out.String())
+		return out.String()
+	}
+	// The invoice takes longer to say than the pause after the question:
+	// the next fetches wait for it, and the caller is not asked meanwhile,
+	// so "hello?" is never typed into a prompt that would drop it.
+	got := play("hi", "I was charged twice on my invoice", "hello? are you there?")
+	afterWords, answered := false, false
+	for _, l := range strings.Split(got, "\n") {
+		switch {
+		case strings.HasPrefix(l, "caller says") || strings.HasPrefix(l, "caller presses ("):
+			if afterWords && !answered {
+				t.Errorf("prompted before the caller's words were answered: %q", l)
+			}
+			words := l[strings.Index(l, "> ")+2:]
+			afterWords, answered = words != "" && !keypadKeys.MatchString(words), false
+		case strings.HasPrefix(l, "  talk ("):
+			answered = true
+		}
+		if strings.HasPrefix(l, "  moves: ") || strings.HasPrefix(l, "fetch /") || strings.HasPrefix(l, "caller: ") {
+			t.Errorf("a move printed twice: %q", l)
+		}
+	}
+	if !strings.Contains(got, "why: the caller is speaking") || strings.Count(got, "caller says (") != 2 || !strings.Contains(got, `connected="+14155550102"`) {
+		t.Errorf("want the fetches waiting for the words, two prompts and billing:\n%s", got)
+	}
+	// A lone digit at a listening prompt is a key press, said on screen.
+	if got := play("hi", "2"); !strings.Contains(got, "> 2\ncaller presses 2\n") {
+		t.Errorf("a lone digit is not pressed:\n%s", got)
 	}
 }
