@@ -153,3 +153,44 @@ func TestSimulateAsksWhenAnswered(t *testing.T) {
 		t.Errorf("a lone digit is not pressed:\n%s", got)
 	}
 }
+
+// TestBikeShop is a newcomer's config written from the README: a bike shop
+// with three departments, weekday and Saturday hours, Christmas closed, and
+// Spanish callers. Priority words page on-call, requests reach their
+// department, a Christmas call reaches nobody (and simulate says so), and a
+// Spanish caller is routed by their Spanish words.
+func TestBikeShop(t *testing.T) {
+	const config = "../../testdata/routing-bike-shop.json"
+	for _, tt := range []struct {
+		name, at, say, connected, fails string
+	}{
+		{"priority words", "2026-12-07T10:00", "I had an accident on the bike I bought from you and I'm injured", "+14155550911", ""},
+		{"repairs", "2026-12-07T10:00", "my brakes are squeaking and I need a service", "+14155550101", ""},
+		{"accounts", "2026-12-07T10:00", "I was charged twice for my new helmet", "+14155550102", ""},
+		{"orders on a Saturday", "2026-12-12T11:00", "I'd like to order a new road bike", "+14155550100", ""},
+		{"Saturday evening", "2026-12-12T17:00", "I'd like to order a new road bike", "", "everyone was closed"},
+		{"Christmas", "2026-12-25T10:00", "I'd like to order a new road bike", "", "everyone was closed"},
+		{"on-call at Christmas", "2026-12-25T10:00", "there was an accident, someone is injured", "+14155550911", ""},
+		{"a Spanish caller", "2026-12-07T10:00", "Hola, tengo un pinchazo y necesito reparar la rueda", "+14155550101", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			err := runSimulate(t.Context(), []string{"--config", config, "--at", tt.at, "--say", tt.say}, noEnv, strings.NewReader(""), &out, io.Discard)
+			if tt.fails != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.fails) {
+					t.Errorf("err %v, want %q:\n%s", err, tt.fails, out.String())
+				}
+			} else if err != nil {
+				t.Fatalf("%v:\n%s", err, out.String())
+			}
+			if !strings.Contains(out.String(), `connected="`+tt.connected+`"`) {
+				t.Errorf("want connected=%q:\n%s", tt.connected, out.String())
+			}
+		})
+	}
+	// Its texts are its own: check has nothing to warn about.
+	var out strings.Builder
+	if err := run(t.Context(), []string{"check", "--config", config}, noEnv, &out, io.Discard); err != nil || strings.Contains(out.String(), "WARNING") {
+		t.Errorf("check: %v\n%s", err, out.String())
+	}
+}
