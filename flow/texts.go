@@ -73,7 +73,7 @@ type textFieldOf struct {
 
 func (f textFieldOf) empty() bool { return f.value.Len() == 0 }
 
-// strings are the field's sentences with their names: clarify[0], clarify[1]...
+// sentences are the field's sentences with their names: clarify[0], clarify[1]...
 func (f textFieldOf) sentences() [][2]string {
 	if f.value.Kind() == reflect.String {
 		return [][2]string{{f.name, f.value.String()}}
