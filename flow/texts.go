@@ -126,23 +126,36 @@ func (r *Routing) neededTexts() []string {
 	return out
 }
 
-// missingTextProblems names, per language, every needed text it lacks.
+// missingTextProblems names, per language, every needed text it lacks:
+// choose_language too where a number offers the language by key.
 func (r *Routing) missingTextProblems(bad func(format string, args ...any)) {
 	needed := r.neededTexts()
+	offered := map[string]bool{}
+	for _, m := range r.Modes {
+		if m != nil && len(m.Languages) > 1 && m.LanguageBy == LanguageByKeypad {
+			for _, lang := range m.Languages {
+				offered[lang] = true
+			}
+		}
+	}
 	for _, lang := range sortedKeys(r.Texts) {
 		t := r.Texts[lang]
 		if t == nil {
 			continue
 		}
 		var missing []string
-		for _, name := range needed {
-			if textField(t, name).empty() {
+		for _, name := range append(needed, "choose_language") {
+			if textField(t, name).empty() && (name != "choose_language" || offered[lang]) {
 				missing = append(missing, name)
 			}
 		}
 		if len(missing) > 0 {
-			bad("routing.texts.%s: %s missing: the example has no texts in this language, and its callers would hear nothing there; "+
-				"write them (the example's are in %s)", lang, strings.Join(missing, ", "), strings.Join(sortedKeys(exampleTexts()), ", "))
+			from := "the example has them for this language neither"
+			if ex, _ := exampleTextsFor(lang); ex == nil {
+				from = "the example has no texts in this language (its are in " + strings.Join(sortedKeys(exampleTexts()), ", ") + ")"
+			}
+			bad("routing.texts.%s: %s missing, and %s: callers in %s would hear nothing there; write them",
+				lang, strings.Join(missing, ", "), from, lang)
 		}
 	}
 }

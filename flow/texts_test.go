@@ -66,10 +66,16 @@ func TestTextsFromTheExample(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "de-DE.routing: must contain") {
 		t.Errorf("de-DE with a greeting only: err %v, want %q, said once", err, want)
 	}
+	// A number offering languages by key: each says its own offer.
+	byKey := strings.Replace(bikeShop, `"texts":`, `"modes": {"m": {"languages": ["en-US", "es-ES"], "language_by": "keypad"}}, "texts":`, 1)
+	_, err = ParseConfig(strings.NewReader(byKey))
+	if err == nil || !strings.Contains(err.Error(), "routing.texts.en-US: choose_language missing") || !strings.Contains(err.Error(), "routing.texts.es-ES: choose_language missing") {
+		t.Errorf("languages by key without choose_language: err %v, want it named for each", err)
+	}
 	// A number serving a language the config has no texts for at all.
 	modes := strings.Replace(bikeShop, `"texts":`, `"modes": {"m": {"languages": ["en-US", "es-ES", "fr-FR"], "language_by": "keypad"}}, "texts":`, 1)
 	_, err = ParseConfig(strings.NewReader(modes))
-	if err == nil || !strings.Contains(err.Error(), "routing.texts.fr-FR: greeting, clarify") || strings.Contains(err.Error(), "routing.texts.es-ES") {
+	if err == nil || !strings.Contains(err.Error(), "routing.texts.fr-FR: greeting, clarify") || strings.Contains(err.Error(), "routing.texts.es-ES: greeting") {
 		t.Errorf("a mode serving fr-FR without texts: err %v, want fr-FR's texts named missing, es-ES from the example", err)
 	}
 }
