@@ -319,7 +319,10 @@ func (f *fetchStory) wrap(next http.RoundTripper) http.RoundTripper {
 		if f.last != nil {
 			line += describeTurn(*f.last, took, f.cfg)
 		} else {
-			line += fmt.Sprintf("no turn (%v) | %.1f ms", err, float64(took.Microseconds())/1000)
+			line += fmt.Sprintf("no turn | %.1f ms", float64(took.Microseconds())/1000)
+			if err != nil {
+				line += " | " + err.Error()
+			}
 		}
 		fmt.Fprintln(f.out, fitLine(line, f.width))
 		return resp, err
