@@ -434,7 +434,7 @@ func promptCaller(in io.Reader, out io.Writer, term terminal) func(at string) (v
 }
 
 // keypadKeys is a line of keys only: it is pressed, not said.
-var keypadKeys = regexp.MustCompile(`^[0-9*]+#?$`)
+var keypadKeys = regexp.MustCompile(`^[0-9*#]+$`)
 
 // script is the caller's side of a testdata/conversations file.
 type script struct {
