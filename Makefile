@@ -22,6 +22,8 @@ run:
 test:
 	@if [ -z "$$REDIS_URL" ] && ! command -v redis-server >/dev/null; then \
 		echo "*** NOTICE: no redis-server on PATH and REDIS_URL unset: the Redis store tests are SKIPPED ***" >&2; fi
+	@command -v chromium >/dev/null || \
+		echo "*** NOTICE: no chromium on PATH: the eval report's browser test is SKIPPED (apt-get install -y chromium) ***" >&2
 	$(GO) test -race -count=1 ./...
 
 bench:

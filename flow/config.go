@@ -198,6 +198,8 @@ type Texts struct {
 	// ClosedAll is said, before the call ends, when nobody is open.
 	Closed    string `json:"closed,omitempty"`
 	ClosedAll string `json:"closed_all,omitempty"`
+
+	inherited map[string]bool // the texts filled in from the example (texts.go)
 }
 
 // ParseConfig reads a JSON config, fills in defaults and validates it.
@@ -208,7 +210,7 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	}
 	var c Config
 	if err := decodeStrict(b, &c); err != nil {
-		return nil, fmt.Errorf("parse config: %w", err)
+		return nil, err // each problem says where it is; the caller names the file
 	}
 	c.Routing.normalizeLanguages()
 	c.setDefaults()
@@ -260,9 +262,16 @@ func (c *Config) setDefaults() {
 	if r.Texts[r.Language] == nil {
 		r.Texts[r.Language] = &Texts{}
 	}
-	for _, t := range r.Texts {
+	for _, m := range r.Modes { // a language a number serves, without texts: the example's, or each one named missing
+		for _, lang := range m.languages() {
+			if _, ok := r.Texts[lang]; !ok {
+				r.Texts[lang] = &Texts{}
+			}
+		}
+	}
+	for lang, t := range r.Texts {
 		if t != nil { // Validate reports a language with null texts
-			t.fill(defaultTexts)
+			fillTexts(lang, t)
 		}
 	}
 	for name, d := range r.Departments {
@@ -415,7 +424,7 @@ func (c *Config) Validate() error {
 			bad("routing.texts.%s: empty", lang)
 			continue
 		}
-		if !strings.Contains(t.Routing, "{department}") {
+		if t.Routing != "" && !strings.Contains(t.Routing, "{department}") { // missing: said once, below
 			bad("routing.texts.%s.routing: must contain {department}", lang)
 		}
 		if strings.Contains(t.Menu, "{options}") {
@@ -426,6 +435,7 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	r.missingTextProblems(bad)
 	r.validateModes(bad)
 	r.validateHours(bad)
 	return errors.Join(errs...)

@@ -193,6 +193,38 @@ func TestLanguageTagsNormalized(t *testing.T) {
 	}
 }
 
+// TestUnknownFieldsAllAtOnce: a config with several slips names each one on
+// its own line, with the field it most likely meant, in one go.
+func TestUnknownFieldsAllAtOnce(t *testing.T) {
+	config := `{"routing": {
+  "departments": {
+    "orders": {"number": "+14155550100",
+               "lable": "Orders"},
+    "fallback": "+14155550199",
+    "emergency": {"numbr": "+14155550911"}
+  },
+  "priority_signal": ["crash"],
+  "dialog": {"max_clarification": 1, "whatever": true},
+  "texts": {"en-US": {"greting": "Hello"}}
+}}`
+	_, err := ParseConfig(strings.NewReader(config))
+	if err == nil {
+		t.Fatal("want errors")
+	}
+	want := []string{
+		`line 4, column 16: unknown field "routing.departments.orders.lable" (did you mean "label"?)`,
+		`line 6, column 19: unknown field "routing.departments.emergency.numbr" (did you mean "number"?)`,
+		`line 8, column 3: unknown field "routing.priority_signal" (did you mean "priority_signals"?)`,
+		`line 9, column 14: unknown field "routing.dialog.max_clarification" (did you mean "max_clarifications"?)`,
+		`line 9, column 38: unknown field "routing.dialog.whatever"`,
+		`line 10, column 23: unknown field "routing.texts.en-US.greting" (did you mean "greeting"?)`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	cfg, err := ParseConfig(strings.NewReader(seedTemplate))
 	if err != nil {

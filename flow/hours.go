@@ -292,7 +292,7 @@ func (r *Routing) validateHours(bad func(format string, args ...any)) {
 		}
 	}
 	for _, lang := range sortedKeys(r.Texts) {
-		if t := r.Texts[lang]; t != nil && !strings.Contains(t.Closed, "{other}") {
+		if t := r.Texts[lang]; t != nil && t.Closed != "" && !strings.Contains(t.Closed, "{other}") {
 			bad("routing.texts.%s.closed: must contain {other}, where the caller goes instead", lang)
 		}
 	}

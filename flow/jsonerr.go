@@ -11,8 +11,9 @@ import (
 )
 
 // decodeStrict decodes b into v refusing unknown fields, and says where a
-// problem is: the line and column of a syntax or type error, and the path of
-// an unknown field ("routing.departments.sales.numbr").
+// problem is: the line and column of a syntax or type error, and every
+// unknown field at once, each with its path ("routing.departments.sales.numbr"),
+// where it is and the nearest field that exists.
 func decodeStrict(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -28,15 +29,24 @@ func decodeStrict(b []byte, v any) error {
 	switch {
 	case errors.As(err, &syntax):
 		return fmt.Errorf("%s: %w", position(b, syntax.Offset-1), err) // Offset is just past the bad byte
-	case errors.As(err, &typ):
-		return fmt.Errorf("%s: %s: want %s, got a JSON %s", position(b, typ.Offset-1), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return fmt.Errorf("%s: the JSON ends too soon (a missing closing brace or bracket?)", position(b, int64(len(b))))
 	}
-	if path, at, ok := unknownField(b, reflect.TypeOf(v)); ok {
-		return fmt.Errorf("%s: unknown field %q", position(b, at), path)
+	var errs []error
+	if errors.As(err, &typ) {
+		errs = append(errs, fmt.Errorf("%s: %s: want %s, got a JSON %s", position(b, typ.Offset-1), typ.Field, typ.Type, typ.Value))
 	}
-	return err
+	for _, u := range unknownFields(b, reflect.TypeOf(v)) {
+		msg := fmt.Sprintf("%s: unknown field %q", position(b, u.at), u.path)
+		if u.nearest != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", u.nearest)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	if len(errs) == 0 {
+		return err
+	}
+	return errors.Join(errs...)
 }
 
 // position is the line and column of the byte at offset.
@@ -48,26 +58,38 @@ func position(b []byte, offset int64) string {
 	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
-// unknownField finds the first object key in b that t has no field for, with
-// its path and offset.
-func unknownField(b []byte, t reflect.Type) (string, int64, bool) {
+// unknown is an object key that its struct has no field for.
+type unknown struct {
+	path    string
+	at      int64  // the offset of the key's opening quote
+	nearest string // the struct's field most like it, "" when none is close
+}
+
+// unknownFields finds every object key in b that t has no field for.
+func unknownFields(b []byte, t reflect.Type) []unknown {
+	var found []unknown
 	dec := json.NewDecoder(bytes.NewReader(b))
-	var walk func(t reflect.Type, path string) (string, int64, bool)
-	walk = func(t reflect.Type, path string) (string, int64, bool) {
+	var walk func(t reflect.Type, path string) bool
+	walk = func(t reflect.Type, path string) bool {
 		for t != nil && t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
 		tok, err := dec.Token()
 		if err != nil {
-			return "", 0, false
+			return false
 		}
 		switch tok {
 		case json.Delim('{'):
 			for dec.More() {
+				// InputOffset is just past the previous token: the key
+				// starts after the whitespace and comma that follow it.
 				at := dec.InputOffset()
+				for at < int64(len(b)) && strings.IndexByte(" \t\r\n,", b[at]) >= 0 {
+					at++
+				}
 				key, err := dec.Token()
 				if err != nil {
-					return "", 0, false
+					return false
 				}
 				name := key.(string)
 				var elem reflect.Type
@@ -77,12 +99,12 @@ func unknownField(b []byte, t reflect.Type) (string, int64, bool) {
 				case t != nil && t.Kind() == reflect.Struct:
 					f, ok := jsonField(t, name)
 					if !ok {
-						return strings.TrimPrefix(path+"."+name, "."), at, true
+						found = append(found, unknown{strings.TrimPrefix(path+"."+name, "."), at, nearestField(t, name)})
 					}
-					elem = f
+					elem = f // nil for an unknown key: its value is only read past
 				}
-				if p, o, ok := walk(elem, path+"."+name); ok {
-					return p, o, ok
+				if !walk(elem, path+"."+name) {
+					return false
 				}
 			}
 			_, _ = dec.Token() // '}'
@@ -92,15 +114,33 @@ func unknownField(b []byte, t reflect.Type) (string, int64, bool) {
 				elem = t.Elem()
 			}
 			for i := 0; dec.More(); i++ {
-				if p, o, ok := walk(elem, fmt.Sprintf("%s[%d]", path, i)); ok {
-					return p, o, ok
+				if !walk(elem, fmt.Sprintf("%s[%d]", path, i)) {
+					return false
 				}
 			}
 			_, _ = dec.Token() // ']'
 		}
-		return "", 0, false
+		return true
 	}
-	return walk(t, "")
+	walk(t, "")
+	return found
+}
+
+// nearestField is the JSON name of t's field closest to name in edits (local.go), when
+// it is close enough to be a slip (a third of the name's letters at most).
+func nearestField(t reflect.Type, name string) string {
+	best, bestDist := "", len(name)/3+1
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || tag == "-" || tag == "" {
+			continue
+		}
+		if d := editDistance(strings.ToLower(name), tag); d < bestDist {
+			best, bestDist = tag, d
+		}
+	}
+	return best
 }
 
 // jsonField returns the type of t's field that JSON key name decodes into.

@@ -167,7 +167,7 @@ func TestModeValidation(t *testing.T) {
 				"e.entry: a keypad entry is needed", "e.entry.max_digits: 40"}},
 		{"languages", `"default_mode": "a", "modes": {"a": {"languages": ["en-US", "fr-FR", "en-US"]},
 			"b": {"languages": ["en-US", "es-ES"]}, "c": {"languages": ["en-US", "es-ES"], "language_by": "speech"}}`,
-			[]string{`a.languages: "fr-FR" has no texts`, `a.languages: "en-US" twice`, `a.language_by: ""`, `b.language_by: ""`}},
+			[]string{`routing.texts.fr-FR: greeting, clarify, still_there, routing, urgent, menu, menu_option, menu_last, reception, acknowledge, keypad_invalid, keypad_timeout missing`, `a.languages: "en-US" twice`, `a.language_by: ""`, `b.language_by: ""`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

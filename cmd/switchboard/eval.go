@@ -26,7 +26,7 @@ func (f *files) Set(s string) error { *f = append(*f, s); return nil }
 // runEval is `switchboard eval`: it plays labelled conversations through the
 // real flow with each given config and prompt and reports how well they route.
 func runEval(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := newFlags("eval", stderr)
+	fs := newFlags("eval", stdout, stderr)
 	var configs, promptFiles files
 	data := fs.String("data", "", "labelled conversations, one JSON object a line (required)")
 	fs.Var(&configs, "config", "routing config `FILE`; repeat to compare (default: the embedded example)")

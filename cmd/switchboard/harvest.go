@@ -12,7 +12,7 @@ import (
 // runHarvest is `switchboard harvest`: it turns the server's log (run with
 // --log-transcripts) into a labelled conversation file for review.
 func runHarvest(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("harvest", stderr)
+	fs := newFlags("harvest", stdout, stderr)
 	out := fs.String("out", "", "write the conversations to `FILE` (default: standard output)")
 	cfgFile := fs.String("config", "", "routing config the server ran with, for its fallback desk (default: the embedded example)")
 	if err := fs.Parse(args); err != nil {

@@ -36,8 +36,8 @@ func clockFrom(at time.Time) func() time.Time {
 }
 
 // endedByService reports whether the call ended with our own hangup: the
-// caller heard that everyone is closed (texts.closed_all), which is not a
-// caller left with nobody.
+// caller heard that everyone is closed (texts.closed_all). A conversation
+// file may expect that; simulate still fails it, since nobody answered.
 func endedByService(res *voipbintest.Result) bool {
 	n := len(res.Transcript)
 	return n > 0 && strings.HasPrefix(strings.TrimSpace(res.Transcript[n-1]), "hangup ")

@@ -17,7 +17,7 @@ import (
 // runLoad drives a switchboard it starts itself with traffic over loopback;
 // see the load package and BENCHMARKS.md.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("load", stderr)
+	fs := newFlags("load", stdout, stderr)
 	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; realtime: the same calls in real time, speech events and all; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
 	o := load.Options{Out: stdout}
 	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")

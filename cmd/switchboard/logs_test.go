@@ -183,10 +183,27 @@ func TestHelp(t *testing.T) {
 		if c.name == "help" {
 			continue
 		}
-		var flags bytes.Buffer
-		err := run(context.Background(), []string{c.name, "-h"}, func(string) string { return "" }, io.Discard, &flags)
-		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(flags.String(), c.summary) || !strings.Contains(flags.String(), "-") {
-			t.Errorf("%s -h: err %v, printed:\n%s", c.name, err, flags.String())
+		// -h is help asked for: on stdout, and never an environment's
+		// secret shown as a flag's default.
+		secrets := func(k string) string {
+			return map[string]string{"VOIPBIN_PASSWORD": "hunter2", "VOIPBIN_ACCESSKEY": "k3y-abc", "PORT": "8080"}[k]
+		}
+		var flags, errOut bytes.Buffer
+		err := run(context.Background(), []string{c.name, "-h"}, secrets, &flags, &errOut)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(flags.String(), c.summary) || !strings.Contains(flags.String(), "-") || errOut.Len() > 0 {
+			t.Errorf("%s -h: err %v, stdout:\n%s\nstderr:\n%s", c.name, err, flags.String(), errOut.String())
+		}
+		for _, line := range strings.Split(flags.String(), "\n") {
+			if strings.Count(line, "(default") > 1 || strings.Contains(line, "hunter2") || strings.Contains(line, "k3y-abc") {
+				t.Errorf("%s -h: %q", c.name, line)
+			}
+		}
+		// A bad flag is an error: said on stderr, with the usage after it.
+		flags.Reset()
+		errOut.Reset()
+		if err := run(context.Background(), []string{c.name, "--no-such-flag"}, secrets, &flags, &errOut); err == nil || flags.Len() > 0 ||
+			!strings.Contains(errOut.String(), "flag provided but not defined") || !strings.Contains(errOut.String(), c.summary) {
+			t.Errorf("%s --no-such-flag: err %v, stdout:\n%s\nstderr:\n%s", c.name, err, flags.String(), errOut.String())
 		}
 	}
 	var top bytes.Buffer

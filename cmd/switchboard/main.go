@@ -21,6 +21,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // opening hours' zones, for a container without zoneinfo
@@ -104,17 +105,54 @@ func usage() string {
 }
 
 // newFlags returns the flag set of a command, whose -h prints the command's
-// summary and flags.
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// summary and flags on stdout (help asked for is not an error); a bad flag is
+// reported on stderr, followed by the same usage.
+func newFlags(name string, stdout, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	errs := &countingWriter{w: stderr}
+	fs.SetOutput(errs)
 	fs.Usage = func() {
+		w := stdout
+		if errs.n > 0 { // the flag package has just reported a bad flag there
+			w = stderr
+		}
 		for _, c := range commands {
 			if c.name == name {
-				fmt.Fprintf(stderr, "switchboard %s: %s\n\nflags:\n", name, c.summary)
+				fmt.Fprintf(w, "switchboard %s: %s\n\nflags:\n", name, c.summary)
 			}
 		}
-		fs.PrintDefaults()
+		printFlags(w, fs)
 	}
 	return fs
+}
+
+// printFlags is flag.PrintDefaults, except that a flag whose help already
+// says its default ("default $VOIPBIN_PASSWORD") does not get the flag
+// package's second one, which would show the environment's value: twice, and
+// for a password or key, a secret on the screen.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		var b strings.Builder
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		name, help := flag.UnquoteUsage(f)
+		if name != "" {
+			b.WriteString(" " + name)
+		}
+		b.WriteString("\n    \t" + strings.ReplaceAll(help, "\n", "\n    \t"))
+		if !strings.Contains(help, "default") && !slices.Contains([]string{"", "0", "false", "0s"}, f.DefValue) {
+			fmt.Fprintf(&b, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w, b.String())
+	})
+}
+
+// countingWriter counts what is written through it.
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += len(p)
+	return c.w.Write(p)
 }

@@ -17,7 +17,7 @@ import (
 // and that VoIPBin will post events to the public URL (lookup resolves its
 // host; nil: the system's resolver).
 func runProvision(ctx context.Context, args []string, getenv func(string) string, lookup voipbin.LookupIP, stdout, stderr io.Writer) error {
-	fs := newFlags("provision", stderr)
+	fs := newFlags("provision", stdout, stderr)
 	opt := provision.Options{Out: stdout, FetchToken: getenv("SWITCHBOARD_FETCH_TOKEN"), LookupIP: lookup}
 	var configFile string
 	fs.StringVar(&opt.API, "api", cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI), "VoIPBin's API root (default $VOIPBIN_API_URL, else "+voipbin.DefaultAPI+")")

@@ -124,6 +124,11 @@ func TestProvisionCommand(t *testing.T) {
 	if _, err := provision("--check", "--api", "http://127.0.0.1:1"); err == nil {
 		t.Error("an unreachable API must be an error")
 	}
+	// The issue's case: a dry run with an access key against an unreachable API.
+	if out, err := provision("--dry-run", "--api", "http://127.0.0.1:1", "--accesskey", "k3y-abc"); err == nil ||
+		strings.Contains(err.Error()+out, "k3y-abc") || !strings.Contains(err.Error(), "accesskey=***") {
+		t.Errorf("an unreachable API's error must name the URL without the access key: %v\n%s", err, out)
+	}
 }
 
 // TestProvisionFlowStep: `provision --flow-step` creates the example customer

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -249,4 +251,121 @@ func disagreements(path string, shown, want any) []string {
 		return []string{fmt.Sprintf("%s: shown %v, is %v", path, shown, want)}
 	}
 	return nil
+}
+
+// TestReadmeTables: every table in a README has one header and one
+// separator row, and each row as many cells as the header.
+func TestReadmeTables(t *testing.T) {
+	for _, readme := range readmes(t) {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var header, rows int
+		inFence := false
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				inFence = !inFence
+			}
+			if inFence || !strings.HasPrefix(line, "|") {
+				header, rows = 0, 0
+				continue
+			}
+			cells := strings.Count(strings.ReplaceAll(strings.Trim(line, "|"), "\\|", ""), "|") + 1
+			separator := strings.Trim(strings.ReplaceAll(strings.ReplaceAll(line, "|", ""), "-", ""), " :") == ""
+			switch {
+			case rows == 0:
+				header = cells
+			case separator && rows > 1:
+				t.Errorf("%s:%d: a second separator row: a stray header above it", readme, i+1)
+			case cells != header:
+				t.Errorf("%s:%d: %d cells, the header has %d", readme, i+1, cells, header)
+			}
+			rows++
+		}
+	}
+}
+
+// TestReadmeServesOnLoopback: a serve command a README shows listens on
+// loopback (make run, or --addr 127.0.0.1:...) unless it sets the
+// credentials that guard the public routes.
+func TestReadmeServesOnLoopback(t *testing.T) {
+	serve := regexp.MustCompile(`switchboard serve\b|\bcmd/switchboard serve\b`)
+	for _, readme := range readmes(t) {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inFence := false
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "```") {
+				inFence = !inFence
+				continue
+			}
+			if !inFence || !serve.MatchString(line) {
+				continue
+			}
+			if !strings.Contains(line, "--addr 127.0.0.1:") && !strings.Contains(line, "VOIPBIN_WEBHOOK_SECRET") {
+				t.Errorf("%s:%d: serve listens on every interface without credentials: %s", readme, i+1, line)
+			}
+		}
+	}
+}
+
+// TestReadmeSimulateSessions: every sample session a README shows
+// ("$ go run ./cmd/switchboard simulate ...") is what simulate prints for
+// the lines typed in it, at an 100-column terminal, latencies aside. With
+// -update the blocks are rewritten from a fresh run.
+func TestReadmeSimulateSessions(t *testing.T) {
+	session := regexp.MustCompile("(?m)^```\n(\\$ go run ./cmd/switchboard simulate[^\n]*)\n((?s:.*?))^```$")
+	typedAt := regexp.MustCompile(`^caller (?:says|presses) \([^)]*\)> ?(.*)$`)
+	latency := regexp.MustCompile(`\| [0-9]+\.[0-9] ms\b`)
+	found := 0
+	for _, readme := range readmes(t) {
+		b, err := os.ReadFile(readme)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(b)
+		for _, m := range session.FindAllStringSubmatchIndex(text, -1) {
+			found++
+			command, shown := text[m[2]:m[3]], text[m[4]:m[5]]
+			var typed []string
+			for _, line := range strings.Split(shown, "\n") {
+				if sub := typedAt.FindStringSubmatch(line); sub != nil {
+					typed = append(typed, sub[1])
+				}
+			}
+			var out bytes.Buffer
+			args := strings.Fields(strings.TrimPrefix(command, "$ go run ./cmd/switchboard simulate"))
+			err := simulate(t.Context(), args, noEnv, strings.NewReader(strings.Join(typed, "\n")+"\n"),
+				terminal{prompt: true, echo: true, width: 100}, &out, io.Discard)
+			if err != nil {
+				t.Errorf("%s: %s: %v", readme, command, err)
+			}
+			got := out.String()
+			if *update {
+				text = strings.Replace(text, command+"\n"+shown, command+"\n"+got, 1)
+				continue
+			}
+			norm := func(s string) string {
+				lines := strings.Split(latency.ReplaceAllString(s, "| N ms"), "\n")
+				for i, l := range lines {
+					lines[i] = strings.TrimRight(l, " ") // an editor may strip the space after an empty answer
+				}
+				return strings.Join(lines, "\n")
+			}
+			if norm(got) != norm(shown) {
+				t.Errorf("%s: the session %q shows (-want +got, -update rewrites it):\n%s", readme, command, cmp.Diff(norm(shown), norm(got)))
+			}
+		}
+		if *update {
+			if err := os.WriteFile(readme, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if found < 2 {
+		t.Errorf("found %d sample sessions in the READMEs, want the two (README.md, cmd/switchboard/README.md)", found)
+	}
 }

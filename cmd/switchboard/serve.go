@@ -74,13 +74,13 @@ type settings struct {
 // only where there is no metrics listener and no production (Redis).
 func (s settings) publicMetrics() bool { return s.MetricsAddr == "" && s.RedisURL == "" }
 
-func parseSettings(args []string, getenv func(string) string, stderr io.Writer) (settings, error) {
+func parseSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (settings, error) {
 	s := envSettings(getenv)
 	addr := ":3000"
 	if port := getenv("PORT"); port != "" {
 		addr = ":" + port
 	}
-	fs := newFlags("serve", stderr)
+	fs := newFlags("serve", stdout, stderr)
 	fs.StringVar(&s.Addr, "addr", addr, "listen address (default :3000, or :$PORT)")
 	fs.DurationVar(&s.ReloadEvery, "reload-every", 2*time.Second, "check the --config file this often and reload it when it changed (0: only on SIGHUP)")
 	fs.BoolVar(&s.Insecure, "insecure", false, "start with REDIS_URL set even though a credential is unset")
@@ -133,7 +133,8 @@ func listenAddr(addr string) (string, error) {
 func listen(addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("%s is already in use (another switchboard still running?): stop that program, or pick another port with --addr", addr)
+		return nil, fmt.Errorf("%s is already in use (another switchboard still running?): stop that program, or pick another port "+
+			"with --addr 127.0.0.1:3001 (with make run: make run ADDR=127.0.0.1:3001)", addr)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
@@ -376,7 +377,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	s, err := parseSettings(args, getenv, stderr)
+	s, err := parseSettings(args, getenv, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -495,7 +496,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 }
 
 func runGraph(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("graph", stderr)
+	fs := newFlags("graph", stdout, stderr)
 	format := fs.String("format", "mermaid", "mermaid or dot (Graphviz)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -518,7 +519,7 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", stderr)
+	fs := newFlags("check", stdout, stderr)
 	atFlag := fs.String("at", "", "show opening hours as of this moment, 2026-12-25T10:00 (default now)")
 	var files []string
 	fs.Func("config", "routing config JSON `FILE` (repeat to check several; default: the embedded example)", func(f string) error {
@@ -563,6 +564,13 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 		for _, line := range cfg.Routing.DescribeQueues() {
 			fmt.Fprintln(&out, "  "+line)
+		}
+		fmt.Fprintln(&out, "  what callers hear, by language ((example): not in this config, taken from the example's):")
+		for _, line := range cfg.Routing.DescribeTexts() {
+			fmt.Fprintln(&out, "    "+line)
+		}
+		for _, w := range cfg.Routing.TextWarnings() {
+			fmt.Fprintln(&out, "  WARNING "+w)
 		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files

@@ -310,7 +310,7 @@ func TestModelConnsSetting(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			getenv := func(k string) string { return map[string]string{"SWITCHBOARD_MODEL_CONNS": tc.env}[k] }
-			s, err := parseSettings(tc.args, getenv, io.Discard)
+			s, err := parseSettings(tc.args, getenv, io.Discard, io.Discard)
 			if tc.bad {
 				if err == nil {
 					t.Fatalf("settings %+v accepted, want an error", s)
@@ -512,7 +512,7 @@ func TestCheckQueueWait(t *testing.T) {
 		t.Errorf("no warning for a queue without a described wait flow (%v):\n%s", err, out)
 	}
 	out, err = check(`{` + queue + `, "wait_flow": {"actions": 1, "loop_ms": 60000}}`)
-	if err != nil || strings.Contains(out, "WARNING") || !strings.Contains(out, "about 5m0s of waiting") {
+	if err != nil || strings.Contains(out, "WARNING queue") || !strings.Contains(out, "about 5m0s of waiting") {
 		t.Errorf("a described wait flow (%v):\n%s", err, out)
 	}
 	if _, err := check(`{` + queue + `, "wait_flow": {"actions": 2, "loop_ms": 5000}}`); err == nil || !strings.Contains(err.Error(), "make the wait flow's loop longer") {
@@ -530,7 +530,7 @@ func TestPublicURLChecked(t *testing.T) {
 	} {
 		_, err := parseSettings(nil, func(k string) string {
 			return map[string]string{"SWITCHBOARD_PUBLIC_URL": url}[k]
-		}, io.Discard)
+		}, io.Discard, io.Discard)
 		if (err == nil) != ok {
 			t.Errorf("SWITCHBOARD_PUBLIC_URL=%q: err %v, want ok=%v", url, err, ok)
 		}

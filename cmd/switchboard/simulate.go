@@ -50,8 +50,26 @@ func (l *stepList) sayer() func(string) error {
 // --say/--press, from --script, or else line by line from stdin: words,
 // an empty line for silence, #N to press N.
 func runSimulate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return simulate(ctx, args, getenv, stdin, terminalOf(stdin, stdout), stdout, stderr)
+}
+
+// terminal is how simulate talks to a person: whether it prompts, whether
+// it echoes what they typed (a real terminal does that itself) and how wide
+// a line may be (0: any width).
+type terminal struct {
+	prompt, echo bool
+	width        int
+}
+
+// terminalOf prompts when stdin is a terminal, and fits each fetch's line to
+// stdout's width when that is one.
+func terminalOf(stdin io.Reader, stdout io.Writer) terminal {
+	return terminal{prompt: logs.IsTerminal(stdin), width: terminalWidth(stdout)}
+}
+
+func simulate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, term terminal, stdout, stderr io.Writer) error {
 	var steps stepList
-	fs := newFlags("simulate", stderr)
+	fs := newFlags("simulate", stdout, stderr)
 	url := fs.String("url", "", "a running switchboard to call (default: run one in this process)")
 	lang := fs.String("lang", "", "the number's language (?lang=)")
 	script := fs.String("script", "", "replay the caller of a conversation `FILE` (testdata/conversations/*.json)")
@@ -131,8 +149,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if *url != "" && s.At != "" {
 		return errors.New("simulate: --at plays the call in this process; the server at --url keeps its own clock (start it with serve --at)")
 	}
+	show := func(l string) { fmt.Fprintln(stdout, l) }
 	opt := voipbintest.Options{
-		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { fmt.Fprintln(stdout, l) },
+		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { show(l) },
 		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing, Unanswered: unanswered,
 	}
 	queues, err := simQueues(s.ConfigFile)
@@ -141,22 +160,34 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	}
 	opt.Queues = queues
 	hungUp := slices.ContainsFunc(steps, func(s voipbintest.Step) bool { return s.Hangup })
+	typed := "" // the words just typed, which the screen already shows
 	if *script == "" && len(steps) == 0 {
-		ask := promptCaller(stdin, stdout)
+		ask := promptCaller(stdin, stdout, term)
 		opt.Ask = func(at string) (voipbintest.Step, bool) {
 			step, ok := ask(at)
 			hungUp = hungUp || step.Hangup
+			typed = step.Say
 			return step, ok
 		}
 	}
 	if *url != "" {
 		opt.Bases, opt.Token, opt.Secret = []string{*url}, getenv("SWITCHBOARD_FETCH_TOKEN"), getenv("VOIPBIN_WEBHOOK_SECRET")
 	} else {
-		stop, err := simulateInProcess(ctx, s, &opt, stdout, stderr)
+		stop, err := simulateInProcess(ctx, s, &opt, stdout, stderr, term.width)
 		if err != nil {
 			return err
 		}
 		defer stop()
+		// Each move once: the fetch's own line says what the simulator's
+		// "fetch URL" and "moves:" lines would, and what was typed at the
+		// prompt is on the screen already.
+		show = func(l string) {
+			if strings.HasPrefix(l, "fetch /") || strings.HasPrefix(l, "  moves: ") ||
+				term.prompt && typed != "" && l == "caller: "+typed {
+				return
+			}
+			fmt.Fprintln(stdout, l)
+		}
 	}
 	switch {
 	case *flowFile != "":
@@ -177,8 +208,13 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 	if err == nil && len(res.Unplayed) > 0 && opt.Ask == nil {
 		err = fmt.Errorf("the call ended before %d of the caller's steps were played: %s", len(res.Unplayed), describeSteps(res.Unplayed))
 	}
-	if err == nil && res.Connected == "" && !hungUp && !endedByService(res) {
+	if err == nil && res.Connected == "" && !hungUp {
+		// A call we ended ourselves (everyone closed) still reached nobody:
+		// whoever scripts simulate learns it from the exit status.
 		err = errors.New("the caller reached nobody")
+		if endedByService(res) {
+			err = errors.New("the caller reached nobody: everyone was closed, they heard texts.closed_all and the call ended")
+		}
 	}
 	return err
 }
@@ -207,7 +243,7 @@ func describeSteps(steps []voipbintest.Step) string {
 
 // simulateInProcess starts the service on a loopback port for one call and
 // points opt at it; each fetch's story is printed to stdout.
-func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options, stdout, stderr io.Writer) (func(), error) {
+func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options, stdout, stderr io.Writer, width int) (func(), error) {
 	s.FetchToken, s.Secret = uuid.NewString(), uuid.NewString() // this process plays both sides
 	log, err := s.logger(stderr)
 	if err != nil {
@@ -217,7 +253,7 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	if err != nil {
 		return nil, err
 	}
-	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing}
+	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing, width: width}
 	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, shown})
 	srv := httptest.NewServer(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
@@ -237,10 +273,12 @@ func (o observers) Observe(ctx context.Context, r flow.Report) {
 // fetchStory remembers the last turn's report and prints it under the fetch
 // that caused it, with the fetch's latency as the simulated VoIPBin saw it.
 type fetchStory struct {
-	out  io.Writer
-	cfg  *flow.Routing // its thresholds explain the story
-	mu   sync.Mutex
-	last *flow.Report
+	out   io.Writer
+	cfg   *flow.Routing // its thresholds explain the story
+	width int           // of the terminal: each fetch's line fits it (0: any)
+	n     int           // fetches so far
+	mu    sync.Mutex
+	last  *flow.Report
 	// decided is the last decision made when the caller's words arrived,
 	// which the fetch that hands it out describes.
 	decided *flow.Report
@@ -276,15 +314,25 @@ func (f *fetchStory) wrap(next http.RoundTripper) http.RoundTripper {
 		took := time.Since(start)
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		f.n++
+		line := fmt.Sprintf("fetch %d: ", f.n)
 		if f.last != nil {
-			fmt.Fprintln(f.out, describeTurn(*f.last, took, f.cfg))
+			line += describeTurn(*f.last, took, f.cfg)
+		} else {
+			line += fmt.Sprintf("no turn | %.1f ms", float64(took.Microseconds())/1000)
+			if err != nil {
+				line += " | " + err.Error()
+			}
 		}
+		fmt.Fprintln(f.out, fitLine(line, f.width))
 		return resp, err
 	})
 }
 
-// describeTurn is one fetch in a line: the machine's move, the classifier's
-// answer and confidence, why the call went where it went, and the latency.
+// describeTurn is one fetch in a short line: the machine's move, the
+// classifier's answer (a department and its confidence, or "unsure" and the
+// likelihood that no department fits), why the call went where it went, and
+// the fetch's latency.
 func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 	minConfidence := cfg.LLM.MinConfidence
 	b, a := r.Before, r.After
@@ -292,15 +340,16 @@ func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 	if from == "" {
 		from = "new"
 	}
-	line := fmt.Sprintf("  [%s -> %s", from, a.State)
+	line := fmt.Sprintf("%s -> %s", from, a.State)
+	classified := a.Guess != b.Guess || a.Confidence != b.Confidence // else said by an earlier fetch
 	switch {
+	case !classified:
 	case a.Guess == "" && a.Confidence > 0:
-		// An unsure answer's confidence is the likelihood that no department fits.
-		line += fmt.Sprintf(" | classifier: unsure (%.2f that no department fits)", a.Confidence)
+		line += fmt.Sprintf(" | unsure %.2f", a.Confidence)
 	case a.Guess != "" && a.Confidence < minConfidence:
-		line += fmt.Sprintf(" | classifier: %s %.2f (below min_confidence %.2f)", a.Guess, a.Confidence, minConfidence)
+		line += fmt.Sprintf(" | %s %.2f < min_confidence %.2f", a.Guess, a.Confidence, minConfidence)
 	case a.Guess != "":
-		line += fmt.Sprintf(" | classifier: %s %.2f", a.Guess, a.Confidence)
+		line += fmt.Sprintf(" | %s %.2f", a.Guess, a.Confidence)
 	}
 	if a.ModelMS > b.ModelMS {
 		line += fmt.Sprintf(" (model %d ms)", a.ModelMS-b.ModelMS)
@@ -317,52 +366,65 @@ func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 	case a.State == flow.StateMenu && b.State != flow.StateMenu:
 		line += " | why: out of clarifications, keypad menu"
 	case a.State == flow.StateHolding && b.State != flow.StateHolding:
-		line += " | why: the model is slow lately: acknowledged, classifying on the next fetch"
+		line += " | why: the model is slow lately: acknowledged"
 	case a.State == flow.StateChecking && b.State != flow.StateChecking:
-		line += " | why: silent too long: asked whether the caller is still there"
+		line += " | why: silent too long: still there?"
 	case a.State == flow.StateKeypad && b.State == flow.StateKeypad:
-		line += " | why: keypad tree: the next menu (or the same one again)"
+		line += " | why: keypad tree: the next menu"
+	case b.State != "" && len(a.Turns) == len(b.Turns) && b.Voice.AtMS > 0 && !b.Voice.Ended && b.Voice.AtMS >= b.HeardMS:
+		line += " | why: the caller is speaking"
 	case b.State != "" && len(a.Turns) == len(b.Turns):
-		// Silence is counted in whole pauses handed out, this one included,
-		// so it passes silence_ms by up to a pause before the question.
-		line += fmt.Sprintf(" | why: no words yet, listening (%d ms of pauses so far, this one included; \"still there?\" once they reach silence_ms %d)",
-			a.SilenceMS, cfg.Dialog.SilenceMS)
+		// Silence is counted in whole pauses handed out, this one included.
+		line += fmt.Sprintf(" | why: no words yet, silent %d of %d ms", a.SilenceMS, cfg.Dialog.SilenceMS)
 	}
-	return line + fmt.Sprintf(" | fetch %.1f ms]", float64(took.Microseconds())/1000)
+	return line + fmt.Sprintf(" | %.1f ms", float64(took.Microseconds())/1000)
 }
 
-// promptCaller reads the caller's moves from in, one line at each pause and
-// key collection, prompting when in is a terminal: words, an empty line for
-// silence, #N to press N; the end of input hangs up.
-func promptCaller(in io.Reader, out io.Writer) func(at string) (voipbintest.Step, bool) {
+// fitLine cuts line to width runes, marking the cut (width 0: as it is).
+func fitLine(line string, width int) string {
+	r := []rune(line)
+	if width <= 0 || len(r) <= width {
+		return line
+	}
+	return string(r[:max(width-1, 0)]) + "…"
+}
+
+// promptCaller reads the caller's moves from in, one line each time the
+// caller is free to act (at a pause or a key collection, their last words
+// answered), prompting when term says so: words, an empty line for silence,
+// keys alone (2, 123#) or #N to press them, anywhere; the end of input hangs up.
+func promptCaller(in io.Reader, out io.Writer, term terminal) func(at string) (voipbintest.Step, bool) {
 	sc := bufio.NewScanner(in)
-	prompt := logs.IsTerminal(in)
 	done := false
 	return func(at string) (voipbintest.Step, bool) {
 		if done {
 			return voipbintest.Step{}, false
 		}
-		if prompt {
+		if term.prompt {
 			if at == "digits_receive" {
-				fmt.Fprint(out, "caller presses (keys such as 2, empty: nothing, or words)> ")
+				fmt.Fprint(out, "caller presses (keys such as 2; empty: nothing; or words)> ")
 			} else {
-				fmt.Fprint(out, "caller says (empty: silence, #N: press N, Ctrl-D: hang up)> ")
+				fmt.Fprint(out, "caller says (words; empty: silence; keys such as 2 or #2: press; Ctrl-D: hang up)> ")
 			}
 		}
 		if !sc.Scan() {
 			done = true
-			if prompt {
+			if term.prompt {
 				fmt.Fprintln(out)
 			}
 			return voipbintest.Step{Hangup: true, During: at}, true
 		}
 		line := strings.TrimSpace(sc.Text())
+		if term.echo {
+			fmt.Fprintln(out, line)
+		}
 		switch {
-		case strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "#") && len(line) > 1:
 			// Pressed now: VoIPBin keeps the key, as it does for a key pressed during a pause.
 			return voipbintest.Step{Press: strings.TrimPrefix(line, "#"), During: at}, true
-		case at == "digits_receive" && keypadKeys.MatchString(line):
-			// At a key prompt anyone types the key itself.
+		case keypadKeys.MatchString(line):
+			// Keys alone are pressed, wherever the caller is: words of
+			// digits only would say nothing to the classifier.
 			return voipbintest.Step{Press: line, During: at}, true
 		case line == "":
 			return voipbintest.Step{Silent: true, During: at}, true
@@ -371,8 +433,8 @@ func promptCaller(in io.Reader, out io.Writer) func(at string) (voipbintest.Step
 	}
 }
 
-// keypadKeys is a line of keys only: at a key prompt it is pressed, not said.
-var keypadKeys = regexp.MustCompile(`^[0-9*]+#?$`)
+// keypadKeys is a line of keys only: it is pressed, not said.
+var keypadKeys = regexp.MustCompile(`^[0-9*#]+$`)
 
 // script is the caller's side of a testdata/conversations file.
 type script struct {

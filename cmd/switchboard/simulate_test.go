@@ -21,9 +21,9 @@ func TestSimulateScript(t *testing.T) {
 	t.Logf("\n%s", got)
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^# A greeting is too vague`),
-		regexp.MustCompile(`\[new -> listening \| fetch [0-9.]+ ms\]`),
-		regexp.MustCompile(`\[listening -> clarifying \| classifier: unsure \([0-9.]+ that no department fits\) \| why: not sure yet, clarification 1 \| fetch [0-9.]+ ms\]`),
-		regexp.MustCompile(`\[clarifying -> transferred \| classifier: billing [0-9.]+ \| why: local -> billing \| fetch [0-9.]+ ms\]`),
+		regexp.MustCompile(`(?m)^fetch 1: new -> listening \| [0-9.]+ ms$`),
+		regexp.MustCompile(`(?m)^fetch 2: listening -> clarifying \| unsure [0-9.]+ \| why: not sure yet, clarification 1 \| [0-9.]+ ms$`),
+		regexp.MustCompile(`(?m)^fetch [0-9]+: clarifying -> transferred \| billing [0-9.]+ \| why: local -> billing \| [0-9.]+ ms$`),
 		regexp.MustCompile(`result: connected="\+14155550102"`),
 	} {
 		if !want.MatchString(got) {
@@ -91,5 +91,106 @@ func TestSimulateNeverMisleadsInSilence(t *testing.T) {
 				t.Errorf("err = %v, want it to say %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestSimulateFailsWhenNobodyAnswers: a call that ends with nobody on the
+// line fails simulate, whether the caller was left waiting or everyone was
+// closed (Christmas), so a script learns it from the exit status.
+func TestSimulateFailsWhenNobodyAnswers(t *testing.T) {
+	var out strings.Builder
+	err := runSimulate(t.Context(), []string{"--config", hoursConfig, "--at", "2026-12-25T10:00", "--say", "my invoice shows a double charge this month"},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "the caller reached nobody: everyone was closed") {
+		t.Errorf("err = %v, want the caller reached nobody (everyone closed):\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `connected=""`) {
+		t.Errorf("want connected=\"\" in the summary:\n%s", out.String())
+	}
+}
+
+// TestSimulateAsksWhenAnswered: a person at the terminal is asked for the
+// caller's next move only once their last words have an answer, and every
+// line they type is played: words said, keys alone pressed, wherever the
+// caller is, and the screen says so.
+func TestSimulateAsksWhenAnswered(t *testing.T) {
+	play := func(typed ...string) string {
+		t.Helper()
+		var out strings.Builder
+		err := simulate(t.Context(), nil, noEnv, strings.NewReader(strings.Join(typed, "\n")+"\n"),
+			terminal{prompt: true, echo: true}, &out, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("\n%s", out.String())
+		return out.String()
+	}
+	// The invoice takes longer to say than the pause after the question:
+	// the next fetches wait for it, and the caller is not asked meanwhile,
+	// so "hello?" is never typed into a prompt that would drop it.
+	got := play("hi", "I was charged twice on my invoice", "hello? are you there?")
+	afterWords, answered := false, false
+	for _, l := range strings.Split(got, "\n") {
+		switch {
+		case strings.HasPrefix(l, "caller says") || strings.HasPrefix(l, "caller presses ("):
+			if afterWords && !answered {
+				t.Errorf("prompted before the caller's words were answered: %q", l)
+			}
+			words := l[strings.Index(l, "> ")+2:]
+			afterWords, answered = words != "" && !keypadKeys.MatchString(words), false
+		case strings.HasPrefix(l, "  talk ("):
+			answered = true
+		}
+		if strings.HasPrefix(l, "  moves: ") || strings.HasPrefix(l, "fetch /") || strings.HasPrefix(l, "caller: ") {
+			t.Errorf("a move printed twice: %q", l)
+		}
+	}
+	if !strings.Contains(got, "why: the caller is speaking") || strings.Count(got, "caller says (") != 2 || !strings.Contains(got, `connected="+14155550102"`) {
+		t.Errorf("want the fetches waiting for the words, two prompts and billing:\n%s", got)
+	}
+	// A lone digit at a listening prompt is a key press, said on screen.
+	if got := play("hi", "2"); !strings.Contains(got, "> 2\ncaller presses 2\n") {
+		t.Errorf("a lone digit is not pressed:\n%s", got)
+	}
+}
+
+// TestBikeShop is a newcomer's config written from the README: a bike shop
+// with three departments, weekday and Saturday hours, Christmas closed, and
+// Spanish callers. Priority words page on-call, requests reach their
+// department, a Christmas call reaches nobody (and simulate says so), and a
+// Spanish caller is routed by their Spanish words.
+func TestBikeShop(t *testing.T) {
+	const config = "../../testdata/routing-bike-shop.json"
+	for _, tt := range []struct {
+		name, at, say, connected, fails string
+	}{
+		{"priority words", "2026-12-07T10:00", "I had an accident on the bike I bought from you and I'm injured", "+14155550911", ""},
+		{"repairs", "2026-12-07T10:00", "my brakes are squeaking and I need a service", "+14155550101", ""},
+		{"accounts", "2026-12-07T10:00", "I was charged twice for my new helmet", "+14155550102", ""},
+		{"orders on a Saturday", "2026-12-12T11:00", "I'd like to order a new road bike", "+14155550100", ""},
+		{"Saturday evening", "2026-12-12T17:00", "I'd like to order a new road bike", "", "everyone was closed"},
+		{"Christmas", "2026-12-25T10:00", "I'd like to order a new road bike", "", "everyone was closed"},
+		{"on-call at Christmas", "2026-12-25T10:00", "there was an accident, someone is injured", "+14155550911", ""},
+		{"a Spanish caller", "2026-12-07T10:00", "Hola, tengo un pinchazo y necesito reparar la rueda", "+14155550101", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			err := runSimulate(t.Context(), []string{"--config", config, "--at", tt.at, "--say", tt.say}, noEnv, strings.NewReader(""), &out, io.Discard)
+			if tt.fails != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.fails) {
+					t.Errorf("err %v, want %q:\n%s", err, tt.fails, out.String())
+				}
+			} else if err != nil {
+				t.Fatalf("%v:\n%s", err, out.String())
+			}
+			if !strings.Contains(out.String(), `connected="`+tt.connected+`"`) {
+				t.Errorf("want connected=%q:\n%s", tt.connected, out.String())
+			}
+		})
+	}
+	// Its texts are its own: check has nothing to warn about.
+	var out strings.Builder
+	if err := run(t.Context(), []string{"check", "--config", config}, noEnv, &out, io.Discard); err != nil || strings.Contains(out.String(), "WARNING") {
+		t.Errorf("check: %v\n%s", err, out.String())
 	}
 }

@@ -28,7 +28,8 @@ func TestStartupSaysWhatIsWrong(t *testing.T) {
 		}
 		defer taken.Close()
 		err = run(t.Context(), []string{"serve", "--addr", taken.Addr().String()}, noEnv, io.Discard, io.Discard)
-		if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--addr") {
+		if err == nil || !strings.Contains(err.Error(), "already in use") || !strings.Contains(err.Error(), "--addr") ||
+			!strings.Contains(err.Error(), "make run ADDR=") {
 			t.Errorf("err = %v, want it to say the port is in use and how to pick another", err)
 		}
 	})

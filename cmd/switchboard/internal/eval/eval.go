@@ -107,6 +107,9 @@ type Outcome struct {
 	Asked   int           `json:"asked"`
 	Latency time.Duration `json:"latency_ns"`
 	Tokens  int           `json:"tokens,omitempty"`
+	// Confidence is the classifier's last answer's: in the department it
+	// named, or, when unsure, that no department fits (0: never classified).
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Right reports whether the outcome is what the label asks for.
@@ -350,7 +353,7 @@ func Play(ctx context.Context, cfg *flow.Config, st flow.Calls, local, model flo
 func (out Outcome) finish(ctx context.Context, st flow.Calls, callID string, start time.Time, tokens *counter) Outcome {
 	out.Latency = time.Since(start)
 	if call, _, err := st.Load(ctx, callID); err == nil {
-		out.Reason = call.Reason
+		out.Reason, out.Confidence = call.Reason, call.Confidence
 	}
 	if tokens != nil {
 		out.Tokens = int(tokens.n.Load())

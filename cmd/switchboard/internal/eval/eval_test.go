@@ -254,8 +254,9 @@ func TestRunConcurrentModelCountsTokens(t *testing.T) {
 func TestWriters(t *testing.T) {
 	cfg := flow.ExampleConfig()
 	rep := eval.Summarize("baseline", cfg, []eval.Outcome{
-		{Conversation: eval.Conversation{Department: "billing", Turns: []string{"bill"}}, Got: "billing"},
-		{Conversation: eval.Conversation{Department: "sales", Turns: []string{"<b>buy</b>"}}, Got: eval.Clarify},
+		{Conversation: eval.Conversation{Department: "billing", Turns: []string{"bill"}}, Got: "billing", Reason: "local", Confidence: 0.95},
+		{Conversation: eval.Conversation{Department: "sales", Turns: []string{"<b>buy</b>"}}, Got: eval.Clarify, Asked: 2},
+		{Conversation: eval.Conversation{Department: "sales", Turns: []string{"help", "my bill"}}, Got: "billing", Reason: "local", Confidence: 0.42, Asked: 1},
 	})
 	other := eval.Summarize("other", cfg, nil)
 	tests := []struct {
@@ -263,9 +264,12 @@ func TestWriters(t *testing.T) {
 		write func(io.Writer) error
 		want  []string
 	}{
-		{"text", func(w io.Writer) error { return eval.WriteText(w, []*eval.Report{rep, other}, 5) }, []string{"accuracy", "0.500", "baseline", "other", "confusion matrix of baseline", `"<b>buy</b>"`}},
-		{"html", func(w io.Writer) error { return eval.WriteHTML(w, []*eval.Report{rep}) }, []string{"<table", "hsl(", "&lt;b&gt;buy&lt;/b&gt;"}},
-		{"json", func(w io.Writer) error { return eval.WriteJSON(w, []*eval.Report{rep, other}) }, []string{`"accuracy": 0.5`, `"setups"`}},
+		{"text", func(w io.Writer) error { return eval.WriteText(w, []*eval.Report{rep, other}, 5) }, []string{"accuracy", "0.333", "baseline", "other", "confusion matrix of baseline", `"<b>buy</b>"`}},
+		{"html", func(w io.Writer) error { return eval.WriteHTML(w, []*eval.Report{rep}) }, []string{"<table", "hsl(", "&lt;b&gt;buy&lt;/b&gt;",
+			"<title>billing recall 1.000 (1 conversations)</title>", "<title>sales recall 0.000 (2 conversations)</title>",
+			"<title>1 right with confidence 0.9 to 1.0</title>", "<title>1 wrong with confidence 0.4 to 0.5</title>",
+			"<title>1 unsure callers went to billing, wrongly</title>", "<title>1 unsure callers went to still asking, wrongly</title>"}},
+		{"json", func(w io.Writer) error { return eval.WriteJSON(w, []*eval.Report{rep, other}) }, []string{`"accuracy": 0.3333333333333333`, `"setups"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

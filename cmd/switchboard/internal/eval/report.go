@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -67,28 +68,9 @@ func WriteText(w io.Writer, reps []*Report, mistakes int) error {
 		}
 		fmt.Fprintf(w, "\n%s, each source held out (played with examples from the other sources only)\n", r.Name)
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		row("source", "n", "accuracy", "emergency P", "emergency R", "sales R", "clarify rate", "greeting-only misrouted")
-		for _, s := range append(r.Sources, r) {
-			name := s.Name
-			if s == r {
-				name = "all"
-			}
-			score := func(l string, f func(Score) float64) string {
-				if _, ok := s.Departments[l]; !ok {
-					return "-"
-				}
-				return num(f(s.Departments[l]))
-			}
-			// Emergency precision counts every conversation sent there, so it
-			// is shown wherever something was, labelled so or not.
-			prec := "-"
-			if s.Confusion != nil && s.predictedAs(flow.Emergency) > 0 {
-				prec = num(float64(s.Confusion[flow.Emergency][flow.Emergency]) / float64(s.predictedAs(flow.Emergency)))
-			}
-			row(name, fmt.Sprint(s.N), num(s.Accuracy), prec,
-				score(flow.Emergency, func(x Score) float64 { return x.Recall }),
-				score("sales", func(x Score) float64 { return x.Recall }),
-				num(s.ClarifyRate), fmt.Sprintf("%d/%d", s.GreetingMisroutes, s.GreetingOnly))
+		row(sourceColumns...)
+		for _, cells := range sourceTable(r) {
+			row(cells...)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -119,6 +101,38 @@ func WriteText(w io.Writer, reps []*Report, mistakes int) error {
 		}
 	}
 	return nil
+}
+
+// sourceColumns head the table of a by-source run.
+var sourceColumns = []string{"source", "n", "accuracy", "emergency P", "emergency R", "sales R", "clarify rate", "greeting-only misrouted"}
+
+// sourceTable is a by-source run's table: each held-out source, then all.
+func sourceTable(r *Report) [][]string {
+	num := func(v float64) string { return fmt.Sprintf("%.3f", v) }
+	var rows [][]string
+	for _, s := range append(slices.Clone(r.Sources), r) {
+		name := s.Name
+		if s == r {
+			name = "all"
+		}
+		score := func(l string, f func(Score) float64) string {
+			if _, ok := s.Departments[l]; !ok {
+				return "-"
+			}
+			return num(f(s.Departments[l]))
+		}
+		// Emergency precision counts every conversation sent there, so it
+		// is shown wherever something was, labelled so or not.
+		prec := "-"
+		if s.Confusion != nil && s.predictedAs(flow.Emergency) > 0 {
+			prec = num(float64(s.Confusion[flow.Emergency][flow.Emergency]) / float64(s.predictedAs(flow.Emergency)))
+		}
+		rows = append(rows, []string{name, fmt.Sprint(s.N), num(s.Accuracy), prec,
+			score(flow.Emergency, func(x Score) float64 { return x.Recall }),
+			score("sales", func(x Score) float64 { return x.Recall }),
+			num(s.ClarifyRate), fmt.Sprintf("%d/%d", s.GreetingMisroutes, s.GreetingOnly)})
+	}
+	return rows
 }
 
 // JSONReport is the machine-readable form: the first report's figures at the
@@ -159,10 +173,17 @@ func WriteHTML(w io.Writer, reps []*Report) error {
 			Cells []cell
 		}
 		Mistakes []Outcome
+		// The pictures, and a by-source run's table.
+		Departments, Confidence, Unsure, SourceBars template.HTML
+		Sources                                     [][]string
 	}
 	var ms []matrix
 	for _, r := range reps {
-		m := matrix{Name: r.Name, Outcomes: r.Outcomes}
+		m := matrix{Name: r.Name, Outcomes: r.Outcomes,
+			Departments: departmentBars(r), Confidence: confidenceChart(r), Unsure: unsureChart(r)}
+		if len(r.Sources) > 0 {
+			m.SourceBars, m.Sources = sourceBars(r), sourceTable(r)
+		}
 		for _, l := range r.Labels {
 			total := 0
 			for _, n := range r.Confusion[l] {
@@ -186,7 +207,7 @@ func WriteHTML(w io.Writer, reps []*Report) error {
 	if len(reps) > 0 {
 		labels = reps[0].Labels
 	}
-	return htmlPage.Execute(w, map[string]any{"Reports": reps, "Matrices": ms, "Labels": labels})
+	return htmlPage.Execute(w, map[string]any{"Reports": reps, "Matrices": ms, "Labels": labels, "SourceColumns": sourceColumns})
 }
 
 var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -208,15 +229,21 @@ var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchboard routing evaluation</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .heat td{min-width:4em;text-align:center}
 caption{text-align:left;font-weight:bold;padding:4px 0}
 .small{color:#666;font-size:12px}
+section{margin:1em 0}
+h3{margin:.3em 0}
+p.small{margin:.2em 0 .6em}
+.pictures{display:flex;flex-wrap:wrap;gap:0 2em;align-items:flex-start}
+.pictures section{flex:0 1 560px}
 </style></head><body>
 <h1>Switchboard routing evaluation</h1>
+<section id="summary">
 <table><caption>Summary</caption>
 <tr><th>metric</th>{{range .Reports}}<th>{{.Name}}</th>{{end}}</tr>
 <tr><td>conversations</td>{{range .Reports}}<td>{{.N}}{{if .FoldsBy}} (each {{.FoldsBy}} held out){{else if .Folds}} ({{.Folds}}-fold){{end}}</td>{{end}}</tr>
@@ -232,15 +259,36 @@ caption{text-align:left;font-weight:bold;padding:4px 0}
 <tr><td>{{$l}} precision / recall</td>{{range $.Reports}}{{$s := score . $l}}<td>{{f3 $s.Precision}} / {{f3 $s.Recall}}</td>{{end}}</tr>
 {{end}}
 </table>
-{{range .Matrices}}
+</section>
+{{range $i, $m := .Matrices}}
+<h2>{{.Name}}</h2>
+<div class="pictures">
+<section id="departments-{{$i}}"><h3>Precision and recall by department</h3>
+<p class="small">Recall: of the callers who wanted it, the share that got there. Precision: of the callers sent there, the share who wanted it.</p>
+{{.Departments}}</section>
+<section id="confidence-{{$i}}"><h3>How sure the classifier was, right and wrong</h3>
+<p class="small">Conversations the classifier routed (not the priority lane or the keypad), by its confidence in the department it named.</p>
+{{.Confidence}}</section>
+<section id="unsure-{{$i}}"><h3>Where the unsure callers went</h3>
+<p class="small">Callers who heard at least one clarifying question, by where they ended.</p>
+{{.Unsure}}</section>
+</div>
+{{if .Sources}}<section id="sources-{{$i}}"><h3>Each source held out</h3>
+<p class="small">Each source played with examples from the other sources only.</p>
+{{.SourceBars}}
+<table><tr>{{range $.SourceColumns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Sources}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
+{{end}}</table></section>{{end}}
+<section id="confusion-{{$i}}">
 <table class="heat"><caption>Confusion matrix: {{.Name}} <span class="small">(rows: label, columns: outcome; shade: share of the row, green right, red wrong)</span></caption>
 <tr><th>label</th>{{range .Outcomes}}<th>{{.}}</th>{{end}}</tr>
 {{range .Rows}}<tr><td>{{.Label}}</td>{{range .Cells}}<td style="{{heat .Shade .Right}}" title="{{pct .Shade}}">{{.N}}</td>{{end}}</tr>
 {{end}}</table>
-{{if .Mistakes}}<details><summary>First mistakes of {{.Name}}</summary><table>
-<tr><th>turns</th><th>label</th><th>outcome</th><th>by</th></tr>
-{{range .Mistakes}}<tr><td>{{join .Turns}}</td><td>{{.Department}}</td><td>{{.Got}}</td><td>{{.Reason}}</td></tr>
-{{end}}</table></details>{{end}}
+</section>
+{{if .Mistakes}}<section id="mistakes-{{$i}}"><details><summary>First mistakes of {{.Name}}</summary><table>
+<tr><th>turns</th><th>label</th><th>outcome</th><th>by</th><th>confidence</th></tr>
+{{range .Mistakes}}<tr><td>{{join .Turns}}</td><td>{{.Department}}</td><td>{{.Got}}</td><td>{{.Reason}}</td><td>{{printf "%.2f" .Confidence}}</td></tr>
+{{end}}</table></details></section>{{end}}
 {{end}}
 </body></html>
 `))

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -95,7 +96,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return fmt.Errorf("VoIPBin %s %s: %w", method, path, err)
+		return fmt.Errorf("VoIPBin %s %s: %w", method, path, RedactError(err))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -112,7 +113,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("VoIPBin %s %s: %w", method, path, err)
+		return fmt.Errorf("VoIPBin %s %s: %w", method, path, RedactError(err))
 	}
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -125,6 +126,47 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		}
 	}
 	return nil
+}
+
+// secretParams are the query parameters that carry a credential: VoIPBin's
+// access key, the fetch token (?t=), and the usual names for tokens.
+var secretParams = []string{"accesskey", "t", "token", "access_token", "key", "secret", "password"}
+
+// RedactURL returns u with every credential in it (the secret query
+// parameters, a password in the user info) replaced by ***, so a URL can go
+// into an error or a log line.
+func RedactURL(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		// Unparsable: keep the scheme, host and path, never the query.
+		before, _, _ := strings.Cut(u, "?")
+		return before + "?***"
+	}
+	if _, has := p.User.Password(); has {
+		p.User = url.UserPassword(p.User.Username(), "***")
+	}
+	if p.RawQuery != "" {
+		q := p.Query()
+		for k := range q {
+			if slices.Contains(secretParams, strings.ToLower(k)) {
+				q[k] = []string{"***"}
+			}
+		}
+		p.RawQuery = q.Encode()
+	}
+	return strings.ReplaceAll(p.String(), "%2A%2A%2A", "***")
+}
+
+// RedactError redacts the URL of every *url.Error in err's chain (what
+// net/http returns: `Get "https://...?accesskey=..."`), in place, and
+// returns err.
+func RedactError(err error) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ue, ok := e.(*url.Error); ok {
+			ue.URL = RedactURL(ue.URL)
+		}
+	}
+	return err
 }
 
 func cmpOr(a, b string) string {

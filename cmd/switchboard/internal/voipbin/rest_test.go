@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
@@ -146,5 +148,41 @@ func TestClientReadsAQueue(t *testing.T) {
 	var apiErr *voipbin.APIError
 	if _, err := c.Queue(ctx, voipbintest.ID(9)); !errors.As(err, &apiErr) || apiErr.Status != 404 {
 		t.Errorf("an unknown queue: %v", err)
+	}
+}
+
+// TestRedactURL: every credential a URL can carry is replaced, the rest of
+// the URL kept so the error still says where it went.
+func TestRedactURL(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"http://127.0.0.1:9/v1.0/customer?accesskey=abc", "http://127.0.0.1:9/v1.0/customer?accesskey=***"},
+		{"http://127.0.0.1:9/v1.0/numbers?page_size=100&accesskey=abc", "http://127.0.0.1:9/v1.0/numbers?accesskey=***&page_size=100"},
+		{"https://sb.example/voipbin/fetch?t=s3cret&lang=es-ES", "https://sb.example/voipbin/fetch?lang=es-ES&t=***"},
+		{"https://user:pw@api.example/x?Token=abc", "https://user:***@api.example/x?Token=***"},
+		{"https://api.example/v1.0/flows", "https://api.example/v1.0/flows"},
+		{"http://[::1%zz/x?accesskey=abc", "http://[::1%zz/x?***"},
+	} {
+		if got := voipbin.RedactURL(tt.in); got != tt.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestClientErrorsCarryNoKey: an unreachable API gives an error naming the
+// URL without the access key.
+func TestClientErrorsCarryNoKey(t *testing.T) {
+	for _, api := range []string{"http://127.0.0.1:1", "http://[::1%zz"} {
+		c := &voipbin.Client{API: api, AccessKey: "k3y-abc"}
+		_, err := c.GetCustomer(t.Context())
+		if err == nil {
+			t.Fatalf("%s: want an error", api)
+		}
+		if strings.Contains(err.Error(), "k3y-abc") {
+			t.Errorf("the error carries the access key: %v", err)
+		}
+		var ue *url.Error
+		if api == "http://127.0.0.1:1" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), "accesskey=***")) {
+			t.Errorf("want the url.Error with accesskey=***: %v", err)
+		}
 	}
 }

@@ -168,8 +168,10 @@ type Options struct {
 	// transcript_created, after any words of Steps left unsaid.
 	ToHuman []string
 	// Ask, when set, is asked for the caller's next step once the scripted
-	// ones run out, at each "sleep" and "digits_receive": a person at a
-	// terminal playing the caller. It returns false when they have nothing more to do.
+	// ones run out, at each "sleep" and "digits_receive" where the caller is
+	// free to act (their last words spoken and answered): a person at a
+	// terminal playing the caller, whose step is played at once. It returns
+	// false when they have nothing more to do.
 	Ask func(at string) (Step, bool)
 	// RealTime plays the call in real time: pauses last their duration, and
 	// the caller's speech events are posted at their moments, each on its
@@ -822,7 +824,11 @@ func (c *call) logf(format string, args ...any) {
 // collected until length or key is satisfied. It returns errEnded when the
 // caller hangs up.
 func (c *call) moment(ctx context.Context, at string, length int, key string) error {
-	if len(c.steps) == 0 && c.opt.Ask != nil && at != "talk" {
+	// The person at the terminal is asked only when what they type is played
+	// at once: not while their last words are still being spoken or wait
+	// for an answer, when a line typed would sit unplayed.
+	free := c.busyUntil <= c.now() && (!c.unanswered || at == "digits_receive")
+	if len(c.steps) == 0 && c.opt.Ask != nil && at != "talk" && free {
 		if s, ok := c.opt.Ask(at); ok {
 			c.steps = append(c.steps, s)
 		}
@@ -1078,7 +1084,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 		if fctx.Err() != nil && ctx.Err() == nil {
 			c.logf("FETCH NOT ANSWERED IN %v: the call sits in silence", timeout)
 		}
-		return nil, fmt.Errorf("fetch: %w", err)
+		return nil, fmt.Errorf("fetch: %w", voipbin.RedactError(err))
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -1176,7 +1182,7 @@ func (c *call) post(ctx context.Context, body []byte) (int, error) {
 	}
 	resp, err := c.opt.Client.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, voipbin.RedactError(err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
