@@ -26,7 +26,8 @@ func TestConfigValidationAgrees(t *testing.T) {
 	// A language tag is read as VoIPBin reads it, and one VoIPBin cannot
 	// read (it would use en-US) is refused.
 	for _, tag := range []string{"en-US", "es-es", "ES-es", "pt-br", "iw-IL", "en_US", "zh-hant-tw", "es-419", "english", "xx-YY", "und", "en US"} {
-		cfg := `{"routing": {"language": "` + tag + `", "departments": {"fallback": "+14155550199", "emergency": "+14155550911"}}}`
+		// Every text is written, so the only thing left to refuse is the tag.
+		cfg := `{"routing": {"language": "` + tag + `", "texts": {"` + tag + `": ` + allTexts + `}, "departments": {"fallback": "+14155550199", "emergency": "+14155550911"}}}`
 		c, err := flow.ParseConfig(strings.NewReader(cfg))
 		readable := Language(tag) != "en-US" || strings.EqualFold(strings.ReplaceAll(tag, "_", "-"), "en-US")
 		switch {
@@ -37,3 +38,9 @@ func TestConfigValidationAgrees(t *testing.T) {
 		}
 	}
 }
+
+// allTexts writes every text a caller can hear, as a language needs them when
+// the example has none in that language.
+const allTexts = `{"greeting": "g", "clarify": ["c"], "still_there": "s", "routing": "r {department}", "urgent": "u",
+	"menu": "m", "menu_option": "o", "menu_last": "l", "reception": "r", "acknowledge": "a",
+	"keypad_invalid": "i", "keypad_timeout": "t"}`
