@@ -78,9 +78,10 @@ type Call struct {
 	// told "One moment, please." while their words are being decided.
 	HeardMS int64 `json:"heard,omitempty"`
 	Acked   bool  `json:"ack,omitempty"`
-	// Voice is the caller's latest voice activity as the store had it when
-	// Load returned the call; like InboxDropped it is the store's.
-	Voice VoiceActivity `json:"-"`
+	// Voices is the caller's latest voice activity heard by each
+	// transcription session, as the store had it when Load returned the
+	// call; like InboxDropped it is the store's.
+	Voices map[string]VoiceActivity `json:"-"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load
@@ -105,9 +106,9 @@ type Input struct {
 	At int64 `json:"t,omitempty"`
 }
 
-// VoiceActivity is the caller's voice activity on a call as the platform's streaming
+// VoiceActivity is the caller's voice activity as one streaming
 // transcription reports it: heard speaking at AtMS (Unix ms), or, Ended,
-// stopped then.
+// stopped then. The store stamps AtMS with its own clock when it is zero.
 type VoiceActivity struct {
 	AtMS  int64 `json:"t"`
 	Ended bool  `json:"e,omitempty"`

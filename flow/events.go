@@ -120,9 +120,11 @@ func (e *Events) Left(ctx context.Context, c Call) error {
 }
 
 // Speech records the caller's voice activity that a transcription session
-// reports while they speak (ended: they stopped), so that the call listens
-// in short pauses while an answer is near. Our own voice is ignored. It
-// returns the call, or ErrUnknownSession as Heard does.
+// reports while they speak (each interim result; ended: they stopped), so
+// that the call listens in short pauses while an answer is near. Each
+// session's is kept apart, for each reports its own and their events arrive
+// in no fixed order. Our own voice is ignored. It returns the call, or
+// ErrUnknownSession as Heard does.
 func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, ended bool) (string, error) {
 	if speaker != Caller {
 		return "", nil
@@ -134,7 +136,7 @@ func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, en
 	if err != nil {
 		return "", fmt.Errorf("resolve transcription %s: %w", session, err)
 	}
-	if err := e.inbox.Speaking(ctx, callID, VoiceActivity{AtMS: e.now().UnixMilli(), Ended: ended}); err != nil {
+	if err := e.inbox.Speaking(ctx, callID, session, VoiceActivity{Ended: ended}); err != nil {
 		return callID, fmt.Errorf("record speech on call %s: %w", callID, err)
 	}
 	return callID, nil

@@ -120,49 +120,64 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 // caller's words may take to reach the store before a fetch takes it over.
 const decisionMarginMS = 1000
 
-// speakingForMS is how long after their speech started a caller counts as
-// still speaking when its end has not been heard: a caller's answer is a
-// few seconds, and a lost end must not keep the pauses short for long.
+// quietMS is how long after a transcription's last interim result its
+// speech counts as over by itself: VoIPBin publishes speech started and an
+// interim event for every interim result its recognizer returns while the
+// caller speaks, several a second (bin-transcribe-manager streaminghandler,
+// resultProcessor.process), so a lost or late end, or a start delivered
+// after its end, keeps the pauses short for this long at most.
 // finalWithinMS is how long after the end of their speech the caller's
 // final words are expected: VoIPBin sends both for the same recognizer
 // result, on goroutines of their own, so either may come first.
 const (
-	speakingForMS = 8000
+	quietMS       = 1500
 	finalWithinMS = 1000
 )
 
-// speaking reports whether the caller's words are near: they speak, or have
-// just stopped and their final words are on the way. Speech that ended by
-// the time their last words taken arrived, or started before, was theirs.
+// speaking reports whether the caller's words are near by any of the call's
+// transcriptions: one hears them speak, or heard them stop just now, their
+// final words on the way. Activity from before the last words taken
+// arrived was theirs.
 func (r *Router) speaking(c *Call) bool {
-	v := c.Voice
-	age := r.now().UnixMilli() - v.AtMS
-	switch {
-	case v.AtMS == 0 || v.AtMS < c.HeardMS:
-		return false
-	case v.Ended:
-		return v.AtMS > c.HeardMS && age < finalWithinMS
+	now := r.now().UnixMilli()
+	for _, v := range c.Voices {
+		age := now - v.AtMS
+		switch {
+		case v.AtMS == 0 || v.AtMS < c.HeardMS:
+		case v.Ended:
+			if v.AtMS > c.HeardMS && age < finalWithinMS {
+				return true
+			}
+		case age < quietMS:
+			return true
+		}
 	}
-	return age < speakingForMS
+	return false
 }
 
 // wait keeps listening: in short pauses while the caller speaks, for their
 // words and our answer are near, else in long ones, which spend the action
 // budget slowly: the first silent one rounds the silence up to whole
 // listen_ms, so that a silent caller is asked whether they are still there
-// after as many pauses, and as much silence, as with listen_ms pauses alone.
-// A line that does not come back by itself has nobody to wait for: a turn
-// without words there goes to the fallback desk.
+// after as many pauses as with listen_ms pauses alone. Every pause counts as
+// silence until words arrive, short ones too, and none takes the silence past
+// dialog.silence_ms: whatever the speech events said (a start without its
+// end, events out of order), a silent caller is asked whether they are still
+// there when the configured silence is up, never later. A line that does not
+// come back by itself has nobody to wait for: a turn without words there
+// goes to the fallback desk.
 func (r *Router) wait(c *Call, t *turn) decision {
 	if !t.ch.Fetches {
 		return r.transfer(c, r.cfg.Fallback.Destination, "silence")
 	}
-	if r.speaking(c) {
-		c.SilenceMS = 0 // not silent: speaking
-		return r.listen(c, EventWait, "", r.cfg.Dialog.QuickMS)
+	listen, pause := r.cfg.Dialog.ListenMS, r.cfg.Dialog.QuickMS
+	if !r.speaking(c) {
+		pause = listen + (listen-c.SilenceMS%listen)%listen
 	}
-	listen := r.cfg.Dialog.ListenMS
-	return r.listen(c, EventWait, "", listen+(listen-c.SilenceMS%listen)%listen)
+	if left := r.cfg.Dialog.SilenceMS - c.SilenceMS; left > 0 && left < pause {
+		pause = left
+	}
+	return r.listen(c, EventWait, "", pause)
 }
 
 // urgent reports whether the caller's words page on-call at once (the rule in

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -42,7 +43,7 @@ type memCall struct {
 	inbox   []flow.Input
 	dropped int64    // inputs dropped from the inbox, ever
 	seen    []string // de-duplication keys, oldest first, at most flow.MaxMarks
-	voice   flow.VoiceActivity
+	voices  map[string]flow.VoiceActivity
 	expires time.Time
 }
 
@@ -73,7 +74,7 @@ func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, er
 	c := mc.call
 	c.Turns = append([]string(nil), c.Turns...)
 	c.InboxDropped = mc.dropped
-	c.Voice = mc.voice
+	c.Voices = maps.Clone(mc.voices)
 	return c, append([]flow.Input(nil), mc.inbox...), nil
 }
 
@@ -90,7 +91,7 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	}
 	c.Version++
 	c.Turns = append([]string(nil), c.Turns...)
-	c.Voice = flow.VoiceActivity{} // the store's, not the call's
+	c.Voices = nil // the store's, not the call's
 	mc.call = c
 	// Inputs dropped since Load were among the ones it returned.
 	taken -= int(mc.dropped - c.InboxDropped)
@@ -136,7 +137,7 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 }
 
 // Speaking implements flow.Inbox.
-func (m *Memory) Speaking(_ context.Context, id string, v flow.VoiceActivity) error {
+func (m *Memory) Speaking(_ context.Context, id, session string, v flow.VoiceActivity) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mc := m.live(id)
@@ -144,7 +145,13 @@ func (m *Memory) Speaking(_ context.Context, id string, v flow.VoiceActivity) er
 		mc = &memCall{call: flow.Call{ID: id}, expires: m.now().Add(m.exp.Call)}
 		m.calls[id] = mc
 	}
-	mc.voice = v
+	if v.AtMS == 0 {
+		v.AtMS = m.now().UnixMilli()
+	}
+	if mc.voices == nil {
+		mc.voices = map[string]flow.VoiceActivity{}
+	}
+	mc.voices[session] = v
 	m.sweep()
 	return nil
 }

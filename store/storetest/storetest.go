@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -340,22 +341,29 @@ func testLink(t *testing.T, s Store, ids ids) {
 	}
 }
 
-// testVoice: the caller's latest voice activity comes back with the call,
-// a later one replaces an earlier one, and a save of the call keeps it.
+// testVoice: the caller's latest voice activity per transcription session
+// comes back with the call, a later one of a session replaces its earlier
+// one and leaves the other sessions' alone, a zero time is stamped with the
+// store's clock, and a save of the call keeps it.
 func testVoice(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("call")
 	c, _, err := s.Load(ctx, id)
-	if err != nil || c.Voice != (flow.VoiceActivity{}) {
-		t.Fatalf("Load of a new call: voice %+v, %v; want none", c.Voice, err)
+	if err != nil || len(c.Voices) != 0 {
+		t.Fatalf("Load of a new call: voices %+v, %v; want none", c.Voices, err)
 	}
-	for _, v := range []flow.VoiceActivity{{AtMS: 1000}, {AtMS: 1500, Ended: true}} {
-		if err := s.Speaking(ctx, id, v); err != nil {
-			t.Fatalf("Speaking(%+v): %v", v, err)
+	want := map[string]flow.VoiceActivity{}
+	for _, step := range []struct {
+		session string
+		v       flow.VoiceActivity
+	}{{"a", flow.VoiceActivity{AtMS: 1000}}, {"b", flow.VoiceActivity{AtMS: 1200}}, {"a", flow.VoiceActivity{AtMS: 1500, Ended: true}}} {
+		if err := s.Speaking(ctx, id, step.session, step.v); err != nil {
+			t.Fatalf("Speaking(%s, %+v): %v", step.session, step.v, err)
 		}
+		want[step.session] = step.v
 		c, _, err := s.Load(ctx, id)
-		if err != nil || c.Voice != v {
-			t.Errorf("after Speaking(%+v), Load: voice %+v, %v", v, c.Voice, err)
+		if err != nil || !maps.Equal(c.Voices, want) {
+			t.Errorf("after Speaking(%s, %+v), Load: voices %+v, %v; want %+v", step.session, step.v, c.Voices, err, want)
 		}
 	}
 	c, _, _ = s.Load(ctx, id)
@@ -363,8 +371,15 @@ func testVoice(t *testing.T, s Store, ids ids) {
 	if err := s.Save(ctx, c, 0); err != nil {
 		t.Fatal(err)
 	}
-	if c, _, err = s.Load(ctx, id); err != nil || c.Voice != (flow.VoiceActivity{AtMS: 1500, Ended: true}) || c.State != flow.StateListening {
-		t.Errorf("after a save: %s, voice %+v, %v; want listening, the voice kept", c.State, c.Voice, err)
+	if c, _, err = s.Load(ctx, id); err != nil || !maps.Equal(c.Voices, want) || c.State != flow.StateListening {
+		t.Errorf("after a save: %s, voices %+v, %v; want listening, the voices kept", c.State, c.Voices, err)
+	}
+	before := time.Now().Add(-time.Minute).UnixMilli()
+	if err := s.Speaking(ctx, id, "c", flow.VoiceActivity{}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ = s.Load(ctx, id); c.Voices["c"].AtMS < before || c.Voices["c"].AtMS > time.Now().Add(time.Minute).UnixMilli() {
+		t.Errorf("a zero time was stored as %d; want the store's clock, about now", c.Voices["c"].AtMS)
 	}
 }
 
