@@ -82,6 +82,11 @@ type Call struct {
 	// transcription session, as the store had it when Load returned the
 	// call; like InboxDropped it is the store's.
 	Voices map[string]VoiceActivity `json:"-"`
+	// NowMS is the store's clock when Load returned the call (Unix ms). The
+	// call's times (WordsFromMS, HeardMS, Input.At, VoiceActivity.AtMS) are
+	// all the store's, so every replica compares them with the same clock,
+	// whatever its own says; like InboxDropped it is the store's.
+	NowMS int64 `json:"-"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load
@@ -101,8 +106,8 @@ type Input struct {
 	// Session and a Lang but no Text says that transcription started, in Lang.
 	Session string `json:"s,omitempty"`
 	Lang    string `json:"l,omitempty"`
-	// At is when the input arrived (Unix ms); zero for inputs stored
-	// before it was recorded.
+	// At is when the input arrived (Unix ms), by the store's clock: Append
+	// stamps a zero At. Zero for inputs stored before it was recorded.
 	At int64 `json:"t,omitempty"`
 }
 

@@ -43,9 +43,9 @@ func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	for i, t := range turns {
 		masked[i] = Mask(t)
 	}
-	start := r.now()
+	start := r.Now()
 	v, err := model.Classify(ctx, masked)
-	took := r.now().Sub(start)
+	took := r.Now().Sub(start)
 	r.observeModel(took)
 	c.ModelMS += took.Milliseconds()
 	if err != nil {

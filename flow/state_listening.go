@@ -104,7 +104,7 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 	if first == 0 {
 		return decision{}, false
 	}
-	age := r.now().UnixMilli() - first
+	age := c.NowMS - first
 	if age >= int64(r.cfg.LLM.BudgetMS+decisionMarginMS) {
 		return decision{}, false
 	}
@@ -139,9 +139,8 @@ const (
 // final words on the way. Activity from before the last words taken
 // arrived was theirs.
 func (r *Router) speaking(c *Call) bool {
-	now := r.now().UnixMilli()
 	for _, v := range c.Voices {
-		age := now - v.AtMS
+		age := c.NowMS - v.AtMS
 		switch {
 		case v.AtMS == 0 || v.AtMS < c.HeardMS:
 		case v.Ended:

@@ -66,7 +66,11 @@ type Router struct {
 	model Classifier
 	log   *slog.Logger
 	obs   Observer
-	now   func() time.Time
+	// Now is this replica's wall clock: turns and the model are timed with
+	// it, and a turn's deadline set. Nothing it says is compared with a time
+	// another replica wrote: the call's own times are the store's (see
+	// Call.NowMS), so replicas whose clocks disagree still agree on a call.
+	Now func() time.Time
 	// Clock tells the time of day a call starts at, which its opening hours
 	// are read at (Call.StartedMS); nil is time.Now. Time budgets are
 	// measured apart from it, so a clock set to another day (simulate --at)
@@ -105,7 +109,7 @@ type decision struct {
 // NewRouter builds a Router. local is the built-in classifier, always asked
 // first; model may be nil when no model is configured.
 func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logger) *Router {
-	r := &Router{cfg: &cfg.Routing, calls: calls, local: local, model: model, log: log, now: time.Now}
+	r := &Router{cfg: &cfg.Routing, calls: calls, local: local, model: model, log: log, Now: time.Now}
 	r.handlers = map[string]handler{
 		StateGreeting:    r.greeting,
 		StateListening:   r.listening,
@@ -188,7 +192,7 @@ func (r *Router) SetObserver(o Observer) { r.obs = o }
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
-	start := r.now()
+	start := r.Now()
 	ctx, cancel := context.WithDeadline(ctx, r.Deadline(t))
 	defer cancel()
 	defer func() {
@@ -218,7 +222,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	if tn.idle {
 		return Reply{} // nothing to do: the call was not waiting for words
 	}
-	took := r.now().Sub(start)
+	took := r.Now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
 	// for every call the seed's webhook answers in a single request.
 	switch {
@@ -264,9 +268,9 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 // failed reports a turn that sent the caller to reception because something broke.
 func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
 	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
-	r.summarise(ctx, c, nil, r.now().Sub(start))
+	r.summarise(ctx, c, nil, r.Now().Sub(start))
 	if r.obs != nil {
-		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
+		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.Now().Sub(start), Failed: why})
 	}
 }
 
@@ -275,7 +279,7 @@ func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string
 func (r *Router) Deadline(t Turn) time.Time {
 	arrived := t.Arrived
 	if arrived.IsZero() {
-		arrived = r.now()
+		arrived = r.Now()
 	}
 	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
 }
@@ -313,7 +317,7 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 			return before, c, tn, nil
 		}
 		if !t.OnWords && slices.Contains(waiting, c.State) && !slices.Contains(waiting, before.State) {
-			c.WordsFromMS = r.now().UnixMilli() // see Call.WordsFromMS
+			c.WordsFromMS = c.NowMS // see Call.WordsFromMS
 		}
 		err = r.calls.Save(ctx, c, tn.taken)
 		if errors.Is(err, ErrConflict) && attempt < attempts {
@@ -436,8 +440,8 @@ func (r *Router) handOut(c *Call, t *turn) error {
 	t.acts, t.handedOut = c.Ready, true
 	t.moves = append(t.moves, c.ReadyMoves...)
 	c.Ready, c.ReadyMoves = nil, nil
-	c.WordsFromMS = r.now().UnixMilli()
-	c.UpdatedMS = c.WordsFromMS
+	c.WordsFromMS = c.NowMS
+	c.UpdatedMS = r.clock().UnixMilli()
 	return nil
 }
 

@@ -17,6 +17,10 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// Words these tests append straight to a call's inbox carry At: 1, long
+// before the call waited for them: no turn of their own is deciding on them
+// (as an event's would), so the fetch decides.
+
 // brokenStore fails every operation, like an unreachable Redis.
 type brokenStore struct{ flow.Calls }
 
@@ -160,7 +164,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	request := "I would like to talk to someone about your products"
 	say := func(id, words string) []flow.Action {
 		t.Helper()
-		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words, At: 1}); err != nil {
 			t.Fatal(err)
 		}
 		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions
@@ -275,7 +279,7 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	var acts []flow.Action
 	for i, words := range []string{"hi", "hello sir", "I have a question"} {
-		if _, _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
+		if _, _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words, At: 1}); err != nil {
 			t.Fatal(err)
 		}
 		acts = r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
@@ -300,7 +304,7 @@ func TestWordsBeforeTheGreeting(t *testing.T) {
 	mem := store.NewMemory(store.DefaultExpiry)
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	ctx := context.Background()
-	if _, _, err := mem.Append(ctx, "c1", "early", flow.Input{Text: "billing please"}); err != nil {
+	if _, _, err := mem.Append(ctx, "c1", "early", flow.Input{Text: "billing please", At: 1}); err != nil {
 		t.Fatal(err)
 	}
 	greet := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
@@ -420,7 +424,7 @@ func TestPriorityInAnyLine(t *testing.T) {
 			ctx := context.Background()
 			r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 			for i, line := range tt.lines {
-				if _, _, err := mem.Append(ctx, "c1", fmt.Sprint(i), flow.Input{Text: line}); err != nil {
+				if _, _, err := mem.Append(ctx, "c1", fmt.Sprint(i), flow.Input{Text: line, At: 1}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -444,13 +448,13 @@ func TestFinishedCallTakesItsInbox(t *testing.T) {
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	ctx := context.Background()
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
-	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "our production system is down"}); err != nil {
+	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "our production system is down", At: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Emergency {
 		t.Fatalf("connect %q, want %s", got, flow.Emergency)
 	}
-	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there"}); err != nil {
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there", At: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
@@ -489,6 +493,7 @@ func TestCallKeepsItsStartAndRoute(t *testing.T) {
 	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "my invoice shows a double charge"}); err != nil {
 		t.Fatal(err)
 	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true})
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Hangup: true}); err != nil {
 		t.Fatal(err)

@@ -63,15 +63,25 @@ func NewMemory(exp Expiry) *Memory {
 	return &Memory{exp: exp, now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}}
 }
 
+// SetClock makes m tell the time by now: the times it stamps, the clock
+// Load returns, expiries. A simulated call on its own clock sets it, so
+// that the service sees the time VoIPBin would let pass.
+func (m *Memory) SetClock(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = now
+}
+
 // Load implements flow.Calls.
 func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mc := m.live(id)
 	if mc == nil {
-		return flow.Call{ID: id}, nil, nil
+		return flow.Call{ID: id, NowMS: m.now().UnixMilli()}, nil, nil
 	}
 	c := mc.call
+	c.NowMS = m.now().UnixMilli()
 	c.Turns = append([]string(nil), c.Turns...)
 	c.InboxDropped = mc.dropped
 	c.Voices = maps.Clone(mc.voices)
@@ -121,6 +131,9 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 	mc.seen = append(mc.seen, key)
 	if over := len(mc.seen) - flow.MaxMarks; over > 0 {
 		mc.seen = append(mc.seen[:0], mc.seen[over:]...)
+	}
+	if in.At == 0 {
+		in.At = now.UnixMilli()
 	}
 	mc.inbox = append(mc.inbox, in)
 	dropped := max(len(mc.inbox)-flow.MaxInbox, 0)

@@ -249,6 +249,7 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	lrange := pipe.LRange(ctx, inboxKey(id), 0, -1)
 	dropped := pipe.Get(ctx, droppedKey(id))
 	voices := pipe.HGetAll(ctx, speechKey(id))
+	clock := pipe.Time(ctx) // the one clock every replica reads
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: %w", id, err)
 	}
@@ -272,6 +273,11 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	} else if !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s drop count: %w", id, err)
 	}
+	now, err := clock.Result()
+	if err != nil {
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: time: %w", id, err)
+	}
+	c.NowMS = now.UnixMilli()
 	fields, err := voices.Result()
 	if err != nil {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s voice: %w", id, err)
@@ -345,8 +351,10 @@ func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 
 // appendScript marks the event seen and pushes its input, unless it was seen.
 // KEYS: marks, inbox, call, drop count. ARGV: the event's key, the input's
-// JSON, the call's expiry in milliseconds, flow.MaxInbox, flow.MaxMarks.
-// Marks are scored by Redis's clock so that the oldest go first. Every key of
+// JSON, the call's expiry in milliseconds, flow.MaxInbox, flow.MaxMarks,
+// "1" to stamp the input with Redis's clock (its JSON then ends in a
+// "t" field for it to fill). Marks are scored by Redis's clock so that the
+// oldest go first. Every key of
 // the call is kept alive together, so that a call that only hears events does
 // not expire under its inbox. It returns {added, dropped}.
 var appendScript = redis.NewScript(`
@@ -355,7 +363,9 @@ local t = redis.call('TIME')
 redis.call('ZADD', KEYS[1], t[1] .. string.format('%06d', t[2]), ARGV[1])
 local marks = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
 if marks > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, marks - 1) end
-local dropped = redis.call('RPUSH', KEYS[2], ARGV[2]) - tonumber(ARGV[4])
+local input = ARGV[2]
+if ARGV[6] == '1' then input = input .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) .. '}' end
+local dropped = redis.call('RPUSH', KEYS[2], input) - tonumber(ARGV[4])
 if dropped > 0 then
   redis.call('LTRIM', KEYS[2], dropped, -1)
   redis.call('INCRBY', KEYS[4], dropped)
@@ -374,12 +384,19 @@ func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool
 	if err != nil {
 		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}
+	stamp := 0
+	if in.At == 0 { // stamped by Redis's clock, the one every replica reads
+		stamp, raw = 1, append(raw[:len(raw)-1], `,"t":`...) // raw is an object with a field: Input has no empty one
+		if len(raw) == len(`{,"t":`) {
+			raw = []byte(`{"t":`)
+		}
+	}
 	ttl := r.exp.Call
 	if in.Hangup {
 		ttl = r.exp.Ended
 	}
 	res, err := appendScript.Run(ctx, r.client, []string{marksKey(id), inboxKey(id), callKey(id), droppedKey(id)},
-		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks).Int64Slice()
+		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks, stamp).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
 )
 
 // stepList collects --say and --press flags in the order given.
@@ -217,12 +218,23 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	if err != nil {
 		return nil, err
 	}
+	simClock(svc, opt)
 	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing}
 	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, shown})
 	srv := httptest.NewServer(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
 	return func() { srv.Close(); svc.close() }, nil
+}
+
+// simClock gives a service in the same process as a simulated call the
+// call's own clock as its store's (see voipbintest.Options.Clock); a
+// RealTime call and a store of its own (Redis) keep theirs.
+func simClock(svc *service, opt *voipbintest.Options) {
+	if m, ok := svc.store.(*store.Memory); ok && !opt.RealTime {
+		opt.Clock = voipbintest.NewClock(time.Now())
+		m.SetClock(opt.Clock.Now)
+	}
 }
 
 // observers tells several observers about each turn.

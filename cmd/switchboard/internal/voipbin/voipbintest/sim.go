@@ -70,6 +70,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -178,6 +179,18 @@ type Options struct {
 	// EventBases, when set, receive the events instead of Bases: events to
 	// one replica, fetches to another.
 	EventBases []string
+	// Clock, when set, is moved on with the call's own clock (not
+	// RealTime), for a service in the same process to read as its store's
+	// clock: then what the service measures between two moments of the
+	// call is the time VoIPBin would have let pass, not the few
+	// microseconds the simulation took.
+	Clock *Clock
+	// Jumble, when set, delivers the caller's speech events as VoIPBin's
+	// webhook service may: each on a goroutine of its own, so late and out of
+	// order (up to JumbleMS after its moment), some twice, some never (a
+	// transcript_created is only late: losing one is losing the caller's
+	// words, which is another matter). Its seed makes a call repeatable.
+	Jumble *rand.Rand
 	// Holding is the acknowledgement the server says while it decides ("One
 	// moment, please."): an answer that only says it, or only pauses, is not
 	// yet the answer to the caller's words (see Result.Waits).
@@ -210,6 +223,31 @@ func (q Queue) pass() time.Duration {
 	}
 	return d
 }
+
+// Clock is a simulated call's time, as a clock (see Options.Clock).
+type Clock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+// NewClock returns a Clock that starts at at.
+func NewClock(at time.Time) *Clock { return &Clock{at: at} }
+
+// Now is the simulated time.
+func (k *Clock) Now() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.at
+}
+
+func (k *Clock) add(ms int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.at = k.at.Add(time.Duration(ms) * time.Millisecond)
+}
+
+// JumbleMS is how late Options.Jumble delivers a speech event at most.
+const JumbleMS = 1500
 
 // WireID is the id VoIPBin would give what name names: name itself when it is
 // a UUID (VoIPBin's ids all are), else a UUID made from it, the same each
@@ -921,6 +959,9 @@ func (c *call) say(ctx context.Context, s Step) error {
 			"direction": "in", "message": s.Say, "tm_transcript": "2026-08-22 10:11:12.123456",
 		}})
 	}
+	if c.opt.Jumble != nil {
+		evs = jumble(c.opt.Jumble, evs)
+	}
 	slices.SortStableFunc(evs, func(a, b timedEvent) int { return a.at - b.at })
 	if !c.opt.RealTime {
 		c.due = append(c.due, evs...)
@@ -949,6 +990,24 @@ func (c *call) say(ctx context.Context, s Step) error {
 		})
 	}
 	return nil
+}
+
+// jumble makes each event late by up to JumbleMS, and loses (one in five)
+// or repeats (one in five) each speech event.
+func jumble(rnd *rand.Rand, evs []timedEvent) []timedEvent {
+	var out []timedEvent
+	for _, ev := range evs {
+		speech := ev.typ != voipbin.EventTranscriptCreated
+		switch n := rnd.IntN(5); {
+		case speech && n == 0:
+			continue
+		case speech && n == 1:
+			out = append(out, timedEvent{ev.at + rnd.IntN(JumbleMS+1), ev.typ, ev.data})
+		}
+		ev.at += rnd.IntN(JumbleMS + 1)
+		out = append(out, ev)
+	}
+	return out
 }
 
 // How VoIPBin's streaming speech-to-text times a caller's utterance, in ms:
@@ -985,13 +1044,21 @@ func (c *call) advance(ctx context.Context, ms int) error {
 	for len(c.due) > 0 && c.due[0].at <= end {
 		ev := c.due[0]
 		c.due = c.due[1:]
-		c.clock = ev.at
+		c.setClock(max(ev.at, c.clock))
 		if err := c.event(ctx, ev.typ, ev.data); err != nil {
 			return err
 		}
 	}
-	c.clock = end
+	c.setClock(end)
 	return nil
+}
+
+// setClock moves the call's own clock, and Options.Clock with it.
+func (c *call) setClock(ms int) {
+	if c.opt.Clock != nil {
+		c.opt.Clock.add(ms - c.clock)
+	}
+	c.clock = ms
 }
 
 // answered notes a fetch's answer: one that does more than pause or say the
