@@ -96,7 +96,7 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 	}
 	var first int64
 	for _, in := range t.inbox[t.taken:] {
-		if in.Text != "" && !in.Hangup && in.At > c.WordsFromMS {
+		if in.Text != "" && !in.Hangup && in.At > c.WordsFromMS && c.hears(in) {
 			first = in.At
 			break
 		}
@@ -114,6 +114,14 @@ func (r *Router) awaiting(c *Call, t *turn) (decision, bool) {
 		c.Acked, text = true, r.cfg.TextsFor(c.Language).Acknowledge
 	}
 	return r.listen(c, EventWait, text, r.cfg.Dialog.QuickMS), true
+}
+
+// hears reports whether words count as the caller's on c: once its
+// language is settled, a transcription in another language heard nothing
+// to decide on (see callerWords), and no decision is on its way for them.
+func (c *Call) hears(in Input) bool {
+	lang := c.Sessions[in.Session]
+	return !c.LanguageSet || lang == "" || lang == c.Language
 }
 
 // decisionMarginMS is how much longer than its budget a decision on the

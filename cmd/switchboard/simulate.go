@@ -231,10 +231,20 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 // call's own clock as its store's (see voipbintest.Options.Clock); a
 // RealTime call and a store of its own (Redis) keep theirs.
 func simClock(svc *service, opt *voipbintest.Options) {
-	if m, ok := svc.store.(*store.Memory); ok && !opt.RealTime {
+	if m := svc.memory(); m != nil && !opt.RealTime {
 		opt.Clock = voipbintest.NewClock(time.Now())
 		m.SetClock(opt.Clock.Now)
 	}
+}
+
+// memory is the service's in-memory store, or nil when it has another.
+func (svc *service) memory() *store.Memory {
+	st := svc.store
+	if ms, ok := st.(measuredStore); ok {
+		st = ms.backend
+	}
+	m, _ := st.(*store.Memory)
+	return m
 }
 
 // observers tells several observers about each turn.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -548,5 +550,67 @@ func TestCallerWaitsForAnAnswer(t *testing.T) {
 	want := "  sleep 500\nfetch /voipbin/fetch?t=TOKEN&d=\n  talk (): Tell me more.\n  sleep 2000\ncaller: two"
 	if !strings.Contains(tr, want) {
 		t.Errorf("the caller spoke again before an answer:\n%s", tr)
+	}
+}
+
+// TestJumbledSpeech: with Jumble the caller's speech events come as
+// VoIPBin's webhook service may send them, each on its own goroutine: out of
+// order, some twice, some never, on each transcription; the final words
+// always come, once each. The call's Clock moves with its own clock.
+func TestJumbledSpeech(t *testing.T) {
+	var outOfOrder, lost, twice bool
+	for seed := range uint64(50) {
+		srv := &scripted{answers: [][]map[string]any{
+			{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}),
+				act("transcribe_start", map[string]any{"language": "es-ES", "direction": "in"}),
+				act("sleep", map[string]any{"duration": 8000}), fetchNext},
+			{act("hangup", nil)},
+		}}
+		var events []string // type and transcription, in arrival order
+		h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/voipbin/events" {
+				var ev struct {
+					Type string
+					Data struct {
+						TranscribeID string `json:"transcribe_id"`
+					}
+				}
+				body, _ := io.ReadAll(r.Body)
+				json.Unmarshal(body, &ev)
+				if ev.Data.TranscribeID != "" {
+					events = append(events, ev.Type+" "+ev.Data.TranscribeID)
+				}
+				r.Body = io.NopCloser(strings.NewReader(string(body)))
+			}
+			srv.ServeHTTP(w, r)
+		}))
+		clock := NewClock(time.Unix(0, 0))
+		_, err := Run(context.Background(), Options{CallID: "jumble", Bases: []string{h.URL}, Jumble: rand.New(rand.NewPCG(seed, 1)), Clock: clock},
+			[]Step{{Say: []string{"my child's tooth got knocked loose playing soccer", "yes"}[seed%2]}})
+		h.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clock.Now(); got != time.Unix(8, 0) {
+			t.Errorf("seed %d: the clock says %v after an 8 s pause; want 8 s on", seed, got)
+		}
+		for _, tr := range []string{WireID("transcribe-" + WireID("jumble") + "-1"), WireID("transcribe-" + WireID("jumble") + "-2")} {
+			var mine []string
+			for _, e := range events {
+				if typ, ok := strings.CutSuffix(e, " "+tr); ok {
+					mine = append(mine, typ)
+				}
+			}
+			if n := slices.Index(mine, "transcript_created"); n < 0 || slices.Index(mine[n+1:], "transcript_created") >= 0 {
+				t.Fatalf("seed %d: transcription %s got %v; want its final words once", seed, tr, mine)
+			}
+			started, ended := slices.Index(mine, "transcribe_speech_started"), slices.Index(mine, "transcribe_speech_ended")
+			outOfOrder = outOfOrder || started > ended && ended >= 0
+			lost = lost || started < 0 || ended < 0
+			twice = twice || strings.Count(strings.Join(mine, " "), "transcribe_speech_started") > 1
+		}
+	}
+	if !outOfOrder || !lost || !twice {
+		t.Errorf("over 50 calls: speech ended before it started %v, an event lost %v, one delivered twice %v; want each", outOfOrder, lost, twice)
 	}
 }
