@@ -275,11 +275,12 @@ func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string
 }
 
 // Deadline is when the answer to t is due: the time budget, counted from when
-// the request arrived (VoIPBin's clock started then, not when we began).
+// the request arrived (VoIPBin's clock started then, not when we began). It
+// is read on the process's own clock, as contexts read it, whatever Now says.
 func (r *Router) Deadline(t Turn) time.Time {
 	arrived := t.Arrived
 	if arrived.IsZero() {
-		arrived = r.Now()
+		arrived = time.Now()
 	}
 	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
 }
