@@ -78,6 +78,9 @@ type Call struct {
 	// told "One moment, please." while their words are being decided.
 	HeardMS int64 `json:"heard,omitempty"`
 	Acked   bool  `json:"ack,omitempty"`
+	// RestartedMS is when a fetch started a decision on unread words that
+	// had none on its way (see Router.awaiting); zero once words are taken.
+	RestartedMS int64 `json:"restart,omitempty"`
 	// Voices is the caller's latest voice activity heard by each
 	// transcription session, as the store had it when Load returned the
 	// call; like InboxDropped it is the store's.

@@ -142,8 +142,13 @@ func TestFetchWhileDeciding(t *testing.T) {
 	t.Run("lost", func(t *testing.T) {
 		c := greeted(t, nil)
 		arrived(c, 10*time.Second)
+		acts := c.fetch().Actions
+		if len(acts) != 2 || acts[0].Text != "One moment, please." || only(acts[1:]) != quick {
+			t.Errorf("fetch answered %+v; want \"One moment, please.\" and a quick pause while the decision starts again", acts)
+		}
+		c.router.Settle()
 		if acts := c.fetch().Actions; len(acts) == 0 || acts[0].Kind != flow.ActTalk || acts[0].Text == "One moment, please." {
-			t.Errorf("fetch answered %+v; want it to decide itself: the clarifying question", acts)
+			t.Errorf("fetch after the decision answered %+v; want the clarifying question", acts)
 		}
 	})
 }

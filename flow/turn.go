@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -80,13 +80,12 @@ type Router struct {
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
 	handlers       map[string]handler
+	// background counts the decisions fetches started (see awaiting).
+	background sync.WaitGroup
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget, and what waiting in a queue costs when a
 	// department is one.
 	lastTransfer int
-	// modelMS is the model's recent latency (a moving average). It is a
-	// property of the model, not of any call, so it may live in the process.
-	modelMS atomic.Int64
 }
 
 // handler is one state's policy: from the call and what this turn brought it
@@ -222,6 +221,9 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	if tn.idle {
 		return Reply{} // nothing to do: the call was not waiting for words
 	}
+	if tn.restart {
+		r.decideLater(ctx, t)
+	}
 	took := r.Now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
 	// for every call the seed's webhook answers in a single request.
@@ -243,6 +245,30 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	}
 	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
+
+// decideLater starts in the background the decision on the caller's words
+// that a fetch found missing (see awaiting): it runs as the turn an event
+// brings with the words, with its own budget, and the next fetch hands it out.
+func (r *Router) decideLater(ctx context.Context, t Turn) {
+	r.background.Go(func() {
+		r.Next(context.WithoutCancel(ctx), Turn{CallID: t.CallID, Channel: t.Channel, OnWords: true})
+	})
+}
+
+// Settle waits for the decisions fetches started in the background.
+func (r *Router) Settle() { r.background.Wait() }
+
+// FetchBudget is the longest a fetch's answer may take, whatever the model
+// or the store does. VoIPBin's call-manager waits 3 s for flow-manager's next
+// action (bin-common-handler requesthandler requestTimeoutDefault, via
+// callhandler ActionNext's FlowV1ActiveflowGetNextAction); when that passes,
+// the call stays on hold and nothing resumes it. flow-manager spends that
+// window fetching our answer and then running its transcribe_start (an
+// RPC allowed 30 s while the audio stream is set up), connect (a conference,
+// a flow and the outgoing calls, an RPC each) and queue_join
+// (activeflowhandler ExecuteNextAction, executeAction). So a fetch never
+// waits on the model: decisions are made when the words arrive.
+const FetchBudget = 500 * time.Millisecond
 
 // summarise writes a call's last line: how it went, in one place, with the
 // last turn's moves and time. With LogTranscripts its turns are the caller's
@@ -281,6 +307,9 @@ func (r *Router) Deadline(t Turn) time.Time {
 	arrived := t.Arrived
 	if arrived.IsZero() {
 		arrived = time.Now()
+	}
+	if t.Channel.Fetches && !t.OnWords {
+		return arrived.Add(min(FetchBudget, time.Duration(r.cfg.LLM.BudgetMS)*time.Millisecond))
 	}
 	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
 }
@@ -480,6 +509,9 @@ type turn struct {
 	heardAt int64
 	// memo keeps a classifier's verdict across a turn's tries.
 	memo *verdictMemo
+	// restart is set when a fetch found the caller's words without a
+	// decision on the way: one starts once the fetch is saved.
+	restart bool
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {
