@@ -129,7 +129,11 @@ func TestKeys(t *testing.T) {
 	})
 	entry := func(handle string) [][]map[string]any {
 		talk := map[string]any{"text": "Enter your account number, then press pound."}
-		if handle != "" {
+		switch handle {
+		case "async":
+			talk["async"] = true
+		case "":
+		default:
 			talk["digits_handle"] = handle
 		}
 		return [][]map[string]any{
@@ -144,11 +148,39 @@ func TestKeys(t *testing.T) {
 			t.Errorf("fetched %v, want d= (only \"#\" was left, which starts the fragment)", srv.fetched)
 		}
 	})
-	t.Run("digits_handle next: the first key ends the talk, the rest are collected", func(t *testing.T) {
+	t.Run("digits_handle next: one key ends the talk and is kept", func(t *testing.T) {
 		srv := &scripted{answers: entry("next")}
+		_, tr := play(t, srv, Options{}, Step{Press: "8", During: "talk"}, Step{Press: "8123456#"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=88123456" {
+			t.Errorf("fetched %v, want d=88123456\n%s", srv.fetched, tr)
+		}
+	})
+	t.Run("digits_handle next: keys typed quickly stop the call", func(t *testing.T) {
+		// Each key forces the next action with the talk's id; the second,
+		// on another ARI worker before the first moved the call on, is
+		// refused by flow-manager, which stops the flow.
+		h := httptest.NewServer(&scripted{answers: entry("next")})
+		defer h.Close()
+		res, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, []Step{{Press: "88", During: "talk"}})
+		if err == nil || !strings.Contains(strings.Join(res.Transcript, "\n"), "VOIPBIN STOPS THE CALL") {
+			t.Errorf("two keys during a digits_handle next talk were taken: %v\n%s", err, strings.Join(res.Transcript, "\n"))
+		}
+	})
+	t.Run("an async talk: the digits_receive after it collects every key typed during it", func(t *testing.T) {
+		srv := &scripted{answers: entry("async")}
 		_, tr := play(t, srv, Options{}, Step{Press: "88123456#", During: "talk"})
 		if srv.fetched[1] != "/voipbin/fetch?t=&d=88123456" {
 			t.Errorf("fetched %v, want d=88123456\n%s", srv.fetched, tr)
+		}
+	})
+	t.Run("keys come at typing speed: those after a digits_receive's time are not in it", func(t *testing.T) {
+		srv := &scripted{answers: [][]map[string]any{
+			{act("digits_receive", map[string]any{"duration": 1000, "length": 12, "key": "#"}), fetchNext},
+			{act("hangup", nil)},
+		}}
+		_, tr := play(t, srv, Options{}, Step{Press: "123456789012"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=12345" {
+			t.Errorf("fetched %v, want d=12345: 5 keys in 1 s at 200 ms a key\n%s", srv.fetched, tr)
 		}
 	})
 	t.Run("variable_set clears them", func(t *testing.T) {
