@@ -142,18 +142,6 @@ func TestActionLimit(t *testing.T) {
 	t.Fatal("a silent caller was never transferred")
 }
 
-// slowModel answers sales after a delay, like a model under load.
-type slowModel struct{ delay time.Duration }
-
-func (m slowModel) Classify(ctx context.Context, _ []string) (flow.Verdict, error) {
-	select {
-	case <-time.After(m.delay):
-		return flow.Verdict{Department: "sales", Confidence: 1}, nil
-	case <-ctx.Done():
-		return flow.Verdict{}, ctx.Err()
-	}
-}
-
 // TestFetchNeverWaitsOnTheModel: words with no decision on their way (their
 // turn never ran) and a slow model: the fetch answers within FetchBudget
 // ("One moment, please." and a short pause) and starts the decision in the
