@@ -455,7 +455,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
-	svc.leaving.wait(shutdownCtx)  // the transcriptions being stopped
+	svc.leaving.wait(shutdownCtx) // the transcriptions being stopped
 	svc.routing().router.Settle() // the decisions fetches started, each within llm.budget_ms
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
