@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	neturl "net/url"
@@ -73,6 +74,7 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return nil
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
+	jumble := fs.Uint64("jumble", 0, "deliver the caller's speech events late, out of order, some lost, some twice, as VoIPBin may, from this `SEED` (0: in order)")
 	flowFile := fs.String("flow", "", "the number's VoIPBin flow, a JSON array of actions (YOUR_TOKEN stands for the fetch token); default [answer, fetch], or in process the example customer flow for a flow-step number")
 	s := envSettings(getenv)
 	s.register(fs, "warn") // the call's story is on stdout; logs only when something is wrong
@@ -141,6 +143,9 @@ func runSimulate(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	opt.Queues = queues
+	if *jumble != 0 {
+		opt.Jumble = rand.New(rand.NewPCG(*jumble, 0))
+	}
 	hungUp := slices.ContainsFunc(steps, func(s voipbintest.Step) bool { return s.Hangup })
 	if *script == "" && len(steps) == 0 {
 		ask := promptCaller(stdin, stdout)
