@@ -143,10 +143,13 @@ const decisionMarginMS = 1000
 
 // quietMS is how long after a transcription's last interim result its
 // speech counts as over by itself: VoIPBin publishes speech started and an
-// interim event for every interim result its recognizer returns while the
-// caller speaks, several a second (bin-transcribe-manager streaminghandler,
-// resultProcessor.process), so a lost or late end, or a start delivered
-// after its end, keeps the pauses short for this long at most.
+// interim event for every interim result the provider returns while the
+// caller's words come (bin-transcribe-manager streaminghandler,
+// resultProcessor.process; gcp.go asks for InterimResults, aws.go passes
+// its partial results), at the provider's pace, with no cadence of its own;
+// so a lost or late end, or a start delivered after its end, keeps the
+// pauses short for this long at most, and a caller who stops mid-sentence
+// gets a long pause, which costs nothing: their words come when they come.
 // finalWithinMS is how long after the end of their speech the caller's
 // final words are expected: VoIPBin sends both for the same recognizer
 // result, on goroutines of their own, so either may come first.
