@@ -164,8 +164,9 @@ type Dialog struct {
 	// MaxActions is how many VoIPBin actions a call may use, VoIPBin's own
 	// (the flow's answer and fetch, the confbridge_join after a connect) included.
 	MaxActions int `json:"max_actions,omitempty"`
-	// AcknowledgeAfterMS: when the model has lately taken longer than this, the
-	// caller first hears a short acknowledgement and the next fetch classifies.
+	// AcknowledgeAfterMS: when the caller's words have waited longer than
+	// this for their decision, a fetch says a short acknowledgement ("One
+	// moment, please."), once, while it pauses.
 	AcknowledgeAfterMS int `json:"acknowledge_after_ms,omitempty"`
 }
 
