@@ -78,9 +78,18 @@ type Call struct {
 	// told "One moment, please." while their words are being decided.
 	HeardMS int64 `json:"heard,omitempty"`
 	Acked   bool  `json:"ack,omitempty"`
-	// Voice is the caller's latest voice activity as the store had it when
-	// Load returned the call; like InboxDropped it is the store's.
-	Voice VoiceActivity `json:"-"`
+	// RestartedMS is when a fetch started a decision on unread words that
+	// had none on its way (see Router.awaiting); zero once words are taken.
+	RestartedMS int64 `json:"restart,omitempty"`
+	// Voices is the caller's latest voice activity heard by each
+	// transcription session, as the store had it when Load returned the
+	// call; like InboxDropped it is the store's.
+	Voices map[string]VoiceActivity `json:"-"`
+	// NowMS is the store's clock when Load returned the call (Unix ms). The
+	// call's times (WordsFromMS, HeardMS, Input.At, VoiceActivity.AtMS) are
+	// all the store's, so every replica compares them with the same clock,
+	// whatever its own says; like InboxDropped it is the store's.
+	NowMS int64 `json:"-"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load
@@ -100,14 +109,14 @@ type Input struct {
 	// Session and a Lang but no Text says that transcription started, in Lang.
 	Session string `json:"s,omitempty"`
 	Lang    string `json:"l,omitempty"`
-	// At is when the input arrived (Unix ms); zero for inputs stored
-	// before it was recorded.
+	// At is when the input arrived (Unix ms), by the store's clock: Append
+	// stamps a zero At. Zero for inputs stored before it was recorded.
 	At int64 `json:"t,omitempty"`
 }
 
-// VoiceActivity is the caller's voice activity on a call as the platform's streaming
+// VoiceActivity is the caller's voice activity as one streaming
 // transcription reports it: heard speaking at AtMS (Unix ms), or, Ended,
-// stopped then.
+// stopped then. The store stamps AtMS with its own clock when it is zero.
 type VoiceActivity struct {
 	AtMS  int64 `json:"t"`
 	Ended bool  `json:"e,omitempty"`

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 	"unicode"
 )
 
@@ -43,11 +42,9 @@ func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	for i, t := range turns {
 		masked[i] = Mask(t)
 	}
-	start := r.now()
+	start := r.Now()
 	v, err := model.Classify(ctx, masked)
-	took := r.now().Sub(start)
-	r.observeModel(took)
-	c.ModelMS += took.Milliseconds()
+	c.ModelMS += r.Now().Sub(start).Milliseconds()
 	if err != nil {
 		r.log.WarnContext(ctx, "model unavailable; using the local classifier", "err", err)
 		return r.classifyLocally(ctx, c), "local"
@@ -69,8 +66,14 @@ type verdictMemo struct {
 	remembered bool
 }
 
-// classifyOnce is classify, answered from t's memo when the turns are the same.
+// classifyOnce is classify, answered from t's memo when the turns are the
+// same. A fetch never waits on the model (see FetchBudget): when one
+// classifies, the decision on the words' arrival was lost twice, and the
+// local classifier answers.
 func (r *Router) classifyOnce(ctx context.Context, c *Call, t *turn) (Verdict, string) {
+	if t.ch.Fetches && !t.OnWords {
+		return r.classifyLocally(ctx, c), "local"
+	}
 	m := t.memo
 	if m != nil && m.remembered && slices.Equal(m.turns, c.Turns) {
 		c.ModelMS += m.modelMS
@@ -106,22 +109,6 @@ func (r *Router) willAskModel(turns []string) bool {
 	}
 	a, ok := r.model.(Availability)
 	return !ok || a.Available()
-}
-
-// slow reports whether classifying turns is expected to keep the caller
-// waiting: the model will be asked and has lately taken longer than
-// dialog.acknowledge_after_ms.
-func (r *Router) slow(turns []string) bool {
-	return r.willAskModel(turns) && r.modelMS.Load() > int64(r.cfg.Dialog.AcknowledgeAfterMS)
-}
-
-// observeModel folds one model call's latency into the moving average.
-func (r *Router) observeModel(d time.Duration) {
-	ms := max(d.Milliseconds(), 1)
-	if old := r.modelMS.Load(); old > 0 {
-		ms = (7*old + 3*ms) / 10
-	}
-	r.modelMS.Store(ms)
 }
 
 // confident returns v's department when it clears the confidence threshold and

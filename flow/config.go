@@ -15,7 +15,7 @@ import (
 
 // Limits of the platform that a config may not exceed.
 const (
-	MaxBudgetMS = 2500 // a fetch answered later risks VoIPBin's 3 s limit
+	MaxBudgetMS = 2500 // a caller left longer in silence wonders whether the line dropped
 	MaxActions  = 98   // VoIPBin's 100 actions per call, with a margin of 2
 )
 
@@ -122,9 +122,10 @@ type LLM struct {
 	MaxTokens    int     `json:"max_tokens"`
 	TimeoutMS    int     `json:"timeout_ms"`
 	SystemPrompt string  `json:"system_prompt,omitempty"`
-	// BudgetMS bounds a whole fetch answer, model included, from the moment the
-	// request arrived. VoIPBin gives up after about 3 s, which also covers its
-	// own work around the fetch: 2 s by default, never more than 2.5 s.
+	// BudgetMS bounds a decision on the caller's words, model included, from
+	// the moment they arrived (and a seed webhook answer): the caller waits in
+	// silence meanwhile; 2 s by default, never more than 2.5 s. A fetch never
+	// waits on the model: it answers within FetchBudget.
 	BudgetMS int `json:"budget_ms,omitempty"`
 	// Retries is how many times a failed model call is tried again while budget remains.
 	Retries int `json:"retries,omitempty"`
@@ -163,8 +164,9 @@ type Dialog struct {
 	// MaxActions is how many VoIPBin actions a call may use, VoIPBin's own
 	// (the flow's answer and fetch, the confbridge_join after a connect) included.
 	MaxActions int `json:"max_actions,omitempty"`
-	// AcknowledgeAfterMS: when the model has lately taken longer than this, the
-	// caller first hears a short acknowledgement and the next fetch classifies.
+	// AcknowledgeAfterMS: when the caller's words have waited longer than
+	// this for their decision, a fetch says a short acknowledgement ("One
+	// moment, please."), once, while it pauses.
 	AcknowledgeAfterMS int `json:"acknowledge_after_ms,omitempty"`
 }
 
@@ -395,7 +397,7 @@ func (c *Config) Validate() error {
 		bad("routing.llm.temperature: %v; a router must be deterministic, use 0", r.LLM.Temperature)
 	}
 	if r.LLM.BudgetMS < 100 || r.LLM.BudgetMS > MaxBudgetMS {
-		bad("routing.llm.budget_ms: %d; must be 100..%d: VoIPBin's 3 s fetch limit also covers its own work around the fetch", r.LLM.BudgetMS, MaxBudgetMS)
+		bad("routing.llm.budget_ms: %d; must be 100..%d: the caller waits in silence while their words are decided", r.LLM.BudgetMS, MaxBudgetMS)
 	}
 	if r.LLM.MinConfidence < 0 || r.LLM.MinConfidence > 1 || r.LLM.MinMargin < 0 || r.LLM.MinMargin > 1 {
 		bad("routing.llm: min_confidence and min_margin must be within 0..1")

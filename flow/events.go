@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
-	"time"
 )
 
 // Events takes what happens on a call between two turns into its inbox, for
@@ -18,7 +17,6 @@ import (
 type Events struct {
 	inbox Inbox
 	log   *slog.Logger
-	now   func() time.Time
 	// dropped counts caller lines dropped from full inboxes (see MaxInbox)
 	// since the process started.
 	dropped atomic.Int64
@@ -26,7 +24,7 @@ type Events struct {
 
 // NewEvents returns Events that append to inbox.
 func NewEvents(inbox Inbox, log *slog.Logger) *Events {
-	return &Events{inbox: inbox, log: log, now: time.Now}
+	return &Events{inbox: inbox, log: log}
 }
 
 // Dropped is how many caller lines full inboxes have dropped so far.
@@ -94,7 +92,7 @@ func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int
 	if callID == "" {
 		return "", 0, nil // the call left us (Left): its words are not ours to keep
 	}
-	in := Input{Text: text, Session: h.Session, At: e.now().UnixMilli()}
+	in := Input{Text: text, Session: h.Session} // the store stamps At: one clock for every replica
 	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, in)
 	if dropped > 0 {
 		total := e.dropped.Add(int64(dropped))
@@ -120,9 +118,11 @@ func (e *Events) Left(ctx context.Context, c Call) error {
 }
 
 // Speech records the caller's voice activity that a transcription session
-// reports while they speak (ended: they stopped), so that the call listens
-// in short pauses while an answer is near. Our own voice is ignored. It
-// returns the call, or ErrUnknownSession as Heard does.
+// reports while they speak (each interim result; ended: they stopped), so
+// that the call listens in short pauses while an answer is near. Each
+// session's is kept apart, for each reports its own and their events arrive
+// in no fixed order. Our own voice is ignored. It returns the call, or
+// ErrUnknownSession as Heard does.
 func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, ended bool) (string, error) {
 	if speaker != Caller {
 		return "", nil
@@ -134,7 +134,7 @@ func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, en
 	if err != nil {
 		return "", fmt.Errorf("resolve transcription %s: %w", session, err)
 	}
-	if err := e.inbox.Speaking(ctx, callID, VoiceActivity{AtMS: e.now().UnixMilli(), Ended: ended}); err != nil {
+	if err := e.inbox.Speaking(ctx, callID, session, VoiceActivity{Ended: ended}); err != nil {
 		return callID, fmt.Errorf("record speech on call %s: %w", callID, err)
 	}
 	return callID, nil

@@ -390,7 +390,7 @@ func (r *Router) clock() time.Time {
 	if r.Clock != nil {
 		return r.Clock()
 	}
-	return r.now()
+	return r.Now()
 }
 
 // reach is where a call for dept goes at the call's start: to, and closed

@@ -65,6 +65,7 @@ func TestHybridAuditAcrossReplicas(t *testing.T) {
 	}
 	turn.HasDigits, turn.Digits = false, ""
 	st.Append(ctx, "h1", "t1", flow.Input{Text: "my card 4111 1111 1111 1234 was charged twice on the invoice"})
+	replicas[0].Next(ctx, flow.Turn{CallID: "h1", Channel: flow.Voice, OnWords: true}) // the words' own turn
 	acts = replicas[0].Next(ctx, turn).Actions
 	if lastConnect(acts) != "billing" {
 		t.Fatalf("got %+v, want a transfer to billing", acts)
@@ -113,6 +114,7 @@ func TestFlowStepHandsBack(t *testing.T) {
 	turn := flow.Turn{CallID: "f1", Channel: flow.Voice}
 	r.Next(ctx, turn)
 	st.Append(ctx, "f1", "t1", flow.Input{Text: "I want to buy twenty more licenses"})
+	r.Next(ctx, flow.Turn{CallID: "f1", Channel: flow.Voice, OnWords: true}) // the words' own turn
 	acts := r.Next(ctx, turn).Actions
 	got := map[string]string{}
 	for _, a := range acts {

@@ -2,6 +2,8 @@ package flow_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -140,8 +142,13 @@ func TestFetchWhileDeciding(t *testing.T) {
 	t.Run("lost", func(t *testing.T) {
 		c := greeted(t, nil)
 		arrived(c, 10*time.Second)
+		acts := c.fetch().Actions
+		if len(acts) != 2 || acts[0].Text != "One moment, please." || only(acts[1:]) != quick {
+			t.Errorf("fetch answered %+v; want \"One moment, please.\" and a quick pause while the decision starts again", acts)
+		}
+		c.router.Settle()
 		if acts := c.fetch().Actions; len(acts) == 0 || acts[0].Kind != flow.ActTalk || acts[0].Text == "One moment, please." {
-			t.Errorf("fetch answered %+v; want it to decide itself: the clarifying question", acts)
+			t.Errorf("fetch after the decision answered %+v; want the clarifying question", acts)
 		}
 	})
 }
@@ -189,21 +196,24 @@ func TestDecisionRacesFetches(t *testing.T) {
 	}
 }
 
-// TestPausesFollowTheCaller: short pauses while the caller speaks or their
-// final words are on the way, which are no silence; long ones otherwise, the
-// first rounding the silence up to whole listen_ms.
+// TestPausesFollowTheCaller: short pauses while a transcription hears the
+// caller speak or their final words are on the way, long ones otherwise,
+// the first rounding the silence up to whole listen_ms; every pause counts
+// as silence, short ones too.
 func TestPausesFollowTheCaller(t *testing.T) {
 	ctx := t.Context()
 	d := flow.ExampleConfig().Routing.Dialog
 	c := greeted(t, nil)
+	silence := func() int { got, _ := c.load(); return got.SilenceMS }
 	if _, err := c.events.Speech(ctx, "tr-1", flow.Caller, false); err != nil {
 		t.Fatal(err)
 	}
+	before := silence()
 	if got := only(c.fetch().Actions); got != d.QuickMS {
 		t.Errorf("while the caller speaks: pause %d, want %d", got, d.QuickMS)
 	}
-	if got, _ := c.load(); got.SilenceMS > d.QuickMS {
-		t.Errorf("silence %d ms counted while the caller spoke", got.SilenceMS)
+	if got := silence(); got != before+d.QuickMS {
+		t.Errorf("silence %d ms after a short pause from %d; want it counted (%d): speech never stops the count", got, before, before+d.QuickMS)
 	}
 	if _, err := c.events.Speech(ctx, "tr-1", flow.Caller, true); err != nil {
 		t.Fatal(err)
@@ -211,21 +221,101 @@ func TestPausesFollowTheCaller(t *testing.T) {
 	if got := only(c.fetch().Actions); got != d.QuickMS {
 		t.Errorf("just stopped, the final words on their way: pause %d, want %d", got, d.QuickMS)
 	}
+	long := func() int {
+		s := silence()
+		return min(d.ListenMS+(d.ListenMS-s%d.ListenMS)%d.ListenMS, d.SilenceMS-s)
+	}
 	// Stopped a while ago, and no words came: silence.
-	if err := c.mem.Speaking(ctx, c.id, flow.VoiceActivity{AtMS: time.Now().Add(-2 * time.Second).UnixMilli(), Ended: true}); err != nil {
+	if err := c.mem.Speaking(ctx, c.id, "tr-1", flow.VoiceActivity{AtMS: time.Now().Add(-2 * time.Second).UnixMilli(), Ended: true}); err != nil {
 		t.Fatal(err)
 	}
-	silence, _ := c.load()
-	want := d.ListenMS + (d.ListenMS-silence.SilenceMS%d.ListenMS)%d.ListenMS
-	if got := only(c.fetch().Actions); got != want {
+	if want, got := long(), only(c.fetch().Actions); got != want {
 		t.Errorf("stopped a while ago: pause %d, want %d", got, want)
 	}
+	// Speech whose last interim came a while ago ended by itself, its end lost.
+	if err := c.mem.Speaking(ctx, c.id, "tr-1", flow.VoiceActivity{AtMS: time.Now().Add(-2 * time.Second).UnixMilli()}); err != nil {
+		t.Fatal(err)
+	}
+	if want, got := long(), only(c.fetch().Actions); got != want {
+		t.Errorf("no interim for 2 s: pause %d, want %d (the speech is over)", got, want)
+	}
+	// Our own voice, transcribed back, is no caller speaking.
+	c = greeted(t, nil)
 	if _, err := c.events.Speech(ctx, "tr-1", flow.Us, false); err != nil {
 		t.Fatal(err)
 	}
-	if got := only(c.fetch().Actions); got != d.ListenMS {
-		t.Errorf("our own voice: pause %d, want %d (silence)", got, d.ListenMS)
+	if want, got := long(), only(c.fetch().Actions); got != want {
+		t.Errorf("our own voice: pause %d, want %d (silence)", got, want)
 	}
+}
+
+// speechEvent is one of VoIPBin's speech events on a transcription.
+type speechEvent struct {
+	session string
+	ended   bool // transcribe_speech_ended; else started or interim (the same to us)
+}
+
+// TestSilentCallerAskedWhateverTheSpeechEvents: on a call with two
+// transcriptions (one per language), every order of their started, interim
+// and ended events, with some lost and some delivered twice, between the
+// fetches of a caller who says nothing: the caller is asked whether they are
+// still there once the configured silence is up, never later.
+func TestSilentCallerAskedWhateverTheSpeechEvents(t *testing.T) {
+	all := []speechEvent{{"tr-1", false}, {"tr-1", false}, {"tr-1", true}, {"tr-2", false}, {"tr-2", false}, {"tr-2", true}}
+	cfg := flow.ExampleConfig()
+	d := cfg.Routing.Dialog
+	still := cfg.Routing.TextsFor(cfg.Routing.Language).StillThere
+	var orders [][]speechEvent
+	var permute func(prefix []speechEvent, left []speechEvent)
+	permute = func(prefix, left []speechEvent) {
+		orders = append(orders, slices.Clone(prefix)) // every prefix: the events after it lost
+		for i := range left {
+			rest := append(slices.Clone(left[:i]), left[i+1:]...)
+			permute(append(prefix, left[i]), rest)
+		}
+	}
+	permute(nil, all)
+	for _, o := range orders[:len(orders)/3] { // a third of them again with an event delivered twice
+		if len(o) > 0 {
+			orders = append(orders, append(slices.Clone(o), o[len(o)/2]))
+		}
+	}
+	for i, order := range orders {
+		cfg := flow.ExampleConfig()
+		mem := store.NewMemory(store.DefaultExpiry)
+		c := &call{t: t, id: fmt.Sprint("sil-", i), mem: mem, cfg: cfg, router: flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet),
+			events: flow.NewEvents(mem, quiet)}
+		heard := 0 // listening handed out since the greeting, which is silence
+		acts := c.fetch().Actions
+		for _, tr := range []string{"tr-1", "tr-2"} {
+			if err := c.events.Transcribing(t.Context(), tr, c.id, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for n := 0; ; n++ {
+			if slices.ContainsFunc(acts, func(a flow.Action) bool { return a.Text == still }) {
+				break
+			}
+			for _, a := range acts {
+				if a.Kind == flow.ActListen {
+					heard += a.Millis
+				}
+			}
+			if heard > d.SilenceMS || n > 40 {
+				t.Fatalf("order %v: %d ms of silence handed out over %d fetches and no \"still there?\" (silence_ms %d); last answer %+v", order, heard, n, d.SilenceMS, acts)
+			}
+			if n < len(order) {
+				if _, err := c.events.Speech(t.Context(), order[n].session, flow.Caller, order[n].ended); err != nil {
+					t.Fatal(err)
+				}
+			}
+			acts = c.fetch().Actions
+		}
+		if heard != d.SilenceMS {
+			t.Fatalf("order %v: asked after %d ms of silence; want the configured %d", order, heard, d.SilenceMS)
+		}
+	}
+	t.Logf("%d orders of speech events: each silent caller asked after exactly %d ms", len(orders), d.SilenceMS)
 }
 
 // TestFailedDecisionLeavesTheWords: a decision on the caller's words that

@@ -41,10 +41,11 @@ type Inbox interface {
 	// no longer ours), ErrNotFound when there is none, or the store's own
 	// error.
 	Resolve(ctx context.Context, session string) (string, error)
-	// Speaking records the caller's latest voice activity on a call, which
-	// Load returns as Call.Voice; a later record replaces an earlier one.
-	// Errors are the store's own.
-	Speaking(ctx context.Context, id string, v VoiceActivity) error
+	// Speaking records the caller's latest voice activity that transcription
+	// session heard on a call, which Load returns in Call.Voices; a later
+	// record of the same session replaces an earlier one. A zero v.AtMS is
+	// stamped with the store's clock. Errors are the store's own.
+	Speaking(ctx context.Context, id, session string, v VoiceActivity) error
 }
 
 // Bounds on what a store keeps per call, so that a flood of events for one

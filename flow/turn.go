@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -66,7 +66,11 @@ type Router struct {
 	model Classifier
 	log   *slog.Logger
 	obs   Observer
-	now   func() time.Time
+	// Now is this replica's wall clock: turns and the model are timed with
+	// it, and a turn's deadline set. Nothing it says is compared with a time
+	// another replica wrote: the call's own times are the store's (see
+	// Call.NowMS), so replicas whose clocks disagree still agree on a call.
+	Now func() time.Time
 	// Clock tells the time of day a call starts at, which its opening hours
 	// are read at (Call.StartedMS); nil is time.Now. Time budgets are
 	// measured apart from it, so a clock set to another day (simulate --at)
@@ -76,13 +80,12 @@ type Router struct {
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
 	handlers       map[string]handler
+	// background counts the decisions fetches started (see awaiting).
+	background sync.WaitGroup
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget, and what waiting in a queue costs when a
 	// department is one.
 	lastTransfer int
-	// modelMS is the model's recent latency (a moving average). It is a
-	// property of the model, not of any call, so it may live in the process.
-	modelMS atomic.Int64
 }
 
 // handler is one state's policy: from the call and what this turn brought it
@@ -105,7 +108,7 @@ type decision struct {
 // NewRouter builds a Router. local is the built-in classifier, always asked
 // first; model may be nil when no model is configured.
 func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logger) *Router {
-	r := &Router{cfg: &cfg.Routing, calls: calls, local: local, model: model, log: log, now: time.Now}
+	r := &Router{cfg: &cfg.Routing, calls: calls, local: local, model: model, log: log, Now: time.Now}
 	r.handlers = map[string]handler{
 		StateGreeting:    r.greeting,
 		StateListening:   r.listening,
@@ -188,7 +191,7 @@ func (r *Router) SetObserver(o Observer) { r.obs = o }
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
-	start := r.now()
+	start := r.Now()
 	ctx, cancel := context.WithDeadline(ctx, r.Deadline(t))
 	defer cancel()
 	defer func() {
@@ -218,7 +221,10 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	if tn.idle {
 		return Reply{} // nothing to do: the call was not waiting for words
 	}
-	took := r.now().Sub(start)
+	if tn.restart {
+		r.decideLater(ctx, t)
+	}
+	took := r.Now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
 	// for every call the seed's webhook answers in a single request.
 	switch {
@@ -239,6 +245,30 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	}
 	return Reply{Actions: tn.acts, Moves: tn.moves}
 }
+
+// decideLater starts in the background the decision on the caller's words
+// that a fetch found missing (see awaiting): it runs as the turn an event
+// brings with the words, with its own budget, and the next fetch hands it out.
+func (r *Router) decideLater(ctx context.Context, t Turn) {
+	r.background.Go(func() {
+		r.Next(context.WithoutCancel(ctx), Turn{CallID: t.CallID, Channel: t.Channel, OnWords: true})
+	})
+}
+
+// Settle waits for the decisions fetches started in the background.
+func (r *Router) Settle() { r.background.Wait() }
+
+// FetchBudget is the longest a fetch's answer may take, whatever the model
+// or the store does. VoIPBin's call-manager waits 3 s for flow-manager's next
+// action (bin-common-handler requesthandler requestTimeoutDefault, via
+// callhandler ActionNext's FlowV1ActiveflowGetNextAction); when that passes,
+// the call stays on hold and nothing resumes it. flow-manager spends that
+// window fetching our answer and then running its transcribe_start (an
+// RPC allowed 30 s while the audio stream is set up), connect (a conference,
+// a flow and the outgoing calls, an RPC each) and queue_join
+// (activeflowhandler ExecuteNextAction, executeAction). So a fetch never
+// waits on the model: decisions are made when the words arrive.
+const FetchBudget = 500 * time.Millisecond
 
 // summarise writes a call's last line: how it went, in one place, with the
 // last turn's moves and time. With LogTranscripts its turns are the caller's
@@ -264,18 +294,22 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 // failed reports a turn that sent the caller to reception because something broke.
 func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
 	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
-	r.summarise(ctx, c, nil, r.now().Sub(start))
+	r.summarise(ctx, c, nil, r.Now().Sub(start))
 	if r.obs != nil {
-		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.now().Sub(start), Failed: why})
+		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.Now().Sub(start), Failed: why})
 	}
 }
 
 // Deadline is when the answer to t is due: the time budget, counted from when
-// the request arrived (VoIPBin's clock started then, not when we began).
+// the request arrived (VoIPBin's clock started then, not when we began). It
+// is read on the process's own clock, as contexts read it, whatever Now says.
 func (r *Router) Deadline(t Turn) time.Time {
 	arrived := t.Arrived
 	if arrived.IsZero() {
-		arrived = r.now()
+		arrived = time.Now()
+	}
+	if t.Channel.Fetches && !t.OnWords {
+		return arrived.Add(min(FetchBudget, time.Duration(r.cfg.LLM.BudgetMS)*time.Millisecond))
 	}
 	return arrived.Add(time.Duration(r.cfg.LLM.BudgetMS) * time.Millisecond)
 }
@@ -313,7 +347,7 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 			return before, c, tn, nil
 		}
 		if !t.OnWords && slices.Contains(waiting, c.State) && !slices.Contains(waiting, before.State) {
-			c.WordsFromMS = r.now().UnixMilli() // see Call.WordsFromMS
+			c.WordsFromMS = c.NowMS // see Call.WordsFromMS
 		}
 		err = r.calls.Save(ctx, c, tn.taken)
 		if errors.Is(err, ErrConflict) && attempt < attempts {
@@ -436,8 +470,8 @@ func (r *Router) handOut(c *Call, t *turn) error {
 	t.acts, t.handedOut = c.Ready, true
 	t.moves = append(t.moves, c.ReadyMoves...)
 	c.Ready, c.ReadyMoves = nil, nil
-	c.WordsFromMS = r.now().UnixMilli()
-	c.UpdatedMS = c.WordsFromMS
+	c.WordsFromMS = c.NowMS
+	c.UpdatedMS = r.clock().UnixMilli()
 	return nil
 }
 
@@ -475,6 +509,9 @@ type turn struct {
 	heardAt int64
 	// memo keeps a classifier's verdict across a turn's tries.
 	memo *verdictMemo
+	// restart is set when a fetch found the caller's words without a
+	// decision on the way: one starts once the fetch is saved.
+	restart bool
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

@@ -17,6 +17,11 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
+// Words these tests append straight to a call's inbox carry At: 1, long
+// before the call waited for them: no turn of their own is deciding on them
+// (as an event's would). A fetch takes priority words at once, and starts a
+// decision on others in the background (Router.Settle waits for it).
+
 // brokenStore fails every operation, like an unreachable Redis.
 type brokenStore struct{ flow.Calls }
 
@@ -137,53 +142,73 @@ func TestActionLimit(t *testing.T) {
 	t.Fatal("a silent caller was never transferred")
 }
 
-// slowModel answers sales after a delay, like a model under load.
-type slowModel struct{ delay time.Duration }
+// TestFetchNeverWaitsOnTheModel: words with no decision on their way (their
+// turn never ran) and a slow model: the fetch answers within FetchBudget
+// ("One moment, please." and a short pause) and starts the decision in the
+// background, which the next fetch hands out. When that one is lost too, a
+// fetch decides with the local classifier, never the model.
+func TestFetchNeverWaitsOnTheModel(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	mem := store.NewMemory(store.DefaultExpiry)
+	var asked [][]string
+	model := recordingSlowModel{delay: 300 * time.Millisecond, asked: &asked}
+	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), model, quiet)
+	ctx := context.Background()
+	request := "I would like to talk to someone about buying your products"
+	for _, id := range []string{"restarted", "lost twice"} {
+		r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}) // greeting
+		if _, _, err := mem.Append(ctx, id, "w", flow.Input{Text: request, At: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if id == "lost twice" {
+			c, _, _ := mem.Load(ctx, id)
+			c.RestartedMS = c.NowMS - 10_000 // a fetch restarted the decision long ago, and it never came
+			if err := mem.Save(ctx, c, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := time.Now()
+		acts := r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions
+		if took := time.Since(start); took > flow.FetchBudget {
+			t.Errorf("%s: the fetch took %v; want at most %v", id, took, flow.FetchBudget)
+		}
+		r.Settle()
+		c, _, _ := mem.Load(ctx, id)
+		if id == "lost twice" {
+			if lastConnect(acts) != "sales" || c.Reason != "local" {
+				t.Errorf("%s: fetch answered %+v (reason %q); want sales by the local classifier", id, acts, c.Reason)
+			}
+			continue
+		}
+		want := []flow.Action{{Kind: flow.ActTalk, Text: "One moment, please.", Language: "en-US"}, {Kind: flow.ActListen, Millis: cfg.Routing.Dialog.QuickMS}}
+		if diff := cmp.Diff(want, acts); diff != "" {
+			t.Errorf("%s: fetch (-want +got):\n%s", id, diff)
+		}
+		if acts := r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions; lastConnect(acts) != "sales" {
+			t.Errorf("%s: the fetch after the decision answered %+v; want sales", id, acts)
+		}
+		if c, _, _ := mem.Load(ctx, id); c.Reason != "model" {
+			t.Errorf("%s: reason %q; want the model's decision", id, c.Reason)
+		}
+	}
+	if len(asked) != 1 {
+		t.Errorf("the model was asked %d times; want once, in the background", len(asked))
+	}
+}
 
-func (m slowModel) Classify(ctx context.Context, _ []string) (flow.Verdict, error) {
+// recordingSlowModel answers sales after a delay and records what it was asked.
+type recordingSlowModel struct {
+	delay time.Duration
+	asked *[][]string
+}
+
+func (m recordingSlowModel) Classify(ctx context.Context, turns []string) (flow.Verdict, error) {
+	*m.asked = append(*m.asked, turns)
 	select {
 	case <-time.After(m.delay):
 		return flow.Verdict{Department: "sales", Confidence: 1}, nil
 	case <-ctx.Done():
 		return flow.Verdict{}, ctx.Err()
-	}
-}
-
-// TestAcknowledgeSlowModel: once the model has been seen to be slow, a caller
-// first hears a short acknowledgement and the next fetch, at once, classifies.
-func TestAcknowledgeSlowModel(t *testing.T) {
-	cfg := flow.ExampleConfig()
-	cfg.Routing.Dialog.AcknowledgeAfterMS = 10
-	mem := store.NewMemory(store.DefaultExpiry)
-	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), slowModel{delay: 30 * time.Millisecond}, quiet)
-	ctx := context.Background()
-	request := "I would like to talk to someone about your products"
-	say := func(id, words string) []flow.Action {
-		t.Helper()
-		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
-			t.Fatal(err)
-		}
-		return r.Next(ctx, flow.Turn{CallID: id, Channel: flow.Voice}).Actions
-	}
-
-	r.Next(ctx, flow.Turn{CallID: "first", Channel: flow.Voice}) // greeting
-	if got := lastConnect(say("first", request)); got != "sales" {
-		t.Fatalf("first call: connect %q, want sales without acknowledgement", got)
-	}
-
-	r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})
-	acts := say("second", request)
-	want := []flow.Action{{Kind: flow.ActTalk, Text: "One moment, please.", Language: "en-US"}, {Kind: flow.ActListen}}
-	if diff := cmp.Diff(want, acts); diff != "" {
-		t.Fatalf("second call, slow model: want the acknowledgement and an immediate fetch (-want +got):\n%s", diff)
-	}
-	reply := r.Next(ctx, flow.Turn{CallID: "second", Channel: flow.Voice})
-	if got := lastConnect(reply.Actions); got != "sales" {
-		t.Errorf("the fetch after the acknowledgement: connect %q, want sales", got)
-	}
-	wantMoves := "holding -classify-> classifying, classifying -route-> transferred"
-	if diff := cmp.Diff(wantMoves, reply.Moves.String()); diff != "" {
-		t.Errorf("moves after the acknowledgement (-want +got):\n%s", diff)
 	}
 }
 
@@ -278,6 +303,7 @@ func TestMenuForgetsEarlyKeys(t *testing.T) {
 		if _, _, err := mem.Append(ctx, "c1", words, flow.Input{Text: words}); err != nil {
 			t.Fatal(err)
 		}
+		r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true}) // the words' own turn
 		acts = r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions
 		if i < 2 && len(acts) > 0 && acts[0].Kind == flow.ActForgetKeys {
 			t.Errorf("turn %d forgets keys but offers no menu: %+v", i, acts)
@@ -300,7 +326,7 @@ func TestWordsBeforeTheGreeting(t *testing.T) {
 	mem := store.NewMemory(store.DefaultExpiry)
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	ctx := context.Background()
-	if _, _, err := mem.Append(ctx, "c1", "early", flow.Input{Text: "billing please"}); err != nil {
+	if _, _, err := mem.Append(ctx, "c1", "early", flow.Input{Text: "billing please", At: 1}); err != nil {
 		t.Fatal(err)
 	}
 	greet := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
@@ -310,6 +336,12 @@ func TestWordsBeforeTheGreeting(t *testing.T) {
 	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 1 {
 		t.Errorf("inbox after the greeting = %+v, want the early words kept", inbox)
 	}
+	// They had no decision of their own (the call was not waiting for
+	// words): the fetch starts one and pauses, the next hands it out.
+	if acts := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions; len(acts) == 0 || acts[len(acts)-1].Kind != flow.ActListen || lastConnect(acts) != "" {
+		t.Errorf("second turn answered %+v; want a short pause while the words are decided", acts)
+	}
+	r.Settle()
 	next := r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	if got := lastConnect(next.Actions); got != "billing" {
 		t.Errorf("second turn: connect %q, want billing; moves %s", got, next.Moves)
@@ -382,7 +414,8 @@ func TestEveryUnreadLineIsHeard(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
+	// The last line's turn (the earlier ones' were slow or lost) decides.
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true})
 	if len(asked) != 1 {
 		t.Fatalf("the model was asked %d times, want once", len(asked))
 	}
@@ -420,7 +453,7 @@ func TestPriorityInAnyLine(t *testing.T) {
 			ctx := context.Background()
 			r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 			for i, line := range tt.lines {
-				if _, _, err := mem.Append(ctx, "c1", fmt.Sprint(i), flow.Input{Text: line}); err != nil {
+				if _, _, err := mem.Append(ctx, "c1", fmt.Sprint(i), flow.Input{Text: line, At: 1}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -444,13 +477,13 @@ func TestFinishedCallTakesItsInbox(t *testing.T) {
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	ctx := context.Background()
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
-	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "our production system is down"}); err != nil {
+	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "our production system is down", At: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Emergency {
 		t.Fatalf("connect %q, want %s", got, flow.Emergency)
 	}
-	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there"}); err != nil {
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there", At: 1}); err != nil {
 		t.Fatal(err)
 	}
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
@@ -489,6 +522,7 @@ func TestCallKeepsItsStartAndRoute(t *testing.T) {
 	if _, _, err := mem.Append(ctx, "c1", "1", flow.Input{Text: "my invoice shows a double charge"}); err != nil {
 		t.Fatal(err)
 	}
+	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true})
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Hangup: true}); err != nil {
 		t.Fatal(err)

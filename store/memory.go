@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -42,7 +43,7 @@ type memCall struct {
 	inbox   []flow.Input
 	dropped int64    // inputs dropped from the inbox, ever
 	seen    []string // de-duplication keys, oldest first, at most flow.MaxMarks
-	voice   flow.VoiceActivity
+	voices  map[string]flow.VoiceActivity
 	expires time.Time
 }
 
@@ -62,18 +63,28 @@ func NewMemory(exp Expiry) *Memory {
 	return &Memory{exp: exp, now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}}
 }
 
+// SetClock makes m tell the time by now: the times it stamps, the clock
+// Load returns, expiries. A simulated call on its own clock sets it, so
+// that the service sees the time VoIPBin would let pass.
+func (m *Memory) SetClock(now func() time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.now = now
+}
+
 // Load implements flow.Calls.
 func (m *Memory) Load(_ context.Context, id string) (flow.Call, []flow.Input, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mc := m.live(id)
 	if mc == nil {
-		return flow.Call{ID: id}, nil, nil
+		return flow.Call{ID: id, NowMS: m.now().UnixMilli()}, nil, nil
 	}
 	c := mc.call
+	c.NowMS = m.now().UnixMilli()
 	c.Turns = append([]string(nil), c.Turns...)
 	c.InboxDropped = mc.dropped
-	c.Voice = mc.voice
+	c.Voices = maps.Clone(mc.voices)
 	return c, append([]flow.Input(nil), mc.inbox...), nil
 }
 
@@ -90,7 +101,7 @@ func (m *Memory) Save(_ context.Context, c flow.Call, taken int) error {
 	}
 	c.Version++
 	c.Turns = append([]string(nil), c.Turns...)
-	c.Voice = flow.VoiceActivity{} // the store's, not the call's
+	c.Voices = nil // the store's, not the call's
 	mc.call = c
 	// Inputs dropped since Load were among the ones it returned.
 	taken -= int(mc.dropped - c.InboxDropped)
@@ -121,6 +132,9 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 	if over := len(mc.seen) - flow.MaxMarks; over > 0 {
 		mc.seen = append(mc.seen[:0], mc.seen[over:]...)
 	}
+	if in.At == 0 {
+		in.At = now.UnixMilli()
+	}
 	mc.inbox = append(mc.inbox, in)
 	dropped := max(len(mc.inbox)-flow.MaxInbox, 0)
 	if dropped > 0 {
@@ -136,7 +150,7 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 }
 
 // Speaking implements flow.Inbox.
-func (m *Memory) Speaking(_ context.Context, id string, v flow.VoiceActivity) error {
+func (m *Memory) Speaking(_ context.Context, id, session string, v flow.VoiceActivity) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mc := m.live(id)
@@ -144,7 +158,13 @@ func (m *Memory) Speaking(_ context.Context, id string, v flow.VoiceActivity) er
 		mc = &memCall{call: flow.Call{ID: id}, expires: m.now().Add(m.exp.Call)}
 		m.calls[id] = mc
 	}
-	mc.voice = v
+	if v.AtMS == 0 {
+		v.AtMS = m.now().UnixMilli()
+	}
+	if mc.voices == nil {
+		mc.voices = map[string]flow.VoiceActivity{}
+	}
+	mc.voices[session] = v
 	m.sweep()
 	return nil
 }

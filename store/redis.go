@@ -23,7 +23,7 @@ import (
 //	sb:{<call>}:in       the inbox, a list of flow.Input as JSON, oldest first, at most flow.MaxInbox
 //	sb:{<call>}:drop     how many inputs were ever dropped from the inbox (absent: none)
 //	sb:{<call>}:seen     the events' de-duplication keys, a sorted set by arrival, at most flow.MaxMarks
-//	sb:{<call>}:voice    the caller's latest voice activity, a flow.VoiceActivity as JSON
+//	sb:{<call>}:speech   the caller's latest voice activity per transcription session, a hash of flow.VoiceActivity as JSON
 //	sb:{t:<transcribe>}  the call a transcribe session belongs to
 //
 // Every key expires: a call's keys together, Expiry.Call after its last write
@@ -236,7 +236,7 @@ func callKey(id string) string           { return "sb:{" + id + "}:call" }
 func inboxKey(id string) string          { return "sb:{" + id + "}:in" }
 func droppedKey(id string) string        { return "sb:{" + id + "}:drop" }
 func marksKey(id string) string          { return "sb:{" + id + "}:seen" }
-func voiceKey(id string) string          { return "sb:{" + id + "}:voice" }
+func speechKey(id string) string         { return "sb:{" + id + "}:speech" }
 func linkKey(transcribeID string) string { return "sb:{t:" + transcribeID + "}" }
 
 // Load implements flow.Calls in one round trip. GET and LRANGE are pipelined,
@@ -248,7 +248,8 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	get := pipe.Get(ctx, callKey(id))
 	lrange := pipe.LRange(ctx, inboxKey(id), 0, -1)
 	dropped := pipe.Get(ctx, droppedKey(id))
-	voice := pipe.Get(ctx, voiceKey(id))
+	voices := pipe.HGetAll(ctx, speechKey(id))
+	clock := pipe.Time(ctx) // the one clock every replica reads
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: %w", id, err)
 	}
@@ -272,14 +273,24 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 	} else if !errors.Is(err, redis.Nil) {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s drop count: %w", id, err)
 	}
-	switch raw, err := voice.Bytes(); {
-	case errors.Is(err, redis.Nil):
-	case err != nil:
+	now, err := clock.Result()
+	if err != nil {
+		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: time: %w", id, err)
+	}
+	c.NowMS = now.UnixMilli()
+	fields, err := voices.Result()
+	if err != nil {
 		return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s voice: %w", id, err)
-	default:
-		if err := json.Unmarshal(raw, &c.Voice); err != nil {
-			return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: corrupt voice: %w", id, err)
+	}
+	for session, raw := range fields {
+		var v flow.VoiceActivity
+		if err := json.Unmarshal([]byte(raw), &v); err != nil {
+			return flow.Call{ID: id}, nil, fmt.Errorf("redis load call %s: corrupt voice of %s: %w", id, session, err)
 		}
+		if c.Voices == nil {
+			c.Voices = map[string]flow.VoiceActivity{}
+		}
+		c.Voices[session] = v
 	}
 	var inbox []flow.Input
 	if len(raws) > 0 {
@@ -340,8 +351,10 @@ func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 
 // appendScript marks the event seen and pushes its input, unless it was seen.
 // KEYS: marks, inbox, call, drop count. ARGV: the event's key, the input's
-// JSON, the call's expiry in milliseconds, flow.MaxInbox, flow.MaxMarks.
-// Marks are scored by Redis's clock so that the oldest go first. Every key of
+// JSON, the call's expiry in milliseconds, flow.MaxInbox, flow.MaxMarks,
+// "1" to stamp the input with Redis's clock (its JSON then ends in a
+// "t" field for it to fill). Marks are scored by Redis's clock so that the
+// oldest go first. Every key of
 // the call is kept alive together, so that a call that only hears events does
 // not expire under its inbox. It returns {added, dropped}.
 var appendScript = redis.NewScript(`
@@ -350,7 +363,9 @@ local t = redis.call('TIME')
 redis.call('ZADD', KEYS[1], t[1] .. string.format('%06d', t[2]), ARGV[1])
 local marks = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
 if marks > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, marks - 1) end
-local dropped = redis.call('RPUSH', KEYS[2], ARGV[2]) - tonumber(ARGV[4])
+local input = ARGV[2]
+if ARGV[6] == '1' then input = input .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) .. '}' end
+local dropped = redis.call('RPUSH', KEYS[2], input) - tonumber(ARGV[4])
 if dropped > 0 then
   redis.call('LTRIM', KEYS[2], dropped, -1)
   redis.call('INCRBY', KEYS[4], dropped)
@@ -369,12 +384,19 @@ func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool
 	if err != nil {
 		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}
+	stamp := 0
+	if in.At == 0 { // stamped by Redis's clock, the one every replica reads
+		stamp, raw = 1, append(raw[:len(raw)-1], `,"t":`...) // raw is an object with a field: Input has no empty one
+		if len(raw) == len(`{,"t":`) {
+			raw = []byte(`{"t":`)
+		}
+	}
 	ttl := r.exp.Call
 	if in.Hangup {
 		ttl = r.exp.Ended
 	}
 	res, err := appendScript.Run(ctx, r.client, []string{marksKey(id), inboxKey(id), callKey(id), droppedKey(id)},
-		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks).Int64Slice()
+		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks, stamp).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}
@@ -384,13 +406,30 @@ func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool
 	return res[0] == 1, int(res[1]), nil
 }
 
+// speakingScript records one session's voice activity, stamped with
+// Redis's clock when ARGV[2] is 0 (every replica then reads one clock).
+// KEYS: speech. ARGV: the session, the time in Unix ms or 0, "1" when the
+// speech ended, the call's expiry in milliseconds.
+var speakingScript = redis.NewScript(`
+local at = ARGV[2]
+if at == '0' then
+  local t = redis.call('TIME')
+  at = t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000))
+end
+local v = '{"t":' .. at
+if ARGV[3] == '1' then v = v .. ',"e":true' end
+redis.call('HSET', KEYS[1], ARGV[1], v .. '}')
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return 1
+`)
+
 // Speaking implements flow.Inbox in one round trip.
-func (r *Redis) Speaking(ctx context.Context, id string, v flow.VoiceActivity) error {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("redis voice of call %s: %w", id, err)
+func (r *Redis) Speaking(ctx context.Context, id, session string, v flow.VoiceActivity) error {
+	ended := "0"
+	if v.Ended {
+		ended = "1"
 	}
-	if err := r.client.Set(ctx, voiceKey(id), raw, r.exp.Call).Err(); err != nil {
+	if err := speakingScript.Run(ctx, r.client, []string{speechKey(id)}, session, v.AtMS, ended, r.exp.Call.Milliseconds()).Err(); err != nil {
 		return fmt.Errorf("redis voice of call %s: %w", id, err)
 	}
 	return nil

@@ -57,6 +57,9 @@ type conversation struct {
 	OneProcess string `json:"one_process,omitempty"`
 	// At is the moment the call starts, for opening hours (serve --at).
 	At string `json:"at,omitempty"`
+	// Expect is what the caller should get (where they are connected, in
+	// which language, what they hear and never hear).
+	Expect json.RawMessage `json:"expect,omitempty"`
 }
 
 const testToken = "test-token"

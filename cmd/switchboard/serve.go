@@ -457,6 +457,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	svc.leaving.wait(shutdownCtx) // the transcriptions being stopped
+	svc.routing().router.Settle() // the decisions fetches started, each within llm.budget_ms
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -91,14 +91,28 @@ func TestEvents(t *testing.T) {
 		})
 	}
 	// The transcript arrived twice but is one turn: the call greets, then
-	// clarifies "hi" once.
+	// clarifies "hi" once. It came before the call could decide (before its
+	// first fetch): the fetch after the greeting starts the decision and
+	// pauses, a later one asks.
 	fetch := srv.URL + "/voipbin/fetch"
-	for i, want := range []string{"transcribe_start", "talk"} {
+	var firsts []string
+	for range 4 {
 		_, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`)
-		var acts []struct{ Type string }
-		if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 || acts[0].Type != want {
-			t.Fatalf("fetch %d: first action %v, want %s (%s)", i, acts, want, body)
+		var acts []struct {
+			Type   string
+			Option struct{ Text string }
 		}
+		if err := json.Unmarshal([]byte(body), &acts); err != nil || len(acts) == 0 {
+			t.Fatalf("fetch: %s", body)
+		}
+		firsts = append(firsts, acts[0].Type+" "+acts[0].Option.Text)
+		if acts[0].Type == "talk" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(firsts) < 3 || firsts[0] != "transcribe_start " || firsts[1] != "sleep " || !strings.HasPrefix(firsts[len(firsts)-1], "talk Sorry") {
+		t.Fatalf("fetches began with %q; want the greeting, a pause, then the clarifying question", firsts)
 	}
 }
 

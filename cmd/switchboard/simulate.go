@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	neturl "net/url"
@@ -27,6 +28,7 @@ import (
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
 )
 
 // stepList collects --say and --press flags in the order given.
@@ -90,6 +92,7 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
+	jumble := fs.Uint64("jumble", 0, "deliver the caller's speech events late, out of order, some lost, some twice, as VoIPBin may, from this `SEED` (0: in order)")
 	flowFile := fs.String("flow", "", "the number's VoIPBin flow, a JSON array of actions (YOUR_TOKEN stands for the fetch token); default [answer, fetch], or in process the example customer flow for a flow-step number")
 	s := envSettings(getenv)
 	s.register(fs, "warn") // the call's story is on stdout; logs only when something is wrong
@@ -159,6 +162,9 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	opt.Queues = queues
+	if *jumble != 0 {
+		opt.Jumble = rand.New(rand.NewPCG(*jumble, 0))
+	}
 	hungUp := slices.ContainsFunc(steps, func(s voipbintest.Step) bool { return s.Hangup })
 	typed := "" // the words just typed, which the screen already shows
 	if *script == "" && len(steps) == 0 {
@@ -253,12 +259,33 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	if err != nil {
 		return nil, err
 	}
+	simClock(svc, opt)
 	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing, width: width}
 	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, shown})
 	srv := httptest.NewServer(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
 	return func() { srv.Close(); svc.close() }, nil
+}
+
+// simClock gives a service in the same process as a simulated call the
+// call's own clock as its store's (see voipbintest.Options.Clock); a
+// RealTime call and a store of its own (Redis) keep theirs.
+func simClock(svc *service, opt *voipbintest.Options) {
+	if m := svc.memory(); m != nil && !opt.RealTime {
+		opt.Clock = voipbintest.NewClock(time.Now())
+		m.SetClock(opt.Clock.Now)
+	}
+}
+
+// memory is the service's in-memory store, or nil when it has another.
+func (svc *service) memory() *store.Memory {
+	st := svc.store
+	if ms, ok := st.(measuredStore); ok {
+		st = ms.backend
+	}
+	m, _ := st.(*store.Memory)
+	return m
 }
 
 // observers tells several observers about each turn.
@@ -371,8 +398,8 @@ func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 		line += " | why: silent too long: still there?"
 	case a.State == flow.StateKeypad && b.State == flow.StateKeypad:
 		line += " | why: keypad tree: the next menu"
-	case b.State != "" && len(a.Turns) == len(b.Turns) && b.Voice.AtMS > 0 && !b.Voice.Ended && b.Voice.AtMS >= b.HeardMS:
-		line += " | why: the caller is speaking"
+	case b.State != "" && len(a.Turns) == len(b.Turns) && b.Speaking():
+		line += fmt.Sprintf(" | why: the caller is speaking, silent %d of %d ms", a.SilenceMS, cfg.Dialog.SilenceMS)
 	case b.State != "" && len(a.Turns) == len(b.Turns):
 		// Silence is counted in whole pauses handed out, this one included.
 		line += fmt.Sprintf(" | why: no words yet, silent %d of %d ms", a.SilenceMS, cfg.Dialog.SilenceMS)

@@ -273,12 +273,14 @@ func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData)
 			svc.metrics.inboxDrops.WithLabelValues("inbox_full").Add(float64(dropped))
 		}
 		return callID, err
-	case voipbin.EventSpeechStarted, voipbin.EventSpeechEnded:
+	case voipbin.EventSpeechStarted, voipbin.EventSpeechInterim, voipbin.EventSpeechEnded:
 		// VoIPBin's streaming transcription (bin-transcribe-manager
-		// streaminghandler): started comes with the first interim result,
-		// ended with the final one, just before transcript_created. The
-		// interims between them (transcribe_speech_interim, every half
-		// second or so) would tell no more, at two round trips each.
+		// streaminghandler, resultProcessor.process): started comes with the
+		// first interim result, an interim with every one after it while the
+		// caller speaks, ended with the final one, just before
+		// transcript_created; each on a goroutine of its own, in no fixed
+		// order. The interims keep the speech alive: without them for a
+		// while it is over (see flow's quietMS), whatever was lost.
 		// They only hint when to listen: one that cannot be stored (its
 		// session not known yet, the store down) is not worth VoIPBin's
 		// retries, and without it the call listens in longer pauses.

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/switchboard/switchboard/flow"
 )
@@ -65,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"MarksBound", testMarksBound},
 		{"Link", testLink},
 		{"Voice", testVoice},
+		{"Clock", testClock},
 		{"Ping", testPing},
 		{"Race", testRace},
 		{"Expiry", testExpiry},
@@ -96,7 +99,7 @@ func testNewCall(t *testing.T, s Store, ids ids) {
 	if err != nil {
 		t.Fatalf("Load(%s): %v", id, err)
 	}
-	if diff := cmp.Diff(flow.Call{ID: id}, c); diff != "" {
+	if diff := cmp.Diff(flow.Call{ID: id}, c, storesClock); diff != "" {
 		t.Errorf("Load of a new call (-want +got):\n%s", diff)
 	}
 	if len(inbox) != 0 {
@@ -121,7 +124,7 @@ func testRoundTrip(t *testing.T, s Store, ids ids) {
 	got, _ := load(t, s, id)
 	want.Turns[0] = "hallo"
 	want.Version = 1
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, storesClock); diff != "" {
 		t.Errorf("Load after Save (-want +got):\n%s", diff)
 	}
 
@@ -171,7 +174,7 @@ func testConflict(t *testing.T, s Store, ids ids) {
 
 func testInboxOrder(t *testing.T, s Store, ids ids) {
 	id := ids.id("order")
-	want := []flow.Input{{Text: "one"}, {Text: "two"}, {Text: ""}, {Text: "three, with \"quotes\""}, {Hangup: true}}
+	want := []flow.Input{{Text: "one", At: 1}, {Text: "two", At: 2}, {Text: "", At: 3}, {Text: "three, with \"quotes\"", At: 4}, {Hangup: true, At: 5}}
 	for i, in := range want {
 		appendOK(t, s, id, "k"+strconv.Itoa(i), in)
 	}
@@ -195,7 +198,7 @@ func testTaken(t *testing.T, s Store, ids ids) {
 		t.Fatalf("Save taking %d: %v", len(inbox), err)
 	}
 	c, inbox = load(t, s, id)
-	if diff := cmp.Diff([]flow.Input{{Text: "c"}}, inbox); diff != "" {
+	if diff := cmp.Diff([]flow.Input{{Text: "c"}}, inbox, storesClock); diff != "" {
 		t.Errorf("inbox after taking 2 (-want +got):\n%s", diff)
 	}
 
@@ -216,7 +219,7 @@ func testTaken(t *testing.T, s Store, ids ids) {
 	}
 	appendOK(t, s, id, "d", flow.Input{Text: "d"})
 	_, inbox = load(t, s, id)
-	if diff := cmp.Diff([]flow.Input{{Text: "d"}}, inbox); diff != "" {
+	if diff := cmp.Diff([]flow.Input{{Text: "d"}}, inbox, storesClock); diff != "" {
 		t.Errorf("inbox after emptying and appending (-want +got):\n%s", diff)
 	}
 }
@@ -240,7 +243,7 @@ func testDuplicates(t *testing.T, s Store, ids ids) {
 	// Keys are per call: Redis keeps a call's marks beside it.
 	appendOK(t, s, ids.id("dup-other"), "evt-1", flow.Input{Text: "hello"})
 	_, inbox = load(t, s, id)
-	if diff := cmp.Diff([]flow.Input{{Text: "more"}}, inbox); diff != "" {
+	if diff := cmp.Diff([]flow.Input{{Text: "more"}}, inbox, storesClock); diff != "" {
 		t.Errorf("inbox (-want +got):\n%s", diff)
 	}
 }
@@ -265,7 +268,7 @@ func testInboxBound(t *testing.T, s Store, ids ids) {
 		t.Errorf("dropped %d in all, want %d", dropped, n-flow.MaxInbox)
 	}
 	_, inbox := load(t, s, id)
-	if diff := cmp.Diff(want[n-flow.MaxInbox:], inbox); diff != "" {
+	if diff := cmp.Diff(want[n-flow.MaxInbox:], inbox, storesClock); diff != "" {
 		t.Errorf("inbox after %d appends keeps the newest %d (-want +got):\n%s", n, flow.MaxInbox, diff)
 	}
 }
@@ -292,7 +295,7 @@ func testInboxBoundDuringFetch(t *testing.T, s Store, ids ids) {
 		t.Fatalf("Save: %v", err)
 	}
 	_, inbox = load(t, s, id)
-	if diff := cmp.Diff(fresh, inbox); diff != "" {
+	if diff := cmp.Diff(fresh, inbox, storesClock); diff != "" {
 		t.Errorf("inbox after a Save that took what its Load saw (-want +got):\n%s", diff)
 	}
 }
@@ -340,22 +343,29 @@ func testLink(t *testing.T, s Store, ids ids) {
 	}
 }
 
-// testVoice: the caller's latest voice activity comes back with the call,
-// a later one replaces an earlier one, and a save of the call keeps it.
+// testVoice: the caller's latest voice activity per transcription session
+// comes back with the call, a later one of a session replaces its earlier
+// one and leaves the other sessions' alone, a zero time is stamped with the
+// store's clock, and a save of the call keeps it.
 func testVoice(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("call")
 	c, _, err := s.Load(ctx, id)
-	if err != nil || c.Voice != (flow.VoiceActivity{}) {
-		t.Fatalf("Load of a new call: voice %+v, %v; want none", c.Voice, err)
+	if err != nil || len(c.Voices) != 0 {
+		t.Fatalf("Load of a new call: voices %+v, %v; want none", c.Voices, err)
 	}
-	for _, v := range []flow.VoiceActivity{{AtMS: 1000}, {AtMS: 1500, Ended: true}} {
-		if err := s.Speaking(ctx, id, v); err != nil {
-			t.Fatalf("Speaking(%+v): %v", v, err)
+	want := map[string]flow.VoiceActivity{}
+	for _, step := range []struct {
+		session string
+		v       flow.VoiceActivity
+	}{{"a", flow.VoiceActivity{AtMS: 1000}}, {"b", flow.VoiceActivity{AtMS: 1200}}, {"a", flow.VoiceActivity{AtMS: 1500, Ended: true}}} {
+		if err := s.Speaking(ctx, id, step.session, step.v); err != nil {
+			t.Fatalf("Speaking(%s, %+v): %v", step.session, step.v, err)
 		}
+		want[step.session] = step.v
 		c, _, err := s.Load(ctx, id)
-		if err != nil || c.Voice != v {
-			t.Errorf("after Speaking(%+v), Load: voice %+v, %v", v, c.Voice, err)
+		if err != nil || !maps.Equal(c.Voices, want) {
+			t.Errorf("after Speaking(%s, %+v), Load: voices %+v, %v; want %+v", step.session, step.v, c.Voices, err, want)
 		}
 	}
 	c, _, _ = s.Load(ctx, id)
@@ -363,10 +373,39 @@ func testVoice(t *testing.T, s Store, ids ids) {
 	if err := s.Save(ctx, c, 0); err != nil {
 		t.Fatal(err)
 	}
-	if c, _, err = s.Load(ctx, id); err != nil || c.Voice != (flow.VoiceActivity{AtMS: 1500, Ended: true}) || c.State != flow.StateListening {
-		t.Errorf("after a save: %s, voice %+v, %v; want listening, the voice kept", c.State, c.Voice, err)
+	if c, _, err = s.Load(ctx, id); err != nil || !maps.Equal(c.Voices, want) || c.State != flow.StateListening {
+		t.Errorf("after a save: %s, voices %+v, %v; want listening, the voices kept", c.State, c.Voices, err)
+	}
+	before := time.Now().Add(-time.Minute).UnixMilli()
+	if err := s.Speaking(ctx, id, "c", flow.VoiceActivity{}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ = s.Load(ctx, id); c.Voices["c"].AtMS < before || c.Voices["c"].AtMS > time.Now().Add(time.Minute).UnixMilli() {
+		t.Errorf("a zero time was stored as %d; want the store's clock, about now", c.Voices["c"].AtMS)
 	}
 }
+
+// testClock: the store is the one clock of every replica. Load says what
+// it reads, and an input appended without a time is stamped with it (an
+// empty one too); an input's own time is kept.
+func testClock(t *testing.T, s Store, ids ids) {
+	id := ids.id("clock")
+	near := func(ms int64) bool { return time.Since(time.UnixMilli(ms)).Abs() < time.Minute }
+	appendOK(t, s, id, "a", flow.Input{Text: "hello"})
+	appendOK(t, s, id, "b", flow.Input{})
+	appendOK(t, s, id, "c", flow.Input{Text: "mine", At: 42})
+	c, inbox := load(t, s, id)
+	if !near(c.NowMS) {
+		t.Errorf("Load's clock %d is not about now", c.NowMS)
+	}
+	if len(inbox) != 3 || !near(inbox[0].At) || !near(inbox[1].At) || inbox[1].Text != "" || inbox[2].At != 42 {
+		t.Errorf("inbox %+v; want the first two stamped about now, the last at 42", inbox)
+	}
+}
+
+// storesClock leaves out of a comparison the times a store stamps with its
+// clock (testClock checks them).
+var storesClock = cmp.Options{cmpopts.IgnoreFields(flow.Input{}, "At"), cmpopts.IgnoreFields(flow.Call{}, "NowMS")}
 
 func testPing(t *testing.T, s Store, _ ids) {
 	if err := s.Ping(t.Context()); err != nil {

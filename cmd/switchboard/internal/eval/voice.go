@@ -124,6 +124,9 @@ func PlayCall(ctx context.Context, cfg *flow.Config, st Store, local, model flow
 				for s := 1; s <= max(sessions, 1); s++ {
 					events++
 					st.Append(ctx, callID, fmt.Sprint("words-", events), flow.Input{Text: c.Turns[next], Session: fmt.Sprint("s", s)})
+					// As the service does on each transcript_created: decide
+					// now, for the next fetch to hand out.
+					r.Next(ctx, flow.Turn{CallID: callID, Channel: flow.Voice, OnWords: true})
 				}
 				next++
 				fed = true

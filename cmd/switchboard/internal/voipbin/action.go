@@ -51,11 +51,13 @@ const (
 )
 
 // TalkOption says Text in Language. DigitsHandle "next" ends the talk at
-// the caller's first key and moves on, keeping that key.
+// the caller's first key and moves on, keeping that key. Async starts the
+// talk and moves on to the next action at once while it plays.
 type TalkOption struct {
 	Text         string `json:"text"`
 	Language     string `json:"language"`
 	DigitsHandle string `json:"digits_handle,omitempty"`
+	Async        bool   `json:"async,omitempty"`
 }
 
 // Talk is the option of a talk saying words (plain text, escaped here for

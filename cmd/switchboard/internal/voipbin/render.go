@@ -17,6 +17,7 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 		out = append(out, Action{ID: uuid.NewString(), Type: typ, Option: opt})
 	}
 	fetch := func(u string) { add(TypeFetch, FetchOption{EventURL: u, EventMethod: "POST"}) }
+	prompt := 0 // how long the prompt playing under the next menu speaks, in ms
 	for i := 0; i < len(acts); i++ {
 		a := acts[i]
 		switch a.Kind {
@@ -27,17 +28,24 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 				add(TypeTalk, Talk(a.Text, a.Language))
 				continue
 			}
-			// A prompt for keys ends at the first key, which is kept, and
-			// talks in one language are one talk: keys pressed during a talk
-			// overwrite each other, and a key ending a first talk would be
-			// overwritten by a key ending the second.
+			// A prompt for keys plays while the menu collects them: an async
+			// talk, then the digits_receive at once. VoIPBin's call-manager
+			// appends every key during a digits_receive, and ends it by an
+			// ordinary next action, which it ignores when one is under way.
+			// During a talk each key overwrites the one before, and with
+			// digits_handle "next" each key forces the next action with the
+			// talk's id: a second key typed quickly, handled by another of
+			// its 20 ARI workers before the first moved the call on, is
+			// refused by flow-manager, which stops the flow (the caller is
+			// hung up). Talks in one language are one talk.
 			text := a.Text
 			for i+1 < len(acts) && acts[i+1].Kind == flow.ActTalk && acts[i+1].Language == a.Language {
 				i++
 				text += " " + acts[i].Text
 			}
 			opt := Talk(text, a.Language)
-			opt.DigitsHandle = DigitsHandleNext
+			opt.Async = true
+			prompt += SpeakingMS(text)
 			add(TypeTalk, opt)
 		case flow.ActListen:
 			if a.Millis > 0 {
@@ -48,7 +56,9 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 			// VoIPBin keeps every key pressed during the call in this variable.
 			add(TypeVariableSet, VariableSetOption{Key: VarDigits, Value: ""})
 		case flow.ActMenu:
-			opt := DigitsReceiveOption{Duration: a.Millis, Length: max(a.Length, 1)}
+			// Its time runs from the start of the prompt.
+			opt := DigitsReceiveOption{Duration: prompt + a.Millis, Length: max(a.Length, 1)}
+			prompt = 0
 			if a.Length > 1 {
 				// A longer entry may end early with the pound key; in a
 				// one-key menu a "#" would reach us as an empty d (it starts
@@ -67,6 +77,12 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 		}
 	}
 	return out
+}
+
+// SpeakingMS is about how long VoIPBin's text-to-speech takes to say text:
+// some 15 characters a second, rounded up to whole seconds.
+func SpeakingMS(text string) int {
+	return (len([]rune(text))/15 + 1) * 1000
 }
 
 // beforeMenu reports whether acts are talks, if any, and then a menu.

@@ -60,8 +60,9 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// TestRenderPrompt: the talks before a menu become one talk that ends at the
-// first key, so keys typed during the prompt reach the digits_receive whole.
+// TestRenderPrompt: the talks before a menu become one async talk, the menu's
+// digits_receive collecting while it plays, its time counted from the
+// prompt's start, so keys typed during the prompt reach it whole.
 func TestRenderPrompt(t *testing.T) {
 	out := Render([]flow.Action{
 		{Kind: flow.ActForgetKeys},
@@ -77,9 +78,13 @@ func TestRenderPrompt(t *testing.T) {
 	if diff := cmp.Diff([]string{"variable_set", "talk", "digits_receive", "fetch", "talk"}, types); diff != "" {
 		t.Fatalf("(-want +got):\n%s", diff)
 	}
-	want := TalkOption{Text: "That key is not on the menu. 1 for Sales &amp; more.", Language: "en-US", DigitsHandle: "next"}
+	want := TalkOption{Text: "That key is not on the menu. 1 for Sales &amp; more.", Language: "en-US", Async: true}
 	if diff := cmp.Diff(want, out[1].Option); diff != "" {
 		t.Errorf("prompt (-want +got):\n%s", diff)
+	}
+	// 48 characters: about 4 s of speech, then the menu's 5 s.
+	if got := out[2].Option.(DigitsReceiveOption).Duration; got != 4000+5000 {
+		t.Errorf("digits_receive of %d ms; want 9000, from the prompt's start", got)
 	}
 	if diff := cmp.Diff(TalkOption{Text: "Goodbye.", Language: "en-US"}, out[4].Option); diff != "" {
 		t.Errorf("a talk no menu follows (-want +got):\n%s", diff)

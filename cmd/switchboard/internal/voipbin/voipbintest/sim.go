@@ -10,9 +10,14 @@
 //     in ${voipbin.call.digits} for the whole call; outside a digits_receive
 //     each key overwrites the one before (an account number typed during its
 //     prompt is left as its last key), during one they append; digits_receive
-//     returns at once when the stored keys already satisfy it; a talk with
-//     "digits_handle": "next" ends at the first key, which is kept, and the
-//     keys after it reach the next action (appended by a digits_receive);
+//     returns at once when the stored keys already satisfy it; keys come at
+//     typing speed, and those typed after a digits_receive's time are not
+//     in it; a talk with "digits_handle": "next" ends at the first key,
+//     which is kept, and the keys after it reach the next action (appended
+//     by a digits_receive), but two or more typed during it stop the call
+//     (each forces the next action with the talk's id); an async talk
+//     starts and the next action runs at once, so the keys typed during
+//     it reach that action;
 //   - variable_set sets a variable;
 //   - events are delivered up to 3 times, 1 s apart, on a 5xx or a connection error;
 //   - a connect to a phone number needs a caller ID VoIPBin accepts (a normal
@@ -70,6 +75,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -180,6 +186,18 @@ type Options struct {
 	// EventBases, when set, receive the events instead of Bases: events to
 	// one replica, fetches to another.
 	EventBases []string
+	// Clock, when set, is moved on with the call's own clock (not
+	// RealTime), for a service in the same process to read as its store's
+	// clock: then what the service measures between two moments of the
+	// call is the time VoIPBin would have let pass, not the few
+	// microseconds the simulation took.
+	Clock *Clock
+	// Jumble, when set, delivers the caller's speech events as VoIPBin's
+	// webhook service may: each on a goroutine of its own, so late and out of
+	// order (up to JumbleMS after its moment), some twice, some never (a
+	// transcript_created is only late: losing one is losing the caller's
+	// words, which is another matter). Its seed makes a call repeatable.
+	Jumble *rand.Rand
 	// Holding is the acknowledgement the server says while it decides ("One
 	// moment, please."): an answer that only says it, or only pauses, is not
 	// yet the answer to the caller's words (see Result.Waits).
@@ -212,6 +230,31 @@ func (q Queue) pass() time.Duration {
 	}
 	return d
 }
+
+// Clock is a simulated call's time, as a clock (see Options.Clock).
+type Clock struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+// NewClock returns a Clock that starts at at.
+func NewClock(at time.Time) *Clock { return &Clock{at: at} }
+
+// Now is the simulated time.
+func (k *Clock) Now() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.at
+}
+
+func (k *Clock) add(ms int) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.at = k.at.Add(time.Duration(ms) * time.Millisecond)
+}
+
+// JumbleMS is how late Options.Jumble delivers a speech event at most.
+const JumbleMS = 1500
 
 // WireID is the id VoIPBin would give what name names: name itself when it is
 // a UUID (VoIPBin's ids all are), else a UUID made from it, the same each
@@ -279,8 +322,9 @@ type call struct {
 	vars         map[string]string
 	steps        []Step
 	// talkNext is set while a talk with digits_handle "next" plays: its
-	// first key ends it.
-	talkNext bool
+	// first key ends it. talkAsync is set while an async talk starts: the
+	// keys pressed during it reach the actions after it.
+	talkNext, talkAsync bool
 	// pending holds keys still being pressed when a key ended a talk; they
 	// reach whatever action runs next.
 	pending string
@@ -477,8 +521,9 @@ func decodeOption(typ string, raw []byte, o any) error {
 // execute runs one action, its option substituted. It returns the actions
 // a fetch brought, or errEnded when the call is over.
 func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.Action, error) {
-	if c.pending != "" && typ != voipbin.TypeDigitsReceive {
-		// Keys outside a digits_receive overwrite each other.
+	if c.pending != "" && typ != voipbin.TypeDigitsReceive && !asyncTalk(typ, raw) {
+		// Keys outside a digits_receive overwrite each other (an async
+		// talk only starts: the next action comes at once).
 		c.vars[digitsVariable] = c.pending[len(c.pending)-1:]
 		c.pending = ""
 	}
@@ -514,20 +559,20 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			c.logf("  talk (%s) SKIPPED, the caller hears nothing: %v: %s", o.Language, err, o.Text)
 			return nil, nil
 		}
-		c.logf("  talk (%s)%s: %s", o.Language, handleNote(o.DigitsHandle), voipbin.Spoken(o.Text))
-		c.talkNext = o.DigitsHandle == voipbin.DigitsHandleNext
-		defer func() { c.talkNext = false }()
+		c.logf("  talk (%s)%s: %s", o.Language, handleNote(o.DigitsHandle)+asyncNote(o.Async), voipbin.Spoken(o.Text))
+		c.talkNext, c.talkAsync = o.DigitsHandle == voipbin.DigitsHandleNext, o.Async
+		defer func() { c.talkNext, c.talkAsync = false, false }()
 		if c.now() >= c.busyUntil {
 			c.unanswered = false
 		}
-		return nil, c.moment(ctx, "talk", 0, "")
+		return nil, c.moment(ctx, "talk", voipbin.DigitsReceiveOption{})
 	case voipbin.TypeSleep:
 		var o voipbin.SleepOption
 		if err := decodeOption(typ, raw, &o); err != nil {
 			return nil, err
 		}
 		c.logf("  sleep %d", o.Duration)
-		if err := c.moment(ctx, "sleep", 0, ""); err != nil {
+		if err := c.moment(ctx, "sleep", voipbin.DigitsReceiveOption{}); err != nil {
 			return nil, err
 		}
 		return nil, c.advance(ctx, o.Duration)
@@ -550,14 +595,13 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			return nil, nil
 		}
 		if keys := c.pending; keys != "" {
-			c.pending = ""
-			c.press(keys, true, o.Length, o.Key)
-			c.logf("  (the keys after it are collected: %q)", c.vars[digitsVariable])
+			c.pending = c.collect(keys, o)
+			c.logf("  (the keys typed during the prompt are collected: %q)", c.vars[digitsVariable])
 			if done(c.vars[digitsVariable], o.Length, o.Key) {
 				return nil, nil
 			}
 		}
-		if err := c.moment(ctx, "digits_receive", o.Length, o.Key); err != nil {
+		if err := c.moment(ctx, "digits_receive", o); err != nil {
 			return nil, err
 		}
 		if !done(c.vars[digitsVariable], o.Length, o.Key) {
@@ -632,6 +676,38 @@ func (c *call) queue(ctx context.Context, id string) error {
 		waited += q.pass()
 	}
 	return fmt.Errorf("queued caller never cut off after %d passes: the simulator counts no actions", voipbin.MaxActions)
+}
+
+// asyncTalk reports whether an action is a talk that only starts.
+func asyncTalk(typ string, raw []byte) bool {
+	var o voipbin.TalkOption
+	return typ == voipbin.TypeTalk && json.Unmarshal(raw, &o) == nil && o.Async
+}
+
+func asyncNote(async bool) string {
+	if async {
+		return " [async]"
+	}
+	return ""
+}
+
+// typingMS is how long a caller takes per key: keys come at typing speed,
+// each an event of its own that VoIPBin's call-manager handles on any of its
+// 20 ARI workers, in no fixed order.
+const typingMS = 200
+
+// collect presses keys typed from a digits_receive's start: it collects
+// those typed within its duration (and until it is satisfied), and returns
+// the ones that come after it, for the next action.
+func (c *call) collect(keys string, o voipbin.DigitsReceiveOption) (late string) {
+	if o.Duration > 0 {
+		if fit := o.Duration / typingMS; len(keys) > fit {
+			keys, late = keys[:fit], keys[fit:]
+			c.logf("  (typing at %d ms a key, %q comes after the digits_receive's %d ms)", typingMS, late, o.Duration)
+		}
+	}
+	c.press(keys, true, o.Length, o.Key)
+	return late
 }
 
 func handleNote(handle string) string {
@@ -823,7 +899,7 @@ func (c *call) logf(format string, args ...any) {
 // now if it waits for this kind of action. At a digits_receive, keys are
 // collected until length or key is satisfied. It returns errEnded when the
 // caller hangs up.
-func (c *call) moment(ctx context.Context, at string, length int, key string) error {
+func (c *call) moment(ctx context.Context, at string, keys voipbin.DigitsReceiveOption) error {
 	// The person at the terminal is asked only when what they type is played
 	// at once: not while their last words are still being spoken or wait
 	// for an answer, when a line typed would sit unplayed.
@@ -858,6 +934,19 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 		return errEnded
 	case s.Press != "":
 		c.logf("caller presses %s%s", s.Press, when)
+		if c.talkNext && len(s.Press) > 1 {
+			// The first key forces the next action with the talk's id; the
+			// second, handled by another worker while the call's action is
+			// still the talk, forces it again with that id, which
+			// flow-manager no longer holds (validateCurrentActionID): it
+			// stops the flow.
+			c.logf("VOIPBIN STOPS THE CALL: keys typed quickly during a talk with digits_handle next force the next action twice with the talk's id")
+			return fmt.Errorf("keys %q typed during a talk with digits_handle next: VoIPBin may stop the flow", s.Press)
+		}
+		if c.talkAsync {
+			c.pending += s.Press // the next action runs while the talk plays
+			return nil
+		}
 		if c.talkNext {
 			// The first key ends the talk and is kept; the others reach
 			// the next action.
@@ -865,7 +954,11 @@ func (c *call) moment(ctx context.Context, at string, length int, key string) er
 			c.logf("  (the first key ends the talk)")
 			return nil
 		}
-		c.press(s.Press, at == "digits_receive", length, key)
+		if at == "digits_receive" {
+			c.pending = c.collect(s.Press, keys)
+			return nil
+		}
+		c.press(s.Press, false, 0, "")
 	case s.Say != "":
 		c.logf("caller: %s%s", s.Say, when)
 		return c.say(ctx, s)
@@ -939,6 +1032,9 @@ func (c *call) say(ctx context.Context, s Step) error {
 			"direction": "in", "message": s.Say, "tm_transcript": "2026-08-22 10:11:12.123456",
 		}})
 	}
+	if c.opt.Jumble != nil {
+		evs = jumble(c.opt.Jumble, evs)
+	}
 	slices.SortStableFunc(evs, func(a, b timedEvent) int { return a.at - b.at })
 	if !c.opt.RealTime {
 		c.due = append(c.due, evs...)
@@ -967,6 +1063,24 @@ func (c *call) say(ctx context.Context, s Step) error {
 		})
 	}
 	return nil
+}
+
+// jumble makes each event late by up to JumbleMS, and loses (one in five)
+// or repeats (one in five) each speech event.
+func jumble(rnd *rand.Rand, evs []timedEvent) []timedEvent {
+	var out []timedEvent
+	for _, ev := range evs {
+		speech := ev.typ != voipbin.EventTranscriptCreated
+		switch n := rnd.IntN(5); {
+		case speech && n == 0:
+			continue
+		case speech && n == 1:
+			out = append(out, timedEvent{ev.at + rnd.IntN(JumbleMS+1), ev.typ, ev.data})
+		}
+		ev.at += rnd.IntN(JumbleMS + 1)
+		out = append(out, ev)
+	}
+	return out
 }
 
 // How VoIPBin's streaming speech-to-text times a caller's utterance, in ms:
@@ -1003,13 +1117,21 @@ func (c *call) advance(ctx context.Context, ms int) error {
 	for len(c.due) > 0 && c.due[0].at <= end {
 		ev := c.due[0]
 		c.due = c.due[1:]
-		c.clock = ev.at
+		c.setClock(max(ev.at, c.clock))
 		if err := c.event(ctx, ev.typ, ev.data); err != nil {
 			return err
 		}
 	}
-	c.clock = end
+	c.setClock(end)
 	return nil
+}
+
+// setClock moves the call's own clock, and Options.Clock with it.
+func (c *call) setClock(ms int) {
+	if c.opt.Clock != nil {
+		c.opt.Clock.add(ms - c.clock)
+	}
+	c.clock = ms
 }
 
 // answered notes a fetch's answer: one that does more than pause or say the

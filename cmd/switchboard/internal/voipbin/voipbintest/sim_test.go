@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -131,7 +132,11 @@ func TestKeys(t *testing.T) {
 	})
 	entry := func(handle string) [][]map[string]any {
 		talk := map[string]any{"text": "Enter your account number, then press pound."}
-		if handle != "" {
+		switch handle {
+		case "async":
+			talk["async"] = true
+		case "":
+		default:
 			talk["digits_handle"] = handle
 		}
 		return [][]map[string]any{
@@ -146,11 +151,39 @@ func TestKeys(t *testing.T) {
 			t.Errorf("fetched %v, want d= (only \"#\" was left, which starts the fragment)", srv.fetched)
 		}
 	})
-	t.Run("digits_handle next: the first key ends the talk, the rest are collected", func(t *testing.T) {
+	t.Run("digits_handle next: one key ends the talk and is kept", func(t *testing.T) {
 		srv := &scripted{answers: entry("next")}
+		_, tr := play(t, srv, Options{}, Step{Press: "8", During: "talk"}, Step{Press: "8123456#"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=88123456" {
+			t.Errorf("fetched %v, want d=88123456\n%s", srv.fetched, tr)
+		}
+	})
+	t.Run("digits_handle next: keys typed quickly stop the call", func(t *testing.T) {
+		// Each key forces the next action with the talk's id; the second,
+		// on another ARI worker before the first moved the call on, is
+		// refused by flow-manager, which stops the flow.
+		h := httptest.NewServer(&scripted{answers: entry("next")})
+		defer h.Close()
+		res, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL}}, []Step{{Press: "88", During: "talk"}})
+		if err == nil || !strings.Contains(strings.Join(res.Transcript, "\n"), "VOIPBIN STOPS THE CALL") {
+			t.Errorf("two keys during a digits_handle next talk were taken: %v\n%s", err, strings.Join(res.Transcript, "\n"))
+		}
+	})
+	t.Run("an async talk: the digits_receive after it collects every key typed during it", func(t *testing.T) {
+		srv := &scripted{answers: entry("async")}
 		_, tr := play(t, srv, Options{}, Step{Press: "88123456#", During: "talk"})
 		if srv.fetched[1] != "/voipbin/fetch?t=&d=88123456" {
 			t.Errorf("fetched %v, want d=88123456\n%s", srv.fetched, tr)
+		}
+	})
+	t.Run("keys come at typing speed: those after a digits_receive's time are not in it", func(t *testing.T) {
+		srv := &scripted{answers: [][]map[string]any{
+			{act("digits_receive", map[string]any{"duration": 1000, "length": 12, "key": "#"}), fetchNext},
+			{act("hangup", nil)},
+		}}
+		_, tr := play(t, srv, Options{}, Step{Press: "123456789012"})
+		if srv.fetched[1] != "/voipbin/fetch?t=&d=12345" {
+			t.Errorf("fetched %v, want d=12345: 5 keys in 1 s at 200 ms a key\n%s", srv.fetched, tr)
 		}
 	})
 	t.Run("variable_set clears them", func(t *testing.T) {
@@ -594,5 +627,67 @@ func TestTranscribeStartAsVoIPBin(t *testing.T) {
 	}
 	if len(words) != 2 {
 		t.Errorf("the caller's words reached %d transcriptions, want the 2 running:\n%s", len(words), transcript)
+	}
+}
+
+// TestJumbledSpeech: with Jumble the caller's speech events come as
+// VoIPBin's webhook service may send them, each on its own goroutine: out of
+// order, some twice, some never, on each transcription; the final words
+// always come, once each. The call's Clock moves with its own clock.
+func TestJumbledSpeech(t *testing.T) {
+	var outOfOrder, lost, twice bool
+	for seed := range uint64(50) {
+		srv := &scripted{answers: [][]map[string]any{
+			{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}),
+				act("transcribe_start", map[string]any{"language": "es-ES", "direction": "in"}),
+				act("sleep", map[string]any{"duration": 8000}), fetchNext},
+			{act("hangup", nil)},
+		}}
+		var events []string // type and transcription, in arrival order
+		h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/voipbin/events" {
+				var ev struct {
+					Type string
+					Data struct {
+						TranscribeID string `json:"transcribe_id"`
+					}
+				}
+				body, _ := io.ReadAll(r.Body)
+				json.Unmarshal(body, &ev)
+				if ev.Data.TranscribeID != "" {
+					events = append(events, ev.Type+" "+ev.Data.TranscribeID)
+				}
+				r.Body = io.NopCloser(strings.NewReader(string(body)))
+			}
+			srv.ServeHTTP(w, r)
+		}))
+		clock := NewClock(time.Unix(0, 0))
+		_, err := Run(context.Background(), Options{CallID: "jumble", Bases: []string{h.URL}, Jumble: rand.New(rand.NewPCG(seed, 1)), Clock: clock},
+			[]Step{{Say: []string{"my child's tooth got knocked loose playing soccer", "yes"}[seed%2]}})
+		h.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := clock.Now(); got != time.Unix(8, 0) {
+			t.Errorf("seed %d: the clock says %v after an 8 s pause; want 8 s on", seed, got)
+		}
+		for _, tr := range []string{WireID("transcribe-" + WireID("jumble") + "-1"), WireID("transcribe-" + WireID("jumble") + "-2")} {
+			var mine []string
+			for _, e := range events {
+				if typ, ok := strings.CutSuffix(e, " "+tr); ok {
+					mine = append(mine, typ)
+				}
+			}
+			if n := slices.Index(mine, "transcript_created"); n < 0 || slices.Index(mine[n+1:], "transcript_created") >= 0 {
+				t.Fatalf("seed %d: transcription %s got %v; want its final words once", seed, tr, mine)
+			}
+			started, ended := slices.Index(mine, "transcribe_speech_started"), slices.Index(mine, "transcribe_speech_ended")
+			outOfOrder = outOfOrder || started > ended && ended >= 0
+			lost = lost || started < 0 || ended < 0
+			twice = twice || strings.Count(strings.Join(mine, " "), "transcribe_speech_started") > 1
+		}
+	}
+	if !outOfOrder || !lost || !twice {
+		t.Errorf("over 50 calls: speech ended before it started %v, an event lost %v, one delivered twice %v; want each", outOfOrder, lost, twice)
 	}
 }
