@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -102,6 +103,13 @@ type heardWords struct {
 // from then on only that language's transcription counts.
 func (r *Router) callerWords(c *Call, t *turn) []string {
 	m := r.modeOf(c)
+	if t.OnWords && detecting(c, m) && !everyTranscriptionHeard(c, t.inbox[t.taken:]) {
+
+		// One transcription's words alone cannot tell the language: the
+		// turn that brings the last of them decides (or, if one never
+		// comes, the fetch once they are overdue).
+		return nil
+	}
 	var heard []heardWords
 	for _, in := range t.inbox[t.taken:] {
 		t.heardAt = max(t.heardAt, in.At)
@@ -137,6 +145,27 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		t.Words = ""
 	}
 	return words
+}
+
+// everyTranscriptionHeard reports whether each transcription of a call that
+// detects its language has delivered words among inbox.
+func everyTranscriptionHeard(c *Call, inbox []Input) bool {
+	heard, sessions := map[string]bool{}, map[string]string{}
+	maps.Copy(sessions, c.Sessions)
+	for _, in := range inbox {
+		switch {
+		case in.Text != "":
+			heard[in.Session] = true
+		case in.Session != "" && in.Lang != "":
+			sessions[in.Session] = in.Lang // started, not yet noted
+		}
+	}
+	for session := range sessions {
+		if !heard[session] {
+			return false
+		}
+	}
+	return len(heard) > 0
 }
 
 // maxTranscribes bounds Call.Transcribes: a call runs one transcription, or

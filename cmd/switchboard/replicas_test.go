@@ -123,6 +123,7 @@ func TestReplicasShareRedis(t *testing.T) {
 				bases[i] = startProcess(t, s)
 			}
 			got := record(t, "call-"+name+"-"+randomID(), conv, bases, model)
+			checkExpect(t, name, conv, got)
 			// The golden's audit lines come from one process's log (the
 			// audit record across replicas is flow's TestHybridAuditAcrossReplicas).
 			if diff := cmp.Diff(withoutLogs(readGolden(t, file)), got); diff != "" {
