@@ -175,7 +175,8 @@ func TestIsPriority(t *testing.T) {
 		{"OUR SITE IS DOWN", true},
 		{"the servers are\tdown!", true},
 		{"we have an outage in production", true},
-		{"it's urgent!", true},
+		{"it's an emergency!", true},
+		{"it's urgent!", false}, // not a signal of the example's
 		{"this is an emergency.", true},
 		{"I can't download my invoice", false},
 		{"the countdown timer is wrong", false},

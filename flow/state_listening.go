@@ -1,9 +1,6 @@
 package flow
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // listening is the policy of a call waiting for the caller's words, at first
 // (listening) or after a clarifying question (clarifying). New words go to
@@ -75,7 +72,7 @@ func (r *Router) heard(ctx context.Context, c *Call, t *turn, hold bool) (decisi
 	}
 	c.SilenceMS = 0
 	c.HeardMS, c.Acked = max(t.heardAt, c.HeardMS), false
-	if r.urgent(ctx, words) {
+	if r.urgent(c.Turns) {
 		return r.transfer(c, Emergency, "priority"), true
 	}
 	if hold && t.ch.Fetches && r.slow(c.Turns) {
@@ -165,18 +162,13 @@ func (r *Router) wait(c *Call, t *turn) decision {
 	return r.listen(c, EventWait, "", listen+(listen-c.SilenceMS%listen)%listen)
 }
 
-// urgent reports whether the caller's words page on-call at once (the rule in
-// priority.go): a priority phrase always does; a lone priority word does
-// unless the words clearly ask another department.
-func (r *Router) urgent(ctx context.Context, words []string) bool {
-	sig := r.cfg.prioritySignal(strings.Join(words, " "))
-	if len(sig) != 1 {
-		return sig != nil
+// urgent reports whether the caller's words page on-call: any of them holds
+// a priority signal (the rule in priority.go). Nothing is weighed against it.
+func (r *Router) urgent(words []string) bool {
+	for _, w := range words {
+		if r.cfg.IsPriority(w) {
+			return true
+		}
 	}
-	v, err := r.local.Classify(ctx, words)
-	dept := ""
-	if err == nil {
-		dept = r.confident(v)
-	}
-	return dept == "" || dept == Emergency
+	return false
 }

@@ -564,6 +564,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		for _, line := range cfg.Routing.DescribeQueues() {
 			fmt.Fprintln(&out, "  "+line)
 		}
+		for _, w := range cfg.Routing.Warnings() {
+			fmt.Fprintln(&out, "  warning: "+w)
+		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
 		out.WriteString(flow.CallerIDRule)
