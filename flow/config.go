@@ -59,6 +59,9 @@ type Routing struct {
 	// Hours are the business's opening hours, kept by every department
 	// without its own but the emergency line; nil: always open (see hours.go).
 	Hours *Hours `json:"hours,omitempty"`
+	// Person says where callers who ask for a person go, and what they say
+	// to (person.go); nil: the fallback desk, on the default phrases.
+	Person *Person `json:"person,omitempty"`
 
 	signals [][]string // PrioritySignals as words, for matching
 }
@@ -357,6 +360,9 @@ func (c *Config) Validate() error {
 		if name == "unknown" {
 			bad("routing.departments.unknown: reserved for the classifier's 'unsure'; use %q for the reception desk", Fallback)
 		}
+		if name == AskedPerson {
+			bad("routing.departments.%s: reserved for the classifier's 'asks for a person'; see routing.person", AskedPerson)
+		}
 		for _, p := range append(d.destinationProblems(name), r.waitFlowProblems(name, d)...) {
 			bad("%s", p)
 		}
@@ -424,6 +430,9 @@ func (c *Config) Validate() error {
 	}
 	r.validateModes(bad)
 	r.validateHours(bad)
+	for _, p := range r.personProblems() {
+		bad("%s", p)
+	}
 	return errors.Join(errs...)
 }
 

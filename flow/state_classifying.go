@@ -8,6 +8,9 @@ import "context"
 func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
 	v, by := r.classifyOnce(ctx, c, t)
 	c.recordDecision(v, by)
+	if v.Department == AskedPerson && v.Confidence >= r.cfg.LLM.MinConfidence && v.Confidence-v.RunnerUp >= r.cfg.LLM.MinMargin {
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	if dept := r.confident(v); dept != "" {
 		return r.route(c, dept, by, v.Confidence)
 	}

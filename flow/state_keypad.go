@@ -12,6 +12,10 @@ func (r *Router) keypad(_ context.Context, c *Call, t *turn) decision {
 		key = t.Digits
 	}
 	c.recordPress(key)
+	if key == PersonKey {
+		c.Menu, c.MenuTries = nil, 0
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	step := m.Keypad.Press(c.Menu, c.MenuTries, key, r.cfg.Fallback.Destination)
 	if step.Department != "" {
 		c.Menu, c.MenuTries = nil, 0

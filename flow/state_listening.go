@@ -75,6 +75,9 @@ func (r *Router) heard(ctx context.Context, c *Call, t *turn, hold bool) (decisi
 	if r.urgent(c.Turns) {
 		return r.transfer(c, Emergency, "priority"), true
 	}
+	if rest, ok := r.cfg.askedPerson(c.Turns, c.Language); ok {
+		return r.toPerson(ctx, c, rest), true
+	}
 	if hold && t.ch.Fetches && r.slow(c.Turns) {
 		return r.listen(c, EventHold, r.cfg.TextsFor(c.Language).Acknowledge, 0), true
 	}

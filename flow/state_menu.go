@@ -33,6 +33,12 @@ func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
 	if r.urgent(words) {
 		return r.transfer(c, Emergency, "priority")
 	}
+	if rest, ok := r.cfg.askedPerson(words, c.Language); ok {
+		return r.toPerson(ctx, c, rest)
+	}
+	if t.HasDigits && strings.TrimSpace(t.Digits) == PersonKey {
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
 		return r.transfer(c, dept, "keypad")
 	}

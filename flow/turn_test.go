@@ -157,7 +157,7 @@ func TestAcknowledgeSlowModel(t *testing.T) {
 	mem := store.NewMemory(store.DefaultExpiry)
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), slowModel{delay: 30 * time.Millisecond}, quiet)
 	ctx := context.Background()
-	request := "I would like to talk to someone about your products"
+	request := "I would like to hear more about your products"
 	say := func(id, words string) []flow.Action {
 		t.Helper()
 		if _, _, err := mem.Append(ctx, id, id+words, flow.Input{Text: words}); err != nil {
