@@ -67,6 +67,7 @@ func (r *Router) heard(ctx context.Context, c *Call, t *turn, hold bool) (decisi
 		return decision{}, false
 	}
 	c.Turns = append(c.Turns, words...)
+	t.latest = words
 	if len(c.Turns) > maxTurns {
 		c.Turns = c.Turns[len(c.Turns)-maxTurns:]
 	}

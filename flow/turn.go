@@ -182,6 +182,15 @@ type Report struct {
 	OnWords bool
 }
 
+// Left reports whether the turn handed the call's end to the platform: the
+// fetch that answered its transfer, hand-back or hangup, or a hangup. A
+// decision on the caller's words that waits in Ready has not: until a fetch
+// hands it out, more of their words may still change it.
+func (r Report) Left() bool {
+	a := r.After
+	return r.Failed == "" && a.Over() && a.Ready == nil && (!r.Before.Over() || r.Before.Ready != nil)
+}
+
 // SetObserver makes o see every turn from now on; call it before serving.
 func (r *Router) SetObserver(o Observer) { r.obs = o }
 
@@ -331,6 +340,12 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 // turn's actions hand the call to someone (the caller, a department) or the
 // call needs no move at all.
 func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
+	if c.Ready != nil && !t.hungUp() && t.newWords() {
+		// More of the caller's words before the decision was handed out (a
+		// correction): it is taken again on all of them.
+		c.takeBack()
+		t.corrected = true
+	}
 	if t.OnWords {
 		if c.State == "" || !slices.Contains(waiting, c.State) || c.Ready != nil {
 			t.idle = true // the fetch decides: the call is not waiting for words
@@ -340,8 +355,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if !t.hungUp() {
 			return r.handOut(c, t)
 		}
-		c.Ready, c.ReadyMoves = nil, nil // the caller is gone: the hangup below wins
+		c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil // the caller is gone: the hangup below wins
 	}
+	was := c.before()
 	now := r.clock().UnixMilli()
 	if c.StartedMS == 0 {
 		c.StartedMS = now
@@ -394,7 +410,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			}
 			t.acts = append(t.acts, d.acts...)
 			r.account(c, t)
-			r.keep(c, t)
+			r.keep(c, t, was)
 			return nil
 		}
 		d = r.afford(c, t, d)
@@ -413,7 +429,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
 			r.account(c, t)
-			r.keep(c, t)
+			r.keep(c, t, was)
 			return nil
 		}
 	}
@@ -422,11 +438,11 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 
 // keep stores what a turn on the caller's words decided with the call, for
 // the next fetch: the platform asks for the call's next actions only then.
-func (r *Router) keep(c *Call, t *turn) {
+func (r *Router) keep(c *Call, t *turn, was *Before) {
 	if !t.OnWords {
 		return
 	}
-	c.Ready, c.ReadyMoves = t.acts, slices.Clone(t.moves)
+	c.Ready, c.ReadyMoves, c.ReadyFrom = t.acts, slices.Clone(t.moves), was
 	t.acts = nil
 }
 
@@ -435,7 +451,7 @@ func (r *Router) keep(c *Call, t *turn) {
 func (r *Router) handOut(c *Call, t *turn) error {
 	t.acts, t.handedOut = c.Ready, true
 	t.moves = append(t.moves, c.ReadyMoves...)
-	c.Ready, c.ReadyMoves = nil, nil
+	c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil
 	c.WordsFromMS = r.now().UnixMilli()
 	c.UpdatedMS = c.WordsFromMS
 	return nil
@@ -475,12 +491,27 @@ type turn struct {
 	heardAt int64
 	// memo keeps a classifier's verdict across a turn's tries.
 	memo *verdictMemo
+	// corrected is set when the turn took back a decision for the caller's
+	// newer words (latest, once heard): they say what the caller wants now.
+	corrected bool
+	latest    []string
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {
 	tn := &turn{Turn: t, ch: ch, inbox: inbox}
 	tn.moves = tn.movesBuf[:0]
 	return tn
+}
+
+// newWords reports whether the caller's words are among the inputs the turn
+// has not read.
+func (t *turn) newWords() bool {
+	for _, in := range t.inbox[t.taken:] {
+		if in.Text != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // hungUp reports whether the caller hung up; the hangup consumes the inbox.

@@ -143,6 +143,9 @@ func parseConversation(b []byte) (conversation, error) {
 			if st == (voipbintest.Step{}) {
 				return conv, fmt.Errorf("steps[%d]: empty; say, press, silent or hangup", i)
 			}
+			if st.AfterMS > 0 && (st.Say == "" || i == 0 || conv.Steps[i-1].Say == "") {
+				return conv, fmt.Errorf("steps[%d]: after_ms goes on from the line said just before: a say after a say", i)
+			}
 		}
 	case "webhook":
 		if len(conv.Requests) == 0 {
@@ -175,6 +178,8 @@ func TestConversationFilesAreStrict(t *testing.T) {
 		{"unknown endpoint", `{"about":"x","endpoint":"sip","steps":[{"say":"hi"}]}`, "sip"},
 		{"no about", `{"steps":[{"say":"hi"}]}`, "about"},
 		{"two values", `{"about":"x","steps":[{"say":"hi"}],"expect":{"reaches":""}}{}`, "trailing"},
+		{"after_ms first", `{"about":"x","steps":[{"say":"hi","after_ms":500}],"expect":{"reaches":""}}`, "steps[0]: after_ms"},
+		{"after_ms after a key", `{"about":"x","steps":[{"press":"1"},{"say":"hi","after_ms":500}],"expect":{"reaches":""}}`, "steps[1]: after_ms"},
 		{"no expectation", `{"about":"x","steps":[{"say":"hi"}]}`, "expect"},
 		{"expectation without reaches", `{"about":"x","steps":[{"say":"hi"}],"expect":{"hears":["Sales"]}}`, "reaches"},
 		{"misspelt expectation field", `{"about":"x","steps":[{"say":"hi"}],"expect":{"reaches":"","heras":["x"]}}`, "heras"},
