@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -148,4 +149,51 @@ func randomID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TestCallerCasesOnTwoReplicas plays the conversations that protect what the
+// caller says (priority signals, corrections, asking for a person, Spanish
+// detected from speech) through two `serve` processes on one Redis, every
+// event to one and every fetch to the other: the turn on the caller's words
+// decides on one replica, the fetch hands it out from the other. Each must
+// reach what its expectation says.
+func TestCallerCasesOnTwoReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	redisURL := redistest.Start(t)
+	var files []string
+	for _, pattern := range []string{"voipbin-priority-*", "voipbin-correction-*", "voipbin-person-*", "voipbin-spanish-detected-*", "voipbin-mode-spanish-detected"} {
+		matched, err := filepath.Glob("../../testdata/conversations/" + pattern + ".json")
+		if err != nil || len(matched) == 0 {
+			t.Fatalf("%s: no conversations (%v)", pattern, err)
+		}
+		files = append(files, matched...)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			conv := loadConversation(t, file)
+			s, model := conv.settings(t)
+			s.RedisURL = redisURL
+			s.Insecure = true // the conversations' events are unsigned
+			events, fetches := startProcess(t, s), startProcess(t, s)
+			queues, err := simQueues(s.ConfigFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := voipbintest.Run(t.Context(), voipbintest.Options{
+				CallID: "call-" + name + "-" + randomID(), Bases: []string{fetches}, EventBases: []string{events}, Token: testToken,
+				Language: conv.Language, Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t), Queues: queues,
+			}, conv.Steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			transcript := strings.Join(append(res.Transcript, res.Summary()), "\n") + "\n"
+			if model != nil {
+				transcript += strings.Join(model.log(), "\n") + "\n"
+			}
+			checkExpect(t, name, conv, transcript)
+		})
+	}
 }
