@@ -66,6 +66,9 @@ func (r *Router) openNext(c *Call) decision {
 		}
 	case StateKeypad:
 		c.Menu, c.MenuTries = []string{m.Keypad.Start}, 0
+		if start := m.Keypad.MenuAt(c.Menu); start.Language != "" && !c.LanguageSet {
+			c.Language = start.Language // a tree that starts in its own language
+		}
 		d.acts = r.keypadMenu(c, m, "")
 	default:
 		// Listening: transcribe the caller and greet them. A call that detects

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -30,6 +31,59 @@ func (r *Routing) Warnings() []string {
 					out = append(out, fmt.Sprintf("priority signal %q is in %s's keywords or examples (%q): its callers page on-call instead; drop one or make the signal a phrase", s, name, text))
 					break
 				}
+			}
+		}
+	}
+	return append(out, r.languageWarnings()...)
+}
+
+// languageWarnings names keypad prompts whose words look like another of the
+// config's languages than the one they are spoken in, where cue words can
+// tell (languageCues): a Spanish sentence in an English menu would be read
+// by the English voice.
+func (r *Routing) languageWarnings() []string {
+	var langs []string
+	for lang := range r.Texts {
+		if DetectsLanguage(lang) {
+			langs = append(langs, lang)
+		}
+	}
+	if len(langs) < 2 {
+		return nil
+	}
+	sort.Strings(langs)
+	var out []string
+	check := func(at, text, lang string) {
+		own := languageScore(lang, text)
+		for _, other := range langs {
+			if baseLanguage(other) != baseLanguage(lang) && languageScore(other, text) > own {
+				out = append(out, fmt.Sprintf("%s: %q reads as %s but is spoken as %s; set its language", at, text, other, lang))
+				return
+			}
+		}
+	}
+	for _, name := range sortedKeys(r.Modes) {
+		m := r.Modes[name]
+		if m == nil || m.Keypad == nil {
+			continue
+		}
+		def := r.Language
+		if len(m.Languages) > 0 {
+			def = m.Languages[0]
+		}
+		for _, menuName := range sortedKeys(m.Keypad.Menus) {
+			menu := m.Keypad.Menus[menuName]
+			if menu == nil {
+				continue
+			}
+			at := fmt.Sprintf("modes.%s.keypad.menus.%s", name, menuName)
+			text, lang := menu.PromptIn("", def)
+			check(at+".prompt", text, lang)
+			for _, tag := range sortedKeys(menu.Prompts) {
+				check(at+".prompts."+tag, menu.Prompts[tag], tag)
+			}
+			for i, s := range menu.AlsoSay {
+				check(fmt.Sprintf("%s.also_say[%d]", at, i), s.Text, s.Language)
 			}
 		}
 	}
