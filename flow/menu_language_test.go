@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
 )
 
 // TestMenuLanguageWarnings: check warns where a keypad prompt's words are
@@ -48,4 +49,47 @@ func TestMenuPromptVoice(t *testing.T) {
 	if _, lang := m.PromptIn("es-ES", "en-US"); lang != "en-US" {
 		t.Errorf("an undeclared prompt is read in %s, want the mode's en-US", lang)
 	}
+}
+
+// TestDetectedLanguageWaitsForEveryTranscription: a call that detects its
+// language decides when every transcription has delivered its words, so the
+// Spanish caller is answered in Spanish; priority words do not wait.
+func TestDetectedLanguageWaitsForEveryTranscription(t *testing.T) {
+	cfg := loadConfig(t, "../testdata/modes/multilingual.json")
+	start := func(t *testing.T) (*flow.Router, *flow.Events, *store.Memory) {
+		mem := store.NewMemory(store.DefaultExpiry)
+		r, ev := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet), flow.NewEvents(mem, quiet)
+		r.Next(t.Context(), flow.Turn{CallID: "d1", Channel: flow.Voice, Dialled: "+14155550000"})
+		for session, lang := range map[string]string{"tr-en": "en-US", "tr-es": "es-ES"} {
+			if err := ev.Transcribing(t.Context(), session, "d1", lang); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return r, ev, mem
+	}
+	hear := func(t *testing.T, r *flow.Router, ev *flow.Events, id, session, text string) {
+		if _, _, err := ev.Heard(t.Context(), flow.Heard{ID: id, Session: session, Speaker: flow.Caller, Text: text}); err != nil {
+			t.Fatal(err)
+		}
+		r.Next(t.Context(), flow.Turn{CallID: "d1", Channel: flow.Voice, OnWords: true})
+	}
+	t.Run("spanish", func(t *testing.T) {
+		r, ev, mem := start(t)
+		hear(t, r, ev, "w1", "tr-en", "hola me cobraron dos veces la factura")
+		if c, _, _ := mem.Load(t.Context(), "d1"); c.Ready != nil {
+			t.Fatalf("decided on the English transcription alone: %+v", c.Ready)
+		}
+		hear(t, r, ev, "w2", "tr-es", "hola, me cobraron dos veces la factura")
+		c, _, _ := mem.Load(t.Context(), "d1")
+		if c.Language != "es-ES" || c.Department != "billing" || len(c.Ready) == 0 || c.Ready[0].Language != "es-ES" {
+			t.Errorf("after both: %s to %q, ready %+v; want Billing, told in es-ES", c.Language, c.Department, c.Ready)
+		}
+	})
+	t.Run("priority", func(t *testing.T) {
+		r, ev, mem := start(t)
+		hear(t, r, ev, "w1", "tr-en", "we have an outage")
+		if c, _, _ := mem.Load(t.Context(), "d1"); c.Department != flow.Emergency {
+			t.Errorf("priority words waited for the other transcription: %s, %q", c.State, c.Department)
+		}
+	})
 }

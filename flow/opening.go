@@ -106,7 +106,7 @@ type heardWords struct {
 // from then on only that language's transcription counts.
 func (r *Router) callerWords(c *Call, t *turn) []string {
 	m := r.modeOf(c)
-	if t.OnWords && detecting(c, m) && !everyTranscriptionHeard(c, t.inbox[t.taken:]) {
+	if t.OnWords && detecting(c, m) && !everyTranscriptionHeard(c, t.inbox[t.taken:]) && !r.priorityUnread(t) {
 
 		// One transcription's words alone cannot tell the language: the
 		// turn that brings the last of them decides (or, if one never
@@ -148,6 +148,17 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 		t.Words = ""
 	}
 	return words
+}
+
+// priorityUnread reports whether the turn's unread words hold a priority
+// signal: they page at once, whatever language they turn out to be in.
+func (r *Router) priorityUnread(t *turn) bool {
+	for _, in := range t.inbox[t.taken:] {
+		if in.Text != "" && r.cfg.IsPriority(in.Text) {
+			return true
+		}
+	}
+	return false
 }
 
 // everyTranscriptionHeard reports whether each transcription of a call that
