@@ -92,4 +92,16 @@ func TestDetectedLanguageWaitsForEveryTranscription(t *testing.T) {
 			t.Errorf("priority words waited for the other transcription: %s, %q", c.State, c.Department)
 		}
 	})
+	t.Run("spanish priority heard first in English", func(t *testing.T) {
+		r, ev, mem := start(t)
+		hear(t, r, ev, "w1", "tr-en", "es urgente, el servidor está caído")
+		c, _, _ := mem.Load(t.Context(), "d1")
+		if c.Department != flow.Emergency || c.Language != "es-ES" {
+			t.Errorf("%s to %q in %s; want on-call at once, in es-ES", c.State, c.Department, c.Language)
+		}
+		hear(t, r, ev, "w2", "tr-es", "es urgente, el servidor está caído")
+		if c, _, _ := mem.Load(t.Context(), "d1"); c.Department != flow.Emergency || len(c.Ready) == 0 || c.Ready[0].Language != "es-ES" {
+			t.Errorf("after its own transcription: %s to %q, ready %+v; want on-call, told in es-ES", c.State, c.Department, c.Ready)
+		}
+	})
 }

@@ -107,7 +107,6 @@ type heardWords struct {
 func (r *Router) callerWords(c *Call, t *turn) []string {
 	m := r.modeOf(c)
 	if t.OnWords && detecting(c, m) && !everyTranscriptionHeard(c, t.inbox[t.taken:]) && !r.priorityUnread(t) {
-
 		// One transcription's words alone cannot tell the language: the
 		// turn that brings the last of them decides (or, if one never
 		// comes, the fetch once they are overdue).
@@ -128,9 +127,15 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 	}
 	t.taken = len(t.inbox)
 	if detecting(c, m) && len(heard) > 0 {
-		byLang := map[string]string{}
+		byLang, all := map[string]string{}, ""
 		for _, h := range heard {
 			byLang[c.Sessions[h.session]] += " " + h.text
+			all += " " + h.text
+		}
+		for _, lang := range m.Languages {
+			if byLang[lang] == "" {
+				byLang[lang] = all // not heard by its own transcription (yet): the words as another heard them
+			}
 		}
 		if best := detectLanguage(byLang, m.Languages); best != "" {
 			c.Language = best
@@ -140,6 +145,13 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 	var words []string
 	for _, h := range heard {
 		if lang := c.Sessions[h.session]; lang == "" || lang == c.Language {
+			words = append(words, h.text)
+		}
+	}
+	if len(words) == 0 && slices.ContainsFunc(heard, func(h heardWords) bool { return r.cfg.IsPriority(h.text) }) {
+		// Priority words heard by another language's transcription, the
+		// caller's own yet to come: they page now.
+		for _, h := range heard {
 			words = append(words, h.text)
 		}
 	}

@@ -340,7 +340,7 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 // turn's actions hand the call to someone (the caller, a department) or the
 // call needs no move at all.
 func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
-	if c.Ready != nil && !t.hungUp() && t.newWords() {
+	if c.Ready != nil && !t.hungUp() && t.newWords(c) {
 		// More of the caller's words before the decision was handed out (a
 		// correction): it is taken again on all of them.
 		c.takeBack()
@@ -504,10 +504,11 @@ func newTurn(t Turn, ch Channel, inbox []Input) *turn {
 }
 
 // newWords reports whether the caller's words are among the inputs the turn
-// has not read.
-func (t *turn) newWords() bool {
+// has not read: words of the call's language (another language's
+// transcription of the same line does not count once it is settled).
+func (t *turn) newWords(c *Call) bool {
 	for _, in := range t.inbox[t.taken:] {
-		if in.Text != "" {
+		if lang := c.Sessions[in.Session]; in.Text != "" && (lang == "" || lang == c.Language || !c.LanguageSet) {
 			return true
 		}
 	}
