@@ -105,3 +105,15 @@ func TestDetectedLanguageWaitsForEveryTranscription(t *testing.T) {
 		}
 	})
 }
+
+// TestEntryPromptVoice: an account-entry prompt without a translation is
+// read in the mode's language, not the caller's.
+func TestEntryPromptVoice(t *testing.T) {
+	e := flow.Entry{Prompt: "Please enter your account number.", Prompts: map[string]string{"es-ES": "Marque su número de cuenta."}}
+	if text, lang := e.PromptIn("es-ES", "en-US"); lang != "es-ES" || text != e.Prompts["es-ES"] {
+		t.Errorf("es-ES caller: %q in %s", text, lang)
+	}
+	if _, lang := e.PromptIn("fr-FR", "en-US"); lang != "en-US" {
+		t.Errorf("untranslated prompt read in %s, want en-US", lang)
+	}
+}

@@ -59,9 +59,10 @@ func (r *Router) openNext(c *Call) decision {
 		}
 		d.acts = append(d.acts, Action{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS})
 	case StateEntry:
+		text, lang := m.Entry.PromptIn(c.Language, r.modeLanguage(m))
 		d.acts = []Action{
 			{Kind: ActForgetKeys},
-			{Kind: ActTalk, Text: m.Entry.PromptIn(c.Language), Language: c.Language},
+			{Kind: ActTalk, Text: text, Language: lang},
 			{Kind: ActMenu, Millis: m.Entry.TimeoutMS, Length: m.Entry.MaxDigits},
 		}
 	case StateKeypad:

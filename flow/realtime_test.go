@@ -269,3 +269,28 @@ func TestFailedDecisionLeavesTheWords(t *testing.T) {
 type observerFunc func(flow.Report)
 
 func (f observerFunc) Observe(_ context.Context, r flow.Report) { f(r) }
+
+// TestLeftIsTheHandOut: a call leaves us (its transcriptions are unlinked)
+// with the fetch that hands its transfer out, not with the decision kept for
+// that fetch: until then more of the caller's words may change it.
+func TestLeftIsTheHandOut(t *testing.T) {
+	waiting := flow.Call{State: flow.StateListening}
+	decided := flow.Call{State: flow.StateTransferred, Ready: []flow.Action{{Kind: flow.ActConnect}}}
+	handedOut := flow.Call{State: flow.StateTransferred}
+	for _, tt := range []struct {
+		name string
+		r    flow.Report
+		want bool
+	}{
+		{"decision kept on the words", flow.Report{Before: waiting, After: decided, OnWords: true}, false},
+		{"fetch hands it out", flow.Report{Before: decided, After: handedOut}, true},
+		{"fetch decides and answers", flow.Report{Before: waiting, After: handedOut}, true},
+		{"a turn on a call already gone", flow.Report{Before: handedOut, After: handedOut}, false},
+		{"failed over to reception", flow.Report{Before: waiting, After: handedOut, Failed: "error"}, false},
+		{"still waiting", flow.Report{Before: waiting, After: waiting}, false},
+	} {
+		if got := tt.r.Left(); got != tt.want {
+			t.Errorf("%s: Left() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
