@@ -197,3 +197,30 @@ func TestCallerCasesOnTwoReplicas(t *testing.T) {
 		})
 	}
 }
+
+// TestCorrectionsInRealTime plays two corrections in real time, events
+// posted at their moments on goroutines of their own as VoIPBin's webhook
+// service does, racing the fetches, through two replicas on one Redis.
+func TestCorrectionsInRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays calls in real time")
+	}
+	redisURL := redistest.Start(t)
+	for _, name := range []string{"voipbin-correction-outage", "voipbin-correction-refund"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			conv := loadConversation(t, "../../testdata/conversations/"+name+".json")
+			s, _ := conv.settings(t)
+			s.RedisURL, s.Insecure = redisURL, true
+			events, fetches := startProcess(t, s), startProcess(t, s)
+			res, err := voipbintest.Run(t.Context(), voipbintest.Options{
+				CallID: "call-rt-" + name + "-" + randomID(), Bases: []string{fetches}, EventBases: []string{events},
+				Token: testToken, RealTime: true,
+			}, conv.Steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExpect(t, name, conv, strings.Join(append(res.Transcript, res.Summary()), "\n")+"\n")
+		})
+	}
+}
