@@ -40,10 +40,12 @@ type Person struct {
 // defaultPersonPhrases are general language, not a business's: what callers
 // say to reach a human in the languages Switchboard ships texts for.
 var defaultPersonPhrases = map[string][]string{
-	"en": {"real person", "a person", "live person", "a human", "human being", "real human", "operator",
-		"representative", "agent", "receptionist", "speak to someone", "talk to someone", "speak with someone",
-		"talk with someone", "somebody real", "someone real"},
-	"es": {"una persona", "persona real", "un humano", "ser humano", "operador", "operadora", "un agente",
+	// Phrases shaped as requests where a word alone is a business's
+	// ("a nearby insurance agent", "a person on my policy").
+	"en": {"real person", "live person", "to a person", "with a person", "a human", "human being", "real human",
+		"operator", "representative", "an agent", "live agent", "receptionist", "speak to someone",
+		"talk to someone", "speak with someone", "talk with someone", "somebody real", "someone real"},
+	"es": {"con una persona", "persona real", "un humano", "ser humano", "operador", "operadora", "un agente",
 		"una agente", "representante", "recepcionista", "hablar con alguien"},
 }
 
