@@ -104,8 +104,8 @@ type Before struct {
 	MenuTries      int      `json:"mtry,omitempty"`
 }
 
-func (c *Call) before() *Before {
-	return &Before{State: c.State, Clarifications: c.Clarifications, Actions: c.Actions, SilenceMS: c.SilenceMS,
+func (c *Call) before() Before {
+	return Before{State: c.State, Clarifications: c.Clarifications, Actions: c.Actions, SilenceMS: c.SilenceMS,
 		Acked: c.Acked, Menu: c.Menu, MenuTries: c.MenuTries}
 }
 

@@ -63,7 +63,8 @@ type Routing struct {
 	// to (person.go); nil: the fallback desk, on the default phrases.
 	Person *Person `json:"person,omitempty"`
 
-	signals [][]string // PrioritySignals as words, for matching
+	signals [][]string            // PrioritySignals as words, for matching
+	person  map[string][][]string // person phrases as words, by language key (person.go)
 }
 
 // Department is one place a caller can be transferred to. Exactly one of
@@ -280,6 +281,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	r.signals = compileSignals(r.PrioritySignals)
+	r.compilePerson()
 	r.setModeDefaults()
 }
 

@@ -57,20 +57,29 @@ func (r *Routing) personDesk() string {
 	return r.Fallback.Destination
 }
 
-// personPhrases are the person phrases of lang.
-func (r *Routing) personPhrases(lang string) []string {
+// personPhrases are the person phrases of lang, as words.
+func (r *Routing) personPhrases(lang string) [][]string {
 	primary, _, _ := strings.Cut(lang, "-")
 	for _, key := range []string{lang, primary} {
-		if r.Person != nil {
-			if p, ok := r.Person.Phrases[key]; ok {
-				return p
-			}
-		}
-		if p, ok := defaultPersonPhrases[strings.ToLower(key)]; ok {
+		if p, ok := r.person[key]; ok {
 			return p
 		}
 	}
 	return nil
+}
+
+// compilePerson turns the default and configured person phrases into words,
+// by language key; a configured language replaces the defaults' for it.
+func (r *Routing) compilePerson() {
+	r.person = map[string][][]string{}
+	for key, ps := range defaultPersonPhrases {
+		r.person[key] = compileSignals(ps)
+	}
+	if r.Person != nil {
+		for key, ps := range r.Person.Phrases {
+			r.person[key] = compileSignals(ps)
+		}
+	}
 }
 
 // askedPerson returns the words of the caller's lines with the person phrase
@@ -79,12 +88,22 @@ func (r *Routing) askedPerson(lines []string, lang string) (rest []string, asked
 	phrases := r.personPhrases(lang)
 	for _, line := range lines {
 		said := words(line)
-		for _, p := range phrases {
-			sig := strings.Fields(p)
+		for _, sig := range phrases {
+			if holds(said, sig) {
+				asked = true
+				break
+			}
+		}
+	}
+	if !asked {
+		return nil, false
+	}
+	for _, line := range lines {
+		said := words(line)
+		for _, sig := range phrases {
 			for i := 0; i+len(sig) <= len(said); i++ {
 				if holds(said[i:i+len(sig)], sig) {
 					said = append(said[:i:i], said[i+len(sig):]...)
-					asked = true
 				}
 			}
 		}
@@ -92,7 +111,7 @@ func (r *Routing) askedPerson(lines []string, lang string) (rest []string, asked
 			rest = append(rest, strings.Join(said, " "))
 		}
 	}
-	return rest, asked
+	return rest, true
 }
 
 // toPerson sends a caller who asked for a person where their words say, when

@@ -438,11 +438,11 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 
 // keep stores what a turn on the caller's words decided with the call, for
 // the next fetch: the platform asks for the call's next actions only then.
-func (r *Router) keep(c *Call, t *turn, was *Before) {
+func (r *Router) keep(c *Call, t *turn, was Before) {
 	if !t.OnWords {
 		return
 	}
-	c.Ready, c.ReadyMoves, c.ReadyFrom = t.acts, slices.Clone(t.moves), was
+	c.Ready, c.ReadyMoves, c.ReadyFrom = t.acts, slices.Clone(t.moves), &was
 	t.acts = nil
 }
 
