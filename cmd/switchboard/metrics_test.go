@@ -211,3 +211,18 @@ func TestMetricsOffThePublicListener(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricsCountTheRouteHandedOut: a correction takes back a decision not
+// yet handed out; only the route the caller got is counted.
+func TestMetricsCountTheRouteHandedOut(t *testing.T) {
+	srv := startServer(t, settings{FetchToken: testToken})
+	conv := loadConversation(t, "../../testdata/conversations/voipbin-correction-refund.json")
+	if _, err := voipbintest.Run(t.Context(), voipbintest.Options{CallID: "mc", Bases: []string{srv.URL}, Token: testToken}, conv.Steps); err != nil {
+		t.Fatal(err)
+	}
+	page := scrape(t, srv.URL)
+	if !strings.Contains(page, `switchboard_calls_routed_total{department="billing",reason="local"} 1`) ||
+		strings.Contains(page, `switchboard_calls_routed_total{department="sales"`) {
+		t.Errorf("/metrics counts a route taken back:\n%s", grepLines(page, "calls_routed"))
+	}
+}
