@@ -229,9 +229,10 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	}
 	took := r.now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
-	// for every call the seed's webhook answers in a single request.
+	// for every call the seed's webhook answers in a single request. A
+	// correction that decided the call again writes it again: the last wins.
 	switch {
-	case c.Over() && !before.Over():
+	case c.Over() && (!before.Over() || tn.corrected):
 		r.summarise(ctx, c, tn.moves, took)
 	case tn.handedOut:
 		// The turn that decided wrote the line; this one only delivers.
