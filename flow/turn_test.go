@@ -376,6 +376,17 @@ func TestEveryUnreadLineIsHeard(t *testing.T) {
 	if err := ev.Transcribing(ctx, "tr-1", "c1", ""); err != nil {
 		t.Fatal(err)
 	}
+	// The lines are to be the fetch's to decide, not left to a turn of
+	// their own (see Call.WordsFromMS): within the same millisecond as the
+	// greeting they were, one later (under -race, say) they were not.
+	greeted, _, err := mem.Load(ctx, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	greeted.WordsFromMS = time.Now().Add(time.Minute).UnixMilli()
+	if err := mem.Save(ctx, greeted, 0); err != nil {
+		t.Fatal(err)
+	}
 	lines := []string{"hello I am calling about my account", "there is something odd on the statement", "it says I owe more than last month"}
 	for i, line := range lines {
 		if _, _, err := ev.Heard(ctx, flow.Heard{ID: fmt.Sprint(i), Session: "tr-1", Speaker: flow.Caller, Text: line}); err != nil {
