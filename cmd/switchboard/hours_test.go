@@ -185,14 +185,14 @@ func TestCheckWarns(t *testing.T) {
 	if err := run(context.Background(), []string{"check", "--config", "../../testdata/routing-caller-id.json"}, noEnv, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if want := `  warning: priority signal "down" is a common word`; !strings.Contains(out.String(), want) {
+	if want := `  WARNING priority signal "down" is a common word`; !strings.Contains(out.String(), want) {
 		t.Errorf("check lacks %q:\n%s", want, out.String())
 	}
 	out.Reset()
 	if err := run(context.Background(), []string{"check"}, noEnv, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(out.String(), "warning:") {
+	if strings.Contains(out.String(), "WARNING") {
 		t.Errorf("the example config draws a warning:\n%s", out.String())
 	}
 }

@@ -565,7 +565,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(&out, "  "+line)
 		}
 		for _, w := range cfg.Routing.Warnings() {
-			fmt.Fprintln(&out, "  warning: "+w)
+			fmt.Fprintln(&out, "  WARNING "+w)
 		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
