@@ -10,7 +10,7 @@ import (
 const (
 	KeyRepeat   = "*" // hear the current menu again
 	KeyBack     = "9" // go up one menu (at the top: hear it again)
-	KeyOperator = "0" // the fallback desk, from anywhere
+	KeyOperator = "0" // a person (the person desk), from anywhere, at any key prompt
 )
 
 // Keypad is a tree of menus answered with single keys. Menus are named and

@@ -9,24 +9,21 @@ import (
 // Asking for a person. It is the first thing many callers say to an
 // automated line ("can I talk to a real person", "operator"), and they get
 // one at once: the person desk (routing.person.desk, default the fallback
-// desk). Words that also say what the caller needs ("a person in billing")
-// go to that department. The rules, in one place:
+// desk). Words that also say what the caller needs ("can I speak to someone
+// in billing") go to that department. The rules, in one place:
 //
 //   - a person phrase of the caller's language (routing.person.phrases, else
 //     the defaults below, by language tag or its first part, "es" for
 //     "es-ES"), matched as priority signals are: whole words, any case;
 //   - the model's label AskedPerson ("person", or "human", "operator",
 //     "agent", "representative") when it is sure enough;
-//   - the key 0 at any key prompt (the keypad menu, a keypad tree, the
+//   - the key 0 (KeyOperator) at any key prompt (the keypad menu, a keypad tree, the
 //     language offer, the account entry);
 //   - priority signals still come first.
 
 // AskedPerson is the classifier's label for a caller who asks for a human
 // without saying what they need. It is reserved: no department may take it.
 const AskedPerson = "person"
-
-// PersonKey is the key that asks for a person at any key prompt.
-const PersonKey = "0"
 
 // Person configures requests for a person.
 type Person struct {

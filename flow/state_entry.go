@@ -10,7 +10,7 @@ import (
 // audit record, masked, and the conversation begins.
 func (r *Router) entry(_ context.Context, c *Call, t *turn) decision {
 	c.recordPress(t.Digits)
-	if strings.TrimSpace(t.Digits) == PersonKey {
+	if strings.TrimSpace(t.Digits) == KeyOperator {
 		return r.transfer(c, r.cfg.personDesk(), "person")
 	}
 	return r.openNext(c)

@@ -12,7 +12,7 @@ func (r *Router) keypad(_ context.Context, c *Call, t *turn) decision {
 		key = t.Digits
 	}
 	c.recordPress(key)
-	if key == PersonKey {
+	if key == KeyOperator {
 		c.Menu, c.MenuTries = nil, 0
 		return r.transfer(c, r.cfg.personDesk(), "person")
 	}

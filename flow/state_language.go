@@ -11,7 +11,7 @@ import (
 // to the next state of its mode's opening.
 func (r *Router) language(_ context.Context, c *Call, t *turn) decision {
 	c.recordPress(t.Digits)
-	if strings.TrimSpace(t.Digits) == PersonKey {
+	if strings.TrimSpace(t.Digits) == KeyOperator {
 		c.LanguageSet = true
 		return r.transfer(c, r.cfg.personDesk(), "person")
 	}

@@ -36,7 +36,7 @@ func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
 	if rest, ok := r.cfg.askedPerson(words, c.Language); ok {
 		return r.toPerson(ctx, c, rest)
 	}
-	if t.HasDigits && strings.TrimSpace(t.Digits) == PersonKey {
+	if t.HasDigits && strings.TrimSpace(t.Digits) == KeyOperator {
 		return r.transfer(c, r.cfg.personDesk(), "person")
 	}
 	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
