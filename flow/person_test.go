@@ -28,13 +28,7 @@ func TestPersonDesk(t *testing.T) {
 		"somebody, our website is down, everything": flow.Emergency,
 	} {
 		r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
-		reply := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: words})
-		got := ""
-		for _, a := range reply.Actions {
-			if a.Kind == flow.ActConnect {
-				got = a.Department
-			}
-		}
+		got := lastConnect(r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: words}).Actions)
 		if got != want {
 			t.Errorf("%q went to %q, want %q", words, got, want)
 		}

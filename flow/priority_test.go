@@ -88,13 +88,7 @@ func TestPrioritySignalAlwaysPages(t *testing.T) {
 		"my invoice says I was charged twice and the printer is smoking",
 	} {
 		r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
-		reply := r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: words})
-		got := ""
-		for _, a := range reply.Actions {
-			if a.Kind == flow.ActConnect {
-				got = a.Department
-			}
-		}
+		got := lastConnect(r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: words}).Actions)
 		if got != flow.Emergency {
 			t.Errorf("%q went to %q, want on-call", words, got)
 		}
