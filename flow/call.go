@@ -73,6 +73,10 @@ type Call struct {
 	Ready       []Action `json:"ready,omitempty"`
 	ReadyMoves  Moves    `json:"rmoves,omitempty"`
 	WordsFromMS int64    `json:"wfrom,omitempty"`
+	// ReadyFrom is what the call was before the decision in Ready, so that
+	// a line of the caller's that arrives before it is handed out (a
+	// correction: "no wait, ...") has it taken again on all their words.
+	ReadyFrom *Before `json:"rfrom,omitempty"`
 	// HeardMS is when the caller's last words taken arrived (Unix ms): voice
 	// activity from before then was theirs. Acked is set once the caller was
 	// told "One moment, please." while their words are being decided.
@@ -95,6 +99,39 @@ type Call struct {
 	// stored with the call: Save uses it to take exactly the inputs Load
 	// returned even when older ones were dropped meanwhile.
 	InboxDropped int64 `json:"-"`
+}
+
+// Before is what a decision on the caller's words changes of a call, as it
+// was before the decision.
+type Before struct {
+	State          string   `json:"s"`
+	Clarifications int      `json:"clar,omitempty"`
+	Actions        int      `json:"acts,omitempty"`
+	SilenceMS      int      `json:"sil,omitempty"`
+	Acked          bool     `json:"ack,omitempty"`
+	Menu           []string `json:"menu,omitempty"`
+	MenuTries      int      `json:"mtry,omitempty"`
+}
+
+func (c *Call) before() Before {
+	return Before{State: c.State, Clarifications: c.Clarifications, Actions: c.Actions, SilenceMS: c.SilenceMS,
+		Acked: c.Acked, Menu: c.Menu, MenuTries: c.MenuTries}
+}
+
+// takeBack undoes the decision kept in Ready: the call is again as it was
+// before it, but for the caller's words, which it keeps.
+func (c *Call) takeBack() {
+	b := c.ReadyFrom
+	if b == nil {
+		return
+	}
+	c.State, c.Clarifications, c.Actions, c.SilenceMS, c.Acked = b.State, b.Clarifications, b.Actions, b.SilenceMS, b.Acked
+	c.Menu, c.MenuTries = b.Menu, b.MenuTries
+	c.Department, c.Reason, c.Sure, c.Closed = "", "", 0, ""
+	if c.Audit != nil {
+		c.Audit.Destination = ""
+	}
+	c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil
 }
 
 // Over reports whether the call needs no more turns; stores keep it briefly.

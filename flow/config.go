@@ -59,8 +59,12 @@ type Routing struct {
 	// Hours are the business's opening hours, kept by every department
 	// without its own but the emergency line; nil: always open (see hours.go).
 	Hours *Hours `json:"hours,omitempty"`
+	// Person says where callers who ask for a person go, and what they say
+	// to (person.go); nil: the fallback desk, on the default phrases.
+	Person *Person `json:"person,omitempty"`
 
-	signals [][]string // PrioritySignals as words, for matching
+	signals [][]string            // PrioritySignals as words, for matching
+	person  map[string][][]string // person phrases as words, by language key (person.go)
 }
 
 // Department is one place a caller can be transferred to. Exactly one of
@@ -289,6 +293,7 @@ func (c *Config) setDefaults() {
 		}
 	}
 	r.signals = compileSignals(r.PrioritySignals)
+	r.compilePerson()
 	r.setModeDefaults()
 }
 
@@ -369,6 +374,9 @@ func (c *Config) Validate() error {
 		if name == "unknown" {
 			bad("routing.departments.unknown: reserved for the classifier's 'unsure'; use %q for the reception desk", Fallback)
 		}
+		if name == AskedPerson {
+			bad("routing.departments.%s: reserved for the classifier's 'asks for a person'; see routing.person", AskedPerson)
+		}
 		for _, p := range append(d.destinationProblems(name), r.waitFlowProblems(name, d)...) {
 			bad("%s", p)
 		}
@@ -440,6 +448,9 @@ func (c *Config) Validate() error {
 	r.missingTextProblems(bad)
 	r.validateModes(bad)
 	r.validateHours(bad)
+	for _, p := range r.personProblems() {
+		bad("%s", p)
+	}
 	return errors.Join(errs...)
 }
 

@@ -188,7 +188,7 @@ func TestLanguageTagsNormalized(t *testing.T) {
 	if got := r.Modes["two"].Languages; !slices.Equal(got, []string{"en-US", "es-ES"}) {
 		t.Errorf("mode languages %v, want [en-US es-ES]", got)
 	}
-	if got := r.Modes["tree"].Keypad.Menus["main"].PromptIn("es-ES"); got != "Pulse 1." {
+	if got, _ := r.Modes["tree"].Keypad.Menus["main"].PromptIn("es-ES", "en-US"); got != "Pulse 1." {
 		t.Errorf("menu prompt in es-ES %q", got)
 	}
 }
@@ -251,7 +251,8 @@ func TestIsPriority(t *testing.T) {
 		{"OUR SITE IS DOWN", true},
 		{"the servers are\tdown!", true},
 		{"we have an outage in production", true},
-		{"it's urgent!", true},
+		{"it's an emergency!", true},
+		{"it's urgent!", false}, // not a signal of the example's
 		{"this is an emergency.", true},
 		{"I can't download my invoice", false},
 		{"the countdown timer is wrong", false},

@@ -430,3 +430,34 @@ func (r *Router) labelOf(name, lang string) string {
 	}
 	return name
 }
+
+// HasHours reports whether any department keeps opening hours.
+func (r *Routing) HasHours() bool {
+	for _, name := range r.DepartmentNames(true) {
+		if r.HoursOf(name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// AllOpen returns the first moment from from on, on the half hour and
+// within two weeks, when every department is open; false when there is
+// none (departments whose hours never meet).
+func (r *Routing) AllOpen(from time.Time) (time.Time, bool) {
+	t := from.Truncate(30 * time.Minute)
+	for range 14 * 48 {
+		open := true
+		for _, name := range r.DepartmentNames(true) {
+			if !r.HoursOf(name).OpenAt(t) {
+				open = false
+				break
+			}
+		}
+		if open {
+			return t, true
+		}
+		t = t.Add(30 * time.Minute)
+	}
+	return time.Time{}, false
+}

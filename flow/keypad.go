@@ -10,7 +10,7 @@ import (
 const (
 	KeyRepeat   = "*" // hear the current menu again
 	KeyBack     = "9" // go up one menu (at the top: hear it again)
-	KeyOperator = "0" // the fallback desk, from anywhere
+	KeyOperator = "0" // a person (the person desk), from anywhere, at any key prompt
 )
 
 // Keypad is a tree of menus answered with single keys. Menus are named and
@@ -27,12 +27,26 @@ type Menu struct {
 	Prompt string `json:"prompt"`
 	// Prompts holds the prompt in other languages, by BCP-47 tag.
 	Prompts map[string]string `json:"prompts,omitempty"`
-	Options []MenuOption      `json:"options"`
+	// Language is the language Prompt is written in (a BCP-47 tag with
+	// texts in the config): it is spoken in that language's voice, and a
+	// caller who reaches the menu by a key goes on in that language to the
+	// end of the call. Empty: the caller's language.
+	Language string `json:"language,omitempty"`
+	// AlsoSay are sentences in other languages said after the prompt, each
+	// in its own voice: "Para español, oprima 4." in an English menu.
+	AlsoSay []Spoken     `json:"also_say,omitempty"`
+	Options []MenuOption `json:"options"`
 	// TimeoutMS is how long the caller has to press a key; default dialog.menu_ms.
 	TimeoutMS int `json:"timeout_ms,omitempty"`
 	// Retries is how often the menu is played again after a wrong key or no
 	// key before the caller goes to the fallback desk; default 2, 0 is allowed.
 	Retries *int `json:"retries,omitempty"`
+}
+
+// Spoken is a sentence and the language it is in.
+type Spoken struct {
+	Language string `json:"language"`
+	Text     string `json:"text"`
 }
 
 // MenuOption is one key of a menu: a leaf (a department) or a submenu.
@@ -42,12 +56,17 @@ type MenuOption struct {
 	Menu       string `json:"menu,omitempty"`
 }
 
-// PromptIn returns the menu's prompt in lang, or its default prompt.
-func (m *Menu) PromptIn(lang string) string {
+// PromptIn returns the menu's prompt for a caller speaking lang, and the
+// language it is in: its prompt in lang, else its default prompt, which is
+// in its declared language, else in def (the mode's own).
+func (m *Menu) PromptIn(lang, def string) (text, in string) {
 	if p := m.Prompts[lang]; p != "" {
-		return p
+		return p, lang
 	}
-	return m.Prompt
+	if m.Language != "" {
+		return m.Prompt, m.Language
+	}
+	return m.Prompt, def
 }
 
 // MaxRetries is how often the menu is played again after a wrong or missing key.
@@ -85,6 +104,14 @@ func (k *Keypad) Problems(r *Routing) []error {
 		}
 		if strings.TrimSpace(m.Prompt) == "" {
 			bad("%s.prompt: empty", at)
+		}
+		if m.Language != "" && r.Texts[m.Language] == nil {
+			bad("%s.language: %q has no texts in routing.texts", at, m.Language)
+		}
+		for i, s := range m.AlsoSay {
+			if r.Texts[s.Language] == nil || strings.TrimSpace(s.Text) == "" {
+				bad("%s.also_say[%d]: want a language with texts in routing.texts and a text", at, i)
+			}
 		}
 		if len(m.Options) == 0 {
 			bad("%s.options: none; every menu needs at least one", at)

@@ -47,14 +47,22 @@ func detectLanguage(heard map[string]string, langs []string) string {
 	return best
 }
 
-// languageScore counts the cue words of lang in words.
-func languageScore(lang, words string) int {
+// languageScore counts the cue words of lang in text.
+func languageScore(lang, text string) int {
 	cues := languageCues[baseLanguage(lang)]
 	score := 0
-	for _, w := range strings.FieldsFunc(foldAccents(strings.ToLower(words)), func(r rune) bool {
+	for _, w := range strings.FieldsFunc(foldAccents(strings.ToLower(text)), func(r rune) bool {
 		return !unicode.IsLetter(r) && r != '\''
 	}) {
 		if cues[w] {
+			score++
+		}
+	}
+	// A request for a person in that language is a cue too: "operador"
+	// alone says Spanish.
+	said := words(text)
+	for _, p := range defaultPersonPhrases[baseLanguage(lang)] {
+		if holds(said, strings.Fields(p)) {
 			score++
 		}
 	}

@@ -66,12 +66,13 @@ type Entry struct {
 	TimeoutMS int               `json:"timeout_ms,omitempty"` // default 10000
 }
 
-// PromptIn returns the entry prompt a caller speaking lang hears.
-func (e *Entry) PromptIn(lang string) string {
+// PromptIn returns the entry prompt a caller speaking lang hears, and the
+// language it is in: Prompt is in def, the mode's own language.
+func (e *Entry) PromptIn(lang, def string) (text, in string) {
 	if p := e.Prompts[lang]; p != "" {
-		return p
+		return p, lang
 	}
-	return e.Prompt
+	return e.Prompt, def
 }
 
 // SpeaksFirst reports whether the mode listens to the caller's words at all:

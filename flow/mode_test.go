@@ -200,8 +200,11 @@ func TestModeForNumber(t *testing.T) {
 // and have the shape its README example promises.
 func TestShippedModes(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/modes/*.json")
-	if len(files) != 4 {
-		t.Fatalf("want the 4 shipped mode configs, found %v", files)
+	if len(files) != 5 {
+		t.Fatalf("want the 5 shipped mode configs, found %v", files)
+	}
+	if m := loadModes(t, "keypad-bilingual.json").Routing.Modes["keypad"].Keypad.Menus; m["espanol"].Language != "es-ES" || m["main"].AlsoSay[0].Language != "es-ES" {
+		t.Errorf("keypad-bilingual.json: the Spanish branch lost its language: %+v", m)
 	}
 	keypad := loadModes(t, "keypad.json").Routing
 	_, m := keypad.Mode("")

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -58,13 +59,17 @@ func (r *Router) openNext(c *Call) decision {
 		}
 		d.acts = append(d.acts, Action{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS})
 	case StateEntry:
+		text, lang := m.Entry.PromptIn(c.Language, r.modeLanguage(m))
 		d.acts = []Action{
 			{Kind: ActForgetKeys},
-			{Kind: ActTalk, Text: m.Entry.PromptIn(c.Language), Language: c.Language},
+			{Kind: ActTalk, Text: text, Language: lang},
 			{Kind: ActMenu, Millis: m.Entry.TimeoutMS, Length: m.Entry.MaxDigits},
 		}
 	case StateKeypad:
 		c.Menu, c.MenuTries = []string{m.Keypad.Start}, 0
+		if start := m.Keypad.MenuAt(c.Menu); start.Language != "" && !c.LanguageSet {
+			c.Language = start.Language // a tree that starts in its own language
+		}
 		d.acts = r.keypadMenu(c, m, "")
 	default:
 		// Listening: transcribe the caller and greet them. A call that detects
@@ -102,6 +107,12 @@ type heardWords struct {
 // from then on only that language's transcription counts.
 func (r *Router) callerWords(c *Call, t *turn) []string {
 	m := r.modeOf(c)
+	if t.OnWords && detecting(c, m) && !everyTranscriptionHeard(c, t.inbox[t.taken:]) && !r.priorityUnread(t) {
+		// One transcription's words alone cannot tell the language: the
+		// turn that brings the last of them decides (or, if one never
+		// comes, the fetch once they are overdue).
+		return nil
+	}
 	var heard []heardWords
 	for _, in := range t.inbox[t.taken:] {
 		t.heardAt = max(t.heardAt, in.At)
@@ -117,9 +128,15 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 	}
 	t.taken = len(t.inbox)
 	if detecting(c, m) && len(heard) > 0 {
-		byLang := map[string]string{}
+		byLang, all := map[string]string{}, ""
 		for _, h := range heard {
 			byLang[c.Sessions[h.session]] += " " + h.text
+			all += " " + h.text
+		}
+		for _, lang := range m.Languages {
+			if byLang[lang] == "" {
+				byLang[lang] = all // not heard by its own transcription (yet): the words as another heard them
+			}
 		}
 		if best := detectLanguage(byLang, m.Languages); best != "" {
 			c.Language = best
@@ -132,11 +149,50 @@ func (r *Router) callerWords(c *Call, t *turn) []string {
 			words = append(words, h.text)
 		}
 	}
+	if len(words) == 0 && slices.ContainsFunc(heard, func(h heardWords) bool { return r.cfg.IsPriority(h.text) }) {
+		// Priority words heard by another language's transcription, the
+		// caller's own yet to come: they page now.
+		for _, h := range heard {
+			words = append(words, h.text)
+		}
+	}
 	if w := Clip(t.Words); w != "" {
 		words = append(words, w)
 		t.Words = ""
 	}
 	return words
+}
+
+// priorityUnread reports whether the turn's unread words hold a priority
+// signal: they page at once, whatever language they turn out to be in.
+func (r *Router) priorityUnread(t *turn) bool {
+	for _, in := range t.inbox[t.taken:] {
+		if in.Text != "" && r.cfg.IsPriority(in.Text) {
+			return true
+		}
+	}
+	return false
+}
+
+// everyTranscriptionHeard reports whether each transcription of a call that
+// detects its language has delivered words among inbox.
+func everyTranscriptionHeard(c *Call, inbox []Input) bool {
+	heard, sessions := map[string]bool{}, map[string]string{}
+	maps.Copy(sessions, c.Sessions)
+	for _, in := range inbox {
+		switch {
+		case in.Text != "":
+			heard[in.Session] = true
+		case in.Session != "" && in.Lang != "":
+			sessions[in.Session] = in.Lang // started, not yet noted
+		}
+	}
+	for session := range sessions {
+		if !heard[session] {
+			return false
+		}
+	}
+	return len(heard) > 0
 }
 
 // maxTranscribes bounds Call.Transcribes: a call runs one transcription, or

@@ -12,10 +12,12 @@ import (
 // "downé", and "überlastet" is heard in "alles ist überlastet". A phrase
 // matches its words in order with nothing but spaces or punctuation between.
 //
-// The rule for paging on-call (Router.urgent): a phrase pages at once. A lone
-// word is weaker evidence ("can you slow down, I want a quote"), so it pages
-// unless the same words make a clear request of another department (the local
-// classifier is sure of it): "it is urgent that I buy today" is a sales call.
+// The rule for paging on-call (Router.urgent): a configured signal is the
+// owner's instruction and pages on-call at once, always: in every mode and
+// state, at every hour, before the local classifier or the model is asked and
+// whatever they would say. Where a word is ambiguous for a business ("down" in
+// "slow down"), the owner writes a phrase ("is down"); check warns about
+// signals that are common words or in a department's keywords (Warnings).
 
 // isWordRune reports whether r belongs to a word: letters, digits and the
 // marks that accents are made of in decomposed text.

@@ -1,8 +1,11 @@
 package flow_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/switchboard/switchboard/flow"
@@ -68,4 +71,63 @@ func BenchmarkIsPriority(b *testing.B) {
 	for b.Loop() {
 		r.IsPriority("hi, I was charged twice on my last invoice and I would like a refund please")
 	}
+}
+
+// TestPrioritySignalAlwaysPages: a configured signal is the owner's
+// instruction: it pages on-call even when the words are a clear request of
+// another department, and even when that department lists the word itself.
+func TestPrioritySignalAlwaysPages(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	cfg.Routing.PrioritySignals = []string{"fire", "smoking"}
+	sales := cfg.Routing.Departments["sales"]
+	sales.Keywords = append(sales.Keywords, "fire")
+	cfg = reparse(t, cfg)
+	for _, words := range []string{
+		"I want to buy twenty more licenses, fire extinguisher included",
+		"there is a fire",
+		"my invoice says I was charged twice and the printer is smoking",
+	} {
+		r := flow.NewRouter(cfg, store.NewMemory(store.DefaultExpiry), flow.NewLocal(cfg), nil, quiet)
+		got := lastConnect(r.Next(context.Background(), flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: words}).Actions)
+		if got != flow.Emergency {
+			t.Errorf("%q went to %q, want on-call", words, got)
+		}
+	}
+}
+
+// TestWarningsNameAmbiguousSignals: check warns about a signal that is a
+// common word or in a department's keywords or examples, and not about an
+// incident phrase.
+func TestWarningsNameAmbiguousSignals(t *testing.T) {
+	cfg := flow.ExampleConfig()
+	cfg.Routing.PrioritySignals = []string{"down", "is down", "plan", "data loss"}
+	cfg = reparse(t, cfg)
+	got := strings.Join(cfg.Routing.Warnings(), "\n")
+	for _, want := range []string{`"down" is a common word`, `"plan" is in sales's keywords`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{`"is down"`, `"data loss"`} {
+		if strings.Contains(got, "signal "+not) {
+			t.Errorf("warnings name %s:\n%s", not, got)
+		}
+	}
+	if w := flow.ExampleConfig().Routing.Warnings(); len(w) > 0 {
+		t.Errorf("the example config draws warnings: %v", w)
+	}
+}
+
+// reparse is cfg as the service would load it from a file.
+func reparse(t *testing.T, cfg *flow.Config) *flow.Config {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := flow.ParseConfig(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -85,15 +85,22 @@ func TestDecisionOnWords(t *testing.T) {
 	if second := c.fetch(); len(second.Actions) != 1 || second.Actions[0].Kind != flow.ActListen {
 		t.Errorf("second fetch: %+v; want a pause: the question is asked once", second.Actions)
 	}
-	// Words on a call not waiting for them (a decision still to hand out)
-	// change nothing: the fetch decides on them.
+	// Words while a decision waits for its fetch (a correction) have it
+	// taken again on all the caller's words; the fetch hands out the new one.
 	c.say("w2", "hello there") // a second clarifying question, ready
 	before, _ := c.load()
-	if r := c.say("w3", "my invoice shows a double charge"); len(r.Moves) != 0 {
-		t.Errorf("words while a decision waits made moves %s", r.Moves)
+	c.say("w3", "my invoice shows a double charge")
+	after, _ := c.load()
+	if after.State != flow.StateTransferred || after.Department != "billing" || after.Clarifications != before.Clarifications-1 ||
+		after.Actions != before.Actions-flow.Cost(before.Ready)+flow.Cost(after.Ready) {
+		t.Errorf("after the correction: %s to %q, %d clarifications, %d actions; want transferred to billing, the question taken back (%d, %d actions before)",
+			after.State, after.Department, after.Clarifications, after.Actions, before.Clarifications, before.Actions)
 	}
-	if after, _ := c.load(); after.Version != before.Version {
-		t.Errorf("an idle turn saved the call (version %d -> %d)", before.Version, after.Version)
+	if got := lastConnect(c.fetch().Actions); got != "billing" {
+		t.Errorf("the fetch after the correction connected %q, want billing", got)
+	}
+	if len(after.Turns) != 3 {
+		t.Errorf("turns %q; want all three lines", after.Turns)
 	}
 }
 
@@ -352,3 +359,28 @@ func TestFailedDecisionLeavesTheWords(t *testing.T) {
 type observerFunc func(flow.Report)
 
 func (f observerFunc) Observe(_ context.Context, r flow.Report) { f(r) }
+
+// TestLeftIsTheHandOut: a call leaves us (its transcriptions are unlinked)
+// with the fetch that hands its transfer out, not with the decision kept for
+// that fetch: until then more of the caller's words may change it.
+func TestLeftIsTheHandOut(t *testing.T) {
+	waiting := flow.Call{State: flow.StateListening}
+	decided := flow.Call{State: flow.StateTransferred, Ready: []flow.Action{{Kind: flow.ActConnect}}}
+	handedOut := flow.Call{State: flow.StateTransferred}
+	for _, tt := range []struct {
+		name string
+		r    flow.Report
+		want bool
+	}{
+		{"decision kept on the words", flow.Report{Before: waiting, After: decided, OnWords: true}, false},
+		{"fetch hands it out", flow.Report{Before: decided, After: handedOut}, true},
+		{"fetch decides and answers", flow.Report{Before: waiting, After: handedOut}, true},
+		{"a turn on a call already gone", flow.Report{Before: handedOut, After: handedOut}, false},
+		{"failed over to reception", flow.Report{Before: waiting, After: handedOut, Failed: "error"}, false},
+		{"still waiting", flow.Report{Before: waiting, After: waiting}, false},
+	} {
+		if got := tt.r.Left(); got != tt.want {
+			t.Errorf("%s: Left() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

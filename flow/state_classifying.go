@@ -6,8 +6,21 @@ import "context"
 // classifier routes it; otherwise ask again while clarifications remain, then
 // offer the keypad where there is one, else give up to the fallback desk.
 func (r *Router) classifying(ctx context.Context, c *Call, t *turn) decision {
+	if t.corrected && len(t.latest) > 0 {
+		// A correction ("actually no, ...") says what the caller wants now:
+		// a department the local classifier is sure of from it alone wins.
+		if v, err := r.local.Classify(ctx, t.latest); err == nil {
+			if dept := r.confident(v); dept != "" {
+				c.recordDecision(v, "local")
+				return r.route(c, dept, "local", v.Confidence)
+			}
+		}
+	}
 	v, by := r.classifyOnce(ctx, c, t)
 	c.recordDecision(v, by)
+	if v.Department == AskedPerson && v.Confidence >= r.cfg.LLM.MinConfidence && v.Confidence-v.RunnerUp >= r.cfg.LLM.MinMargin {
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	if dept := r.confident(v); dept != "" {
 		return r.route(c, dept, by, v.Confidence)
 	}

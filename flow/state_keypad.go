@@ -12,12 +12,21 @@ func (r *Router) keypad(_ context.Context, c *Call, t *turn) decision {
 		key = t.Digits
 	}
 	c.recordPress(key)
+	if key == KeyOperator {
+		c.Menu, c.MenuTries = nil, 0
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	step := m.Keypad.Press(c.Menu, c.MenuTries, key, r.cfg.Fallback.Destination)
 	if step.Department != "" {
 		c.Menu, c.MenuTries = nil, 0
 		return r.route(c, step.Department, step.Reason, 1)
 	}
+	chose := len(step.Path) > len(c.Menu) // a key took the caller into a submenu
 	c.Menu, c.MenuTries = step.Path, step.Tries
+	if menu := m.Keypad.MenuAt(c.Menu); chose && menu.Language != "" {
+		// The caller chose that menu's language by key: they keep it.
+		c.Language, c.LanguageSet = menu.Language, true
+	}
 	return decision{event: EventPress, acts: r.keypadMenu(c, m, step.Notice)}
 }
 
@@ -25,17 +34,28 @@ func (r *Router) keypad(_ context.Context, c *Call, t *turn) decision {
 func (r *Router) keypadMenu(c *Call, m *Mode, notice string) []Action {
 	menu := m.Keypad.MenuAt(c.Menu)
 	texts := r.cfg.TextsFor(c.Language)
-	text := menu.PromptIn(c.Language)
+	// Keys pressed before (during the last prompt, say) must not answer this menu.
+	acts := []Action{{Kind: ActForgetKeys}}
 	switch notice {
 	case NoticeInvalid:
-		text = texts.KeypadInvalid + " " + text
+		acts = append(acts, Action{Kind: ActTalk, Text: texts.KeypadInvalid, Language: c.Language})
 	case NoticeTimeout:
-		text = texts.KeypadTimeout + " " + text
+		acts = append(acts, Action{Kind: ActTalk, Text: texts.KeypadTimeout, Language: c.Language})
 	}
-	// Keys pressed before (during the last prompt, say) must not answer this menu.
-	return []Action{
-		{Kind: ActForgetKeys},
-		{Kind: ActTalk, Text: text, Language: c.Language},
-		{Kind: ActMenu, Millis: menu.TimeoutMS},
+	// Every text in its own language's voice.
+	text, lang := menu.PromptIn(c.Language, r.modeLanguage(m))
+	acts = append(acts, Action{Kind: ActTalk, Text: text, Language: lang})
+	for _, s := range menu.AlsoSay {
+		acts = append(acts, Action{Kind: ActTalk, Text: s.Text, Language: s.Language})
 	}
+	return append(acts, Action{Kind: ActMenu, Millis: menu.TimeoutMS})
+}
+
+// modeLanguage is the language a mode's own texts are written in: its first
+// language, else the config's.
+func (r *Router) modeLanguage(m *Mode) string {
+	if len(m.Languages) > 0 {
+		return m.Languages[0]
+	}
+	return r.cfg.Language
 }

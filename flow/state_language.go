@@ -11,6 +11,10 @@ import (
 // to the next state of its mode's opening.
 func (r *Router) language(_ context.Context, c *Call, t *turn) decision {
 	c.recordPress(t.Digits)
+	if strings.TrimSpace(t.Digits) == KeyOperator {
+		c.LanguageSet = true
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	langs := r.modeOf(c).Languages
 	if i, err := strconv.Atoi(strings.TrimSpace(t.Digits)); err == nil && i >= 1 && i <= len(langs) {
 		c.Language = langs[i-1]

@@ -1,9 +1,6 @@
 package flow
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // listening is the policy of a call waiting for the caller's words, at first
 // (listening) or after a clarifying question (clarifying). New words go to
@@ -68,13 +65,17 @@ func (r *Router) heard(ctx context.Context, c *Call, t *turn) (decision, bool) {
 		return decision{}, false
 	}
 	c.Turns = append(c.Turns, words...)
+	t.latest = words
 	if len(c.Turns) > maxTurns {
 		c.Turns = c.Turns[len(c.Turns)-maxTurns:]
 	}
 	c.SilenceMS = 0
 	c.HeardMS, c.Acked, c.RestartedMS = max(t.heardAt, c.HeardMS), false, 0
-	if r.urgent(ctx, words) {
+	if r.urgent(c.Turns) {
 		return r.transfer(c, Emergency, "priority"), true
+	}
+	if rest, ok := r.cfg.askedPerson(c.Turns, c.Language); ok {
+		return r.toPerson(ctx, c, rest), true
 	}
 	return decision{event: EventClassify}, true
 }
@@ -111,7 +112,7 @@ func (r *Router) awaiting(ctx context.Context, c *Call, t *turn) (decision, bool
 	}
 	since := max(first, c.RestartedMS) // when the decision on the way began
 	if since == 0 || c.NowMS-since >= int64(r.cfg.LLM.BudgetMS+decisionMarginMS) {
-		if c.RestartedMS != 0 || r.urgent(ctx, words) {
+		if c.RestartedMS != 0 || r.urgent(words) {
 			return decision{}, false // the fetch decides
 		}
 		c.RestartedMS, t.restart = c.NowMS, true
@@ -205,18 +206,13 @@ func (r *Router) wait(c *Call, t *turn) decision {
 	return r.listen(c, EventWait, "", pause)
 }
 
-// urgent reports whether the caller's words page on-call at once (the rule in
-// priority.go): a priority phrase always does; a lone priority word does
-// unless the words clearly ask another department.
-func (r *Router) urgent(ctx context.Context, words []string) bool {
-	sig := r.cfg.prioritySignal(strings.Join(words, " "))
-	if len(sig) != 1 {
-		return sig != nil
+// urgent reports whether the caller's words page on-call: any of them holds
+// a priority signal (the rule in priority.go). Nothing is weighed against it.
+func (r *Router) urgent(words []string) bool {
+	for _, w := range words {
+		if r.cfg.IsPriority(w) {
+			return true
+		}
 	}
-	v, err := r.local.Classify(ctx, words)
-	dept := ""
-	if err == nil {
-		dept = r.confident(v)
-	}
-	return dept == "" || dept == Emergency
+	return false
 }

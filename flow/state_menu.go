@@ -22,20 +22,27 @@ func (r *Router) offerMenu(c *Call) decision {
 	}}
 }
 
-// menu is the policy of a call offered the keypad: the key pressed routes it;
-// so do words with a priority word or a department the local classifier is
-// sure of. Anything else goes to the fallback desk: the caller has been asked
-// enough.
+// menu is the policy of a call offered the keypad: priority words said
+// meanwhile page on-call whatever key was pressed; else the key routes it, or
+// words with a department the local classifier is sure of. Anything else goes
+// to the fallback desk: the caller has been asked enough.
 func (r *Router) menu(ctx context.Context, c *Call, t *turn) decision {
 	c.recordPress(t.Digits)
+	words := r.callerWords(c, t)
+	c.Turns = append(c.Turns, words...)
+	if r.urgent(words) {
+		return r.transfer(c, Emergency, "priority")
+	}
+	if rest, ok := r.cfg.askedPerson(words, c.Language); ok {
+		return r.toPerson(ctx, c, rest)
+	}
+	if t.HasDigits && strings.TrimSpace(t.Digits) == KeyOperator {
+		return r.transfer(c, r.cfg.personDesk(), "person")
+	}
 	if dept, ok := r.cfg.ByDigit(strings.TrimSpace(t.Digits)); t.HasDigits && ok {
 		return r.transfer(c, dept, "keypad")
 	}
-	if words := r.callerWords(c, t); len(words) > 0 {
-		c.Turns = append(c.Turns, words...)
-		if r.urgent(ctx, words) {
-			return r.transfer(c, Emergency, "priority")
-		}
+	if len(words) > 0 {
 		if v, err := r.local.Classify(ctx, words); err == nil && r.confident(v) != "" {
 			return r.route(c, v.Department, "local", v.Confidence)
 		}

@@ -185,6 +185,15 @@ type Report struct {
 	OnWords bool
 }
 
+// Left reports whether the turn handed the call's end to the platform: the
+// fetch that answered its transfer, hand-back or hangup, or a hangup. A
+// decision on the caller's words that waits in Ready has not: until a fetch
+// hands it out, more of their words may still change it.
+func (r Report) Left() bool {
+	a := r.After
+	return r.Failed == "" && a.Over() && a.Ready == nil && (!r.Before.Over() || r.Before.Ready != nil)
+}
+
 // SetObserver makes o see every turn from now on; call it before serving.
 func (r *Router) SetObserver(o Observer) { r.obs = o }
 
@@ -226,9 +235,10 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	}
 	took := r.Now().Sub(start)
 	// The turn that ends a call writes its summary only: one line, not two,
-	// for every call the seed's webhook answers in a single request.
+	// for every call the seed's webhook answers in a single request. A
+	// correction that decided the call again writes it again: the last wins.
 	switch {
-	case c.Over() && !before.Over():
+	case c.Over() && (!before.Over() || tn.corrected):
 		r.summarise(ctx, c, tn.moves, took)
 	case tn.handedOut:
 		// The turn that decided wrote the line; this one only delivers.
@@ -365,6 +375,12 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 // turn's actions hand the call to someone (the caller, a department) or the
 // call needs no move at all.
 func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
+	if c.Ready != nil && !t.hungUp() && t.newWords(c) {
+		// More of the caller's words before the decision was handed out (a
+		// correction): it is taken again on all of them.
+		c.takeBack()
+		t.corrected = true
+	}
 	if t.OnWords {
 		if c.State == "" || !slices.Contains(waiting, c.State) || c.Ready != nil {
 			t.idle = true // the fetch decides: the call is not waiting for words
@@ -374,8 +390,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if !t.hungUp() {
 			return r.handOut(c, t)
 		}
-		c.Ready, c.ReadyMoves = nil, nil // the caller is gone: the hangup below wins
+		c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil // the caller is gone: the hangup below wins
 	}
+	was := c.before()
 	now := r.clock().UnixMilli()
 	if c.StartedMS == 0 {
 		c.StartedMS = now
@@ -428,7 +445,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			}
 			t.acts = append(t.acts, d.acts...)
 			r.account(c, t)
-			r.keep(c, t)
+			r.keep(c, t, was)
 			return nil
 		}
 		d = r.afford(c, t, d)
@@ -447,7 +464,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
 			r.account(c, t)
-			r.keep(c, t)
+			r.keep(c, t, was)
 			return nil
 		}
 	}
@@ -456,11 +473,11 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 
 // keep stores what a turn on the caller's words decided with the call, for
 // the next fetch: the platform asks for the call's next actions only then.
-func (r *Router) keep(c *Call, t *turn) {
+func (r *Router) keep(c *Call, t *turn, was Before) {
 	if !t.OnWords {
 		return
 	}
-	c.Ready, c.ReadyMoves = t.acts, slices.Clone(t.moves)
+	c.Ready, c.ReadyMoves, c.ReadyFrom = t.acts, slices.Clone(t.moves), &was
 	t.acts = nil
 }
 
@@ -469,7 +486,7 @@ func (r *Router) keep(c *Call, t *turn) {
 func (r *Router) handOut(c *Call, t *turn) error {
 	t.acts, t.handedOut = c.Ready, true
 	t.moves = append(t.moves, c.ReadyMoves...)
-	c.Ready, c.ReadyMoves = nil, nil
+	c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil
 	c.WordsFromMS = c.NowMS
 	c.UpdatedMS = r.clock().UnixMilli()
 	return nil
@@ -512,12 +529,28 @@ type turn struct {
 	// restart is set when a fetch found the caller's words without a
 	// decision on the way: one starts once the fetch is saved.
 	restart bool
+	// corrected is set when the turn took back a decision for the caller's
+	// newer words (latest, once heard): they say what the caller wants now.
+	corrected bool
+	latest    []string
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {
 	tn := &turn{Turn: t, ch: ch, inbox: inbox}
 	tn.moves = tn.movesBuf[:0]
 	return tn
+}
+
+// newWords reports whether the caller's words are among the inputs the turn
+// has not read: words of the call's language (another language's
+// transcription of the same line does not count once it is settled).
+func (t *turn) newWords(c *Call) bool {
+	for _, in := range t.inbox[t.taken:] {
+		if lang := c.Sessions[in.Session]; in.Text != "" && (lang == "" || lang == c.Language || !c.LanguageSet) {
+			return true
+		}
+	}
+	return false
 }
 
 // hungUp reports whether the caller hung up; the hangup consumes the inbox.

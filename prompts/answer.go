@@ -51,6 +51,12 @@ func newLabels(r *flow.Routing) labels {
 		}
 	}
 	l.phrases[flow.Fallback] = ""
+	// A caller who only asks for a human: the model's label, and the words
+	// a model drifts to for it.
+	l.names[flow.AskedPerson] = true
+	for _, p := range []string{flow.AskedPerson, "human", "operator", "agent", "representative"} {
+		l.phrases[p] = flow.AskedPerson
+	}
 	return l
 }
 

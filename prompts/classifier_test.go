@@ -97,6 +97,9 @@ func TestGarbageOutputs(t *testing.T) {
 		{"name and unknown", "unknown, maybe billing", ""},
 		{"not configured", "refund", ""},
 		{"fallback", "fallback", ""},
+		{"person", "person", flow.AskedPerson},
+		{"person drift", "Human.", flow.AskedPerson},
+		{"operator", "operator", flow.AskedPerson},
 		{"fallback label", "Main Reception", ""},
 		{"word containing a name", "salesforce", ""},
 	} {

@@ -28,8 +28,9 @@ type SystemData struct {
 	Departments []PromptDepartment
 	// Names lists every answer the model may give: the departments' names, then Unknown.
 	Names []string
-	// Unknown is the answer for "none of these" or "cannot tell".
-	Unknown string
+	// Person is the answer for a caller who only asks for a human;
+	// Unknown for "none of these" or "cannot tell".
+	Person, Unknown string
 }
 
 // PromptDepartment is one department as the prompt describes it.
@@ -55,8 +56,8 @@ func systemData(r *flow.Routing) SystemData {
 			Examples: dep.Examples[:min(len(dep.Examples), promptExamples)]})
 		d.Names = append(d.Names, name)
 	}
-	d.Names = append(d.Names, unknown)
-	d.Unknown = unknown
+	d.Names = append(d.Names, flow.AskedPerson, unknown)
+	d.Person, d.Unknown = flow.AskedPerson, unknown
 	return d
 }
 

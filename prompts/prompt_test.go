@@ -56,7 +56,7 @@ func TestSystemPromptOverrides(t *testing.T) {
 		want                 string // "" means an error from NewClassifier
 	}{
 		{"config text replaces the template", seed, "", seed},
-		{"config template uses the fields", `Answer one of {{join .Names ", "}}.`, "", "Answer one of billing, emergency, sales, support, unknown."},
+		{"config template uses the fields", `Answer one of {{join .Names ", "}}.`, "", "Answer one of billing, emergency, sales, support, person, unknown."},
 		{"option overrides config", seed, `{{range .Departments}}{{.Name}}={{.Label}};{{end}}`, "billing=Billing & Accounts;emergency=On-call Engineering;sales=Sales;support=Technical Support;"},
 		{"unparsable template", "{{range .Departments}", "", ""},
 		{"unknown field", "{{.Phone}}", "", ""},

@@ -110,16 +110,16 @@ func TestReplicaClocksDisagree(t *testing.T) {
 			fetchs.routing().router.Now = func() time.Time { return time.Now().Add(skew.fetchs) }
 			p := &replicaPair{t: t, events: esrv.URL, fetchs: fsrv.URL}
 
-			// "outage" while a clarifying question waits for its fetch.
+			// "outage" said while the clarifying question waits for an answer.
 			p.greet()
 			if err := p.say("hi"); err != nil {
 				t.Fatal(err)
 			}
-			if err := p.say("our production site has an outage"); err != nil {
-				t.Fatal(err)
-			}
 			if got := spoken(p.fetch()); !strings.Contains(got, "Sorry, could you tell me") {
 				t.Fatalf("first fetch after the words: %s; want the clarifying question", got)
+			}
+			if err := p.say("our production site has an outage"); err != nil {
+				t.Fatal(err)
 			}
 			if got := spoken(p.fetch()); !strings.HasSuffix(got, "connect +14155550911") {
 				t.Errorf("next fetch: %s; want on-call at once", got)

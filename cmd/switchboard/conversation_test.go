@@ -57,9 +57,8 @@ type conversation struct {
 	OneProcess string `json:"one_process,omitempty"`
 	// At is the moment the call starts, for opening hours (serve --at).
 	At string `json:"at,omitempty"`
-	// Expect is what the caller should get (where they are connected, in
-	// which language, what they hear and never hear).
-	Expect json.RawMessage `json:"expect,omitempty"`
+	// Expect is the caller's outcome, checked on every run (expect_test.go).
+	Expect *expectation `json:"expect"`
 }
 
 const testToken = "test-token"
@@ -89,6 +88,7 @@ func TestConversations(t *testing.T) {
 			t.Parallel()
 			conv := loadConversation(t, file)
 			got := play(t, name, conv)
+			checkExpect(t, name, conv, got) // -update never rewrites an expectation
 			if *update {
 				if err := os.WriteFile(goldenFile(file), []byte(got), 0o644); err != nil {
 					t.Fatal(err)
@@ -143,6 +143,9 @@ func parseConversation(b []byte) (conversation, error) {
 			if st == (voipbintest.Step{}) {
 				return conv, fmt.Errorf("steps[%d]: empty; say, press, silent or hangup", i)
 			}
+			if st.AfterMS > 0 && (st.Say == "" || i == 0 || conv.Steps[i-1].Say == "") {
+				return conv, fmt.Errorf("steps[%d]: after_ms goes on from the line said just before: a say after a say", i)
+			}
 		}
 	case "webhook":
 		if len(conv.Requests) == 0 {
@@ -153,6 +156,12 @@ func parseConversation(b []byte) (conversation, error) {
 		}
 	default:
 		return conv, fmt.Errorf("endpoint %q: want voipbin or webhook", conv.Endpoint)
+	}
+	if conv.Expect == nil {
+		return conv, errNoExpectation
+	}
+	if p := conv.Expect.problem(); p != "" {
+		return conv, errors.New(p)
 	}
 	return conv, nil
 }
@@ -168,7 +177,12 @@ func TestConversationFilesAreStrict(t *testing.T) {
 		{"webhook without requests", `{"about":"x","endpoint":"webhook"}`, "requests"},
 		{"unknown endpoint", `{"about":"x","endpoint":"sip","steps":[{"say":"hi"}]}`, "sip"},
 		{"no about", `{"steps":[{"say":"hi"}]}`, "about"},
-		{"two values", `{"about":"x","steps":[{"say":"hi"}]}{}`, "trailing"},
+		{"two values", `{"about":"x","steps":[{"say":"hi"}],"expect":{"reaches":""}}{}`, "trailing"},
+		{"after_ms first", `{"about":"x","steps":[{"say":"hi","after_ms":500}],"expect":{"reaches":""}}`, "steps[0]: after_ms"},
+		{"after_ms after a key", `{"about":"x","steps":[{"press":"1"},{"say":"hi","after_ms":500}],"expect":{"reaches":""}}`, "steps[1]: after_ms"},
+		{"no expectation", `{"about":"x","steps":[{"say":"hi"}]}`, "expect"},
+		{"expectation without reaches", `{"about":"x","steps":[{"say":"hi"}],"expect":{"hears":["Sales"]}}`, "reaches"},
+		{"misspelt expectation field", `{"about":"x","steps":[{"say":"hi"}],"expect":{"reaches":"","heras":["x"]}}`, "heras"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := parseConversation([]byte(tt.file)); err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -176,7 +190,7 @@ func TestConversationFilesAreStrict(t *testing.T) {
 			}
 		})
 	}
-	if _, err := parseConversation([]byte(`{"about":"x","steps":[{"say":"hi"},{"silent":true}]}`)); err != nil {
+	if _, err := parseConversation([]byte(`{"about":"x","steps":[{"say":"hi"},{"silent":true}],"expect":{"reaches":""}}`)); err != nil {
 		t.Errorf("a valid conversation: %v", err)
 	}
 }

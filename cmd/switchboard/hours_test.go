@@ -177,3 +177,22 @@ func TestEvalAt(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckWarns: check prints a warning for a priority signal that is a
+// common word, and none for the example config.
+func TestCheckWarns(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"check", "--config", "../../testdata/routing-caller-id.json"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if want := `  WARNING priority signal "down" is a common word`; !strings.Contains(out.String(), want) {
+		t.Errorf("check lacks %q:\n%s", want, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"check"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "WARNING") {
+		t.Errorf("the example config draws a warning:\n%s", out.String())
+	}
+}

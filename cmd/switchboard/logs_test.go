@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -250,5 +251,32 @@ func TestModelAnswerRedacted(t *testing.T) {
 	}
 	if strings.Contains(out, "pin is 4321") {
 		t.Errorf("the model's answer, with the caller's words, reached the log:\n%s", out)
+	}
+}
+
+// TestSummaryAfterCorrection: a correction that decides the call again
+// writes its summary again, and the last one (which harvest keeps) names
+// where the caller went.
+func TestSummaryAfterCorrection(t *testing.T) {
+	logs := &syncBuffer{}
+	svc, err := build(t.Context(), settings{FetchToken: testToken}, slog.New(slog.NewJSONHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newServer(svc))
+	t.Cleanup(func() { srv.Close(); svc.close() })
+	conv := loadConversation(t, "../../testdata/conversations/voipbin-correction-refund.json")
+	if _, err := voipbintest.Run(t.Context(), voipbintest.Options{CallID: "sc", Bases: []string{srv.URL}, Token: testToken}, conv.Steps); err != nil {
+		t.Fatal(err)
+	}
+	var last map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var l map[string]any
+		if json.Unmarshal([]byte(line), &l) == nil && l["msg"] == "call summary" {
+			last = l
+		}
+	}
+	if last == nil || last["route"] != "billing" {
+		t.Errorf("last call summary %v; want route billing", last)
 	}
 }

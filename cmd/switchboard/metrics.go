@@ -165,6 +165,9 @@ func (m *metrics) handler() http.Handler {
 // Observe turns a turn's report into call metrics (flow.Observer).
 func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	b, a := r.Before, r.After
+	// A route counts when it is handed to VoIPBin: a decision kept for the
+	// next fetch may still be taken back by the caller's next words.
+	handedOut := a.Ready == nil
 	if b.Version == 0 && b.State == "" && r.Failed == "" && a.ID != "" {
 		m.callsStarted.Inc()
 	}
@@ -177,16 +180,16 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	if a.State == flow.StateEnded && !b.Over() && a.Closed == "" {
 		m.callsHungUp.Inc()
 	}
-	if a.Closed != "" && b.Closed == "" {
+	if a.Closed != "" && handedOut && (b.Closed == "" || b.Ready != nil) {
 		m.afterHours.WithLabelValues(a.Closed, cmp.Or(a.Department, "nobody")).Inc()
 	}
-	if routed(a) && !routed(b) {
+	if routed(a) && handedOut && (!routed(b) || b.Ready != nil) {
 		m.callsRouted.WithLabelValues(cmp.Or(a.Department, "nobody"), a.Reason).Inc() // nobody: a flow-step call for a closed department, nobody open
 		if fallbackCause(a.Reason) {
 			m.fallbacks.WithLabelValues(a.Reason).Inc()
 		}
 	}
-	if a.Over() && !b.Over() && r.Failed == "" && a.ID != "" {
+	if a.Over() && handedOut && (!b.Over() || b.Ready != nil) && r.Failed == "" && a.ID != "" {
 		m.callActions.Observe(float64(a.Actions))
 	}
 }

@@ -64,9 +64,10 @@ func TestMetrics(t *testing.T) {
 		`switchboard_model_request_duration_seconds_count{outcome="ok"} 1`,
 		`switchboard_model_breaker_state 0`,
 		`switchboard_call_voipbin_actions_count 3`,
-		// m3's transcribe_created (which tells the call its language) delivered twice; its
-		// transcript's second delivery finds the call decided on and gone, kept nowhere.
-		`switchboard_inbox_drops_total{reason="duplicate"} 1`,
+		// m3's transcribe_created (which tells the call its language) and its transcript
+		// delivered twice: the transcription stays linked until the transfer is handed
+		// out, so the transcript's second delivery is known for a duplicate.
+		`switchboard_inbox_drops_total{reason="duplicate"} 2`,
 		`switchboard_http_request_duration_seconds_count{outcome="2xx",route="/voipbin/fetch"}`,
 		`switchboard_store_operation_duration_seconds_count{operation="save"}`,
 		`go_goroutines`,
@@ -209,4 +210,19 @@ func TestMetricsOffThePublicListener(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	})
+}
+
+// TestMetricsCountTheRouteHandedOut: a correction takes back a decision not
+// yet handed out; only the route the caller got is counted.
+func TestMetricsCountTheRouteHandedOut(t *testing.T) {
+	srv := startServer(t, settings{FetchToken: testToken})
+	conv := loadConversation(t, "../../testdata/conversations/voipbin-correction-refund.json")
+	if _, err := voipbintest.Run(t.Context(), voipbintest.Options{CallID: "mc", Bases: []string{srv.URL}, Token: testToken}, conv.Steps); err != nil {
+		t.Fatal(err)
+	}
+	page := scrape(t, srv.URL)
+	if !strings.Contains(page, `switchboard_calls_routed_total{department="billing",reason="local"} 1`) ||
+		strings.Contains(page, `switchboard_calls_routed_total{department="sales"`) {
+		t.Errorf("/metrics counts a route taken back:\n%s", grepLines(page, "calls_routed"))
+	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -123,6 +124,7 @@ func TestReplicasShareRedis(t *testing.T) {
 				bases[i] = startProcess(t, s)
 			}
 			got := record(t, "call-"+name+"-"+randomID(), conv, bases, model)
+			checkExpect(t, name, conv, got)
 			// The golden's audit lines come from one process's log (the
 			// audit record across replicas is flow's TestHybridAuditAcrossReplicas).
 			if diff := cmp.Diff(withoutLogs(readGolden(t, file)), got); diff != "" {
@@ -147,4 +149,78 @@ func randomID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// TestCallerCasesOnTwoReplicas plays the conversations that protect what the
+// caller says (priority signals, corrections, asking for a person, Spanish
+// detected from speech) through two `serve` processes on one Redis, every
+// event to one and every fetch to the other: the turn on the caller's words
+// decides on one replica, the fetch hands it out from the other. Each must
+// reach what its expectation says.
+func TestCallerCasesOnTwoReplicas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	redisURL := redistest.Start(t)
+	var files []string
+	for _, pattern := range []string{"voipbin-priority-*", "voipbin-correction-*", "voipbin-person-*", "voipbin-spanish-detected-*", "voipbin-mode-spanish-detected"} {
+		matched, err := filepath.Glob("../../testdata/conversations/" + pattern + ".json")
+		if err != nil || len(matched) == 0 {
+			t.Fatalf("%s: no conversations (%v)", pattern, err)
+		}
+		files = append(files, matched...)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			conv := loadConversation(t, file)
+			s, model := conv.settings(t)
+			s.RedisURL = redisURL
+			s.Insecure = true // the conversations' events are unsigned
+			events, fetches := startProcess(t, s), startProcess(t, s)
+			queues, err := simQueues(s.ConfigFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := voipbintest.Run(t.Context(), voipbintest.Options{
+				CallID: "call-" + name + "-" + randomID(), Bases: []string{fetches}, EventBases: []string{events}, Token: testToken,
+				Language: conv.Language, Dialled: conv.Dialled, Owned: conv.Owned, Flow: conv.numberFlow(t), Queues: queues,
+			}, conv.Steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			transcript := strings.Join(append(res.Transcript, res.Summary()), "\n") + "\n"
+			if model != nil {
+				transcript += strings.Join(model.log(), "\n") + "\n"
+			}
+			checkExpect(t, name, conv, transcript)
+		})
+	}
+}
+
+// TestCorrectionsInRealTime plays two corrections in real time, events
+// posted at their moments on goroutines of their own as VoIPBin's webhook
+// service does, racing the fetches, through two replicas on one Redis.
+func TestCorrectionsInRealTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays calls in real time")
+	}
+	redisURL := redistest.Start(t)
+	for _, name := range []string{"voipbin-correction-outage", "voipbin-correction-refund"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			conv := loadConversation(t, "../../testdata/conversations/"+name+".json")
+			s, _ := conv.settings(t)
+			s.RedisURL, s.Insecure = redisURL, true
+			events, fetches := startProcess(t, s), startProcess(t, s)
+			res, err := voipbintest.Run(t.Context(), voipbintest.Options{
+				CallID: "call-rt-" + name + "-" + randomID(), Bases: []string{fetches}, EventBases: []string{events},
+				Token: testToken, RealTime: true,
+			}, conv.Steps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExpect(t, name, conv, strings.Join(append(res.Transcript, res.Summary()), "\n")+"\n")
+		})
+	}
 }

@@ -570,7 +570,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		for _, line := range cfg.Routing.DescribeTexts() {
 			fmt.Fprintln(&out, "    "+line)
 		}
-		for _, w := range cfg.Routing.TextWarnings() {
+		for _, w := range append(cfg.Routing.TextWarnings(), cfg.Routing.Warnings()...) {
 			fmt.Fprintln(&out, "  WARNING "+w)
 		}
 	}

@@ -146,6 +146,9 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 		if !(set["dialled"] && overridden("dialled", *dialled, conv.Dialled)) && conv.Dialled != "" {
 			*dialled = conv.Dialled
 		}
+		if !overridden("at", s.At, conv.At) && conv.At != "" && s.At == "" {
+			s.At = conv.At
+		}
 		owned = append(owned, conv.Owned...)
 		unanswered = conv.Unanswered
 	}
@@ -476,6 +479,8 @@ type script struct {
 	Flow     string             `json:"flow"`
 	// Unanswered are transfer targets that are busy or do not answer.
 	Unanswered []string `json:"unanswered"`
+	// At is the moment the call starts, for opening hours.
+	At string `json:"at"`
 }
 
 func readScript(file string) (script, error) {

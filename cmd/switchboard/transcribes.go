@@ -50,7 +50,7 @@ func newLeaving(events *flow.Events, api *voipbin.Client, log *slog.Logger, stop
 // caller who hung up (VoIPBin stops those itself), stopped.
 func (l *leaving) Observe(ctx context.Context, r flow.Report) {
 	a := r.After
-	if !a.Over() || r.Before.Over() || r.Failed != "" || len(a.Transcribes) == 0 {
+	if !r.Left() || len(a.Transcribes) == 0 {
 		return
 	}
 	// The fetch may have spent its budget: unlinking gets its own, short one.

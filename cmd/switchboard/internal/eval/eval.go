@@ -132,10 +132,18 @@ type Setup struct {
 	// Config (see PlayCall). Empty: a config with modes is played in its
 	// default mode, one without on the seed's webhook (see Play).
 	Mode string
-	// At is when every conversation starts, for opening hours; zero: now.
-	// A call that meets everyone closed (texts.closed_all) counts as unrouted.
+	// At is when every conversation starts, for opening hours; zero: for a
+	// config with hours, the first moment from EvalFrom() on when every
+	// department is open (Run refuses a config where there is none), so a
+	// run scores the routing, not the clock. A call that meets everyone
+	// closed (texts.closed_all) counts as unrouted.
 	At time.Time
 }
+
+// EvalFrom is where a run looks for a moment with every department open: a
+// fixed Monday, so that the same config is played at the same moment on any
+// day the run is made.
+func EvalFrom() time.Time { return time.Date(2026, time.June, 1, 0, 0, 0, 0, time.UTC) }
 
 // Options tune a run.
 type Options struct {
@@ -164,6 +172,14 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 		if _, err := DialledFor(s.Config, s.Mode); err != nil {
 			return nil, fmt.Errorf("eval %s: %w", s.Name, err)
 		}
+	}
+	if s.At.IsZero() && s.Config.Routing.HasHours() {
+		at, ok := s.Config.Routing.AllOpen(EvalFrom())
+		if !ok {
+			return nil, fmt.Errorf("eval %s: the config has opening hours, and in the two weeks from %s no moment has every department open: pass --at with the moment to play at",
+				s.Name, EvalFrom().Format(time.DateOnly))
+		}
+		s.At = at
 	}
 	outs := make([]Outcome, len(convs))
 	var done atomic.Int64
@@ -202,6 +218,10 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 		}
 	}
 	rep := Summarize(s.Name, s.Config, outs)
+	rep.At = s.At
+	if h := s.Config.Routing.Hours; h != nil && !s.At.IsZero() {
+		rep.Zone = h.Timezone
+	}
 	switch {
 	case opt.BySource:
 		rep.Folds = len(groups)

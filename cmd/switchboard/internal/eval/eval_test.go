@@ -346,3 +346,41 @@ func TestModelPathOverHTTP(t *testing.T) {
 		t.Errorf("accuracy %v, %d requests, %v tokens per call; want 1, some, some\n%+v", rep.Accuracy, requests.Load(), rep.TokensPerCall, rep.Mistakes)
 	}
 }
+
+// TestRunAtAFixedMomentWhenOpen: a config with opening hours is played at a
+// fixed moment when every department is open, whatever the day of the run,
+// and the report says when; a config whose departments are never open
+// together is refused with what to do.
+func TestRunAtAFixedMomentWhenOpen(t *testing.T) {
+	hours := func(weekly string) *flow.Config {
+		t.Helper()
+		cfg, err := flow.ParseConfig(strings.NewReader(`{"routing": {"departments": {
+			"sales": {"number": "+14155550100", "keywords": ["buy"], "hours": {"weekly": ` + weekly + `}},
+			"fallback": "+14155550199", "emergency": "+14155550911"},
+			"hours": {"timezone": "America/New_York", "weekly": {"mon": ["09:00-17:00"], "tue": ["09:00-17:00"]}}}}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	convs := []eval.Conversation{{Turns: []string{"I want to buy something"}, Department: "sales"}}
+	local := func(c *flow.Config) flow.Classifier { return flow.NewLocal(c) }
+	rep, err := eval.Run(t.Context(), eval.Setup{Name: "h", Config: hours(`{"tue": ["12:00-13:00"]}`), Local: local}, convs, eval.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, time.June, 2, 16, 0, 0, 0, time.UTC); !rep.At.Equal(want) {
+		t.Errorf("played at %v, want %v (Tuesday noon in New York, when sales opens)", rep.At, want)
+	}
+	if rep.Accuracy != 1 {
+		t.Errorf("accuracy %v: the caller met a closed department", rep.Accuracy)
+	}
+	var text strings.Builder
+	if err := eval.WriteText(&text, []*eval.Report{rep}, 0); err != nil || !strings.Contains(text.String(), "Tue 2026-06-02 12:00 EDT") {
+		t.Errorf("report (%v) does not show the moment:\n%s", err, text.String())
+	}
+	_, err = eval.Run(t.Context(), eval.Setup{Name: "h", Config: hours(`{"sat": ["12:00-13:00"]}`), Local: local}, convs, eval.Options{})
+	if err == nil || !strings.Contains(err.Error(), "--at") {
+		t.Errorf("departments never open together: err = %v, want a refusal naming --at", err)
+	}
+}

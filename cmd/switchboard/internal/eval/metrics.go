@@ -14,6 +14,11 @@ import (
 // Report is the summary of one setup's run.
 type Report struct {
 	Name string `json:"name"`
+	// At is the moment every conversation started at, for opening hours;
+	// zero: the config has none, and the moment does not matter.
+	At time.Time `json:"at,omitzero"`
+	// Zone is the time zone of the business's hours, for showing At.
+	Zone string `json:"zone,omitempty"`
 	// Folds is the number of cross-validation folds, 0 for a plain run.
 	Folds int `json:"folds,omitempty"`
 	// FoldsBy is "source" when each fold was one source of the corpus, held out.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/switchboard/switchboard/flow"
 )
@@ -35,6 +36,12 @@ func WriteText(w io.Writer, reps []*Report, mistakes int) error {
 	}
 	num := func(v float64) string { return fmt.Sprintf("%.3f", v) }
 	metric("conversations", func(r *Report) string { return fmt.Sprint(r.N) })
+	metric("played at", func(r *Report) string {
+		if r.At.IsZero() {
+			return "any time (no hours)"
+		}
+		return playedAt(r)
+	})
 	metric("folds", func(r *Report) string {
 		switch {
 		case r.Folds == 0:
@@ -292,3 +299,15 @@ p.small{margin:.2em 0 .6em}
 {{end}}
 </body></html>
 `))
+
+// playedAt is the moment a run played at, in the zone of the business's
+// hours when it has some.
+func playedAt(r *Report) string {
+	at := r.At
+	if r.Zone != "" {
+		if loc, err := time.LoadLocation(r.Zone); err == nil {
+			at = at.In(loc)
+		}
+	}
+	return at.Format("Mon 2006-01-02 15:04 MST")
+}

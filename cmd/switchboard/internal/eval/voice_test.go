@@ -78,7 +78,7 @@ func TestKeypadModeEval(t *testing.T) {
 		o := eval.PlayCall(context.Background(), cfg, st, flow.NewLocal(cfg), nil, "call-"+c.ID, "", c, time.Time{})
 		got[c.ID] = o.Got + " " + o.Reason
 	}
-	want := map[string]string{"a": "sales keypad", "b": "support keypad", "c": "fallback operator", "d": "fallback operator"}
+	want := map[string]string{"a": "sales keypad", "b": "support keypad", "c": "fallback person", "d": "fallback person"}
 	for id, w := range want {
 		if got[id] != w {
 			t.Errorf("%s: got %q, want %q", id, got[id], w)

@@ -101,6 +101,10 @@ type Step struct {
 	During string `json:"during,omitempty"`
 	// SpeakMS is how long the caller speaks Say; zero: 400 ms a word, 1 to 4 s.
 	SpeakMS int `json:"speak_ms,omitempty"`
+	// AfterMS, on a Say that follows another, is how long after the end of
+	// that line the caller goes on with this one, without waiting for an
+	// answer: a correction ("no wait, ..."), heard as a line of its own.
+	AfterMS int `json:"after_ms,omitempty"`
 }
 
 // speakMS is how long the caller takes to say s.Say.
@@ -996,6 +1000,20 @@ func (c *call) say(ctx context.Context, s Step) error {
 		return nil
 	}
 	begin := c.now() + speechDelayMS
+	for {
+		final := c.speak(ctx, s, begin)
+		if len(c.steps) == 0 || c.steps[0].AfterMS <= 0 || c.steps[0].Say == "" {
+			return nil
+		}
+		s, c.steps = c.steps[0], c.steps[1:]
+		c.logf("caller, %d ms later: %s", s.AfterMS, s.Say)
+		begin = final + s.AfterMS
+	}
+}
+
+// speak plays the caller saying s.Say from begin on, and returns when their
+// final words are sent.
+func (c *call) speak(ctx context.Context, s Step, begin int) int {
 	end := begin + s.speakMS()
 	final := end + finalAfterMS
 	c.busyUntil, c.unanswered = final, true
@@ -1039,7 +1057,7 @@ func (c *call) say(ctx context.Context, s Step) error {
 	if !c.opt.RealTime {
 		c.due = append(c.due, evs...)
 		slices.SortStableFunc(c.due, func(a, b timedEvent) int { return a.at - b.at })
-		return nil
+		return final
 	}
 	for _, ev := range evs {
 		c.posting.Add(1)
@@ -1062,7 +1080,7 @@ func (c *call) say(ctx context.Context, s Step) error {
 			}
 		})
 	}
-	return nil
+	return final
 }
 
 // jumble makes each event late by up to JumbleMS, and loses (one in five)
