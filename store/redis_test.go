@@ -288,7 +288,7 @@ func (h *roundTrips) add(first redis.Cmder) {
 func warmScripts(t testing.TB, r *Redis) {
 	t.Helper()
 	load := func(ctx context.Context, c *redis.Client) error {
-		for _, s := range []*redis.Script{saveScript, appendScript} {
+		for _, s := range []*redis.Script{saveScript, appendScript, linkScript, speakingScript} {
 			if err := s.Load(ctx, c).Err(); err != nil {
 				return err
 			}

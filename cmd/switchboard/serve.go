@@ -342,7 +342,11 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.AccessKey != "" {
 		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
 	}
-	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
+	svc.leaving = newLeaving(svc.events, api, log, svc.metrics, func(ctx context.Context, id, why string) (flow.Call, error) {
+		return svc.routing().router.Leave(ctx, id, why)
+	})
+	closeStore := svc.close
+	svc.close = func() error { svc.leaving.close(); return closeStore() }
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {

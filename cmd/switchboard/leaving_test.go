@@ -1,0 +1,118 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store/redistest"
+)
+
+// metricsOf reads a service's /metrics from its own handler (with Redis it
+// is on no public address).
+func metricsOf(svc *service) string {
+	rec := httptest.NewRecorder()
+	metricsHandler(svc).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	return rec.Body.String()
+}
+
+// transcriptEvent is a transcript_created of the caller's words.
+func transcriptEvent(id, transcribe, words string) string {
+	return `{"type":"transcript_created","data":{"id":"` + vid(id) + `","transcribe_id":"` + transcribe + `","direction":"in","message":"` + words + `"}}`
+}
+
+func transcribeCreated(transcribe, call string) string {
+	return `{"type":"transcribe_created","data":{"id":"` + transcribe + `","reference_type":"call","reference_id":"` + call + `","language":"en-US"}}`
+}
+
+// TestFailoverLeavesTheCall: Redis freezes for 2 s (SIGSTOP) while a fetch
+// loads the call, and the caller is sent to the fallback desk without a
+// save. Once Redis answers again the call is stored as having left us: its
+// transcription unlinked and stopped at VoIPBin, and what the caller then
+// tells the receptionist ("our production site is down") is kept nowhere,
+// decided on by neither of two replicas, and the call is counted once.
+func TestFailoverLeavesTheCall(t *testing.T) {
+	redis := redistest.StartServer(t)
+	api := voipbintest.NewREST(t)
+	tr := api.Transcribing()
+	s := settings{RedisURL: redis.URL(), AccessKey: voipbintest.AccessKey, APIURL: api.URL}
+	svcA, a := startService(t, s)
+	svcB, b := startService(t, s)
+	call := vid("frozen")
+	fetch := func(base string) string {
+		t.Helper()
+		status, body := post(t, base+"/voipbin/fetch?to=%2B14155550000", `{"activeflow_id":"`+vid("af-frozen")+`","reference_id":"`+call+`"}`)
+		if status != http.StatusOK {
+			t.Fatalf("fetch = %d %s", status, body)
+		}
+		return body
+	}
+	event := func(base, ev string) {
+		t.Helper()
+		if status, body := post(t, base+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event = %d %s", status, body)
+		}
+	}
+	if body := fetch(a.URL); !strings.Contains(body, "transcribe_start") {
+		t.Fatalf("first fetch: %s", body)
+	}
+	event(a.URL, transcribeCreated(tr, call))
+	event(b.URL, transcriptEvent("ts-1", tr, "hi"))
+	if body := fetch(b.URL); strings.Contains(body, `"connect"`) {
+		t.Fatalf("a caller who said hi is asked what they need, not transferred: %s", body)
+	}
+
+	redis.Pause()
+	resumed := make(chan struct{})
+	go func() {
+		defer close(resumed)
+		time.Sleep(2 * time.Second)
+		redis.Resume()
+	}()
+	if body := fetch(a.URL); !strings.Contains(body, "+14155550199") {
+		t.Errorf("with Redis frozen the caller goes to the fallback desk, got %s", body)
+	}
+	// The caller talks to the receptionist while Redis is still frozen.
+	event(a.URL, transcriptEvent("ts-2", tr, "our production site is down"))
+	<-resumed
+
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _, err := svcA.store.Load(t.Context(), call)
+		link, lerr := svcA.store.Resolve(t.Context(), tr)
+		if err == nil && c.Left() && lerr == nil && link == "" && api.Status(tr) == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("5 s after Redis came back: call %s (%s, %q) %v, link %q %v, transcription %s; want it left, unlinked and stopped",
+				c.State, c.Department, c.Reason, err, link, lerr, api.Status(tr))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Words after that, to either replica, and a retried transcribe_created.
+	event(b.URL, transcriptEvent("ts-3", tr, "our production site is down"))
+	event(a.URL, transcriptEvent("ts-4", tr, "it is the payments cluster"))
+	event(b.URL, transcribeCreated(tr, call))
+	event(b.URL, transcriptEvent("ts-5", tr, "it is an outage"))
+
+	c, inbox, err := svcB.store.Load(t.Context(), call)
+	if err != nil || c.State != flow.StateTransferred || c.Reason != "error" || len(inbox) != 0 || strings.Contains(strings.Join(c.Turns, " "), "production") {
+		t.Errorf("the call after the failover: %s to %q (%q), turns %q, inbox %v, %v; want transferred to the fallback desk for the error, nothing more kept",
+			c.State, c.Department, c.Reason, c.Turns, inbox, err)
+	}
+	if link, err := svcB.store.Resolve(t.Context(), tr); link != "" || err != nil {
+		t.Errorf("a retried transcribe_created linked the transcription again: %q, %v", link, err)
+	}
+	pageA, pageB := metricsOf(svcA), metricsOf(svcB)
+	if !strings.Contains(pageA, `switchboard_calls_routed_total{department="fallback",reason="error"} 1`) {
+		t.Errorf("replica A does not count the failover once:\n%s", grepLines(pageA, "calls_routed"))
+	}
+	if n := strings.Count(pageA+pageB, "switchboard_calls_routed_total{"); n != 1 {
+		t.Errorf("the call is counted in %d routes, want 1: the receptionist's words were decided on:\n%s\n%s",
+			n, grepLines(pageA, "calls_routed"), grepLines(pageB, "calls_routed"))
+	}
+}
