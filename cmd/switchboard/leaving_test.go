@@ -116,3 +116,48 @@ func TestFailoverLeavesTheCall(t *testing.T) {
 			n, grepLines(pageA, "calls_routed"), grepLines(pageB, "calls_routed"))
 	}
 }
+
+// TestLineKeptOrRetried: when the store finds the call but cannot write its
+// inbox, transcript_created answers 5xx, so that VoIPBin sends it again;
+// the retry, once the store writes again, keeps the line. Two refusals: an
+// ACL user who may read the inbox keys but not write them, and a script
+// error on the inbox write (the key holds a string).
+func TestLineKeptOrRetried(t *testing.T) {
+	redis := redistest.StartServer(t)
+	if _, err := redis.Do("ACL", "SETUSER", "sb", "on", ">pw", "~*", "&*", "+@all"); err != nil {
+		t.Fatal(err)
+	}
+	svc, srv := startService(t, settings{RedisURL: "redis://sb:pw@" + redis.Addr() + "/0"})
+	svc.eventPatience = 200 * time.Millisecond
+	for _, refusal := range []struct {
+		name          string
+		refuse, allow []string
+	}{
+		{"acl", []string{"ACL", "SETUSER", "sb", "resetkeys", "%R~*", "%W~sb:{*}:call", "%W~sb:{*}:seen", "%W~sb:{*}:drop", "%W~sb:{*}:voice", "%W~sb:{t:*}"},
+			[]string{"ACL", "SETUSER", "sb", "resetkeys", "~*"}},
+		{"script error", []string{"SET", "sb:{" + vid("call-script error") + "}:in", "not a list"},
+			[]string{"DEL", "sb:{" + vid("call-script error") + "}:in"}},
+	} {
+		call, tr := vid("call-"+refusal.name), vid("tr-"+refusal.name)
+		answer(t, srv.URL, call)
+		if status, body := post(t, srv.URL+"/voipbin/events", transcribeCreated(tr, call)); status != http.StatusOK {
+			t.Fatalf("%s: transcribe_created = %d %s", refusal.name, status, body)
+		}
+		if _, err := redis.Do(refusal.refuse...); err != nil {
+			t.Fatal(err)
+		}
+		line := transcriptEvent("ts-"+refusal.name, tr, "my invoice shows a double charge")
+		if status, body := post(t, srv.URL+"/voipbin/events", line); status < 500 {
+			t.Errorf("%s: a line the store could not keep = %d %s, want 5xx for VoIPBin to retry", refusal.name, status, body)
+		}
+		if _, err := redis.Do(refusal.allow...); err != nil {
+			t.Fatal(err)
+		}
+		if status, body := post(t, srv.URL+"/voipbin/events", line); status != http.StatusOK {
+			t.Errorf("%s: VoIPBin's retry = %d %s, want 200", refusal.name, status, body)
+		}
+		if lines := heardLines(t, svc, call); len(lines) != 1 || lines[0] != "my invoice shows a double charge" {
+			t.Errorf("%s: stored lines %q; want the caller's line, once", refusal.name, lines)
+		}
+	}
+}
