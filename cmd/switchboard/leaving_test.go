@@ -1,14 +1,18 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
@@ -159,5 +163,69 @@ func TestLineKeptOrRetried(t *testing.T) {
 		if lines := heardLines(t, svc, call); len(lines) != 1 || lines[0] != "my invoice shows a double charge" {
 			t.Errorf("%s: stored lines %q; want the caller's line, once", refusal.name, lines)
 		}
+	}
+}
+
+// TestRepliesRememberedByTime: VoIPBin retries an event within seconds, so a
+// signed line sent again after 105 newer events is still known and not
+// stored twice; a transcription's link lives as long as a live call, not a
+// day.
+func TestRepliesRememberedByTime(t *testing.T) {
+	redis := redistest.StartServer(t)
+	svc, srv := startService(t, settings{RedisURL: redis.URL(), Secret: "s3cret"})
+	call, tr := vid("replay"), vid("tr-replay")
+	send := func(ev string) {
+		t.Helper()
+		if status, body := post(t, srv.URL+"/voipbin/events", ev, "X-VoIPBIN-Signature", sign("s3cret", ev)); status != http.StatusOK {
+			t.Fatalf("event = %d %s", status, body)
+		}
+	}
+	answer(t, srv.URL, call)
+	send(transcribeCreated(tr, call))
+	first := transcriptEvent("ts-first", tr, "the first line")
+	send(first)
+	for i := range 105 {
+		send(transcriptEvent(fmt.Sprint("ts-", i), tr, fmt.Sprint("line ", i)))
+	}
+	send(first)
+	lines := heardLines(t, svc, call)
+	if n := len(slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return l != "the first line" })); n != 1 {
+		t.Errorf("a retried line after 105 newer events was stored again: %q", lines)
+	}
+	ttl, err := redis.Do("PTTL", "sb:{t:"+tr+"}")
+	if ms, _ := strconv.Atoi(ttl); err != nil || ms <= 0 || time.Duration(ms)*time.Millisecond > store.DefaultExpiry.Call {
+		t.Errorf("the link expires in %s ms (%v), want at most a live call's %v", ttl, err, store.DefaultExpiry.Call)
+	}
+}
+
+// TestUnsignedEventsCannotRenewAnEndedCall: without a webhook secret, anyone
+// who knows a call id can post transcribe_created for it; once the call has
+// left us, that neither links anything nor keeps the call's keys alive.
+func TestUnsignedEventsCannotRenewAnEndedCall(t *testing.T) {
+	redis := redistest.StartServer(t)
+	_, srv, _ := startWatched(t, settings{RedisURL: redis.URL()})
+	transferCall(t, srv, vid("tr-renew"))
+	before, err := redis.Do("DBSIZE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttl := func() int {
+		v, _ := redis.Do("PTTL", "sb:{"+vid("c1")+"}:call")
+		ms, _ := strconv.Atoi(v)
+		return ms
+	}
+	left := ttl()
+	if left <= 0 || time.Duration(left)*time.Millisecond > store.DefaultExpiry.Ended {
+		t.Fatalf("a transferred call expires in %d ms, want within %v", left, store.DefaultExpiry.Ended)
+	}
+	for i := range 50 {
+		post(t, srv.URL+"/voipbin/events", transcribeCreated(vid(fmt.Sprint("tr-stranger-", i)), vid("c1")))
+		post(t, srv.URL+"/voipbin/events", transcribeCreated(vid("tr-renew"), vid("c1")))
+	}
+	if after, _ := redis.Do("DBSIZE"); after != before {
+		t.Errorf("Redis keys %s -> %s after unsigned transcribe_created for a call that left us", before, after)
+	}
+	if now := ttl(); now > left {
+		t.Errorf("the call's expiry grew from %d to %d ms", left, now)
 	}
 }
