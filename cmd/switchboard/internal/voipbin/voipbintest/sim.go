@@ -178,6 +178,9 @@ type Options struct {
 	// EventBases, when set, receive the events instead of Bases: events to
 	// one replica, fetches to another.
 	EventBases []string
+	// REST, when set, is the account's REST API: each transcription the
+	// call starts is one of its transcriptions, running until stopped there.
+	REST *REST
 	// Holding is the acknowledgement the server says while it decides ("One
 	// moment, please."): an answer that only says it, or only pauses, is not
 	// yet the answer to the caller's words (see Result.Waits).
@@ -236,7 +239,9 @@ type Result struct {
 	// CallerID is the caller ID the transfer showed (after substitution).
 	CallerID string
 	Fetches  int
-	Actions  int // actions VoIPBin executed, its own (answer, fetch, confbridge_join) included
+	// Transcribes are the ids of the transcriptions the call started.
+	Transcribes []string
+	Actions     int // actions VoIPBin executed, its own (answer, fetch, confbridge_join) included
 	// FetchTimes is how long each fetch took to be answered.
 	FetchTimes []time.Duration
 	// Unplayed are the steps the call ended before it came to.
@@ -486,6 +491,10 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
 		id := WireID(fmt.Sprint("transcribe-", c.opt.CallID, "-", len(c.transcribes)+1))
 		c.transcribes = append(c.transcribes, id)
+		c.res.Transcribes = append(c.res.Transcribes, id)
+		if c.opt.REST != nil {
+			c.opt.REST.track(id)
+		}
 		return nil, c.event(ctx, voipbin.EventTranscribeCreated, map[string]any{
 			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
 			"direction": o.Direction, "language": o.Language,
