@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -233,5 +234,27 @@ func TestModelAnswerRedacted(t *testing.T) {
 	}
 	if strings.Contains(out, "pin is 4321") {
 		t.Errorf("the model's answer, with the caller's words, reached the log:\n%s", out)
+	}
+}
+
+// TestRequestIDClipped: the caller's X-Request-Id is on every line its
+// request logs, so it is kept short and printable: a 100 KB one with a tab
+// is logged as its first 128 bytes, without the tab.
+func TestRequestIDClipped(t *testing.T) {
+	srv, buf := startLogged(t, settings{})
+	buf.reset()
+	id := "abc\tdef" + strings.Repeat("x", 100<<10)
+	if status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+vid("call-rid")+`"}`, "X-Request-Id", id); status != http.StatusOK {
+		t.Fatalf("fetch = %d %s", status, body)
+	}
+	want := "abcdef" + strings.Repeat("x", maxRequestID-6)
+	lines := buf.lines(t)
+	if len(lines) == 0 {
+		t.Fatal("no log lines")
+	}
+	for _, l := range lines {
+		if l["req"] != want {
+			t.Errorf("req = %.60q... (%d bytes), want the first %d printable bytes", l["req"], len(fmt.Sprint(l["req"])), maxRequestID)
+		}
 	}
 }

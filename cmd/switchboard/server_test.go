@@ -342,8 +342,11 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 	t.Run("no Redis starts with warnings", func(t *testing.T) {
 		logs := starts(t, nil, func(string) string { return "" })
 		warnings := regexp.MustCompile(`(?m)^.*WARN.*$`).FindAllString(logs, -1)
-		if len(warnings) != 3 {
-			t.Errorf("want three warnings, the open routes, the memory store and the transcription left running, one line each:\n%s", logs)
+		if len(warnings) != 4 {
+			t.Errorf("want four warnings, the open routes, the fetch URL from the Host header, the memory store and the transcription left running, one line each:\n%s", logs)
+		}
+		if !regexp.MustCompile(`SWITCHBOARD_PUBLIC_URL is not set: .*Host header`).MatchString(logs) {
+			t.Errorf("the warning for SWITCHBOARD_PUBLIC_URL does not name its risk, the fetch URL taken from the Host header:\n%s", logs)
 		}
 		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "REDIS_URL", "VOIPBIN_ACCESSKEY", "SWITCHBOARD_PUBLIC_URL"} {
 			if !strings.Contains(logs, name) {
@@ -351,6 +354,53 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestServeRefusesBlankCredentials: a credential of whitespace only is as
+// good as none and is refused, named, whether Redis is set or not.
+func TestServeRefusesBlankCredentials(t *testing.T) {
+	for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "VOIPBIN_ACCESSKEY", "OPENAI_API_KEY"} {
+		getenv := func(k string) string {
+			if k == name {
+				return " \t "
+			}
+			return ""
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--insecure"}, getenv, io.Discard, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "blank") {
+			t.Errorf("%s of whitespace: %v, want a refusal naming it", name, err)
+		}
+	}
+}
+
+// TestServeWarnsOfOpenDebugAddresses: the profiler and /metrics have no
+// authentication; on an address other than loopback serve starts, and says so.
+func TestServeWarnsOfOpenDebugAddresses(t *testing.T) {
+	serve := func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		pr, pw := io.Pipe()
+		var logs strings.Builder
+		errc := make(chan error, 1)
+		go func() { errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, &logs) }()
+		go func() { _, _ = bufio.NewReader(pr).ReadString('\n'); cancel(); _, _ = io.Copy(io.Discard, pr) }()
+		if err := <-errc; err != nil {
+			t.Fatalf("serve %v: %v, want it to start", args, err)
+		}
+		return logs.String()
+	}
+	open := serve("--debug-addr", ":0", "--metrics-addr", "0.0.0.0:0")
+	for _, want := range []string{"--debug-addr :0 is not a loopback address", "--metrics-addr 0.0.0.0:0 is not a loopback address"} {
+		if !strings.Contains(open, want) {
+			t.Errorf("no warning %q in:\n%s", want, open)
+		}
+	}
+	if closed := serve("--debug-addr", "127.0.0.1:0", "--metrics-addr", "localhost:0"); strings.Contains(closed, "loopback") {
+		t.Errorf("a loopback address is warned about:\n%s", closed)
+	}
 }
 
 // TestCheckExplainsCallerID: `switchboard check` says what caller ID each
