@@ -385,7 +385,9 @@ func TestServeWarnsOfOpenDebugAddresses(t *testing.T) {
 		pr, pw := io.Pipe()
 		var logs strings.Builder
 		errc := make(chan error, 1)
-		go func() { errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, &logs) }()
+		go func() {
+			errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, &logs)
+		}()
 		go func() { _, _ = bufio.NewReader(pr).ReadString('\n'); cancel(); _, _ = io.Copy(io.Discard, pr) }()
 		if err := <-errc; err != nil {
 			t.Fatalf("serve %v: %v, want it to start", args, err)
