@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -201,5 +202,52 @@ func TestTranscriptionAfterHangup(t *testing.T) {
 	svc.leaving.wait(context.Background())
 	if len(api.Writes) != 0 {
 		t.Errorf("a hung-up call's transcription is VoIPBin's to stop: %v", api.Writes)
+	}
+}
+
+// TestRevokedAccessKeySaidLoudly: a stop refused 401 (a revoked or expired
+// access key) is not retried; the first is logged at ERROR naming the key,
+// later ones at WARN, and every one is counted where an alert can watch it.
+func TestRevokedAccessKeySaidLoudly(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	_, srv, logs := startWatched(t, settings{AccessKey: "revoked-key", APIURL: api.URL})
+	for i := range 2 {
+		call, tr := vid(fmt.Sprint("revoked-", i)), api.Transcribing()
+		fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+		post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`)
+		for _, ev := range []string{transcribeCreated(tr, call), transcriptEvent(fmt.Sprint("revoked-ts-", i), tr, "I would like a quote for your enterprise plan")} {
+			if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+				t.Fatalf("event: %d %s", status, body)
+			}
+		}
+		if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) {
+			t.Fatalf("no transfer: %s", body)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(scrape(t, srv.URL), `switchboard_voipbin_api_errors_total{kind="unauthorized"} 2`); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("two refused stops not counted:\n%s", grepLines(scrape(t, srv.URL), "voipbin_api_errors"))
+		}
+	}
+	var errors, warns int
+	for _, l := range logs.lines(t) {
+		if l["kind"] != "unauthorized" {
+			continue
+		}
+		switch l["level"] {
+		case "ERROR":
+			errors++
+			if !strings.Contains(fmt.Sprint(l["msg"]), "VOIPBIN_ACCESSKEY") {
+				t.Errorf("the error does not name the key: %v", l)
+			}
+		case "WARN":
+			warns++
+		}
+		if strings.Contains(fmt.Sprint(l), "revoked-key") {
+			t.Errorf("the key itself is in the log: %v", l)
+		}
+	}
+	if errors != 1 || warns != 1 || len(api.Refused()) != 2 {
+		t.Errorf("%d ERROR and %d WARN lines for 2 refused stops (%d requests refused); want 1 and 1, each stop tried once", errors, warns, len(api.Refused()))
 	}
 }
