@@ -73,8 +73,9 @@ type leaving struct {
 	pending map[string]struct{}
 	done    chan struct{}
 	closing sync.Once
-	// said holds the kinds of API failure already logged at ERROR: a
-	// revoked key is said loudly once, not on every call.
+	// said holds the kinds of API failure logged at ERROR since the last
+	// stop that went through: a revoked key is said loudly once, not on
+	// every call.
 	said sync.Map
 }
 
@@ -216,6 +217,7 @@ func (l *leaving) stop(ctx context.Context, callID, id string) {
 		var apiErr *voipbin.APIError
 		if err == nil {
 			l.stops.WithLabelValues("ok").Inc()
+			l.said.Clear() // working again: the next failure is news, and said loudly
 			return
 		}
 		if errors.As(err, &apiErr) && !apiErr.Retryable() || attempt == stopAttempts {

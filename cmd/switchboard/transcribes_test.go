@@ -220,6 +220,42 @@ func TestTranscriptionAfterHangup(t *testing.T) {
 	}
 }
 
+// transferWith runs call i to a transfer with transcription tr.
+func transferWith(t *testing.T, srv *httptest.Server, i int, tr string) {
+	t.Helper()
+	call := vid(fmt.Sprint("transfer-", i))
+	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+	post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`)
+	for _, ev := range []string{transcribeCreated(tr, call), transcriptEvent(fmt.Sprint("transfer-ts-", i), tr, "I would like a quote for your enterprise plan")} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event: %d %s", status, body)
+		}
+	}
+	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) {
+		t.Fatalf("no transfer: %s", body)
+	}
+}
+
+// TestStopFailureSaidAgainAfterRecovery: once a stop goes through, the next
+// failure of a kind is news and is logged at ERROR again.
+func TestStopFailureSaidAgainAfterRecovery(t *testing.T) {
+	statuses := []int{401, 200, 401}
+	var n atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(statuses[min(int(n.Add(1))-1, len(statuses)-1)])
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer api.Close()
+	svc, srv, logs := startWatched(t, settings{AccessKey: "key", APIURL: api.URL})
+	for i := range statuses {
+		transferWith(t, srv, i, vid(fmt.Sprint("tr-recover-", i)))
+		svc.leaving.wait(context.Background())
+	}
+	if got := strings.Count(logs.String(), `"level":"ERROR"`); got != 2 {
+		t.Errorf("%d ERROR lines for a refusal, a success and a refusal; want 2:\n%s", got, logs.String())
+	}
+}
+
 // TestRevokedAccessKeySaidLoudly: a stop refused 401 (a revoked or expired
 // access key) is not retried; the first is logged at ERROR naming the key,
 // later ones at WARN, and every one is counted where an alert can watch it.
