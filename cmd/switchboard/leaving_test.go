@@ -233,3 +233,41 @@ func TestUnsignedEventsCannotRenewAnEndedCall(t *testing.T) {
 		t.Errorf("the call's expiry grew from %d to %d ms", left, now)
 	}
 }
+
+// TestDecisionNeverHandedOutIsNoRoute: the caller's words are decided on
+// (billing) when they arrive, but the fetch that would hand the transfer out
+// finds Redis frozen and sends the caller to the fallback desk instead. The
+// call left us for the fallback desk: it is stored so, and counted once, as
+// that route, never as billing.
+func TestDecisionNeverHandedOutIsNoRoute(t *testing.T) {
+	redis := redistest.StartServer(t)
+	svc, srv := startService(t, settings{RedisURL: redis.URL()})
+	call, tr := vid("never-handed-out"), vid("tr-never-handed-out")
+	answer(t, srv.URL, call)
+	for _, ev := range []string{transcribeCreated(tr, call), transcriptEvent("ts-bill", tr, "my invoice shows a double charge")} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event = %d %s", status, body)
+		}
+	}
+	if c, _, err := svc.store.Load(t.Context(), call); err != nil || c.Ready == nil || c.Department != "billing" {
+		t.Fatalf("the words were not decided on when they arrived: %s %q ready %v, %v", c.State, c.Department, c.Ready, err)
+	}
+	redis.Pause()
+	status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af-n")+`","reference_id":"`+call+`"}`)
+	redis.Resume()
+	if status != http.StatusOK || !strings.Contains(body, "+14155550199") {
+		t.Fatalf("with Redis frozen the fetch = %d %s, want the fallback desk", status, body)
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if c, _, err := svc.store.Load(t.Context(), call); err == nil && c.Left() && c.Reason == "error" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the failover was not stored once Redis came back")
+		}
+	}
+	page := metricsOf(svc)
+	if strings.Count(page, "switchboard_calls_routed_total{") != 1 || !strings.Contains(page, `switchboard_calls_routed_total{department="fallback",reason="error"} 1`) {
+		t.Errorf("want the call counted once, to the fallback desk:\n%s", grepLines(page, "calls_routed"))
+	}
+}

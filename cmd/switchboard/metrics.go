@@ -185,13 +185,17 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	if a.Closed != "" && b.Closed == "" {
 		m.afterHours.WithLabelValues(a.Closed, cmp.Or(a.Department, "nobody")).Inc()
 	}
-	if routed(a) && !routed(b) {
+	// A route is counted when the call leaves us by it (flow.Call.Left: the
+	// fetch that hands it out), not when it is decided on the caller's words:
+	// a decision that never reaches the caller (the fetch failed over to the
+	// fallback desk instead) is not a route, and the call is counted once.
+	if routed(a) && a.Left() && !(routed(b) && b.Left()) {
 		m.callsRouted.WithLabelValues(cmp.Or(a.Department, "nobody"), a.Reason).Inc() // nobody: a flow-step call for a closed department, nobody open
 		if fallbackCause(a.Reason) {
 			m.fallbacks.WithLabelValues(a.Reason).Inc()
 		}
 	}
-	if a.Over() && !b.Over() && r.Failed == "" && a.ID != "" {
+	if a.Left() && !b.Left() && r.Failed == "" && a.ID != "" {
 		m.callActions.Observe(float64(a.Actions))
 	}
 }
