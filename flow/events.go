@@ -60,11 +60,11 @@ type Heard struct {
 }
 
 // Transcribing links a transcription session to the call it listens to, so
-// that the words it hears find their call, and tells the call of the
-// session and its language, lang, so that it is stopped when the call
-// leaves us (a call that detects its caller's language runs one
-// transcription per language and listens on in the caller's). A call that has left us takes
-// no new session, and a session unlinked when its call left is never linked
+// that the words it hears find their call, and tells the call of the session
+// and its language, lang, so that it is stopped when the call leaves us (a
+// call that detects its caller's language runs one transcription per
+// language and listens on in the caller's). A call that has left us takes no
+// new session, and a session unlinked when its call left is never linked
 // again: a retried or late transcribe_created is taken, and nothing is kept.
 func (e *Events) Transcribing(ctx context.Context, session, callID, lang string) error {
 	if e.leaving(callID) {

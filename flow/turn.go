@@ -266,11 +266,11 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 // fallback desk without a save: it is stored as transferred there now,
 // whatever it was deciding, and its unread words are taken (they decide
 // nothing any more). A call that has already left is not written, nor is
-// any call when why is empty. Either
-// way the call comes back as stored, with every transcription it knows of,
-// for them to be unlinked and stopped. The service calls it, again and
-// again while the store is down, for every failed turn; it reports nothing
-// to the Observer (the failed turn was reported once, when it failed).
+// any call when why is empty. Either way the call comes back as stored, with
+// every transcription it knows of, for them to be unlinked and stopped. The
+// service calls it, again and again while the store is down, for every
+// failed turn; it reports nothing to the Observer (the failed turn was
+// reported once, when it failed).
 func (r *Router) Leave(ctx context.Context, id, why string) (Call, error) {
 	for attempt := 1; ; attempt++ {
 		c, inbox, err := r.calls.Load(ctx, id)
