@@ -484,8 +484,9 @@ func warnOpen(log *slog.Logger, s settings) {
 	}
 	if s.PublicURL == "" {
 		log.Warn("SWITCHBOARD_PUBLIC_URL is not set: the URL VoIPBin fetches a call's next actions from is built from each " +
-			"request's Host header, which whoever sends the request chooses, so a forged request can send the call's next " +
-			"fetch (and its fetch token) to another server; set it to this service's public base URL (cmd/switchboard/README.md, Security)")
+			"fetch's Host header, which whoever sends the request chooses and a proxy may rewrite: VoIPBin may be handed an " +
+			"address it cannot reach, and the caller is hung up at the next fetch; set it to this service's public base URL " +
+			"(cmd/switchboard/README.md, Security)")
 	}
 	for _, l := range []struct{ flag, addr, what string }{
 		{"--debug-addr", s.DebugAddr, "Go's profiler, without authentication: anyone who reaches it can read the process's memory, callers' words included, and slow it down"},
