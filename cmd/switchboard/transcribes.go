@@ -240,9 +240,11 @@ func (l *leaving) stop(ctx context.Context, callID, id string) {
 	l.log.Log(ctx, level, msg, "kind", kind, "call", callID, "transcribe", id, "err", err)
 }
 
-// apiErrorKind sorts a failed REST API call: unauthorized (401, 403: the
-// access key is revoked, expired or lacks permission), refused (another
-// 4xx) or unavailable (a 5xx or no answer, after retries).
+// apiErrorKind sorts a failed REST API call: unauthorized (401: the access
+// key is expired or deleted, bin-api-manager lib/middleware/authenticate.go
+// Authenticate and authenticateAccesskey, abortUnauthenticated; 403: the
+// account is frozen, isFrozenAccountBlocked, or the key lacks permission),
+// refused (another 4xx) or unavailable (a 5xx or no answer, after retries).
 func apiErrorKind(err error) string {
 	var apiErr *voipbin.APIError
 	switch {
