@@ -261,7 +261,7 @@ func TestStopFailureSaidAgainAfterRecovery(t *testing.T) {
 // later ones at WARN, and every one is counted where an alert can watch it.
 func TestRevokedAccessKeySaidLoudly(t *testing.T) {
 	api := voipbintest.NewREST(t)
-	_, srv, logs := startWatched(t, settings{AccessKey: "revoked-key", APIURL: api.URL})
+	svc, srv, logs := startWatched(t, settings{AccessKey: "revoked-key", APIURL: api.URL})
 	for i := range 2 {
 		call, tr := vid(fmt.Sprint("revoked-", i)), api.Transcribing()
 		fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
@@ -275,10 +275,9 @@ func TestRevokedAccessKeySaidLoudly(t *testing.T) {
 			t.Fatalf("no transfer: %s", body)
 		}
 	}
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(scrape(t, srv.URL), `switchboard_voipbin_api_errors_total{kind="unauthorized"} 2`); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("two refused stops not counted:\n%s", grepLines(scrape(t, srv.URL), "voipbin_api_errors"))
-		}
+	svc.leaving.wait(context.Background()) // the stops, logged and counted
+	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_voipbin_api_errors_total{kind="unauthorized"} 2`) {
+		t.Fatalf("two refused stops not counted:\n%s", grepLines(page, "voipbin_api_errors"))
 	}
 	var errors, warns int
 	for _, l := range logs.lines(t) {
