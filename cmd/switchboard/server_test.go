@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -376,32 +377,24 @@ func TestServeRefusesBlankCredentials(t *testing.T) {
 }
 
 // TestServeWarnsOfOpenDebugAddresses: the profiler and /metrics have no
-// authentication; on an address other than loopback serve starts, and says so.
+// authentication; on an address other than loopback serve starts, and says
+// so (read from its start-up warnings: a test listens on loopback only).
 func TestServeWarnsOfOpenDebugAddresses(t *testing.T) {
-	serve := func(args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		pr, pw := io.Pipe()
-		var logs strings.Builder
-		errc := make(chan error, 1)
-		go func() {
-			errc <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, pw, &logs)
-		}()
-		go func() { _, _ = bufio.NewReader(pr).ReadString('\n'); cancel(); _, _ = io.Copy(io.Discard, pr) }()
-		if err := <-errc; err != nil {
-			t.Fatalf("serve %v: %v, want it to start", args, err)
-		}
-		return logs.String()
+	warnings := func(debug, metrics string) string {
+		var b strings.Builder
+		warnOpen(slog.New(slog.NewTextHandler(&b, nil)), settings{DebugAddr: debug, MetricsAddr: metrics})
+		return b.String()
 	}
-	open := serve("--debug-addr", ":0", "--metrics-addr", "0.0.0.0:0")
-	for _, want := range []string{"--debug-addr :0 is not a loopback address", "--metrics-addr 0.0.0.0:0 is not a loopback address"} {
+	open := warnings(":6060", "0.0.0.0:9090")
+	for _, want := range []string{"--debug-addr :6060 is not a loopback address", "--metrics-addr 0.0.0.0:9090 is not a loopback address"} {
 		if !strings.Contains(open, want) {
 			t.Errorf("no warning %q in:\n%s", want, open)
 		}
 	}
-	if closed := serve("--debug-addr", "127.0.0.1:0", "--metrics-addr", "localhost:0"); strings.Contains(closed, "loopback") {
-		t.Errorf("a loopback address is warned about:\n%s", closed)
+	for _, addrs := range [][2]string{{"127.0.0.1:6060", "localhost:9090"}, {"[::1]:6060", ""}} {
+		if closed := warnings(addrs[0], addrs[1]); strings.Contains(closed, "loopback") {
+			t.Errorf("a loopback address is warned about:\n%s", closed)
+		}
 	}
 }
 
