@@ -84,6 +84,7 @@ func TestFailoverLeavesTheCall(t *testing.T) {
 	}()
 	time.Sleep(300 * time.Millisecond)
 	redis.Resume()
+	resumed := time.Now()
 	if status := <-said; status != http.StatusOK {
 		t.Errorf("words to the receptionist while Redis was frozen = %d, want 200", status)
 	}
@@ -93,6 +94,7 @@ func TestFailoverLeavesTheCall(t *testing.T) {
 		c, _, err := svcA.store.Load(t.Context(), call)
 		link, lerr := svcA.store.Resolve(t.Context(), tr)
 		if err == nil && c.Left() && lerr == nil && link == "" && api.Status(tr) == "done" {
+			t.Logf("stored as left, unlinked and stopped %v after Redis came back", time.Since(resumed).Round(time.Millisecond))
 			break
 		}
 		if time.Now().After(deadline) {
