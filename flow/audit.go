@@ -12,9 +12,11 @@ import (
 // line when our part of the call ends.
 type Audit struct {
 	// Pressed is every keypad entry in order, numbers that could identify an
-	// account or a card masked to their last four digits.
+	// account, a card or a date of birth masked whole (a date's last four
+	// digits are its year).
 	Pressed []string `json:"pressed,omitempty"`
-	// Said is every caller turn, masked the same way.
+	// Said is every caller turn, numbers masked to their last four digits.
+	// It is logged only with --log-transcripts (Router.LogTranscripts).
 	Said []string `json:"said,omitempty"`
 	// Decision is the classifier's answer ("" when none was asked or it was
 	// unsure), by whom (local or model), and its confidence.
@@ -35,7 +37,13 @@ const minMasked = 6
 // (six or more, spaces and dashes inside a run allowed, as a caller reads a
 // card number) except its last four: "4111 1111 1111 1234" becomes
 // "XXXX XXXX XXXX 1234". Shorter numbers and everything else stay as they are.
-func Mask(s string) string {
+func Mask(s string) string { return mask(s, 4) }
+
+// MaskEntry is Mask for keys pressed, keeping no digit of a long run: an
+// entry may be a date of birth, whose last four digits are the year.
+func MaskEntry(s string) string { return mask(s, 0) }
+
+func mask(s string, keep int) string {
 	rs := []rune(s)
 	for i := 0; i < len(rs); {
 		if !unicode.IsDigit(rs[i]) {
@@ -55,7 +63,7 @@ func Mask(s string) string {
 			break
 		}
 		if digits >= minMasked {
-			keep := 4
+			keep := keep
 			for j := end - 1; j >= i; j-- {
 				if !unicode.IsDigit(rs[j]) {
 					continue
@@ -94,7 +102,7 @@ func (c *Call) recordPress(keys string) {
 	if strings.TrimSpace(keys) == "" {
 		keys = "(none)"
 	}
-	c.Audit.Pressed = append(c.Audit.Pressed, Mask(keys))
+	c.Audit.Pressed = append(c.Audit.Pressed, MaskEntry(keys))
 }
 
 // recordDecision notes the classifier's answer in the audit record.

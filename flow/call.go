@@ -137,6 +137,12 @@ func (c *Call) takeBack() {
 // Over reports whether the call needs no more turns; stores keep it briefly.
 func (c *Call) Over() bool { return over(c.State) }
 
+// Left reports whether the call has left us: over, and the fetch that told
+// the platform so has been answered (no decision waits for it in Ready).
+// From then on what its transcriptions hear is kept nowhere and decides
+// nothing; stores refuse to append to it (ErrLeft).
+func (c *Call) Left() bool { return c.Over() && c.Ready == nil }
+
 // Input is one thing that happened on a call between two fetches, as delivered
 // by VoIPBin's events: the caller's words, or the caller hanging up.
 type Input struct {

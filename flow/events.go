@@ -17,6 +17,11 @@ import (
 type Events struct {
 	inbox Inbox
 	log   *slog.Logger
+	// Leaving, when set, reports whether this process knows that a call has
+	// left us though the store may not say so yet (a failover while the
+	// store was down): its words are then kept nowhere, as for a call the
+	// store knows has left (ErrLeft).
+	Leaving func(callID string) bool
 	// dropped counts caller lines dropped from full inboxes (see MaxInbox)
 	// since the process started.
 	dropped atomic.Int64
@@ -53,30 +58,45 @@ type Heard struct {
 }
 
 // Transcribing links a transcription session to the call it listens to, so
-// that the words it hears find their call, and tells the call the session's
-// language, lang: a call that detects its caller's language runs one
-// transcription per language and listens on in the caller's.
+// that the words it hears find their call, and tells the call of the session
+// and its language, lang, so that it is stopped when the call leaves us (a
+// call that detects its caller's language runs one transcription per
+// language and listens on in the caller's). A call that has left us takes no
+// new session, and a session unlinked when its call left is never linked
+// again: a retried or late transcribe_created is taken, and nothing is kept.
 func (e *Events) Transcribing(ctx context.Context, session, callID, lang string) error {
-	if err := e.inbox.Link(ctx, session, callID); err != nil {
-		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
-	}
-	if lang == "" {
-		// Nothing to tell: the call treats the session's words as its own
-		// language. It does not learn of the session then (Call.Transcribes),
-		// but VoIPBin always gives the language transcribe_start asked for.
+	if e.leaving(callID) {
 		return nil
 	}
-	if _, _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang}); err != nil {
-		return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
+	// Without a language there is nothing to tell: the call treats the
+	// session's words as its own language, and its words find a call that
+	// left us refused all the same (ErrLeft). VoIPBin always gives the
+	// language transcribe_start asked for.
+	if lang != "" {
+		_, _, err := e.inbox.Append(ctx, callID, "transcribing:"+session, Input{Session: session, Lang: lang})
+		if errors.Is(err, ErrLeft) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("tell call %s of transcription %s: %w", callID, session, err)
+		}
+	}
+	if err := e.inbox.Link(ctx, session, callID); err != nil && !errors.Is(err, ErrLeft) {
+		return fmt.Errorf("link transcription %s to call %s: %w", session, callID, err)
 	}
 	return nil
 }
 
+// leaving reports whether the process knows callID has left us (Leaving).
+func (e *Events) leaving(callID string) bool { return e.Leaving != nil && e.Leaving(callID) }
+
 // Heard takes the caller's words into their call's inbox. Our own voice,
-// empty words and words for a call that has left us (Left) are ignored. It
-// returns the call the words belong to and how many older unread lines the
-// call's full inbox dropped for them (see MaxInbox); its error is
-// ErrUnknownSession when no call is linked to the session, or the store's.
+// empty words and words for a call that has left us (Left, ErrLeft) are
+// ignored: they return no call. It returns the call the words belong to and
+// how many older unread lines the call's full inbox dropped for them (see
+// MaxInbox); its error is ErrUnknownSession when no call is linked to the
+// session, or the store's: any failure to keep the words is an error, so
+// that the platform sends them again.
 func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int, err error) {
 	text := Clip(h.Text)
 	if h.Speaker != Caller || text == "" {
@@ -89,11 +109,14 @@ func (e *Events) Heard(ctx context.Context, h Heard) (callID string, dropped int
 	if err != nil {
 		return "", 0, fmt.Errorf("resolve transcription %s: %w", h.Session, err)
 	}
-	if callID == "" {
+	if callID == "" || e.leaving(callID) {
 		return "", 0, nil // the call left us (Left): its words are not ours to keep
 	}
 	in := Input{Text: text, Session: h.Session} // the store stamps At: one clock for every replica
 	_, dropped, err = e.inbox.Append(ctx, callID, "heard:"+h.ID, in)
+	if errors.Is(err, ErrLeft) {
+		return "", 0, nil
+	}
 	if dropped > 0 {
 		total := e.dropped.Add(int64(dropped))
 		e.log.WarnContext(ctx, "call inbox full: oldest unread lines dropped", "call", callID, "dropped", dropped, "total", total)
@@ -134,7 +157,14 @@ func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, en
 	if err != nil {
 		return "", fmt.Errorf("resolve transcription %s: %w", session, err)
 	}
-	if err := e.inbox.Speaking(ctx, callID, session, VoiceActivity{Ended: ended}); err != nil {
+	if callID == "" || e.leaving(callID) {
+		return "", nil
+	}
+	err = e.inbox.Speaking(ctx, callID, session, VoiceActivity{Ended: ended})
+	if errors.Is(err, ErrLeft) {
+		return "", nil
+	}
+	if err != nil {
 		return callID, fmt.Errorf("record speech on call %s: %w", callID, err)
 	}
 	return callID, nil
@@ -143,7 +173,7 @@ func (e *Events) Speech(ctx context.Context, session string, speaker Speaker, en
 // HungUp records that the caller hung up; the next turn ends the call.
 // eventID identifies the event, as in Heard.
 func (e *Events) HungUp(ctx context.Context, eventID, callID string) error {
-	if _, _, err := e.inbox.Append(ctx, callID, "hangup:"+eventID, Input{Hangup: true}); err != nil {
+	if _, _, err := e.inbox.Append(ctx, callID, "hangup:"+eventID, Input{Hangup: true}); err != nil && !errors.Is(err, ErrLeft) {
 		return fmt.Errorf("append hangup to call %s: %w", callID, err)
 	}
 	return nil

@@ -266,6 +266,16 @@ func TestMask(t *testing.T) {
 	}
 }
 
+// TestMaskEntry: keys pressed keep no digit of a long run, so that a date of
+// birth keeps no year; a menu key stays as it is.
+func TestMaskEntry(t *testing.T) {
+	for in, want := range map[string]string{"01011980": "XXXXXXXX", "0012345678#": "XXXXXXXXXX#", "3": "3", "(none)": "(none)"} {
+		if got := MaskEntry(in); got != want {
+			t.Errorf("MaskEntry(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestDetectLanguage(t *testing.T) {
 	both := []string{"en-US", "es-ES"}
 	tests := []struct{ words, want string }{

@@ -276,8 +276,12 @@ var plainMode = Mode{Kind: KindConversation, Handoff: HandoffTransfer}
 // logAudit writes a call's audit record as one line.
 func (r *Router) logAudit(ctx context.Context, c Call) {
 	a := c.audit()
+	var said any = len(a.Said) // what callers say reaches the logs only with --log-transcripts
+	if r.LogTranscripts {
+		said = a.Said
+	}
 	r.log.InfoContext(ctx, "audit", "call", c.ID, "mode", c.Mode, "language", c.Language,
-		"pressed", a.Pressed, "said", a.Said, "decision", a.Decision, "decided_by", a.DecidedBy,
+		"pressed", a.Pressed, "said", said, "decision", a.Decision, "decided_by", a.DecidedBy,
 		"confidence", math.Round(a.Confidence*1000)/1000, "department", a.Department, "destination", a.Destination,
 		"reason", a.Reason, "state", c.State)
 }

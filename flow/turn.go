@@ -301,7 +301,43 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 		slog.Any("moves", moves), slog.Int64("ms", took.Milliseconds()))
 }
 
-// failed reports a turn that sent the caller to reception because something broke.
+// Leave makes sure the stored call says it has left us (Call.Left). A call
+// whose turn failed (why: "error", "panic") had its caller sent to the
+// fallback desk without a save: it is stored as transferred there now,
+// whatever it was deciding, and its unread words are taken (they decide
+// nothing any more). A call that has already left is not written, nor is
+// any call when why is empty. Either way the call comes back as stored, with
+// every transcription it knows of, for them to be unlinked and stopped. The
+// service calls it, again and again while the store is down, for every
+// failed turn; it reports nothing to the Observer (the failed turn was
+// reported once, when it failed).
+func (r *Router) Leave(ctx context.Context, id, why string) (Call, error) {
+	for attempt := 1; ; attempt++ {
+		c, inbox, err := r.calls.Load(ctx, id)
+		if err != nil {
+			return c, fmt.Errorf("load call %s: %w", id, err)
+		}
+		noteTranscribes(&c, inbox)
+		if c.Left() || why == "" { // "": only asked for the call as stored
+			return c, nil
+		}
+		c.State, c.Department, c.Reason, c.Sure = StateTransferred, r.cfg.Fallback.Destination, why, 1
+		c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil
+		c.UpdatedMS = r.clock().UnixMilli()
+		err = r.calls.Save(ctx, c, len(inbox))
+		if errors.Is(err, ErrConflict) && attempt < maxWordAttempts {
+			continue
+		}
+		if err != nil {
+			return c, fmt.Errorf("save call %s: %w", id, err)
+		}
+		return c, nil
+	}
+}
+
+// failed reports a turn that sent the caller to reception because something
+// broke. Its call has left us, though the store does not say so yet: the
+// Observer (the service) stores that with Leave.
 func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
 	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
 	r.summarise(ctx, c, nil, r.Now().Sub(start))
@@ -381,6 +417,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		c.takeBack()
 		t.corrected = true
 	}
+	// Whatever the state reads of the inbox, the call learns of every
+	// transcription listening to it: they are stopped when it leaves us.
+	noteTranscribes(c, t.inbox)
 	if t.OnWords {
 		if c.State == "" || !slices.Contains(waiting, c.State) || c.Ready != nil {
 			t.idle = true // the fetch decides: the call is not waiting for words
@@ -405,13 +444,6 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		}
 		if t.ch.Fetches { // a line with a number's flow, which carries the dialled number
 			c.Mode, _ = r.cfg.Mode(t.Dialled)
-		}
-	}
-	// Whatever the state reads of the inbox, the call learns of every
-	// transcription listening to it: they are stopped when it leaves us.
-	for _, in := range t.inbox {
-		if in.Text == "" && in.Session != "" {
-			c.noteTranscribe(in.Session)
 		}
 	}
 	mode := r.modeOf(c)
@@ -469,6 +501,15 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		}
 	}
 	return fmt.Errorf("call %s: no decision after %d moves (%s)", c.ID, maxMoves, t.moves)
+}
+
+// noteTranscribes has c learn of the transcriptions that the inputs say started.
+func noteTranscribes(c *Call, inbox []Input) {
+	for _, in := range inbox {
+		if in.Text == "" && in.Session != "" {
+			c.noteTranscribe(in.Session)
+		}
+	}
 }
 
 // keep stores what a turn on the caller's words decided with the call, for

@@ -494,12 +494,13 @@ func TestFinishedCallTakesItsInbox(t *testing.T) {
 	if got := lastConnect(r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice}).Actions); got != flow.Emergency {
 		t.Fatalf("connect %q, want %s", got, flow.Emergency)
 	}
-	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there", At: 1}); err != nil {
-		t.Fatal(err)
+	// The call has left us: what the caller says now is the agent's to hear.
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Text: "hello? are you there", At: 1}); !errors.Is(err, flow.ErrLeft) {
+		t.Errorf("Append to a transferred call = %v, want ErrLeft", err)
 	}
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	if _, inbox, _ := mem.Load(ctx, "c1"); len(inbox) != 0 {
-		t.Errorf("inbox of a finished call after a turn = %+v, want it taken", inbox)
+		t.Errorf("inbox of a finished call after a turn = %+v, want it empty", inbox)
 	}
 }
 
@@ -518,7 +519,8 @@ func TestConflictsEndAfterThreeTries(t *testing.T) {
 }
 
 // TestCallKeepsItsStartAndRoute: a call's start time is its first turn's,
-// and a hangup after the transfer keeps where it was sent and why.
+// and a hangup after the transfer (refused: the call has left us) keeps
+// where it was sent and why.
 func TestCallKeepsItsStartAndRoute(t *testing.T) {
 	cfg := flow.ExampleConfig()
 	mem := store.NewMemory(store.DefaultExpiry)
@@ -535,15 +537,15 @@ func TestCallKeepsItsStartAndRoute(t *testing.T) {
 	}
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice, OnWords: true})
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
-	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Hangup: true}); err != nil {
-		t.Fatal(err)
+	if _, _, err := mem.Append(ctx, "c1", "2", flow.Input{Hangup: true}); !errors.Is(err, flow.ErrLeft) {
+		t.Errorf("hangup appended to a transferred call: %v, want ErrLeft", err)
 	}
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	c, _, _ := mem.Load(ctx, "c1")
 	if c.StartedMS != first.StartedMS {
 		t.Errorf("start moved from %d to %d", first.StartedMS, c.StartedMS)
 	}
-	if c.State != flow.StateEnded || c.Department != "billing" || c.Reason != "local" {
-		t.Errorf("after the hangup: state %s, department %q, reason %q; want ended, billing, local", c.State, c.Department, c.Reason)
+	if c.State != flow.StateTransferred || c.Department != "billing" || c.Reason != "local" {
+		t.Errorf("after the hangup: state %s, department %q, reason %q; want transferred, billing, local", c.State, c.Department, c.Reason)
 	}
 }

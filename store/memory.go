@@ -18,14 +18,19 @@ import (
 // Expiry says how long a store keeps what it writes. A call's inbox and its
 // de-duplication marks live and die with the call.
 type Expiry struct {
-	Call  time.Duration // a live call, from its last write
-	Ended time.Duration // a call that was transferred or hung up
-	Links time.Duration // transcribe links
+	Call  time.Duration // a live call, from its last write; a transcribe link, from when it was made
+	Ended time.Duration // a call that was transferred or hung up; a transcribe unlinked when its call left us
+	// Marks is how long an event's de-duplication key is remembered even
+	// beyond the last flow.MaxMarks (see flow.Inbox.Append).
+	Marks time.Duration
 }
 
 // DefaultExpiry keeps a live call 30 minutes after its last write (Dialogflow
-// CX's session default), an ended one 5 minutes, links a day.
-var DefaultExpiry = Expiry{Call: 30 * time.Minute, Ended: 5 * time.Minute, Links: 24 * time.Hour}
+// CX's session default), an ended one 5 minutes, and an event's
+// de-duplication key at least 2 minutes (VoIPBin retries within seconds).
+// A transcribe link lives as long as a live call, since the call it names
+// outlives it by no more; so a flood of links for one call ends with it.
+var DefaultExpiry = Expiry{Call: 30 * time.Minute, Ended: 5 * time.Minute, Marks: 2 * time.Minute}
 
 // Memory keeps calls in process memory. It serves one process only: two
 // replicas with a Memory store each would split a call's turns.
@@ -41,10 +46,15 @@ type Memory struct {
 type memCall struct {
 	call    flow.Call
 	inbox   []flow.Input
-	dropped int64    // inputs dropped from the inbox, ever
-	seen    []string // de-duplication keys, oldest first, at most flow.MaxMarks
+	dropped int64  // inputs dropped from the inbox, ever
+	seen    []mark // de-duplication keys, oldest first (see flow.Inbox.Append)
 	voices  map[string]flow.VoiceActivity
 	expires time.Time
+}
+
+type mark struct {
+	key string
+	at  time.Time
 }
 
 type expiring struct {
@@ -60,7 +70,7 @@ var (
 
 // NewMemory returns an empty Memory store.
 func NewMemory(exp Expiry) *Memory {
-	return &Memory{exp: exp, now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}}
+	return &Memory{exp: exp.withDefaults(), now: time.Now, calls: map[string]*memCall{}, links: map[string]expiring{}}
 }
 
 // SetClock makes m tell the time by now: the times it stamps, the clock
@@ -125,12 +135,22 @@ func (m *Memory) Append(_ context.Context, id, key string, in flow.Input) (bool,
 		mc = &memCall{call: flow.Call{ID: id}}
 		m.calls[id] = mc
 	}
-	if slices.Contains(mc.seen, key) {
+	if mc.call.Left() {
+		return false, 0, flow.ErrLeft
+	}
+	if slices.ContainsFunc(mc.seen, func(k mark) bool { return k.key == key }) {
 		return false, 0, nil
 	}
-	mc.seen = append(mc.seen, key)
-	if over := len(mc.seen) - flow.MaxMarks; over > 0 {
-		mc.seen = append(mc.seen[:0], mc.seen[over:]...)
+	mc.seen = append(mc.seen, mark{key, now})
+	// Beyond the last MaxMarks, keys older than the window go; beyond
+	// MaxMarksHard, the oldest whatever their age.
+	forget := 0
+	for forget < len(mc.seen)-flow.MaxMarks && now.Sub(mc.seen[forget].at) > m.exp.Marks {
+		forget++
+	}
+	forget = max(forget, len(mc.seen)-flow.MaxMarksHard)
+	if forget > 0 {
+		mc.seen = append(mc.seen[:0], mc.seen[forget:]...)
 	}
 	if in.At == 0 {
 		in.At = now.UnixMilli()
@@ -158,13 +178,16 @@ func (m *Memory) Speaking(_ context.Context, id, session string, v flow.VoiceAct
 		mc = &memCall{call: flow.Call{ID: id}, expires: m.now().Add(m.exp.Call)}
 		m.calls[id] = mc
 	}
+	if mc.call.Left() {
+		return flow.ErrLeft
+	}
 	if v.AtMS == 0 {
 		v.AtMS = m.now().UnixMilli()
 	}
 	if mc.voices == nil {
 		mc.voices = map[string]flow.VoiceActivity{}
 	}
-	mc.voices[session] = v
+	mc.voices[session] = v // they live as long as the call itself
 	m.sweep()
 	return nil
 }
@@ -173,7 +196,15 @@ func (m *Memory) Speaking(_ context.Context, id, session string, v flow.VoiceAct
 func (m *Memory) Link(_ context.Context, transcribeID, callID string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.links[transcribeID] = expiring{callID, m.now().Add(m.exp.Links)}
+	now := m.now()
+	if l, ok := m.links[transcribeID]; ok && callID != "" && l.value == "" && now.Before(l.expires) {
+		return flow.ErrLeft
+	}
+	ttl := m.exp.Call
+	if callID == "" {
+		ttl = m.exp.Ended
+	}
+	m.links[transcribeID] = expiring{callID, now.Add(ttl)}
 	return nil
 }
 

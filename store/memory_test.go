@@ -22,8 +22,8 @@ func TestMemory(t *testing.T) {
 }
 
 // testExpiry is short, to keep a shared Redis tidy, and keeps Ended below
-// Call and Links as storetest asks.
-var testExpiry = Expiry{Call: 10 * time.Minute, Ended: time.Minute, Links: 20 * time.Minute}
+// Call, with storetest's mark window, as storetest asks.
+var testExpiry = Expiry{Call: 10 * time.Minute, Ended: time.Minute, Marks: storetest.MarkWindow}
 
 // memoryTTLs lets storetest check Memory's expiries.
 type memoryTTLs struct{ *Memory }
@@ -67,7 +67,14 @@ func TestMemoryExpires(t *testing.T) {
 	if added, _, _ := m.Append(ctx, "c", "k", flow.Input{Text: "hi"}); !added {
 		t.Errorf("an event retried after its call expired was not added: its mark outlived the call")
 	}
-	now = now.Add(testExpiry.Links)
+	if _, err := m.Resolve(ctx, "t"); err != flow.ErrNotFound {
+		t.Errorf("Resolve after the link expired with its call: %v, want ErrNotFound", err)
+	}
+	now = now.Add(-testExpiry.Call)
+	if err := m.Link(ctx, "t", ""); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(testExpiry.Ended)
 	if _, err := m.Resolve(ctx, "t"); err != flow.ErrNotFound {
 		t.Errorf("Resolve after the link expired: %v, want ErrNotFound", err)
 	}
@@ -90,7 +97,7 @@ func TestMemorySweeps(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now = now.Add(testExpiry.Links + time.Second) // every one of them expired
+	now = now.Add(testExpiry.Call + time.Second) // every one of them expired
 	for i := range 1023 - 600 {
 		if _, _, err := m.Append(ctx, "live", fmt.Sprint(i), flow.Input{Text: "hi"}); err != nil {
 			t.Fatal(err)

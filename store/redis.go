@@ -22,12 +22,15 @@ import (
 //	sb:{<call>}:call     the flow.Call as JSON
 //	sb:{<call>}:in       the inbox, a list of flow.Input as JSON, oldest first, at most flow.MaxInbox
 //	sb:{<call>}:drop     how many inputs were ever dropped from the inbox (absent: none)
-//	sb:{<call>}:seen     the events' de-duplication keys, a sorted set by arrival, at most flow.MaxMarks
+//	sb:{<call>}:seen     the events' de-duplication keys, a sorted set by arrival (Redis's clock, in us),
+//	                     the last flow.MaxMarks and any younger than Expiry.Marks, at most flow.MaxMarksHard
 //	sb:{<call>}:speech   the caller's latest voice activity per transcription session, a hash of flow.VoiceActivity as JSON
-//	sb:{t:<transcribe>}  the call a transcribe session belongs to
+//	sb:{t:<transcribe>}  the call a transcribe session belongs to; "" once that call left us
 //
 // Every key expires: a call's keys together, Expiry.Call after its last write
-// (Expiry.Ended once it is over or the caller hung up), links after Expiry.Links.
+// (Expiry.Ended once it is over or the caller hung up); a link Expiry.Call
+// after it was made, an unlink Expiry.Ended. A call that has left us
+// (flow.Call.Left) is written no more by events, so nothing renews it.
 //
 // Why appends and compare-and-set saves rather than locks or WATCH: an event
 // must never wait for a fetch, and a fetch must finish within VoIPBin's few
@@ -305,7 +308,7 @@ func (r *Redis) Load(ctx context.Context, id string) (flow.Call, []flow.Input, e
 }
 
 // saveScript compare-and-sets the call and takes the consumed inputs.
-// KEYS: call, inbox, drop count, marks. ARGV: the version Load saw, the new
+// KEYS: call, inbox, drop count, marks, voice. ARGV: the version Load saw, the new
 // call's JSON (already at that version + 1), how many inputs to take, the
 // expiry in milliseconds, the drop count Load saw. Inputs an Append dropped
 // since Load were among those Load returned, so fewer are left to take. The
@@ -322,6 +325,7 @@ if taken > 0 then redis.call('LTRIM', KEYS[2], taken, -1) end
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 redis.call('PEXPIRE', KEYS[4], ARGV[4])
+redis.call('PEXPIRE', KEYS[5], ARGV[4])
 return 1
 `)
 
@@ -338,7 +342,7 @@ func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 	if c.Over() {
 		ttl = r.exp.Ended
 	}
-	ok, err := saveScript.Run(ctx, r.client, []string{callKey(c.ID), inboxKey(c.ID), droppedKey(c.ID), marksKey(c.ID)},
+	ok, err := saveScript.Run(ctx, r.client, []string{callKey(c.ID), inboxKey(c.ID), droppedKey(c.ID), marksKey(c.ID), speechKey(c.ID)},
 		seen, raw, max(taken, 0), ttl.Milliseconds(), c.InboxDropped).Int()
 	if err != nil {
 		return fmt.Errorf("redis save call %s: %w", c.ID, err)
@@ -349,23 +353,46 @@ func (r *Redis) Save(ctx context.Context, c flow.Call, taken int) error {
 	return nil
 }
 
-// appendScript marks the event seen and pushes its input, unless it was seen.
+// leftLua defines left(raw): whether a call's stored JSON says it has left
+// us (flow.Call.Left: over, and no decision waiting in "ready"); the states
+// are flow's over states.
+const leftLua = `
+local function left(raw)
+  if not raw then return false end
+  local c = cjson.decode(raw)
+  return (c.s == 'transferred' or c.s == 'ended' or c.s == 'handed_back') and c.ready == nil
+end
+`
+
+// appendScript pushes an input and marks its event seen, unless it was seen
+// or the call has left us.
 // KEYS: marks, inbox, call, drop count. ARGV: the event's key, the input's
 // JSON, the call's expiry in milliseconds, flow.MaxInbox, flow.MaxMarks,
-// "1" to stamp the input with Redis's clock (its JSON then ends in a
-// "t" field for it to fill). Marks are scored by Redis's clock so that the
-// oldest go first. Every key of
-// the call is kept alive together, so that a call that only hears events does
-// not expire under its inbox. It returns {added, dropped}.
-var appendScript = redis.NewScript(`
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {0, 0} end
+// flow.MaxMarksHard, the mark window in microseconds, "1" to stamp the input
+// with Redis's clock (its JSON then ends in a "t" field for it to fill).
+// The push comes first: Redis does not undo a script's writes when a later
+// one fails, so a refused push (a read-only replica, an ACL, maxmemory) must
+// leave no mark behind, or VoIPBin's retry would be taken for a duplicate
+// and the line lost. Marks are scored by Redis's clock, so that the oldest go
+// first and their age is one clock's. Every key of the call is kept alive
+// together, so that a call that only hears events does not expire under its
+// inbox. It returns {added, dropped, left}.
+var appendScript = redis.NewScript(leftLua + `
+if left(redis.call('GET', KEYS[3])) then return {0, 0, 1} end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return {0, 0, 0} end
 local t = redis.call('TIME')
-redis.call('ZADD', KEYS[1], t[1] .. string.format('%06d', t[2]), ARGV[1])
-local marks = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
-if marks > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, marks - 1) end
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local input = ARGV[2]
-if ARGV[6] == '1' then input = input .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) .. '}' end
+if ARGV[8] == '1' then input = input .. t[1] .. string.format('%03d', math.floor(tonumber(t[2]) / 1000)) .. '}' end
 local dropped = redis.call('RPUSH', KEYS[2], input) - tonumber(ARGV[4])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[5])
+if extra > 0 then
+  local newest = redis.call('ZRANGE', KEYS[1], extra - 1, extra - 1, 'WITHSCORES')
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', math.min(tonumber(newest[2]), now - tonumber(ARGV[7])))
+  local hard = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[6])
+  if hard > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, hard - 1) end
+end
 if dropped > 0 then
   redis.call('LTRIM', KEYS[2], dropped, -1)
   redis.call('INCRBY', KEYS[4], dropped)
@@ -373,7 +400,7 @@ else
   dropped = 0
 end
 for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
-return {1, dropped}
+return {1, dropped, 0}
 `)
 
 // Append implements flow.Inbox in one round trip. Its keys share the call's
@@ -396,21 +423,27 @@ func (r *Redis) Append(ctx context.Context, id, key string, in flow.Input) (bool
 		ttl = r.exp.Ended
 	}
 	res, err := appendScript.Run(ctx, r.client, []string{marksKey(id), inboxKey(id), callKey(id), droppedKey(id)},
-		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks, stamp).Int64Slice()
+		key, raw, ttl.Milliseconds(), flow.MaxInbox, flow.MaxMarks, flow.MaxMarksHard, r.exp.Marks.Microseconds(), stamp).Int64Slice()
 	if err != nil {
 		return false, 0, fmt.Errorf("redis append to call %s: %w", id, err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return false, 0, fmt.Errorf("redis append to call %s: script answered %v", id, res)
+	}
+	if res[2] == 1 {
+		return false, 0, fmt.Errorf("append to call %s: %w", id, flow.ErrLeft)
 	}
 	return res[0] == 1, int(res[1]), nil
 }
 
 // speakingScript records one session's voice activity, stamped with
-// Redis's clock when ARGV[2] is 0 (every replica then reads one clock).
-// KEYS: speech. ARGV: the session, the time in Unix ms or 0, "1" when the
-// speech ended, the call's expiry in milliseconds.
-var speakingScript = redis.NewScript(`
+// Redis's clock when ARGV[2] is 0 (every replica then reads one clock),
+// unless the call has left us; it expires with the call (a call not saved
+// yet: after ARGV[4] ms).
+// KEYS: speech, call. ARGV: the session, the time in Unix ms or 0, "1" when
+// the speech ended, the call's expiry in milliseconds.
+var speakingScript = redis.NewScript(leftLua + `
+if left(redis.call('GET', KEYS[2])) then return 0 end
 local at = ARGV[2]
 if at == '0' then
   local t = redis.call('TIME')
@@ -419,7 +452,9 @@ end
 local v = '{"t":' .. at
 if ARGV[3] == '1' then v = v .. ',"e":true' end
 redis.call('HSET', KEYS[1], ARGV[1], v .. '}')
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl <= 0 then ttl = ARGV[4] end
+redis.call('PEXPIRE', KEYS[1], ttl)
 return 1
 `)
 
@@ -429,16 +464,37 @@ func (r *Redis) Speaking(ctx context.Context, id, session string, v flow.VoiceAc
 	if v.Ended {
 		ended = "1"
 	}
-	if err := speakingScript.Run(ctx, r.client, []string{speechKey(id)}, session, v.AtMS, ended, r.exp.Call.Milliseconds()).Err(); err != nil {
+	ok, err := speakingScript.Run(ctx, r.client, []string{speechKey(id), callKey(id)}, session, v.AtMS, ended, r.exp.Call.Milliseconds()).Int()
+	if err != nil {
 		return fmt.Errorf("redis voice of call %s: %w", id, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("voice of call %s: %w", id, flow.ErrLeft)
 	}
 	return nil
 }
 
-// Link implements flow.Inbox.
+// linkScript links a transcribe session to a call (ARGV[1]), or unlinks it
+// (""), unless it was unlinked: a session whose call left us stays so.
+// KEYS: the link. ARGV: the call id, the expiry in ms.
+var linkScript = redis.NewScript(`
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == '' then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
+// Link implements flow.Inbox in one round trip.
 func (r *Redis) Link(ctx context.Context, transcribeID, callID string) error {
-	if err := r.client.Set(ctx, linkKey(transcribeID), callID, r.exp.Links).Err(); err != nil {
+	ttl := r.exp.Call
+	if callID == "" {
+		ttl = r.exp.Ended
+	}
+	ok, err := linkScript.Run(ctx, r.client, []string{linkKey(transcribeID)}, callID, ttl.Milliseconds()).Int()
+	if err != nil {
 		return fmt.Errorf("redis link transcribe %s to call %s: %w", transcribeID, callID, err)
+	}
+	if ok == 0 {
+		return fmt.Errorf("link transcribe %s to call %s: %w", transcribeID, callID, flow.ErrLeft)
 	}
 	return nil
 }
@@ -467,6 +523,6 @@ func (e Expiry) withDefaults() Expiry {
 	return Expiry{
 		Call:  fix(e.Call, DefaultExpiry.Call),
 		Ended: fix(e.Ended, DefaultExpiry.Ended),
-		Links: fix(e.Links, DefaultExpiry.Links),
+		Marks: fix(e.Marks, DefaultExpiry.Marks),
 	}
 }

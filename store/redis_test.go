@@ -288,7 +288,7 @@ func (h *roundTrips) add(first redis.Cmder) {
 func warmScripts(t testing.TB, r *Redis) {
 	t.Helper()
 	load := func(ctx context.Context, c *redis.Client) error {
-		for _, s := range []*redis.Script{saveScript, appendScript} {
+		for _, s := range []*redis.Script{saveScript, appendScript, linkScript, speakingScript} {
 			if err := s.Load(ctx, c).Err(); err != nil {
 				return err
 			}
@@ -548,4 +548,33 @@ func lastKind(acts []flow.Action) flow.ActionKind {
 		return ""
 	}
 	return acts[len(acts)-1].Kind
+}
+
+// TestRedisRefusedInboxWrite: a Redis that refuses only the inbox write (a
+// script error on it: here the inbox key holds a string) fails the Append
+// and remembers nothing of it, so that the retry, once the write is
+// allowed, stores the line instead of taking it for a duplicate. (An ACL
+// user who may not write inbox keys, a read-only replica and maxmemory are
+// refused before the script writes anything.)
+func TestRedisRefusedInboxWrite(t *testing.T) {
+	srv := redistest.StartServer(t)
+	r := openRedis(t, srv.URL())
+	ctx := t.Context()
+	id := uniqueID("refused-")
+	in := flow.Input{Text: "my invoice shows a double charge"}
+	if _, err := srv.Do("SET", inboxKey(id), "not a list"); err != nil {
+		t.Fatal(err)
+	}
+	if added, _, err := r.Append(ctx, id, "evt-1", in); err == nil || added {
+		t.Fatalf("Append with the inbox write refused = %v, %v; want an error", added, err)
+	}
+	if _, err := srv.Do("DEL", inboxKey(id)); err != nil {
+		t.Fatal(err)
+	}
+	if added, _, err := r.Append(ctx, id, "evt-1", in); err != nil || !added {
+		t.Fatalf("the retry once the write is allowed = %v, %v; want the line stored", added, err)
+	}
+	if _, inbox, err := r.Load(ctx, id); err != nil || len(inbox) != 1 || inbox[0].Text != in.Text {
+		t.Errorf("inbox %v, %v; want the line once", inbox, err)
+	}
 }

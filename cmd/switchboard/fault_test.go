@@ -45,9 +45,11 @@ func TestFaultRun(t *testing.T) {
 	}
 	redis := redistest.StartServer(t, redistest.Durable...)
 	model := startFlappingModel(t, run.phase)
+	api := voipbintest.NewREST(t) // VoIPBin's REST API: it knows which transcriptions were stopped
 	s := settings{
 		RedisURL: redis.URL(), FetchToken: "fault-fetch", Secret: "fault-secret", WebhookToken: "fault-hook",
 		OpenAIKey: "sk-fault", OpenAIURL: model.url() + "/v1", ConfigFile: faultConfig(t, run.phase),
+		AccessKey: voipbintest.AccessKey, APIURL: api.URL,
 	}
 	bases := []string{startProcess(t, s), startProcess(t, s)}
 	calls, err := store.OpenRedis(t.Context(), redis.URL(), store.DefaultExpiry)
@@ -91,7 +93,7 @@ func TestFaultRun(t *testing.T) {
 				// fetches, each on its own goroutine.
 				opt := voipbintest.Options{
 					CallID: fmt.Sprintf("fault-%s-%d-%d", randomID(), caller, n), Bases: bases,
-					Token: s.FetchToken, Secret: s.Secret, RealTime: true,
+					Token: s.FetchToken, Secret: s.Secret, RealTime: true, REST: api,
 					// VoIPBin goes on transcribing after the transfer; Switchboard must take it and keep nothing.
 					ToHuman: []string{"hi, I was just put through to you"},
 				}
@@ -99,6 +101,7 @@ func TestFaultRun(t *testing.T) {
 				res, err := voipbintest.Run(context.WithoutCancel(ctx), opt, script)
 				fig.add(res, err)
 				fig.checkWords(t.Context(), calls, voipbintest.WireID(opt.CallID), res)
+				fig.reached(voipbintest.WireID(opt.CallID), res)
 			}
 		})
 	}
@@ -108,6 +111,7 @@ func TestFaultRun(t *testing.T) {
 		t.Log(o)
 		happened++
 	}
+	fig.checkLeft(t.Context(), calls, api)
 	fig.modelRequests = model.requests.Load()
 	t.Logf("fault run: %v, %d callers at once, 2 replicas, Redis down %d x %v, model phases of %v (healthy, slow 5 s, 500, refusing)",
 		run.length, run.callers, run.outages, run.outage, run.phase)
@@ -128,6 +132,10 @@ func TestFaultRun(t *testing.T) {
 	}
 	if fig.unheard.Load() > 0 {
 		t.Errorf("%d caller lines are not in what the router decided on", fig.unheard.Load())
+	}
+	if fig.stillLive+fig.stillLinked+fig.unstopped > 0 {
+		t.Errorf("calls that reached a human: %d still live in Redis, %d transcriptions still linked, %d not stopped",
+			fig.stillLive, fig.stillLinked, fig.unstopped)
 	}
 	if fig.slowFetches > 0 {
 		t.Errorf("%d fetches answered after more than 2 s (slowest %v)", fig.slowFetches, fig.maxFetch)
@@ -191,6 +199,61 @@ type faultFigures struct {
 	fetches, slowFetches int64
 	maxFetch             time.Duration
 	modelRequests        int64
+	// humans are the calls that reached a human, by wire id, with their
+	// transcriptions; after the run none may be live, linked or running.
+	humans                            map[string][]string
+	stillLive, stillLinked, unstopped int
+}
+
+// reached notes a call that reached a human, for checkLeft.
+func (f *faultFigures) reached(callID string, res *voipbintest.Result) {
+	if res == nil || res.Connected == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.humans == nil {
+		f.humans = map[string][]string{}
+	}
+	f.humans[callID] = res.Transcribes
+}
+
+// checkLeft reads back, after the run, every call that reached a human: it
+// must have left us in Redis (or be gone), each of its transcriptions
+// unlinked, and stopped at VoIPBin. Stops and stores that waited out an
+// outage are given 15 s to land.
+func (f *faultFigures) checkLeft(ctx context.Context, calls *store.Redis, api *voipbintest.REST) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var bad []string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		f.stillLive, f.stillLinked, f.unstopped, bad = 0, 0, 0, nil
+		for id, trs := range f.humans {
+			c, _, err := calls.Load(ctx, id)
+			if err != nil || c.Version > 0 && !c.Left() {
+				f.stillLive++
+				bad = append(bad, fmt.Sprintf("call %s: %s (%v)", id, c.State, err))
+			}
+			for _, tr := range trs {
+				if link, err := calls.Resolve(ctx, tr); err == nil && link != "" {
+					f.stillLinked++
+					bad = append(bad, fmt.Sprintf("call %s: transcription %s still linked", id, tr))
+				}
+				if api.Status(tr) != "done" {
+					f.unstopped++
+					bad = append(bad, fmt.Sprintf("call %s: transcription %s %s", id, tr, api.Status(tr)))
+				}
+			}
+		}
+		if len(bad) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, b := range bad[:min(len(bad), 5)] {
+		if len(f.errs) < 10 {
+			f.errs = append(f.errs, b)
+		}
+	}
 }
 
 func (f *faultFigures) add(res *voipbintest.Result, err error) {
@@ -327,6 +390,8 @@ func (f *faultFigures) report() []string {
 		fmt.Sprintf("transcripts lost:                    %d (other events lost: %d)", f.lost.Load(), f.otherLost.Load()),
 		fmt.Sprintf("transcripts after a transfer:        %d sent, every one answered 200 but %d lost in an outage", f.toHuman.Load(), f.afterLost.Load()),
 		fmt.Sprintf("caller lines in what the router decided on: %d of %d (%d more landed after the deciding fetch was sent)", f.heard.Load(), f.heard.Load()+f.unheard.Load(), f.late.Load()),
+		fmt.Sprintf("calls that reached a human and are still ours: %d live, %d transcriptions linked, %d not stopped (of %d calls)",
+			f.stillLive, f.stillLinked, f.unstopped, len(f.humans)),
 		fmt.Sprintf("model requests seen by the stand-in: %d", f.modelRequests),
 	}
 }

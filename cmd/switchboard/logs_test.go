@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -278,5 +279,88 @@ func TestSummaryAfterCorrection(t *testing.T) {
 	}
 	if last == nil || last["route"] != "billing" {
 		t.Errorf("last call summary %v; want route billing", last)
+	}
+}
+
+// TestRequestIDClipped: the caller's X-Request-Id is on every line its
+// request logs, so it is kept short and printable: a 100 KB one with a tab
+// is logged as its first 128 bytes, without the tab.
+func TestRequestIDClipped(t *testing.T) {
+	srv, buf := startLogged(t, settings{})
+	buf.reset()
+	id := "abc\tdef" + strings.Repeat("x", 100<<10)
+	if status, body := post(t, srv.URL+"/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+vid("call-rid")+`"}`, "X-Request-Id", id); status != http.StatusOK {
+		t.Fatalf("fetch = %d %s", status, body)
+	}
+	want := "abcdef" + strings.Repeat("x", maxRequestID-6)
+	lines := buf.lines(t)
+	if len(lines) == 0 {
+		t.Fatal("no log lines")
+	}
+	for _, l := range lines {
+		if l["req"] != want {
+			t.Errorf("req = %.60q... (%d bytes), want the first %d printable bytes", l["req"], len(fmt.Sprint(l["req"])), maxRequestID)
+		}
+	}
+}
+
+// TestNoCallerWordsInLogs runs calls through serve's own logger at debug,
+// without --log-transcripts: an audited hybrid call whose caller keys in a
+// date of birth and reads out a card number, a call to on-call, one the
+// model answers with a sentence that repeats the caller, and one through the
+// keypad menu. No line may carry a word the callers said or a digit run they
+// keyed, whatever its key.
+func TestNoCallerWordsInLogs(t *testing.T) {
+	model := newModelStandIn(t, []modelReply{
+		{Content: "billing", TopLogprobs: map[string]float64{"billing": 0.92, "sales": 0.05}},
+		{Content: "the caller mentions a refrigerator warranty so sales"},
+	})
+	buf := &syncBuffer{}
+	start := func(s settings) string {
+		s.LogLevel, s.LogFormat, s.OpenAIKey, s.OpenAIURL = "debug", "json", "k", model.URL()+"/v1"
+		log, err := s.logger(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := build(context.Background(), s, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(newServer(svc))
+		t.Cleanup(func() { srv.Close(); svc.close() })
+		return srv.URL
+	}
+	hybrid, plain := start(settings{ConfigFile: "../../testdata/modes/hybrid.json"}), start(settings{})
+	for _, c := range []struct {
+		base  string
+		steps []voipbintest.Step
+	}{
+		{hybrid, []voipbintest.Step{{Press: "01011980#"}, {Say: "I was charged twice on my card 4111 1111 1111 1234 for the same invoice"}}},
+		{plain, []voipbintest.Step{{Say: "hmm"}, {Say: "our production site is down"}}},
+		{plain, []voipbintest.Step{{Say: "I have a question about my refrigerator warranty"}}},
+		{plain, []voipbintest.Step{{Say: "hmm"}, {Say: "well"}, {Say: "erm"}, {Press: "9"}}},
+	} {
+		if _, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "words-" + c.steps[len(c.steps)-1].Say, Bases: []string{c.base}}, c.steps); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := buf.lines(t)
+	audits := 0
+	for _, l := range lines {
+		if l["msg"] == "audit" {
+			audits++
+		}
+		for _, k := range []string{"time", "req", "call", "id", "transcribe"} { // random or made-up ids
+			delete(l, k)
+		}
+		b, _ := json.Marshal(l)
+		for _, w := range []string{"charged", "invoice", "4111", "1234", "1980", "0101", "production", "refrigerator", "warranty", "hmm", "erm"} {
+			if strings.Contains(strings.ToLower(string(b)), w) {
+				t.Errorf("a log line carries %q without --log-transcripts: %s", w, b)
+			}
+		}
+	}
+	if audits != 1 || len(lines) < 20 {
+		t.Errorf("%d log lines, %d audit lines: the calls did not run as planned", len(lines), audits)
 	}
 }

@@ -43,8 +43,10 @@ type metrics struct {
 	// transcribeStops counts the transcriptions of calls that left us,
 	// stopped through VoIPBin's REST API, by result.
 	transcribeStops *prometheus.CounterVec
-	reloads         *prometheus.CounterVec
-	reloadTime      prometheus.Gauge
+	// voipbinErrors counts VoIPBin REST API calls that failed, by kind.
+	voipbinErrors *prometheus.CounterVec
+	reloads       *prometheus.CounterVec
+	reloadTime    prometheus.Gauge
 }
 
 // Latency buckets in seconds: a fetch has 2 s to answer, a store call a few ms.
@@ -86,13 +88,16 @@ func newMetrics(breaker func() string) *metrics {
 		storeDuration: f.histogramVec("switchboard_store_operation_duration_seconds",
 			"Store calls by operation (load, save, append, link, resolve, ping).", storeBuckets, "operation"),
 		storeErrors: f.counterVec("switchboard_store_errors_total",
-			"Store calls that failed, by operation (save conflicts and unknown keys are not failures).", "operation"),
+			"Store calls that failed, by operation (save conflicts, unknown keys and writes refused for a call that has left us are not failures).", "operation"),
 		inboxDrops: f.counterVec("switchboard_inbox_drops_total",
-			"Caller events that did not enter a call's inbox or were pushed out of it, by reason (duplicate: a VoIPBin retry already stored; store_error and unknown_transcribe: answered 503 so that VoIPBin retries; inbox_full: the oldest unread lines of a full inbox).",
+			"Caller events that did not enter a call's inbox or were pushed out of it, by reason (duplicate: a VoIPBin retry already stored; left: for a call that has left us, kept nowhere; store_error and unknown_transcribe: answered 503 so that VoIPBin retries; inbox_full: the oldest unread lines of a full inbox).",
 			"reason"),
 		transcribeStops: f.counterVec("switchboard_transcribe_stops_total",
 			"Transcriptions of calls that left us (transferred, handed back) stopped through VoIPBin's REST API, by result (ok; failed: after retries, or refused; dropped: too many in flight).",
 			"result"),
+		voipbinErrors: f.counterVec("switchboard_voipbin_api_errors_total",
+			"VoIPBin REST API calls that failed for good, by kind (unauthorized: 401 or 403, VOIPBIN_ACCESSKEY revoked, expired or without permission, alert on it; refused: another 4xx; unavailable: 5xx or no answer after retries).",
+			"kind"),
 		reloads: f.counterVec("switchboard_config_reloads_total", "Config reloads by result (ok, refused).", "result"),
 		reloadTime: f.gauge("switchboard_config_last_reload_success_timestamp_seconds",
 			"When the routing config in use was loaded (Unix time)."),
@@ -183,13 +188,17 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	if a.Closed != "" && handedOut && (b.Closed == "" || b.Ready != nil) {
 		m.afterHours.WithLabelValues(a.Closed, cmp.Or(a.Department, "nobody")).Inc()
 	}
-	if routed(a) && handedOut && (!routed(b) || b.Ready != nil) {
+	// A route is counted when the call leaves us by it (flow.Call.Left: the
+	// fetch that hands it out), not when it is decided on the caller's words:
+	// a decision that never reaches the caller (the fetch failed over to the
+	// fallback desk instead) is not a route, and the call is counted once.
+	if routed(a) && a.Left() && !(routed(b) && b.Left()) {
 		m.callsRouted.WithLabelValues(cmp.Or(a.Department, "nobody"), a.Reason).Inc() // nobody: a flow-step call for a closed department, nobody open
 		if fallbackCause(a.Reason) {
 			m.fallbacks.WithLabelValues(a.Reason).Inc()
 		}
 	}
-	if a.Over() && handedOut && (!b.Over() || b.Ready != nil) && r.Failed == "" && a.ID != "" {
+	if a.Left() && !b.Left() && r.Failed == "" && a.ID != "" {
 		m.callActions.Observe(float64(a.Actions))
 	}
 }
@@ -246,7 +255,7 @@ type measuredStore struct {
 
 func (s measuredStore) done(op string, start time.Time, err error) {
 	s.m.storeDuration.WithLabelValues(op).Observe(time.Since(start).Seconds())
-	if err != nil && !errors.Is(err, flow.ErrConflict) && !errors.Is(err, flow.ErrNotFound) {
+	if err != nil && !errors.Is(err, flow.ErrConflict) && !errors.Is(err, flow.ErrNotFound) && !errors.Is(err, flow.ErrLeft) {
 		s.m.storeErrors.WithLabelValues(op).Inc()
 	}
 }
@@ -271,6 +280,9 @@ func (s measuredStore) Append(ctx context.Context, id, key string, in flow.Input
 	s.done("append", start, err)
 	if err == nil && !added {
 		s.m.inboxDrops.WithLabelValues("duplicate").Inc()
+	}
+	if errors.Is(err, flow.ErrLeft) {
+		s.m.inboxDrops.WithLabelValues("left").Inc()
 	}
 	return added, dropped, err
 }

@@ -60,10 +60,15 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 		}
 	}
 	res, err := provision.Run(ctx, opt)
+	if err != nil && opt.AccessKey != "" && apiErrorKind(err) == "unauthorized" {
+		return fmt.Errorf("provision: VoIPBin refused the access key: it is revoked, expired or without permission; "+
+			"serve stops the transcriptions of transferred calls with VOIPBIN_ACCESSKEY, so replace it there too: %w", err)
+	}
 	if err != nil {
 		return err
 	}
-	secretErr := reportSecret(stdout, res.WebhookSecret, getenv("VOIPBIN_WEBHOOK_SECRET"), opt.DryRun)
+	keyErr := checkServiceKey(ctx, stdout, opt, getenv("VOIPBIN_ACCESSKEY"))
+	secretErr := errors.Join(keyErr, reportSecret(stdout, res.WebhookSecret, getenv("VOIPBIN_WEBHOOK_SECRET"), opt.DryRun))
 	if res.EventsURL != "" { // --check: Run has reported, not failed
 		secretErr = errors.Join(secretErr, provision.EventsURLError(res.EventsURL))
 	}
@@ -77,6 +82,30 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 		return errors.Join(secretErr, fmt.Errorf("preflight: %d department(s) cannot be reached; callers sent there would be hung up", n))
 	}
 	return secretErr
+}
+
+// checkServiceKey checks the access key serve runs with (key, from
+// VOIPBIN_ACCESSKEY), which stops the transcriptions of transferred calls: a
+// revoked or expired one would leave VoIPBin transcribing and billing every
+// caller's talk with the agent, and is an error here rather than a
+// surprise there.
+func checkServiceKey(ctx context.Context, w io.Writer, opt provision.Options, key string) error {
+	switch {
+	case key == "":
+		fmt.Fprintln(w, "access key: VOIPBIN_ACCESSKEY is not set: serve cannot stop the transcriptions of transferred calls (VoIPBin transcribes and bills them to the end of the call)")
+		return nil
+	case key != opt.AccessKey: // provision logged in otherwise: try the service's key on its own
+		api := &voipbin.Client{API: opt.API, AccessKey: key, HTTP: opt.HTTP}
+		if _, err := api.GetCustomer(ctx); err != nil {
+			if apiErrorKind(err) == "unauthorized" {
+				return fmt.Errorf("access key: VoIPBin refuses VOIPBIN_ACCESSKEY (revoked, expired or without permission): "+
+					"serve could not stop the transcriptions of transferred calls; make a new key: %w", err)
+			}
+			return fmt.Errorf("access key: VOIPBIN_ACCESSKEY could not be checked: %w", err)
+		}
+	}
+	fmt.Fprintln(w, "access key: VOIPBIN_ACCESSKEY works (serve stops the transcriptions of transferred calls with it)")
+	return nil
 }
 
 // reportSecret says what the service's VOIPBIN_WEBHOOK_SECRET must be: the

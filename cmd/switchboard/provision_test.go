@@ -240,3 +240,37 @@ func TestProvisionCheckEventsURL(t *testing.T) {
 		t.Errorf("--check on a public events URL: %v", err)
 	}
 }
+
+// TestProvisionChecksTheAccessKey: the preflight tries the key serve stops
+// transcriptions with. A revoked one fails provision --check, said plainly,
+// whether provision itself logs in with it or with a password; a good one
+// is said to work; none is said to leave transcriptions running.
+func TestProvisionChecksTheAccessKey(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	api.DefaultSource = voipbintest.FrontDesk // every department's transfer can go through
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		fail bool
+		want string
+	}{
+		{"revoked key, logged in with it", map[string]string{"VOIPBIN_ACCESSKEY": "revoked"}, nil, true, "VoIPBin refused the access key: it is revoked, expired"},
+		{"revoked key, logged in with a password", map[string]string{"VOIPBIN_ACCESSKEY": "revoked"},
+			[]string{"--accesskey", "", "--username", voipbintest.Username, "--password", voipbintest.Password}, true, "VoIPBin refuses VOIPBIN_ACCESSKEY (revoked, expired"},
+		{"good key", map[string]string{"VOIPBIN_ACCESSKEY": voipbintest.AccessKey}, nil, false, "VOIPBIN_ACCESSKEY works"},
+		{"no key", map[string]string{"VOIPBIN_USERNAME": voipbintest.Username, "VOIPBIN_PASSWORD": voipbintest.Password}, nil, false, "VOIPBIN_ACCESSKEY is not set"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.env["VOIPBIN_API_URL"] = api.URL
+			var out strings.Builder
+			err := run(context.Background(), append([]string{"provision", "--check"}, tt.args...), func(k string) string { return tt.env[k] }, &out, io.Discard)
+			if (err != nil) != tt.fail || !strings.Contains(out.String()+fmt.Sprint(err), tt.want) {
+				t.Errorf("err %v, want failure %v saying %q:\n%s", err, tt.fail, tt.want, out.String())
+			}
+			if strings.Contains(out.String()+fmt.Sprint(err), "revoked\"") {
+				t.Errorf("the key is shown: %v", err)
+			}
+		})
+	}
+}

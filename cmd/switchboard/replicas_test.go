@@ -64,6 +64,7 @@ func startProcess(t *testing.T, s settings) string {
 		"REDIS_URL="+s.RedisURL, "SWITCHBOARD_FETCH_TOKEN="+s.FetchToken,
 		"VOIPBIN_WEBHOOK_SECRET="+s.Secret, "SWITCHBOARD_WEBHOOK_TOKEN="+s.WebhookToken,
 		"OPENAI_API_KEY="+s.OpenAIKey, "OPENAI_BASE_URL="+s.OpenAIURL,
+		"VOIPBIN_ACCESSKEY="+s.AccessKey, "VOIPBIN_API_URL="+s.APIURL,
 		// The simulator sends every request to the process, whatever host a fetch URL names.
 		"SWITCHBOARD_PUBLIC_URL=https://switchboard.test")
 	var stderr bytes.Buffer

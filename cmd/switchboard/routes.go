@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -88,7 +91,7 @@ func logRequests(svc *service) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			id := r.Header.Get(middleware.RequestIDHeader)
+			id := requestID(r.Header.Get(middleware.RequestIDHeader))
 			if id == "" {
 				id = prefix + strconv.FormatUint(middleware.NextRequestID(), 10)
 			}
@@ -104,6 +107,26 @@ func logRequests(svc *service) func(http.Handler) http.Handler {
 			}
 		})
 	}
+}
+
+// maxRequestID bounds the caller's X-Request-Id as logged: a header may be
+// up to 1 MB, and every line the request writes carries it.
+const maxRequestID = 128
+
+// requestID is the caller's X-Request-Id fit for a log: printable runes
+// only, at most maxRequestID bytes; "" when none is left.
+func requestID(h string) string {
+	var b strings.Builder
+	for _, r := range h {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			continue
+		}
+		if b.Len()+utf8.RuneLen(r) > maxRequestID {
+			break
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // withCall puts a call's id on every line the rest of the request logs.

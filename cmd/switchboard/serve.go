@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,6 +109,16 @@ func parseSettings(args []string, getenv func(string) string, stdout, stderr io.
 		return s, err
 	}
 	s.Addr = addr
+	for _, c := range []struct{ name, value string }{
+		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken}, {"VOIPBIN_WEBHOOK_SECRET", s.Secret},
+		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken}, {"VOIPBIN_ACCESSKEY", s.AccessKey}, {"OPENAI_API_KEY", s.OpenAIKey},
+	} {
+		// A secret of spaces (an empty line of a secrets file, a stray
+		// quote) is as good as none, and must not pass for one.
+		if c.value != "" && strings.TrimSpace(c.value) == "" {
+			return s, fmt.Errorf("%s is set but blank (only whitespace): set the real secret, or unset it", c.name)
+		}
+	}
 	if s.PublicURL != "" {
 		if u, err := url.Parse(s.PublicURL); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" ||
 			u.RawQuery != "" || u.Fragment != "" {
@@ -198,9 +209,7 @@ func (s settings) missingCredentials() []string {
 		{"SWITCHBOARD_FETCH_TOKEN", s.FetchToken},
 		{"VOIPBIN_WEBHOOK_SECRET", s.Secret},
 		{"SWITCHBOARD_WEBHOOK_TOKEN", s.WebhookToken},
-		// Without it the next fetch's URL is built from the request's Host
-		// header, which whoever sends the request chooses.
-		{"SWITCHBOARD_PUBLIC_URL", s.PublicURL},
+		{"SWITCHBOARD_PUBLIC_URL", s.PublicURL}, // see warnOpen
 	} {
 		if c.value == "" {
 			missing = append(missing, c.name)
@@ -343,7 +352,11 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if s.AccessKey != "" {
 		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
 	}
-	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
+	svc.leaving = newLeaving(svc.events, api, log, svc.metrics, func(ctx context.Context, id, why string) (flow.Call, error) {
+		return svc.routing().router.Leave(ctx, id, why)
+	})
+	closeStore := svc.close
+	svc.close = func() error { svc.leaving.close(); return closeStore() }
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
@@ -466,9 +479,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // warnOpen says, one line per problem, what serve runs without and what to do.
 func warnOpen(log *slog.Logger, s settings) {
-	if missing := s.missingCredentials(); len(missing) > 0 {
+	missing := slices.DeleteFunc(s.missingCredentials(), func(name string) bool { return name == "SWITCHBOARD_PUBLIC_URL" })
+	if len(missing) > 0 {
 		log.Warn(fmt.Sprintf("%s not set: anyone who can reach this service can drive calls and spend the model; "+
 			"set them before going live (cmd/switchboard/README.md, Security)", strings.Join(missing, ", ")))
+	}
+	if s.PublicURL == "" {
+		log.Warn("SWITCHBOARD_PUBLIC_URL is not set: the URL VoIPBin fetches a call's next actions from is built from each " +
+			"fetch's Host header, which whoever sends the request chooses and a proxy may rewrite: VoIPBin may be handed an " +
+			"address it cannot reach, and the caller is hung up at the next fetch; set it to this service's public base URL " +
+			"(cmd/switchboard/README.md, Security)")
+	}
+	for _, l := range []struct{ flag, addr, what string }{
+		{"--debug-addr", s.DebugAddr, "Go's profiler, without authentication: anyone who reaches it can read the process's memory, callers' words included, and slow it down"},
+		{"--metrics-addr", s.MetricsAddr, "/metrics, without authentication"},
+	} {
+		if l.addr != "" && !loopback(l.addr) {
+			log.Warn(fmt.Sprintf("%s %s is not a loopback address: it serves %s; keep it on 127.0.0.1 or a private network that only your monitoring reaches", l.flag, l.addr, l.what))
+		}
 	}
 	if s.RedisURL == "" {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
@@ -482,6 +510,20 @@ func warnOpen(log *slog.Logger, s settings) {
 	if s.OpenAIKey == "" {
 		log.Info("OPENAI_API_KEY is not set: routing with the built-in local classifier")
 	}
+}
+
+// loopback reports whether addr (HOST:PORT) listens on loopback only; an
+// empty host is every interface.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // newHTTPServer bounds every phase of a connection: VoIPBin's requests are

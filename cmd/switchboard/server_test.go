@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -445,8 +446,11 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 	t.Run("no Redis starts with warnings", func(t *testing.T) {
 		logs := starts(t, nil, func(string) string { return "" })
 		warnings := regexp.MustCompile(`(?m)^.*WARN.*$`).FindAllString(logs, -1)
-		if len(warnings) != 3 {
-			t.Errorf("want three warnings, the open routes, the memory store and the transcription left running, one line each:\n%s", logs)
+		if len(warnings) != 4 {
+			t.Errorf("want four warnings, the open routes, the fetch URL from the Host header, the memory store and the transcription left running, one line each:\n%s", logs)
+		}
+		if !regexp.MustCompile(`SWITCHBOARD_PUBLIC_URL is not set: .*Host header`).MatchString(logs) {
+			t.Errorf("the warning for SWITCHBOARD_PUBLIC_URL does not name its risk, the fetch URL taken from the Host header:\n%s", logs)
 		}
 		for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "REDIS_URL", "VOIPBIN_ACCESSKEY", "SWITCHBOARD_PUBLIC_URL"} {
 			if !strings.Contains(logs, name) {
@@ -454,6 +458,47 @@ func TestServeRefusesOpenRoutes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestServeRefusesBlankCredentials: a credential of whitespace only is as
+// good as none and is refused, named, whether Redis is set or not.
+func TestServeRefusesBlankCredentials(t *testing.T) {
+	for _, name := range []string{"SWITCHBOARD_FETCH_TOKEN", "VOIPBIN_WEBHOOK_SECRET", "SWITCHBOARD_WEBHOOK_TOKEN", "VOIPBIN_ACCESSKEY", "OPENAI_API_KEY"} {
+		getenv := func(k string) string {
+			if k == name {
+				return " \t "
+			}
+			return ""
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--insecure"}, getenv, io.Discard, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "blank") {
+			t.Errorf("%s of whitespace: %v, want a refusal naming it", name, err)
+		}
+	}
+}
+
+// TestServeWarnsOfOpenDebugAddresses: the profiler and /metrics have no
+// authentication; on an address other than loopback serve starts, and says
+// so (read from its start-up warnings: a test listens on loopback only).
+func TestServeWarnsOfOpenDebugAddresses(t *testing.T) {
+	warnings := func(debug, metrics string) string {
+		var b strings.Builder
+		warnOpen(slog.New(slog.NewTextHandler(&b, nil)), settings{DebugAddr: debug, MetricsAddr: metrics})
+		return b.String()
+	}
+	open := warnings(":6060", "0.0.0.0:9090")
+	for _, want := range []string{"--debug-addr :6060 is not a loopback address", "--metrics-addr 0.0.0.0:9090 is not a loopback address"} {
+		if !strings.Contains(open, want) {
+			t.Errorf("no warning %q in:\n%s", want, open)
+		}
+	}
+	for _, addrs := range [][2]string{{"127.0.0.1:6060", "localhost:9090"}, {"[::1]:6060", ""}} {
+		if closed := warnings(addrs[0], addrs[1]); strings.Contains(closed, "loopback") {
+			t.Errorf("a loopback address is warned about:\n%s", closed)
+		}
+	}
 }
 
 // TestCheckExplainsCallerID: `switchboard check` says what caller ID each

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -93,9 +94,24 @@ func TestTranscriptionStopsWhenTheCallLeaves(t *testing.T) {
 			t.Fatalf("the stop is not counted:\n%s", grepLines(page, "transcribe_stops"))
 		}
 	}
+	// VoIPBin retries transcribe_created, and a transcription may start late:
+	// neither links anything to a call that has left us.
+	late := api.Transcribing()
+	for _, ev := range []string{transcribeCreated(tr, vid("c1")), transcribeCreated(late, vid("c1"))} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Errorf("transcribe_created after the transfer: %d %s, want 200", status, body)
+		}
+	}
+	for _, session := range []string{tr, late} {
+		if link, err := svc.store.Resolve(context.Background(), session); err == nil && link != "" {
+			t.Errorf("transcription %s linked to %s after the call left us", session, link)
+		}
+	}
 	appends := storeAppends(t, srv.URL)
-	if status, body := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", tr, 1)); status != http.StatusOK {
-		t.Errorf("words after the transfer: %d %s, want 200 (a 5xx would have VoIPBin send them again)", status, body)
+	for _, session := range []string{tr, late} {
+		if status, body := post(t, srv.URL+"/voipbin/events", strings.Replace(wordsAfterTransfer, "%s", session, 1)); status != http.StatusOK && session == tr {
+			t.Errorf("words after the transfer: %d %s, want 200 (a 5xx would have VoIPBin send them again)", status, body)
+		}
 	}
 	if got := storeAppends(t, srv.URL); got != appends {
 		t.Errorf("words after the transfer were appended to an inbox (%s appends, was %s)", got, appends)
@@ -201,5 +217,87 @@ func TestTranscriptionAfterHangup(t *testing.T) {
 	svc.leaving.wait(context.Background())
 	if len(api.Writes) != 0 {
 		t.Errorf("a hung-up call's transcription is VoIPBin's to stop: %v", api.Writes)
+	}
+}
+
+// transferWith runs call i to a transfer with transcription tr.
+func transferWith(t *testing.T, srv *httptest.Server, i int, tr string) {
+	t.Helper()
+	call := vid(fmt.Sprint("transfer-", i))
+	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+	post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`)
+	for _, ev := range []string{transcribeCreated(tr, call), transcriptEvent(fmt.Sprint("transfer-ts-", i), tr, "I would like a quote for your enterprise plan")} {
+		if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+			t.Fatalf("event: %d %s", status, body)
+		}
+	}
+	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) {
+		t.Fatalf("no transfer: %s", body)
+	}
+}
+
+// TestStopFailureSaidAgainAfterRecovery: once a stop goes through, the next
+// failure of a kind is news and is logged at ERROR again.
+func TestStopFailureSaidAgainAfterRecovery(t *testing.T) {
+	statuses := []int{401, 200, 401}
+	var n atomic.Int32
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(statuses[min(int(n.Add(1))-1, len(statuses)-1)])
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer api.Close()
+	svc, srv, logs := startWatched(t, settings{AccessKey: "key", APIURL: api.URL})
+	for i := range statuses {
+		transferWith(t, srv, i, vid(fmt.Sprint("tr-recover-", i)))
+		svc.leaving.wait(context.Background())
+	}
+	if got := strings.Count(logs.String(), `"level":"ERROR"`); got != 2 {
+		t.Errorf("%d ERROR lines for a refusal, a success and a refusal; want 2:\n%s", got, logs.String())
+	}
+}
+
+// TestRevokedAccessKeySaidLoudly: a stop refused 401 (a revoked or expired
+// access key) is not retried; the first is logged at ERROR naming the key,
+// later ones at WARN, and every one is counted where an alert can watch it.
+func TestRevokedAccessKeySaidLoudly(t *testing.T) {
+	api := voipbintest.NewREST(t)
+	svc, srv, logs := startWatched(t, settings{AccessKey: "revoked-key", APIURL: api.URL})
+	for i := range 2 {
+		call, tr := vid(fmt.Sprint("revoked-", i)), api.Transcribing()
+		fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
+		post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`)
+		for _, ev := range []string{transcribeCreated(tr, call), transcriptEvent(fmt.Sprint("revoked-ts-", i), tr, "I would like a quote for your enterprise plan")} {
+			if status, body := post(t, srv.URL+"/voipbin/events", ev); status != http.StatusOK {
+				t.Fatalf("event: %d %s", status, body)
+			}
+		}
+		if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) {
+			t.Fatalf("no transfer: %s", body)
+		}
+	}
+	svc.leaving.wait(context.Background()) // the stops, logged and counted
+	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_voipbin_api_errors_total{kind="unauthorized"} 2`) {
+		t.Fatalf("two refused stops not counted:\n%s", grepLines(page, "voipbin_api_errors"))
+	}
+	var errors, warns int
+	for _, l := range logs.lines(t) {
+		if l["kind"] != "unauthorized" {
+			continue
+		}
+		switch l["level"] {
+		case "ERROR":
+			errors++
+			if !strings.Contains(fmt.Sprint(l["msg"]), "VOIPBIN_ACCESSKEY") {
+				t.Errorf("the error does not name the key: %v", l)
+			}
+		case "WARN":
+			warns++
+		}
+		if strings.Contains(fmt.Sprint(l), "revoked-key") {
+			t.Errorf("the key itself is in the log: %v", l)
+		}
+	}
+	if errors != 1 || warns != 1 || len(api.Refused()) != 2 {
+		t.Errorf("%d ERROR and %d WARN lines for 2 refused stops (%d requests refused); want 1 and 1, each stop tried once", errors, warns, len(api.Refused()))
 	}
 }

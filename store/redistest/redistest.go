@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -101,6 +102,25 @@ func (s *Server) Restart() {
 		s.t.Fatalf("redistest: restart redis-server on %s: %v", s.Addr(), err)
 	}
 }
+
+// Pause freezes the server (SIGSTOP), as a stalled host or a long fork
+// does: connections stay open and commands wait, unanswered, until Resume.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume thaws a paused server (SIGCONT); the commands that waited are served.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		_ = s.cmd.Process.Signal(sig)
+	}
+}
+
+// Do sends one command to the server and returns its simple, integer or
+// bulk string reply, as the superuser: a test sets ACLs or reads keys with it.
+func (s *Server) Do(args ...string) (string, error) { return command(s.Addr(), args...) }
 
 func (s *Server) start() error {
 	s.mu.Lock()

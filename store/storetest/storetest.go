@@ -50,7 +50,7 @@ type Expiring interface {
 // subtest and may return the same store each time: every subtest uses call and
 // transcribe ids of its own, with a random prefix, so subtests run in parallel
 // and a shared Redis needs no flushing. Stores must use an Expiry whose Ended
-// is shorter than Call and Marks.
+// is shorter than Call, and whose Marks is MarkWindow.
 func Run(t *testing.T, newStore func(t *testing.T) Store) {
 	for _, tt := range []struct {
 		name string
@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"InboxBoundDuringFetch", testInboxBoundDuringFetch},
 		{"MarksBound", testMarksBound},
 		{"Link", testLink},
+		{"Left", testLeft},
+		{"LeftWithDecision", testLeftWithDecision},
 		{"Voice", testVoice},
 		{"Clock", testClock},
 		{"Ping", testPing},
@@ -78,6 +80,10 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		})
 	}
 }
+
+// MarkWindow is the mark window (store.Expiry.Marks) the suite's stores use:
+// short, so that the suite can see a key forgotten.
+const MarkWindow = time.Second
 
 // ids makes ids unique to one subtest.
 type ids string
@@ -300,8 +306,10 @@ func testInboxBoundDuringFetch(t *testing.T, s Store, ids ids) {
 	}
 }
 
-// testMarksBound sends more distinct events than a call remembers: the
-// newest are still de-duplicated, the oldest forgotten.
+// testMarksBound sends more distinct events than a call remembers by count:
+// within the mark window every one is still de-duplicated (VoIPBin retries
+// within seconds, a burst of events must not push a retry out); once the
+// window has passed, only the newest flow.MaxMarks are.
 func testMarksBound(t *testing.T, s Store, ids ids) {
 	ctx := t.Context()
 	id := ids.id("marks")
@@ -309,14 +317,18 @@ func testMarksBound(t *testing.T, s Store, ids ids) {
 	for i := range n {
 		appendOK(t, s, id, "evt-"+strconv.Itoa(i), flow.Input{Text: "x"})
 	}
-	if added, _, err := s.Append(ctx, id, "evt-"+strconv.Itoa(n-1), flow.Input{Text: "x"}); err != nil || added {
-		t.Errorf("retry of the newest event = %v, %v; want false, nil", added, err)
+	for _, i := range []int{n - 1, n - flow.MaxMarks, 0} {
+		if added, _, err := s.Append(ctx, id, "evt-"+strconv.Itoa(i), flow.Input{Text: "x"}); err != nil || added {
+			t.Errorf("retry of event %d after %d newer, within the mark window = %v, %v; want false, nil", i, n-1-i, added, err)
+		}
 	}
-	if added, _, err := s.Append(ctx, id, "evt-"+strconv.Itoa(n-flow.MaxMarks), flow.Input{Text: "x"}); err != nil || added {
-		t.Errorf("retry of the oldest event still remembered = %v, %v; want false, nil", added, err)
+	time.Sleep(MarkWindow + 100*time.Millisecond)
+	appendOK(t, s, id, "evt-late", flow.Input{Text: "x"}) // forgetting happens on a write
+	if added, _, err := s.Append(ctx, id, "evt-"+strconv.Itoa(n-flow.MaxMarks+1), flow.Input{Text: "x"}); err != nil || added {
+		t.Errorf("retry of an event among the last %d = %v, %v; want false, nil", flow.MaxMarks, added, err)
 	}
 	if added, _, err := s.Append(ctx, id, "evt-0", flow.Input{Text: "x"}); err != nil || !added {
-		t.Errorf("retry of an event older than the last %d = %v, %v; want it forgotten (true, nil)", flow.MaxMarks, added, err)
+		t.Errorf("retry of an event older than the last %d and the mark window = %v, %v; want it forgotten (true, nil)", flow.MaxMarks, added, err)
 	}
 }
 
@@ -340,6 +352,67 @@ func testLink(t *testing.T, s Store, ids ids) {
 	}
 	if got, err := s.Resolve(ctx, tr); err != nil || got != "" {
 		t.Errorf("Resolve(%s) after an unlink = %q, %v; want \"\", nil", tr, got, err)
+	}
+	// And it stays so: a retried transcribe_created does not link it again.
+	if err := s.Link(ctx, tr, ids.id("call-2")); !errors.Is(err, flow.ErrLeft) {
+		t.Errorf("Link of an unlinked session = %v, want ErrLeft", err)
+	}
+	if got, err := s.Resolve(ctx, tr); err != nil || got != "" {
+		t.Errorf("Resolve(%s) after a refused link = %q, %v; want \"\", nil", tr, got, err)
+	}
+}
+
+// testLeft: a call that has left us (transferred, handed back, ended) takes
+// no input, no voice activity and no de-duplication mark, whatever the event;
+// its inbox stays as its last save left it.
+func testLeft(t *testing.T, s Store, ids ids) {
+	ctx := t.Context()
+	for _, state := range []string{flow.StateTransferred, flow.StateHandedBack, flow.StateEnded} {
+		id := ids.id(state)
+		appendOK(t, s, id, "evt-1", flow.Input{Text: "I need billing"})
+		c, inbox := load(t, s, id)
+		c.State = state
+		if err := s.Save(ctx, c, len(inbox)); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []flow.Input{{Text: "my card number is 4111"}, {Hangup: true}, {Session: "tr", Lang: "en-US"}} {
+			if added, _, err := s.Append(ctx, id, "evt-2", in); !errors.Is(err, flow.ErrLeft) || added {
+				t.Errorf("%s call: Append(%+v) = %v, %v; want false, ErrLeft", state, in, added, err)
+			}
+		}
+		if err := s.Speaking(ctx, id, "tr", flow.VoiceActivity{AtMS: 1}); !errors.Is(err, flow.ErrLeft) {
+			t.Errorf("%s call: Speaking = %v, want ErrLeft", state, err)
+		}
+		got, inbox := load(t, s, id)
+		if len(inbox) != 0 || len(got.Voices) != 0 || got.Version != c.Version+1 {
+			t.Errorf("%s call after refused events: inbox %v, voices %+v, version %d; want as saved", state, inbox, got.Voices, got.Version)
+		}
+	}
+}
+
+// testLeftWithDecision: a call whose transfer was decided on the caller's
+// words but not yet handed out by a fetch (Ready) has not left us: its
+// inbox still takes the caller's lines.
+func testLeftWithDecision(t *testing.T, s Store, ids ids) {
+	ctx := t.Context()
+	id := ids.id("ready")
+	c, _ := load(t, s, id)
+	c.State = flow.StateTransferred
+	c.Ready = []flow.Action{{Kind: flow.ActTalk, Text: "Transferring you."}}
+	if err := s.Save(ctx, c, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendOK(t, s, id, "evt-1", flow.Input{Text: "actually it is an outage"})
+	if err := s.Speaking(ctx, id, "tr", flow.VoiceActivity{AtMS: 1}); err != nil {
+		t.Errorf("Speaking on a call whose decision waits for its fetch: %v", err)
+	}
+	c, inbox := load(t, s, id)
+	c.Ready = nil
+	if err := s.Save(ctx, c, len(inbox)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Append(ctx, id, "evt-2", flow.Input{Text: "hello?"}); !errors.Is(err, flow.ErrLeft) {
+		t.Errorf("Append once the decision was handed out = %v, want ErrLeft", err)
 	}
 }
 
@@ -530,7 +603,13 @@ func testExpiry(t *testing.T, s Store, ids ids) {
 	if err := s.Link(ctx, ids.id("tr"), live); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Speaking(ctx, ended, "tr", flow.VoiceActivity{AtMS: 1}); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Save(ctx, flow.Call{ID: ended, State: flow.StateTransferred}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Link(ctx, ids.id("tr-ended"), ""); err != nil { // unlinked when its call left
 		t.Fatal(err)
 	}
 	appendOK(t, s, hungUp, "evt-1", flow.Input{Hangup: true})
@@ -554,7 +633,7 @@ func testExpiry(t *testing.T, s Store, ids ids) {
 		switch {
 		case strings.Contains(name, live) && (liveMin == 0 || ttl < liveMin):
 			liveMin = ttl
-		case strings.Contains(name, ended) || strings.Contains(name, hungUp):
+		case strings.Contains(name, ended) || strings.Contains(name, hungUp) || strings.Contains(name, ids.id("tr-ended")):
 			// Everything a call has, its de-duplication marks too, goes with it.
 			endedMax = max(endedMax, ttl)
 		}

@@ -156,7 +156,8 @@ type Options struct {
 	// are played with a local classifier whose config holds, as examples, the
 	// turns of every other source only. Folds is ignored.
 	BySource bool
-	// Progress, when set, is called after each conversation with the counts.
+	// Progress, when set, is called after each conversation with the counts,
+	// one call at a time and done growing, whatever the Concurrency.
 	Progress func(done, total int)
 }
 
@@ -182,10 +183,14 @@ func Run(ctx context.Context, s Setup, convs []Conversation, opt Options) (*Repo
 		s.At = at
 	}
 	outs := make([]Outcome, len(convs))
-	var done atomic.Int64
+	var done int
+	var progressMu sync.Mutex
 	progress := func() {
 		if opt.Progress != nil {
-			opt.Progress(int(done.Add(1)), len(convs))
+			progressMu.Lock() // conversations end on many goroutines: report them in order
+			defer progressMu.Unlock()
+			done++
+			opt.Progress(done, len(convs))
 		}
 	}
 	// One store for the whole run: call IDs are unique, and the store is what

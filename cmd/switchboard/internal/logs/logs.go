@@ -145,6 +145,10 @@ func (h contextHandler) WithGroup(name string) slog.Handler {
 // list becomes its length (the form switchboard harvest takes for "not logged").
 const transcriptKey = "turns"
 
+// saidKey holds what a caller said on an audited call (flow.Audit.Said),
+// redacted the same way.
+const saidKey = "said"
+
 // AnswerKey holds a model's raw answer. A model may echo what the caller
 // said, so redacted, anything longer than one short word becomes its length.
 const AnswerKey = "answer"
@@ -186,7 +190,7 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 	case slog.KindAny:
 		switch v := a.Value.Any().(type) {
 		case []string:
-			if a.Key == transcriptKey {
+			if a.Key == transcriptKey || a.Key == saidKey {
 				return slog.Int(a.Key, len(v))
 			}
 		case error:

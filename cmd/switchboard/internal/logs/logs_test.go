@@ -47,8 +47,9 @@ func TestRedaction(t *testing.T) {
 			"err", errors.New("connect +14155550199: refused"), "call", "0f2a4b6c-1234-4d5e-8f90-123456789012")
 		log.Debug("model classify", AnswerKey, "The caller says their pin is 4321, so billing")
 		log.Info("model classify", AnswerKey, "billing")
+		log.Info("audit", "said", []string{"my date of birth is the first of May"})
 		out := buf.String()
-		for _, secret := range []string{"my card number", "+14155550102", "+14155550199", "pin is 4321"} {
+		for _, secret := range []string{"my card number", "+14155550102", "+14155550199", "pin is 4321", "date of birth"} {
 			if strings.Contains(out, secret) != keep {
 				t.Errorf("transcripts=%v: %q shown=%v in %s", keep, secret, !keep, out)
 			}

@@ -118,7 +118,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	defer resp.Body.Close()
 	rb, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode/100 != 2 {
-		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: string(rb)}
+		body := string(rb)
+		if c.AccessKey != "" { // an answer that quotes the key must not put it in a log
+			body = strings.ReplaceAll(body, c.AccessKey, "(the access key)")
+		}
+		return &APIError{Method: method, Path: path, Status: resp.StatusCode, Body: body}
 	}
 	if out != nil && len(bytes.TrimSpace(rb)) > 0 {
 		if err := json.Unmarshal(rb, out); err != nil {

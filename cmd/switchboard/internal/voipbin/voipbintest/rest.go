@@ -181,6 +181,13 @@ func (s *REST) Transcribing() string {
 	return id
 }
 
+// track adds a running transcription started by a simulated call.
+func (s *REST) track(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Transcribes[id] = "progressing"
+}
+
 // Status returns a transcription's status.
 func (s *REST) Status(transcribe string) string {
 	s.mu.Lock()

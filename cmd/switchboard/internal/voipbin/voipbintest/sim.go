@@ -202,6 +202,9 @@ type Options struct {
 	// transcript_created is only late: losing one is losing the caller's
 	// words, which is another matter). Its seed makes a call repeatable.
 	Jumble *rand.Rand
+	// REST, when set, is the account's REST API: each transcription the
+	// call starts is one of its transcriptions, running until stopped there.
+	REST *REST
 	// Holding is the acknowledgement the server says while it decides ("One
 	// moment, please."): an answer that only says it, or only pauses, is not
 	// yet the answer to the caller's words (see Result.Waits).
@@ -285,7 +288,9 @@ type Result struct {
 	// CallerID is the caller ID the transfer showed (after substitution).
 	CallerID string
 	Fetches  int
-	Actions  int // actions VoIPBin executed, its own (answer, fetch, confbridge_join) included
+	// Transcribes are the ids of the transcriptions the call started.
+	Transcribes []string
+	Actions     int // actions VoIPBin executed, its own (answer, fetch, confbridge_join) included
 	// FetchTimes is how long each fetch took to be answered.
 	FetchTimes []time.Duration
 	// Unplayed are the steps the call ended before it came to.
@@ -549,6 +554,10 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		}
 		id := WireID(fmt.Sprint("transcribe-", c.opt.CallID, "-", len(c.transcribes)+1))
 		c.transcribes, c.transcribing = append(c.transcribes, id), append(c.transcribing, lang)
+		c.res.Transcribes = append(c.res.Transcribes, id)
+		if c.opt.REST != nil {
+			c.opt.REST.track(id)
+		}
 		return nil, c.event(ctx, voipbin.EventTranscribeCreated, map[string]any{
 			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
 			"direction": o.Direction, "language": lang,
