@@ -78,6 +78,8 @@ type Call struct {
 	// told "One moment, please." while their words are being decided.
 	HeardMS int64 `json:"heard,omitempty"`
 	Acked   bool  `json:"ack,omitempty"`
+	// Handoff is the call's handoff to a person, once routed (handoff.go).
+	Handoff *Handoff `json:"ho,omitempty"`
 	// Voice is the caller's latest voice activity as the store had it when
 	// Load returned the call; like InboxDropped it is the store's.
 	Voice VoiceActivity `json:"-"`

@@ -59,6 +59,9 @@ type Routing struct {
 	// Hours are the business's opening hours, kept by every department
 	// without its own but the emergency line; nil: always open (see hours.go).
 	Hours *Hours `json:"hours,omitempty"`
+	// Handoff is how a caller is handed to a department when VoIPBin's REST
+	// API is configured (see handoff.go).
+	Handoff HandoffDefaults `json:"handoff,omitzero"`
 
 	signals [][]string // PrioritySignals as words, for matching
 }
@@ -87,6 +90,8 @@ type Department struct {
 	AfterHours string `json:"after_hours,omitempty"`
 	// WaitFlow describes a queue department's wait flow (see QueueWaitMS).
 	WaitFlow *WaitFlow `json:"wait_flow,omitempty"`
+	// Handoff overrides the routing table's handoff settings (see handoff.go).
+	Handoff *DepartmentHandoff `json:"handoff,omitempty"`
 }
 
 // LabelIn returns what a caller speaking lang hears as the department's name.
@@ -278,6 +283,7 @@ func (c *Config) setDefaults() {
 	}
 	r.signals = compileSignals(r.PrioritySignals)
 	r.setModeDefaults()
+	r.setHandoffDefaults()
 }
 
 var defaultLabels = map[string]string{
@@ -424,6 +430,7 @@ func (c *Config) Validate() error {
 	}
 	r.validateModes(bad)
 	r.validateHours(bad)
+	r.validateHandoffs(bad)
 	return errors.Join(errs...)
 }
 
