@@ -275,6 +275,9 @@ type service struct {
 	clock func() time.Time
 	// leaving unlinks and stops the transcriptions of calls that left us.
 	leaving *leaving
+	// handoff hands routed callers over through conferences; nil without
+	// VoIPBin's REST API, when a transfer is a plain connect.
+	handoff *handoffs
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -343,6 +346,9 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
 	}
 	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
+	if api != nil {
+		svc.handoff = newHandoffs(svc, api)
+	}
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {

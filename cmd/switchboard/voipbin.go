@@ -65,7 +65,8 @@ func handleFetch(svc *service) http.HandlerFunc {
 		r = withCall(r, callID)
 		reply := svc.routing().router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
-		writeJSON(w, http.StatusOK, voipbin.Render(reply.Actions, fetchURL(svc.settings, r)))
+		out := voipbin.Render(reply.Actions, fetchURL(svc.settings, r))
+		writeJSON(w, http.StatusOK, svc.handoff.intercept(reply.Actions, out, baseOf(svc.settings, r)))
 	}
 }
 
@@ -126,6 +127,10 @@ func handleEvent(svc *service) http.HandlerFunc {
 			return
 		}
 		logs.Add(r.Context(), slog.String("event", ev.Type)) // the request's line says which
+		if ce, err := voipbin.ReadCallEvent(ev.Data); err == nil && handoffEvent(ev.Type) && svc.handoff.event(r.Context(), ev.Type, ce) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) // a handoff's leg: no caller of ours
+			return
+		}
 		switch ev.Type {
 		case voipbin.EventTranscribeCreated:
 			r = withCall(r, data.ReferenceID)

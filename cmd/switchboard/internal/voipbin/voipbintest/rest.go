@@ -125,6 +125,8 @@ type REST struct {
 	// Problems lists every request the stand-in refused and why.
 	Problems []string
 	nextID   int
+	// Telephony is the account's conferences and outgoing calls (conference.go).
+	Telephony
 }
 
 // NewREST starts a stand-in for an account in use: a verified customer
@@ -408,7 +410,9 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		s.Transcribes[id] = "done"
 		s.write(w, map[string]string{"id": id, "customer_id": s.Customer.ID, "reference_type": "call", "status": "done"})
 	default:
-		s.refuse(w, http.StatusNotFound, "no route %s", route)
+		if !s.serveTelephony(w, r, route) {
+			s.refuse(w, http.StatusNotFound, "no route %s", route)
+		}
 	}
 }
 

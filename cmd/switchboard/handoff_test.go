@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+)
+
+// handoffTestSecond is a second of ring time in tests: a 20 s ring lasts 100 ms.
+const handoffTestSecond = 5 * time.Millisecond
+
+// handoffBench is a service with VoIPBin's REST API (its stand-in) and the
+// stand-in's account, which owns the number callers dial.
+type handoffBench struct {
+	rest *voipbintest.REST
+	svc  *service
+	srv  *httptest.Server
+}
+
+func newHandoffBench(t *testing.T, config string, people map[string]string) *handoffBench {
+	t.Helper()
+	rest := voipbintest.NewREST(t)
+	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
+		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
+	rest.People = people
+	s := settings{FetchToken: testToken, ConfigFile: "../../testdata/" + config, AccessKey: voipbintest.AccessKey, APIURL: rest.URL}
+	svc, srv := startService(t, s)
+	svc.handoff.second = handoffTestSecond
+	rest.Bases = []string{srv.URL}
+	return &handoffBench{rest: rest, svc: svc, srv: srv}
+}
+
+// call plays one call and checks that nothing is left behind: no
+// conference, no outgoing call, no ring timer.
+func (b *handoffBench) call(t *testing.T, name string, steps ...voipbintest.Step) (*voipbintest.Result, string) {
+	t.Helper()
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: name, Bases: []string{b.srv.URL}, Token: testToken,
+		REST: b.rest, ToHuman: []string{"hello, about that invoice"}}, steps)
+	transcript := strings.Join(res.Transcript, "\n")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, transcript)
+	}
+	b.svc.handoff.Wait()
+	if !b.rest.WaitCalls(5 * time.Second) {
+		t.Errorf("outgoing calls still up:\n%s", transcript)
+	}
+	if n := b.rest.Conferences(); n != 0 {
+		t.Errorf("%d conferences left behind (VoIPBin deletes none by itself):\n%s", n, transcript)
+	}
+	return res, transcript
+}
+
+func TestHandoffOutcomes(t *testing.T) {
+	billing := []voipbintest.Step{{Say: "my invoice shows a double charge"}}
+	tests := []struct {
+		name    string
+		people  map[string]string
+		steps   []voipbintest.Step
+		reaches string // "": nobody, the caller hung up
+		hears   []string
+	}{
+		{"accepted", nil, billing, "+14155550102", []string{
+			"hears (en-US): Call from +1 415 555 0123, about my invoice shows a double charge. Press 1 to take it.",
+			"presses 1", "joins the caller's conference"}},
+		{"unanswered then next", map[string]string{"+14155550102": voipbintest.PersonUnanswered}, billing, "+14155550112", []string{
+			"rings on until VoIPBin is told to hang up: cancelled",
+			"talk (en-US): Sorry, they could not take your call. Trying someone else, please hold."}},
+		{"busy then next", map[string]string{"+14155550102": voipbintest.PersonBusy}, billing, "+14155550112", []string{"busy"}},
+		{"failed then next", map[string]string{"+14155550102": voipbintest.PersonFails}, billing, "+14155550112", []string{"cannot be reached"}},
+		{"declined then next", map[string]string{"+14155550102": voipbintest.PersonDeclines}, billing, "+14155550112", []string{"presses 2"}},
+		{"no key then next", map[string]string{"+14155550102": voipbintest.PersonSilent}, billing, "+14155550112", []string{"presses nothing in 5000 ms"}},
+		{"put down then next", map[string]string{"+14155550102": voipbintest.PersonHangsUp}, billing, "+14155550112", []string{"puts the phone down"}},
+		{"all of billing, then the fallback desk", map[string]string{"+14155550102": voipbintest.PersonBusy, "+14155550112": voipbintest.PersonDeclines},
+			billing, "+14155550199", []string{"leg to +14155550199:"}},
+		{"nobody at all: a plain connect to the fallback desk", map[string]string{"+14155550102": voipbintest.PersonBusy,
+			"+14155550112": voipbintest.PersonBusy, "+14155550199": voipbintest.PersonBusy}, billing, "+14155550199",
+			[]string{"talk (en-US): Connecting you to our main reception desk.", "connect tel +14155550199"}},
+		{"whisper off", nil, []voipbintest.Step{{Say: "I would like a quote for twenty licenses"}}, "+14155550100", nil},
+		{"caller hangs up while it rings", map[string]string{"+14155550102": voipbintest.PersonUnanswered},
+			append(billing, voipbintest.Step{Hangup: true, During: "conference_join"}), "", []string{"caller hangs up while on hold", "cancelled"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newHandoffBench(t, "routing-handoff.json", tt.people)
+			res, transcript := b.call(t, "handoff-"+tt.name, tt.steps...)
+			if res.Connected != tt.reaches {
+				t.Errorf("reached %q, want %q:\n%s", res.Connected, tt.reaches, transcript)
+			}
+			for _, h := range tt.hears {
+				if !strings.Contains(transcript, h) {
+					t.Errorf("transcript lacks %q:\n%s", h, transcript)
+				}
+			}
+			if len(res.Unplayed) > 0 {
+				t.Errorf("steps not played: %+v\n%s", res.Unplayed, transcript)
+			}
+		})
+	}
+}
