@@ -72,15 +72,8 @@ type handoffMetrics struct {
 }
 
 func newHandoffs(svc *service, api *voipbin.Client) *handoffs {
-	f := promauto{reg: svc.metrics.reg, names: &svc.metrics.names}
-	return &handoffs{svc: svc, api: api, log: svc.log, second: time.Second, m: handoffMetrics{
-		transfers: f.counterVec("switchboard_transfers_total",
-			"Handoff tries by department and outcome (answered, unanswered, busy, declined, failed, caller_left; last_resort: a plain connect when nobody took the call).",
-			"department", "outcome"),
-		ring: f.histogramVec("switchboard_transfer_ring_seconds",
-			"How long a handoff's destination rang before it was answered or given up on, by department.",
-			[]float64{1, 2, 5, 10, 15, 20, 25, 30, 45, 60}, "department"),
-	}}
+	return &handoffs{svc: svc, api: api, log: svc.log, second: time.Second,
+		m: handoffMetrics{transfers: svc.metrics.transfers, ring: svc.metrics.transferRing}}
 }
 
 // Wait waits for the ring timers and clean-ups in flight.
@@ -260,10 +253,11 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 		case ho.Open():
 			// Back before the try was decided: its conference went (a
 			// timeout, an operator). The try counts as not answered.
-			leg, conf, d := ho.Leg, ho.Conference, ho.Dept
+			was := *ho
 			h.conclude(ho, flow.OutcomeUnanswered)
 			act = func() []voipbin.Action {
-				h.count(d, ho, flow.OutcomeUnanswered)
+				h.count(was, flow.OutcomeUnanswered)
+				leg, conf := was.Leg, was.Conference
 				h.cleanup(ctx, conf, leg)
 				return nil
 			}
@@ -336,10 +330,32 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 		}
 		h.link(ctx, c.ID, leg, conf)
 		h.timer(c.ID, leg, ring)
+		// The leg's events that came before the link were not ours to
+		// read: a leg that already ended is decided now, before the
+		// caller is put in its conference.
+		if st, err := h.api.GetCall(ctx, leg); err == nil && st.Status == "hangup" {
+			h.settle(ctx, c.ID, leg, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, st.HangupReason) }, false, false)
+		}
+		if now, _, err := h.svc.store.Load(ctx, c.ID); err == nil && now.Handoff != nil && now.Handoff.Leg == leg && !now.Handoff.Open() {
+			c, ho = now, now.Handoff
+			if ho.Outcome == flow.OutcomeCallerLeft || ho.Outcome == flow.OutcomeAnswered {
+				return render(flow.Action{Kind: flow.ActHangup})
+			}
+			say = []flow.Action{{Kind: flow.ActTalk, Text: cfg.HandoffTextsFor(c.Language).Next, Language: c.Language}}
+			continue
+		}
 		return append(render(say...),
 			action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: conf}),
 			action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: h.callerURL(base, ho.Dept), EventMethod: "POST"}))
 	}
+	// The caller joins no conference of ours again: nobody waits for them to.
+	_, _, _ = h.update(ctx, c.ID, func(s *flow.Call) bool {
+		if s.Handoff == nil || s.Handoff.Open() || s.Handoff.Conference == "" {
+			return false
+		}
+		s.Handoff.Phase, s.Handoff.Conference = flow.PhaseDone, ""
+		return true
+	})
 	return h.lastResort(cfg, c, ho.Dept)
 }
 
@@ -427,8 +443,12 @@ func (h *handoffs) conclude(ho *flow.Handoff, outcome string) {
 	}
 }
 
-// count records a decided try.
-func (h *handoffs) count(dept string, ho *flow.Handoff, outcome string) {
+// count records a decided try; ho is the handoff as it was during the try.
+func (h *handoffs) count(ho flow.Handoff, outcome string) {
+	dept := ho.Dept
+	if ts := h.svc.routing().cfg.Routing.HandoffTargets(ho.Dept); ho.Try < len(ts) {
+		dept = ts[ho.Try].Dept // the fallback desk's tries are its own
+	}
 	h.m.transfers.WithLabelValues(dept, outcome).Inc()
 	if ho.RangMS > 0 {
 		h.m.ring.WithLabelValues(dept).Observe(time.Since(time.UnixMilli(ho.RangMS)).Seconds())
@@ -477,7 +497,7 @@ func (h *handoffs) timer(callID, leg string, ring time.Duration) {
 				return "" // answered: the whisper and its key decide
 			}
 			return flow.OutcomeUnanswered
-		}, true)
+		}, true, true)
 	})
 }
 
@@ -485,7 +505,7 @@ func (h *handoffs) timer(callID, leg string, ring time.Duration) {
 // ("": leave it), then lets the caller go on: hangUp hangs the leg up
 // first, and the conference is deleted, which moves the caller to their
 // next fetch.
-func (h *handoffs) settle(ctx context.Context, callID, leg string, decide func(*flow.Handoff) string, hangUp bool) {
+func (h *handoffs) settle(ctx context.Context, callID, leg string, decide func(*flow.Handoff) string, hangUp, await bool) {
 	var done flow.Handoff
 	var outcome string
 	_, won, err := h.update(ctx, callID, func(c *flow.Call) bool {
@@ -507,11 +527,39 @@ func (h *handoffs) settle(ctx context.Context, callID, leg string, decide func(*
 	if !won {
 		return
 	}
-	h.count(done.Dept, &done, outcome)
+	h.count(done, outcome)
 	if !hangUp {
 		leg = ""
 	}
+	if await {
+		h.awaitCaller(ctx, callID, done.Conference)
+	}
 	h.cleanup(ctx, done.Conference, leg)
+}
+
+// joinGrace is how long a conference is kept for a caller who has not
+// joined it yet: a leg may end while the fetch answer that puts the caller
+// in it is on its way, and a conference_join to a deleted conference hangs
+// the caller up.
+const joinGrace = 2 * time.Second
+
+// awaitCaller waits, up to joinGrace, until someone is in conf, unless the
+// caller's handoff has moved on to another conference (their fetch found
+// the try over before they were put in this one).
+func (h *handoffs) awaitCaller(ctx context.Context, callID, conf string) {
+	deadline := time.Now().Add(joinGrace)
+	for time.Now().Before(deadline) {
+		rctx, cancel := context.WithTimeout(ctx, handoffREST)
+		cf, err := h.api.GetConference(rctx, conf)
+		cancel()
+		if err != nil || len(cf.ConferencecallIDs) > 0 || cf.Status == "terminating" || cf.Status == "terminated" {
+			return
+		}
+		if c, _, err := h.svc.store.Load(ctx, callID); err != nil || c.Handoff == nil || c.Handoff.Conference != conf {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // agent answers the leg's fetch once its person heard the whisper: the
@@ -539,11 +587,11 @@ func (h *handoffs) agent(ctx context.Context, callID, leg, digits string) []voip
 	case err != nil:
 		h.log.ErrorContext(ctx, "handoff acceptance not stored; the caller goes on", "err", err)
 	case won:
-		h.count(c.Handoff.Dept, c.Handoff, flow.OutcomeAnswered)
+		h.count(*c.Handoff, flow.OutcomeAnswered)
 		return []voipbin.Action{action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: conf})}
 	case c.Handoff.Open() && c.Handoff.Leg == leg:
 		// A wrong key, or none in time: declined. The leg ends by itself.
-		h.settle(ctx, callID, leg, func(*flow.Handoff) string { return flow.OutcomeDeclined }, false)
+		h.settle(ctx, callID, leg, func(*flow.Handoff) string { return flow.OutcomeDeclined }, false, true)
 		return render(flow.Action{Kind: flow.ActHangup})
 	}
 	return render(flow.Action{Kind: flow.ActTalk, Text: cfg.HandoffTextsFor(lang).Gone, Language: lang}, flow.Action{Kind: flow.ActHangup})
@@ -601,7 +649,7 @@ func (h *handoffs) legEvent(ctx context.Context, typ string, e voipbin.CallEvent
 		// the conference is over.
 		h.cleanup(ctx, conf, "")
 	default:
-		h.settle(ctx, callID, e.ID, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, e.HangupReason) }, false)
+		h.settle(ctx, callID, e.ID, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, e.HangupReason) }, false, true)
 	}
 }
 
@@ -631,7 +679,7 @@ func (h *handoffs) callerHungUp(ctx context.Context, callID string) {
 	case err != nil:
 		h.log.WarnContext(ctx, "handoff: caller hangup not stored; cleaning up anyway", "err", err)
 	case changed && was.Open():
-		h.count(was.Dept, &was, flow.OutcomeCallerLeft)
+		h.count(was, flow.OutcomeCallerLeft)
 	case changed, c.Handoff == nil:
 		leg = "" // a conversation that ended: the leg ends with its conference
 	default:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ func newHandoffBench(t *testing.T, config string, people map[string]string) *han
 	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
 		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
 	rest.People = people
+	rest.LoseEvents = people["lose events"] != ""
+	rest.DialTimeout = 3 * time.Second // VoIPBin's 60 s, shortened: a leg our ring timer forgot ends "dialout"
 	s := settings{FetchToken: testToken, ConfigFile: "../../testdata/" + config, AccessKey: voipbintest.AccessKey, APIURL: rest.URL}
 	svc, srv := startService(t, s)
 	svc.handoff.second = handoffTestSecond
@@ -62,26 +65,30 @@ func TestHandoffOutcomes(t *testing.T) {
 		steps   []voipbintest.Step
 		reaches string // "": nobody, the caller hung up
 		hears   []string
+		tries   string // department/outcome of each try, in any order
 	}{
 		{"accepted", nil, billing, "+14155550102", []string{
 			"hears (en-US): Call from +1 415 555 0123, about my invoice shows a double charge. Press 1 to take it.",
-			"presses 1", "joins the caller's conference"}},
+			"presses 1", "joins the caller's conference"}, "billing/answered"},
 		{"unanswered then next", map[string]string{"+14155550102": voipbintest.PersonUnanswered}, billing, "+14155550112", []string{
 			"rings on until VoIPBin is told to hang up: cancelled",
-			"talk (en-US): Sorry, they could not take your call. Trying someone else, please hold."}},
-		{"busy then next", map[string]string{"+14155550102": voipbintest.PersonBusy}, billing, "+14155550112", []string{"busy"}},
-		{"failed then next", map[string]string{"+14155550102": voipbintest.PersonFails}, billing, "+14155550112", []string{"cannot be reached"}},
-		{"declined then next", map[string]string{"+14155550102": voipbintest.PersonDeclines}, billing, "+14155550112", []string{"presses 2"}},
-		{"no key then next", map[string]string{"+14155550102": voipbintest.PersonSilent}, billing, "+14155550112", []string{"presses nothing in 5000 ms"}},
-		{"put down then next", map[string]string{"+14155550102": voipbintest.PersonHangsUp}, billing, "+14155550112", []string{"puts the phone down"}},
+			"talk (en-US): Sorry, they could not take your call. Trying someone else, please hold."}, "billing/unanswered billing/answered"},
+		{"busy then next", map[string]string{"+14155550102": voipbintest.PersonBusy}, billing, "+14155550112", []string{"busy"}, "billing/busy billing/answered"},
+		{"busy, its events lost", map[string]string{"+14155550102": voipbintest.PersonBusy, "lose events": "yes"}, billing, "+14155550112",
+			[]string{"busy"}, "billing/busy billing/answered"},
+		{"failed then next", map[string]string{"+14155550102": voipbintest.PersonFails}, billing, "+14155550112", []string{"cannot be reached"}, "billing/failed billing/answered"},
+		{"declined then next", map[string]string{"+14155550102": voipbintest.PersonDeclines}, billing, "+14155550112", []string{"presses 2"}, "billing/declined billing/answered"},
+		{"no key then next", map[string]string{"+14155550102": voipbintest.PersonSilent}, billing, "+14155550112", []string{"presses nothing in 5000 ms"}, "billing/declined billing/answered"},
+		{"put down then next", map[string]string{"+14155550102": voipbintest.PersonHangsUp}, billing, "+14155550112", []string{"puts the phone down"}, "billing/declined billing/answered"},
 		{"all of billing, then the fallback desk", map[string]string{"+14155550102": voipbintest.PersonBusy, "+14155550112": voipbintest.PersonDeclines},
-			billing, "+14155550199", []string{"leg to +14155550199:"}},
+			billing, "+14155550199", []string{"leg to +14155550199:"}, "billing/busy billing/declined fallback/answered"},
 		{"nobody at all: a plain connect to the fallback desk", map[string]string{"+14155550102": voipbintest.PersonBusy,
 			"+14155550112": voipbintest.PersonBusy, "+14155550199": voipbintest.PersonBusy}, billing, "+14155550199",
-			[]string{"talk (en-US): Connecting you to our main reception desk.", "connect tel +14155550199"}},
-		{"whisper off", nil, []voipbintest.Step{{Say: "I would like a quote for twenty licenses"}}, "+14155550100", nil},
+			[]string{"talk (en-US): Connecting you to our main reception desk.", "connect tel +14155550199"},
+			"billing/busy billing/busy fallback/busy billing/last_resort"},
+		{"whisper off", nil, []voipbintest.Step{{Say: "I would like a quote for twenty licenses"}}, "+14155550100", nil, "sales/answered"},
 		{"caller hangs up while it rings", map[string]string{"+14155550102": voipbintest.PersonUnanswered},
-			append(billing, voipbintest.Step{Hangup: true, During: "conference_join"}), "", []string{"caller hangs up while on hold", "cancelled"}},
+			append(billing, voipbintest.Step{Hangup: true, During: "conference_join"}), "", []string{"caller hangs up while on hold", "cancelled"}, "billing/caller_left"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,9 +103,40 @@ func TestHandoffOutcomes(t *testing.T) {
 					t.Errorf("transcript lacks %q:\n%s", h, transcript)
 				}
 			}
+			if got := tries(b.svc); got != sortedTries(tt.tries) {
+				t.Errorf("tries %q, want %q:\n%s", got, sortedTries(tt.tries), transcript)
+			}
 			if len(res.Unplayed) > 0 {
 				t.Errorf("steps not played: %+v\n%s", res.Unplayed, transcript)
 			}
 		})
 	}
+}
+
+// tries lists the handoff tries the service counted, "dept/outcome" sorted,
+// one entry per try.
+func tries(svc *service) string {
+	fams, _ := svc.metrics.reg.Gather()
+	var out []string
+	for _, f := range fams {
+		if f.GetName() != "switchboard_transfers_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			for range int(m.GetCounter().GetValue()) {
+				out = append(out, labels["department"]+"/"+labels["outcome"])
+			}
+		}
+	}
+	return sortedTries(strings.Join(out, " "))
+}
+
+func sortedTries(s string) string {
+	f := strings.Fields(s)
+	slices.Sort(f)
+	return strings.Join(f, " ")
 }

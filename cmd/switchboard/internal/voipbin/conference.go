@@ -30,11 +30,20 @@ const EventCallProgressing = "call_progressing"
 // caller goes on in their flow once the person they talked to hangs up.
 const ConferenceConnect = "connect"
 
-// Conference is a conference as VoIPBin answers it.
+// Conference is a conference as VoIPBin answers it. ConferencecallIDs are
+// the calls in it.
 type Conference struct {
-	ID     string `json:"id"`
-	Type   string `json:"type"`
-	Status string `json:"status,omitempty"`
+	ID                string   `json:"id"`
+	Type              string   `json:"type"`
+	Status            string   `json:"status,omitempty"`
+	ConferencecallIDs []string `json:"conferencecall_ids,omitempty"`
+}
+
+// GetConference reads a conference.
+func (c *Client) GetConference(ctx context.Context, id string) (Conference, error) {
+	var out Conference
+	err := c.Do(ctx, http.MethodGet, "/v1.0/conferences/"+url.PathEscape(id), nil, &out)
+	return out, err
 }
 
 // conferenceCreate is POST /v1.0/conferences' body: bin-api-manager's
@@ -101,6 +110,14 @@ func (c *Client) Dial(ctx context.Context, oc OutgoingCall) (Call, error) {
 		return Call{}, fmt.Errorf("VoIPBin POST /v1.0/calls answered no call")
 	}
 	return out.Calls[0], nil
+}
+
+// GetCall reads a call: its status ("dialing", "ringing", "progressing",
+// "hangup"...) and, once over, its hangup_reason.
+func (c *Client) GetCall(ctx context.Context, id string) (Call, error) {
+	var out Call
+	err := c.Do(ctx, http.MethodGet, "/v1.0/calls/"+url.PathEscape(id), nil, &out)
+	return out, err
 }
 
 // Hangup ends a call, ringing or answered; one already over is refused.

@@ -82,6 +82,9 @@ type Telephony struct {
 	Secret string
 	// DialTimeout ends a leg nobody answers; zero is VoIPBin's 60 s.
 	DialTimeout time.Duration
+	// LoseEvents loses every event of the outgoing calls, as VoIPBin does
+	// after three failed attempts.
+	LoseEvents bool
 
 	conferences map[string]*conference
 	legs        map[string]*leg
@@ -100,10 +103,10 @@ type conference struct {
 // member is a call in a conference. Left receives why it was made to
 // leave; joined the names of calls that joined after it.
 type member struct {
-	callID, name string
-	conf         *conference
-	left         chan string
-	joined       chan string
+	id, callID, name string // id: its conferencecall's
+	conf             *conference
+	left             chan string
+	joined           chan string
 }
 
 // leg is an outgoing call.
@@ -163,6 +166,35 @@ func (s *REST) serveTelephony(w http.ResponseWriter, r *http.Request, route stri
 	switch {
 	case route == "POST /v1.0/conferences":
 		s.createConference(w, r)
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1.0/conferences/"):
+		id, ok := s.pathID(w, r, "/v1.0/conferences/", "")
+		if !ok {
+			return true
+		}
+		c := s.conferences[id]
+		if c == nil {
+			s.refuse(w, http.StatusNotFound, "CONFERENCE_NOT_FOUND: no conference %s", id)
+			return true
+		}
+		status, calls := "progressing", []string{}
+		if c.deleted {
+			status = "terminated"
+		}
+		for _, m := range c.members {
+			calls = append(calls, m.id)
+		}
+		s.write(w, map[string]any{"id": id, "type": c.typ, "status": status, "conferencecall_ids": calls})
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/v1.0/calls/"):
+		id, ok := s.pathID(w, r, "/v1.0/calls/", "")
+		if !ok {
+			return true
+		}
+		l := s.legs[id]
+		if l == nil {
+			s.refuse(w, http.StatusNotFound, "CALL_NOT_FOUND: no call %s", id)
+			return true
+		}
+		s.write(w, map[string]string{"id": id, "status": l.status, "hangup_reason": l.reason})
 	case r.Method == http.MethodDelete && strings.HasPrefix(p, "/v1.0/conferences/"):
 		id, ok := s.pathID(w, r, "/v1.0/conferences/", "")
 		if !ok {
@@ -326,6 +358,12 @@ func (s *REST) dial(w http.ResponseWriter, r *http.Request) {
 	}
 	s.legs[l.id] = l
 	s.legsOf[l.caller] = append(s.legsOf[l.caller], l)
+	switch s.People[to.Target] { // the network answers at once: the call is over before anyone reads it
+	case PersonBusy:
+		l.status, l.reason = "hangup", "busy"
+	case PersonFails:
+		l.status, l.reason = "hangup", "failed"
+	}
 	s.legsWG.Add(1)
 	go s.play(l, s.People[to.Target])
 	s.write(w, map[string]any{"calls": []map[string]string{{"id": l.id, "status": "dialing", "direction": "outgoing"}}, "groupcalls": []any{}})
@@ -379,7 +417,7 @@ func (s *REST) join(confID, callID, name string) (*member, error) {
 	if c == nil || c.deleted {
 		return nil, fmt.Errorf("no conference %s", confID)
 	}
-	m := &member{callID: callID, name: name, conf: c, left: make(chan string, 1), joined: make(chan string, 4)}
+	m := &member{id: s.newID(), callID: callID, name: name, conf: c, left: make(chan string, 1), joined: make(chan string, 4)}
 	for _, o := range c.members {
 		o.joined <- name
 		m.joined <- o.name
@@ -601,6 +639,9 @@ func (s *REST) fetch(ctx context.Context, l *leg, eventURL string) ([]voipbin.Ac
 
 // event posts an event to the webhook as VoIPBin does, retried on a 5xx.
 func (s *REST) event(ctx context.Context, typ string, data map[string]any) {
+	if s.LoseEvents {
+		return
+	}
 	body, _ := json.Marshal(map[string]any{"type": typ, "data": data})
 	for attempt := 1; attempt <= voipbin.EventAttempts; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base()+"/voipbin/events", bytes.NewReader(body))
@@ -649,7 +690,11 @@ func (c *call) conferenceJoin(ctx context.Context, confID string) error {
 		}
 		return errEnded
 	}
-	hold := time.NewTimer(2 * DialTimeout)
+	bound := 2 * DialTimeout
+	if s.DialTimeout > 0 {
+		bound = 2 * s.DialTimeout
+	}
+	hold := time.NewTimer(bound)
 	defer hold.Stop()
 	for {
 		select {
@@ -678,7 +723,7 @@ func (c *call) conferenceJoin(ctx context.Context, confID string) error {
 			c.logf("  (the caller leaves the conference: %s; VoIPBin goes on after the conference_join)", why)
 			return nil
 		case <-hold.C:
-			c.logf("CALLER LEFT WAITING: on hold for %v and nobody came or let them go", 2*DialTimeout)
+			c.logf("CALLER LEFT WAITING: on hold for %v and nobody came or let them go", bound)
 			return errors.New("caller left waiting in a conference")
 		case <-ctx.Done():
 			return ctx.Err()
