@@ -66,34 +66,42 @@ func TestHandoffOutcomes(t *testing.T) {
 		reaches string // "": nobody, the caller hung up
 		hears   []string
 		tries   string // department/outcome of each try, in any order
+		account func(*voipbintest.REST)
 	}{
 		{"accepted", nil, billing, "+14155550102", []string{
 			"hears (en-US): Call from +1 415 555 0123, about my invoice shows a double charge. Press 1 to take it.",
-			"presses 1", "joins the caller's conference"}, "billing/answered"},
+			"presses 1", "joins the caller's conference"}, "billing/answered", nil},
 		{"unanswered then next", map[string]string{"+14155550102": voipbintest.PersonUnanswered}, billing, "+14155550112", []string{
 			"rings on until VoIPBin is told to hang up: cancelled",
-			"talk (en-US): Sorry, they could not take your call. Trying someone else, please hold."}, "billing/unanswered billing/answered"},
-		{"busy then next", map[string]string{"+14155550102": voipbintest.PersonBusy}, billing, "+14155550112", []string{"busy"}, "billing/busy billing/answered"},
+			"talk (en-US): Sorry, they could not take your call. Trying someone else, please hold."}, "billing/unanswered billing/answered", nil},
+		{"busy then next", map[string]string{"+14155550102": voipbintest.PersonBusy}, billing, "+14155550112", []string{"busy"}, "billing/busy billing/answered", nil},
 		{"busy, its events lost", map[string]string{"+14155550102": voipbintest.PersonBusy, "lose events": "yes"}, billing, "+14155550112",
-			[]string{"busy"}, "billing/busy billing/answered"},
-		{"failed then next", map[string]string{"+14155550102": voipbintest.PersonFails}, billing, "+14155550112", []string{"cannot be reached"}, "billing/failed billing/answered"},
-		{"declined then next", map[string]string{"+14155550102": voipbintest.PersonDeclines}, billing, "+14155550112", []string{"presses 2"}, "billing/declined billing/answered"},
-		{"no key then next", map[string]string{"+14155550102": voipbintest.PersonSilent}, billing, "+14155550112", []string{"presses nothing in 5000 ms"}, "billing/declined billing/answered"},
-		{"put down then next", map[string]string{"+14155550102": voipbintest.PersonHangsUp}, billing, "+14155550112", []string{"puts the phone down"}, "billing/declined billing/answered"},
+			[]string{"busy"}, "billing/busy billing/answered", nil},
+		{"failed then next", map[string]string{"+14155550102": voipbintest.PersonFails}, billing, "+14155550112", []string{"cannot be reached"}, "billing/failed billing/answered", nil},
+		{"declined then next", map[string]string{"+14155550102": voipbintest.PersonDeclines}, billing, "+14155550112", []string{"presses 2"}, "billing/declined billing/answered", nil},
+		{"no key then next", map[string]string{"+14155550102": voipbintest.PersonSilent}, billing, "+14155550112", []string{"presses nothing in 5000 ms"}, "billing/declined billing/answered", nil},
+		{"put down then next", map[string]string{"+14155550102": voipbintest.PersonHangsUp}, billing, "+14155550112", []string{"puts the phone down"}, "billing/declined billing/answered", nil},
 		{"all of billing, then the fallback desk", map[string]string{"+14155550102": voipbintest.PersonBusy, "+14155550112": voipbintest.PersonDeclines},
-			billing, "+14155550199", []string{"leg to +14155550199:"}, "billing/busy billing/declined fallback/answered"},
+			billing, "+14155550199", []string{"leg to +14155550199:"}, "billing/busy billing/declined fallback/answered", nil},
 		{"nobody at all: a plain connect to the fallback desk", map[string]string{"+14155550102": voipbintest.PersonBusy,
 			"+14155550112": voipbintest.PersonBusy, "+14155550199": voipbintest.PersonBusy}, billing, "+14155550199",
 			[]string{"talk (en-US): Connecting you to our main reception desk.", "connect tel +14155550199"},
-			"billing/busy billing/busy fallback/busy billing/last_resort"},
-		{"whisper off", nil, []voipbintest.Step{{Say: "I would like a quote for twenty licenses"}}, "+14155550100", nil, "sales/answered"},
+			"billing/busy billing/busy fallback/busy billing/last_resort", nil},
+		{"every call refused (no whitelisted country): a plain connect", nil, billing, "+14155550199", []string{"connect tel +14155550199"},
+			"billing/failed billing/failed fallback/failed billing/last_resort", func(r *voipbintest.REST) { r.Whitelist = []string{} }},
+		{"no conference left on the plan: a plain connect", nil, billing, "+14155550199", []string{"connect tel +14155550199"},
+			"billing/failed billing/last_resort", func(r *voipbintest.REST) { r.ConferenceLimit = -1 }},
+		{"whisper off", nil, []voipbintest.Step{{Say: "I would like a quote for twenty licenses"}}, "+14155550100", nil, "sales/answered", nil},
 		{"caller hangs up while it rings", map[string]string{"+14155550102": voipbintest.PersonUnanswered},
-			append(billing, voipbintest.Step{Hangup: true, During: "conference_join"}), "", []string{"caller hangs up while on hold", "cancelled"}, "billing/caller_left"},
+			append(billing, voipbintest.Step{Hangup: true, During: "conference_join"}), "", []string{"caller hangs up while on hold", "cancelled"}, "billing/caller_left", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := newHandoffBench(t, "routing-handoff.json", tt.people)
+			if tt.account != nil {
+				tt.account(b.rest)
+			}
 			res, transcript := b.call(t, "handoff-"+tt.name, tt.steps...)
 			if res.Connected != tt.reaches {
 				t.Errorf("reached %q, want %q:\n%s", res.Connected, tt.reaches, transcript)

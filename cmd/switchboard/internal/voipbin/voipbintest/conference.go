@@ -70,7 +70,8 @@ const DialTimeout = 60 * time.Second
 // the calls start.
 type Telephony struct {
 	// ConferenceLimit is the plan's limit on conferences that exist: 2 on
-	// the free plan, 10 basic, 100 professional; 0 is unlimited.
+	// the free plan, 10 basic, 100 professional; 0 is unlimited, and a
+	// negative limit allows none.
 	ConferenceLimit int
 	// NoBalance refuses every outgoing call, as a balance too low does.
 	NoBalance bool
@@ -262,7 +263,7 @@ func (s *REST) createConference(w http.ResponseWriter, r *http.Request) {
 			exist++
 		}
 	}
-	if s.ConferenceLimit > 0 && exist >= s.ConferenceLimit {
+	if s.ConferenceLimit != 0 && exist >= max(s.ConferenceLimit, 0) {
 		s.refuse(w, http.StatusBadRequest, "resource limit exceeded: %d conferences exist, the plan allows %d (deleted ones do not count)", exist, s.ConferenceLimit)
 		return
 	}
