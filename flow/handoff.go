@@ -377,3 +377,32 @@ func LegOutcome(phase, hangupReason string) string {
 	}
 	return OutcomeFailed
 }
+
+// DescribeHandoffs says, for `switchboard check`, where each department's
+// callers are rung in turn when VoIPBin's REST API is configured.
+func (r *Routing) DescribeHandoffs() []string {
+	var out []string
+	for _, name := range r.DepartmentNames(true) {
+		ts := r.HandoffTargets(name)
+		if d := r.Departments[name]; d.Queue != "" {
+			out = append(out, fmt.Sprintf("%-10s waits in its queue (no handoff)", name))
+			continue
+		}
+		var steps []string
+		for _, t := range ts {
+			w := "whisper"
+			if !t.Whisper {
+				w = "no whisper"
+			}
+			steps = append(steps, fmt.Sprintf("%s (%d s, %s)", t.To.Target, t.RingSeconds, w))
+		}
+		out = append(out, fmt.Sprintf("%-10s %s", name, strings.Join(steps, ", then ")))
+	}
+	return out
+}
+
+// HandoffRule says, under `switchboard check`'s handoffs, what they need.
+const HandoffRule = "Handoffs: with VOIPBIN_ACCESSKEY, serve holds a routed caller on hold and rings the destinations above in\n" +
+	"turn, each for its ring time; whoever answers hears who is calling and why and takes the call with 1. Without\n" +
+	"it a transfer is a plain connect: a destination that is busy or does not answer leaves the caller ringing,\n" +
+	"nobody moves them on, and the person answering hears nothing first.\n"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -147,4 +148,22 @@ func sortedTries(s string) string {
 	f := strings.Fields(s)
 	slices.Sort(f)
 	return strings.Join(f, " ")
+}
+
+// TestCheckShowsHandoffs: check lists where each department's callers are
+// rung in turn, and says what is lost without the REST API.
+func TestCheckShowsHandoffs(t *testing.T) {
+	var out strings.Builder
+	if err := run(t.Context(), []string{"check", "--config", "../../testdata/routing-handoff.json"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"billing    +14155550102 (20 s, whisper), then +14155550112 (20 s, whisper), then +14155550199 (22 s, whisper)",
+		"sales      +14155550100 (22 s, no whisper), then +14155550199 (22 s, whisper)",
+		"Without\nit a transfer is a plain connect",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check lacks %q:\n%s", want, out.String())
+		}
+	}
 }

@@ -479,6 +479,7 @@ func warnOpen(log *slog.Logger, s settings) {
 	}
 	if s.AccessKey == "" {
 		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)")
+		log.Warn("VOIPBIN_ACCESSKEY is not set: transfers are plain connects: a department that is busy or does not answer leaves the caller ringing with nobody to move them on, and whoever answers hears nothing of who is calling or why; set it for handoffs (cmd/switchboard/README.md, Handoffs)")
 	}
 	if !s.publicMetrics() && s.MetricsAddr == "" {
 		log.Warn("/metrics is off: in production it is served only on --metrics-addr")
@@ -570,8 +571,13 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		for _, line := range cfg.Routing.DescribeQueues() {
 			fmt.Fprintln(&out, "  "+line)
 		}
+		fmt.Fprintln(&out, "  handoffs (each destination in turn, then the fallback desk's):")
+		for _, line := range cfg.Routing.DescribeHandoffs() {
+			fmt.Fprintln(&out, "    "+line)
+		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
+		out.WriteString(flow.HandoffRule)
 		out.WriteString(flow.CallerIDRule)
 		if anyDialled {
 			out.WriteString(flow.CallerIDDialledNote)
