@@ -750,13 +750,20 @@ func (c *call) finishLegs() {
 				l.mu.Lock()
 				lines := slices.Clone(l.lines)
 				l.mu.Unlock()
-				c.res.Transcript = append(c.res.Transcript, "leg to "+l.target+":")
+				c.logf("leg to %s:", l.target)
 				for _, line := range lines {
-					c.res.Transcript = append(c.res.Transcript, "  "+line)
+					c.logf("  %s", line)
 				}
 			}
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// transcribing records a transcription the simulator started on the account.
+func (s *REST) transcribing(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Transcribes[id] = "progressing"
 }

@@ -134,6 +134,13 @@ type REST struct {
 // with its name, detail and SMS flow, a whitelist of "us" and no default
 // caller ID.
 func NewREST(t testing.TB) *REST {
+	s := StartREST()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartREST is NewREST outside a test: the caller closes it.
+func StartREST() *REST {
 	s := &REST{
 		Customer: Customer{ID: ID(100), Name: "Acme Dental", Detail: "two clinics", Email: "office@acme.example",
 			PhoneNumber: "+15550009999", Address: "1 Main St", Status: "active", IdentityVerificationStatus: "verified",
@@ -148,7 +155,6 @@ func NewREST(t testing.TB) *REST {
 		nextID:      200,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 

@@ -490,6 +490,9 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		c.logf("  transcribe_start %s %s", o.Language, o.Direction)
 		id := WireID(fmt.Sprint("transcribe-", c.opt.CallID, "-", len(c.transcribes)+1))
 		c.transcribes = append(c.transcribes, id)
+		if c.opt.REST != nil {
+			c.opt.REST.transcribing(id) // the account's, stopped through its REST API
+		}
 		return nil, c.event(ctx, voipbin.EventTranscribeCreated, map[string]any{
 			"id": id, "reference_type": "call", "reference_id": c.opt.CallID,
 			"direction": o.Direction, "language": o.Language,
