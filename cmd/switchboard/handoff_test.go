@@ -42,8 +42,14 @@ func newHandoffBench(t *testing.T, config string, people map[string]string) *han
 // conference, no outgoing call, no ring timer.
 func (b *handoffBench) call(t *testing.T, name string, steps ...voipbintest.Step) (*voipbintest.Result, string) {
 	t.Helper()
+	return b.callWith(t, name, []string{"hello, about that invoice"}, steps...)
+}
+
+// callWith is call with what the caller says to whoever they reach.
+func (b *handoffBench) callWith(t *testing.T, name string, toHuman []string, steps ...voipbintest.Step) (*voipbintest.Result, string) {
+	t.Helper()
 	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: name, Bases: []string{b.srv.URL}, Token: testToken,
-		REST: b.rest, ToHuman: []string{"hello, about that invoice"}}, steps)
+		REST: b.rest, ToHuman: toHuman}, steps)
 	transcript := strings.Join(res.Transcript, "\n")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, transcript)
