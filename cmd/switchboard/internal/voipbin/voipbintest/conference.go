@@ -75,8 +75,10 @@ type Telephony struct {
 	ConferenceLimit int
 	// NoBalance refuses every outgoing call, as a balance too low does.
 	NoBalance bool
-	// People says how each destination (a target) behaves; anyone not in it accepts.
+	// People says how each destination (a target) behaves; anyone not in it
+	// accepts. Person, when set, is asked instead, once per call placed.
 	People map[string]string
+	Person func(target string) string
 	// Bases are the service's replicas: legs fetch from them and post their
 	// events to them, in turn. Secret signs the events when set.
 	Bases  []string
@@ -359,14 +361,18 @@ func (s *REST) dial(w http.ResponseWriter, r *http.Request) {
 	}
 	s.legs[l.id] = l
 	s.legsOf[l.caller] = append(s.legsOf[l.caller], l)
-	switch s.People[to.Target] { // the network answers at once: the call is over before anyone reads it
+	person := s.People[to.Target]
+	if s.Person != nil {
+		person = s.Person(to.Target)
+	}
+	switch person { // the network answers at once: the call is over before anyone reads it
 	case PersonBusy:
 		l.status, l.reason = "hangup", "busy"
 	case PersonFails:
 		l.status, l.reason = "hangup", "failed"
 	}
 	s.legsWG.Add(1)
-	go s.play(l, s.People[to.Target])
+	go s.play(l, person)
 	s.write(w, map[string]any{"calls": []map[string]string{{"id": l.id, "status": "dialing", "direction": "outgoing"}}, "groupcalls": []any{}})
 }
 
@@ -710,16 +716,12 @@ func (c *call) conferenceJoin(ctx context.Context, confID string) error {
 			}
 			c.logf("%s hangs up", who)
 			s.mu.Lock()
-			var l *leg
-			for _, x := range s.legsOf[c.opt.CallID] {
-				if x.target == who && x.in != nil {
-					l = x
+			for _, o := range m.conf.members {
+				if o.name == who {
+					kick(o, "they hung up")
 				}
 			}
 			s.mu.Unlock()
-			if l != nil {
-				kick(l.in, "they hung up")
-			}
 		case why := <-m.left:
 			c.logf("  (the caller leaves the conference: %s; VoIPBin goes on after the conference_join)", why)
 			return nil
@@ -766,4 +768,20 @@ func (s *REST) transcribing(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.Transcribes[id] = "progressing"
+}
+
+// Hangups counts the outgoing calls by how they ended (their hangup_reason;
+// "up" for those not over).
+func (s *REST) Hangups() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, l := range s.legs {
+		r := l.reason
+		if l.status != "hangup" {
+			r = "up"
+		}
+		out[r]++
+	}
+	return out
 }
