@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -263,6 +264,9 @@ func (r *Routing) Whisper(t HandoffTarget, caller, reason string, turns []string
 // gistWords bounds the caller's words repeated in a whisper: one breath.
 const gistWords = 14
 
+// markup is a tag, which is never said.
+var markup = regexp.MustCompile(`<[^<>]*>`)
+
 // Gist is the caller's reason in their own words, as safe to say as any
 // text: the longest of their last two lines (the clearest, usually), with
 // only letters, digits, commas, apostrophes, hyphens and question marks kept, at most gistWords words,
@@ -274,6 +278,7 @@ func Gist(turns []string) string {
 			best = turns[i]
 		}
 	}
+	best = markup.ReplaceAllString(best, " ")
 	clean := strings.Map(func(r rune) rune {
 		switch {
 		case unicode.IsLetter(r), unicode.IsDigit(r), strings.ContainsRune(" ,'-?", r):
@@ -331,8 +336,10 @@ type Handoff struct {
 	DueMS  int64 `json:"due,omitempty"`
 	// Outcome is how the last try ended (see the Outcome constants).
 	Outcome string `json:"out,omitempty"`
-	// Caller is the caller's number, for the whisper.
-	Caller string `json:"from,omitempty"`
+	// Caller is the caller's number, for the whisper, and Summary the
+	// model's one-line reason for the call ("": the caller's own words).
+	Caller  string `json:"from,omitempty"`
+	Summary string `json:"sum,omitempty"`
 	// Actions counts the call's VoIPBin actions, against its limit.
 	Actions int `json:"acts"`
 }

@@ -115,7 +115,7 @@ func TestWhisper(t *testing.T) {
 			"Call from +44 207 946 0000, about word word word word word word word word word word word word word word.... Press 1 to take it."},
 		{"nothing known", "anonymous", "", nil, "Call from a withheld number, about something they did not say. Press 1 to take it."},
 		{"no markup survives", "+16505550123", "", []string{`<speak>refund</speak> "now"`},
-			"Call from +1 650 555 0123, about speak refund speak now. Press 1 to take it."},
+			"Call from +1 650 555 0123, about refund now. Press 1 to take it."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -226,8 +226,9 @@ func (h *handoffs) update(ctx context.Context, callID string, change func(c *flo
 func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base string) []voipbin.Action {
 	cfg := &h.svc.routing().cfg.Routing
 	var act func() []voipbin.Action
+	var fresh bool
 	c, _, err := h.update(ctx, callID, func(c *flow.Call) bool {
-		act = nil
+		act, fresh = nil, false
 		ho := c.Handoff
 		switch {
 		case c.Version == 0:
@@ -235,8 +236,13 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 			// call was never ours. Nothing to hand over.
 			act = func() []voipbin.Action { return render(flow.Action{Kind: flow.ActHangup}) }
 			return false
-		case ho == nil:
-			c.Handoff = &flow.Handoff{Dept: dept, Caller: from, Actions: c.Actions}
+		case ho == nil || ho.Phase == "": // not started; the model's summary may be in
+			summary := ""
+			if ho != nil {
+				summary = ho.Summary
+			}
+			c.Handoff = &flow.Handoff{Dept: dept, Caller: from, Actions: c.Actions, Summary: summary}
+			fresh = true
 			if _, ok := cfg.Department(dept); !ok {
 				c.Handoff.Dept = cfg.Fallback.Destination
 			}
@@ -274,7 +280,27 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 			return out
 		}
 	}
+	if fresh && c.Handoff.Summary == "" && h.svc.routing().model != nil {
+		c.Handoff.Summary = h.awaitSummary(ctx, callID)
+	}
 	return h.next(ctx, cfg, c, dialled, base)
+}
+
+// summaryWait is how long the first handoff fetch waits for the model's
+// summary still on its way; the caller heard where they are going meanwhile,
+// so it is mostly in already.
+const summaryWait = 600 * time.Millisecond
+
+// awaitSummary waits, up to summaryWait, for the model's summary of the call.
+func (h *handoffs) awaitSummary(ctx context.Context, callID string) string {
+	deadline := time.Now().Add(summaryWait)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if c, _, err := h.svc.store.Load(ctx, callID); err == nil && c.Handoff != nil && c.Handoff.Summary != "" {
+			return c.Handoff.Summary
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return ""
 }
 
 // next rings the next destination that takes the call, and answers what the
@@ -400,7 +426,7 @@ func (h *handoffs) ring(ctx context.Context, cfg *flow.Routing, c flow.Call, t f
 	agent := h.agentURL(base, c.ID)
 	var acts []voipbin.Action
 	if t.Whisper {
-		talk := voipbin.Talk(cfg.Whisper(t, c.Handoff.Caller, "", c.Turns), t.Language)
+		talk := voipbin.Talk(cfg.Whisper(t, c.Handoff.Caller, c.Handoff.Summary, c.Turns), t.Language)
 		talk.DigitsHandle = voipbin.DigitsHandleNext // a person who knows the drill presses at once
 		acts = []voipbin.Action{
 			action(voipbin.TypeTalk, talk),
@@ -692,4 +718,49 @@ func (h *handoffs) callerHungUp(ctx context.Context, callID string) {
 // handoffEvent reports whether events of type typ may concern a handoff.
 func handoffEvent(typ string) bool {
 	return typ == voipbin.EventCallHangup || typ == voipbin.EventCallProgressing
+}
+
+// summaryBudget bounds the model's one-line summary of a call being handed
+// over: it is asked for when the call is routed, while the caller hears
+// where they are going, and a whisper that comes before it uses the
+// caller's own words.
+const summaryBudget = 2 * time.Second
+
+// Observe implements flow.Observer: a call just routed, with a model
+// configured, gets the model's one-line summary of why the caller is
+// calling, kept with its handoff for the whisper.
+func (h *handoffs) Observe(ctx context.Context, r flow.Report) {
+	if h == nil {
+		return
+	}
+	rt := h.svc.routing()
+	if rt.model == nil || r.Failed != "" || r.After.State != flow.StateTransferred || r.Before.Over() || len(r.After.Turns) == 0 {
+		return
+	}
+	ts := rt.cfg.Routing.HandoffTargets(r.After.Department)
+	if len(ts) == 0 {
+		return
+	}
+	callID, turns, lang := r.After.ID, r.After.Turns, ts[0].Language
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), summaryBudget)
+		defer cancel()
+		summary, err := rt.model.Summarize(sctx, lang, turns)
+		if summary = flow.Gist([]string{summary}); err != nil || summary == "" {
+			h.log.InfoContext(ctx, "no summary for the whisper; it repeats the caller's words", "err", err)
+			return
+		}
+		_, _, err = h.update(sctx, callID, func(c *flow.Call) bool {
+			if c.Handoff == nil {
+				c.Handoff = &flow.Handoff{}
+			}
+			c.Handoff.Summary = summary
+			return true
+		})
+		if err != nil {
+			h.log.WarnContext(ctx, "summary for the whisper not stored", "err", err)
+		}
+	}()
 }

@@ -195,3 +195,31 @@ func TestSimulateShowsBothLegs(t *testing.T) {
 		}
 	}
 }
+
+// TestHandoffWhisperSummary: with a model, the person rung hears the model's
+// one-line reason, cleaned like any text the caller gave us; the model is
+// asked with the caller's words fenced, as for routing.
+func TestHandoffWhisperSummary(t *testing.T) {
+	model := newModelStandIn(t, []modelReply{
+		{Content: "billing", TopLogprobs: map[string]float64{"billing": 0.95, "sales": 0.03}},
+		{Content: `a double charge on the <b>last</b> invoice.`},
+	})
+	rest := voipbintest.NewREST(t)
+	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
+		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
+	s := settings{FetchToken: testToken, ConfigFile: "../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL,
+		OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1"}
+	svc, srv := startService(t, s)
+	svc.handoff.second = handoffTestSecond
+	rest.Bases = []string{srv.URL}
+	b := &handoffBench{rest: rest, svc: svc, srv: srv}
+	_, transcript := b.call(t, "summary", voipbintest.Step{Say: "hi, so I looked at my account and there is something odd with the money"})
+	want := "hears (en-US): Call from +1 415 555 0123, about a double charge on the last invoice. Press 1 to take it."
+	if !strings.Contains(transcript, want) {
+		t.Errorf("the whisper lacks the model's summary, cleaned; want %q in:\n%s\n%s", want, transcript, strings.Join(model.log(), "\n"))
+	}
+	asked := strings.Join(model.log(), "\n")
+	if strings.Count(asked, "<caller_words>") < 2 {
+		t.Errorf("the summary must be asked with the caller's words fenced:\n%s", asked)
+	}
+}

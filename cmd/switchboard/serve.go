@@ -375,7 +375,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 		rt.model, model = m, m
 	}
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
-	rt.router.SetObserver(observers{svc.metrics, svc.leaving})
+	rt.router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff})
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
 	return rt, nil

@@ -245,7 +245,7 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 		return nil, err
 	}
 	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing}
-	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, shown})
+	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff, shown})
 	srv := httptest.NewServer(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
