@@ -478,8 +478,8 @@ func warnOpen(log *slog.Logger, s settings) {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
 	}
 	if s.AccessKey == "" {
-		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)")
-		log.Warn("VOIPBIN_ACCESSKEY is not set: transfers are plain connects: a department that is busy or does not answer leaves the caller ringing with nobody to move them on, and whoever answers hears nothing of who is calling or why; set it for handoffs (cmd/switchboard/README.md, Handoffs)")
+		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)" +
+			", and so that transfers are handoffs: without it they are plain connects, where a department that is busy or does not answer leaves the caller ringing with nobody to move them on, and whoever answers hears nothing of who is calling or why (cmd/switchboard/README.md, Handoffs)")
 	}
 	if !s.publicMetrics() && s.MetricsAddr == "" {
 		log.Warn("/metrics is off: in production it is served only on --metrics-addr")
