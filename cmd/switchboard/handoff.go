@@ -127,7 +127,10 @@ func baseOf(s settings, r *http.Request) string {
 	return u[:strings.Index(u, "/voipbin/fetch")]
 }
 
-// handleHandoff answers the fetch of a caller being handed over.
+// handleHandoff answers the fetch of a caller being handed over. As on
+// /voipbin/fetch, past the token nothing is refused (VoIPBin would hang the
+// caller up): what cannot be used is logged and the caller still reaches
+// someone, plainly connected when nothing else is possible.
 func handleHandoff(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		callID, ok := handoffRequest(svc, w, r)
@@ -135,21 +138,33 @@ func handleHandoff(svc *service) http.HandlerFunc {
 			return
 		}
 		q := r.URL.Query()
-		dept := q.Get("dept")
-		if p := problemsOf(tokenProblem("dept", dept, 64, func(b byte) bool { return b >= 'a' && b <= 'z' }),
-			textProblem("from", q.Get("from"), maxDialled), textProblem("to", q.Get("to"), maxDialled)); len(p) > 0 {
-			writeProblem(w, http.StatusBadRequest, "invalid handoff fetch", p...)
+		dept, from, dialled := q.Get("dept"), number(q.Get("from")), number(q.Get("to"))
+		cfg := &svc.routing().cfg.Routing
+		if p := problemsOf(tokenProblem("dept", dept, 64, func(b byte) bool { return b >= 'a' && b <= 'z' })); len(p) > 0 {
+			svc.log.WarnContext(r.Context(), "handoff fetch: department unusable; the fallback desk's", "problems", p)
+			dept = cfg.Fallback.Destination
+		}
+		if textProblem("from", from, maxDialled) != "" {
+			from = "" // the whisper says the number is withheld
+		}
+		if textProblem("to", dialled, maxDialled) != "" {
+			dialled = ""
+		}
+		if callID == "" || svc.handoff == nil {
+			svc.log.ErrorContext(r.Context(), "handoff fetch that cannot be served (no call id, or no VOIPBIN_ACCESSKEY on this replica); connecting the caller plainly")
+			writeJSON(w, http.StatusOK, lastResort(cfg, ""))
 			return
 		}
 		r = withCall(r, callID)
 		ctx, cancel := context.WithTimeout(r.Context(), handoffFetchBudget)
 		defer cancel()
-		writeJSON(w, http.StatusOK, svc.handoff.caller(ctx, callID, dept, number(q.Get("from")), number(q.Get("to")), baseOf(svc.settings, r)))
+		writeJSON(w, http.StatusOK, svc.handoff.caller(ctx, callID, dept, from, dialled, baseOf(svc.settings, r)))
 	}
 }
 
 // handleHandoffAgent answers the fetch of the leg rung, once its person
-// heard the whisper (d: the key they pressed).
+// heard the whisper (d: the key they pressed). What cannot be used ends the
+// leg; the caller goes on when the try ends.
 func handleHandoffAgent(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		legID, ok := handoffRequest(svc, w, r)
@@ -161,8 +176,9 @@ func handleHandoffAgent(svc *service) http.HandlerFunc {
 		if strings.Contains(digits, "${") {
 			digits = ""
 		}
-		if p := problemsOf(idProblem("call", callID), tokenProblem("d", digits, maxDigits, digitByte)); len(p) > 0 {
-			writeProblem(w, http.StatusBadRequest, "invalid handoff fetch", p...)
+		if p := problemsOf(idProblem("call", callID), tokenProblem("d", digits, maxDigits, digitByte)); len(p) > 0 || legID == "" || svc.handoff == nil {
+			svc.log.ErrorContext(r.Context(), "handoff leg fetch that cannot be served; the leg is hung up", "problems", p)
+			writeJSON(w, http.StatusOK, render(flow.Action{Kind: flow.ActHangup}))
 			return
 		}
 		r = withCall(r, callID)
@@ -170,26 +186,17 @@ func handleHandoffAgent(svc *service) http.HandlerFunc {
 	}
 }
 
-// handoffRequest checks a handoff fetch's token and body and returns the
-// id of the call that fetched.
+// handoffRequest checks a handoff fetch's token and reads the id of the call
+// that fetched ("": none usable).
 func handoffRequest(svc *service, w http.ResponseWriter, r *http.Request) (string, bool) {
 	if !validToken(svc.settings.FetchToken, r.URL.Query().Get("t")) {
 		writeProblem(w, http.StatusUnauthorized, "bad or missing fetch token (?t=)")
 		return "", false
 	}
 	var req fetchRequest
-	if err := decodeJSON(w, r, &req); err != nil {
-		writeBodyProblem(w, "invalid fetch body", err)
-		return "", false
-	}
-	if p := problemsOf(idProblem("reference_id", req.ReferenceID)); len(p) > 0 {
-		writeProblem(w, http.StatusBadRequest, "invalid fetch body", p...)
-		return "", false
-	}
-	if svc.handoff == nil {
-		// Another replica rang; this one has no REST API to go on with.
-		writeProblem(w, http.StatusServiceUnavailable, "handoffs need VOIPBIN_ACCESSKEY on every replica")
-		return "", false
+	if err := decodeJSON(w, r, &req); err != nil || idProblem("reference_id", req.ReferenceID) != "" {
+		svc.log.WarnContext(r.Context(), "handoff fetch without a usable call id", "err", err)
+		return "", true
 	}
 	return req.ReferenceID, true
 }
@@ -398,13 +405,18 @@ func action(typ string, opt any) voipbin.Action {
 // the call, or the handoff cannot go on. VoIPBin's connect rings until its
 // own dial timeout, so this is where a handoff ends, never where it starts.
 func (h *handoffs) lastResort(cfg *flow.Routing, c flow.Call, dept string) []voipbin.Action {
+	h.m.transfers.WithLabelValues(dept, "last_resort").Inc()
+	return lastResort(cfg, c.Language)
+}
+
+// lastResort is the plain connect to the fallback desk, in lang ("": the
+// routing table's language).
+func lastResort(cfg *flow.Routing, lang string) []voipbin.Action {
 	desk := cfg.Fallback.Destination
 	d, _ := cfg.Department(desk)
-	lang := c.Language
 	if lang == "" {
 		lang = cfg.Language
 	}
-	h.m.transfers.WithLabelValues(dept, "last_resort").Inc()
 	return render(flow.Action{Kind: flow.ActTalk, Text: cfg.TextsFor(lang).Reception, Language: lang},
 		flow.Action{Kind: flow.ActConnect, Department: desk, To: d.Destination(), CallerID: cfg.CallerIDFor(d)})
 }

@@ -223,3 +223,33 @@ func TestHandoffWhisperSummary(t *testing.T) {
 		t.Errorf("the summary must be asked with the caller's words fenced:\n%s", asked)
 	}
 }
+
+// TestHandoffFetchNeverRefuses: past the token, a handoff fetch always
+// answers actions that reach someone (VoIPBin hangs the caller up on
+// anything else): without a call id, or on a replica without the REST API,
+// a plain connect to the fallback desk; a leg's fetch that cannot be used
+// is hung up.
+func TestHandoffFetchNeverRefuses(t *testing.T) {
+	plain := startServer(t, settings{FetchToken: testToken})
+	b := newHandoffBench(t, "routing-handoff.json", nil)
+	body := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + vid("c") + `"}`
+	for _, tt := range []struct {
+		name, base, path, body string
+		status                 int
+		want                   string
+	}{
+		{"a replica without the REST API", plain.URL, "/voipbin/handoff?t=" + testToken + "&dept=billing", body, 200, `"connect"`},
+		{"no call id", b.srv.URL, "/voipbin/handoff?t=" + testToken + "&dept=billing", `{}`, 200, `"connect"`},
+		{"not JSON", b.srv.URL, "/voipbin/handoff?t=" + testToken + "&dept=billing", `nope`, 200, `"connect"`},
+		{"a leg's fetch without the caller's call", b.srv.URL, "/voipbin/handoff/agent?t=" + testToken + "&d=1", body, 200, `"hangup"`},
+		{"a leg's fetch for no handoff", b.srv.URL, "/voipbin/handoff/agent?t=" + testToken + "&d=1&call=" + vid("nobody"), body, 200, `"hangup"`},
+		{"a bad token", b.srv.URL, "/voipbin/handoff?t=wrong", body, 401, "token"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, got := post(t, tt.base+tt.path, tt.body)
+			if status != tt.status || !strings.Contains(got, tt.want) {
+				t.Errorf("%d %s, want %d with %s", status, got, tt.status, tt.want)
+			}
+		})
+	}
+}
