@@ -26,8 +26,7 @@ type handoffBench struct {
 func newHandoffBench(t *testing.T, config string, people map[string]string) *handoffBench {
 	t.Helper()
 	rest := voipbintest.NewREST(t)
-	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
-		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
+	rest.Own(voipbintest.DefaultDialled)
 	rest.People = people
 	rest.LoseEvents = people["lose events"] != ""
 	rest.DialTimeout = 3 * time.Second // VoIPBin's 60 s, shortened: a leg our ring timer forgot ends "dialout"
@@ -205,8 +204,7 @@ func TestHandoffWhisperSummary(t *testing.T) {
 		{Content: `a double charge on the <b>last</b> invoice.`},
 	})
 	rest := voipbintest.NewREST(t)
-	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
-		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
+	rest.Own(voipbintest.DefaultDialled)
 	s := settings{FetchToken: testToken, ConfigFile: "../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL,
 		OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1"}
 	svc, srv := startService(t, s)

@@ -236,8 +236,7 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	rest := opt.REST
 	if rest != nil {
 		// The account owns the number dialled, VoIPBin's caller ID for the legs.
-		rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: opt.Dialled, Type: "normal",
-			CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
+		rest.Own(opt.Dialled)
 		s.AccessKey, s.APIURL = voipbintest.AccessKey, rest.URL
 	}
 	svc, err := build(ctx, s, log)

@@ -68,8 +68,7 @@ func Handoff(ctx context.Context, o Options) error {
 	defer redis.Stop()
 	rest := voipbintest.StartREST()
 	defer rest.Close()
-	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
-		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
+	rest.Own(voipbintest.DefaultDialled)
 	rest.Secret = eventSecret
 	rest.Person = func(string) string { return drawPerson() }
 	config := dir + "/routing.json"

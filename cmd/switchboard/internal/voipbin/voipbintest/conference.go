@@ -785,3 +785,11 @@ func (s *REST) Hangups() map[string]int {
 	}
 	return out
 }
+
+// Own adds number to the account as an active normal number, which VoIPBin
+// accepts as the caller ID of its outgoing calls.
+func (s *REST) Own(number string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Numbers = append(s.Numbers, Number{ID: s.newID(), Number: number, Type: "normal", CallFlowID: NilID, MessageFlowID: NilID, Status: "active"})
+}
