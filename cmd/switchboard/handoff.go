@@ -370,8 +370,8 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 			h.settle(ctx, c.ID, leg, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, st.HangupReason) }, false, false)
 		}
 		// (A try already accepted goes on: the person is waiting in the conference.)
-		if now, _, err := h.svc.store.Load(ctx, c.ID); err == nil && now.Handoff != nil && now.Handoff.Leg == leg && now.Handoff.Phase == flow.PhaseDone {
-			c, ho = now, now.Handoff
+		if cur, _, err := h.svc.store.Load(ctx, c.ID); err == nil && cur.Handoff != nil && cur.Handoff.Leg == leg && cur.Handoff.Phase == flow.PhaseDone {
+			c, ho = cur, cur.Handoff
 			if ho.Outcome == flow.OutcomeCallerLeft || ho.Outcome == flow.OutcomeAnswered {
 				return render(flow.Action{Kind: flow.ActHangup})
 			}
