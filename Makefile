@@ -37,7 +37,7 @@ lint:
 # The pictures of behaviour and the recorded floor, hashed in testdata/GOLDEN.sha256
 # (TestGoldensAreListed). After go test ./... -update, make goldens records the new
 # hashes; the list's diff names every golden a change touched.
-GOLDENS = $(sort $(wildcard testdata/conversations/*.golden)) testdata/flow.mmd testdata/corpus/recorded.json \
+GOLDENS = $(sort $(wildcard testdata/conversations/*.golden)) $(sort $(wildcard testdata/conversations/handoff/*.golden)) testdata/flow.mmd testdata/corpus/recorded.json \
 	prompts/testdata/system.golden
 goldens:
 	@sha256sum $(GOLDENS) > testdata/GOLDEN.sha256

@@ -94,6 +94,8 @@ type Call struct {
 	// all the store's, so every replica compares them with the same clock,
 	// whatever its own says; like InboxDropped it is the store's.
 	NowMS int64 `json:"-"`
+	// Handoff is the call's handoff to a person, once routed (handoff.go).
+	Handoff *Handoff `json:"ho,omitempty"`
 	// InboxDropped is how many inputs the store had dropped from the call's
 	// inbox (see MaxInbox) when Load returned it. It is the store's, not
 	// stored with the call: Save uses it to take exactly the inputs Load

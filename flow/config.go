@@ -62,6 +62,9 @@ type Routing struct {
 	// Person says where callers who ask for a person go, and what they say
 	// to (person.go); nil: the fallback desk, on the default phrases.
 	Person *Person `json:"person,omitempty"`
+	// Handoff is how a caller is handed to a department when VoIPBin's REST
+	// API is configured (see handoff.go).
+	Handoff HandoffDefaults `json:"handoff,omitzero"`
 
 	signals [][]string            // PrioritySignals as words, for matching
 	person  map[string][][]string // person phrases as words, by language key (person.go)
@@ -91,6 +94,8 @@ type Department struct {
 	AfterHours string `json:"after_hours,omitempty"`
 	// WaitFlow describes a queue department's wait flow (see QueueWaitMS).
 	WaitFlow *WaitFlow `json:"wait_flow,omitempty"`
+	// Handoff overrides the routing table's handoff settings (see handoff.go).
+	Handoff *DepartmentHandoff `json:"handoff,omitempty"`
 }
 
 // LabelIn returns what a caller speaking lang hears as the department's name.
@@ -295,6 +300,7 @@ func (c *Config) setDefaults() {
 	r.signals = compileSignals(r.PrioritySignals)
 	r.compilePerson()
 	r.setModeDefaults()
+	r.setHandoffDefaults()
 }
 
 var defaultLabels = map[string]string{
@@ -451,6 +457,7 @@ func (c *Config) Validate() error {
 	for _, p := range r.personProblems() {
 		bad("%s", p)
 	}
+	r.validateHandoffs(bad)
 	return errors.Join(errs...)
 }
 

@@ -136,6 +136,9 @@ type Reply struct {
 	// Moves are the machine's moves the turn made, for logs and tests; none
 	// when the turn failed over to reception.
 	Moves Moves
+	// Failed says why the turn failed over to reception ("error", "panic"),
+	// or is empty: such a transfer must not lean on the store again.
+	Failed string
 }
 
 // Move is one move of a call through the machine.
@@ -211,7 +214,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 				return
 			}
 			r.log.ErrorContext(ctx, "turn panicked; sending caller to reception", "call", t.CallID, "panic", p)
-			reply = Reply{Actions: r.reception(t.Language)}
+			reply = Reply{Actions: r.reception(t.Language), Failed: "panic"}
 			r.failed(ctx, t, start, "panic")
 		}
 	}()
@@ -225,7 +228,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	if err != nil {
 		r.log.ErrorContext(ctx, "turn failed; sending caller to reception", "call", t.CallID, "err", err)
 		r.failed(ctx, t, start, "error")
-		return Reply{Actions: r.reception(t.Language)}
+		return Reply{Actions: r.reception(t.Language), Failed: "error"}
 	}
 	if tn.idle {
 		return Reply{} // nothing to do: the call was not waiting for words

@@ -19,7 +19,7 @@ const goldenSums = "testdata/GOLDEN.sha256"
 
 // goldenGlobs are the files goldenSums covers, from the repository root (the
 // Makefile's GOLDENS says the same).
-var goldenGlobs = []string{"testdata/conversations/*.golden", "testdata/flow.mmd", "testdata/corpus/recorded.json",
+var goldenGlobs = []string{"testdata/conversations/*.golden", "testdata/conversations/handoff/*.golden", "testdata/flow.mmd", "testdata/corpus/recorded.json",
 	"prompts/testdata/system.golden"}
 
 func TestGoldensAreListed(t *testing.T) {

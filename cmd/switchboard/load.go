@@ -18,7 +18,7 @@ import (
 // see the load package and BENCHMARKS.md.
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("load", stdout, stderr)
-	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; realtime: the same calls in real time, speech events and all; webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
+	kind := fs.String("run", "voipbin", "voipbin: 3-turn VoIPBin calls on Redis; realtime: the same calls in real time, speech events and all; handoff: calls handed over through two switchboards, every person rung behaving at random (--max calls); webhook: the seed's webhook; compare: the seed's server beside switchboard; floor: the model stand-in alone")
 	o := load.Options{Out: stdout}
 	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")
 	inFlight := fs.String("inflight", "64", "calls or requests in flight at most; compare: a comma list, one scenario each")
@@ -73,6 +73,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return load.VoIPBin(ctx, o)
 	case "realtime":
 		return load.RealTime(ctx, o)
+	case "handoff":
+		return load.Handoff(ctx, o)
 	case "webhook":
 		return load.Webhook(ctx, o)
 	case "compare":
@@ -80,7 +82,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "floor":
 		return load.Floor(ctx, o)
 	}
-	return fmt.Errorf("--run %q: want voipbin, realtime, webhook, compare or floor", *kind)
+	return fmt.Errorf("--run %q: want voipbin, realtime, handoff, webhook, compare or floor", *kind)
 }
 
 // ints parses a comma-separated list of non-negative integers.

@@ -18,7 +18,7 @@ func TestLoadRefusesUnboundedOrUnknownRuns(t *testing.T) {
 		{"no duration", []string{"-duration", "0s"}, "bounded"},
 		{"too long", []string{"-duration", "2h"}, "bounded"},
 		{"no count", []string{"-max", "0"}, "bounded"},
-		{"unknown run", []string{"-run", "everything", "-duration", "1s"}, "want voipbin, realtime, webhook, compare or floor"},
+		{"unknown run", []string{"-run", "everything", "-duration", "1s"}, "want voipbin, realtime, handoff, webhook, compare or floor"},
 		{"bad list", []string{"-inflight", "50,x"}, "--inflight"},
 		{"negative latency", []string{"-model-ms", "-5"}, "--model-ms"},
 		{"compare without the seed", []string{"-run", "compare", "-duration", "1s"}, "no seed server"},

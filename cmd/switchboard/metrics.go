@@ -47,6 +47,9 @@ type metrics struct {
 	voipbinErrors *prometheus.CounterVec
 	reloads       *prometheus.CounterVec
 	reloadTime    prometheus.Gauge
+	// transfers and transferRing count handoffs' tries (handoff.go).
+	transfers    *prometheus.CounterVec
+	transferRing *prometheus.HistogramVec
 }
 
 // Latency buckets in seconds: a fetch has 2 s to answer, a store call a few ms.
@@ -101,6 +104,12 @@ func newMetrics(breaker func() string) *metrics {
 		reloads: f.counterVec("switchboard_config_reloads_total", "Config reloads by result (ok, refused).", "result"),
 		reloadTime: f.gauge("switchboard_config_last_reload_success_timestamp_seconds",
 			"When the routing config in use was loaded (Unix time)."),
+		transfers: f.counterVec("switchboard_transfers_total",
+			"Handoff tries by department and outcome (answered, unanswered, busy, declined, failed, caller_left; last_resort: a plain connect to the fallback desk once nobody took the call).",
+			"department", "outcome"),
+		transferRing: f.histogramVec("switchboard_transfer_ring_seconds",
+			"How long a handoff's destination rang before its try was decided, by department.",
+			[]float64{1, 2, 5, 10, 15, 20, 25, 30, 45, 60}, "department"),
 	}
 	f.register("switchboard_model_breaker_state", prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "switchboard_model_breaker_state",

@@ -285,6 +285,9 @@ type service struct {
 	clock func() time.Time
 	// leaving unlinks and stops the transcriptions of calls that left us.
 	leaving *leaving
+	// handoff hands routed callers over through conferences; nil without
+	// VoIPBin's REST API, when a transfer is a plain connect.
+	handoff *handoffs
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -357,6 +360,9 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	})
 	closeStore := svc.close
 	svc.close = func() error { svc.leaving.close(); return closeStore() }
+	if api != nil {
+		svc.handoff = newHandoffs(svc, api)
+	}
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
@@ -383,7 +389,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 		rt.model, model = m, m
 	}
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
-	rt.router.SetObserver(observers{svc.metrics, svc.leaving})
+	rt.router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff})
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
 	return rt, nil
@@ -502,7 +508,8 @@ func warnOpen(log *slog.Logger, s settings) {
 		log.Warn("REDIS_URL is not set: calls are kept in this process's memory, so run a single replica only")
 	}
 	if s.AccessKey == "" {
-		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)")
+		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)" +
+			", and so that transfers are handoffs: without it they are plain connects, where a department that is busy or does not answer leaves the caller ringing with nobody to move them on, and whoever answers hears nothing of who is calling or why (cmd/switchboard/README.md, Handoffs)")
 	}
 	if !s.publicMetrics() && s.MetricsAddr == "" {
 		log.Warn("/metrics is off: in production it is served only on --metrics-addr")
@@ -608,6 +615,10 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		for _, line := range cfg.Routing.DescribeQueues() {
 			fmt.Fprintln(&out, "  "+line)
 		}
+		fmt.Fprintln(&out, "  handoffs (each destination in turn, then the fallback desk's):")
+		for _, line := range cfg.Routing.DescribeHandoffs() {
+			fmt.Fprintln(&out, "    "+line)
+		}
 		fmt.Fprintln(&out, "  what callers hear, by language ((example): not in this config, taken from the example's):")
 		for _, line := range cfg.Routing.DescribeTexts() {
 			fmt.Fprintln(&out, "    "+line)
@@ -617,6 +628,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
+		out.WriteString(flow.HandoffRule)
 		out.WriteString(flow.CallerIDRule)
 		if anyDialled {
 			out.WriteString(flow.CallerIDDialledNote)

@@ -93,6 +93,21 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 	})
 	defaultOutgoing := fs.String("default-outgoing", "", "the account's default outgoing number (none by default)")
 	jumble := fs.Uint64("jumble", 0, "deliver the caller's speech events late, out of order, some lost, some twice, as VoIPBin may, from this `SEED` (0: in order)")
+	handoff := fs.Bool("handoff", false, "hand callers over as serve does with VOIPBIN_ACCESSKEY: on hold, each destination rung in turn with a whisper (on with --unanswered, --busy or --declines)")
+	people := map[string]string{}
+	for _, p := range []struct{ flag, person, usage string }{
+		{"unanswered", voipbintest.PersonUnanswered, "a destination that rings and nobody answers (repeat)"},
+		{"busy", voipbintest.PersonBusy, "a destination that is busy (repeat)"},
+		{"declines", voipbintest.PersonDeclines, "a destination whose person answers and presses 2 (repeat)"},
+	} {
+		fs.Func(p.flag, p.usage, func(s string) error {
+			people[s] = p.person
+			if p.person != voipbintest.PersonDeclines {
+				unanswered = append(unanswered, s) // a plain connect to it rings on
+			}
+			return nil
+		})
+	}
 	flowFile := fs.String("flow", "", "the number's VoIPBin flow, a JSON array of actions (YOUR_TOKEN stands for the fetch token); default [answer, fetch], or in process the example customer flow for a flow-step number")
 	s := envSettings(getenv)
 	s.register(fs, "warn") // the call's story is on stdout; logs only when something is wrong
@@ -182,6 +197,11 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 	if *url != "" {
 		opt.Bases, opt.Token, opt.Secret = []string{*url}, getenv("SWITCHBOARD_FETCH_TOKEN"), getenv("VOIPBIN_WEBHOOK_SECRET")
 	} else {
+		if *handoff || len(people) > 0 {
+			opt.REST = voipbintest.StartREST()
+			opt.REST.People = people
+			fmt.Fprintf(stdout, "# handoffs on: a VoIPBin account with conferences; ring times run %v to the second\n", simulateRingSecond)
+		}
 		stop, err := simulateInProcess(ctx, s, &opt, stdout, stderr, term.width)
 		if err != nil {
 			return err
@@ -258,16 +278,27 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	if err != nil {
 		return nil, err
 	}
+	rest := opt.REST
+	if rest != nil {
+		// The account owns the number dialled, VoIPBin's caller ID for the legs.
+		rest.Own(opt.Dialled)
+		s.AccessKey, s.APIURL = voipbintest.AccessKey, rest.URL
+	}
 	svc, err := build(ctx, s, log)
 	if err != nil {
 		return nil, err
 	}
 	simClock(svc, opt)
 	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing, width: width}
-	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, shown})
+	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff, shown})
 	srv := httptest.NewServer(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
+	if rest != nil {
+		svc.handoff.second = simulateRingSecond
+		rest.Bases, rest.Secret = []string{srv.URL}, s.Secret
+		return func() { svc.handoff.Wait(); rest.WaitCalls(5 * time.Second); srv.Close(); svc.close(); rest.Close() }, nil
+	}
 	return func() { srv.Close(); svc.close() }, nil
 }
 
@@ -290,6 +321,10 @@ func (svc *service) memory() *store.Memory {
 	m, _ := st.(*store.Memory)
 	return m
 }
+
+// simulateRingSecond is a second of ring time in simulate, which plays a
+// call faster than it happens.
+const simulateRingSecond = 10 * time.Millisecond
 
 // observers tells several observers about each turn.
 type observers []flow.Observer

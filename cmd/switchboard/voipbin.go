@@ -52,7 +52,11 @@ func handleFetch(svc *service) http.HandlerFunc {
 		}
 		reply := router.Next(r.Context(), turn)
 		setMoves(w, reply.Moves)
-		writeJSON(w, http.StatusOK, voipbin.Render(reply.Actions, next))
+		out := voipbin.Render(reply.Actions, next)
+		if reply.Failed == "" { // a failover is a plain connect: a handoff's state lives in the store that just failed
+			out = svc.handoff.intercept(reply.Actions, out, baseOf(svc.settings, r))
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
 }
 
@@ -159,6 +163,10 @@ func handleEvent(svc *service) http.HandlerFunc {
 			return
 		}
 		logs.Add(r.Context(), slog.String("event", ev.Type)) // the request's line says which
+		if ce, err := voipbin.ReadCallEvent(ev.Data); err == nil && handoffEvent(ev.Type) && svc.handoff.event(r.Context(), ev.Type, ce) {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) // a handoff's leg: no caller of ours
+			return
+		}
 		switch ev.Type {
 		case voipbin.EventTranscribeCreated:
 			r = withCall(r, data.ReferenceID)

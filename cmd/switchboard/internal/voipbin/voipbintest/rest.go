@@ -133,6 +133,8 @@ type REST struct {
 	// Problems lists every request the stand-in refused and why.
 	Problems []string
 	nextID   int
+	// Telephony is the account's conferences and outgoing calls (conference.go).
+	Telephony
 }
 
 // NewREST starts a stand-in for an account in use: a verified customer
@@ -140,6 +142,13 @@ type REST struct {
 // with its name, detail and SMS flow, a whitelist of "us" and no default
 // caller ID.
 func NewREST(t testing.TB) *REST {
+	s := StartREST()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// StartREST is NewREST outside a test: the caller closes it.
+func StartREST() *REST {
 	s := &REST{
 		Customer: Customer{ID: ID(100), Name: "Acme Dental", Detail: "two clinics", Email: "office@acme.example",
 			PhoneNumber: "+15550009999", Address: "1 Main St", Status: "active", IdentityVerificationStatus: "verified",
@@ -155,7 +164,6 @@ func NewREST(t testing.TB) *REST {
 		nextID:      200,
 	}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(s.Close)
 	return s
 }
 
@@ -431,7 +439,9 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		s.Transcribes[id] = "done"
 		s.write(w, map[string]string{"id": id, "customer_id": s.Customer.ID, "reference_type": "call", "status": "done"})
 	default:
-		s.refuse(w, http.StatusNotFound, "no route %s", route)
+		if !s.serveTelephony(w, r, route) {
+			s.refuse(w, http.StatusNotFound, "no route %s", route)
+		}
 	}
 }
 

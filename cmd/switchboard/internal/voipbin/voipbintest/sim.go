@@ -203,7 +203,9 @@ type Options struct {
 	// words, which is another matter). Its seed makes a call repeatable.
 	Jumble *rand.Rand
 	// REST, when set, is the account's REST API: each transcription the
-	// call starts is one of its transcriptions, running until stopped there.
+	// call starts is one of its transcriptions, running until stopped there;
+	// its conferences and outgoing calls are those a handoff uses (nil: the
+	// account has none, and a conference_join fails).
 	REST *REST
 	// Holding is the acknowledgement the server says while it decides ("One
 	// moment, please."): an answer that only says it, or only pauses, is not
@@ -386,8 +388,8 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 		opt.Client = http.DefaultClient
 	}
 	for i, s := range steps {
-		if !slices.Contains([]string{"", "talk", "sleep", "digits_receive"}, s.During) {
-			return &Result{}, fmt.Errorf("step %d: during %q: want talk, sleep or digits_receive", i+1, s.During)
+		if !slices.Contains([]string{"", "talk", "sleep", "digits_receive", "conference_join"}, s.During) {
+			return &Result{}, fmt.Errorf("step %d: during %q: want talk, sleep, digits_receive or conference_join", i+1, s.During)
 		}
 	}
 	opt.Caller = cmp.Or(opt.Caller, DefaultCaller)
@@ -407,6 +409,7 @@ func Run(ctx context.Context, opt Options, steps []Step) (*Result, error) {
 		return c.res, err
 	}
 	res, err := c.run(ctx, flow)
+	c.finishLegs()
 	c.posting.Wait() // RealTime: the events still on their way
 	c.mu.Lock()
 	if err == nil {
@@ -640,6 +643,12 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			return nil, err
 		}
 		return nil, c.connect(ctx, o)
+	case voipbin.TypeConferenceJoin:
+		var o voipbin.ConferenceJoinOption
+		if err := decodeOption(typ, raw, &o); err != nil {
+			return nil, err
+		}
+		return nil, c.conferenceJoin(ctx, o.ConferenceID)
 	case voipbin.TypeQueueJoin:
 		var o voipbin.QueueJoinOption
 		if err := decodeOption(typ, raw, &o); err != nil {
