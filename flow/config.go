@@ -59,6 +59,8 @@ type Routing struct {
 	// Hours are the business's opening hours, kept by every department
 	// without its own but the emergency line; nil: always open (see hours.go).
 	Hours *Hours `json:"hours,omitempty"`
+	// Messages lets a caller who reaches nobody leave a message (message.go).
+	Messages *Messages `json:"messages,omitempty"`
 
 	signals [][]string // PrioritySignals as words, for matching
 }
@@ -424,6 +426,7 @@ func (c *Config) Validate() error {
 	}
 	r.validateModes(bad)
 	r.validateHours(bad)
+	r.validateMessages(bad)
 	return errors.Join(errs...)
 }
 

@@ -81,6 +81,10 @@ var transitions = fsm.Events{
 	{Name: EventClosed, Src: live, Dst: StateEnded},
 	{Name: EventHangup, Src: append(slices.DeleteFunc(slices.Clone(live), func(s string) bool { return s == StateClassifying }),
 		StateTransferred, StateHandedBack), Dst: StateEnded},
+	// A caller who reaches nobody leaves a message (message.go).
+	{Name: EventTakeMessage, Src: live, Dst: StateMessage},
+	{Name: EventClosed, Src: []string{StateMessage}, Dst: StateEnded},
+	{Name: EventHangup, Src: []string{StateMessage}, Dst: StateEnded},
 }
 
 // newMachine builds the machine at a state; it keeps nothing between

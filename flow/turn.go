@@ -38,6 +38,9 @@ type Turn struct {
 	// them now and keeps the decision for the next fetch to hand out at
 	// once (Call.Ready); in any other state it does nothing.
 	OnWords bool
+	// Recording is the recording a message was left in, and Caller the
+	// caller's number, on the fetch after a message (message.go).
+	Recording, Caller string
 }
 
 // MaxTurnChars bounds one utterance, in characters: a caller's line is a few
@@ -75,7 +78,9 @@ type Router struct {
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
-	handlers       map[string]handler
+	// Outbox keeps the messages callers leave; nil: they are not kept.
+	Outbox   Outbox
+	handlers map[string]handler
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget, and what waiting in a queue costs when a
 	// department is one.
@@ -120,6 +125,7 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateTransferred: r.finished,
 		StateHandedBack:  r.finished,
 		StateEnded:       r.finished,
+		StateMessage:     r.message,
 	}
 	// A queue's wait runs inside the same budget: the conversation leaves
 	// room for it.
@@ -309,6 +315,9 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		if err := r.step(ctx, &c, tn); err != nil {
 			return before, c, nil, err
 		}
+		if err := r.leave(ctx, tn); err != nil {
+			return before, c, nil, err
+		}
 		if tn.idle {
 			return before, c, tn, nil
 		}
@@ -397,12 +406,12 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			r.keep(c, t)
 			return nil
 		}
-		d = r.afford(c, t, d)
+		d = r.afford(c, t, r.messageInstead(c, t, d))
 		from := c.State
 		if err := fire(moveCtx, m, c, d.event); err != nil {
 			return err
 		}
-		if d.event == EventRoute || d.event == EventHandBack || d.event == EventClosed {
+		if d.event == EventRoute || d.event == EventHandBack || d.event == EventClosed || d.event == EventTakeMessage {
 			c.Department, c.Reason, c.Sure, c.Closed = d.dept, d.reason, d.conf, d.closed
 			if dest, ok := r.cfg.Department(d.dept); ok && c.Audit != nil {
 				c.Audit.Destination = dest.Destination().Target
@@ -475,6 +484,8 @@ type turn struct {
 	heardAt int64
 	// memo keeps a classifier's verdict across a turn's tries.
 	memo *verdictMemo
+	// message is the message the turn left, for the Outbox.
+	message *Message
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

@@ -1,0 +1,161 @@
+package flow
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// memOutbox is the smallest Outbox: the store package's own cannot be imported here.
+type memOutbox struct {
+	mu   sync.Mutex
+	msgs map[string]Message
+}
+
+func (o *memOutbox) Leave(_ context.Context, m Message, _ time.Time) (bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.msgs[m.ID]; ok {
+		return false, nil
+	}
+	o.msgs[m.ID] = m
+	return true, nil
+}
+func (o *memOutbox) Claim(context.Context, time.Time, time.Duration) (Message, bool, error) {
+	return Message{}, false, nil
+}
+func (o *memOutbox) Release(context.Context, Message, time.Time, time.Duration) error { return nil }
+func (o *memOutbox) Messages(context.Context, int) ([]Message, error)                 { return nil, nil }
+
+func messagesRouter(t *testing.T, clock *time.Time) (*Router, *memCalls, *memOutbox) {
+	t.Helper()
+	cfg := loadModes(t, "../routing-messages.json")
+	st := &memCalls{calls: map[string]Call{}}
+	r := NewRouter(cfg, st, NewLocal(cfg), nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	r.Clock = func() time.Time { return *clock }
+	out := &memOutbox{msgs: map[string]Message{}}
+	r.Outbox = out
+	return r, st, out
+}
+
+// TestMessageAfterHours: nobody open, and messages configured: the caller
+// hears that nobody is there and leaves a message after a beep; the fetch
+// after it leaves the message (once, whatever fetches again) and tells the
+// caller what happens next.
+func TestMessageAfterHours(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny)
+	r, st, out := messagesRouter(t, &now)
+	ctx := context.Background()
+	turn := Turn{CallID: "night", Channel: Voice}
+	r.Next(ctx, turn) // the greeting
+	turn.Words = "my card 4111 1111 1111 1234 shows a double charge this month"
+	reply := r.Next(ctx, turn)
+	if got := kindsOf(reply.Actions); got != "forget_keys talk record" {
+		t.Fatalf("nobody open: %s (%+v), want the offer of a message", got, reply.Actions)
+	}
+	if !strings.Contains(reply.Actions[1].Text, "leave a message for Billing & Accounts") {
+		t.Errorf("offer %q, want it to name the department asked for", reply.Actions[1].Text)
+	}
+	if a := reply.Actions[2]; a.Millis != 120000 || a.SilenceMS != 5000 {
+		t.Errorf("record %+v, want 120 s at most, ended by 5 s of silence", a)
+	}
+	if c := st.calls["night"]; c.State != StateMessage || c.Closed != "billing" {
+		t.Fatalf("call %s closed %q, want message, billing", c.State, c.Closed)
+	}
+	for range 2 { // VoIPBin may fetch again: one message
+		reply = r.Next(ctx, Turn{CallID: "night", Channel: Voice, Recording: "rec-1", Caller: "+14155550123", Dialled: "+14155550000"})
+	}
+	if got := kindsOf(reply.Actions); got != "hangup" {
+		t.Errorf("a second fetch: %s, want hangup", got)
+	}
+	want := Message{ID: "night", Caller: "+14155550123", Dialled: "+14155550000", Department: "billing", Label: "Billing & Accounts",
+		Language: "en-US", AtMS: now.UnixMilli(), Said: []string{"my card XXXX XXXX XXXX 1234 shows a double charge this month"}, Recording: "rec-1"}
+	if diff := cmp.Diff(map[string]Message{"night": want}, out.msgs); diff != "" {
+		t.Errorf("messages left (-want +got):\n%s", diff)
+	}
+}
+
+// TestMessageThanksAndFailed: every path ends with the caller told what
+// happens next: thanks after a recording, the truth when none was made.
+func TestMessageThanksAndFailed(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny)
+	for _, tt := range []struct{ name, rec, want string }{
+		{"recorded", "rec-1", "Thank you. Billing & Accounts will get your message"},
+		{"nothing recorded", "", "Sorry, we could not record your message."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, st, out := messagesRouter(t, &now)
+			ctx := context.Background()
+			r.Next(ctx, Turn{CallID: "c", Channel: Voice})
+			r.Next(ctx, Turn{CallID: "c", Channel: Voice, Words: "I have a question about my invoice and a refund"})
+			reply := r.Next(ctx, Turn{CallID: "c", Channel: Voice, Recording: tt.rec})
+			if got := kindsOf(reply.Actions); got != "talk hangup" || !strings.HasPrefix(reply.Actions[0].Text, tt.want) {
+				t.Errorf("after the message: %+v, want %q and a hangup", reply.Actions, tt.want)
+			}
+			if c := st.calls["c"]; c.State != StateEnded {
+				t.Errorf("call %s, want ended", c.State)
+			}
+			if got, want := len(out.msgs), map[bool]int{true: 1}[tt.rec != ""]; got != want {
+				t.Errorf("%d messages left, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestMessageNotOnWebhook: the seed's webhook cannot record: closed_all as before.
+func TestMessageNotOnWebhook(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny)
+	r, _, _ := messagesRouter(t, &now)
+	reply := r.Next(context.Background(), Turn{CallID: "w", Channel: Webhook, Words: "my invoice shows a double charge this month"})
+	if got := kindsOf(reply.Actions); got != "talk hangup" || !strings.HasPrefix(reply.Actions[0].Text, "We are closed now.") {
+		t.Errorf("webhook after hours: %+v, want closed_all", reply.Actions)
+	}
+}
+
+// TestRedactSpoken: card and account numbers are hidden however the caller
+// said them, digits or words; short numbers and ordinary words stay.
+func TestRedactSpoken(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"my card is 4111 1111 1111 1234", "my card is XXXX XXXX XXXX 1234"},
+		{"my card is four one one one one one one one one one one one one two three four thanks", "my card is [number] thanks"},
+		{"account number four one double one triple two, please", "account number [number], please"},
+		{"it's oh seven seven nine zero zero one two three.", "it's [number]."},
+		{"mi cuenta es cuatro uno uno uno cinco seis siete", "mi cuenta es [number]"},
+		{"four one one one 1111 2222", "[number]"},
+		{"press two for one or two things", "press two for one or two things"},
+		{"I called one two three times", "I called one two three times"},
+		{"one two three. Four five six", "one two three. Four five six"},
+	} {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestMessagesValidation(t *testing.T) {
+	for _, tt := range []struct{ messages, want string }{
+		{`{"contacts": {}}`, "nobody would hear"},
+		{`{"contacts": {"nosuch": [{"sms": "+14155550100"}]}}`, "contacts.nosuch: no such department"},
+		{`{"contacts": {"*": [{"sms": "555"}]}}`, "is not a phone number"},
+		{`{"contacts": {"*": [{"email": "nobody"}]}}`, "is not an email address"},
+		{`{"contacts": {"*": [{"webhook": "ftp://x"}]}}`, "is not an http(s) URL"},
+		{`{"contacts": {"*": [{"sms": "+14155550100", "email": "a@b.example"}]}}`, "exactly one of"},
+		{`{"max_seconds": 5000, "contacts": {"*": [{"email": "a@b.example"}]}}`, "max_seconds"},
+		{`{"retry_ms": [10], "contacts": {"*": [{"email": "a@b.example"}]}}`, "retry_ms"},
+	} {
+		cfg := strings.Replace(withHours("", ""), `"routing": {`, `"routing": {"messages": `+tt.messages+`,`, 1)
+		_, err := ParseConfig(strings.NewReader(cfg))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("messages %s: error %v, want %q", tt.messages, err, tt.want)
+		}
+	}
+}
