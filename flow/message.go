@@ -298,7 +298,7 @@ func (r *Router) message(_ context.Context, c *Call, t *turn) decision {
 	for i, s := range c.Turns {
 		said[i] = Redact(s)
 	}
-	t.message = &Message{ID: c.ID, Caller: t.Caller, Dialled: t.Dialled, Department: c.Closed, Label: label,
+	t.message = &Message{ID: c.ID, Caller: t.Caller, Dialled: NormalizeNumber(t.Dialled), Department: c.Closed, Label: label,
 		Language: c.Language, AtMS: c.StartedMS, Said: said, Recording: t.Recording}
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
 		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Thanks, "{department}", label), Language: c.Language},

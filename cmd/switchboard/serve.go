@@ -44,6 +44,8 @@ type settings struct {
 	// transcriptions of calls that left us; empty: they run on.
 	AccessKey string
 	APIURL    string
+	// MessagesSecret signs the webhooks that tell a business of a message.
+	MessagesSecret string
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
@@ -154,7 +156,8 @@ func envSettings(getenv func(string) string) settings {
 		AccessKey:  getenv("VOIPBIN_ACCESSKEY"),
 		APIURL:     cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI),
 
-		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
+		WebhookToken:   getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
+		MessagesSecret: getenv("SWITCHBOARD_MESSAGES_SECRET"),
 	}
 }
 
@@ -275,6 +278,9 @@ type service struct {
 	clock func() time.Time
 	// leaving unlinks and stops the transcriptions of calls that left us.
 	leaving *leaving
+	// outbox keeps the messages callers leave; sender tells the business (messages.go).
+	outbox flow.Outbox
+	sender *sender
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -337,12 +343,14 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		}
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
+	svc.outbox = newOutbox(st)
 	svc.events = flow.NewEvents(svc.store, log)
 	var api *voipbin.Client
 	if s.AccessKey != "" {
 		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
 	}
 	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
+	svc.sender = newSender(svc, api, svc.outbox)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
@@ -372,6 +380,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	rt.router.SetObserver(observers{svc.metrics, svc.leaving})
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
+	rt.router.Outbox = svc.outbox
 	return rt, nil
 }
 
@@ -409,6 +418,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go svc.watchConfig(watchCtx, s.ReloadEvery)
+	go svc.sender.run(watchCtx)
 	go func() {
 		for {
 			select {

@@ -57,8 +57,8 @@ func handleFetch(svc *service) http.HandlerFunc {
 			}
 		}
 		// A call id that is no UUID is no VoIPBin call (nor a seed call, "seed:...").
-		if p := problemsOf(idProblem("reference_id", callID), tokenProblem("lang", turn.Language, maxLanguage, languageByte),
-			textProblem("to", turn.Dialled, maxDialled), tokenProblem("d", turn.Digits, maxDigits, digitByte)); len(p) > 0 {
+		if p := problemsOf(append(messageParams(q, &turn), idProblem("reference_id", callID), tokenProblem("lang", turn.Language, maxLanguage, languageByte),
+			textProblem("to", turn.Dialled, maxDialled), tokenProblem("d", turn.Digits, maxDigits, digitByte))...); len(p) > 0 {
 			writeProblem(w, http.StatusBadRequest, "invalid fetch", p...)
 			return
 		}

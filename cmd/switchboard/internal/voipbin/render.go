@@ -64,6 +64,8 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 			add(typ, opt)
 		case flow.ActHangup:
 			add(TypeHangup, HangupOption{Reason: "normal"})
+		case flow.ActRecord:
+			out = append(out, recordActions(a.Millis, a.SilenceMS, fetchURL)...)
 		}
 	}
 	return out

@@ -123,8 +123,9 @@ type REST struct {
 	// Writes lists every accepted write, "PUT /v1.0/numbers/<id>/flow_ids".
 	Writes []string
 	// Problems lists every request the stand-in refused and why.
-	Problems []string
-	nextID   int
+	Problems  []string
+	nextID    int
+	messaging // recording.go
 }
 
 // NewREST starts a stand-in for an account in use: a verified customer
@@ -408,7 +409,9 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		s.Transcribes[id] = "done"
 		s.write(w, map[string]string{"id": id, "customer_id": s.Customer.ID, "reference_type": "call", "status": "done"})
 	default:
-		s.refuse(w, http.StatusNotFound, "no route %s", route)
+		if !s.serveMessages(w, r, route) {
+			s.refuse(w, http.StatusNotFound, "no route %s", route)
+		}
 	}
 }
 

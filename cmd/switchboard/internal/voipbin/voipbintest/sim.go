@@ -182,6 +182,9 @@ type Options struct {
 	// moment, please."): an answer that only says it, or only pauses, is not
 	// yet the answer to the caller's words (see Result.Waits).
 	Holding string
+	// Recorder keeps the call's recordings (the REST stand-in); nil: the
+	// call records, and nobody keeps what it recorded.
+	Recorder Recorder
 }
 
 // Queue is a VoIPBin queue: the wait flow it loops while the caller waits,
@@ -295,6 +298,8 @@ type call struct {
 	// them: a caller who said something waits for an answer before they
 	// speak again (or keep silent on purpose).
 	unanswered bool
+	// rec is the recording running on the call (recording.go).
+	rec *recording
 
 	// mu guards what RealTime's event goroutines share with the call.
 	mu       sync.Mutex
@@ -476,6 +481,9 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		// Keys outside a digits_receive overwrite each other.
 		c.vars[digitsVariable] = c.pending[len(c.pending)-1:]
 		c.pending = ""
+	}
+	if handled, err := c.recordingAction(ctx, typ, raw); handled {
+		return nil, err
 	}
 	switch typ {
 	case voipbin.TypeTranscribeStart:
