@@ -294,16 +294,48 @@ func (r *Router) message(_ context.Context, c *Call, t *turn) decision {
 			{Kind: ActHangup},
 		}}
 	}
-	said := make([]string, len(c.Turns))
-	for i, s := range c.Turns {
-		said[i] = Redact(s)
-	}
-	t.message = &Message{ID: c.ID, Caller: t.Caller, Dialled: NormalizeNumber(t.Dialled), Department: c.Closed, Label: label,
-		Language: c.Language, AtMS: c.StartedMS, Said: said, Recording: t.Recording}
+	m := r.messageOf(c, t.Recording)
+	m.Caller, m.Dialled = t.Caller, NormalizeNumber(t.Dialled)
+	t.message = &m
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
 		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Thanks, "{department}", label), Language: c.Language},
 		{Kind: ActHangup},
 	}}
+}
+
+// messageOf is the message c left in recording.
+func (r *Router) messageOf(c *Call, recording string) Message {
+	said := make([]string, len(c.Turns))
+	for i, s := range c.Turns {
+		said[i] = Redact(s)
+	}
+	return Message{ID: c.ID, Department: c.Closed, Label: r.labelOf(c.Closed, c.Language), Language: c.Language,
+		AtMS: c.StartedMS, Said: said, Recording: recording}
+}
+
+// RecordingEnded leaves the message of a call whose recording ended while
+// it was recording a message: a caller who hangs up instead of pressing the
+// pound key gets no fetch after it, and their message must reach the
+// business all the same. Whoever comes first, this or the fetch, leaves it;
+// the platform knows who called (the sender asks it when the fetch did not
+// say). A call not recording a message is left alone.
+func (r *Router) RecordingEnded(ctx context.Context, callID, recording string) error {
+	if r.Outbox == nil || r.cfg.Messages == nil {
+		return nil
+	}
+	c, _, err := r.calls.Load(ctx, callID)
+	if err != nil {
+		return fmt.Errorf("load call %s: %w", callID, err)
+	}
+	if c.State != StateMessage {
+		return nil
+	}
+	m := r.messageOf(&c, recording)
+	due := r.now().Add(time.Duration(r.cfg.Messages.TranscribeAfterMS) * time.Millisecond)
+	if _, err := r.Outbox.Leave(ctx, m, due); err != nil {
+		return fmt.Errorf("leave message %s: %w", callID, err)
+	}
+	return nil
 }
 
 // leave puts a turn's message in the Outbox, due when its recording can be transcribed.

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -43,6 +44,18 @@ func messageParams(q url.Values, t *flow.Turn) []string {
 		p = append(p, idProblem("rec", t.Recording))
 	}
 	return append(p, textProblem("from", t.Caller, maxDialled))
+}
+
+// recordingFinished leaves the message of a caller who hung up during it
+// (flow.Router.RecordingEnded). A recording of anything but a call is none of ours.
+func recordingFinished(ctx context.Context, svc *service, d voipbin.EventData, known func(string) error) (string, error) {
+	if d.ReferenceType != "call" || idProblem("data.id", d.ID) != "" || idProblem("data.reference_id", d.ReferenceID) != "" {
+		return "", nil
+	}
+	if err := known(d.ReferenceID); err != nil {
+		return "", err
+	}
+	return d.ReferenceID, svc.routing().router.RecordingEnded(ctx, d.ReferenceID, d.ID)
 }
 
 // newOutbox is the outbox beside the calls: in Redis when they are, shared by every replica.
@@ -136,6 +149,14 @@ func (s *sender) attempt(ctx context.Context, m flow.Message) {
 // progress after each so that a replica that dies mid-way repeats nothing
 // already delivered. It returns the failures.
 func (s *sender) deliver(ctx context.Context, m *flow.Message, cfg *flow.Messages) error {
+	if (m.Caller == "" || m.Dialled == "") && s.api != nil {
+		// Left when the recording ended (the caller hung up): VoIPBin knows the numbers.
+		call, err := s.api.Call(ctx, m.ID)
+		if err != nil {
+			return fmt.Errorf("read call %s: %w", m.ID, err)
+		}
+		m.Caller, m.Dialled = cmp.Or(m.Caller, call.Source.Target), cmp.Or(m.Dialled, call.Destination.Target)
+	}
 	if !m.Transcribed && s.api != nil {
 		words, err := s.transcribe(ctx, m)
 		if err != nil {

@@ -176,3 +176,29 @@ func TestMessageRetried(t *testing.T) {
 		t.Errorf("outbox %+v, %v; want one message, delivered on its third attempt", msgs, err)
 	}
 }
+
+// TestMessageWhenTheCallerHangsUp: a caller who hangs up instead of pressing
+// the pound key gets no fetch after the recording, and their message reaches
+// the business all the same, with the numbers VoIPBin knows.
+func TestMessageWhenTheCallerHangsUp(t *testing.T) {
+	rest := voipbintest.NewREST(t)
+	svc, srv := messagesService(t, rest, &business{})
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "msg-hangup", Bases: []string{srv.URL}, Token: testToken, Recorder: rest},
+		[]voipbintest.Step{
+			{Say: "my invoice shows a double charge this month"},
+			{Say: "It's Sam, call me back about the refund"},
+			{Hangup: true},
+		})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(res.Transcript, "\n"))
+	}
+	svc.sender.now = func() time.Time { return time.Now().Add(time.Minute) }
+	if n := svc.sender.drain(context.Background()); n != 1 {
+		t.Fatalf("%d messages tried, want 1\n%s", n, strings.Join(res.Transcript, "\n"))
+	}
+	sms, _ := rest.Sent()
+	if len(sms) != 1 || sms[0].From != voipbintest.DefaultDialled ||
+		!strings.Contains(sms[0].Text, `from +14155550123, Wed 2 Dec 23:30 EST: "It's Sam, call me back about the refund"`) {
+		t.Errorf("SMS %+v", sms)
+	}
+}

@@ -262,6 +262,8 @@ func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData)
 			return "", err
 		}
 		return d.ID, svc.events.HungUp(ctx, d.ID, d.ID)
+	case voipbin.EventRecordingFinished:
+		return recordingFinished(ctx, svc, d, known)
 	}
 	return "", nil
 }

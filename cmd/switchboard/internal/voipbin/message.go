@@ -119,3 +119,18 @@ func (c *Client) SendEmail(ctx context.Context, to []string, subject, content st
 		"destinations": dests, "subject": subject, "content": content, "attachments": attachments,
 	}, nil)
 }
+
+// Call is what Switchboard reads of a call (GET /v1.0/calls/{id}, bin-call-manager WebhookMessage).
+type Call struct {
+	ID          string  `json:"id"`
+	Source      Address `json:"source"`
+	Destination Address `json:"destination"`
+	Status      string  `json:"status"`
+}
+
+// Call reads a call.
+func (c *Client) Call(ctx context.Context, id string) (Call, error) {
+	var out Call
+	err := c.Do(ctx, http.MethodGet, "/v1.0/calls/"+url.PathEscape(id), nil, &out)
+	return out, err
+}

@@ -37,8 +37,9 @@ import (
 // Recorder is the account's side of a call's recordings: the REST stand-in
 // keeps them, so that a transcription asked for later finds what the caller said.
 type Recorder interface {
-	// StartRecording makes a recording for the call, or says why VoIPBin refuses it.
-	StartRecording(callID string) (string, error)
+	// StartRecording makes a recording for the call from caller to dialled,
+	// or says why VoIPBin refuses it.
+	StartRecording(callID, caller, dialled string) (string, error)
 	// Recorded adds what the caller said during the recording.
 	Recorded(id, words string)
 	// StopRecording ends the recording; its files are stored a moment later.
@@ -75,7 +76,7 @@ func (c *call) recordingAction(ctx context.Context, typ string, raw []byte) (han
 		}
 		id := WireID(fmt.Sprint("recording-", c.opt.CallID, "-", c.res.Actions))
 		if c.opt.Recorder != nil {
-			if id, err = c.opt.Recorder.StartRecording(c.opt.CallID); err != nil {
+			if id, err = c.opt.Recorder.StartRecording(c.opt.CallID, c.opt.Caller, c.opt.Dialled); err != nil {
 				c.logf("  recording_start FAILED: %v (VoIPBin moves on)", err)
 				return true, nil
 			}
@@ -213,6 +214,7 @@ type messaging struct {
 	// after it said the recording finished.
 	NoBalance, Down, SlowStorage bool
 	recordingTranscribes         map[string]*recordingTranscribe
+	calls                        map[string][2]string // a call\'s caller and dialled numbers
 }
 
 // SMS and Email are what the account sent.
@@ -232,9 +234,13 @@ type Email struct {
 
 // StartRecording implements Recorder: refused without balance, and while
 // the call already has a recording.
-func (s *REST) StartRecording(callID string) (string, error) {
+func (s *REST) StartRecording(callID, caller, dialled string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string][2]string{}
+	}
+	s.calls[callID] = [2]string{caller, dialled}
 	if s.NoBalance {
 		return "", fmt.Errorf("insufficient balance for recording")
 	}
@@ -299,6 +305,20 @@ func (s *REST) recording(id string) *Recording {
 // serveMessages answers the routes of recordings, transcripts, SMS and
 // email; it returns false for any other route.
 func (s *REST) serveMessages(w http.ResponseWriter, r *http.Request, route string) bool {
+	if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/v1.0/calls/") {
+		id, ok := s.pathID(w, r, "/v1.0/calls/", "")
+		if !ok {
+			return true
+		}
+		nums, known := s.calls[id]
+		if !known {
+			s.refuse(w, http.StatusNotFound, "NOT_FOUND: no call %s", id)
+			return true
+		}
+		s.write(w, map[string]any{"id": id, "source": Address{Type: "tel", Target: nums[0]},
+			"destination": Address{Type: "tel", Target: nums[1]}, "status": "hangup"})
+		return true
+	}
 	switch route {
 	case "POST /v1.0/transcribes":
 		if s.Down {

@@ -54,7 +54,9 @@ func TestRecordingSilence(t *testing.T) {
 // while one runs (the action fails, the flow moves on, the id stays the
 // first's), no balance (the id stays unset), beep_start (not VoIPBin's option).
 func TestRecordingRefusals(t *testing.T) {
-	start := func() map[string]any { return act("recording_start", map[string]any{"end_of_key": "#", "duration": 60}) }
+	start := func() map[string]any {
+		return act("recording_start", map[string]any{"end_of_key": "#", "duration": 60})
+	}
 	rest := NewREST(t)
 	srv := &scripted{answers: [][]map[string]any{{start(), start(), act("hangup", nil)}}}
 	_, transcript := play(t, srv, Options{Recorder: rest})
@@ -90,7 +92,7 @@ func runScripted(t *testing.T, srv *scripted) (*Result, error) {
 func TestTranscribeRecording(t *testing.T) {
 	s := NewREST(t)
 	s.SlowStorage = true
-	id, _ := s.StartRecording(ID(7))
+	id, _ := s.StartRecording(ID(7), "+14155550123", "+15550001000")
 	s.Recorded(id, "please call me back")
 	s.StopRecording(id)
 	body := `{"reference_type":"recording","reference_id":"` + id + `","language":"en-US","direction":"both"}`
@@ -109,7 +111,7 @@ func TestTranscribeRecording(t *testing.T) {
 	}
 
 	s = NewREST(t)
-	id, _ = s.StartRecording(ID(8))
+	id, _ = s.StartRecording(ID(8), "+14155550123", "+15550001000")
 	s.Recorded(id, "please call me back")
 	s.StopRecording(id)
 	_, done := restCall(t, s, "POST", "/v1.0/transcribes", strings.Replace(body, between(body, `"reference_id":"`, `"`), id, 1))
