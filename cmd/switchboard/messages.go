@@ -151,7 +151,7 @@ func (s *sender) attempt(ctx context.Context, m flow.Message) {
 func (s *sender) deliver(ctx context.Context, m *flow.Message, cfg *flow.Messages) error {
 	if (m.Caller == "" || m.Dialled == "") && s.api != nil {
 		// Left when the recording ended (the caller hung up): VoIPBin knows the numbers.
-		call, err := s.api.Call(ctx, m.ID)
+		call, err := s.api.Parties(ctx, m.ID)
 		if err != nil {
 			return fmt.Errorf("read call %s: %w", m.ID, err)
 		}

@@ -120,17 +120,17 @@ func (c *Client) SendEmail(ctx context.Context, to []string, subject, content st
 	}, nil)
 }
 
-// Call is what Switchboard reads of a call (GET /v1.0/calls/{id}, bin-call-manager WebhookMessage).
-type Call struct {
+// CallParties is who a call is between (GET /v1.0/calls/{id}, bin-call-manager WebhookMessage).
+type CallParties struct {
 	ID          string  `json:"id"`
 	Source      Address `json:"source"`
 	Destination Address `json:"destination"`
 	Status      string  `json:"status"`
 }
 
-// Call reads a call.
-func (c *Client) Call(ctx context.Context, id string) (Call, error) {
-	var out Call
+// Parties reads who a call is between.
+func (c *Client) Parties(ctx context.Context, id string) (CallParties, error) {
+	var out CallParties
 	err := c.Do(ctx, http.MethodGet, "/v1.0/calls/"+url.PathEscape(id), nil, &out)
 	return out, err
 }

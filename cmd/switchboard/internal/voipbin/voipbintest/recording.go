@@ -208,13 +208,13 @@ type messaging struct {
 	Recordings []*Recording
 	SMSes      []SMS
 	Emails     []Email
-	// NoBalance refuses recordings, SMS and email; Down answers 503 to the
+	// NoBalanceForMessages refuses recordings, SMS and email; Down answers 503 to the
 	// transcriptions, SMS and email (VoIPBin unreachable); SlowStorage
 	// stores a recording's files only at StoreFiles, as VoIPBin stores them
 	// after it said the recording finished.
-	NoBalance, Down, SlowStorage bool
-	recordingTranscribes         map[string]*recordingTranscribe
-	calls                        map[string][2]string // a call\'s caller and dialled numbers
+	NoBalanceForMessages, Down, SlowStorage bool
+	recordingTranscribes                    map[string]*recordingTranscribe
+	calls                                   map[string][2]string // a call\'s caller and dialled numbers
 }
 
 // SMS and Email are what the account sent.
@@ -241,7 +241,7 @@ func (s *REST) StartRecording(callID, caller, dialled string) (string, error) {
 		s.calls = map[string][2]string{}
 	}
 	s.calls[callID] = [2]string{caller, dialled}
-	if s.NoBalance {
+	if s.NoBalanceForMessages {
 		return "", fmt.Errorf("insufficient balance for recording")
 	}
 	for _, r := range s.Recordings {
@@ -440,7 +440,7 @@ func (s *REST) accountSends(w http.ResponseWriter, r *http.Request, body any) bo
 	case s.Customer.IdentityVerificationStatus != "verified":
 		s.refuse(w, http.StatusBadRequest, "customer identity verification required to send")
 		return false
-	case s.NoBalance:
+	case s.NoBalanceForMessages:
 		s.refuse(w, http.StatusBadRequest, "insufficient balance")
 		return false
 	}

@@ -65,7 +65,7 @@ func TestRecordingRefusals(t *testing.T) {
 	}
 
 	rest = NewREST(t)
-	rest.NoBalance = true
+	rest.NoBalanceForMessages = true
 	srv = &scripted{answers: [][]map[string]any{{start(), act("fetch", map[string]any{"event_url": "http://x/voipbin/fetch?t=&rec=${voipbin.recording.id}"})}, {act("hangup", nil)}}}
 	_, transcript = play(t, srv, Options{Recorder: rest})
 	if !strings.Contains(transcript, "recording_start FAILED: insufficient balance") || !strings.HasSuffix(srv.fetched[len(srv.fetched)-1], "rec=") {
@@ -141,14 +141,14 @@ func TestSendRefusals(t *testing.T) {
 		{"sms", "/v1.0/messages", sms, func(*REST) {}, 200},
 		{"sms without destinations", "/v1.0/messages", `{"source":{"type":"tel","target":"+15550001000"},"destinations":[],"text":"hi"}`, func(*REST) {}, 400},
 		{"sms unverified", "/v1.0/messages", sms, func(s *REST) { s.Customer.IdentityVerificationStatus = "none" }, 400},
-		{"sms without balance", "/v1.0/messages", sms, func(s *REST) { s.NoBalance = true }, 400},
+		{"sms without balance", "/v1.0/messages", sms, func(s *REST) { s.NoBalanceForMessages = true }, 400},
 		{"sms while VoIPBin is down", "/v1.0/messages", sms, func(s *REST) { s.Down = true }, 503},
 		{"sms with an unknown field", "/v1.0/messages", strings.Replace(sms, `"text"`, `"txt"`, 1), func(*REST) {}, 400},
 		{"email", "/v1.0/emails", email, func(*REST) {}, 200},
 		{"email to no address", "/v1.0/emails", strings.Replace(email, "a@b.example", "nobody", 1), func(*REST) {}, 400},
 		{"email of type tel", "/v1.0/emails", strings.Replace(email, `"type":"email"`, `"type":"tel"`, 1), func(*REST) {}, 400},
 		{"email unverified", "/v1.0/emails", email, func(s *REST) { s.Customer.IdentityVerificationStatus = "pending" }, 400},
-		{"email without balance", "/v1.0/emails", email, func(s *REST) { s.NoBalance = true }, 400},
+		{"email without balance", "/v1.0/emails", email, func(s *REST) { s.NoBalanceForMessages = true }, 400},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := NewREST(t)
