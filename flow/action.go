@@ -57,7 +57,7 @@ func (a Action) cost() int {
 	switch {
 	case a.Kind == ActRecord: // beep, recording_start, digits_receive, recording_stop, fetch
 		return 5
-	case a.Kind == ActMenu, a.Kind == ActListen && a.Millis > 0, a.Kind == ActConnect:
+	case a.Kind == ActMenu, a.Kind == ActOffer, a.Kind == ActListen && a.Millis > 0, a.Kind == ActConnect:
 		return 2
 	}
 	return 1
@@ -79,7 +79,7 @@ func Cost(acts []Action) int {
 func handsOver(acts []Action) bool {
 	for _, a := range acts {
 		switch a.Kind {
-		case ActListen, ActMenu, ActConnect, ActSet, ActHangup, ActRecord:
+		case ActListen, ActMenu, ActConnect, ActSet, ActHangup, ActRecord, ActOffer:
 			return true
 		}
 	}

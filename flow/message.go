@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -52,6 +53,13 @@ type Messages struct {
 	// Contacts are who hears of a message left for a department, by
 	// department name; "*" is everyone's without their own.
 	Contacts map[string][]Contact `json:"contacts"`
+	// CallbackKey is the key that asks for a callback at the offer (default
+	// "2"; any other key, or none, leaves a message).
+	CallbackKey string `json:"callback_key,omitempty"`
+	// CallbackRetryMS spaces the attempts to call back when nobody at the
+	// department takes the call or the caller does not answer (default 15
+	// min, 1 h, 3 h); after them the callback has failed.
+	CallbackRetryMS []int `json:"callback_retry_ms,omitempty"`
 	// Texts are what the caller hears, by language.
 	Texts map[string]*MessageTexts `json:"texts,omitempty"`
 }
@@ -64,22 +72,44 @@ type Contact struct {
 	Webhook string `json:"webhook,omitempty"`
 }
 
-// MessageTexts are what a caller leaving a message hears; "{department}" is
-// replaced by the label of the department they asked for.
+// MessageTexts are what a caller who reaches nobody hears; "{department}"
+// is replaced by the label of the department they asked for, "{number}" by
+// the number to call back, said digit by digit.
 type MessageTexts struct {
-	// Offer replaces texts.closed_all: it says nobody is there and how to
-	// leave the message.
+	// Offer replaces texts.closed_all: nobody is there; a message, or a callback.
 	Offer string `json:"offer,omitempty"`
+	// Record is said before the beep.
+	Record string `json:"record,omitempty"`
 	// Thanks says what happens next and ends the call.
 	Thanks string `json:"thanks,omitempty"`
 	// Failed is said when nothing could be recorded.
 	Failed string `json:"failed,omitempty"`
+	// ConfirmNumber asks to confirm the number the caller calls from;
+	// AskNumber asks for one when it is withheld; NumberInvalid is said
+	// before asking again.
+	ConfirmNumber string `json:"confirm_number,omitempty"`
+	AskNumber     string `json:"ask_number,omitempty"`
+	NumberInvalid string `json:"number_invalid,omitempty"`
+	// CallbackBooked says when and where the caller will be called back;
+	// CallbackFailed that no number worked.
+	CallbackBooked string `json:"callback_booked,omitempty"`
+	CallbackFailed string `json:"callback_failed,omitempty"`
+	// Whisper is what the department hears before it calls back: "{number}",
+	// "{time}" (when they called) and "{reason}" (what they told us).
+	Whisper string `json:"whisper,omitempty"`
 }
 
 var defaultMessageTexts = MessageTexts{
-	Offer:  "We are closed now. Please leave a message for {department} after the tone, with your name and what you need, then press the pound key.",
-	Thanks: "Thank you. {department} will get your message and call you back when we open. Goodbye.",
-	Failed: "Sorry, we could not record your message. Please call again during our opening hours. Goodbye.",
+	Offer:          "We are closed now. To leave a message for {department}, stay on the line. To be called back when we open, press 2.",
+	Record:         "Please leave your message after the tone, with your name and what you need, then press the pound key.",
+	Thanks:         "Thank you. {department} will get your message and call you back when we open. Goodbye.",
+	Failed:         "Sorry, we could not record your message. Please call again during our opening hours. Goodbye.",
+	ConfirmNumber:  "We will call you back on {number}. Press 1 if that is right, or type the number to call, then press the pound key.",
+	AskNumber:      "Please type the number we should call, then press the pound key.",
+	NumberInvalid:  "Sorry, that number did not work.",
+	CallbackBooked: "Thank you. {department} will call you back on {number} when we open. Goodbye.",
+	CallbackFailed: "Sorry, that number did not work either. Please call again during our opening hours. Goodbye.",
+	Whisper:        "Callback to {number}, who called at {time} about: {reason}. Press 1 to call them now.",
 }
 
 // Message is a message left by a caller, as the business is told of it.
@@ -145,6 +175,12 @@ func (m *Messages) setDefaults() {
 	if len(m.RetryMS) == 0 {
 		m.RetryMS = []int{30000, 120000, 600000, 1800000, 3600000}
 	}
+	if m.CallbackKey == "" {
+		m.CallbackKey = "2"
+	}
+	if len(m.CallbackRetryMS) == 0 {
+		m.CallbackRetryMS = []int{900000, 3600000, 10800000}
+	}
 	if m.Texts == nil {
 		m.Texts = map[string]*MessageTexts{}
 	}
@@ -152,11 +188,13 @@ func (m *Messages) setDefaults() {
 		if t == nil {
 			continue
 		}
+		d := defaultMessageTexts
 		for _, f := range []struct {
 			v *string
 			d string
-		}{{&t.Offer, defaultMessageTexts.Offer},
-			{&t.Thanks, defaultMessageTexts.Thanks}, {&t.Failed, defaultMessageTexts.Failed}} {
+		}{{&t.Offer, d.Offer}, {&t.Record, d.Record}, {&t.Thanks, d.Thanks}, {&t.Failed, d.Failed},
+			{&t.ConfirmNumber, d.ConfirmNumber}, {&t.AskNumber, d.AskNumber}, {&t.NumberInvalid, d.NumberInvalid},
+			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}} {
 			if *f.v == "" {
 				*f.v = f.d
 			}
@@ -181,6 +219,14 @@ func (r *Routing) validateMessages(bad func(string, ...any)) {
 		if ms < 1000 {
 			bad("routing.messages.retry_ms: %d; at least 1000 between attempts", ms)
 		}
+	}
+	for _, ms := range m.CallbackRetryMS {
+		if ms < 60000 {
+			bad("routing.messages.callback_retry_ms: %d; at least 60000 between calls to a customer", ms)
+		}
+	}
+	if len(m.CallbackKey) != 1 || !strings.Contains("023456789*", m.CallbackKey) {
+		bad("routing.messages.callback_key: %q; one key, not 1 (a message) nor # (it ends the URL)", m.CallbackKey)
 	}
 	if m.SMSFrom != "" && !telNumber.MatchString(m.SMSFrom) {
 		bad("routing.messages.sms_from: %q is not a phone number (+ and 7 to 15 digits)", m.SMSFrom)
@@ -261,22 +307,22 @@ func (r *Router) takesMessages(ch Channel) bool {
 // messageInstead turns the end of a call for which nobody is open (texts.closed_all)
 // into the offer of a message, where the line can take one.
 func (r *Router) messageInstead(c *Call, t *turn, d decision) decision {
-	if d.event != EventClosed || d.dept != "" || c.State == StateMessage || !r.takesMessages(t.ch) {
+	if d.event != EventClosed || d.dept != "" || !slices.Contains(live, c.State) || !r.takesMessages(t.ch) {
 		return d
 	}
 	return r.OfferMessage(c, d.closed, d.reason, d.conf)
 }
 
 // OfferMessage is where a caller who reaches nobody goes: they hear that
-// nobody is there and leave a message for dept after a beep. Anything that
-// leaves a caller with nobody (all closed, a transfer nobody answered) ends here.
+// nobody is there for dept and choose a message (the default) or a callback.
+// Anything that leaves a caller with nobody (all closed, a transfer nobody
+// answered) ends here.
 func (r *Router) OfferMessage(c *Call, dept, reason string, conf float64) decision {
-	m := r.cfg.Messages
-	texts := m.textsFor(c.Language, r.cfg.Language)
+	texts := r.cfg.Messages.textsFor(c.Language, r.cfg.Language)
 	return decision{event: EventTakeMessage, dept: "", reason: reason, conf: conf, closed: dept, acts: []Action{
-		{Kind: ActForgetKeys}, // a # pressed earlier would end the message before it starts
+		{Kind: ActForgetKeys}, // a key pressed earlier would answer the offer, or end the message at once
 		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Offer, "{department}", r.labelOf(dept, c.Language)), Language: c.Language},
-		{Kind: ActRecord, Millis: m.MaxSeconds * 1000, SilenceMS: m.SilenceSeconds * 1000},
+		{Kind: ActOffer, Millis: 6000},
 	}}
 }
 
@@ -338,8 +384,12 @@ func (r *Router) RecordingEnded(ctx context.Context, callID, recording string) e
 	return nil
 }
 
-// leave puts a turn's message in the Outbox, due when its recording can be transcribed.
+// leave puts a turn's message in the Outbox, due when its recording can be
+// transcribed, and its callback in Callbacks.
 func (r *Router) leave(ctx context.Context, t *turn) error {
+	if err := r.book(ctx, t); err != nil {
+		return err
+	}
 	if t.message == nil || r.Outbox == nil {
 		return nil
 	}

@@ -33,6 +33,23 @@ func (o *memOutbox) Claim(context.Context, time.Time, time.Duration) (Message, b
 func (o *memOutbox) Release(context.Context, Message, time.Time, time.Duration) error { return nil }
 func (o *memOutbox) Messages(context.Context, int) ([]Message, error)                 { return nil, nil }
 
+// memCallbacks is the smallest Callbacks.
+type memCallbacks struct{ cbs map[string]Callback }
+
+func (m *memCallbacks) Book(_ context.Context, cb Callback, _ time.Time) (bool, error) {
+	if _, ok := m.cbs[cb.ID]; ok {
+		return false, nil
+	}
+	m.cbs[cb.ID] = cb
+	return true, nil
+}
+func (m *memCallbacks) Claim(context.Context, time.Time, time.Duration) (Callback, bool, error) {
+	return Callback{}, false, nil
+}
+func (m *memCallbacks) Release(context.Context, Callback, time.Time, time.Duration) error { return nil }
+func (m *memCallbacks) Callbacks(context.Context, int) ([]Callback, error)              { return nil, nil }
+func (m *memCallbacks) Cancel(context.Context, string) (bool, error)                    { return false, nil }
+
 func messagesRouter(t *testing.T, clock *time.Time) (*Router, *memCalls, *memOutbox) {
 	t.Helper()
 	cfg := loadModes(t, "../routing-messages.json")
@@ -40,7 +57,7 @@ func messagesRouter(t *testing.T, clock *time.Time) (*Router, *memCalls, *memOut
 	r := NewRouter(cfg, st, NewLocal(cfg), nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	r.Clock = func() time.Time { return *clock }
 	out := &memOutbox{msgs: map[string]Message{}}
-	r.Outbox = out
+	r.Outbox, r.Callbacks = out, &memCallbacks{cbs: map[string]Callback{}}
 	return r, st, out
 }
 
@@ -57,13 +74,17 @@ func TestMessageAfterHours(t *testing.T) {
 	r.Next(ctx, turn) // the greeting
 	turn.Words = "my card 4111 1111 1111 1234 shows a double charge this month"
 	reply := r.Next(ctx, turn)
-	if got := kindsOf(reply.Actions); got != "forget_keys talk record" {
-		t.Fatalf("nobody open: %s (%+v), want the offer of a message", got, reply.Actions)
+	if got := kindsOf(reply.Actions); got != "forget_keys talk offer" {
+		t.Fatalf("nobody open: %s (%+v), want the offer of a message or a callback", got, reply.Actions)
 	}
 	if !strings.Contains(reply.Actions[1].Text, "leave a message for Billing & Accounts") {
 		t.Errorf("offer %q, want it to name the department asked for", reply.Actions[1].Text)
 	}
-	if a := reply.Actions[2]; a.Millis != 120000 || a.SilenceMS != 5000 {
+	reply = r.Next(ctx, Turn{CallID: "night", Channel: Voice, HasDigits: true}) // no key: a message
+	if got := kindsOf(reply.Actions); got != "talk record" {
+		t.Fatalf("no key at the offer: %s, want the message", got)
+	}
+	if a := reply.Actions[1]; a.Millis != 120000 || a.SilenceMS != 5000 {
 		t.Errorf("record %+v, want 120 s at most, ended by 5 s of silence", a)
 	}
 	if c := st.calls["night"]; c.State != StateMessage || c.Closed != "billing" {
@@ -96,6 +117,7 @@ func TestMessageThanksAndFailed(t *testing.T) {
 			ctx := context.Background()
 			r.Next(ctx, Turn{CallID: "c", Channel: Voice})
 			r.Next(ctx, Turn{CallID: "c", Channel: Voice, Words: "I have a question about my invoice and a refund"})
+			r.Next(ctx, Turn{CallID: "c", Channel: Voice, HasDigits: true, Digits: "1"})
 			reply := r.Next(ctx, Turn{CallID: "c", Channel: Voice, Recording: tt.rec})
 			if got := kindsOf(reply.Actions); got != "talk hangup" || !strings.HasPrefix(reply.Actions[0].Text, tt.want) {
 				t.Errorf("after the message: %+v, want %q and a hangup", reply.Actions, tt.want)
@@ -157,5 +179,77 @@ func TestMessagesValidation(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("messages %s: error %v, want %q", tt.messages, err, tt.want)
 		}
+	}
+}
+
+// TestCallbackBooked: at the offer, the callback key or the words "call me
+// back" ask for a callback; the caller confirms the number they call from or
+// types another (a wrong one is asked again once); the callback is booked for
+// the department's next opening and the caller hears when and on which number.
+func TestCallbackBooked(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny) // a Wednesday night: billing opens Thursday 09:00
+	opens := time.Date(2026, 12, 3, 9, 0, 0, 0, ny).UnixMilli()
+	for _, tt := range []struct {
+		name    string
+		offer   Turn // the fetch after the offer
+		entries []string
+		number  string
+		said    string
+	}{
+		{"key, confirmed", Turn{HasDigits: true, Digits: "2", Caller: "+14155550123"}, []string{"1"}, "+14155550123",
+			"on 1 4 1 5 5 5 5 0 1 2 3 when we open"},
+		{"words, no key: the number they call from", Turn{HasDigits: true, Words: "could you call me back tomorrow", Caller: "+14155550123"}, []string{""},
+			"+14155550123", "on 1 4 1 5 5 5 5 0 1 2 3"},
+		{"another number typed", Turn{HasDigits: true, Digits: "2", Caller: "+14155550123"}, []string{"6505550199"}, "+16505550199",
+			"on 1 6 5 0 5 5 5 0 1 9 9"},
+		{"withheld number, a wrong one, then a right one", Turn{HasDigits: true, Digits: "2"}, []string{"12", "0044207946000"},
+			"+44207946000", "on 4 4 2 0 7 9 4 6 0 0 0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, st, _ := messagesRouter(t, &now)
+			cbs := r.Callbacks.(*memCallbacks)
+			ctx := context.Background()
+			r.Next(ctx, Turn{CallID: "cb", Channel: Voice})
+			r.Next(ctx, Turn{CallID: "cb", Channel: Voice, Words: "I need a refund for a double charge on my invoice"})
+			tt.offer.CallID, tt.offer.Channel, tt.offer.Dialled = "cb", Voice, "+14155550000"
+			reply := r.Next(ctx, tt.offer)
+			if got := kindsOf(reply.Actions); got != "forget_keys talk menu" {
+				t.Fatalf("after asking for a callback: %s %+v, want the number asked", got, reply.Actions)
+			}
+			for _, d := range tt.entries {
+				reply = r.Next(ctx, Turn{CallID: "cb", Channel: Voice, HasDigits: true, Digits: d, Dialled: "+14155550000"})
+			}
+			if got := kindsOf(reply.Actions); got != "talk hangup" || !strings.Contains(reply.Actions[0].Text, tt.said) {
+				t.Fatalf("booked: %+v, want %q and a hangup", reply.Actions, tt.said)
+			}
+			cb := cbs.cbs["cb"]
+			if cb.Number != tt.number || cb.Department != "billing" || cb.DueMS != opens || cb.State != CallbackWaiting ||
+				cb.Dialled != "+14155550000" || len(cb.Said) != 1 {
+				t.Errorf("callback %+v, want %s for billing, due at its opening", cb, tt.number)
+			}
+			if c := st.calls["cb"]; c.State != StateEnded {
+				t.Errorf("call %s, want ended", c.State)
+			}
+		})
+	}
+}
+
+// TestCallbackNoNumber: no number works twice: the caller is told so, nothing is booked.
+func TestCallbackNoNumber(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny)
+	r, _, _ := messagesRouter(t, &now)
+	ctx := context.Background()
+	r.Next(ctx, Turn{CallID: "cb", Channel: Voice})
+	r.Next(ctx, Turn{CallID: "cb", Channel: Voice, Words: "I need a refund for a double charge on my invoice"})
+	r.Next(ctx, Turn{CallID: "cb", Channel: Voice, HasDigits: true, Digits: "2"})
+	r.Next(ctx, Turn{CallID: "cb", Channel: Voice, HasDigits: true, Digits: ""})
+	reply := r.Next(ctx, Turn{CallID: "cb", Channel: Voice, HasDigits: true, Digits: "99"})
+	if got := kindsOf(reply.Actions); got != "talk hangup" || !strings.HasPrefix(reply.Actions[0].Text, "Sorry, that number did not work either.") {
+		t.Errorf("%+v, want the caller told no number worked", reply.Actions)
+	}
+	if n := len(r.Callbacks.(*memCallbacks).cbs); n != 0 {
+		t.Errorf("%d callbacks booked, want none", n)
 	}
 }

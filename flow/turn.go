@@ -78,9 +78,11 @@ type Router struct {
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
-	// Outbox keeps the messages callers leave; nil: they are not kept.
-	Outbox   Outbox
-	handlers map[string]handler
+	// Outbox keeps the messages callers leave, Callbacks the callbacks they
+	// ask for; nil: they are not kept.
+	Outbox    Outbox
+	Callbacks Callbacks
+	handlers  map[string]handler
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget, and what waiting in a queue costs when a
 	// department is one.
@@ -126,6 +128,8 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateHandedBack:  r.finished,
 		StateEnded:       r.finished,
 		StateMessage:     r.message,
+		StateOffer:       r.offer,
+		StateCallback:    r.callback,
 	}
 	// A queue's wait runs inside the same budget: the conversation leaves
 	// room for it.
@@ -484,8 +488,10 @@ type turn struct {
 	heardAt int64
 	// memo keeps a classifier's verdict across a turn's tries.
 	memo *verdictMemo
-	// message is the message the turn left, for the Outbox.
-	message *Message
+	// message is the message the turn left, for the Outbox; callback the
+	// callback it booked.
+	message  *Message
+	callback *Callback
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

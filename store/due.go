@@ -34,6 +34,7 @@ type dueSet interface {
 	release(ctx context.Context, id string, raw []byte, next time.Time, done bool, keep time.Duration) error
 	list(ctx context.Context, n int) ([][]byte, error)
 	cancel(ctx context.Context, id string) (bool, error)
+	cancelled(ctx context.Context, id string) (bool, error)
 }
 
 // maxKeep bounds any retention, so the listing's index cannot grow forever.
@@ -151,7 +152,10 @@ func (d redisDue) cancel(ctx context.Context, id string) (bool, error) {
 // cancelled reports whether id was cancelled.
 func (d redisDue) cancelled(ctx context.Context, id string) (bool, error) {
 	n, err := d.client.Exists(ctx, d.key("x:"+id)).Result()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("redis %s cancelled %s: %w", d.set, id, err)
+	}
+	return n == 1, nil
 }
 
 // memDue is a due set in one process.

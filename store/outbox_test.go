@@ -23,3 +23,18 @@ func TestRedisClusterOutbox(t *testing.T) {
 	r := openRedis(t, redistest.StartCluster(t))
 	storetest.RunOutbox(t, func(*testing.T) flow.Outbox { return r.Outbox(":" + rand.Text()) })
 }
+
+func TestMemoryCallbacks(t *testing.T) {
+	storetest.RunCallbacks(t, func(*testing.T) flow.Callbacks { return NewMemoryCallbacks() })
+}
+
+func TestRedisCallbacks(t *testing.T) {
+	r := openRedis(t, redistest.Start(t))
+	storetest.RunCallbacks(t, func(*testing.T) flow.Callbacks { return r.Callbacks(":" + rand.Text()) })
+}
+
+func TestRedisClusterCallbacks(t *testing.T) {
+	t.Parallel()
+	r := openRedis(t, redistest.StartCluster(t))
+	storetest.RunCallbacks(t, func(*testing.T) flow.Callbacks { return r.Callbacks(":" + rand.Text()) })
+}

@@ -66,6 +66,14 @@ func newOutbox(st backend) flow.Outbox {
 	return store.NewMemoryOutbox()
 }
 
+// newCallbacks are the callbacks beside the calls: in Redis when they are.
+func newCallbacks(st backend) flow.Callbacks {
+	if r, ok := st.(*store.Redis); ok {
+		return r.Callbacks("")
+	}
+	return store.NewMemoryCallbacks()
+}
+
 // SignatureHeader carries the HMAC-SHA256 of a message webhook's body, keyed
 // by SWITCHBOARD_MESSAGES_SECRET, as "sha256=<hex>".
 const SignatureHeader = "X-Switchboard-Signature"

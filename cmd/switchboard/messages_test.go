@@ -91,7 +91,9 @@ func TestMessageReachesTheBusiness(t *testing.T) {
 	res := leaveMessage(t, srv, rest, "msg-1")
 	transcript := strings.Join(res.Transcript, "\n")
 	for _, want := range []string{
-		"talk (en-US): We are closed now. Please leave a message for Billing & Accounts after the tone",
+		"talk (en-US) [digits_handle next]: We are closed now. To leave a message for Billing & Accounts, stay on the line. To be called back when we open, press 2.",
+		"digits_receive 6000 ms, length 1\nfetch /voipbin/fetch?t=TOKEN&to=+14155550000&from=+14155550123&d=\n",
+		"talk (en-US): Please leave your message after the tone",
 		"  beep\n  recording_start wav, ends on \"#\", 5 s of silence or 120 s",
 		"caller (into the recording): Hi, this is Dana.",
 		"(the recording ends: its end key)",

@@ -278,9 +278,12 @@ type service struct {
 	clock func() time.Time
 	// leaving unlinks and stops the transcriptions of calls that left us.
 	leaving *leaving
-	// outbox keeps the messages callers leave; sender tells the business (messages.go).
-	outbox flow.Outbox
-	sender *sender
+	// outbox keeps the messages callers leave; sender tells the business
+	// (messages.go); callbacks keeps the callbacks they ask for, dialler
+	// dials them (callbacks.go).
+	outbox    flow.Outbox
+	sender    *sender
+	callbacks flow.Callbacks
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -343,7 +346,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		}
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
-	svc.outbox = newOutbox(st)
+	svc.outbox, svc.callbacks = newOutbox(st), newCallbacks(st)
 	svc.events = flow.NewEvents(svc.store, log)
 	var api *voipbin.Client
 	if s.AccessKey != "" {
@@ -380,7 +383,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	rt.router.SetObserver(observers{svc.metrics, svc.leaving})
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
-	rt.router.Outbox = svc.outbox
+	rt.router.Outbox, rt.router.Callbacks = svc.outbox, svc.callbacks
 	return rt, nil
 }
 

@@ -66,6 +66,10 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 			add(TypeHangup, HangupOption{Reason: "normal"})
 		case flow.ActRecord:
 			out = append(out, recordActions(a.Millis, a.SilenceMS, fetchURL)...)
+		case flow.ActOffer:
+			// The caller's number comes with the choice: a callback confirms it.
+			add(TypeDigitsReceive, DigitsReceiveOption{Duration: a.Millis, Length: 1})
+			fetch(fetchURL + "&to=" + Var(VarDialled) + "&from=" + Var(VarCaller) + "&d=" + Var(VarDigits))
 		}
 	}
 	return out
@@ -75,7 +79,7 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 func beforeMenu(acts []flow.Action) bool {
 	for _, a := range acts {
 		if a.Kind != flow.ActTalk {
-			return a.Kind == flow.ActMenu
+			return a.Kind == flow.ActMenu || a.Kind == flow.ActOffer
 		}
 	}
 	return false
