@@ -47,8 +47,8 @@ func (m *memCallbacks) Claim(context.Context, time.Time, time.Duration) (Callbac
 	return Callback{}, false, nil
 }
 func (m *memCallbacks) Release(context.Context, Callback, time.Time, time.Duration) error { return nil }
-func (m *memCallbacks) Callbacks(context.Context, int) ([]Callback, error)              { return nil, nil }
-func (m *memCallbacks) Cancel(context.Context, string) (bool, error)                    { return false, nil }
+func (m *memCallbacks) Callbacks(context.Context, int) ([]Callback, error)                { return nil, nil }
+func (m *memCallbacks) Cancel(context.Context, string) (bool, error)                      { return false, nil }
 
 func messagesRouter(t *testing.T, clock *time.Time) (*Router, *memCalls, *memOutbox) {
 	t.Helper()
