@@ -49,9 +49,10 @@ type Call struct {
 	// counts the wrong or missing keys at it.
 	Menu      []string `json:"menu,omitempty"`
 	MenuTries int      `json:"mtry,omitempty"`
-	// Caller is the number the caller calls from, once a fetch said it (a
-	// callback's offer).
-	Caller string `json:"from,omitempty"`
+	// Caller is the number the caller calls from and Dialled the number they
+	// called, once a fetch said them (a callback's offer).
+	Caller  string `json:"from,omitempty"`
+	Dialled string `json:"to,omitempty"`
 	// Audit is kept for calls whose mode audits them.
 	Audit *Audit `json:"audit,omitempty"`
 	// Sure is how sure whoever chose Department was: the classifier's

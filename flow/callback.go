@@ -74,8 +74,9 @@ type Callbacks interface {
 	// Release stores an attempt's progress: due again at next while cb.State
 	// is waiting or dialling, never again otherwise (nor once cancelled).
 	Release(ctx context.Context, cb Callback, next time.Time, keep time.Duration) error
-	// Callbacks lists them, newest first, at most n.
+	// Callbacks lists them, newest first, at most n; Get reads one (false: none).
 	Callbacks(ctx context.Context, n int) ([]Callback, error)
+	Get(ctx context.Context, id string) (Callback, bool, error)
 	// Cancel stops a callback from being dialled again; false when there is none.
 	Cancel(ctx context.Context, id string) (bool, error)
 }
@@ -90,6 +91,9 @@ var asksCallback = regexp.MustCompile(`(?i)\b(call(ing)? me back|call ?back|ring
 func (r *Router) offer(ctx context.Context, c *Call, t *turn) decision {
 	if t.Caller != "" {
 		c.Caller = t.Caller
+	}
+	if t.Dialled != "" {
+		c.Dialled = NormalizeNumber(t.Dialled)
 	}
 	words := r.callerWords(c, t)
 	wants := t.HasDigits && strings.TrimSpace(t.Digits) == r.cfg.Messages.CallbackKey
@@ -150,7 +154,7 @@ func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 	for i, s := range c.Turns {
 		said[i] = Redact(s)
 	}
-	t.callback = &Callback{ID: c.ID, Number: number, Caller: c.Caller, Dialled: NormalizeNumber(t.Dialled), Department: c.Closed,
+	t.callback = &Callback{ID: c.ID, Number: number, Caller: c.Caller, Dialled: c.Dialled, Department: c.Closed,
 		Label: r.labelOf(c.Closed, c.Language), Language: c.Language, AtMS: c.StartedMS, DueMS: due.UnixMilli(), Said: said,
 		State: CallbackWaiting}
 	text := strings.ReplaceAll(r.fill(texts.CallbackBooked, c), "{number}", spell(number))

@@ -298,6 +298,9 @@ func (m *Messages) textsFor(lang, def string) MessageTexts {
 	return defaultMessageTexts
 }
 
+// WhisperFor is the whisper a department hears before a callback, in lang.
+func (m *Messages) WhisperFor(lang, def string) string { return m.textsFor(lang, def).Whisper }
+
 // takesMessages reports whether a caller on ch who reaches nobody can leave
 // a message: the line must record and come back by itself.
 func (r *Router) takesMessages(ch Channel) bool {

@@ -79,3 +79,21 @@ func (s *Callbacks) Callbacks(ctx context.Context, n int) ([]flow.Callback, erro
 func (s *Callbacks) Cancel(ctx context.Context, id string) (bool, error) {
 	return s.set.cancel(ctx, id)
 }
+
+// Get implements flow.Callbacks.
+func (s *Callbacks) Get(ctx context.Context, id string) (flow.Callback, bool, error) {
+	var cb flow.Callback
+	raw, ok, err := s.set.get(ctx, id)
+	if err != nil || !ok {
+		return cb, false, err
+	}
+	if err := json.Unmarshal(raw, &cb); err != nil {
+		return cb, false, fmt.Errorf("get callback %s: %w", id, err)
+	}
+	if x, err := s.set.cancelled(ctx, id); err != nil {
+		return cb, false, err
+	} else if x && cb.State != flow.CallbackConnected {
+		cb.State = flow.CallbackCancelled
+	}
+	return cb, true, nil
+}

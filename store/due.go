@@ -35,6 +35,7 @@ type dueSet interface {
 	list(ctx context.Context, n int) ([][]byte, error)
 	cancel(ctx context.Context, id string) (bool, error)
 	cancelled(ctx context.Context, id string) (bool, error)
+	get(ctx context.Context, id string) ([]byte, bool, error)
 }
 
 // maxKeep bounds any retention, so the listing's index cannot grow forever.
@@ -158,6 +159,17 @@ func (d redisDue) cancelled(ctx context.Context, id string) (bool, error) {
 	return n == 1, nil
 }
 
+func (d redisDue) get(ctx context.Context, id string) ([]byte, bool, error) {
+	raw, err := d.client.Get(ctx, d.key("m:"+id)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("redis %s get %s: %w", d.set, id, err)
+	}
+	return raw, true, nil
+}
+
 // memDue is a due set in one process.
 type memDue struct {
 	mu    sync.Mutex
@@ -259,4 +271,15 @@ func (d *memDue) sweep() {
 			delete(d.items, id)
 		}
 	}
+}
+
+func (d *memDue) get(_ context.Context, id string) ([]byte, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sweep()
+	it := d.items[id]
+	if it == nil {
+		return nil, false, nil
+	}
+	return it.raw, true, nil
 }

@@ -25,6 +25,7 @@ func newServer(svc *service) http.Handler {
 	r.Use(markArrival, logRequests(svc))
 	r.Post("/voipbin/fetch", handleFetch(svc))
 	r.Post("/voipbin/events", handleEvent(svc))
+	r.Post("/voipbin/callback", handleCallbackFetch(svc))
 	r.Post("/webhook/call-handler", handleCallHandler(svc))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -284,6 +284,7 @@ type service struct {
 	outbox    flow.Outbox
 	sender    *sender
 	callbacks flow.Callbacks
+	dialler   *dialler
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -354,6 +355,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	}
 	svc.leaving = newLeaving(svc.events, api, log, svc.metrics.transcribeStops)
 	svc.sender = newSender(svc, api, svc.outbox)
+	svc.dialler = newDialler(svc, api)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
@@ -422,6 +424,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer stopWatching()
 	go svc.watchConfig(watchCtx, s.ReloadEvery)
 	go svc.sender.run(watchCtx)
+	go svc.dialler.run(watchCtx)
 	go func() {
 		for {
 			select {

@@ -2,6 +2,7 @@ package voipbin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -133,4 +134,25 @@ func (c *Client) Parties(ctx context.Context, id string) (CallParties, error) {
 	var out CallParties
 	err := c.Do(ctx, http.MethodGet, "/v1.0/calls/"+url.PathEscape(id), nil, &out)
 	return out, err
+}
+
+// DialCallback calls to with inline actions, showing from (POST /v1.0/calls,
+// bin-api-manager PostCalls): the first leg of a callback. It returns the
+// outgoing call's id.
+func (c *Client) DialCallback(ctx context.Context, to Address, from string, actions []Action) (string, error) {
+	var out struct {
+		Calls []struct {
+			ID string `json:"id"`
+		} `json:"calls"`
+	}
+	err := c.Do(ctx, http.MethodPost, "/v1.0/calls", map[string]any{
+		"source": Address{Type: AddressTel, Target: from}, "destinations": []Address{to}, "actions": actions,
+	}, &out)
+	if err != nil {
+		return "", err
+	}
+	if len(out.Calls) == 0 || out.Calls[0].ID == "" {
+		return "", fmt.Errorf("VoIPBin POST /v1.0/calls answered no call")
+	}
+	return out.Calls[0].ID, nil
 }

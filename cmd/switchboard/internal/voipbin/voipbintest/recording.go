@@ -208,13 +208,15 @@ type messaging struct {
 	Recordings []*Recording
 	SMSes      []SMS
 	Emails     []Email
-	// NoBalanceForMessages refuses recordings, SMS and email; Down answers 503 to the
-	// transcriptions, SMS and email (VoIPBin unreachable); SlowStorage
+	// CallbackDials are the callbacks' outgoing calls (callback.go).
+	CallbackDials []CallbackDial
+	// NoBalanceForMessages refuses recordings, SMS, email and the callbacks'
+	// calls; Down answers 503 to them (VoIPBin unreachable); SlowStorage
 	// stores a recording's files only at StoreFiles, as VoIPBin stores them
 	// after it said the recording finished.
 	NoBalanceForMessages, Down, SlowStorage bool
 	recordingTranscribes                    map[string]*recordingTranscribe
-	calls                                   map[string][2]string // a call\'s caller and dialled numbers
+	calls                                   map[string][2]string // a call's caller and dialled numbers
 }
 
 // SMS and Email are what the account sent.
@@ -320,6 +322,8 @@ func (s *REST) serveMessages(w http.ResponseWriter, r *http.Request, route strin
 		return true
 	}
 	switch route {
+	case "POST /v1.0/calls":
+		s.dialCallback(w, r)
 	case "POST /v1.0/transcribes":
 		if s.Down {
 			s.refuse(w, http.StatusServiceUnavailable, "VoIPBin is down")
