@@ -402,3 +402,36 @@ func (r *Router) leave(ctx context.Context, t *turn) error {
 	}
 	return nil
 }
+
+// DescribeMessages says, for `switchboard check`, what a caller who reaches
+// nobody is offered and who hears of it, and what VoIPBin will refuse.
+func (r *Routing) DescribeMessages() []string {
+	m := r.Messages
+	if m == nil {
+		return []string{"messages: off: a caller who reaches nobody hears texts.closed_all and the call ends"}
+	}
+	out := []string{fmt.Sprintf("messages: a caller who reaches nobody leaves a message (up to %d s, ended by # or %d s of silence) or presses %s for a callback at the department's next opening; kept %d days",
+		m.MaxSeconds, m.SilenceSeconds, m.CallbackKey, m.KeepDays)}
+	for _, name := range r.DepartmentNames(true) {
+		var who []string
+		for _, c := range m.ContactsFor(name) {
+			switch {
+			case c.SMS != "":
+				who = append(who, "SMS "+c.SMS)
+			case c.Email != "":
+				who = append(who, "email "+c.Email)
+			default:
+				who = append(who, "webhook "+c.Webhook)
+			}
+		}
+		line := fmt.Sprintf("  %-10s told by %s", name, strings.Join(who, ", "))
+		if len(who) == 0 {
+			line = fmt.Sprintf("  %-10s WARNING: nobody is told of its messages (no contacts, no \"*\")", name)
+		}
+		if d, ok := r.Department(name); ok && d.Destination().Kind == ToQueue {
+			line += "; WARNING: a queue cannot be called back (POST /v1.0/calls dials no queue): its callbacks fail"
+		}
+		out = append(out, line)
+	}
+	return append(out, "  VoIPBin refuses SMS, email and callbacks without a verified identity or balance, SMS from a number the account does not own, and callbacks to countries outside destination_whitelist: provision --check reads the account")
+}

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/store"
@@ -56,6 +57,26 @@ func recordingFinished(ctx context.Context, svc *service, d voipbin.EventData, k
 		return "", err
 	}
 	return d.ReferenceID, svc.routing().router.RecordingEnded(ctx, d.ReferenceID, d.ID)
+}
+
+// messagesOf is what provision's preflight checks of the config's messages.
+func messagesOf(cfg *flow.Config) *provision.Messages {
+	m := cfg.Routing.Messages
+	if m == nil {
+		return nil
+	}
+	out := &provision.Messages{SMSFrom: m.SMSFrom, Callbacks: true}
+	for _, cs := range m.Contacts {
+		for _, c := range cs {
+			out.SMS, out.Email = out.SMS || c.SMS != "", out.Email || c.Email != ""
+		}
+	}
+	for _, name := range cfg.Routing.DepartmentNames(true) {
+		if d, _ := cfg.Routing.Department(name); d.Destination().Kind == flow.ToQueue {
+			out.QueueDepartments = append(out.QueueDepartments, name)
+		}
+	}
+	return out
 }
 
 // newOutbox is the outbox beside the calls: in Redis when they are, shared by every replica.

@@ -580,6 +580,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		for _, line := range cfg.Routing.DescribeQueues() {
 			fmt.Fprintln(&out, "  "+line)
 		}
+		for _, line := range cfg.Routing.DescribeMessages() {
+			fmt.Fprintln(&out, "  "+line)
+		}
 	}
 	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
 		out.WriteString(flow.CallerIDRule)

@@ -58,6 +58,8 @@ type Options struct {
 	DryRun                        bool // send reads, print writes instead of sending them
 	Check                         bool // the preflight alone
 	Transfers                     []Transfer
+	// Messages, when set, adds the preflight of messages and callbacks (messages.go).
+	Messages *Messages
 	// Flow, when set, builds the flow's actions around Switchboard's fetch
 	// URL (token and dialled number in it): a customer's own flow with
 	// Switchboard as one step of it. Nil: [answer, fetch].
@@ -113,7 +115,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	ours := findFlow(acct.flows, opt.FlowName)
-	res.Preflight = preflight(opt.Transfers, acct, c.dialledNumbers(acct.numbers, ours))
+	res.Preflight = append(preflight(opt.Transfers, acct, c.dialledNumbers(acct.numbers, ours)), messagesPreflight(opt.Messages, acct)...)
 	c.printf("preflight (outbound config: whitelist %v, default caller ID %s; identity %s):\n", acct.outbound.DestinationWhitelist,
 		orNone(acct.outbound.DefaultOutgoingSourceNumberID), cmpOr(acct.customer.IdentityVerificationStatus, "unknown"))
 	for _, v := range res.Preflight {
