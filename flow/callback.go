@@ -157,6 +157,7 @@ func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 	t.callback = &Callback{ID: c.ID, Number: number, Caller: c.Caller, Dialled: c.Dialled, Department: c.Closed,
 		Label: r.labelOf(c.Closed, c.Language), Language: c.Language, AtMS: c.StartedMS, DueMS: due.UnixMilli(), Said: said,
 		State: CallbackWaiting}
+	c.CalledBack = true
 	text := strings.ReplaceAll(r.fill(texts.CallbackBooked, c), "{number}", spell(number))
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
 		{Kind: ActTalk, Text: text, Language: c.Language},

@@ -59,8 +59,10 @@ type Routing struct {
 	// Hours are the business's opening hours, kept by every department
 	// without its own but the emergency line; nil: always open (see hours.go).
 	Hours *Hours `json:"hours,omitempty"`
-	// Messages lets a caller who reaches nobody leave a message (message.go).
-	Messages *Messages `json:"messages,omitempty"`
+	// Messages lets a caller who reaches nobody leave a message (message.go);
+	// Returning recognises callers who call again (returning.go).
+	Messages  *Messages  `json:"messages,omitempty"`
+	Returning *Returning `json:"returning,omitempty"`
 
 	signals [][]string // PrioritySignals as words, for matching
 }

@@ -78,6 +78,9 @@ func (r *Router) heard(ctx context.Context, c *Call, t *turn, hold bool) (decisi
 	if r.urgent(ctx, words) {
 		return r.transfer(c, Emergency, "priority"), true
 	}
+	if d, ok := r.answerReturning(c, words); ok {
+		return d, true
+	}
 	if hold && t.ch.Fetches && r.slow(c.Turns) {
 		return r.listen(c, EventHold, r.cfg.TextsFor(c.Language).Acknowledge, 0), true
 	}

@@ -82,7 +82,10 @@ type Router struct {
 	// ask for; nil: they are not kept.
 	Outbox    Outbox
 	Callbacks Callbacks
-	handlers  map[string]handler
+	// Callers remembers callers by HashNumber of their number; nil: nobody is remembered.
+	Callers    Callers
+	HashNumber func(number string) string
+	handlers   map[string]handler
 	// lastTransfer is what a last transfer to the fallback desk costs of the
 	// platform's action budget, and what waiting in a queue costs when a
 	// department is one.
@@ -234,6 +237,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	switch {
 	case c.Over() && !before.Over():
 		r.summarise(ctx, c, tn.moves, took)
+		r.remember(ctx, c)
 	case tn.handedOut:
 		// The turn that decided wrote the line; this one only delivers.
 	default:
@@ -368,6 +372,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if t.ch.Fetches { // a line with a number's flow, which carries the dialled number
 			c.Mode, _ = r.cfg.Mode(t.Dialled)
 		}
+		r.recall(ctx, c, t)
 	}
 	// Whatever the state reads of the inbox, the call learns of every
 	// transcription listening to it: they are stopped when it leaves us.

@@ -38,3 +38,9 @@ func TestRedisClusterCallbacks(t *testing.T) {
 	r := openRedis(t, redistest.StartCluster(t))
 	storetest.RunCallbacks(t, func(*testing.T) flow.Callbacks { return r.Callbacks(":" + rand.Text()) })
 }
+
+func TestMemoryCallers(t *testing.T) { storetest.RunCallers(t, NewMemoryCallers()) }
+
+func TestRedisCallers(t *testing.T) {
+	storetest.RunCallers(t, openRedis(t, redistest.Start(t)).Callers())
+}

@@ -265,3 +265,33 @@ func TestCallbacksCommand(t *testing.T) {
 		t.Errorf("the list does not show it cancelled:\n%s", out.String())
 	}
 }
+
+// TestReturningCallerCounted: a number's flow that brings the caller's
+// number (from=${voipbin.call.source.target}) lets a caller who calls again
+// within a day be asked about their last call, and the repeat is counted.
+func TestReturningCallerCounted(t *testing.T) {
+	rest := voipbintest.NewREST(t)
+	_, srv := startService(t, settings{FetchToken: testToken, ConfigFile: messagesConfig, At: "2026-12-02T11:00",
+		AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "m"})
+	numberFlow := []json.RawMessage{json.RawMessage(`{"id":"6f2c1a3e-0b9d-4c1e-9a6b-2f3d4e5f6a70","type":"answer"}`),
+		json.RawMessage(`{"id":"6f2c1a3e-0b9d-4c1e-9a6b-2f3d4e5f6a71","type":"fetch","option":{"event_url":"/voipbin/fetch?t=` + testToken +
+			`&to=${voipbin.call.destination.target}&from=${voipbin.call.source.target}","event_method":"POST"}}`)}
+	play := func(id string, steps ...voipbintest.Step) *voipbintest.Result {
+		res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: []string{srv.URL}, Token: testToken, Flow: numberFlow}, steps)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, strings.Join(res.Transcript, "\n"))
+		}
+		return res
+	}
+	if res := play("ret-1", voipbintest.Step{Say: "my refund has not arrived yet"}); res.Connected != "+14155550102" {
+		t.Fatalf("first call went to %q", res.Connected)
+	}
+	res := play("ret-2", voipbintest.Step{Say: "yes"})
+	transcript := strings.Join(res.Transcript, "\n")
+	if !strings.Contains(transcript, "talk (en-US): Welcome back. Are you calling about your refund has not arrived yet again?") || res.Connected != "+14155550102" {
+		t.Errorf("second call: connected %q\n%s", res.Connected, transcript)
+	}
+	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_calls_repeat_total{department="billing"} 1`) {
+		t.Errorf("/metrics lacks the repeat:\n%s", grepLines(page, "repeat"))
+	}
+}

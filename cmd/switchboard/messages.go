@@ -95,6 +95,26 @@ func newCallbacks(st backend) flow.Callbacks {
 	return store.NewMemoryCallbacks()
 }
 
+// newCallers remembers returning callers beside the calls.
+func newCallers(st backend) flow.Callers {
+	if r, ok := st.(*store.Redis); ok {
+		return r.Callers()
+	}
+	return store.NewMemoryCallers()
+}
+
+// numberHasher hashes a phone number where it is a key: HMAC-SHA256 keyed by
+// SWITCHBOARD_HASH_KEY (else the messages secret, else the fetch token), so
+// that a dump of the store does not give the numbers back by trying them all.
+func numberHasher(s settings) func(string) string {
+	key := []byte(cmp.Or(s.HashKey, s.MessagesSecret, s.FetchToken, "switchboard"))
+	return func(number string) string {
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(flow.NormalizeNumber(number)))
+		return hex.EncodeToString(mac.Sum(nil))[:32]
+	}
+}
+
 // SignatureHeader carries the HMAC-SHA256 of a message webhook's body, keyed
 // by SWITCHBOARD_MESSAGES_SECRET, as "sha256=<hex>".
 const SignatureHeader = "X-Switchboard-Signature"

@@ -44,8 +44,10 @@ type settings struct {
 	// transcriptions of calls that left us; empty: they run on.
 	AccessKey string
 	APIURL    string
-	// MessagesSecret signs the webhooks that tell a business of a message.
+	// MessagesSecret signs the webhooks that tell a business of a message;
+	// HashKey keys the hash returning callers are remembered by.
 	MessagesSecret string
+	HashKey        string
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
@@ -158,6 +160,7 @@ func envSettings(getenv func(string) string) settings {
 
 		WebhookToken:   getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 		MessagesSecret: getenv("SWITCHBOARD_MESSAGES_SECRET"),
+		HashKey:        getenv("SWITCHBOARD_HASH_KEY"),
 	}
 }
 
@@ -285,6 +288,7 @@ type service struct {
 	sender    *sender
 	callbacks flow.Callbacks
 	dialler   *dialler
+	callers   flow.Callers
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -347,7 +351,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		}
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
-	svc.outbox, svc.callbacks = newOutbox(st), newCallbacks(st)
+	svc.outbox, svc.callbacks, svc.callers = newOutbox(st), newCallbacks(st), newCallers(st)
 	svc.events = flow.NewEvents(svc.store, log)
 	var api *voipbin.Client
 	if s.AccessKey != "" {
@@ -386,6 +390,7 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
 	rt.router.Outbox, rt.router.Callbacks = svc.outbox, svc.callbacks
+	rt.router.Callers, rt.router.HashNumber = svc.callers, numberHasher(s)
 	return rt, nil
 }
 
