@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,35 @@ func TestReturningCallerSaysNo(t *testing.T) {
 	reply := r.Next(ctx, Turn{CallID: "c", Channel: Voice, Words: "no, I want to buy twenty more licenses for my team"})
 	if got := lastTarget(reply.Actions); got != "+14155550100" {
 		t.Errorf("no and a new request: %+v, want sales", reply.Actions)
+	}
+}
+
+type askedModel struct{ asked *[]string }
+
+func (m askedModel) Classify(_ context.Context, turns []string) (Verdict, error) {
+	*m.asked = append(*m.asked, turns...)
+	return Verdict{Department: "billing", Confidence: 0.95}, nil
+}
+
+// TestSpokenNumbersNeverLeave: a card number read out as words reaches
+// neither the model nor the log of a call, even with transcripts logged.
+func TestSpokenNumbersNeverLeave(t *testing.T) {
+	cfg := ExampleConfig()
+	var log strings.Builder
+	var asked []string
+	r := NewRouter(cfg, &memCalls{calls: map[string]Call{}}, NewLocal(cfg), askedModel{&asked}, slog.New(slog.NewJSONHandler(&log, nil)))
+	r.LogTranscripts = true
+	said := "hello my card number is four one one one one one one one one one one one one two three four and I have a question"
+	r.Next(context.Background(), Turn{CallID: "w", Channel: Webhook, Words: said})
+	if len(asked) == 0 {
+		t.Fatal("the model was not asked: the test proves nothing of it")
+	}
+	for _, where := range []string{strings.Join(asked, " "), log.String()} {
+		if strings.Contains(where, "four one one one") {
+			t.Errorf("a spoken card number left the call: %s", where)
+		}
+	}
+	if !strings.Contains(log.String(), "[number]") {
+		t.Errorf("the log lacks the redacted words:\n%s", log.String())
 	}
 }

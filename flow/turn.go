@@ -262,8 +262,12 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 		return
 	}
 	turns := slog.Int("turns", len(c.Turns))
-	if r.LogTranscripts {
-		turns = slog.Any("turns", c.Turns)
+	if r.LogTranscripts { // card and account numbers never reach a log, however they were said
+		said := make([]string, len(c.Turns))
+		for i, t := range c.Turns {
+			said[i] = Redact(t)
+		}
+		turns = slog.Any("turns", said)
 	}
 	var closed slog.Attr // a zero Attr is not written
 	if c.Closed != "" {
