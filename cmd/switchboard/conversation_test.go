@@ -57,6 +57,9 @@ type conversation struct {
 	OneProcess string `json:"one_process,omitempty"`
 	// At is the moment the call starts, for opening hours (serve --at).
 	At string `json:"at,omitempty"`
+	// Expect states what the caller must end with: who they reach, in which
+	// language, within how many actions, what they must and must never hear.
+	Expect json.RawMessage `json:"expect,omitempty"`
 }
 
 const testToken = "test-token"
