@@ -179,7 +179,7 @@ func TestCallbacksDialledOnce(t *testing.T) {
 	ownsDialled(rest)
 	var replicas []*service
 	for range 2 {
-		svc, _ := messagesServiceOn(t, rest, url)
+		svc, _ := messagesServiceOn(t, rest, url, "2026-12-03T09:30")
 		replicas = append(replicas, svc)
 	}
 	ctx := context.Background()
@@ -224,9 +224,9 @@ func TestCallbacksDialledOnce(t *testing.T) {
 }
 
 // messagesServiceOn is messagesService on a Redis.
-func messagesServiceOn(t *testing.T, rest *voipbintest.REST, redisURL string) (*service, string) {
+func messagesServiceOn(t *testing.T, rest *voipbintest.REST, redisURL string, at string) (*service, string) {
 	t.Helper()
-	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: messagesConfig, At: "2026-12-03T09:30", RedisURL: redisURL,
+	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: messagesConfig, At: at, RedisURL: redisURL,
 		Secret: "s", WebhookToken: "w", PublicURL: "http://127.0.0.1", AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "m"})
 	return svc, srv.URL
 }
@@ -237,7 +237,7 @@ func TestCallbacksCommand(t *testing.T) {
 	url := redistest.Start(t)
 	rest := voipbintest.NewREST(t)
 	ownsDialled(rest)
-	svc, _ := messagesServiceOn(t, rest, url)
+	svc, _ := messagesServiceOn(t, rest, url, "2026-12-03T09:30")
 	ctx := context.Background()
 	id := voipbintest.WireID(fmt.Sprint("cmd-", time.Now().UnixNano()))
 	now := time.Now()

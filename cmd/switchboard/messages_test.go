@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+	"github.com/switchboard/switchboard/store/redistest"
 )
 
 const messagesConfig = "../../testdata/routing-messages.json"
@@ -202,5 +204,30 @@ func TestMessageWhenTheCallerHangsUp(t *testing.T) {
 	if len(sms) != 1 || sms[0].From != voipbintest.DefaultDialled ||
 		!strings.Contains(sms[0].Text, `from +14155550123, Wed 2 Dec 23:30 EST: "It's Sam, call me back about the refund"`) {
 		t.Errorf("SMS %+v", sms)
+	}
+}
+
+// TestMessageOnRedisTwoReplicas: through two replicas on one Redis, a
+// message left on one is delivered once, whichever sender claims it.
+func TestMessageOnRedisTwoReplicas(t *testing.T) {
+	url := redistest.Start(t)
+	rest := voipbintest.NewREST(t)
+	a, srvA := messagesServiceOn(t, rest, url, "2026-12-02T23:30")
+	b, _ := messagesServiceOn(t, rest, url, "2026-12-02T23:30")
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: fmt.Sprint("redis-msg-", time.Now().UnixNano()),
+		Bases: []string{srvA}, Token: testToken, Recorder: rest, Secret: "s"},
+		[]voipbintest.Step{{Say: "my invoice shows a double charge this month"}, {Say: "please call me back about the refund"}, {Press: "#"}})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(res.Transcript, "\n"))
+	}
+	later := func() time.Time { return time.Now().Add(time.Minute) }
+	a.sender.now, b.sender.now = later, later
+	var wg sync.WaitGroup
+	for _, svc := range []*service{a, b} {
+		wg.Go(func() { svc.sender.drain(context.Background()) })
+	}
+	wg.Wait()
+	if sms, emails := rest.Sent(); len(sms) != 1 || len(emails) != 1 || !strings.Contains(sms[0].Text, "please call me back about the refund") {
+		t.Errorf("sent %d SMS %v, %d emails; want one of each with the message", len(sms), sms, len(emails))
 	}
 }
