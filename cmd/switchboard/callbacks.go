@@ -275,6 +275,7 @@ func runCallbacks(ctx context.Context, args []string, getenv func(string) string
 	fs := newFlags("callbacks", stderr)
 	redisURL := fs.String("redis", getenv("REDIS_URL"), "the Redis the service keeps its callbacks in (default $REDIS_URL)")
 	cancelID := fs.String("cancel", "", "cancel the callback of this call id: it is not dialled again")
+	nowID := fs.String("now", "", "dial the callback of this call id now rather than at the department's opening")
 	n := fs.Int("n", 50, "how many to list, newest first")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -297,6 +298,20 @@ func runCallbacks(ctx context.Context, args []string, getenv func(string) string
 			return fmt.Errorf("callbacks: no callback %s", *cancelID)
 		}
 		_, err = fmt.Fprintf(stdout, "cancelled %s: it will not be dialled again\n", *cancelID)
+		return err
+	}
+	if *nowID != "" {
+		cb, ok, err := cbs.Get(ctx, *nowID)
+		if err != nil {
+			return err
+		}
+		if !ok || cb.State != flow.CallbackWaiting {
+			return fmt.Errorf("callbacks: no waiting callback %s (state %q)", *nowID, cb.State)
+		}
+		if err := cbs.Release(ctx, cb, time.Now(), 30*24*time.Hour); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s is due now: a replica's dialler places it within a second\n", *nowID)
 		return err
 	}
 	list, err := cbs.Callbacks(ctx, *n)

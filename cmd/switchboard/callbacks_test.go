@@ -259,6 +259,25 @@ func TestCallbacksCommand(t *testing.T) {
 	if d := rest.Dials(); len(d) != 0 {
 		t.Errorf("a cancelled callback was dialled: %+v", d)
 	}
+	if err := run(ctx, []string{"callbacks", "--now", id}, env, &out, &out); err == nil {
+		t.Error("--now dialled a cancelled callback")
+	}
+	// One booked for tomorrow is dialled now when asked.
+	later := voipbintest.WireID(fmt.Sprint("cmd-later-", time.Now().UnixNano()))
+	if _, err := svc.callbacks.Book(ctx, flow.Callback{ID: later, Number: "+14155550123", Dialled: voipbintest.DefaultDialled, Department: "billing",
+		AtMS: now.UnixMilli(), State: flow.CallbackWaiting}, now.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	svc.dialler.now = time.Now
+	if svc.dialler.drain(ctx); len(rest.Dials()) != 0 {
+		t.Fatal("dialled a day early")
+	}
+	if err := run(ctx, []string{"callbacks", "--now", later}, env, &out, &out); err != nil {
+		t.Fatalf("callbacks --now: %v\n%s", err, out.String())
+	}
+	if svc.dialler.drain(ctx); len(rest.Dials()) != 1 {
+		t.Errorf("%d dials after --now, want 1", len(rest.Dials()))
+	}
 	out.Reset()
 	_ = run(ctx, []string{"callbacks"}, env, &out, &out)
 	if !strings.Contains(out.String(), "cancelled") {
