@@ -269,12 +269,15 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 		}
 		turns = slog.Any("turns", said)
 	}
-	var closed slog.Attr // a zero Attr is not written
+	var closed, repeat slog.Attr // a zero Attr is not written
 	if c.Closed != "" {
 		closed = slog.String("closed", c.Closed)
 	}
+	if c.Repeat { // the caller called within 24 h: harvest offers the call for review
+		repeat = slog.Bool("repeat", true)
+	}
 	r.log.LogAttrs(ctx, slog.LevelInfo, "call summary", slog.String("call", c.ID), slog.String("state", c.State),
-		slog.String("route", c.Department), closed, slog.String("why", c.Reason), turns,
+		slog.String("route", c.Department), closed, repeat, slog.String("why", c.Reason), turns,
 		slog.Float64("confidence", c.Confidence), slog.Int64("model_ms", c.ModelMS), slog.Int("actions", c.Actions),
 		slog.Any("moves", moves), slog.Int64("ms", took.Milliseconds()))
 }
