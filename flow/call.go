@@ -61,6 +61,8 @@ type Call struct {
 	Topic      string `json:"topic,omitempty"`
 	Repeat     bool   `json:"rep,omitempty"`
 	CalledBack bool   `json:"cb,omitempty"`
+	// Typing is set while the caller types the number to call back.
+	Typing bool `json:"typing,omitempty"`
 	// Audit is kept for calls whose mode audits them.
 	Audit *Audit `json:"audit,omitempty"`
 	// Sure is how sure whoever chose Department was: the classifier's

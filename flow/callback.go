@@ -111,27 +111,35 @@ func (r *Router) offer(ctx context.Context, c *Call, t *turn) decision {
 	}}
 }
 
-// askNumber asks the caller to confirm the number they call from, or to
-// type another; sorry is said first when the last one did not work.
+// askNumber asks the caller to confirm the number they call from with one
+// key (1, or 2 for another), or, when it is withheld or they want another,
+// to type one and press pound; sorry is said first when the last one did not work.
 func (r *Router) askNumber(c *Call, texts MessageTexts, sorry string) decision {
-	ask := texts.AskNumber
-	if c.Caller != "" {
-		ask = strings.ReplaceAll(texts.ConfirmNumber, "{number}", spell(c.Caller))
-	}
 	acts := []Action{{Kind: ActForgetKeys}}
 	if sorry != "" {
 		acts = append(acts, Action{Kind: ActTalk, Text: sorry, Language: c.Language})
 	}
-	acts = append(acts, Action{Kind: ActTalk, Text: ask, Language: c.Language}, Action{Kind: ActMenu, Millis: 15000, Length: 16})
-	return decision{event: EventAskNumber, acts: acts}
+	if c.Caller != "" && sorry == "" {
+		return decision{event: EventAskNumber, acts: append(acts,
+			Action{Kind: ActTalk, Text: strings.ReplaceAll(texts.ConfirmNumber, "{number}", spell(c.Caller)), Language: c.Language},
+			Action{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS, Length: 1})}
+	}
+	return decision{event: EventAskNumber, acts: append(acts,
+		Action{Kind: ActTalk, Text: texts.AskNumber, Language: c.Language}, Action{Kind: ActMenu, Millis: 15000, Length: 16})}
 }
 
-// callback is the fetch after the number: confirmed (1, or no key), typed,
-// or wrong (asked again once, then the caller is told it did not work).
+// callback is the fetch after the number: confirmed (1, or no key), another
+// asked for (2: type it), typed, or wrong (asked again once, then the caller
+// is told it did not work).
 func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 	t.taken = len(t.inbox)
 	texts := r.cfg.Messages.textsFor(c.Language, r.cfg.Language)
 	d := strings.TrimSpace(t.Digits)
+	if d == "2" && c.Caller != "" && !c.Typing {
+		c.Typing = true
+		return decision{event: EventAskNumber, acts: []Action{{Kind: ActForgetKeys},
+			{Kind: ActTalk, Text: texts.AskNumber, Language: c.Language}, {Kind: ActMenu, Millis: 15000, Length: 16}}}
+	}
 	number := ""
 	switch {
 	case (d == "1" || d == "") && c.Caller != "":

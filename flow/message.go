@@ -104,7 +104,7 @@ var defaultMessageTexts = MessageTexts{
 	Record:         "Please leave your message after the tone, with your name and what you need, then press the pound key.",
 	Thanks:         "Thank you. {department} will get your message and call you back when we open. Goodbye.",
 	Failed:         "Sorry, we could not record your message. Please call again during our opening hours. Goodbye.",
-	ConfirmNumber:  "We will call you back on {number}. Press 1 if that is right, or type the number to call, then press the pound key.",
+	ConfirmNumber:  "We will call you back on {number}. Press 1 if that is right, or 2 to give another number.",
 	AskNumber:      "Please type the number we should call, then press the pound key.",
 	NumberInvalid:  "Sorry, that number did not work.",
 	CallbackBooked: "Thank you. {department} will call you back on {number} when we open. Goodbye.",

@@ -204,7 +204,7 @@ func TestCallbackBooked(t *testing.T) {
 			"on 1 4 1 5 5 5 5 0 1 2 3 when we open"},
 		{"words, no key: the number they call from", Turn{HasDigits: true, Words: "could you call me back tomorrow", Caller: "+14155550123"}, []string{""},
 			"+14155550123", "on 1 4 1 5 5 5 5 0 1 2 3"},
-		{"another number typed", Turn{HasDigits: true, Digits: "2", Caller: "+14155550123"}, []string{"6505550199"}, "+16505550199",
+		{"another number typed", Turn{HasDigits: true, Digits: "2", Caller: "+14155550123"}, []string{"2", "6505550199"}, "+16505550199",
 			"on 1 6 5 0 5 5 5 0 1 9 9"},
 		{"withheld number, a wrong one, then a right one", Turn{HasDigits: true, Digits: "2"}, []string{"12", "0044207946000"},
 			"+44207946000", "on 4 4 2 0 7 9 4 6 0 0 0"},

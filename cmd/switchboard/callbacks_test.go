@@ -73,7 +73,7 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 	svc, srv := messagesService(t, rest, &business{})
 	transcript := askCallback(t, srv.URL, "cb-1")
 	for _, want := range []string{
-		"talk (en-US) [digits_handle next]: We will call you back on 1 4 1 5 5 5 5 0 1 2 3. Press 1 if that is right",
+		"talk (en-US) [digits_handle next]: We will call you back on 1 4 1 5 5 5 5 0 1 2 3. Press 1 if that is right, or 2 to give another number.\n  digits_receive 5000 ms, length 1\n",
 		"talk (en-US): Thank you. Billing & Accounts will call you back on 1 4 1 5 5 5 5 0 1 2 3 when we open. Goodbye.",
 	} {
 		if !strings.Contains(transcript, want) {
