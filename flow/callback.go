@@ -106,7 +106,7 @@ func (r *Router) offer(ctx context.Context, c *Call, t *turn) decision {
 	}
 	m := r.cfg.Messages
 	return decision{event: EventRecord, acts: []Action{
-		{Kind: ActTalk, Text: r.fill(texts.Record, c), Language: c.Language},
+		{Kind: ActTalk, Text: r.fill(texts.Record, c), Language: texts.lang},
 		{Kind: ActRecord, Millis: m.MaxSeconds * 1000, SilenceMS: m.SilenceSeconds * 1000},
 	}}
 }
@@ -117,15 +117,15 @@ func (r *Router) offer(ctx context.Context, c *Call, t *turn) decision {
 func (r *Router) askNumber(c *Call, texts MessageTexts, sorry string) decision {
 	acts := []Action{{Kind: ActForgetKeys}}
 	if sorry != "" {
-		acts = append(acts, Action{Kind: ActTalk, Text: sorry, Language: c.Language})
+		acts = append(acts, Action{Kind: ActTalk, Text: sorry, Language: texts.lang})
 	}
 	if c.Caller != "" && sorry == "" {
 		return decision{event: EventAskNumber, acts: append(acts,
-			Action{Kind: ActTalk, Text: strings.ReplaceAll(texts.ConfirmNumber, "{number}", spell(c.Caller)), Language: c.Language},
+			Action{Kind: ActTalk, Text: strings.ReplaceAll(texts.ConfirmNumber, "{number}", spell(c.Caller)), Language: texts.lang},
 			Action{Kind: ActMenu, Millis: r.cfg.Dialog.MenuMS, Length: 1})}
 	}
 	return decision{event: EventAskNumber, acts: append(acts,
-		Action{Kind: ActTalk, Text: texts.AskNumber, Language: c.Language}, Action{Kind: ActMenu, Millis: 15000, Length: 16})}
+		Action{Kind: ActTalk, Text: texts.AskNumber, Language: texts.lang}, Action{Kind: ActMenu, Millis: 15000, Length: 16})}
 }
 
 // callback is the fetch after the number: confirmed (1, or no key), another
@@ -138,7 +138,7 @@ func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 	if d == "2" && c.Caller != "" && !c.Typing {
 		c.Typing = true
 		return decision{event: EventAskNumber, acts: []Action{{Kind: ActForgetKeys},
-			{Kind: ActTalk, Text: texts.AskNumber, Language: c.Language}, {Kind: ActMenu, Millis: 15000, Length: 16}}}
+			{Kind: ActTalk, Text: texts.AskNumber, Language: texts.lang}, {Kind: ActMenu, Millis: 15000, Length: 16}}}
 	}
 	number := ""
 	switch {
@@ -153,7 +153,7 @@ func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 			return r.askNumber(c, texts, texts.NumberInvalid)
 		}
 		return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
-			{Kind: ActTalk, Text: r.fill(texts.CallbackFailed, c), Language: c.Language},
+			{Kind: ActTalk, Text: r.fill(texts.CallbackFailed, c), Language: texts.lang},
 			{Kind: ActHangup},
 		}}
 	}
@@ -168,7 +168,7 @@ func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 	c.CalledBack = true
 	text := strings.ReplaceAll(r.fill(texts.CallbackBooked, c), "{number}", spell(number))
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
-		{Kind: ActTalk, Text: text, Language: c.Language},
+		{Kind: ActTalk, Text: text, Language: texts.lang},
 		{Kind: ActHangup},
 	}}
 }

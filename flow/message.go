@@ -97,6 +97,8 @@ type MessageTexts struct {
 	// Whisper is what the department hears before it calls back: "{number}",
 	// "{time}" (when they called) and "{reason}" (what they told us).
 	Whisper string `json:"whisper,omitempty"`
+
+	lang string // the language these texts are in (textsFor)
 }
 
 var defaultMessageTexts = MessageTexts{
@@ -288,18 +290,28 @@ func (m *Messages) Retry(n int, now time.Time) time.Time {
 // Keep is how long a message is kept.
 func (m *Messages) Keep() time.Duration { return time.Duration(m.KeepDays) * 24 * time.Hour }
 
-// textsFor returns the message texts in lang, else in the default language, else the built-in ones.
+// textsFor returns the message texts in lang, else in the default language,
+// else the built-in English ones; each says which language it speaks, so a
+// caller never hears words in another language's voice.
 func (m *Messages) textsFor(lang, def string) MessageTexts {
 	for _, l := range []string{lang, def} {
 		if t := m.Texts[l]; t != nil {
-			return *t
+			out := *t
+			out.lang = l
+			return out
 		}
 	}
-	return defaultMessageTexts
+	out := defaultMessageTexts
+	out.lang = "en-US"
+	return out
 }
 
-// WhisperFor is the whisper a department hears before a callback, in lang.
-func (m *Messages) WhisperFor(lang, def string) string { return m.textsFor(lang, def).Whisper }
+// WhisperFor is the whisper a department hears before a callback, in lang
+// when there are texts in it, and the language it is in.
+func (m *Messages) WhisperFor(lang, def string) (text, in string) {
+	t := m.textsFor(lang, def)
+	return t.Whisper, t.lang
+}
 
 // takesMessages reports whether a caller on ch who reaches nobody can leave
 // a message: the line must record and come back by itself.
@@ -324,7 +336,7 @@ func (r *Router) OfferMessage(c *Call, dept, reason string, conf float64) decisi
 	texts := r.cfg.Messages.textsFor(c.Language, r.cfg.Language)
 	return decision{event: EventTakeMessage, dept: "", reason: reason, conf: conf, closed: dept, acts: []Action{
 		{Kind: ActForgetKeys}, // a key pressed earlier would answer the offer, or end the message at once
-		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Offer, "{department}", r.labelOf(dept, c.Language)), Language: c.Language},
+		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Offer, "{department}", r.labelOf(dept, c.Language)), Language: texts.lang},
 		{Kind: ActOffer, Millis: 6000},
 	}}
 }
@@ -339,7 +351,7 @@ func (r *Router) message(_ context.Context, c *Call, t *turn) decision {
 	if t.Recording == "" {
 		// Nothing was recorded (VoIPBin refused the recording): no promise.
 		return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
-			{Kind: ActTalk, Text: strings.ReplaceAll(texts.Failed, "{department}", label), Language: c.Language},
+			{Kind: ActTalk, Text: strings.ReplaceAll(texts.Failed, "{department}", label), Language: texts.lang},
 			{Kind: ActHangup},
 		}}
 	}
@@ -347,7 +359,7 @@ func (r *Router) message(_ context.Context, c *Call, t *turn) decision {
 	m.Caller, m.Dialled = t.Caller, NormalizeNumber(t.Dialled)
 	t.message = &m
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
-		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Thanks, "{department}", label), Language: c.Language},
+		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Thanks, "{department}", label), Language: texts.lang},
 		{Kind: ActHangup},
 	}}
 }

@@ -256,3 +256,23 @@ func TestCallbackNoNumber(t *testing.T) {
 		t.Errorf("%d callbacks booked, want none", n)
 	}
 }
+
+// TestMessageTextsKeepTheirVoice: a caller whose language has no message
+// texts hears the default language's, in that language's voice, never
+// English words in a Spanish voice.
+func TestMessageTextsKeepTheirVoice(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	now := time.Date(2026, 12, 2, 23, 30, 0, 0, ny)
+	r, _, _ := messagesRouter(t, &now)
+	ctx := context.Background()
+	r.Next(ctx, Turn{CallID: "es", Channel: Voice, Language: "es-ES"})
+	reply := r.Next(ctx, Turn{CallID: "es", Channel: Voice, Words: "tengo un cargo doble en mi factura de este mes"})
+	for _, a := range reply.Actions {
+		if a.Kind == ActTalk && strings.HasPrefix(a.Text, "We are closed now.") && a.Language != "en-US" {
+			t.Errorf("English offer said in %s", a.Language)
+		}
+	}
+	if got := kindsOf(reply.Actions); got != "forget_keys talk offer" {
+		t.Fatalf("%s, want the offer", got)
+	}
+}

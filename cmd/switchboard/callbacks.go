@@ -165,10 +165,11 @@ func (d *dialler) dial(ctx context.Context, cb flow.Callback, cfg *flow.Routing)
 	if cfg.Messages != nil {
 		texts = *cfg.Messages
 	}
-	whisper := d.whisper(cb, texts.WhisperFor(cb.Language, cfg.Language), cfg)
+	text, lang := texts.WhisperFor(cb.Language, cfg.Language)
+	whisper := d.whisper(cb, text, cfg)
 	from := cmpOr(cfg.CallerIDFor(dept), cb.Dialled)
 	acts := []voipbin.Action{
-		{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk(whisper, cb.Language)},
+		{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk(whisper, lang)},
 		{ID: newID(), Type: voipbin.TypeDigitsReceive, Option: voipbin.DigitsReceiveOption{Duration: 8000, Length: 1}},
 		{ID: newID(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{
 			EventURL: d.fetchURL() + "&cb=" + url.QueryEscape(cb.ID) + "&d=" + voipbin.Var(voipbin.VarDigits), EventMethod: "POST"}},
