@@ -43,6 +43,8 @@ type dialler struct {
 	// every is how often due callbacks are looked for; answerWindow how long
 	// the department has to take a callback before the attempt counts as not taken.
 	every, answerWindow time.Duration
+	// count counts an attempt's outcome.
+	count func(outcome string)
 }
 
 func newDialler(svc *service, api *voipbin.Client) *dialler {
@@ -50,7 +52,8 @@ func newDialler(svc *service, api *voipbin.Client) *dialler {
 		fetchURL: func() string {
 			return strings.TrimSuffix(svc.settings.PublicURL, "/") + "/voipbin/callback?t=" + url.QueryEscape(svc.settings.FetchToken)
 		},
-		log: svc.log, now: time.Now, every: time.Second, answerWindow: 2 * time.Minute}
+		log: svc.log, now: time.Now, every: time.Second, answerWindow: 2 * time.Minute,
+		count: func(outcome string) { svc.metrics.callbacks.WithLabelValues(outcome).Inc() }}
 }
 
 // run dials what is due until ctx ends.
@@ -91,6 +94,7 @@ func (d *dialler) attempt(ctx context.Context, cb flow.Callback) {
 	cfg := d.config().Routing
 	now := d.now()
 	if cb.State == flow.CallbackDialling { // the window ran out: nobody took it
+		d.count("not_taken")
 		d.settle(ctx, cb, "not taken by "+cb.Label)
 		return
 	}
@@ -102,16 +106,19 @@ func (d *dialler) attempt(ctx context.Context, cb flow.Callback) {
 			cb.Attempts++
 			cb.State, cb.Outcomes = flow.CallbackFailed, append(cb.Outcomes, stamp(now)+" refused: "+apiErr.Error())
 			d.log.ErrorContext(ctx, "callback refused by VoIPBin; it will not be tried again", "callback", cb.ID, "err", err)
+			d.count("refused")
 			d.release(ctx, cb, now)
 			return
 		}
 		d.log.WarnContext(ctx, "callback not dialled; trying again", "callback", cb.ID, "err", err)
+		d.count("retry")
 		d.release(ctx, cb, now.Add(time.Minute))
 		return
 	}
 	cb.Attempts++
 	cb.State, cb.Leg = flow.CallbackDialling, leg
 	d.log.InfoContext(ctx, "callback dialled", "callback", cb.ID, "department", cb.Department, "attempt", cb.Attempts)
+	d.count("dialled")
 	d.release(ctx, cb, now.Add(d.answerWindow))
 }
 
@@ -129,6 +136,7 @@ func (d *dialler) settle(ctx context.Context, cb flow.Callback, outcome string) 
 	if cb.Attempts > len(retries) {
 		cb.State = flow.CallbackFailed
 		d.log.WarnContext(ctx, "callback failed: every attempt was used", "callback", cb.ID, "department", cb.Department, "attempts", cb.Attempts)
+		d.count("failed")
 		d.release(ctx, cb, now)
 		return
 	}
@@ -253,6 +261,7 @@ func handleCallbackFetch(svc *service) http.HandlerFunc {
 		}
 		now := time.Now()
 		if key != "1" {
+			svc.dialler.count("declined")
 			svc.dialler.settle(r.Context(), cb, map[bool]string{true: "declined by " + cb.Label, false: "no key from " + cb.Label}[key != ""])
 			hangup("The callback will be tried again later. Goodbye.", cb.Language)
 			return
@@ -263,6 +272,7 @@ func handleCallbackFetch(svc *service) http.HandlerFunc {
 			svc.log.ErrorContext(r.Context(), "callback not marked connected; connecting anyway", "callback", id, "err", err)
 		}
 		svc.log.InfoContext(r.Context(), "callback connected", "callback", id, "department", cb.Department, "attempt", cb.Attempts)
+		svc.dialler.count("connected")
 		typ, opt := voipbin.Transfer(flow.Destination{Kind: flow.ToTel, Target: cb.Number}, cb.Dialled)
 		writeJSON(w, http.StatusOK, []voipbin.Action{
 			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk("Calling them now.", cb.Language)},

@@ -110,6 +110,13 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 	if cb.State != flow.CallbackConnected || cb.Attempts != 1 || len(cb.Outcomes) != 1 {
 		t.Errorf("callback %+v, want connected on its first attempt", cb)
 	}
+	page := scrape(t, srv.URL)
+	for _, want := range []string{`switchboard_callbacks_total{outcome="dialled"} 1`, `switchboard_callbacks_total{outcome="connected"} 1`,
+		`switchboard_nobody_reached_total{outcome="callback"} 1`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(page, "callback"))
+		}
+	}
 }
 
 // TestCallbackRetried: declined, then not taken within the window: each an

@@ -130,12 +130,15 @@ type sender struct {
 	now    func() time.Time
 	// every is how often the outbox is looked at; lease how long a claim holds.
 	every, lease time.Duration
+	// count counts a notice's attempt by kind and result.
+	count func(kind, result string)
 }
 
 func newSender(svc *service, api *voipbin.Client, outbox flow.Outbox) *sender {
 	return &sender{outbox: outbox, api: api, hooks: &http.Client{Timeout: 10 * time.Second},
 		secret: svc.settings.MessagesSecret, config: func() *flow.Config { return svc.routing().cfg },
-		log: svc.log, now: time.Now, every: time.Second, lease: 2 * time.Minute}
+		log: svc.log, now: time.Now, every: time.Second, lease: 2 * time.Minute,
+		count: func(kind, result string) { svc.metrics.notices.WithLabelValues(kind, result).Inc() }}
 }
 
 // run sends what is due until ctx ends.
@@ -208,6 +211,7 @@ func (s *sender) deliver(ctx context.Context, m *flow.Message, cfg *flow.Message
 	}
 	if !m.Transcribed && s.api != nil {
 		words, err := s.transcribe(ctx, m)
+		s.count("transcribe", result(err))
 		if err != nil {
 			return fmt.Errorf("transcribe recording %s: %w", m.Recording, err)
 		}
@@ -220,7 +224,9 @@ func (s *sender) deliver(ctx context.Context, m *flow.Message, cfg *flow.Message
 		if slices.Contains(m.Sent, key) {
 			continue
 		}
-		if err := send(ctx); err != nil {
+		err := send(ctx)
+		s.count(strings.Fields(key)[0], result(err))
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", key, err))
 			continue
 		}
@@ -228,6 +234,13 @@ func (s *sender) deliver(ctx context.Context, m *flow.Message, cfg *flow.Message
 		s.hold(ctx, *m)
 	}
 	return errors.Join(errs...)
+}
+
+func result(err error) string {
+	if err != nil {
+		return "failed"
+	}
+	return "ok"
 }
 
 // hold saves an attempt's progress and keeps holding the message.

@@ -175,6 +175,14 @@ func TestMessageRetried(t *testing.T) {
 	if len(sms) != 1 || len(emails) != 1 || len(biz.hooks) != 1 {
 		t.Errorf("sent %d SMS, %d emails, %d webhooks; want one of each", len(sms), len(emails), len(biz.hooks))
 	}
+	page := scrape(t, srv.URL)
+	for _, want := range []string{`switchboard_message_notices_total{kind="transcribe",result="failed"} 1`,
+		`switchboard_message_notices_total{kind="webhook",result="failed"} 1`, `switchboard_message_notices_total{kind="webhook",result="ok"} 1`,
+		`switchboard_message_notices_total{kind="sms",result="ok"} 1`, `switchboard_nobody_reached_total{outcome="message"} 1`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(page, "switchboard_message"))
+		}
+	}
 	msgs, err := svc.outbox.Messages(ctx, 10)
 	if err != nil || len(msgs) != 1 || msgs[0].DoneMS == 0 || msgs[0].Attempts != 3 {
 		t.Errorf("outbox %+v, %v; want one message, delivered on its third attempt", msgs, err)

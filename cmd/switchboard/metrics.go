@@ -32,6 +32,8 @@ type metrics struct {
 	afterHours    *prometheus.CounterVec
 	repeats       *prometheus.CounterVec
 	leftWord      *prometheus.CounterVec
+	notices       *prometheus.CounterVec
+	callbacks     *prometheus.CounterVec
 	clarify       prometheus.Counter
 	menus         prometheus.Counter
 	fallbacks     *prometheus.CounterVec
@@ -79,6 +81,12 @@ func newMetrics(breaker func() string) *metrics {
 			"department"),
 		leftWord: f.counterVec("switchboard_nobody_reached_total",
 			"Callers who reached nobody, by what they did: message, callback, or none (hung up, or nothing recorded).",
+			"outcome"),
+		notices: f.counterVec("switchboard_message_notices_total",
+			"Attempts to tell a business of a message, by kind (transcribe, sms, email, webhook) and result (ok, failed).",
+			"kind", "result"),
+		callbacks: f.counterVec("switchboard_callbacks_total",
+			"Callback attempts by outcome: dialled, connected, declined, not_taken, refused, failed (every attempt used), retry (not dialled, tried again).",
 			"outcome"),
 		clarify: f.counter("switchboard_clarifications_total", "Clarifying questions asked."),
 		menus:   f.counter("switchboard_menus_total", "Keypad menus offered."),
