@@ -512,13 +512,14 @@ func (p pstn) describeSource(src string) string {
 }
 
 // fetchURL is the flow's fetch target: the public URL with the token, the
-// number's language when set, and the number the caller dialled.
+// number's language when set, the number the caller dialled, and the number
+// they call from (a returning caller is recognised by it, and never kept as it is).
 func (c *client) fetchURL() string {
 	u := strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/fetch?t=" + url.QueryEscape(c.opt.FetchToken)
 	if c.opt.Language != "" {
 		u += "&lang=" + url.QueryEscape(c.opt.Language)
 	}
-	return u + "&to=" + voipbin.DialledNumber
+	return u + "&to=" + voipbin.DialledNumber + "&from=" + voipbin.Var(voipbin.VarCaller)
 }
 
 // ensureFlow creates the flow, or updates it when it differs, and returns its id.
