@@ -43,9 +43,11 @@ type Action struct {
 	CallerID   string      `json:"caller_id,omitempty"`
 	// Length is how many keys a menu collects (default 1); a longer entry
 	// may also be ended with the pound key.
-	Length   int    `json:"length,omitempty"`
-	Variable string `json:"variable,omitempty"`
-	Value    string `json:"value,omitempty"`
+	Length int `json:"length,omitempty"`
+	// SilenceMS is the silence that ends a recording (ActRecord).
+	SilenceMS int    `json:"silence_ms,omitempty"`
+	Variable  string `json:"variable,omitempty"`
+	Value     string `json:"value,omitempty"`
 }
 
 // cost is how many VoIPBin actions a rendering of a takes: listening and the
@@ -53,7 +55,9 @@ type Action struct {
 // ms is the fetch alone); VoIPBin adds a confbridge_join after a connect.
 func (a Action) cost() int {
 	switch {
-	case a.Kind == ActMenu, a.Kind == ActListen && a.Millis > 0, a.Kind == ActConnect:
+	case a.Kind == ActRecord: // beep, recording_start, digits_receive, recording_stop, fetch
+		return 5
+	case a.Kind == ActMenu, a.Kind == ActOffer, a.Kind == ActListen && a.Millis > 0, a.Kind == ActConnect:
 		return 2
 	}
 	return 1
@@ -75,7 +79,7 @@ func Cost(acts []Action) int {
 func handsOver(acts []Action) bool {
 	for _, a := range acts {
 		switch a.Kind {
-		case ActListen, ActMenu, ActConnect, ActSet, ActHangup:
+		case ActListen, ActMenu, ActConnect, ActSet, ActHangup, ActRecord, ActOffer:
 			return true
 		}
 	}

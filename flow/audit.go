@@ -88,7 +88,7 @@ func (c *Call) audit() Audit {
 	}
 	a.Said = nil
 	for _, t := range c.Turns {
-		a.Said = append(a.Said, Mask(t))
+		a.Said = append(a.Said, Redact(t))
 	}
 	a.Department, a.Reason = c.Department, c.Reason
 	return a

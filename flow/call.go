@@ -49,6 +49,20 @@ type Call struct {
 	// counts the wrong or missing keys at it.
 	Menu      []string `json:"menu,omitempty"`
 	MenuTries int      `json:"mtry,omitempty"`
+	// Caller is the number the caller calls from and Dialled the number they
+	// called, once a fetch said them (a callback's offer).
+	Caller  string `json:"from,omitempty"`
+	Dialled string `json:"to,omitempty"`
+	// Returning is the department of the caller's last call when they are
+	// asked whether they call about it again (returning.go), and Topic what
+	// it was about; Repeat is set when that call was within 24 hours;
+	// CalledBack when this call booked a callback.
+	Returning  string `json:"ret,omitempty"`
+	Topic      string `json:"topic,omitempty"`
+	Repeat     bool   `json:"rep,omitempty"`
+	CalledBack bool   `json:"cb,omitempty"`
+	// Typing is set while the caller types the number to call back.
+	Typing bool `json:"typing,omitempty"`
 	// Audit is kept for calls whose mode audits them.
 	Audit *Audit `json:"audit,omitempty"`
 	// Sure is how sure whoever chose Department was: the classifier's

@@ -40,7 +40,7 @@ func (r *Router) classify(ctx context.Context, c *Call) (Verdict, string) {
 	// not leave for a model's provider: it sees them masked.
 	masked := make([]string, len(turns))
 	for i, t := range turns {
-		masked[i] = Mask(t)
+		masked[i] = Redact(t) // digits, and numbers spoken as words
 	}
 	start := r.Now()
 	v, err := model.Classify(ctx, masked)

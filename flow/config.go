@@ -65,6 +65,10 @@ type Routing struct {
 	// Handoff is how a caller is handed to a department when VoIPBin's REST
 	// API is configured (see handoff.go).
 	Handoff HandoffDefaults `json:"handoff,omitzero"`
+	// Messages lets a caller who reaches nobody leave a message (message.go);
+	// Returning recognises callers who call again (returning.go).
+	Messages  *Messages  `json:"messages,omitempty"`
+	Returning *Returning `json:"returning,omitempty"`
 
 	signals [][]string            // PrioritySignals as words, for matching
 	person  map[string][][]string // person phrases as words, by language key (person.go)
@@ -458,6 +462,7 @@ func (c *Config) Validate() error {
 		bad("%s", p)
 	}
 	r.validateHandoffs(bad)
+	r.validateMessages(bad)
 	return errors.Join(errs...)
 }
 

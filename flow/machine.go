@@ -81,6 +81,12 @@ var transitions = fsm.Events{
 	{Name: EventClosed, Src: live, Dst: StateEnded},
 	{Name: EventHangup, Src: append(slices.DeleteFunc(slices.Clone(live), func(s string) bool { return s == StateClassifying }),
 		StateTransferred, StateHandedBack), Dst: StateEnded},
+	// A caller who reaches nobody leaves a message or asks for a callback (message.go, callback.go).
+	{Name: EventTakeMessage, Src: live, Dst: StateOffer},
+	{Name: EventRecord, Src: []string{StateOffer}, Dst: StateMessage},
+	{Name: EventAskNumber, Src: []string{StateOffer, StateCallback}, Dst: StateCallback},
+	{Name: EventClosed, Src: []string{StateMessage, StateCallback}, Dst: StateEnded},
+	{Name: EventHangup, Src: []string{StateOffer, StateMessage, StateCallback}, Dst: StateEnded},
 }
 
 // newMachine builds the machine at a state; it keeps nothing between

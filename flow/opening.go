@@ -83,7 +83,7 @@ func (r *Router) openNext(c *Call) decision {
 			d.acts = append(d.acts, Action{Kind: ActTranscribe, Language: lang})
 		}
 		for _, lang := range langs {
-			d.acts = append(d.acts, Action{Kind: ActTalk, Text: r.cfg.TextsFor(lang).Greeting, Language: lang})
+			d.acts = append(d.acts, Action{Kind: ActTalk, Text: r.greetingFor(c, lang), Language: lang})
 		}
 		d.acts = append(d.acts, Action{Kind: ActListen, Millis: r.cfg.Dialog.AnswerMS})
 	}

@@ -77,6 +77,9 @@ func (r *Router) heard(ctx context.Context, c *Call, t *turn) (decision, bool) {
 	if rest, ok := r.cfg.askedPerson(c.Turns, c.Language); ok {
 		return r.toPerson(ctx, c, rest), true
 	}
+	if d, ok := r.answerReturning(c, words); ok {
+		return d, true
+	}
 	return decision{event: EventClassify}, true
 }
 

@@ -38,6 +38,9 @@ type Turn struct {
 	// them now and keeps the decision for the next fetch to hand out at
 	// once (Call.Ready); in any other state it does nothing.
 	OnWords bool
+	// Recording is the recording a message was left in, and Caller the
+	// caller's number, on the fetch after a message (message.go).
+	Recording, Caller string
 }
 
 // MaxTurnChars bounds one utterance, in characters: a caller's line is a few
@@ -79,7 +82,14 @@ type Router struct {
 	// LogTranscripts puts the caller's words in the line logged when a call
 	// is transferred (`switchboard harvest` reads them); off, only their count.
 	LogTranscripts bool
-	handlers       map[string]handler
+	// Outbox keeps the messages callers leave, Callbacks the callbacks they
+	// ask for; nil: they are not kept.
+	Outbox    Outbox
+	Callbacks Callbacks
+	// Callers remembers callers by HashNumber of their number; nil: nobody is remembered.
+	Callers    Callers
+	HashNumber func(number string) string
+	handlers   map[string]handler
 	// background counts the decisions fetches started (see awaiting).
 	background sync.WaitGroup
 	// lastTransfer is what a last transfer to the fallback desk costs of the
@@ -123,6 +133,9 @@ func NewRouter(cfg *Config, calls Calls, local, model Classifier, log *slog.Logg
 		StateTransferred: r.finished,
 		StateHandedBack:  r.finished,
 		StateEnded:       r.finished,
+		StateMessage:     r.message,
+		StateOffer:       r.offer,
+		StateCallback:    r.callback,
 	}
 	// A queue's wait runs inside the same budget: the conversation leaves
 	// room for it.
@@ -243,6 +256,7 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 	switch {
 	case c.Over() && (!before.Over() || tn.corrected):
 		r.summarise(ctx, c, tn.moves, took)
+		r.remember(ctx, c)
 	case tn.handedOut:
 		// The turn that decided wrote the line; this one only delivers.
 	default:
@@ -291,15 +305,22 @@ func (r *Router) summarise(ctx context.Context, c Call, moves Moves, took time.D
 		return
 	}
 	turns := slog.Int("turns", len(c.Turns))
-	if r.LogTranscripts {
-		turns = slog.Any("turns", c.Turns)
+	if r.LogTranscripts { // card and account numbers never reach a log, however they were said
+		said := make([]string, len(c.Turns))
+		for i, t := range c.Turns {
+			said[i] = Redact(t)
+		}
+		turns = slog.Any("turns", said)
 	}
-	var closed slog.Attr // a zero Attr is not written
+	var closed, repeat slog.Attr // a zero Attr is not written
 	if c.Closed != "" {
 		closed = slog.String("closed", c.Closed)
 	}
+	if c.Repeat { // the caller called within 24 h: harvest offers the call for review
+		repeat = slog.Bool("repeat", true)
+	}
 	r.log.LogAttrs(ctx, slog.LevelInfo, "call summary", slog.String("call", c.ID), slog.String("state", c.State),
-		slog.String("route", c.Department), closed, slog.String("why", c.Reason), turns,
+		slog.String("route", c.Department), closed, repeat, slog.String("why", c.Reason), turns,
 		slog.Float64("confidence", c.Confidence), slog.Int64("model_ms", c.ModelMS), slog.Int("actions", c.Actions),
 		slog.Any("moves", moves), slog.Int64("ms", took.Milliseconds()))
 }
@@ -392,6 +413,9 @@ func (r *Router) play(ctx context.Context, t Turn) (Call, Call, *turn, error) {
 		if err := r.step(ctx, &c, tn); err != nil {
 			return before, c, nil, err
 		}
+		if err := r.leave(ctx, tn); err != nil {
+			return before, c, nil, err
+		}
 		if tn.idle {
 			return before, c, tn, nil
 		}
@@ -448,6 +472,7 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		if t.ch.Fetches { // a line with a number's flow, which carries the dialled number
 			c.Mode, _ = r.cfg.Mode(t.Dialled)
 		}
+		r.recall(ctx, c, t)
 	}
 	mode := r.modeOf(c)
 	if c.Language == "" {
@@ -483,12 +508,12 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			r.keep(c, t, was)
 			return nil
 		}
-		d = r.afford(c, t, d)
+		d = r.afford(c, t, r.messageInstead(c, t, d))
 		from := c.State
 		if err := fire(moveCtx, m, c, d.event); err != nil {
 			return err
 		}
-		if d.event == EventRoute || d.event == EventHandBack || d.event == EventClosed {
+		if d.event == EventRoute || d.event == EventHandBack || d.event == EventClosed || d.event == EventTakeMessage {
 			c.Department, c.Reason, c.Sure, c.Closed = d.dept, d.reason, d.conf, d.closed
 			if dest, ok := r.cfg.Department(d.dept); ok && c.Audit != nil {
 				c.Audit.Destination = dest.Destination().Target
@@ -577,6 +602,10 @@ type turn struct {
 	// newer words (latest, once heard): they say what the caller wants now.
 	corrected bool
 	latest    []string
+	// message is the message the turn left, for the Outbox; callback the
+	// callback it booked.
+	message  *Message
+	callback *Callback
 }
 
 func newTurn(t Turn, ch Channel, inbox []Input) *turn {

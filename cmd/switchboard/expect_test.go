@@ -30,6 +30,10 @@ type expectation struct {
 	NeverHears []string `json:"never_hears,omitempty"`
 	// HangsUp says the service ends the call with a hangup (closed, say).
 	HangsUp bool `json:"hangs_up,omitempty"`
+	// Leaves is what a caller who reached nobody left the business:
+	// "message" (they spoke into a recording) or "callback" (one was
+	// booked); "" is neither.
+	Leaves string `json:"leaves,omitempty"`
 }
 
 // problem says what is wrong with e itself, or "".
@@ -49,7 +53,8 @@ type outcome struct {
 	actions   int // -1: not shown (webhook)
 	heard     []heardText
 	hungUp    bool
-	firstMove int // index in heard of the first text after the caller's first words or key; -1: none
+	leaves    string // "message", "callback" or ""
+	firstMove int    // index in heard of the first text after the caller's first words or key; -1: none
 }
 
 type heardText struct{ lang, text string }
@@ -76,6 +81,10 @@ func readOutcome(transcript string) outcome {
 			o.heard = append(o.heard, heardText{m[1], m[2]})
 		case strings.HasPrefix(trimmed, "hangup"):
 			o.hungUp = true
+		case strings.HasPrefix(line, "caller (into the recording): "):
+			o.leaves = "message"
+		case strings.HasPrefix(trimmed, "moves: ") && strings.HasSuffix(trimmed, "callback -closed-> ended"):
+			o.leaves = "callback"
 		case resultLine.MatchString(line):
 			m := resultLine.FindStringSubmatch(line)
 			o.reaches = m[1]
@@ -132,6 +141,9 @@ func (e *expectation) check(transcript string) []string {
 		if strings.Contains(all, strings.ToLower(s)) {
 			bad = append(bad, fmt.Sprintf("hears %q, which it must not", s))
 		}
+	}
+	if e.Leaves != o.leaves {
+		bad = append(bad, fmt.Sprintf("leaves %q, expected %q", o.leaves, e.Leaves))
 	}
 	if e.HangsUp != o.hungUp {
 		bad = append(bad, fmt.Sprintf("hung up: %v, expected %v", o.hungUp, e.HangsUp))

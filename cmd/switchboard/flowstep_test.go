@@ -13,7 +13,7 @@ import (
 )
 
 // exampleFetchURL is the fetch URL shown in the README's example flow.
-const exampleFetchURL = "https://YOUR.HOST/voipbin/fetch?t=YOUR_TOKEN&to=" + voipbin.DialledNumber
+const exampleFetchURL = "https://YOUR.HOST/voipbin/fetch?t=YOUR_TOKEN&to=" + voipbin.DialledNumber + "&from=${voipbin.call.source.target}"
 
 // renderFlow writes a flow's actions one to a line, as the README shows them.
 func renderFlow(acts []voipbin.Action) string {

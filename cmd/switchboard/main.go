@@ -70,6 +70,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runProvision(ctx, args, getenv, nil, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
+	case "callbacks":
+		return runCallbacks(ctx, args, getenv, stdout, stderr)
 	case "help":
 		if len(args) > 0 && args[0] != "help" { // help CMD: CMD's own flags
 			return run(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
@@ -90,6 +92,7 @@ var commands = []struct{ name, summary string }{
 	{"harvest", "turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl"},
 	{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer"},
 	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
+	{"callbacks", "list the callbacks callers asked for, or cancel one (--cancel CALL_ID); reads REDIS_URL"},
 	{"load", "start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)"},
 	{"help", "list the commands; help CMD shows CMD's flags"},
 }

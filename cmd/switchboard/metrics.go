@@ -30,6 +30,10 @@ type metrics struct {
 	callsRouted   *prometheus.CounterVec
 	callsHungUp   prometheus.Counter
 	afterHours    *prometheus.CounterVec
+	repeats       *prometheus.CounterVec
+	leftWord      *prometheus.CounterVec
+	notices       *prometheus.CounterVec
+	callbacks     *prometheus.CounterVec
 	clarify       prometheus.Counter
 	menus         prometheus.Counter
 	fallbacks     *prometheus.CounterVec
@@ -77,6 +81,18 @@ func newMetrics(breaker func() string) *metrics {
 		afterHours: f.counterVec("switchboard_calls_after_hours_total",
 			"Calls for a department that was closed, by that department and where its after_hours chain sent them (nobody: everyone was closed, the caller heard texts.closed_all).",
 			"department", "to"),
+		repeats: f.counterVec("switchboard_calls_repeat_total",
+			"Calls from a number that called within the last 24 hours (often a sign the first call went to the wrong place), by where this one went.",
+			"department"),
+		leftWord: f.counterVec("switchboard_nobody_reached_total",
+			"Callers who reached nobody, by what they did: message, callback, or none (hung up, or nothing recorded).",
+			"outcome"),
+		notices: f.counterVec("switchboard_message_notices_total",
+			"Attempts to tell a business of a message, by kind (transcribe, sms, email, webhook) and result (ok, failed).",
+			"kind", "result"),
+		callbacks: f.counterVec("switchboard_callbacks_total",
+			"Callback attempts by outcome: dialled, connected, declined, not_taken, refused, failed (every attempt used), retry (not dialled, tried again).",
+			"outcome"),
 		clarify: f.counter("switchboard_clarifications_total", "Clarifying questions asked."),
 		menus:   f.counter("switchboard_menus_total", "Keypad menus offered."),
 		fallbacks: f.counterVec("switchboard_fallbacks_total",
@@ -209,6 +225,17 @@ func (m *metrics) Observe(_ context.Context, r flow.Report) {
 	}
 	if a.Left() && !b.Left() && r.Failed == "" && a.ID != "" {
 		m.callActions.Observe(float64(a.Actions))
+		if a.Repeat {
+			m.repeats.WithLabelValues(cmp.Or(a.Department, a.Closed, "nobody")).Inc()
+		}
+		switch {
+		case a.CalledBack:
+			m.leftWord.WithLabelValues("callback").Inc()
+		case b.State == flow.StateMessage: // recorded, or hung up while recording: either way left
+			m.leftWord.WithLabelValues("message").Inc()
+		case b.State == flow.StateOffer || b.State == flow.StateCallback:
+			m.leftWord.WithLabelValues("none").Inc()
+		}
 	}
 }
 

@@ -44,6 +44,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	opt.Transfers = transfersOf(cfg)
+	opt.Messages = messagesOf(cfg)
 	if *flowStep {
 		opt.Flow = func(fetchURL string) []voipbin.Action { return customerFlow(cfg, fetchURL) }
 	}

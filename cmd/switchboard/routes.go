@@ -30,6 +30,7 @@ func newServer(svc *service) http.Handler {
 	r.Post("/voipbin/events", handleEvent(svc))
 	r.Post("/voipbin/handoff", handleHandoff(svc))
 	r.Post("/voipbin/handoff/agent", handleHandoffAgent(svc))
+	r.Post("/voipbin/callback", handleCallbackFetch(svc))
 	r.Post("/webhook/call-handler", handleCallHandler(svc))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

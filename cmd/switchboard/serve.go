@@ -45,6 +45,10 @@ type settings struct {
 	// transcriptions of calls that left us; empty: they run on.
 	AccessKey string
 	APIURL    string
+	// MessagesSecret signs the webhooks that tell a business of a message;
+	// HashKey keys the hash returning callers are remembered by.
+	MessagesSecret string
+	HashKey        string
 	// ModelConns bounds the model requests in flight, and the connections
 	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
 	ModelConns int
@@ -166,7 +170,9 @@ func envSettings(getenv func(string) string) settings {
 		AccessKey:  getenv("VOIPBIN_ACCESSKEY"),
 		APIURL:     cmp.Or(getenv("VOIPBIN_API_URL"), voipbin.DefaultAPI),
 
-		WebhookToken: getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
+		WebhookToken:   getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
+		MessagesSecret: getenv("SWITCHBOARD_MESSAGES_SECRET"),
+		HashKey:        getenv("SWITCHBOARD_HASH_KEY"),
 	}
 }
 
@@ -288,6 +294,14 @@ type service struct {
 	// handoff hands routed callers over through conferences; nil without
 	// VoIPBin's REST API, when a transfer is a plain connect.
 	handoff *handoffs
+	// outbox keeps the messages callers leave; sender tells the business
+	// (messages.go); callbacks keeps the callbacks they ask for, dialler
+	// dials them (callbacks.go).
+	outbox    flow.Outbox
+	sender    *sender
+	callbacks flow.Callbacks
+	dialler   *dialler
+	callers   flow.Callers
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
@@ -350,6 +364,7 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 		}
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
+	svc.outbox, svc.callbacks, svc.callers = newOutbox(st), newCallbacks(st), newCallers(st)
 	svc.events = flow.NewEvents(svc.store, log)
 	var api *voipbin.Client
 	if s.AccessKey != "" {
@@ -363,6 +378,8 @@ func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) 
 	if api != nil {
 		svc.handoff = newHandoffs(svc, api)
 	}
+	svc.sender = newSender(svc, api, svc.outbox)
+	svc.dialler = newDialler(svc, api)
 	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
 	rt, err := svc.newRouting(cfg)
 	if err != nil {
@@ -392,6 +409,8 @@ func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
 	rt.router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff})
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
+	rt.router.Outbox, rt.router.Callbacks = svc.outbox, svc.callbacks
+	rt.router.Callers, rt.router.HashNumber = svc.callers, numberHasher(s)
 	return rt, nil
 }
 
@@ -429,6 +448,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
 	go svc.watchConfig(watchCtx, s.ReloadEvery)
+	go svc.sender.run(watchCtx)
+	go svc.dialler.run(watchCtx)
 	go func() {
 		for {
 			select {
@@ -613,6 +634,9 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(&out, "    "+line)
 		}
 		for _, line := range cfg.Routing.DescribeQueues() {
+			fmt.Fprintln(&out, "  "+line)
+		}
+		for _, line := range cfg.Routing.DescribeMessages() {
 			fmt.Fprintln(&out, "  "+line)
 		}
 		fmt.Fprintln(&out, "  handoffs (each destination in turn, then the fallback desk's):")

@@ -91,6 +91,7 @@ func fetchTurn(w http.ResponseWriter, r *http.Request) (flow.Turn, []string) {
 			turn.Digits = wrongKey
 		}
 	}
+	problems = append(problems, messageParams(q, &turn)...)
 	var req fetchRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return turn, append(problems, "body: "+err.Error())
@@ -305,6 +306,8 @@ func deliver(ctx context.Context, svc *service, typ string, d voipbin.EventData)
 			return "", err
 		}
 		return d.ID, svc.events.HungUp(ctx, d.ID, d.ID)
+	case voipbin.EventRecordingFinished:
+		return recordingFinished(ctx, svc, d, known)
 	}
 	return "", nil
 }

@@ -46,6 +46,7 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 		Why         string          `json:"why"`
 		Reason      string          `json:"reason"`
 		FinalDept   string          `json:"final_dept"`
+		Repeat      bool            `json:"repeat"`
 	}
 	first := func(vs ...string) string {
 		for _, v := range vs {
@@ -93,6 +94,9 @@ func Harvest(r io.Reader, source, fallback string) ([]Conversation, HarvestStats
 		}
 		if c.Department == fallback {
 			c.Department = Unknown
+		}
+		if l.Repeat { // the caller called within 24 h: the call before may have gone to the wrong place
+			c.OriginalLabel += "; repeat call within 24 h"
 		}
 		calls[l.Call] = c
 	}

@@ -22,6 +22,8 @@ func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 		// After hours: the caller asked for the closed department, whoever took the call.
 		`{"msg":"call summary","call":"c8","route":"support","closed":"sales","why":"local","turns":["twenty more licenses"]}`,
 		`{"msg":"call summary","call":"c9","state":"ended","route":"","closed":"billing","why":"model","turns":["my invoice"]}`,
+		// A caller who called within 24 h: offered for review.
+		`{"msg":"call summary","call":"c10","state":"transferred","route":"support","repeat":true,"why":"local","turns":["still broken"]}`,
 	}, "\n")
 	convs, st, err := eval.Harvest(strings.NewReader(log), "harvest:test.log", "fallback")
 	if err != nil {
@@ -31,19 +33,19 @@ func TestHarvestLabelsByWhereTheCallFinallyWent(t *testing.T) {
 	for _, c := range convs {
 		got = append(got, c.ID+"="+c.Department+"/"+c.OriginalLabel)
 	}
-	want := "c1=sales/router:local c2=billing/keypad c3=support/retransfer c4=unknown/router:unsure c7=billing/keypad c8=sales/router:local c9=billing/router:model"
+	want := "c1=sales/router:local c10=support/router:local; repeat call within 24 h c2=billing/keypad c3=support/retransfer c4=unknown/router:unsure c7=billing/keypad c8=sales/router:local c9=billing/router:model"
 	if strings.Join(got, " ") != want {
 		t.Errorf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
-	if st.NoTranscripts != 1 || st.Unrouted != 1 || st.Calls != 7 {
-		t.Errorf("stats %+v, want 1 without transcripts, 1 unrouted, 7 calls", st)
+	if st.NoTranscripts != 1 || st.Unrouted != 1 || st.Calls != 8 {
+		t.Errorf("stats %+v, want 1 without transcripts, 1 unrouted, 8 calls", st)
 	}
 	var b bytes.Buffer
 	if err := eval.WriteJSONL(&b, convs); err != nil {
 		t.Fatal(err)
 	}
 	back, err := eval.Load(&b)
-	if err != nil || len(back) != 7 || back[0].Turns[1] != "I want to buy a sofa" {
+	if err != nil || len(back) != 8 || back[0].Turns[1] != "I want to buy a sofa" {
 		t.Errorf("the harvested file does not load back as a corpus: %v %+v", err, back)
 	}
 }

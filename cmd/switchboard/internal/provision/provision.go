@@ -59,6 +59,8 @@ type Options struct {
 	DryRun                        bool // send reads, print writes instead of sending them
 	Check                         bool // the preflight alone
 	Transfers                     []Transfer
+	// Messages, when set, adds the preflight of messages and callbacks (messages.go).
+	Messages *Messages
 	// Flow, when set, builds the flow's actions around Switchboard's fetch
 	// URL (token and dialled number in it): a customer's own flow with
 	// Switchboard as one step of it. Nil: [answer, fetch].
@@ -120,7 +122,7 @@ func Run(ctx context.Context, opt Options) (Result, error) {
 		return res, err
 	}
 	ours := findFlow(acct.flows, opt.FlowName)
-	res.Preflight = preflight(opt.Transfers, acct, c.dialledNumbers(acct.numbers, ours))
+	res.Preflight = append(preflight(opt.Transfers, acct, c.dialledNumbers(acct.numbers, ours)), messagesPreflight(opt.Messages, acct)...)
 	c.printf("preflight (outbound config: whitelist %v, default caller ID %s; identity %s):\n", acct.outbound.DestinationWhitelist,
 		orNone(acct.outbound.DefaultOutgoingSourceNumberID), cmpOr(acct.customer.IdentityVerificationStatus, "unknown"))
 	for _, v := range res.Preflight {
@@ -557,13 +559,14 @@ func (p pstn) describeSource(src string) string {
 }
 
 // fetchURL is the flow's fetch target: the public URL with the token, the
-// number's language when set, and the number the caller dialled.
+// number's language when set, the number the caller dialled, and the number
+// they call from (a returning caller is recognised by it, and never kept as it is).
 func (c *client) fetchURL() string {
 	u := strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/fetch?t=" + url.QueryEscape(c.opt.FetchToken)
 	if c.opt.Language != "" {
 		u += "&lang=" + url.QueryEscape(c.opt.Language)
 	}
-	return u + "&to=" + voipbin.DialledNumber
+	return u + "&to=" + voipbin.DialledNumber + "&from=" + voipbin.Var(voipbin.VarCaller)
 }
 
 // ensureFlow creates the flow, or updates it when it differs, and returns its id.

@@ -75,8 +75,8 @@ func TestProvisionTwice(t *testing.T) {
 		} `json:"option"`
 	}
 	if err := json.Unmarshal(ours.Actions[1], &fetch); err != nil ||
-		fetch.Option.EventURL != "https://switchboard.example.com/voipbin/fetch?t=fetch-tok&to=${voipbin.call.destination.target}" {
-		t.Errorf("fetch action %s does not carry the token and the dialled number", ours.Actions[1])
+		fetch.Option.EventURL != "https://switchboard.example.com/voipbin/fetch?t=fetch-tok&to=${voipbin.call.destination.target}&from=${voipbin.call.source.target}" {
+		t.Errorf("fetch action %s does not carry the token, the dialled number and the caller's", ours.Actions[1])
 	}
 	if res.WebhookSecret != "whsec-xyz" || !res.Reachable() {
 		t.Errorf("secret %q, reachable %v:\n%s", res.WebhookSecret, res.Reachable(), out.String())

@@ -74,6 +74,12 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 			add(typ, opt)
 		case flow.ActHangup:
 			add(TypeHangup, HangupOption{Reason: "normal"})
+		case flow.ActRecord:
+			out = append(out, recordActions(a.Millis, a.SilenceMS, fetchURL)...)
+		case flow.ActOffer:
+			// The caller's number comes with the choice: a callback confirms it.
+			add(TypeDigitsReceive, DigitsReceiveOption{Duration: a.Millis, Length: 1})
+			fetch(fetchURL + "&to=" + Var(VarDialled) + "&from=" + Var(VarCaller) + "&d=" + Var(VarDigits))
 		}
 	}
 	return out
@@ -89,7 +95,7 @@ func SpeakingMS(text string) int {
 func beforeMenu(acts []flow.Action) bool {
 	for _, a := range acts {
 		if a.Kind != flow.ActTalk {
-			return a.Kind == flow.ActMenu
+			return a.Kind == flow.ActMenu || a.Kind == flow.ActOffer
 		}
 	}
 	return false

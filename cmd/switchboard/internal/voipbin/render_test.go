@@ -39,6 +39,11 @@ func TestRender(t *testing.T) {
 			`[{"type":"digits_receive","option":{"duration":5000,"length":1}},{"type":"fetch","option":{"event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}","event_method":"POST"}}]`},
 		{"entry of 4 keys, ended early by #", flow.Action{Kind: flow.ActMenu, Millis: 8000, Length: 4},
 			`[{"type":"digits_receive","option":{"duration":8000,"length":4,"key":"#"}},{"type":"fetch","option":{"event_url":"https://h/voipbin/fetch?t=x&d=${voipbin.call.digits}","event_method":"POST"}}]`},
+		{"a message: beep, recording to # or silence, a wait for #, the recording stopped, a fetch naming it",
+			flow.Action{Kind: flow.ActRecord, Millis: 120000, SilenceMS: 5000},
+			`[{"type":"beep"},{"type":"recording_start","option":{"format":"wav","end_of_silence":5,"end_of_key":"#","duration":120}},` +
+				`{"type":"digits_receive","option":{"duration":120000,"length":0,"key":"#"}},{"type":"recording_stop"},` +
+				`{"type":"fetch","option":{"event_url":"https://h/voipbin/fetch?t=x&to=${voipbin.call.destination.target}&from=${voipbin.call.source.target}&rec=${voipbin.recording.id}","event_method":"POST"}}]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +108,7 @@ func TestRenderCost(t *testing.T) {
 		"transfer":      {{Kind: flow.ActTalk, Text: "Routing"}, {Kind: flow.ActConnect, To: tel}},
 		"hand back":     {{Kind: flow.ActSet, Variable: "v", Value: "x"}},
 		"hangup":        {{Kind: flow.ActTalk, Text: "Bye"}, {Kind: flow.ActHangup}},
+		"message":       {{Kind: flow.ActForgetKeys}, {Kind: flow.ActTalk, Text: "Leave a message"}, {Kind: flow.ActRecord, Millis: 60000, SilenceMS: 5000}},
 	} {
 		spent := 0
 		for _, a := range Render(acts, "https://h/f?t=x") {

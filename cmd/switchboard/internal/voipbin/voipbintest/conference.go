@@ -194,8 +194,7 @@ func (s *REST) serveTelephony(w http.ResponseWriter, r *http.Request, route stri
 		}
 		l := s.legs[id]
 		if l == nil {
-			s.refuse(w, http.StatusNotFound, "CALL_NOT_FOUND: no call %s", id)
-			return true
+			return false // a callback's call, or none (callback.go answers 404)
 		}
 		s.write(w, map[string]string{"id": id, "status": l.status, "hangup_reason": l.reason})
 	case r.Method == http.MethodDelete && strings.HasPrefix(p, "/v1.0/conferences/"):

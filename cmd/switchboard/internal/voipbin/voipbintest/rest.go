@@ -135,6 +135,7 @@ type REST struct {
 	nextID   int
 	// Telephony is the account's conferences and outgoing calls (conference.go).
 	Telephony
+	messaging // recording.go
 }
 
 // NewREST starts a stand-in for an account in use: a verified customer
@@ -439,7 +440,14 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		s.Transcribes[id] = "done"
 		s.write(w, map[string]string{"id": id, "customer_id": s.Customer.ID, "reference_type": "call", "status": "done"})
 	default:
-		if !s.serveTelephony(w, r, route) {
+		// An outgoing call that fetches /voipbin/callback is a callback's
+		// (callback.go, which records its dials); any other is a handoff's
+		// leg, played by the telephony (conference.go).
+		if route == "POST /v1.0/calls" && dialsCallback(r) {
+			s.dialCallback(w, r)
+			return
+		}
+		if !s.serveTelephony(w, r, route) && !s.serveMessages(w, r, route) {
 			s.refuse(w, http.StatusNotFound, "no route %s", route)
 		}
 	}

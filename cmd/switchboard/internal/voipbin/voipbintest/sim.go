@@ -211,6 +211,9 @@ type Options struct {
 	// moment, please."): an answer that only says it, or only pauses, is not
 	// yet the answer to the caller's words (see Result.Waits).
 	Holding string
+	// Recorder keeps the call's recordings (the REST stand-in); nil: the
+	// call records, and nobody keeps what it recorded.
+	Recorder Recorder
 }
 
 // Queue is a VoIPBin queue: the wait flow it loops while the caller waits,
@@ -355,6 +358,8 @@ type call struct {
 	// them: a caller who said something waits for an answer before they
 	// speak again (or keep silent on purpose).
 	unanswered bool
+	// rec is the recording running on the call (recording.go).
+	rec *recording
 
 	// mu guards what RealTime's event goroutines share with the call.
 	mu       sync.Mutex
@@ -538,6 +543,9 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		// talk only starts: the next action comes at once).
 		c.vars[digitsVariable] = c.pending[len(c.pending)-1:]
 		c.pending = ""
+	}
+	if handled, err := c.recordingAction(ctx, typ, raw); handled {
+		return nil, err
 	}
 	switch typ {
 	case voipbin.TypeTranscribeStart:
