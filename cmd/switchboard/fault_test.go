@@ -52,6 +52,11 @@ func TestFaultRun(t *testing.T) {
 		AccessKey: voipbintest.AccessKey, APIURL: api.URL,
 	}
 	bases := []string{startProcess(t, s), startProcess(t, s)}
+	// With the access key a routed caller is handed over: the account owns
+	// the number called, so the legs can be placed, and each leg's person
+	// (who takes the call) fetches from either replica.
+	api.Own(voipbintest.DefaultDialled)
+	api.Bases = bases
 	calls, err := store.OpenRedis(t.Context(), redis.URL(), store.DefaultExpiry)
 	if err != nil {
 		t.Fatal(err)
