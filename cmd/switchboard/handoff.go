@@ -382,6 +382,11 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 			action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: conf}),
 			action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: h.callerURL(base, ho.Dept), EventMethod: "POST"}))
 	}
+	if ho.Try >= len(targets) && ho.Outcome != "" {
+		if out, ok := h.unanswered(ctx, c.ID, base); ok {
+			return out
+		}
+	}
 	// The caller joins no conference of ours again: nobody waits for them to.
 	_, _, _ = h.update(ctx, c.ID, func(s *flow.Call) bool {
 		if s.Handoff == nil || s.Handoff.Open() || s.Handoff.Conference == "" {
@@ -391,6 +396,35 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 		return true
 	})
 	return h.lastResort(cfg, c, ho.Dept)
+}
+
+// unanswered offers a caller whom nobody took a message or a callback,
+// when messages are configured (flow Router.Unanswered): the caller goes on
+// to leave word rather than to a plain connect that may ring forever. It
+// reports false when they are not, or the offer could not be stored.
+func (h *handoffs) unanswered(ctx context.Context, callID, base string) ([]voipbin.Action, bool) {
+	rt := h.svc.routing()
+	var acts []flow.Action
+	c, won, err := h.update(ctx, callID, func(c *flow.Call) bool {
+		ho := c.Handoff
+		if ho == nil || ho.Open() {
+			return false
+		}
+		var ok bool
+		if acts, ok = rt.router.Unanswered(c, ho.Dept, ho.Actions); !ok {
+			return false
+		}
+		ho.Phase, ho.Conference = flow.PhaseDone, ""
+		return true
+	})
+	if err != nil {
+		h.log.ErrorContext(ctx, "message offer not stored; connecting the caller plainly", "err", err)
+	}
+	if err != nil || !won {
+		return nil, false
+	}
+	h.m.transfers.WithLabelValues(c.Handoff.Dept, "message").Inc()
+	return voipbin.Render(acts, base+"/voipbin/fetch?t="+url.QueryEscape(h.svc.settings.FetchToken)), true
 }
 
 // render renders flow actions that need no fetch URL (talk, connect, hangup).

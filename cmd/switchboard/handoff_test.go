@@ -251,3 +251,56 @@ func TestHandoffFetchNeverRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestUnansweredCallerLeavesWord: with messages on, a caller whom nobody
+// takes leaves a message that reaches the business (an SMS and an email in
+// the REST stand-in's record, with who called and what they said), or books
+// a callback that is due at once, the department being open.
+func TestUnansweredCallerLeavesWord(t *testing.T) {
+	nobody := func(how string) map[string]string {
+		return map[string]string{"+14155550102": how, "+14155550112": how, "+14155550199": how}
+	}
+	t.Run("message", func(t *testing.T) {
+		b := newHandoffBench(t, "routing-handoff-messages.json", nobody(voipbintest.PersonUnanswered))
+		res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "word-msg", Bases: []string{b.srv.URL}, Token: testToken,
+			REST: b.rest, Recorder: b.rest}, []voipbintest.Step{
+			{Say: "my invoice shows a double charge"}, {Say: "Hi, this is Dana, please call me about the double charge"}, {Press: "#"}})
+		transcript := strings.Join(res.Transcript, "\n")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, transcript)
+		}
+		b.svc.handoff.Wait()
+		if res.Connected != "" || !strings.Contains(transcript, "call you back as soon as they can. Goodbye.") {
+			t.Fatalf("the caller reached %q and left no message:\n%s", res.Connected, transcript)
+		}
+		b.svc.sender.now = func() time.Time { return time.Now().Add(time.Minute) }
+		if n := b.svc.sender.drain(context.Background()); n != 1 {
+			t.Fatalf("%d messages tried, want 1:\n%s", n, transcript)
+		}
+		sms, emails := b.rest.Sent()
+		if len(sms) != 1 || len(emails) != 1 {
+			t.Fatalf("sent %d SMS and %d emails, want one of each: %+v %+v", len(sms), len(emails), sms, emails)
+		}
+		if got := sms[0]; got.To[0] != "+14155550172" || !strings.Contains(got.Text, "Message for Billing from +14155550123") ||
+			!strings.Contains(got.Text, "please call me about the double charge") || !strings.Contains(got.Text, "my invoice shows a double charge") {
+			t.Errorf("SMS %+v", got)
+		}
+		if got := emails[0]; got.To[0] != "billing@acme.example" || len(got.Attachments) != 1 {
+			t.Errorf("email %+v, want billing's, with the recording", got)
+		}
+	})
+	t.Run("callback", func(t *testing.T) {
+		b := newHandoffBench(t, "routing-handoff-messages.json", nobody(voipbintest.PersonBusy))
+		res, transcript := b.callWith(t, "word-cb", nil, voipbintest.Step{Say: "my invoice shows a double charge"}, voipbintest.Step{Press: "2"}, voipbintest.Step{Press: "1"})
+		if res.Connected != "" {
+			t.Fatalf("the caller reached %q:\n%s", res.Connected, transcript)
+		}
+		cb, ok, err := b.svc.callbacks.Get(context.Background(), voipbintest.WireID("word-cb"))
+		if err != nil || !ok {
+			t.Fatalf("no callback booked (%v):\n%s", err, transcript)
+		}
+		if cb.Number != "+14155550123" || cb.Department != "billing" || time.UnixMilli(cb.DueMS).After(time.Now()) {
+			t.Errorf("callback %+v, want +14155550123 for billing, due now", cb)
+		}
+	})
+}
