@@ -166,7 +166,11 @@ func (r *Router) callback(_ context.Context, c *Call, t *turn) decision {
 		Label: r.labelOf(c.Closed, c.Language), Language: c.Language, AtMS: c.StartedMS, DueMS: due.UnixMilli(), Said: said,
 		State: CallbackWaiting}
 	c.CalledBack = true
-	text := strings.ReplaceAll(r.fill(texts.CallbackBooked, c), "{number}", spell(number))
+	booked := texts.CallbackBooked
+	if !due.After(r.clock()) { // open now: nobody answered
+		booked = texts.CallbackSoon
+	}
+	text := strings.ReplaceAll(r.fill(booked, c), "{number}", spell(number))
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
 		{Kind: ActTalk, Text: text, Language: texts.lang},
 		{Kind: ActHangup},

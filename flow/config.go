@@ -98,6 +98,10 @@ type Department struct {
 	AfterHours string `json:"after_hours,omitempty"`
 	// WaitFlow describes a queue department's wait flow (see QueueWaitMS).
 	WaitFlow *WaitFlow `json:"wait_flow,omitempty"`
+	// MaxWaitSeconds is the longest a caller waits in a queue department's
+	// queue before going on (default QueueWaitMS): the queue's own
+	// wait_timeout in VoIPBin must be at most this (see queue.go).
+	MaxWaitSeconds int `json:"max_wait_seconds,omitempty"`
 	// Handoff overrides the routing table's handoff settings (see handoff.go).
 	Handoff *DepartmentHandoff `json:"handoff,omitempty"`
 }

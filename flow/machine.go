@@ -81,8 +81,9 @@ var transitions = fsm.Events{
 	{Name: EventClosed, Src: live, Dst: StateEnded},
 	{Name: EventHangup, Src: append(slices.DeleteFunc(slices.Clone(live), func(s string) bool { return s == StateClassifying }),
 		StateTransferred, StateHandedBack), Dst: StateEnded},
-	// A caller who reaches nobody leaves a message or asks for a callback (message.go, callback.go).
-	{Name: EventTakeMessage, Src: live, Dst: StateOffer},
+	// A caller who reaches nobody leaves a message or asks for a callback
+	// (message.go, callback.go): everyone closed, or a handoff nobody took.
+	{Name: EventTakeMessage, Src: append(slices.Clone(live), StateTransferred), Dst: StateOffer},
 	{Name: EventRecord, Src: []string{StateOffer}, Dst: StateMessage},
 	{Name: EventAskNumber, Src: []string{StateOffer, StateCallback}, Dst: StateCallback},
 	{Name: EventClosed, Src: []string{StateMessage, StateCallback}, Dst: StateEnded},

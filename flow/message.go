@@ -78,10 +78,16 @@ type Contact struct {
 type MessageTexts struct {
 	// Offer replaces texts.closed_all: nobody is there; a message, or a callback.
 	Offer string `json:"offer,omitempty"`
+	// Unanswered is the offer to a caller whom nobody took while the
+	// department is open (every destination of the handoff rang out, was
+	// busy, declined or failed).
+	Unanswered string `json:"unanswered,omitempty"`
 	// Record is said before the beep.
 	Record string `json:"record,omitempty"`
-	// Thanks says what happens next and ends the call.
-	Thanks string `json:"thanks,omitempty"`
+	// Thanks says what happens next and ends the call; ThanksSoon says it
+	// while the department is open (nobody answered).
+	Thanks     string `json:"thanks,omitempty"`
+	ThanksSoon string `json:"thanks_soon,omitempty"`
 	// Failed is said when nothing could be recorded.
 	Failed string `json:"failed,omitempty"`
 	// ConfirmNumber asks to confirm the number the caller calls from;
@@ -91,8 +97,10 @@ type MessageTexts struct {
 	AskNumber     string `json:"ask_number,omitempty"`
 	NumberInvalid string `json:"number_invalid,omitempty"`
 	// CallbackBooked says when and where the caller will be called back;
-	// CallbackFailed that no number worked.
+	// CallbackSoon says it while the department is open; CallbackFailed
+	// that no number worked.
 	CallbackBooked string `json:"callback_booked,omitempty"`
+	CallbackSoon   string `json:"callback_soon,omitempty"`
 	CallbackFailed string `json:"callback_failed,omitempty"`
 	// Whisper is what the department hears before it calls back: "{number}",
 	// "{time}" (when they called) and "{reason}" (what they told us).
@@ -103,13 +111,16 @@ type MessageTexts struct {
 
 var defaultMessageTexts = MessageTexts{
 	Offer:          "We are closed now. To leave a message for {department}, stay on the line. To be called back when we open, press 2.",
+	Unanswered:     "Sorry, nobody could take your call just now. To leave a message for {department}, stay on the line. To be called back, press 2.",
 	Record:         "Please leave your message after the tone, with your name and what you need, then press the pound key.",
 	Thanks:         "Thank you. {department} will get your message and call you back when we open. Goodbye.",
+	ThanksSoon:     "Thank you. {department} will get your message and call you back as soon as they can. Goodbye.",
 	Failed:         "Sorry, we could not record your message. Please call again during our opening hours. Goodbye.",
 	ConfirmNumber:  "We will call you back on {number}. Press 1 if that is right, or 2 to give another number.",
 	AskNumber:      "Please type the number we should call, then press the pound key.",
 	NumberInvalid:  "Sorry, that number did not work.",
 	CallbackBooked: "Thank you. {department} will call you back on {number} when we open. Goodbye.",
+	CallbackSoon:   "Thank you. {department} will call you back on {number} as soon as they can. Goodbye.",
 	CallbackFailed: "Sorry, that number did not work either. Please call again during our opening hours. Goodbye.",
 	Whisper:        "Callback to {number}, who called at {time} about: {reason}. Press 1 to call them now.",
 }
@@ -194,9 +205,9 @@ func (m *Messages) setDefaults() {
 		for _, f := range []struct {
 			v *string
 			d string
-		}{{&t.Offer, d.Offer}, {&t.Record, d.Record}, {&t.Thanks, d.Thanks}, {&t.Failed, d.Failed},
+		}{{&t.Offer, d.Offer}, {&t.Unanswered, d.Unanswered}, {&t.Record, d.Record}, {&t.Thanks, d.Thanks}, {&t.ThanksSoon, d.ThanksSoon}, {&t.Failed, d.Failed},
 			{&t.ConfirmNumber, d.ConfirmNumber}, {&t.AskNumber, d.AskNumber}, {&t.NumberInvalid, d.NumberInvalid},
-			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}} {
+			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackSoon, d.CallbackSoon}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}} {
 			if *f.v == "" {
 				*f.v = f.d
 			}
@@ -341,6 +352,41 @@ func (r *Router) OfferMessage(c *Call, dept, reason string, conf float64) decisi
 	}}
 }
 
+// unansweredReserve bounds what a caller offered a message after a handoff
+// still spends: the offer, the number asked for twice or the message
+// recorded, and the goodbye.
+var unansweredReserve = Cost([]Action{{Kind: ActForgetKeys}, {Kind: ActTalk}, {Kind: ActOffer}}) +
+	2*Cost([]Action{{Kind: ActForgetKeys}, {Kind: ActTalk}, {Kind: ActTalk}, {Kind: ActMenu}}) +
+	Cost([]Action{{Kind: ActTalk}, {Kind: ActRecord}}) + Cost([]Action{{Kind: ActTalk}, {Kind: ActHangup}})
+
+// Unanswered moves a routed call that nobody took (every destination its
+// handoff rang did not answer, was busy, declined or failed) to the offer
+// of a message or a callback for dept, and returns what the caller hears.
+// actions are those the call has run so far. It reports false, and leaves
+// the call alone, when messages are off or the action budget has no room
+// for them: the handoff's last resort, a plain connect to the fallback
+// desk, then takes the caller.
+func (r *Router) Unanswered(c *Call, dept string, actions int) ([]Action, bool) {
+	to := target(c.State, EventTakeMessage)
+	if r.cfg.Messages == nil || c.State != StateTransferred || to == "" || actions+unansweredReserve > r.cfg.Dialog.MaxActions {
+		return nil, false
+	}
+	d := r.OfferMessage(c, dept, c.Reason, c.Sure)
+	texts := r.cfg.Messages.textsFor(c.Language, r.cfg.Language)
+	d.acts[1].Text = strings.ReplaceAll(texts.Unanswered, "{department}", r.labelOf(dept, c.Language))
+	c.State, c.Department, c.Closed = to, d.dept, d.closed
+	c.Actions = actions + Cost(d.acts)
+	c.UpdatedMS = r.clock().UnixMilli()
+	return d.acts, true
+}
+
+// openNow reports whether dept is open now: a caller offered a message
+// then is one nobody answered, and is called back as soon as they can.
+func (r *Router) openNow(dept string) bool {
+	now := r.clock()
+	return !r.cfg.NextOpening(dept, now).After(now)
+}
+
 // message is the fetch after the caller's message: the message is left
 // for the business (the turn puts it in the Outbox before it saves the call),
 // and the caller hears what happens next.
@@ -358,8 +404,12 @@ func (r *Router) message(_ context.Context, c *Call, t *turn) decision {
 	m := r.messageOf(c, t.Recording)
 	m.Caller, m.Dialled = t.Caller, NormalizeNumber(t.Dialled)
 	t.message = &m
+	thanks := texts.Thanks
+	if r.openNow(c.Closed) {
+		thanks = texts.ThanksSoon
+	}
 	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
-		{Kind: ActTalk, Text: strings.ReplaceAll(texts.Thanks, "{department}", label), Language: texts.lang},
+		{Kind: ActTalk, Text: strings.ReplaceAll(thanks, "{department}", label), Language: texts.lang},
 		{Kind: ActHangup},
 	}}
 }

@@ -276,3 +276,35 @@ func TestMessageTextsKeepTheirVoice(t *testing.T) {
 		t.Fatalf("%s, want the offer", got)
 	}
 }
+
+// TestUnansweredOffersAMessage: a routed call nobody took goes to the offer,
+// told nobody could take it; not without messages, nor without room in the
+// action budget for the whole offer (the plain connect then takes the caller).
+func TestUnansweredOffersAMessage(t *testing.T) {
+	clock := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	r, _, _ := messagesRouter(t, &clock)
+	routed := func() *Call {
+		return &Call{ID: "c", State: StateTransferred, Department: "billing", Language: "en-US"}
+	}
+	c := routed()
+	acts, ok := r.Unanswered(c, "billing", 30)
+	if !ok || c.State != StateOffer || c.Closed != "billing" || c.Department != "" || c.Actions != 30+Cost(acts) {
+		t.Fatalf("got %v, call %+v", ok, c)
+	}
+	if !strings.Contains(acts[1].Text, "nobody could take your call just now") || acts[len(acts)-1].Kind != ActOffer {
+		t.Errorf("acts %+v", acts)
+	}
+	if c := routed(); func() bool {
+		_, ok := r.Unanswered(c, "billing", r.cfg.Dialog.MaxActions-unansweredReserve+1)
+		return ok
+	}() || c.State != StateTransferred {
+		t.Errorf("offered with no room for the offer: call %+v", c)
+	}
+	if c := (&Call{State: StateListening}); func() bool { _, ok := r.Unanswered(c, "billing", 10); return ok }() {
+		t.Error("a call still in conversation was moved to the offer")
+	}
+	r.cfg.Messages = nil
+	if c := routed(); func() bool { _, ok := r.Unanswered(c, "billing", 10); return ok }() || c.State != StateTransferred {
+		t.Errorf("offered without messages: call %+v", c)
+	}
+}

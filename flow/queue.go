@@ -56,8 +56,24 @@ func (r *Routing) QueueReserve() int {
 	return n
 }
 
-// waitFlowProblems names what is wrong with a queue department's wait flow.
+// MaxWait is the longest a caller waits in the department's queue: when the
+// queue's wait_timeout passes, VoIPBin takes them out of the queue and their
+// flow goes on after the queue_join (bin-queue-manager queuecallhandler
+// TimeoutWait and Kick), to a fetch of ours that hands them over to the
+// fallback desk, or offers a message.
+func (d *Department) MaxWait() time.Duration {
+	if d.MaxWaitSeconds > 0 {
+		return time.Duration(d.MaxWaitSeconds) * time.Second
+	}
+	return QueueWaitMS * time.Millisecond
+}
+
+// waitFlowProblems names what is wrong with a queue department's wait flow
+// and its longest wait.
 func (r *Routing) waitFlowProblems(name string, d *Department) []string {
+	if s := d.MaxWaitSeconds; s != 0 && (d.Destination().Kind != ToQueue || s < 10 || s > QueueWaitMS/1000) {
+		return []string{fmt.Sprintf("routing.departments.%s.max_wait_seconds: %d; only a queue department has one, 10..%d (the wait the action budget keeps room for)", name, s, QueueWaitMS/1000)}
+	}
 	at := "routing.departments." + name + ".wait_flow"
 	if d.WaitFlow == nil {
 		return nil
@@ -96,6 +112,8 @@ func (r *Routing) DescribeQueues() []string {
 			line = fmt.Sprintf("WARNING queue %s: routing.departments.%s.wait_flow is not set, assumed %d actions a %v loop. VoIPBin fails queue_join at once when the queue has no wait flow, and runs the one it has inside the call's 100 actions; check the queue's wait flow and describe it. ",
 				name, name, w.Actions, time.Duration(w.LoopMS)*time.Millisecond) + line
 		}
+		line += fmt.Sprintf("; after %v (max_wait_seconds) the caller goes on to the fallback desk: set the queue's wait_timeout in VoIPBin to at most %d ms (0 waits until the actions run out)",
+			d.MaxWait(), d.MaxWait().Milliseconds())
 		lines = append(lines, line)
 	}
 	return lines

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,7 +37,8 @@ import (
 // the fetch after them; the last resort is a talk, a connect and its
 // confbridge_join; ending is a hangup.
 const (
-	handoffTryCost  = 4
+	handoffTryCost = 4
+
 	lastResortCost  = 3
 	handoffREST     = 1500 * time.Millisecond // one REST call inside a fetch
 	handoffCASTries = 4
@@ -102,9 +104,62 @@ func (h *handoffs) intercept(acts []flow.Action, out []voipbin.Action, base stri
 
 // callerURL is where a caller's flow fetches the handoff's next step. The
 // numbers ride in it: VoIPBin substitutes them when the fetch runs.
-func (h *handoffs) callerURL(base, dept string) string {
-	return base + "/voipbin/handoff?t=" + url.QueryEscape(h.svc.settings.FetchToken) + "&dept=" + url.QueryEscape(dept) +
+func (h *handoffs) callerURL(base, dept string) string { return handoffURL(h.svc.settings, base, dept) }
+
+func handoffURL(s settings, base, dept string) string {
+	return base + "/voipbin/handoff?t=" + url.QueryEscape(s.FetchToken) + "&dept=" + url.QueryEscape(dept) +
 		"&from=" + voipbin.Var("voipbin.call.source.target") + "&to=" + voipbin.DialledNumber
+}
+
+// queueGrace is what a queued caller's wait may exceed the department's
+// longest wait by and still count as a wait that ended: the words said
+// before the queue_join, and VoIPBin's own delays.
+const queueGrace = 15 * time.Second
+
+// afterQueue puts a fetch after the queue_join of a fetch answer: when the
+// queue's wait_timeout passes, VoIPBin takes the caller out of the queue and
+// their flow goes on after the queue_join (bin-queue-manager queuecallhandler
+// TimeoutWait, Kick; bin-flow-manager actionHandleQueueJoin pushes the
+// queue's actions as a stack of their own, which Kick pops). That fetch
+// hands the caller over as a handoff does: to the fallback desk, or the
+// message offer. queued says when the caller was put in the queue.
+func afterQueue(s settings, acts []flow.Action, out []voipbin.Action, base string, queued time.Time) []voipbin.Action {
+	if len(out) == 0 || out[len(out)-1].Type != voipbin.TypeQueueJoin {
+		return out
+	}
+	var dept string
+	for _, a := range acts {
+		if a.Kind == flow.ActConnect {
+			dept = a.Department
+		}
+	}
+	u := handoffURL(s, base, dept) + "&queued=" + strconv.FormatInt(queued.UnixMilli(), 10)
+	return append(out, action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: u, EventMethod: "POST"}))
+}
+
+// queueActions is what a wait of waited in dept's queue spent of the call's
+// actions: the queue_join, each pass of the wait flow begun, the fetch after.
+func queueActions(cfg *flow.Routing, dept string, waited time.Duration) int {
+	d, ok := cfg.Department(dept)
+	if !ok {
+		return 2
+	}
+	w := d.WaitFlowOf()
+	passes := int(waited.Milliseconds()/int64(max(w.LoopMS, 1))) + 1
+	return 2 + passes*w.LoopCost()
+}
+
+// queueWaitEnded reports whether the fetch after a queue_join, at now, ends
+// a wait (the queue's wait_timeout took the caller out, within the
+// department's longest wait) rather than a conversation with the queue's
+// agent, which lasts past it. VoIPBin's flow goes on after the queue_join
+// either way, and says nothing of which it was.
+func queueWaitEnded(cfg *flow.Routing, dept string, queued, now time.Time) bool {
+	d, ok := cfg.Department(dept)
+	if !ok {
+		return true // no department to judge by: the caller goes on
+	}
+	return now.Sub(queued) <= d.MaxWait()+queueGrace
 }
 
 // agentURL is where the leg rung fetches what to do once its person answered.
@@ -150,6 +205,17 @@ func handleHandoff(svc *service) http.HandlerFunc {
 		if textProblem("to", dialled, maxDialled) != "" {
 			dialled = ""
 		}
+		queued := 0 // the actions the caller's wait in a queue spent
+		if q.Has("queued") {
+			ms, err := strconv.ParseInt(q.Get("queued"), 10, 64)
+			if err != nil || !queueWaitEnded(cfg, dept, time.UnixMilli(ms), time.Now()) {
+				// The conversation with the queue's agent is over (or the
+				// URL is not ours to read): nobody is left waiting.
+				writeJSON(w, http.StatusOK, render(flow.Action{Kind: flow.ActHangup}))
+				return
+			}
+			queued = queueActions(cfg, dept, time.Since(time.UnixMilli(ms)))
+		}
 		if callID == "" || svc.handoff == nil {
 			svc.log.ErrorContext(r.Context(), "handoff fetch that cannot be served (no call id, or no VOIPBIN_ACCESSKEY on this replica); connecting the caller plainly")
 			writeJSON(w, http.StatusOK, lastResort(cfg, ""))
@@ -158,7 +224,7 @@ func handleHandoff(svc *service) http.HandlerFunc {
 		r = withCall(r, callID)
 		ctx, cancel := context.WithTimeout(r.Context(), handoffFetchBudget)
 		defer cancel()
-		writeJSON(w, http.StatusOK, svc.handoff.caller(ctx, callID, dept, from, dialled, baseOf(svc.settings, r)))
+		writeJSON(w, http.StatusOK, svc.handoff.caller(ctx, callID, dept, from, dialled, baseOf(svc.settings, r), queued))
 	}
 }
 
@@ -229,8 +295,9 @@ func (h *handoffs) update(ctx context.Context, callID string, change func(c *flo
 }
 
 // caller answers a caller's handoff fetch: the first, after the words that
-// routed them, and each after their conference was deleted.
-func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base string) []voipbin.Action {
+// routed them or after their wait in a queue ended (queued), and each after
+// their conference was deleted.
+func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base string, queued int) []voipbin.Action {
 	cfg := &h.svc.routing().cfg.Routing
 	var act func() []voipbin.Action
 	var fresh bool
@@ -249,6 +316,11 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 				summary = ho.Summary
 			}
 			c.Handoff = &flow.Handoff{Dept: dept, Caller: from, Actions: c.Actions, Summary: summary}
+			if queued > 0 { // the queue was the first try, and nobody in it answered
+				c.Handoff.Outcome = flow.OutcomeUnanswered
+				c.Handoff.Actions += queued
+				h.m.transfers.WithLabelValues(dept, flow.OutcomeUnanswered).Inc()
+			}
 			fresh = true
 			if _, ok := cfg.Department(dept); !ok {
 				c.Handoff.Dept = cfg.Fallback.Destination
@@ -382,6 +454,11 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 			action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: conf}),
 			action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: h.callerURL(base, ho.Dept), EventMethod: "POST"}))
 	}
+	if ho.Try >= len(targets) && ho.Outcome != "" {
+		if out, ok := h.unanswered(ctx, c.ID, base); ok {
+			return out
+		}
+	}
 	// The caller joins no conference of ours again: nobody waits for them to.
 	_, _, _ = h.update(ctx, c.ID, func(s *flow.Call) bool {
 		if s.Handoff == nil || s.Handoff.Open() || s.Handoff.Conference == "" {
@@ -391,6 +468,35 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 		return true
 	})
 	return h.lastResort(cfg, c, ho.Dept)
+}
+
+// unanswered offers a caller whom nobody took a message or a callback,
+// when messages are configured (flow Router.Unanswered): the caller goes on
+// to leave word rather than to a plain connect that may ring forever. It
+// reports false when they are not, or the offer could not be stored.
+func (h *handoffs) unanswered(ctx context.Context, callID, base string) ([]voipbin.Action, bool) {
+	rt := h.svc.routing()
+	var acts []flow.Action
+	c, won, err := h.update(ctx, callID, func(c *flow.Call) bool {
+		ho := c.Handoff
+		if ho == nil || ho.Open() {
+			return false
+		}
+		var ok bool
+		if acts, ok = rt.router.Unanswered(c, ho.Dept, ho.Actions); !ok {
+			return false
+		}
+		ho.Phase, ho.Conference = flow.PhaseDone, ""
+		return true
+	})
+	if err != nil {
+		h.log.ErrorContext(ctx, "message offer not stored; connecting the caller plainly", "err", err)
+	}
+	if err != nil || !won {
+		return nil, false
+	}
+	h.m.transfers.WithLabelValues(c.Handoff.Dept, "message").Inc()
+	return voipbin.Render(acts, base+"/voipbin/fetch?t="+url.QueryEscape(h.svc.settings.FetchToken)), true
 }
 
 // render renders flow actions that need no fetch URL (talk, connect, hangup).

@@ -5,11 +5,13 @@ import (
 	"io"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
+	"github.com/switchboard/switchboard/flow"
 )
 
 // handoffTestSecond is a second of ring time in tests: a 20 s ring lasts 100 ms.
@@ -18,9 +20,10 @@ const handoffTestSecond = 5 * time.Millisecond
 // handoffBench is a service with VoIPBin's REST API (its stand-in) and the
 // stand-in's account, which owns the number callers dial.
 type handoffBench struct {
-	rest *voipbintest.REST
-	svc  *service
-	srv  *httptest.Server
+	rest   *voipbintest.REST
+	svc    *service
+	srv    *httptest.Server
+	queues map[string]voipbintest.Queue
 }
 
 func newHandoffBench(t *testing.T, config string, people map[string]string) *handoffBench {
@@ -34,7 +37,11 @@ func newHandoffBench(t *testing.T, config string, people map[string]string) *han
 	svc, srv := startService(t, s)
 	svc.handoff.second = handoffTestSecond
 	rest.Bases = []string{srv.URL}
-	return &handoffBench{rest: rest, svc: svc, srv: srv}
+	queues, err := simQueues(s.ConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &handoffBench{rest: rest, svc: svc, srv: srv, queues: queues}
 }
 
 // call plays one call and checks that nothing is left behind: no
@@ -48,7 +55,7 @@ func (b *handoffBench) call(t *testing.T, name string, steps ...voipbintest.Step
 func (b *handoffBench) callWith(t *testing.T, name string, toHuman []string, steps ...voipbintest.Step) (*voipbintest.Result, string) {
 	t.Helper()
 	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: name, Bases: []string{b.srv.URL}, Token: testToken,
-		REST: b.rest, ToHuman: toHuman}, steps)
+		REST: b.rest, ToHuman: toHuman, Queues: b.queues}, steps)
 	transcript := strings.Join(res.Transcript, "\n")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, transcript)
@@ -249,5 +256,88 @@ func TestHandoffFetchNeverRefuses(t *testing.T) {
 				t.Errorf("%d %s, want %d with %s", status, got, tt.status, tt.want)
 			}
 		})
+	}
+}
+
+// TestUnansweredCallerLeavesWord: with messages on, a caller whom nobody
+// takes leaves a message that reaches the business (an SMS and an email in
+// the REST stand-in's record, with who called and what they said), or books
+// a callback that is due at once, the department being open.
+func TestUnansweredCallerLeavesWord(t *testing.T) {
+	nobody := func(how string) map[string]string {
+		return map[string]string{"+14155550102": how, "+14155550112": how, "+14155550199": how}
+	}
+	t.Run("message", func(t *testing.T) {
+		b := newHandoffBench(t, "routing-handoff-messages.json", nobody(voipbintest.PersonUnanswered))
+		res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "word-msg", Bases: []string{b.srv.URL}, Token: testToken,
+			REST: b.rest, Recorder: b.rest}, []voipbintest.Step{
+			{Say: "my invoice shows a double charge"}, {Say: "Hi, this is Dana, please call me about the double charge"}, {Press: "#"}})
+		transcript := strings.Join(res.Transcript, "\n")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, transcript)
+		}
+		b.svc.handoff.Wait()
+		if res.Connected != "" || !strings.Contains(transcript, "call you back as soon as they can. Goodbye.") {
+			t.Fatalf("the caller reached %q and left no message:\n%s", res.Connected, transcript)
+		}
+		b.svc.sender.now = func() time.Time { return time.Now().Add(time.Minute) }
+		if n := b.svc.sender.drain(context.Background()); n != 1 {
+			t.Fatalf("%d messages tried, want 1:\n%s", n, transcript)
+		}
+		sms, emails := b.rest.Sent()
+		if len(sms) != 1 || len(emails) != 1 {
+			t.Fatalf("sent %d SMS and %d emails, want one of each: %+v %+v", len(sms), len(emails), sms, emails)
+		}
+		if got := sms[0]; got.To[0] != "+14155550172" || !strings.Contains(got.Text, "Message for Billing from +14155550123") ||
+			!strings.Contains(got.Text, "please call me about the double charge") || !strings.Contains(got.Text, "my invoice shows a double charge") {
+			t.Errorf("SMS %+v", got)
+		}
+		if got := emails[0]; got.To[0] != "billing@acme.example" || len(got.Attachments) != 1 {
+			t.Errorf("email %+v, want billing's, with the recording", got)
+		}
+	})
+	t.Run("callback", func(t *testing.T) {
+		b := newHandoffBench(t, "routing-handoff-messages.json", nobody(voipbintest.PersonBusy))
+		res, transcript := b.callWith(t, "word-cb", nil, voipbintest.Step{Say: "my invoice shows a double charge"}, voipbintest.Step{Press: "2"}, voipbintest.Step{Press: "1"})
+		if res.Connected != "" {
+			t.Fatalf("the caller reached %q:\n%s", res.Connected, transcript)
+		}
+		cb, ok, err := b.svc.callbacks.Get(context.Background(), voipbintest.WireID("word-cb"))
+		if err != nil || !ok {
+			t.Fatalf("no callback booked (%v):\n%s", err, transcript)
+		}
+		if cb.Number != "+14155550123" || cb.Department != "billing" || time.UnixMilli(cb.DueMS).After(time.Now()) {
+			t.Errorf("callback %+v, want +14155550123 for billing, due now", cb)
+		}
+	})
+}
+
+// TestQueueFetchAfterTheWait: the fetch after a queue_join goes on with a
+// caller whose wait ended within the department's longest wait (the queue's
+// wait_timeout), and hangs up on one whose conversation with the queue's
+// agent just ended; on a replica without the REST API, the one who waited
+// is connected plainly to the fallback desk.
+func TestQueueFetchAfterTheWait(t *testing.T) {
+	plain := startServer(t, settings{FetchToken: testToken, ConfigFile: "../../testdata/routing-handoff-queue.json"})
+	body := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + vid("q") + `"}`
+	at := func(ago time.Duration) string {
+		return "/voipbin/handoff?t=" + testToken + "&dept=returns&queued=" + strconv.FormatInt(time.Now().Add(-ago).UnixMilli(), 10)
+	}
+	for _, tt := range []struct {
+		name, path, want string
+	}{
+		{"waited the 2 minutes", at(2 * time.Minute), `"connect"`},
+		{"talked to an agent for 10 minutes", at(10 * time.Minute), `"hangup"`},
+		{"a time that is none", "/voipbin/handoff?t=" + testToken + "&dept=returns&queued=soon", `"hangup"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			status, got := post(t, plain.URL+tt.path, body)
+			if status != 200 || !strings.Contains(got, tt.want) {
+				t.Errorf("%d %s, want 200 with %s", status, got, tt.want)
+			}
+		})
+	}
+	if !queueWaitEnded(&flow.Routing{}, "gone", time.Now().Add(-time.Hour), time.Now()) {
+		t.Error("a department no longer configured kept the caller from going on")
 	}
 }

@@ -121,7 +121,7 @@ func newMetrics(breaker func() string) *metrics {
 		reloadTime: f.gauge("switchboard_config_last_reload_success_timestamp_seconds",
 			"When the routing config in use was loaded (Unix time)."),
 		transfers: f.counterVec("switchboard_transfers_total",
-			"Handoff tries by department and outcome (answered, unanswered, busy, declined, failed, caller_left; last_resort: a plain connect to the fallback desk once nobody took the call).",
+			"Handoff tries by department and outcome (answered, unanswered, busy, declined, failed, caller_left; message: a message or a callback offered once nobody took the call; last_resort: a plain connect to the fallback desk instead).",
 			"department", "outcome"),
 		transferRing: f.histogramVec("switchboard_transfer_ring_seconds",
 			"How long a handoff's destination rang before its try was decided, by department.",

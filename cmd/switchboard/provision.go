@@ -150,6 +150,7 @@ func transfersOf(cfg *flow.Config) []provision.Transfer {
 		if to.Kind == flow.ToQueue {
 			t.WaitActions, t.WaitDescribed = d.WaitFlowOf().Actions, d.WaitFlow != nil
 			t.WaitAt, t.ActionsLeft = "routing.departments."+name+".wait_flow", r.QueueReserve()
+			t.MaxWait = d.MaxWait()
 		}
 		out = append(out, t)
 	}

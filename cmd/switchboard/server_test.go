@@ -577,6 +577,16 @@ func TestCheckQueueWait(t *testing.T) {
 	if _, err := check(`{` + queue + `, "wait_flow": {"actions": 2, "loop_ms": 5000}}`); err == nil || !strings.Contains(err.Error(), "make the wait flow's loop longer") {
 		t.Errorf("a 5 s loop cannot last 5 minutes in 100 actions; got %v", err)
 	}
+	// The longest wait: check says what the queue's wait_timeout must be.
+	out, err = check(`{` + queue + `, "wait_flow": {"actions": 1, "loop_ms": 60000}, "max_wait_seconds": 90}`)
+	if err != nil || !strings.Contains(out, "after 1m30s (max_wait_seconds) the caller goes on to the fallback desk: set the queue's wait_timeout in VoIPBin to at most 90000 ms") {
+		t.Errorf("a queue's longest wait (%v):\n%s", err, out)
+	}
+	for _, bad := range []string{`{` + queue + `, "max_wait_seconds": 5}`, `{` + queue + `, "max_wait_seconds": 3600}`, `{"number": "+14155550100", "max_wait_seconds": 60}`} {
+		if _, err := check(bad); err == nil || !strings.Contains(err.Error(), "max_wait_seconds") {
+			t.Errorf("%s: got %v, want max_wait_seconds refused", bad, err)
+		}
+	}
 }
 
 // TestPublicURLChecked: SWITCHBOARD_PUBLIC_URL is the base of every fetch

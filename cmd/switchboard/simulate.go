@@ -571,7 +571,13 @@ func simQueues(configFile string) (map[string]voipbintest.Queue, error) {
 			acts = append(acts, voipbin.Action{Type: voipbin.TypeTalk, Option: voipbin.Talk("Please hold.", cfg.Routing.Language)})
 		}
 		acts = append(acts, voipbin.Action{Type: voipbin.TypeSleep, Option: voipbin.SleepOption{Duration: max(w.LoopMS-1000*(w.Actions-1), 0)}})
-		queues[to.Target] = voipbintest.Queue{WaitFlow: acts, AnswerAfter: flow.QueueWaitMS * time.Millisecond}
+		// Its wait_timeout is the department's longest wait, as check asks;
+		// none when that is not configured.
+		var timeout time.Duration
+		if d.MaxWaitSeconds > 0 {
+			timeout = d.MaxWait()
+		}
+		queues[to.Target] = voipbintest.Queue{WaitFlow: acts, AnswerAfter: flow.QueueWaitMS * time.Millisecond, WaitTimeout: timeout}
 	}
 	return queues, nil
 }

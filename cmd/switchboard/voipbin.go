@@ -55,6 +55,7 @@ func handleFetch(svc *service) http.HandlerFunc {
 		out := voipbin.Render(reply.Actions, next)
 		if reply.Failed == "" { // a failover is a plain connect: a handoff's state lives in the store that just failed
 			out = svc.handoff.intercept(reply.Actions, out, baseOf(svc.settings, r))
+			out = afterQueue(svc.settings, reply.Actions, out, baseOf(svc.settings, r), time.Now())
 		}
 		writeJSON(w, http.StatusOK, out)
 	}

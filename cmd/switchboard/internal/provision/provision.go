@@ -43,6 +43,9 @@ type Transfer struct {
 	WaitDescribed bool
 	WaitAt        string // the config's field, routing.departments.NAME.wait_flow
 	ActionsLeft   int
+	// MaxWait is the department's longest wait in the queue: the queue's
+	// wait_timeout must end the wait by then, for the caller to go on.
+	MaxWait time.Duration
 }
 
 // Options is one provisioning run.
@@ -450,6 +453,13 @@ func queueWait(t Transfer, qr queueRead) (why string, fail, warn []string) {
 	timeout := "no wait_timeout"
 	if qr.queue.WaitTimeout > 0 {
 		timeout = fmt.Sprintf("wait_timeout %v", time.Duration(qr.queue.WaitTimeout)*time.Millisecond)
+	}
+	// VoIPBin takes a caller out of the queue at its wait_timeout and the
+	// flow goes on after the queue_join (bin-queue-manager queuecallhandler
+	// TimeoutWait, Kick): only then does Switchboard take the caller on.
+	if w := time.Duration(qr.queue.WaitTimeout) * time.Millisecond; t.MaxWait > 0 && (w == 0 || w > t.MaxWait) {
+		warn = append(warn, fmt.Sprintf("%s: %s, but the department's longest wait is %v (max_wait_seconds): a caller nobody answers waits on until the call's actions run out and is hung up, or is taken for one who talked to an agent and is not taken on. Set the queue's wait_timeout to %d (ms) or less",
+			name, timeout, t.MaxWait, t.MaxWait.Milliseconds()))
 	}
 	why = fmt.Sprintf("%s (%s): wait flow %s, %d action(s) a pass (+2 of VoIPBin's), at least %v a pass; %d passes in the %d actions a caller has left; %s",
 		name, qr.queue.Name, qr.queue.WaitFlowID, has, time.Duration(voipbin.PassMS(qr.waitFlow))*time.Millisecond, passes(has), t.ActionsLeft, timeout)

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
@@ -240,17 +241,22 @@ func TestPreflightQueues(t *testing.T) {
 		described bool
 		fail      string // in the FAIL line; "" passes
 		warn      string // in a WARN line; "" none
+		maxWait   time.Duration
 	}{
-		{"a wait flow as the config says", "hold", fiveMinutes, 2, true, "", ""},
-		{"a wait flow cheaper than assumed", "sleepy", fiveMinutes, 2, true, "", ""},
-		{"no such queue", "", 0, 2, true, "cannot be read (VoIPBin GET /v1.0/queues/" + queue + ": 404", ""},
-		{"no wait flow", "none", fiveMinutes, 2, true, "no wait flow; VoIPBin fails queue_join at once", ""},
-		{"a wait flow gone", "gone", fiveMinutes, 2, true, "its wait flow " + voipbintest.ID(84) + " cannot be read", ""},
-		{"a wait flow that passes no time", "instant", fiveMinutes, 2, true, "passes no time", ""},
+		{"a wait flow as the config says", "hold", fiveMinutes, 2, true, "", "", 0},
+		{"a wait flow cheaper than assumed", "sleepy", fiveMinutes, 2, true, "", "", 0},
+		{"no such queue", "", 0, 2, true, "cannot be read (VoIPBin GET /v1.0/queues/" + queue + ": 404", "", 0},
+		{"no wait flow", "none", fiveMinutes, 2, true, "no wait flow; VoIPBin fails queue_join at once", "", 0},
+		{"a wait flow gone", "gone", fiveMinutes, 2, true, "its wait flow " + voipbintest.ID(84) + " cannot be read", "", 0},
+		{"a wait flow that passes no time", "instant", fiveMinutes, 2, true, "passes no time", "", 0},
 		{"a wait flow costlier than assumed", "long", fiveMinutes, 2, true,
-			"has 4 actions and routing.departments.sales.wait_flow assumes 2: each pass costs 6 actions, not 4, so a caller is cut off after 6 passes, not the 10", ""},
-		{"no wait_timeout: the actions end the wait", "hold", 0, 2, true, "", "cut off after 10 passes, about 5m0s"},
-		{"a wait flow the config does not describe", "hold", fiveMinutes, 2, false, "", "routing.departments.sales.wait_flow is not set"},
+			"has 4 actions and routing.departments.sales.wait_flow assumes 2: each pass costs 6 actions, not 4, so a caller is cut off after 6 passes, not the 10", "", 0},
+		{"no wait_timeout: the actions end the wait", "hold", 0, 2, true, "", "cut off after 10 passes, about 5m0s", 0},
+		{"a wait flow the config does not describe", "hold", fiveMinutes, 2, false, "", "routing.departments.sales.wait_flow is not set", 0},
+		{"a wait_timeout within the longest wait", "hold", 120000, 2, true, "", "", 2 * time.Minute},
+		{"a wait_timeout past the longest wait", "hold", fiveMinutes, 2, true, "",
+			"wait_timeout 5m0s, but the department's longest wait is 2m0s (max_wait_seconds): a caller nobody answers waits on", 2 * time.Minute},
+		{"no wait_timeout, a longest wait", "sleepy", 0, 2, true, "", "Set the queue's wait_timeout to 120000 (ms) or less", 2 * time.Minute},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -269,7 +275,7 @@ func TestPreflightQueues(t *testing.T) {
 			opt := options(api, &out)
 			opt.Check = true
 			opt.Transfers = []Transfer{{Department: "sales", Kind: "queue", Target: queue,
-				WaitActions: tt.assumed, WaitDescribed: tt.described, WaitAt: "routing.departments.sales.wait_flow", ActionsLeft: 42}}
+				WaitActions: tt.assumed, WaitDescribed: tt.described, WaitAt: "routing.departments.sales.wait_flow", ActionsLeft: 42, MaxWait: tt.maxWait}}
 			res, err := Run(context.Background(), opt)
 			if err != nil {
 				t.Fatal(err)

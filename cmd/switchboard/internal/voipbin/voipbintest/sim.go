@@ -33,7 +33,10 @@
 //   - queue_join puts the caller in a queue: it fails at once when the queue
 //     has no wait flow, else the wait flow loops, each pass spending its
 //     actions, a fetch_flow and an empty, until an agent answers (a
-//     confbridge_join) or the actions run out; an unknown action type
+//     confbridge_join), the queue's wait_timeout passes (VoIPBin takes the
+//     caller out of the queue and the flow goes on after the queue_join:
+//     bin-queue-manager queuecallhandler TimeoutWait and Kick pop the
+//     queue's stack) or the actions run out; an unknown action type
 //     is skipped but counted; at most 100 actions run per call, the flow's
 //     answer and fetch and the confbridge_join after a connect included;
 //   - the number's own flow runs first, and what a fetch returns runs as a
@@ -217,12 +220,14 @@ type Options struct {
 }
 
 // Queue is a VoIPBin queue: the wait flow it loops while the caller waits,
-// each pass costing its actions and VoIPBin's fetch_flow and empty, and how
+// each pass costing its actions and VoIPBin's fetch_flow and empty, how
 // long until an agent answers (zero: none does, and the caller waits until
-// the call's actions run out).
+// the call's actions run out), and its wait_timeout (zero: none; else the
+// caller leaves the queue when it passes, and the flow goes on).
 type Queue struct {
 	WaitFlow    []voipbin.Action
 	AnswerAfter time.Duration
+	WaitTimeout time.Duration
 }
 
 // pass is how long one pass of the wait flow lasts: its sleeps, and a
@@ -689,6 +694,10 @@ func (c *call) queue(ctx context.Context, id string) error {
 	}
 	var waited time.Duration
 	for passes := 0; passes <= voipbin.MaxActions; passes++ { // every pass costs actions: bounded
+		if q.WaitTimeout > 0 && waited >= q.WaitTimeout && (q.AnswerAfter == 0 || q.WaitTimeout <= q.AnswerAfter) {
+			c.logf("caller waits %v (%d passes of the wait flow, %d actions each); the queue's wait_timeout passes: VoIPBin takes the caller out of the queue and goes on after the queue_join", waited, passes, len(q.WaitFlow)+2)
+			return nil
+		}
 		if q.AnswerAfter > 0 && waited >= q.AnswerAfter {
 			c.logf("caller waits %v (%d passes of the wait flow, %d actions each); an agent answers", waited, passes, len(q.WaitFlow)+2)
 			if err := c.count(1); err != nil { // confbridge_join

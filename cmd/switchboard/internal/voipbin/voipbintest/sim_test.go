@@ -423,6 +423,26 @@ func TestQueue(t *testing.T) {
 			t.Errorf("actions = %d, want %d", res.Actions, want)
 		}
 	})
+	t.Run("the wait_timeout passes first: the flow goes on after the queue_join", func(t *testing.T) {
+		h := httptest.NewServer(&scripted{answers: [][]map[string]any{
+			{act("queue_join", map[string]any{"queue_id": id}), act("talk", map[string]any{"text": "Nobody could take your call.", "language": "en-US"}), act("hangup", map[string]any{"reason": "normal"})}}})
+		defer h.Close()
+		res, err := Run(context.Background(), Options{CallID: "c", Bases: []string{h.URL},
+			Queues: map[string]Queue{id: {WaitFlow: wait, AnswerAfter: 5 * time.Minute, WaitTimeout: 2 * time.Minute}}}, nil)
+		transcript := strings.Join(res.Transcript, "\n")
+		if err != nil || res.Connected != "" || !strings.Contains(transcript, "wait_timeout passes") || !strings.Contains(transcript, "Nobody could take your call.") {
+			t.Errorf("connected %q, err %v: want the caller out of the queue at 2 min and the flow going on\n%s", res.Connected, err, transcript)
+		}
+		if want := 2 + 1 + 4*4 + 2; res.Actions != want { // answer, fetch, queue_join, 4 passes of 4, talk, hangup
+			t.Errorf("actions = %d, want %d\n%s", res.Actions, want, transcript)
+		}
+	})
+	t.Run("an agent answers before the wait_timeout", func(t *testing.T) {
+		res, err := run(map[string]Queue{id: {WaitFlow: wait, AnswerAfter: time.Minute, WaitTimeout: 2 * time.Minute}})
+		if err != nil || res.Connected != "queue "+id {
+			t.Errorf("connected %q, err %v", res.Connected, err)
+		}
+	})
 	t.Run("nobody answers: cut off when the actions run out", func(t *testing.T) {
 		res, err := run(map[string]Queue{id: {WaitFlow: wait}})
 		if err == nil || res.Connected != "" {
