@@ -599,8 +599,10 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 			// load runs keep the pace they are measured at.
 			return nil, err
 		}
-		// VoIPBin's talk ends when its speech has played: what the caller
-		// says meanwhile reaches us before the action after it.
+		// VoIPBin's talk ends when its speech has played (bin-call-manager
+		// callhandler actionExecuteTalk moves to the next action at once only
+		// for an async talk): what the caller says meanwhile reaches us
+		// before the action after it.
 		return nil, c.advance(ctx, talkMS(o.Text))
 	case voipbin.TypeSleep:
 		var o voipbin.SleepOption
