@@ -107,3 +107,20 @@ func TestAnnouncementWaitsForTheCaller(t *testing.T) {
 		t.Errorf("after the correction the fetches answered %+v; want the change of plan and billing", acts)
 	}
 }
+
+// TestHangupDuringAnnouncement: a caller who hangs up while they hear where
+// they are going is not connected: the fetch after the announcement ends
+// the call, which has left us then.
+func TestHangupDuringAnnouncement(t *testing.T) {
+	c, _ := announcedCall(t, "my invoice shows a double charge")
+	if err := c.events.HungUp(t.Context(), "h1", c.id); err != nil {
+		t.Fatalf("hangup during the announcement refused: %v", err)
+	}
+	acts := c.fetch().Actions
+	if lastConnect(acts) != "" || len(acts) != 1 || acts[0].Kind != flow.ActHangup {
+		t.Errorf("the fetch after a hangup answered %+v; want the hangup alone", acts)
+	}
+	if after, _ := c.load(); after.State != flow.StateEnded || !after.Left() {
+		t.Errorf("after the hangup: %s, left %v; want ended and left", after.State, after.Left())
+	}
+}
