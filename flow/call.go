@@ -91,6 +91,10 @@ type Call struct {
 	// a line of the caller's that arrives before it is handed out (a
 	// correction: "no wait, ...") has it taken again on all their words.
 	ReadyFrom *Before `json:"rfrom,omitempty"`
+	// Announced is the department the caller was last told they are routed
+	// to while the transfer itself still waits in Ready (see Router.handOut):
+	// a line of theirs until the next fetch can still change it.
+	Announced string `json:"ann,omitempty"`
 	// HeardMS is when the caller's last words taken arrived (Unix ms): voice
 	// activity from before then was theirs. Acked is set once the caller was
 	// told "One moment, please." while their words are being decided.

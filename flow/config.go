@@ -217,6 +217,11 @@ type Texts struct {
 	// ClosedAll is said, before the call ends, when nobody is open.
 	Closed    string `json:"closed,omitempty"`
 	ClosedAll string `json:"closed_all,omitempty"`
+	// Instead is said when a caller's correction, heard while they were
+	// told where they are routed, sends them to another department:
+	// "{department}" is replaced by its label. Optional: without it they
+	// hear the usual routing text.
+	Instead string `json:"instead,omitempty"`
 
 	inherited map[string]bool // the texts filled in from the example (texts.go)
 }
@@ -334,6 +339,7 @@ var defaultTexts = Texts{
 	KeypadTimeout: "Sorry, I did not hear a key.",
 	Closed:        "{department} is closed now. Connecting you to {other}.",
 	ClosedAll:     "We are closed now. Please call again during our opening hours. Goodbye.",
+	Instead:       "Sorry, let me get you to {department} instead.",
 }
 
 func (t *Texts) fill(d Texts) {
@@ -355,6 +361,7 @@ func (t *Texts) fill(d Texts) {
 	set(&t.MenuLast, d.MenuLast)
 	set(&t.Closed, d.Closed)
 	set(&t.ClosedAll, d.ClosedAll)
+	set(&t.Instead, d.Instead)
 	if len(t.Clarify) == 0 {
 		t.Clarify = d.Clarify
 	}

@@ -67,7 +67,7 @@ func TestHybridAuditAcrossReplicas(t *testing.T) {
 	turn.HasDigits, turn.Digits = false, ""
 	st.Append(ctx, "h1", "t1", flow.Input{Text: "my card 4111 1111 1111 1234 was charged twice on the invoice"})
 	replicas[0].Next(ctx, flow.Turn{CallID: "h1", Channel: flow.Voice, OnWords: true}) // the words' own turn
-	acts = replicas[0].Next(ctx, turn).Actions
+	acts = handedOut(ctx, replicas[0], turn)
 	if lastConnect(acts) != "billing" {
 		t.Fatalf("got %+v, want a transfer to billing", acts)
 	}

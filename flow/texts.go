@@ -118,7 +118,7 @@ func (r *Routing) neededTexts() []string {
 	}
 	var out []string
 	for _, f := range textFields(&defaultTexts) {
-		if f.empty() || !hours && (f.name == "closed" || f.name == "closed_all") {
+		if f.empty() || !hours && (f.name == "closed" || f.name == "closed_all") || f.name == "instead" { // optional: see Texts.Instead
 			continue
 		}
 		out = append(out, f.name)

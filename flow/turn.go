@@ -453,6 +453,13 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 			return nil
 		}
 	} else if c.Ready != nil {
+		if !t.hungUp() && r.stillTalking(c) {
+			// A correction on its way: its words decide the transfer.
+			t.acts = []Action{{Kind: ActListen, Millis: r.cfg.Dialog.QuickMS}}
+			r.account(c, t)
+			c.UpdatedMS = r.clock().UnixMilli()
+			return nil
+		}
 		if !t.hungUp() {
 			return r.handOut(c, t)
 		}
@@ -523,6 +530,9 @@ func (r *Router) step(ctx context.Context, c *Call, t *turn) error {
 		t.acts = append(t.acts, d.acts...)
 		t.moves = append(t.moves, Move{From: from, Event: d.event, To: c.State})
 		if handsOver(d.acts) {
+			if !t.OnWords && c.Announced != "" { // a fetch took the correction back and decided
+				t.acts, c.Announced = r.reannounce(c, t.acts), ""
+			}
 			r.account(c, t)
 			r.keep(c, t, was)
 			return nil
@@ -551,14 +561,77 @@ func (r *Router) keep(c *Call, t *turn, was Before) {
 }
 
 // handOut answers a fetch with the decision made on the caller's words; it
-// was counted against the action budget when it was made.
+// was counted against the action budget when it was made. A transfer is
+// handed out in two fetches (see announce): this one answers what the
+// caller hears about it, and the next one the transfer itself.
 func (r *Router) handOut(c *Call, t *turn) error {
-	t.acts, t.handedOut = c.Ready, true
+	acts := r.reannounce(c, c.Ready)
+	c.Announced = ""
+	now, later := r.announce(c, acts)
+	c.Actions += Cost(now) + Cost(later) - Cost(c.Ready)
+	t.acts, t.handedOut = now, true
 	t.moves = append(t.moves, c.ReadyMoves...)
-	c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil
+	if later != nil {
+		// Taken back, the call has spent the announcement all the same.
+		c.ReadyFrom.Actions += Cost(now)
+		c.Ready, c.ReadyMoves, c.Announced = later, nil, c.Department
+	} else {
+		c.Ready, c.ReadyMoves, c.ReadyFrom = nil, nil, nil
+	}
 	c.WordsFromMS = c.NowMS
 	c.UpdatedMS = r.clock().UnixMilli()
 	return nil
+}
+
+// announce splits a transfer decided on the caller's words into what the
+// caller hears now, the announcement and a fetch, and the transfer the
+// fetch after it hands out (later; nil: acts go out whole). The caller
+// often corrects themselves exactly while they hear "Routing you to
+// Billing": their line then still reaches a call that has not left us, and
+// the transfer is decided again on all their lines. On-call goes at once:
+// the priority lane reads every line first, so nothing a caller adds can
+// send a priority call elsewhere, and an urgent caller waits for nothing.
+// So does a transfer with no room left for the extra fetch.
+func (r *Router) announce(c *Call, acts []Action) (now, later []Action) {
+	n := len(acts)
+	if n < 2 || acts[n-1].Kind != ActConnect || acts[n-2].Kind != ActTalk || c.Department == Emergency ||
+		c.Actions+1 > r.cfg.Dialog.MaxActions {
+		return acts, nil
+	}
+	return append(slices.Clone(acts[:n-1]), Action{Kind: ActListen}), acts[n-1:]
+}
+
+// stillTalking reports whether a transfer the caller was told about waits
+// for a line they are saying (Call.Speaking): its fetch pauses for it
+// rather than handing the transfer out, for up to dialog.silence_ms after
+// the announcement and while the action budget has room.
+func (r *Router) stillTalking(c *Call) bool {
+	return c.Announced != "" && c.Speaking() && c.NowMS-c.WordsFromMS < int64(r.cfg.Dialog.SilenceMS) &&
+		c.Actions+Cost([]Action{{Kind: ActListen, Millis: 1}}) <= r.cfg.Dialog.MaxActions
+}
+
+// reannounce fits a transfer decided again on a correction to what the
+// caller already heard (Call.Announced): to the same department it connects
+// without saying it twice; to another one it says the change of plan
+// (texts.instead, "Sorry, let me get you to {department} instead.") where
+// the caller's language has that text. A closed department's text, which
+// says where the caller goes instead, is kept as it is.
+func (r *Router) reannounce(c *Call, acts []Action) []Action {
+	n := len(acts)
+	if c.Announced == "" || n == 0 || acts[n-1].Kind != ActConnect {
+		return acts
+	}
+	if c.Department == c.Announced {
+		return slices.DeleteFunc(slices.Clone(acts), func(a Action) bool { return a.Kind == ActTalk })
+	}
+	out := slices.Clone(acts)
+	for i, a := range out {
+		if texts := r.cfg.Texts[a.Language]; a.Kind == ActTalk && c.Closed == "" && texts != nil && texts.Instead != "" {
+			out[i].Text = strings.ReplaceAll(texts.Instead, "{department}", r.labelOf(c.Department, a.Language))
+			break
+		}
+	}
+	return out
 }
 
 // decide asks the handler of the call's state. A caller who hung up ends the

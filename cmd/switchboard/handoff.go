@@ -846,13 +846,15 @@ const summaryBudget = 2 * time.Second
 
 // Observe implements flow.Observer: a call just routed, with a model
 // configured, gets the model's one-line summary of why the caller is
-// calling, kept with its handoff for the whisper.
+// calling, kept with its handoff for the whisper; so does a call routed
+// again on a correction, whose summary then takes in their new line.
 func (h *handoffs) Observe(ctx context.Context, r flow.Report) {
 	if h == nil {
 		return
 	}
 	rt := h.svc.routing()
-	if rt.model == nil || r.Failed != "" || r.After.State != flow.StateTransferred || r.Before.Over() || len(r.After.Turns) == 0 {
+	corrected := r.Before.Ready != nil && len(r.After.Turns) > len(r.Before.Turns)
+	if rt.model == nil || r.Failed != "" || r.After.State != flow.StateTransferred || r.Before.Over() && !corrected || len(r.After.Turns) == 0 {
 		return
 	}
 	ts := rt.cfg.Routing.HandoffTargets(r.After.Department)
@@ -871,6 +873,9 @@ func (h *handoffs) Observe(ctx context.Context, r flow.Report) {
 			return
 		}
 		_, _, err = h.update(sctx, callID, func(c *flow.Call) bool {
+			if len(c.Turns) != len(turns) {
+				return false // a correction came since: its own summary is on the way
+			}
 			if c.Handoff == nil {
 				c.Handoff = &flow.Handoff{}
 			}

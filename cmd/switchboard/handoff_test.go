@@ -229,6 +229,34 @@ func TestHandoffWhisperSummary(t *testing.T) {
 	}
 }
 
+// TestHandoffWhisperAfterCorrection: a correction said during "Routing you
+// to Sales" routes the caller again, and the person rung hears the summary
+// of everything they said, not of the line they took back.
+func TestHandoffWhisperAfterCorrection(t *testing.T) {
+	// The model classifies the first line and summarises each route, on
+	// its own goroutine, which asks long before the correction is said; the
+	// local classifier is sure of the correction ("a refund").
+	model := newModelStandIn(t, []modelReply{
+		{Content: "sales", TopLogprobs: map[string]float64{"sales": 0.95, "billing": 0.03}},
+		{Content: "twenty more licenses"},
+		{Content: "a refund for last month"},
+	})
+	rest := voipbintest.NewREST(t)
+	rest.Own(voipbintest.DefaultDialled)
+	s := settings{FetchToken: testToken, ConfigFile: "../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL,
+		OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1"}
+	svc, srv := startService(t, s)
+	svc.handoff.second = handoffTestSecond
+	rest.Bases = []string{srv.URL}
+	b := &handoffBench{rest: rest, svc: svc, srv: srv}
+	_, transcript := b.call(t, "corrected", voipbintest.Step{Say: "I'd like to buy twenty more licenses"},
+		voipbintest.Step{Say: "actually no, I need a refund for last month", AfterMS: 800})
+	want := "hears (en-US): Call from +1 415 555 0123, about a refund for last month. Press 1 to take it."
+	if !strings.Contains(transcript, "Routing you to Sales") || !strings.Contains(transcript, want) {
+		t.Errorf("want the announcement of Sales, then billing's whisper %q:\n%s\n%s", want, transcript, strings.Join(model.log(), "\n"))
+	}
+}
+
 // TestHandoffFetchNeverRefuses: past the token, a handoff fetch always
 // answers actions that reach someone (VoIPBin hangs the caller up on
 // anything else): without a call id, or on a replica without the REST API,

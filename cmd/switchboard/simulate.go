@@ -436,6 +436,10 @@ func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 		line += " | why: silent too long: still there?"
 	case a.State == flow.StateKeypad && b.State == flow.StateKeypad:
 		line += " | why: keypad tree: the next menu"
+	case b.Announced != "" && a.Left():
+		line += " | why: announced: now the transfer"
+	case b.Announced != "" && a.Announced != "" && len(a.Turns) == len(b.Turns):
+		line += " | why: the caller speaks after the announcement: the transfer waits for their words"
 	case b.State != "" && len(a.Turns) == len(b.Turns) && b.Speaking():
 		line += fmt.Sprintf(" | why: the caller is speaking, silent %d of %d ms", a.SilenceMS, cfg.Dialog.SilenceMS)
 	case b.State != "" && len(a.Turns) == len(b.Turns):

@@ -36,7 +36,7 @@ func startWatched(t *testing.T, s settings) (*service, *httptest.Server, *syncBu
 
 // transferCall runs call c1 to a transfer: transcription started on the
 // first fetch (transcribe tr), the caller's request heard, the second fetch
-// transfers.
+// announces the transfer and the third hands it out.
 func transferCall(t *testing.T, srv *httptest.Server, tr string) {
 	t.Helper()
 	fetch := srv.URL + "/voipbin/fetch?to=%2B14155550000"
@@ -51,9 +51,14 @@ func transferCall(t *testing.T, srv *httptest.Server, tr string) {
 			t.Fatalf("event: %d %s", status, body)
 		}
 	}
-	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`); !strings.Contains(body, `"connect"`) &&
+	_, body := post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`)
+	if !strings.Contains(body, "Routing you to Sales") {
+		t.Fatalf("second fetch does not announce the transfer: %s", body)
+	}
+	// The transfer itself comes with the fetch after its announcement.
+	if _, body = post(t, fetch, `{"activeflow_id":"`+vid("af1")+`","reference_id":"`+vid("c1")+`"}`); !strings.Contains(body, `"connect"`) &&
 		!strings.Contains(body, "/voipbin/handoff?") { // with an access key, a transfer is a handoff
-		t.Fatalf("second fetch does not transfer: %s", body)
+		t.Fatalf("third fetch does not transfer: %s", body)
 	}
 }
 
@@ -232,9 +237,20 @@ func transferWith(t *testing.T, srv *httptest.Server, i int, tr string) {
 			t.Fatalf("event: %d %s", status, body)
 		}
 	}
-	if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) && !strings.Contains(body, "/voipbin/handoff") {
+	if body := fetchTransfer(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) && !strings.Contains(body, "/voipbin/handoff") {
 		t.Fatalf("no transfer: %s", body)
 	}
+}
+
+// fetchTransfer fetches as VoIPBin does after a transfer's announcement
+// (talk, then fetch): the transfer itself comes with the second answer.
+func fetchTransfer(t *testing.T, fetch, req string) string {
+	t.Helper()
+	_, body := post(t, fetch, req)
+	if strings.Contains(body, "Routing you to") && !strings.Contains(body, `"connect"`) {
+		_, body = post(t, fetch, req)
+	}
+	return body
 }
 
 // TestStopFailureSaidAgainAfterRecovery: once a stop goes through, the next
@@ -272,7 +288,7 @@ func TestRevokedAccessKeySaidLoudly(t *testing.T) {
 				t.Fatalf("event: %d %s", status, body)
 			}
 		}
-		if _, body := post(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) && !strings.Contains(body, "/voipbin/handoff") {
+		if body := fetchTransfer(t, fetch, `{"activeflow_id":"`+vid("af")+`","reference_id":"`+call+`"}`); !strings.Contains(body, `"connect"`) && !strings.Contains(body, "/voipbin/handoff") {
 			t.Fatalf("no transfer: %s", body)
 		}
 	}

@@ -90,7 +90,7 @@ func PlayCall(ctx context.Context, cfg *flow.Config, st Store, local, model flow
 			break
 		}
 		call, _, err := st.Load(ctx, callID)
-		if err != nil || len(acts) == 0 || call.Over() {
+		if err != nil || len(acts) == 0 || call.Left() { // an announced transfer comes with the next fetch
 			break
 		}
 		fed, waits := false, false

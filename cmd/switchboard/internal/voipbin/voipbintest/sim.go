@@ -57,7 +57,9 @@
 //     transcript_created, the only event with the final words;
 //   - a caller who said something waits for a talk after it before they say
 //     more (or keep a scripted silence);
-//   - time passes only in pauses (sleep, digits_receive); a talk takes none.
+//   - time passes in pauses (sleep, digits_receive) and while a talk plays
+//     (400 ms a word on the call's own clock; an async talk takes none, a
+//     key that ends it cuts it, and in RealTime talks stay instant).
 //     By default the call runs on its own clock, fast and repeatable: the
 //     events due by the end of a pause are delivered, in order, before the
 //     action after it. With RealTime, pauses really last, and each event is
@@ -594,7 +596,19 @@ func (c *call) execute(ctx context.Context, typ string, raw []byte) (*[]voipbin.
 		if c.now() >= c.busyUntil {
 			c.unanswered = false
 		}
-		return nil, c.moment(ctx, "talk", voipbin.DigitsReceiveOption{})
+		steps, press := len(c.steps), len(c.steps) > 0 && c.steps[0].Press != ""
+		err := c.moment(ctx, "talk", voipbin.DigitsReceiveOption{})
+		if err != nil || o.Async || c.talkNext && press && len(c.steps) < steps || c.opt.RealTime {
+			// An async talk only starts; a key ends a talk with
+			// digits_handle next; in real time talks stay instant, so that
+			// load runs keep the pace they are measured at.
+			return nil, err
+		}
+		// VoIPBin's talk ends when its speech has played (bin-call-manager
+		// callhandler actionExecuteTalk moves to the next action at once only
+		// for an async talk): what the caller says meanwhile reaches us
+		// before the action after it.
+		return nil, c.advance(ctx, talkMS(o.Text))
 	case voipbin.TypeSleep:
 		var o voipbin.SleepOption
 		if err := decodeOption(typ, raw, &o); err != nil {
@@ -1135,6 +1149,9 @@ func jumble(rnd *rand.Rand, evs []timedEvent) []timedEvent {
 	}
 	return out
 }
+
+// talkMS is how long a talk of text plays: 400 ms a word, as a caller speaks.
+func talkMS(text string) int { return 400 * len(strings.Fields(voipbin.Spoken(text))) }
 
 // How VoIPBin's streaming speech-to-text times a caller's utterance, in ms:
 // the caller starts a moment into the pause, the recognizer's first interim

@@ -574,6 +574,36 @@ func TestSpeechTimeline(t *testing.T) {
 	}
 }
 
+// TestTalkTakesTime: a talk plays before the action after it, 400 ms a
+// word; a line the caller says meanwhile reaches the service first. An
+// async talk takes no time.
+func TestTalkTakesTime(t *testing.T) {
+	talk := func(async bool) map[string]any {
+		return act("talk", map[string]any{"text": "Routing you to Billing and Accounts. Please hold.", "language": "en-US", "async": async})
+	}
+	for _, tt := range []struct {
+		async bool
+		want  []string
+	}{
+		// The line's final words come at 300+1000+300 ms; the talk after
+		// the 1200 ms sleep plays 8 words, 3200 ms.
+		{false, []string{"fetch", "transcribe_created", "transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_interim",
+			"fetch", "transcribe_speech_ended", "transcript_created", "fetch"}},
+		{true, []string{"fetch", "transcribe_created", "transcribe_speech_started", "transcribe_speech_interim", "transcribe_speech_interim",
+			"fetch", "fetch"}},
+	} {
+		srv := &scripted{answers: [][]map[string]any{
+			{act("transcribe_start", map[string]any{"language": "en-US", "direction": "in"}), act("sleep", map[string]any{"duration": 1200}), fetchNext},
+			{talk(tt.async), fetchNext},
+			{act("hangup", nil)},
+		}}
+		play(t, srv, Options{}, Step{Say: "no wait", SpeakMS: 1000})
+		if diff := cmp.Diff(tt.want, srv.log); diff != "" {
+			t.Errorf("async %v: events and fetches (-want +got):\n%s", tt.async, diff)
+		}
+	}
+}
+
 // TestRealTimeWaits: in real time, the wait runs from the final words to the
 // first answer that acts on them; pauses and the holding line do not end it.
 func TestRealTimeWaits(t *testing.T) {
