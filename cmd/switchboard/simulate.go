@@ -12,7 +12,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	neturl "net/url"
 	"os"
 	"path/filepath"
@@ -291,7 +290,7 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	simClock(svc, opt)
 	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing, width: width}
 	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff, shown})
-	srv := httptest.NewServer(newServer(svc))
+	srv := voipbintest.Serve(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
 	if rest != nil {
