@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -37,7 +36,7 @@ type dialler struct {
 	api       *voipbin.Client // nil: no access key, nothing can be dialled
 	config    func() *flow.Config
 	// fetchURL is where the department's leg fetches: the public URL and the token.
-	fetchURL func() string
+	fetchURL func() voipbin.FetchURL
 	log      *slog.Logger
 	now      func() time.Time
 	// every is how often due callbacks are looked for; answerWindow how long
@@ -49,8 +48,8 @@ type dialler struct {
 
 func newDialler(svc *service, api *voipbin.Client) *dialler {
 	return &dialler{callbacks: svc.callbacks, api: api, config: func() *flow.Config { return svc.routing().cfg },
-		fetchURL: func() string {
-			return strings.TrimSuffix(svc.settings.PublicURL, "/") + "/voipbin/callback?t=" + url.QueryEscape(svc.settings.FetchToken)
+		fetchURL: func() voipbin.FetchURL {
+			return voipbin.FetchURL{Base: svc.settings.PublicURL, Path: voipbin.CallbackPath, Token: svc.settings.FetchToken}
 		},
 		log: svc.log, now: time.Now, every: time.Second, answerWindow: 2 * time.Minute,
 		count: func(outcome string) { svc.metrics.callbacks.WithLabelValues(outcome).Inc() }}
@@ -176,11 +175,13 @@ func (d *dialler) dial(ctx context.Context, cb flow.Callback, cfg *flow.Routing)
 	text, lang := texts.WhisperFor(cb.Language, cfg.Language)
 	whisper := d.whisper(cb, text, cfg)
 	from := cmpOr(cfg.CallerIDFor(dept), cb.Dialled)
+	next := d.fetchURL()
+	next.CB, next.Digits = cb.ID, voipbin.Var(voipbin.VarDigits)
 	acts := []voipbin.Action{
 		{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk(whisper, lang)},
 		{ID: newID(), Type: voipbin.TypeDigitsReceive, Option: voipbin.DigitsReceiveOption{Duration: 8000, Length: 1}},
 		{ID: newID(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{
-			EventURL: d.fetchURL() + "&cb=" + url.QueryEscape(cb.ID) + "&d=" + voipbin.Var(voipbin.VarDigits), EventMethod: "POST"}},
+			EventURL: next.String(), EventMethod: "POST"}},
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -226,17 +227,17 @@ func cmpOr(a, b string) string {
 // anything else ends the leg, and the callback is tried again later.
 func handleCallbackFetch(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !validToken(svc.settings.FetchToken, r.URL.Query().Get("t")) {
+		q := voipbin.ParseFetchURL(r.URL.Query())
+		if !validToken(svc.settings.FetchToken, q.Token) {
 			writeProblem(w, http.StatusUnauthorized, "bad or missing fetch token (?t=)")
 			return
 		}
-		var req fetchRequest
+		var req voipbin.FetchRequest
 		if err := decodeJSON(w, r, &req); err != nil {
 			writeBodyProblem(w, "invalid fetch body", err)
 			return
 		}
-		q := r.URL.Query()
-		id, key := q.Get("cb"), strings.TrimSpace(q.Get("d"))
+		id, key := q.CB, strings.TrimSpace(q.Digits)
 		if p := problemsOf(idProblem("cb", id), idProblem("reference_id", req.ReferenceID)); len(p) > 0 {
 			writeProblem(w, http.StatusBadRequest, "invalid callback fetch", p...)
 			return

@@ -38,7 +38,7 @@ func TestCustomerFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acts := customerFlow(cfg, exampleFetchURL)
+	acts := voipbin.CustomerFlow(cfg, exampleFetchURL)
 	got := renderFlow(acts)
 	const golden = "../../testdata/flows/flow-step.json"
 	if *update {

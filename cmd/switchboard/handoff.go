@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -103,13 +102,13 @@ func (h *handoffs) intercept(acts []flow.Action, out []voipbin.Action, base stri
 // callerURL is where a caller's flow fetches the handoff's next step. The
 // numbers ride in it: VoIPBin substitutes them when the fetch runs.
 func (h *handoffs) callerURL(base, dept string) string {
-	return base + "/voipbin/handoff?t=" + url.QueryEscape(h.svc.settings.FetchToken) + "&dept=" + url.QueryEscape(dept) +
-		"&from=" + voipbin.Var("voipbin.call.source.target") + "&to=" + voipbin.DialledNumber
+	return voipbin.FetchURL{Base: base, Path: voipbin.HandoffPath, Token: h.svc.settings.FetchToken, Dept: dept,
+		From: voipbin.Var(voipbin.VarCaller), To: voipbin.DialledNumber}.String()
 }
 
 // agentURL is where the leg rung fetches what to do once its person answered.
 func (h *handoffs) agentURL(base, callID string) string {
-	return base + "/voipbin/handoff/agent?t=" + url.QueryEscape(h.svc.settings.FetchToken) + "&call=" + url.QueryEscape(callID)
+	return voipbin.FetchURL{Base: base, Path: voipbin.HandoffAgentPath, Token: h.svc.settings.FetchToken, Call: callID}.String()
 }
 
 // number reads a phone number from a substituted URL: VoIPBin does not
@@ -123,8 +122,7 @@ func number(s string) string {
 
 // baseOf is the public base URL of this service, as fetchURL builds it.
 func baseOf(s settings, r *http.Request) string {
-	u := fetchURL(s, r, "")
-	return u[:strings.Index(u, "/voipbin/fetch")]
+	return fetchURL(s, r, "").Base
 }
 
 // handleHandoff answers the fetch of a caller being handed over. As on
@@ -137,8 +135,8 @@ func handleHandoff(svc *service) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		q := r.URL.Query()
-		dept, from, dialled := q.Get("dept"), number(q.Get("from")), number(q.Get("to"))
+		q := voipbin.ParseFetchURL(r.URL.Query())
+		dept, from, dialled := q.Dept, number(q.From), number(q.To)
 		cfg := &svc.routing().cfg.Routing
 		if p := problemsOf(tokenProblem("dept", dept, 64, func(b byte) bool { return b >= 'a' && b <= 'z' })); len(p) > 0 {
 			svc.log.WarnContext(r.Context(), "handoff fetch: department unusable; the fallback desk's", "problems", p)
@@ -171,8 +169,8 @@ func handleHandoffAgent(svc *service) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		q := r.URL.Query()
-		callID, digits := q.Get("call"), q.Get("d")
+		q := voipbin.ParseFetchURL(r.URL.Query())
+		callID, digits := q.Call, q.Digits
 		if strings.Contains(digits, "${") {
 			digits = ""
 		}
@@ -189,11 +187,11 @@ func handleHandoffAgent(svc *service) http.HandlerFunc {
 // handoffRequest checks a handoff fetch's token and reads the id of the call
 // that fetched ("": none usable).
 func handoffRequest(svc *service, w http.ResponseWriter, r *http.Request) (string, bool) {
-	if !validToken(svc.settings.FetchToken, r.URL.Query().Get("t")) {
+	if !validToken(svc.settings.FetchToken, voipbin.ParseFetchURL(r.URL.Query()).Token) {
 		writeProblem(w, http.StatusUnauthorized, "bad or missing fetch token (?t=)")
 		return "", false
 	}
-	var req fetchRequest
+	var req voipbin.FetchRequest
 	if err := decodeJSON(w, r, &req); err != nil || idProblem("reference_id", req.ReferenceID) != "" {
 		svc.log.WarnContext(r.Context(), "handoff fetch without a usable call id", "err", err)
 		return "", true
@@ -394,7 +392,7 @@ func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dia
 }
 
 // render renders flow actions that need no fetch URL (talk, connect, hangup).
-func render(acts ...flow.Action) []voipbin.Action { return voipbin.Render(acts, "") }
+func render(acts ...flow.Action) []voipbin.Action { return voipbin.Render(acts, voipbin.FetchURL{}) }
 
 // action is one VoIPBin action with a fresh id.
 func action(typ string, opt any) voipbin.Action {

@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -34,16 +33,16 @@ import (
 // everything past the fetch's token, one that cannot be used is left out
 // (VoIPBin would hang the caller up on a refusal) and named in the problems
 // returned, for the log.
-func messageParams(q url.Values, t *flow.Turn) []string {
+func messageParams(q voipbin.FetchURL, t *flow.Turn) []string {
 	var p []string
-	if rec := q.Get("rec"); rec != "" && !strings.Contains(rec, "${") {
+	if rec := q.Rec; rec != "" && !strings.Contains(rec, "${") {
 		if bad := idProblem("rec", rec); bad != "" {
 			p = append(p, bad)
 		} else {
 			t.Recording = rec
 		}
 	}
-	if from := flow.NormalizeNumber(q.Get("from")); from != "" && !strings.Contains(from, "${") {
+	if from := flow.NormalizeNumber(q.From); from != "" && !strings.Contains(from, "${") {
 		if bad := textProblem("from", from, maxDialled); bad != "" {
 			p = append(p, bad)
 		} else {

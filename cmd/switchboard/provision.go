@@ -46,7 +46,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	opt.Transfers = transfersOf(cfg)
 	opt.Messages = messagesOf(cfg)
 	if *flowStep {
-		opt.Flow = func(fetchURL string) []voipbin.Action { return customerFlow(cfg, fetchURL) }
+		opt.Flow = func(fetchURL string) []voipbin.Action { return voipbin.CustomerFlow(cfg, fetchURL) }
 	}
 	if !opt.Check {
 		var missing []error

@@ -155,7 +155,7 @@ func TestProvisionFlowStep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := customerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+voipbin.DialledNumber+"&from=${voipbin.call.source.target}")
+	want := voipbin.CustomerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+voipbin.DialledNumber+"&from=${voipbin.call.source.target}")
 	got := api.Flows[1].Actions
 	if len(got) != len(want) {
 		t.Fatalf("stored flow has %d actions, want %d", len(got), len(want))

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -26,11 +27,11 @@ const maxBody = 64 << 10
 func newServer(svc *service) http.Handler {
 	r := chi.NewRouter()
 	r.Use(markArrival, logRequests(svc))
-	r.Post("/voipbin/fetch", handleFetch(svc))
-	r.Post("/voipbin/events", handleEvent(svc))
-	r.Post("/voipbin/handoff", handleHandoff(svc))
-	r.Post("/voipbin/handoff/agent", handleHandoffAgent(svc))
-	r.Post("/voipbin/callback", handleCallbackFetch(svc))
+	r.Post(voipbin.FetchPath, handleFetch(svc))
+	r.Post(voipbin.EventsPath, handleEvent(svc))
+	r.Post(voipbin.HandoffPath, handleHandoff(svc))
+	r.Post(voipbin.HandoffAgentPath, handleHandoffAgent(svc))
+	r.Post(voipbin.CallbackPath, handleCallbackFetch(svc))
 	r.Post("/webhook/call-handler", handleCallHandler(svc))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -367,7 +367,7 @@ func (fn roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { ret
 
 func (f *fetchStory) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Path != "/voipbin/fetch" {
+		if r.URL.Path != voipbin.FetchPath {
 			return next.RoundTrip(r)
 		}
 		f.mu.Lock()

@@ -42,7 +42,7 @@ func TestEveryShippedTextPassesTTS(t *testing.T) {
 		var texts []string
 		walkStrings(reflect.ValueOf(cfg.Routing), &texts)
 		for _, text := range texts {
-			talk := voipbin.Render([]flow.Action{{Kind: flow.ActTalk, Text: text}}, "")[0].Option.(voipbin.TalkOption)
+			talk := voipbin.Render([]flow.Action{{Kind: flow.ActTalk, Text: text}}, voipbin.FetchURL{})[0].Option.(voipbin.TalkOption)
 			if err := voipbin.CheckSpeakable(talk.Text); err != nil {
 				t.Errorf("%s: %q would be silence: %v", name, text, err)
 			}
@@ -50,7 +50,7 @@ func TestEveryShippedTextPassesTTS(t *testing.T) {
 				escaped++
 			}
 		}
-		for _, a := range customerFlow(cfg, "https://h/voipbin/fetch?t=x") {
+		for _, a := range voipbin.CustomerFlow(cfg, "https://h/voipbin/fetch?t=x") {
 			if o, ok := a.Option.(voipbin.TalkOption); ok && voipbin.CheckSpeakable(o.Text) != nil {
 				t.Errorf("%s: the customer flow's talk %q would be silence", name, o.Text)
 			}

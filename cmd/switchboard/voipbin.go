@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,15 +22,9 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
-// fetchRequest is VoIPBin's fetch body.
-type fetchRequest struct {
-	ActiveflowID string `json:"activeflow_id"`
-	ReferenceID  string `json:"reference_id"` // the call's id
-}
-
 func handleFetch(svc *service) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !validToken(svc.settings.FetchToken, r.URL.Query().Get("t")) {
+		if !validToken(svc.settings.FetchToken, voipbin.ParseFetchURL(r.URL.Query()).Token) {
 			writeProblem(w, http.StatusUnauthorized, "bad or missing fetch token (?t=)")
 			return
 		}
@@ -73,17 +66,17 @@ func fetchTurn(w http.ResponseWriter, r *http.Request) (flow.Turn, []string) {
 		}
 		return p == ""
 	}
-	q := r.URL.Query()
+	q := voipbin.ParseFetchURL(r.URL.Query())
 	turn := flow.Turn{Channel: flow.Voice, Arrived: arrival(r)}
-	if lang := q.Get("lang"); usable(tokenProblem("lang", lang, maxLanguage, languageByte)) {
+	if lang := q.Lang; usable(tokenProblem("lang", lang, maxLanguage, languageByte)) {
 		turn.Language = lang
 	}
-	if to := q.Get("to"); usable(textProblem("to", to, maxDialled)) {
+	if to := q.To; usable(textProblem("to", to, maxDialled)) {
 		turn.Dialled = to
 	}
-	if q.Has("d") {
+	if q.Keyed {
 		turn.HasDigits = true
-		switch d := q.Get("d"); {
+		switch d := q.Digits; {
 		case strings.Contains(d, "${"): // VoIPBin left the variable unset: no key
 		case usable(tokenProblem("d", d, maxDigits, digitByte)):
 			turn.Digits = d
@@ -92,7 +85,7 @@ func fetchTurn(w http.ResponseWriter, r *http.Request) (flow.Turn, []string) {
 		}
 	}
 	problems = append(problems, messageParams(q, &turn)...)
-	var req fetchRequest
+	var req voipbin.FetchRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		return turn, append(problems, "body: "+err.Error())
 	}
@@ -109,7 +102,7 @@ func fetchTurn(w http.ResponseWriter, r *http.Request) (flow.Turn, []string) {
 // fetchURL is the URL VoIPBin fetches the next turn from: the public base URL
 // when configured, else the one this request came to; lang is the language
 // the call was fetched with.
-func fetchURL(s settings, r *http.Request, lang string) string {
+func fetchURL(s settings, r *http.Request, lang string) voipbin.FetchURL {
 	base := strings.TrimSuffix(s.PublicURL, "/")
 	if base == "" {
 		scheme := "http"
@@ -118,11 +111,7 @@ func fetchURL(s settings, r *http.Request, lang string) string {
 		}
 		base = scheme + "://" + r.Host
 	}
-	u := base + "/voipbin/fetch?t=" + url.QueryEscape(s.FetchToken)
-	if lang != "" {
-		u += "&lang=" + url.QueryEscape(lang)
-	}
-	return u
+	return voipbin.FetchURL{Base: base, Token: s.FetchToken, Lang: lang}
 }
 
 func validToken(want, got string) bool {

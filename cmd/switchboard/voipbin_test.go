@@ -173,7 +173,7 @@ func TestFetchURL(t *testing.T) {
 			if tt.proto != "" {
 				r.Header.Set("X-Forwarded-Proto", tt.proto)
 			}
-			if got := fetchURL(settings{PublicURL: tt.public, FetchToken: "tok"}, r, r.URL.Query().Get("lang")); got != tt.want {
+			if got := fetchURL(settings{PublicURL: tt.public, FetchToken: "tok"}, r, r.URL.Query().Get("lang")).String(); got != tt.want {
 				t.Errorf("fetchURL = %s, want %s", got, tt.want)
 			}
 		})

@@ -415,7 +415,7 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		if !s.decode(w, r, &body) {
 			return
 		}
-		if body.WebhookMethod != http.MethodPost || !strings.HasSuffix(body.WebhookURI, "/voipbin/events") {
+		if body.WebhookMethod != http.MethodPost || !strings.HasSuffix(body.WebhookURI, voipbin.EventsPath) {
 			s.refuse(w, http.StatusBadRequest, "webhook %s %s is not Switchboard's event endpoint", body.WebhookMethod, body.WebhookURI)
 			return
 		}
@@ -648,7 +648,7 @@ func (s *REST) validFlow(w http.ResponseWriter, f Flow) bool {
 		}
 	}
 	u := acts[1].fetch.EventURL
-	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, "/voipbin/fetch?t=") || strings.HasSuffix(u, "?t=") || acts[1].fetch.EventMethod != http.MethodPost {
+	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, voipbin.FetchPath+"?t=") || strings.HasSuffix(u, "?t=") || acts[1].fetch.EventMethod != http.MethodPost {
 		s.refuse(w, http.StatusBadRequest, "fetch %s %q: want POST to a public https URL carrying ?t=TOKEN", acts[1].fetch.EventMethod, u)
 		return false
 	}
