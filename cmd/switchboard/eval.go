@@ -41,7 +41,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	at := fs.String("at", "", "start every conversation at this moment, for opening hours: 2026-12-25T10:00 in each config's routing.hours zone, or RFC 3339 (default: a config with hours plays at the first moment every department is open, from Monday 2026-06-01)")
 	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
 	vectors := fs.Bool("vectors", true, "let the local classifier use its word vectors (false: its words, spelling and lexicon only)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *data == "" {

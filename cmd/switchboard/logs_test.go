@@ -178,7 +178,7 @@ func TestHelp(t *testing.T) {
 	if err := run(context.Background(), []string{"help"}, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range commands {
+	for _, c := range commands() {
 		if !strings.Contains(out.String(), "  "+c.name+" ") {
 			t.Errorf("help does not list %s:\n%s", c.name, out.String())
 		}

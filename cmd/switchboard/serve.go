@@ -18,8 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,7 +25,6 @@ import (
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
-	"github.com/switchboard/switchboard/store"
 )
 
 // settings is everything the service is started with, from flags and environment.
@@ -176,17 +173,6 @@ func envSettings(getenv func(string) string) settings {
 	}
 }
 
-// parseFlags parses a command's flags, which take no positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
-	}
-	return nil
-}
-
 // register adds the flags serve shares with the commands that run the
 // service in process (simulate), whose logs start at logLevel.
 func (s *settings) register(fs *flag.FlagSet, logLevel string) {
@@ -256,162 +242,6 @@ func readConfig(file string) (*flow.Config, [sha256.Size]byte, error) {
 		return nil, [sha256.Size]byte{}, fmt.Errorf("config %s:\n%w", file, err)
 	}
 	return cfg, sha256.Sum256(b), nil
-}
-
-// service is the running service's parts, built once in build and shared by
-// every request.
-type service struct {
-	settings settings
-	store    backend
-	// events takes VoIPBin's events; it counts caller lines dropped from full
-	// call inboxes (flow.MaxInbox): a flood, or fetches that stopped coming.
-	events  *flow.Events
-	log     *slog.Logger
-	metrics *metrics
-	close   func() error
-	// modelHTTP reaches the model: one transport for the process, so that the
-	// classifier a reload builds reuses the connections of the one before.
-	modelHTTP *http.Client
-	// current is the routing in use; a reload swaps it whole, so a turn sees
-	// one config from start to end and the next turn sees the new one.
-	current atomic.Pointer[routing]
-	// reloadMu serialises reloads; configSum is the hash of the config file
-	// last read, so an unchanged file is not reloaded.
-	reloadMu  sync.Mutex
-	configSum [sha256.Size]byte
-	// configGone is set while the config file cannot be read: said once,
-	// not on every check, until it can be read again.
-	configGone bool
-	// storeDown remembers the last readiness answer, so an outage is logged
-	// when it starts and ends, not on every probe.
-	storeDown atomic.Bool
-	// eventPatience bounds how long an event keeps trying to reach the store.
-	eventPatience time.Duration
-	// clock is what calls start at by, for opening hours (settings.At); nil: now.
-	clock func() time.Time
-	// leaving unlinks and stops the transcriptions of calls that left us.
-	leaving *leaving
-	// handoff hands routed callers over through conferences; nil without
-	// VoIPBin's REST API, when a transfer is a plain connect.
-	handoff *handoffs
-	// outbox keeps the messages callers leave; sender tells the business
-	// (messages.go); callbacks keeps the callbacks they ask for, dialler
-	// dials them (callbacks.go).
-	outbox    flow.Outbox
-	sender    *sender
-	callbacks flow.Callbacks
-	dialler   *dialler
-	callers   flow.Callers
-}
-
-// backend is a store as the service uses it: the flow's two views of it, and
-// a reachability check for /readyz.
-type backend interface {
-	flow.Calls
-	flow.Inbox
-	// Ping reports whether the store can be reached.
-	Ping(ctx context.Context) error
-}
-
-// routing is one routing config with what is built from it.
-type routing struct {
-	cfg    *flow.Config
-	router *flow.Router
-	model  *prompts.Classifier // nil without a model
-}
-
-// routing returns the routing in use now.
-func (svc *service) routing() *routing { return svc.current.Load() }
-
-func build(ctx context.Context, s settings, log *slog.Logger) (*service, error) {
-	cfg, sum, err := readConfig(s.ConfigFile)
-	if err != nil {
-		return nil, err
-	}
-	svc := &service{settings: s, log: log, close: func() error { return nil }, configSum: sum,
-		eventPatience: eventPatience}
-	if s.At != "" {
-		at, err := parseAt(s.At, cfg)
-		if err != nil {
-			return nil, err
-		}
-		svc.clock = clockFrom(at)
-		log.Info("calls start at a moment set by --at, not now: opening hours are read then", "at", at.Format(time.RFC3339))
-	}
-	svc.metrics = newMetrics(func() string {
-		if m := svc.routing().model; m != nil {
-			return m.BreakerState()
-		}
-		return ""
-	})
-	var st backend
-	if s.RedisURL == "" {
-		st = store.NewMemory(store.DefaultExpiry)
-	} else {
-		store.SetRedisLogger(log)
-		r, err := store.OpenRedis(ctx, s.RedisURL, store.DefaultExpiry)
-		if err != nil {
-			return nil, err
-		}
-		st, svc.close = r, r.Close
-		// Said now rather than first at /readyz; the service starts anyway and
-		// sends callers to the fallback desk until Redis answers.
-		pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		if err := r.Ping(pingCtx); err != nil {
-			svc.storeDown.Store(true)
-			log.Warn(fmt.Sprintf("REDIS_URL %s cannot be reached (%v): callers go to the fallback desk until it answers; check that Redis runs there", store.RedactURL(s.RedisURL), err))
-		}
-	}
-	svc.store = measuredStore{backend: st, m: svc.metrics}
-	svc.outbox, svc.callbacks, svc.callers = newOutbox(st), newCallbacks(st), newCallers(st)
-	svc.events = flow.NewEvents(svc.store, log)
-	var api *voipbin.Client
-	if s.AccessKey != "" {
-		api = &voipbin.Client{API: s.APIURL, AccessKey: s.AccessKey, HTTP: &http.Client{Timeout: stopTimeout}}
-	}
-	svc.leaving = newLeaving(svc.events, api, log, svc.metrics, func(ctx context.Context, id, why string) (flow.Call, error) {
-		return svc.routing().router.Leave(ctx, id, why)
-	})
-	closeStore := svc.close
-	svc.close = func() error { svc.leaving.close(); return closeStore() }
-	if api != nil {
-		svc.handoff = newHandoffs(svc, api)
-	}
-	svc.sender = newSender(svc, api, svc.outbox)
-	svc.dialler = newDialler(svc, api)
-	svc.modelHTTP = &http.Client{Transport: prompts.NewTransport(cmp.Or(s.ModelConns, prompts.DefaultMaxConcurrent))}
-	rt, err := svc.newRouting(cfg)
-	if err != nil {
-		return nil, err
-	}
-	svc.current.Store(rt)
-	return svc, nil
-}
-
-// newRouting builds the router, and the model classifier if one is
-// configured, for cfg.
-func (svc *service) newRouting(cfg *flow.Config) (*routing, error) {
-	s := svc.settings
-	rt := &routing{cfg: cfg}
-	var model flow.Classifier // stays a nil interface without a model
-	if s.OpenAIKey != "" {
-		m, err := prompts.NewClassifier(cfg, prompts.Options{
-			APIKey: s.OpenAIKey, BaseURL: s.OpenAIURL, Model: s.Model, MaxConcurrent: s.ModelConns,
-			HTTPClient: svc.modelHTTP, Log: svc.log, Observe: svc.metrics.observeModel,
-		})
-		if err != nil {
-			return nil, err
-		}
-		rt.model, model = m, m
-	}
-	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
-	rt.router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff})
-	rt.router.LogTranscripts = s.LogTranscripts
-	rt.router.Clock = svc.clock
-	rt.router.Outbox, rt.router.Callbacks = svc.outbox, svc.callbacks
-	rt.router.Callers, rt.router.HashNumber = svc.callers, numberHasher(s)
-	return rt, nil
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -564,102 +394,4 @@ func newHTTPServer(h http.Handler) *http.Server {
 		WriteTimeout:      10 * time.Second, // above eventPatience
 		IdleTimeout:       60 * time.Second,
 	}
-}
-
-func runGraph(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("graph", stdout, stderr)
-	format := fs.String("format", "mermaid", "mermaid or dot (Graphviz)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	var d string
-	var err error
-	switch *format {
-	case "mermaid":
-		d, err = flow.Diagram()
-	case "dot":
-		d, err = flow.DiagramDOT()
-	default:
-		return fmt.Errorf("graph: --format %q: want mermaid or dot", *format)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = io.WriteString(stdout, d)
-	return err
-}
-
-func runCheck(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("check", stdout, stderr)
-	atFlag := fs.String("at", "", "show opening hours as of this moment, 2026-12-25T10:00 (default now)")
-	var files []string
-	fs.Func("config", "routing config JSON `FILE` (repeat to check several; default: the embedded example)", func(f string) error {
-		files = append(files, f)
-		return nil
-	})
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if len(files) == 0 {
-		files = []string{""}
-	}
-	var out strings.Builder
-	var errs []error
-	anyDialled := false
-	for _, file := range files {
-		cfg, err := loadConfig(file)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		name := file
-		if name == "" {
-			name = "the embedded example"
-		}
-		table, dialled := cfg.Routing.CallerIDs()
-		anyDialled = anyDialled || dialled
-		fmt.Fprintf(&out, "%s: config ok: %d departments %v\n%s", name, len(cfg.Routing.Departments), cfg.Routing.DepartmentNames(true), table)
-		for _, line := range cfg.Routing.DescribeModes() {
-			fmt.Fprintln(&out, "  mode "+line)
-		}
-		at := time.Now()
-		if *atFlag != "" {
-			if at, err = parseAt(*atFlag, cfg); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-		}
-		fmt.Fprintln(&out, "  opening hours:")
-		for _, line := range cfg.Routing.DescribeHours(at) {
-			fmt.Fprintln(&out, "    "+line)
-		}
-		for _, line := range cfg.Routing.DescribeQueues() {
-			fmt.Fprintln(&out, "  "+line)
-		}
-		for _, line := range cfg.Routing.DescribeMessages() {
-			fmt.Fprintln(&out, "  "+line)
-		}
-		fmt.Fprintln(&out, "  handoffs (each destination in turn, then the fallback desk's):")
-		for _, line := range cfg.Routing.DescribeHandoffs() {
-			fmt.Fprintln(&out, "    "+line)
-		}
-		fmt.Fprintln(&out, "  what callers hear, by language ((example): not in this config, taken from the example's):")
-		for _, line := range cfg.Routing.DescribeTexts() {
-			fmt.Fprintln(&out, "    "+line)
-		}
-		for _, w := range append(cfg.Routing.TextWarnings(), cfg.Routing.Warnings()...) {
-			fmt.Fprintln(&out, "  WARNING "+w)
-		}
-	}
-	if out.Len() > 0 { // VoIPBin's rule, once whatever the number of files
-		out.WriteString(flow.HandoffRule)
-		out.WriteString(flow.CallerIDRule)
-		if anyDialled {
-			out.WriteString(flow.CallerIDDialledNote)
-		}
-	}
-	if _, err := io.WriteString(stdout, out.String()); err != nil {
-		return err
-	}
-	return errors.Join(errs...)
 }

@@ -289,7 +289,7 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 	}
 	simClock(svc, opt)
 	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing, width: width}
-	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff, shown})
+	svc.addObserver(shown)
 	srv := voipbintest.Serve(newServer(svc))
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
@@ -324,15 +324,6 @@ func (svc *service) memory() *store.Memory {
 // simulateRingSecond is a second of ring time in simulate, which plays a
 // call faster than it happens.
 const simulateRingSecond = 10 * time.Millisecond
-
-// observers tells several observers about each turn.
-type observers []flow.Observer
-
-func (o observers) Observe(ctx context.Context, r flow.Report) {
-	for _, ob := range o {
-		ob.Observe(ctx, r)
-	}
-}
 
 // fetchStory remembers the last turn's report and prints it under the fetch
 // that caused it, with the fetch's latency as the simulated VoIPBin saw it.
