@@ -105,7 +105,7 @@ func newMetrics(breaker func() string) *metrics {
 			"Failed model classifications by kind (breaker_open, busy, timeout, rate_limited, server_error, refused, bad_reply, network).", "kind"),
 		modelTokens: f.counter("switchboard_model_tokens_total", "Tokens the model calls cost."),
 		storeDuration: f.histogramVec("switchboard_store_operation_duration_seconds",
-			"Store calls by operation (load, save, append, link, resolve, ping).", storeBuckets, "operation"),
+			"Store calls by operation (load, save, append, link, resolve, speaking, ping).", storeBuckets, "operation"),
 		storeErrors: f.counterVec("switchboard_store_errors_total",
 			"Store calls that failed, by operation (save conflicts, unknown keys and writes refused for a call that has left us are not failures).", "operation"),
 		inboxDrops: f.counterVec("switchboard_inbox_drops_total",
@@ -283,10 +283,12 @@ func (m *metrics) observeRequest(route string, status int, took time.Duration) {
 	m.httpDuration.WithLabelValues(route, outcome).Observe(took.Seconds())
 }
 
-// measuredStore is a store that times every call and counts failures.
+// measuredStore is a store that times every call and counts failures. Its
+// backend is a field, not embedded, so that a method added to the store's
+// interface must be timed here before the service builds.
 type measuredStore struct {
-	backend
-	m *metrics
+	backend backend
+	m       *metrics
 }
 
 func (s measuredStore) done(op string, start time.Time, err error) {
@@ -335,6 +337,13 @@ func (s measuredStore) Resolve(ctx context.Context, transcribeID string) (string
 	id, err := s.backend.Resolve(ctx, transcribeID)
 	s.done("resolve", start, err)
 	return id, err
+}
+
+func (s measuredStore) Speaking(ctx context.Context, id, session string, v flow.VoiceActivity) error {
+	start := time.Now()
+	err := s.backend.Speaking(ctx, id, session, v)
+	s.done("speaking", start, err)
+	return err
 }
 
 func (s measuredStore) Ping(ctx context.Context) error {

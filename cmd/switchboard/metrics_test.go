@@ -70,6 +70,7 @@ func TestMetrics(t *testing.T) {
 		`switchboard_inbox_drops_total{reason="duplicate"} 2`,
 		`switchboard_http_request_duration_seconds_count{outcome="2xx",route="/voipbin/fetch"}`,
 		`switchboard_store_operation_duration_seconds_count{operation="save"}`,
+		`switchboard_store_operation_duration_seconds_count{operation="speaking"}`, // every store method is timed
 		`go_goroutines`,
 	} {
 		if !strings.Contains(page, want) {

@@ -71,7 +71,8 @@ type service struct {
 }
 
 // backend is a store as the service uses it: the flow's two views of it, and
-// a reachability check for /readyz.
+// a reachability check for /readyz. (storetest.Store is the same set, for
+// the stores' conformance suite: test code the binary does not link.)
 type backend interface {
 	flow.Calls
 	flow.Inbox
