@@ -20,7 +20,7 @@ import (
 	"github.com/switchboard/switchboard/store"
 )
 
-// lines parses the buffer's JSON log lines (syncBuffer is logbuf_test.go's).
+// lines parses the buffer's JSON log lines (syncBuffer is below).
 func (s *syncBuffer) lines(t *testing.T) []map[string]any {
 	t.Helper()
 	var out []map[string]any
@@ -363,4 +363,22 @@ func TestNoCallerWordsInLogs(t *testing.T) {
 	if audits != 1 || len(lines) < 20 {
 		t.Errorf("%d log lines, %d audit lines: the calls did not run as planned", len(lines), audits)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe to read while the log writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -19,9 +18,6 @@ import (
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 )
-
-// maxBody bounds every request body: VoIPBin's are a few hundred bytes.
-const maxBody = 64 << 10
 
 // newServer returns the service's HTTP handler; every route is here.
 func newServer(svc *service) http.Handler {
@@ -145,12 +141,6 @@ func withCall(r *http.Request, callID string) *http.Request {
 	return r.WithContext(ctx)
 }
 
-// problem is the body of every 4xx and 5xx answer.
-type problem struct {
-	Error    string   `json:"error"`
-	Problems []string `json:"problems,omitempty"`
-}
-
 // movesHeader shows, on a turn's answer, the moves the call made through the
 // state machine ("listening -classify-> classifying, classifying -route->
 // transferred"): platforms ignore it; people and the simulator read it.
@@ -160,16 +150,4 @@ func setMoves(w http.ResponseWriter, moves flow.Moves) {
 	if len(moves) > 0 {
 		w.Header().Set(movesHeader, moves.String())
 	}
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // "Billing & Accounts", not "Billing \u0026 Accounts"
-	_ = enc.Encode(v)
-}
-
-func writeProblem(w http.ResponseWriter, status int, msg string, problems ...string) {
-	writeJSON(w, status, problem{Error: msg, Problems: problems})
 }

@@ -253,7 +253,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	tuneGC(getenv)
-	logOut := newBufferedLog(stderr)
+	logOut := logs.NewBuffered(stderr)
 	defer logOut.Close()
 	log, err := s.logger(logOut)
 	if err != nil {

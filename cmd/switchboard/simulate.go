@@ -565,3 +565,11 @@ func simQueues(configFile string) (map[string]voipbintest.Queue, error) {
 	}
 	return queues, nil
 }
+
+// endedByService reports whether the call ended with our own hangup: the
+// caller heard that everyone is closed (texts.closed_all). A conversation
+// file may expect that; simulate still fails it, since nobody answered.
+func endedByService(res *voipbintest.Result) bool {
+	n := len(res.Transcript)
+	return n > 0 && strings.HasPrefix(strings.TrimSpace(res.Transcript[n-1]), "hangup ")
+}

@@ -1,4 +1,4 @@
-package main
+package logs
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ func (s *syncBuffer) String() string {
 
 func TestBufferedLogKeepsLinesWholeAndFlushes(t *testing.T) {
 	var out syncBuffer
-	l := newBufferedLog(&out)
+	l := NewBuffered(&out)
 	log := slog.New(slog.NewJSONHandler(l, nil))
 	var wg sync.WaitGroup
 	for i := range 8 {

@@ -1,11 +1,12 @@
 package main
 
+// The --at flag of serve, check and simulate: the moment calls start at,
+// for opening hours.
+
 import (
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -33,12 +34,4 @@ func parseAt(s string, cfg *flow.Config) (time.Time, error) {
 func clockFrom(at time.Time) func() time.Time {
 	start := time.Now()
 	return func() time.Time { return at.Add(time.Since(start)) }
-}
-
-// endedByService reports whether the call ended with our own hangup: the
-// caller heard that everyone is closed (texts.closed_all). A conversation
-// file may expect that; simulate still fails it, since nobody answered.
-func endedByService(res *voipbintest.Result) bool {
-	n := len(res.Transcript)
-	return n > 0 && strings.HasPrefix(strings.TrimSpace(res.Transcript[n-1]), "hangup ")
 }
