@@ -72,3 +72,6 @@ func runCallbacks(ctx context.Context, args []string, getenv func(string) string
 	}
 	return tw.Flush()
 }
+
+// stamp is a moment as the list shows it.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

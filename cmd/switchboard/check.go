@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"github.com/switchboard/switchboard/flow"
 )
 
@@ -28,7 +29,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 	var errs []error
 	anyDialled := false
 	for _, file := range files {
-		cfg, err := loadConfig(file)
+		cfg, err := service.LoadConfig(file)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -45,7 +46,7 @@ func runCheck(args []string, stdout, stderr io.Writer) error {
 		}
 		at := time.Now()
 		if *atFlag != "" {
-			if at, err = parseAt(*atFlag, cfg); err != nil {
+			if at, err = service.ParseAt(*atFlag, cfg); err != nil {
 				errs = append(errs, err)
 				continue
 			}

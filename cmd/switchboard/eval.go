@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 )
@@ -74,7 +75,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	for i := range setups {
 		setups[i].Mode = *mode
 		if *at != "" {
-			if setups[i].At, err = parseAt(*at, setups[i].Config); err != nil {
+			if setups[i].At, err = service.ParseAt(*at, setups[i].Config); err != nil {
 				return fmt.Errorf("eval: %w", err)
 			}
 		}
@@ -127,7 +128,7 @@ func evalSetups(configs, promptFiles []string, llm bool, opt flow.LocalOptions, 
 		cfgs = append(cfgs, named{"example", flow.ExampleConfig()})
 	}
 	for _, path := range configs {
-		cfg, err := loadConfig(path)
+		cfg, err := service.LoadConfig(path)
 		if err != nil {
 			return nil, err
 		}

@@ -13,9 +13,11 @@
 //	switchboard load           drive a switchboard it starts with loopback load
 //	switchboard help           list the commands
 //
-// Package main is the commands: main.go holds run and the command table,
-// and each command is the file of its name. The service it serves is
-// service.go and the files it names.
+// Package main is the commands only: main.go holds run and the command
+// table (commands), and each command is the file of its name (serve.go,
+// check.go, ...; width_*.go measure simulate's terminal). A new command is a
+// file and a row of commands. The HTTP service serve runs is package
+// internal/service; VoIPBin's wire and its stand-ins are internal/voipbin.
 package main
 
 import (

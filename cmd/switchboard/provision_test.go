@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"io"
 	"net"
 	"os"
@@ -151,7 +152,7 @@ func TestProvisionFlowStep(t *testing.T) {
 	if out, err := provision(); err != nil || len(api.Flows) != 2 {
 		t.Fatalf("first run: %v, flows %d, refused %v:\n%s", err, len(api.Flows), api.Problems, out)
 	}
-	cfg, err := loadConfig("../../testdata/modes/flow-step.json")
+	cfg, err := service.LoadConfig("../../testdata/modes/flow-step.json")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,9 +10,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,59 +22,28 @@ import (
 	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
-	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 )
 
-// settings is everything the service is started with, from flags and environment.
+// settings is everything serve is started with, from flags and environment:
+// the service's Config and what only the command uses.
 type settings struct {
-	Addr       string
-	ConfigFile string // empty: the embedded example config
-	RedisURL   string
-	OpenAIKey  string
-	OpenAIURL  string
-	Model      string
-	PublicURL  string // base of the fetch URLs handed to VoIPBin; empty: from the request
-	FetchToken string
-	Secret     string // VoIPBin webhook signing secret
-	// AccessKey reaches VoIPBin's REST API at APIURL, to stop the
-	// transcriptions of calls that left us; empty: they run on.
-	AccessKey string
-	APIURL    string
-	// MessagesSecret signs the webhooks that tell a business of a message;
-	// HashKey keys the hash returning callers are remembered by.
-	MessagesSecret string
-	HashKey        string
-	// ModelConns bounds the model requests in flight, and the connections
-	// kept open to the model; 0: prompts.DefaultMaxConcurrent.
-	ModelConns int
-	// WebhookToken is the bearer token /webhook/call-handler requires; empty: none.
-	WebhookToken string
+	service.Config
+	Addr string
 	// Insecure lets serve start against Redis with credentials unset.
 	Insecure bool
-	// LogLevel, LogFormat ("json", "text", or empty for text on a terminal) and
-	// LogTranscripts (keep callers' words and numbers) shape the logs.
-	LogLevel       string
-	LogFormat      string
-	LogTranscripts bool
+	// LogLevel and LogFormat ("json", "text", or empty for text on a
+	// terminal) shape the logs (Config.LogTranscripts what they keep).
+	LogLevel  string
+	LogFormat string
 	// ReloadEvery is how often the config file is checked for changes; 0 never.
 	ReloadEvery time.Duration
 	// DebugAddr serves Go's profiler (net/http/pprof) on its own listener;
 	// empty: not at all. Never on the service's own address.
 	DebugAddr string
-	// At is the moment calls start at, for opening hours (see parseAt),
-	// running on in real time from when the service starts; empty: now.
-	At string
-	// MetricsAddr serves /metrics on its own listener, off the public one.
-	// Empty: /metrics is on the service's address without Redis (a laptop,
-	// make run) and nowhere in production.
-	MetricsAddr string
 }
-
-// publicMetrics reports whether /metrics is on the service's own address:
-// only where there is no metrics listener and no production (Redis).
-func (s settings) publicMetrics() bool { return s.MetricsAddr == "" && s.RedisURL == "" }
 
 func parseSettings(args []string, getenv func(string) string, stdout, stderr io.Writer) (settings, error) {
 	s := envSettings(getenv)
@@ -156,7 +125,7 @@ func listen(addr string) (net.Listener, error) {
 
 // envSettings is the settings the environment gives.
 func envSettings(getenv func(string) string) settings {
-	return settings{
+	return settings{Config: service.Config{
 		RedisURL:   getenv("REDIS_URL"),
 		OpenAIKey:  getenv("OPENAI_API_KEY"),
 		OpenAIURL:  getenv("OPENAI_BASE_URL"),
@@ -170,7 +139,7 @@ func envSettings(getenv func(string) string) settings {
 		WebhookToken:   getenv("SWITCHBOARD_WEBHOOK_TOKEN"),
 		MessagesSecret: getenv("SWITCHBOARD_MESSAGES_SECRET"),
 		HashKey:        getenv("SWITCHBOARD_HASH_KEY"),
-	}
+	}}
 }
 
 // register adds the flags serve shares with the commands that run the
@@ -222,28 +191,6 @@ func (s settings) checkCredentials() error {
 		"set them, or pass --insecure to run without them", strings.Join(missing, ", "))
 }
 
-// loadConfig reads the routing config named by file, or the embedded example.
-func loadConfig(file string) (*flow.Config, error) {
-	cfg, _, err := readConfig(file)
-	return cfg, err
-}
-
-// readConfig is loadConfig that also returns the hash of the file's content.
-func readConfig(file string) (*flow.Config, [sha256.Size]byte, error) {
-	if file == "" {
-		return flow.ExampleConfig(), [sha256.Size]byte{}, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, [sha256.Size]byte{}, fmt.Errorf("read config: %w", err)
-	}
-	cfg, err := flow.ParseConfig(bytes.NewReader(b))
-	if err != nil {
-		return nil, [sha256.Size]byte{}, fmt.Errorf("config %s:\n%w", file, err)
-	}
-	return cfg, sha256.Sum256(b), nil
-}
-
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	s, err := parseSettings(args, getenv, stdout, stderr)
 	if err != nil {
@@ -264,29 +211,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer ln.Close()
-	svc, err := build(ctx, s, log)
+	svc, err := service.New(ctx, s.Config, log)
 	if err != nil {
 		return err
 	}
-	defer svc.close()
+	defer svc.Close()
 	warnOpen(log, s)
-	srv := newHTTPServer(newServer(svc))
+	srv := service.NewHTTPServer(svc.Handler())
 	// SIGHUP and a changed config file reload the routing config.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	watchCtx, stopWatching := context.WithCancel(ctx)
 	defer stopWatching()
-	go svc.watchConfig(watchCtx, s.ReloadEvery)
-	go svc.sender.run(watchCtx)
-	go svc.dialler.run(watchCtx)
+	svc.Start(watchCtx, s.ReloadEvery)
 	go func() {
 		for {
 			select {
 			case <-watchCtx.Done():
 				return
 			case <-hup:
-				_ = svc.reload(watchCtx, true) // a refusal is logged; the old config serves on
+				_ = svc.Reload(watchCtx) // a refusal is logged; the old config serves on
 			}
 		}
 	}()
@@ -296,7 +241,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("--metrics-addr: %w", err)
 		}
-		msrv := &http.Server{Handler: metricsHandler(svc), ReadHeaderTimeout: 5 * time.Second}
+		msrv := &http.Server{Handler: svc.MetricsHandler(), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = msrv.Serve(mln) }()
 		defer msrv.Close()
 		log.Info("metrics listening", "addr", mln.Addr().String())
@@ -326,8 +271,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
 	}
-	svc.leaving.wait(shutdownCtx) // the transcriptions being stopped
-	svc.routing().router.Settle() // the decisions fetches started, each within llm.budget_ms
+	svc.Settle(shutdownCtx) // the transcriptions being stopped, the decisions fetches started (each within llm.budget_ms)
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -362,7 +306,7 @@ func warnOpen(log *slog.Logger, s settings) {
 		log.Warn("VOIPBIN_ACCESSKEY is not set: VoIPBin keeps transcribing (and billing) a caller's talk with the agent after the transfer; set it so that serve stops the transcription (the words are dropped either way)" +
 			", and so that transfers are handoffs: without it they are plain connects, where a department that is busy or does not answer leaves the caller ringing with nobody to move them on, and whoever answers hears nothing of who is calling or why (cmd/switchboard/README.md, Handoffs)")
 	}
-	if !s.publicMetrics() && s.MetricsAddr == "" {
+	if !s.PublicMetrics() && s.MetricsAddr == "" {
 		log.Warn("/metrics is off: in production it is served only on --metrics-addr")
 	}
 	if s.OpenAIKey == "" {
@@ -384,14 +328,41 @@ func loopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// newHTTPServer bounds every phase of a connection: VoIPBin's requests are
-// small and quick, so a client that dawdles is dropped, not waited for.
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      10 * time.Second, // above eventPatience
-		IdleTimeout:       60 * time.Second,
+// The process's runtime: Go's collector as serve sets it, and the profiler.
+
+// serve's collector settings, unless GOGC or GOMEMLIMIT say otherwise.
+//
+// A turn's garbage is small and short-lived and the live heap is tens of
+// MiB: at Go's default (GOGC=100) the collector runs every few milliseconds
+// under load, costing CPU and setting the tail of the fetch latency (p99
+// halved at 400 in BENCHMARKS.md). So the heap may grow to 5 times the live
+// data before a collection; past 256 MiB the collector works harder, so that
+// a thousand requests in flight (about 90 MiB live) do not hold 450.
+const (
+	gcPercent   = 400
+	memoryLimit = 256 << 20
+)
+
+// tuneGC applies serve's collector settings where the environment is silent.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
+	if getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
+}
+
+// debugHandler serves Go's profiler, for `go tool pprof
+// http://ADDR/debug/pprof/profile?seconds=10` on a running server. It lives
+// on its own listener (--debug-addr) so that the service's routes never
+// expose it.
+func debugHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
