@@ -13,8 +13,6 @@ import (
 
 const hoursConfig = "../../../../testdata/routing-hours.json"
 
-func noEnv(string) string { return "" }
-
 // TestAfterHoursMetric: a call for a closed department is counted under that
 // department and where it went; nobody, when everyone was closed.
 func TestAfterHoursMetric(t *testing.T) {
