@@ -28,6 +28,16 @@ import (
 // process takes every event for that call as for a call that has left
 // (flow.Events.Leaving). Another replica learns of it when the store does,
 // within leaveMaxWait of the store answering again.
+//
+// Why this runs as a turn observer and not inside flow's save: the rule
+// that protects the caller is flow's and the store's already: the save that
+// ends the call marks it left (flow.Call.Left), and from then on the store
+// refuses its inbox (flow.ErrLeft), so nothing it hears is kept or decides
+// anything. What is done here is the follow-up that needs the service's
+// parts: the unlink (flow.Events.Left, so that events stop resolving to the
+// call; bounded by unlinkDeadline on the request), the retries when the
+// store is down, and the stop through VoIPBin's REST API. The failover path,
+// whose turn saved nothing, can only be seen here (flow.Report.Failed).
 
 // Bounds on stopping transcriptions: a stop is tried a few times over a few
 // seconds, and only so many run at once; one beyond is dropped and counted.
