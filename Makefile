@@ -6,8 +6,9 @@ GO ?= go
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
 FUZZ_TARGETS = \
-	./cmd/switchboard:FuzzFetchBody ./cmd/switchboard:FuzzEvent ./cmd/switchboard:FuzzEventData \
-	./cmd/switchboard:FuzzSeedRequest ./cmd/switchboard/internal/voipbin:FuzzSpeakable \
+	./cmd/switchboard/internal/service:FuzzFetchBody ./cmd/switchboard/internal/service:FuzzEvent \
+	./cmd/switchboard/internal/service:FuzzEventData ./cmd/switchboard/internal/service:FuzzSeedRequest \
+	./cmd/switchboard/internal/voipbin:FuzzSpeakable \
 	./flow:FuzzParseConfig ./flow:FuzzIsPriority ./prompts:FuzzLabels
 FUZZTIME ?= 30s
 
@@ -59,9 +60,7 @@ only = "(^|/)($(subst $(eval) ,|,$(basename $(notdir $(filter-out $(2),$(wildcar
 mutate:
 	GOFLAGS=-count=1 $(GREMLINS) -E '_test\.go$$' -E 'redistest/' -E 'storetest/' ./store
 	GOFLAGS=-count=1 $(GREMLINS) -E $(call only,flow,flow/turn.go flow/events.go) -E 'internal/' ./flow
-	@# gremlins v0.6.0 finds a package by its name, and "main" is no folder's: it would test the
-	@# module root, fail at once and count every mutant killed. --integration runs ./... instead.
-	GOFLAGS="-short -count=1" $(GREMLINS) --integration -E $(call only,cmd/switchboard,cmd/switchboard/voipbin.go) -E 'internal/' ./cmd/switchboard
+	GOFLAGS="-short -count=1" $(GREMLINS) -E $(call only,cmd/switchboard/internal/service,cmd/switchboard/internal/service/voipbin.go) ./cmd/switchboard/internal/service
 
 graph:
 	$(GO) run ./cmd/switchboard graph
@@ -70,7 +69,7 @@ graph:
 # killed and restarted, the model flapping; it prints what callers got.
 FAULTTIME ?= 60s
 fault:
-	$(GO) test -run '^TestFaultRun$$' -count=1 -v ./cmd/switchboard -fault $(FAULTTIME)
+	$(GO) test -run '^TestFaultRun$$' -count=1 -v ./cmd/switchboard/internal/service -fault $(FAULTTIME)
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -163,6 +163,11 @@ func (c *Call) Over() bool { return over(c.State) }
 // nothing; stores refuse to append to it (ErrLeft).
 func (c *Call) Left() bool { return c.Over() && c.Ready == nil }
 
+// Routed reports whether the call has been sent to a department:
+// transferred, or handed back to the customer's flow with one (a flow-step
+// mode).
+func (c *Call) Routed() bool { return c.State == StateTransferred || c.State == StateHandedBack }
+
 // Input is one thing that happened on a call between two fetches, as delivered
 // by VoIPBin's events: the caller's words, or the caller hanging up.
 type Input struct {

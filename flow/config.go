@@ -312,6 +312,7 @@ func (c *Config) setDefaults() {
 	}
 	r.signals = compileSignals(r.PrioritySignals)
 	r.compilePerson()
+	r.compileHours()
 	r.setModeDefaults()
 	r.setHandoffDefaults()
 }
@@ -369,7 +370,8 @@ func (t *Texts) fill(d Texts) {
 
 var labelName = regexp.MustCompile(`^[a-z]+$`)
 
-// Validate names every problem in the config at once.
+// Validate names every problem in the config at once. It changes nothing
+// (ParseConfig fills in the defaults and compiles before it).
 func (c *Config) Validate() error {
 	r := &c.Routing
 	var errs []error

@@ -42,7 +42,7 @@ type Hours struct {
 	// Holidays are whole days closed, "2026-12-25", in the hours' zone.
 	Holidays []string `json:"holidays,omitempty"`
 
-	// What Validate compiles from the above.
+	// What compile prepares from the above (ParseConfig, compileHours).
 	loc      *time.Location
 	days     [7][]span // by time.Weekday
 	holidays map[date]bool
@@ -162,7 +162,7 @@ func (h *Hours) OpenAt(t time.Time) bool {
 	if h == nil {
 		return true
 	}
-	if h.loc == nil { // not compiled (Validate reports why): open rather than strand callers
+	if h.loc == nil { // not compiled (Validate refuses such a config): open rather than strand callers
 		return true
 	}
 	lt := t.In(h.loc)
@@ -261,12 +261,43 @@ func (r *Routing) Reach(dept string, t time.Time) string {
 	return ""
 }
 
-// validateHours compiles the hours, inheriting a department's missing zone
-// and holidays from routing.hours, and names every problem, after_hours
-// chains that name no department or go round in a loop included.
+// compileHours prepares every opening hours for OpenAt, a department's
+// missing zone and holidays inherited from routing.hours. ParseConfig runs it
+// with the defaults, before Validate; what cannot be compiled stays
+// uncompiled (always open), and Validate names why.
+func (r *Routing) compileHours() {
+	ignore := func(string, ...any) {}
+	if r.Hours != nil {
+		r.Hours.compile("routing.hours", ignore)
+	}
+	for _, d := range r.Departments {
+		if d != nil && d.Hours != nil {
+			r.inheritHours(d.Hours)
+			d.Hours.compile("", ignore)
+		}
+	}
+}
+
+// inheritHours gives h routing.hours' zone and holidays where it has none.
+func (r *Routing) inheritHours(h *Hours) {
+	if r.Hours == nil {
+		return
+	}
+	if h.Timezone == "" {
+		h.Timezone = r.Hours.Timezone
+	}
+	if h.Holidays == nil {
+		h.Holidays = r.Hours.Holidays
+	}
+}
+
+// validateHours names every problem of the opening hours, after_hours chains
+// that name no department or go round in a loop included. It changes
+// nothing: each hours is checked on a copy (compileHours prepares them).
 func (r *Routing) validateHours(bad func(format string, args ...any)) {
 	if r.Hours != nil {
-		r.Hours.compile("routing.hours", bad)
+		h := *r.Hours
+		h.compile("routing.hours", bad)
 	}
 	names := r.DepartmentNames(true)
 	for _, name := range names {
@@ -274,15 +305,9 @@ func (r *Routing) validateHours(bad func(format string, args ...any)) {
 		if d == nil {
 			continue
 		}
-		if h := d.Hours; h != nil {
-			if r.Hours != nil {
-				if h.Timezone == "" {
-					h.Timezone = r.Hours.Timezone
-				}
-				if h.Holidays == nil {
-					h.Holidays = r.Hours.Holidays
-				}
-			}
+		if d.Hours != nil {
+			h := *d.Hours
+			r.inheritHours(&h)
 			h.compile("routing.departments."+name+".hours", bad)
 		}
 		if d.AfterHours != "" {

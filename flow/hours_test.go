@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -421,5 +423,30 @@ func BenchmarkReach(b *testing.B) {
 				cfg.Routing.Reach("sales", tt.at)
 			}
 		})
+	}
+}
+
+// TestValidateChangesNothing: Validate only names problems; the opening
+// hours it checks were compiled by ParseConfig, and stay as they were.
+func TestValidateChangesNothing(t *testing.T) {
+	f, err := os.Open("../testdata/routing-hours.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := ParseConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := cfg.Routing.Hours
+	if h == nil || h.loc == nil {
+		t.Fatal("routing-hours.json: routing.hours not compiled by ParseConfig")
+	}
+	loc, holidays := h.loc, reflect.ValueOf(h.holidays).Pointer()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if h.loc != loc || reflect.ValueOf(h.holidays).Pointer() != holidays {
+		t.Error("Validate compiled routing.hours again: it must change nothing")
 	}
 }

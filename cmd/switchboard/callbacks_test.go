@@ -3,252 +3,33 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store"
 	"github.com/switchboard/switchboard/store/redistest"
 )
 
-// ownsDialled makes the simulator's dialled number one of the account's: the callbacks show it.
-func ownsDialled(rest *voipbintest.REST) {
-	rest.Numbers = append(rest.Numbers, voipbintest.Number{ID: voipbintest.ID(2), Number: voipbintest.DefaultDialled, Type: "normal",
-		CallFlowID: voipbintest.NilID, MessageFlowID: voipbintest.NilID, Status: "active"})
-}
-
-// askCallback plays a caller who asks billing for a callback at 23:30 on the number they call from.
-func askCallback(t *testing.T, srv string, id string) string {
-	t.Helper()
-	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: []string{srv}, Token: testToken},
-		[]voipbintest.Step{{Say: "my invoice shows a double charge this month"}, {Press: "2"}, {Press: "1"}})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, strings.Join(res.Transcript, "\n"))
-	}
-	return strings.Join(res.Transcript, "\n")
-}
-
-// legFetch is the department's leg fetching after the whisper, with key.
-func legFetch(t *testing.T, srv string, d voipbintest.CallbackDial, key string) []voipbin.Action {
-	t.Helper()
-	var opt voipbin.FetchOption
-	b, _ := json.Marshal(d.Actions[2].Option)
-	_ = json.Unmarshal(b, &opt)
-	u := strings.Replace(opt.EventURL, voipbin.Var(voipbin.VarDigits), key, 1)
-	u = srv + u[strings.Index(u, "/voipbin/"):]
-	body, _ := json.Marshal(map[string]string{"activeflow_id": voipbintest.ID(77), "reference_id": d.ID})
-	resp, err := http.Post(u, "application/json", bytes.NewReader(body))
+// TestCallbacksCommand: switchboard callbacks lists the callbacks kept in
+// Redis, cancels one (which is then never due again), and makes a waiting
+// one due now. (That the dialler skips a cancelled callback and dials a due
+// one is the service's test, TestCallbacks*.)
+func TestCallbacksCommand(t *testing.T) {
+	url := redistest.Start(t)
+	ctx := context.Background()
+	r, err := store.OpenRedis(ctx, url, store.DefaultExpiry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var acts []voipbin.Action
-	if err := json.NewDecoder(resp.Body).Decode(&acts); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("leg fetch %s: %d %v", u, resp.StatusCode, err)
-	}
-	return acts
-}
-
-func kinds(acts []voipbin.Action) string {
-	var k []string
-	for _, a := range acts {
-		k = append(k, a.Type)
-	}
-	return strings.Join(k, " ")
-}
-
-// TestCallbackDialledAtOpening: a caller at 23:30 asks for a callback; at
-// billing's opening (09:00) the dialler calls billing once, which hears who
-// called, when and why and presses 1; its leg is connected to the caller,
-// showing the business's number; the callback is connected for good.
-func TestCallbackDialledAtOpening(t *testing.T) {
-	rest := voipbintest.NewREST(t)
-	ownsDialled(rest)
-	svc, srv := messagesService(t, rest, &business{})
-	transcript := askCallback(t, srv.URL, "cb-1")
-	for _, want := range []string{
-		"talk (en-US) [async]: We will call you back on 1 4 1 5 5 5 5 0 1 2 3. Press 1 if that is right, or 2 to give another number.\n  digits_receive 12000 ms, length 1\n",
-		"talk (en-US): Thank you. Billing & Accounts will call you back on 1 4 1 5 5 5 5 0 1 2 3 when we open. Goodbye.",
-	} {
-		if !strings.Contains(transcript, want) {
-			t.Errorf("the call lacks %q:\n%s", want, transcript)
-		}
-	}
-	ny, _ := time.LoadLocation("America/New_York")
-	svc.settings.PublicURL = srv.URL
-	svc.dialler.now = func() time.Time { return time.Date(2026, 12, 3, 8, 59, 0, 0, ny) }
-	if n := svc.dialler.drain(context.Background()); n != 0 {
-		t.Fatalf("%d callbacks dialled before billing opens", n)
-	}
-	svc.dialler.now = func() time.Time { return time.Date(2026, 12, 3, 9, 0, 0, 0, ny) }
-	svc.dialler.drain(context.Background())
-	svc.dialler.drain(context.Background())
-	dials := rest.Dials()
-	if len(dials) != 1 {
-		t.Fatalf("%d dials, want 1: %+v", len(dials), dials)
-	}
-	d := dials[0]
-	whisper := d.Actions[0].Option.(map[string]any)["text"]
-	if d.To.Target != "+14155550102" || d.From != voipbintest.DefaultDialled ||
-		whisper != "Callback to 1 4 1 5 5 5 5 0 1 2 3, who called at 23:30 about: my invoice shows a double charge this month. Press 1 to call them now." {
-		t.Errorf("dial %+v, whisper %q", d, whisper)
-	}
-	acts := legFetch(t, srv.URL, d, "1")
-	if kinds(acts) != "talk connect" || !strings.Contains(fmt.Sprint(acts[1].Option), "+14155550123") {
-		t.Errorf("billing pressed 1: %+v, want a connect to the caller", acts)
-	}
-	if again := legFetch(t, srv.URL, d, "1"); kinds(again) != "talk hangup" {
-		t.Errorf("the leg fetched again: %s, want it told the callback was taken", kinds(again))
-	}
-	cb, _, _ := svc.callbacks.Get(context.Background(), voipbintest.WireID("cb-1"))
-	if cb.State != flow.CallbackConnected || cb.Attempts != 1 || len(cb.Outcomes) != 1 {
-		t.Errorf("callback %+v, want connected on its first attempt", cb)
-	}
-	page := scrape(t, srv.URL)
-	for _, want := range []string{`switchboard_callbacks_total{outcome="dialled"} 1`, `switchboard_callbacks_total{outcome="connected"} 1`,
-		`switchboard_nobody_reached_total{outcome="callback"} 1`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(page, "callback"))
-		}
-	}
-}
-
-// TestCallbackRetried: declined, then not taken within the window: each an
-// outcome, each tried again after its pause at an opening; after the last
-// attempt the callback has failed and is never dialled again.
-func TestCallbackRetried(t *testing.T) {
-	rest := voipbintest.NewREST(t)
-	ownsDialled(rest)
-	svc, srv := messagesService(t, rest, &business{})
-	askCallback(t, srv.URL, "cb-retry")
-	svc.settings.PublicURL = srv.URL
-	ny, _ := time.LoadLocation("America/New_York")
-	clock := time.Date(2026, 12, 3, 9, 0, 0, 0, ny)
-	svc.dialler.now = func() time.Time { return clock }
-	ctx := context.Background()
-	svc.dialler.drain(ctx)
-	legFetch(t, srv.URL, rest.Dials()[0], "2") // declined
-	clock = clock.Add(10 * time.Minute)
-	if svc.dialler.drain(ctx); len(rest.Dials()) != 1 {
-		t.Fatalf("dialled again before the 15 min pause")
-	}
-	clock = clock.Add(6 * time.Minute)
-	svc.dialler.drain(ctx) // second attempt: nobody takes it
-	clock = clock.Add(3 * time.Minute)
-	svc.dialler.drain(ctx) // the window ran out: not taken
-	clock = clock.Add(time.Hour)
-	svc.dialler.drain(ctx) // third attempt
-	clock = clock.Add(3 * time.Minute)
-	svc.dialler.drain(ctx)
-	clock = clock.Add(3 * time.Hour)
-	svc.dialler.drain(ctx) // fourth and last attempt
-	clock = clock.Add(3 * time.Minute)
-	svc.dialler.drain(ctx)
-	clock = clock.Add(24 * time.Hour)
-	svc.dialler.drain(ctx)
-	cb, _, _ := svc.callbacks.Get(ctx, voipbintest.WireID("cb-retry"))
-	if got := len(rest.Dials()); got != 4 || cb.State != flow.CallbackFailed || len(cb.Outcomes) != 4 ||
-		!strings.HasSuffix(cb.Outcomes[0], "declined by Billing & Accounts") || !strings.HasSuffix(cb.Outcomes[1], "not taken by Billing & Accounts") {
-		t.Errorf("%d dials, callback %+v; want 4 attempts, then failed", got, cb)
-	}
-}
-
-// TestCallbackRefused: what VoIPBin refuses (here, an account whose identity
-// is not verified) fails the callback at once, loudly, and is not retried.
-func TestCallbackRefused(t *testing.T) {
-	rest := voipbintest.NewREST(t)
-	ownsDialled(rest)
-	svc, srv := messagesService(t, rest, &business{})
-	askCallback(t, srv.URL, "cb-refused")
-	rest.Customer.IdentityVerificationStatus = "pending"
-	ny, _ := time.LoadLocation("America/New_York")
-	svc.dialler.now = func() time.Time { return time.Date(2026, 12, 3, 9, 0, 0, 0, ny) }
-	svc.dialler.drain(context.Background())
-	svc.dialler.now = func() time.Time { return time.Date(2026, 12, 4, 9, 0, 0, 0, ny) }
-	svc.dialler.drain(context.Background())
-	cb, _, _ := svc.callbacks.Get(context.Background(), voipbintest.WireID("cb-refused"))
-	if cb.State != flow.CallbackFailed || len(rest.Refused()) != 1 || !strings.Contains(cb.Outcomes[0], "IDENTITY_VERIFICATION_REQUIRED") {
-		t.Errorf("callback %+v, refusals %v", cb, rest.Refused())
-	}
-}
-
-// TestCallbacksDialledOnce: 500 callbacks due at once, two replicas on one
-// Redis dialling them together: each is dialled exactly once.
-func TestCallbacksDialledOnce(t *testing.T) {
-	url := redistest.Start(t)
-	rest := voipbintest.NewREST(t)
-	ownsDialled(rest)
-	var replicas []*service
-	for range 2 {
-		svc, _ := messagesServiceOn(t, rest, url, "2026-12-03T09:30")
-		replicas = append(replicas, svc)
-	}
-	ctx := context.Background()
-	prefix := fmt.Sprint(time.Now().UnixNano())
-	now := time.Now()
-	const n = 500
-	for i := range n {
-		cb := flow.Callback{ID: voipbintest.WireID(fmt.Sprint(prefix, "-", i)), Number: "+14155550123", Dialled: voipbintest.DefaultDialled,
-			Department: "billing", Label: "Billing & Accounts", Language: "en-US", AtMS: now.UnixMilli(), State: flow.CallbackWaiting}
-		if _, err := replicas[i%2].callbacks.Book(ctx, cb, now); err != nil {
-			t.Fatal(err)
-		}
-	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	handled := make([]int, 2)
-	for i, svc := range replicas {
-		svc.dialler.now = func() time.Time { return now.Add(time.Second) }
-		wg.Go(func() { handled[i] = svc.dialler.drain(ctx) })
-	}
-	wg.Wait()
-	took := time.Since(start)
-	per := map[string]int{}
-	for _, d := range rest.Dials() {
-		var opt voipbin.FetchOption
-		b, _ := json.Marshal(d.Actions[2].Option)
-		_ = json.Unmarshal(b, &opt)
-		_, after, _ := strings.Cut(opt.EventURL, "&cb=")
-		id, _, _ := strings.Cut(after, "&")
-		per[id]++
-	}
-	twice := 0
-	for _, k := range per {
-		if k != 1 {
-			twice++
-		}
-	}
-	t.Logf("500 callbacks over two replicas: %d and %d dialled, %d distinct, %d more than once, in %v", handled[0], handled[1], len(per), twice, took)
-	if len(per) != n || twice != 0 || handled[0]+handled[1] != n {
-		t.Errorf("%d callbacks dialled (%d more than once, replicas %v), want each of %d exactly once", len(per), twice, handled, n)
-	}
-}
-
-// messagesServiceOn is messagesService on a Redis.
-func messagesServiceOn(t *testing.T, rest *voipbintest.REST, redisURL string, at string) (*service, string) {
-	t.Helper()
-	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: messagesConfig, At: at, RedisURL: redisURL,
-		Secret: "s", WebhookToken: "w", PublicURL: "http://127.0.0.1", AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "m"})
-	return svc, srv.URL
-}
-
-// TestCallbacksCommand: switchboard callbacks lists the callbacks kept in
-// Redis and cancels one, which is then never dialled.
-func TestCallbacksCommand(t *testing.T) {
-	url := redistest.Start(t)
-	rest := voipbintest.NewREST(t)
-	ownsDialled(rest)
-	svc, _ := messagesServiceOn(t, rest, url, "2026-12-03T09:30")
-	ctx := context.Background()
+	defer r.Close()
+	cbs := r.Callbacks("")
 	id := voipbintest.WireID(fmt.Sprint("cmd-", time.Now().UnixNano()))
 	now := time.Now()
-	if _, err := svc.callbacks.Book(ctx, flow.Callback{ID: id, Number: "+14155550123", Department: "billing", AtMS: now.UnixMilli(),
+	if _, err := cbs.Book(ctx, flow.Callback{ID: id, Number: "+14155550123", Department: "billing", AtMS: now.UnixMilli(),
 		DueMS: now.UnixMilli(), State: flow.CallbackWaiting}, now); err != nil {
 		t.Fatal(err)
 	}
@@ -261,66 +42,27 @@ func TestCallbacksCommand(t *testing.T) {
 	if err := run(ctx, []string{"callbacks", "--cancel", id}, env, &out, &out); err != nil {
 		t.Fatalf("callbacks --cancel: %v\n%s", err, out.String())
 	}
-	svc.dialler.now = func() time.Time { return now.Add(time.Minute) }
-	svc.dialler.drain(ctx)
-	if d := rest.Dials(); len(d) != 0 {
-		t.Errorf("a cancelled callback was dialled: %+v", d)
+	if cb, _, err := cbs.Get(ctx, id); err != nil || cb.State != flow.CallbackCancelled {
+		t.Errorf("after --cancel: state %q, err %v; want cancelled", cb.State, err)
 	}
 	if err := run(ctx, []string{"callbacks", "--now", id}, env, &out, &out); err == nil {
-		t.Error("--now dialled a cancelled callback")
+		t.Error("--now made a cancelled callback due")
 	}
-	// One booked for tomorrow is dialled now when asked.
+	// One booked for tomorrow is due now when asked.
 	later := voipbintest.WireID(fmt.Sprint("cmd-later-", time.Now().UnixNano()))
-	if _, err := svc.callbacks.Book(ctx, flow.Callback{ID: later, Number: "+14155550123", Dialled: voipbintest.DefaultDialled, Department: "billing",
+	if _, err := cbs.Book(ctx, flow.Callback{ID: later, Number: "+14155550123", Dialled: voipbintest.DefaultDialled, Department: "billing",
 		AtMS: now.UnixMilli(), State: flow.CallbackWaiting}, now.Add(24*time.Hour)); err != nil {
 		t.Fatal(err)
-	}
-	svc.dialler.now = time.Now
-	if svc.dialler.drain(ctx); len(rest.Dials()) != 0 {
-		t.Fatal("dialled a day early")
 	}
 	if err := run(ctx, []string{"callbacks", "--now", later}, env, &out, &out); err != nil {
 		t.Fatalf("callbacks --now: %v\n%s", err, out.String())
 	}
-	if svc.dialler.drain(ctx); len(rest.Dials()) != 1 {
-		t.Errorf("%d dials after --now, want 1", len(rest.Dials()))
+	if cb, _, err := cbs.Get(ctx, later); err != nil || cb.State != flow.CallbackWaiting || time.UnixMilli(cb.DueMS).After(time.Now()) {
+		t.Errorf("after --now: %+v, err %v; want waiting and due", cb, err)
 	}
 	out.Reset()
 	_ = run(ctx, []string{"callbacks"}, env, &out, &out)
 	if !strings.Contains(out.String(), "cancelled") {
 		t.Errorf("the list does not show it cancelled:\n%s", out.String())
-	}
-}
-
-// TestReturningCallerCounted: a number's flow that brings the caller's
-// number (from=${voipbin.call.source.target}) lets a caller who calls again
-// within a day be asked about their last call, and the repeat is counted.
-func TestReturningCallerCounted(t *testing.T) {
-	rest := voipbintest.NewREST(t)
-	rest.Own(voipbintest.DefaultDialled) // with the access key a routed caller is handed over: its legs are placed from the number dialled
-	svc, srv := startService(t, settings{FetchToken: testToken, ConfigFile: messagesConfig, At: "2026-12-02T11:00",
-		AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "m"})
-	svc.handoff.second = handoffTestSecond
-	rest.Bases = []string{srv.URL}
-	numberFlow := []json.RawMessage{json.RawMessage(`{"id":"6f2c1a3e-0b9d-4c1e-9a6b-2f3d4e5f6a70","type":"answer"}`),
-		json.RawMessage(`{"id":"6f2c1a3e-0b9d-4c1e-9a6b-2f3d4e5f6a71","type":"fetch","option":{"event_url":"/voipbin/fetch?t=` + testToken +
-			`&to=${voipbin.call.destination.target}&from=${voipbin.call.source.target}","event_method":"POST"}}`)}
-	play := func(id string, steps ...voipbintest.Step) *voipbintest.Result {
-		res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: []string{srv.URL}, Token: testToken, Flow: numberFlow, REST: rest}, steps)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, strings.Join(res.Transcript, "\n"))
-		}
-		return res
-	}
-	if res := play("ret-1", voipbintest.Step{Say: "my refund has not arrived yet"}); res.Connected != "+14155550102" {
-		t.Fatalf("first call went to %q (refused: %v)\n%s", res.Connected, rest.Refused(), strings.Join(res.Transcript, "\n"))
-	}
-	res := play("ret-2", voipbintest.Step{Say: "yes"})
-	transcript := strings.Join(res.Transcript, "\n")
-	if !strings.Contains(transcript, "talk (en-US): Welcome back. Are you calling about your refund has not arrived yet again?") || res.Connected != "+14155550102" {
-		t.Errorf("second call: connected %q\n%s", res.Connected, transcript)
-	}
-	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_calls_repeat_total{department="billing"} 1`) {
-		t.Errorf("/metrics lacks the repeat:\n%s", grepLines(page, "repeat"))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"github.com/switchboard/switchboard/flow"
 	"github.com/switchboard/switchboard/prompts"
 )
@@ -41,7 +42,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	at := fs.String("at", "", "start every conversation at this moment, for opening hours: 2026-12-25T10:00 in each config's routing.hours zone, or RFC 3339 (default: a config with hours plays at the first moment every department is open, from Monday 2026-06-01)")
 	suggest := fs.Int("suggest", 0, "list, per department, up to N words and phrases that most often decided a misroute")
 	vectors := fs.Bool("vectors", true, "let the local classifier use its word vectors (false: its words, spelling and lexicon only)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *data == "" {
@@ -74,7 +75,7 @@ func runEval(ctx context.Context, args []string, getenv func(string) string, std
 	for i := range setups {
 		setups[i].Mode = *mode
 		if *at != "" {
-			if setups[i].At, err = parseAt(*at, setups[i].Config); err != nil {
+			if setups[i].At, err = service.ParseAt(*at, setups[i].Config); err != nil {
 				return fmt.Errorf("eval: %w", err)
 			}
 		}
@@ -127,7 +128,7 @@ func evalSetups(configs, promptFiles []string, llm bool, opt flow.LocalOptions, 
 		cfgs = append(cfgs, named{"example", flow.ExampleConfig()})
 	}
 	for _, path := range configs {
-		cfg, err := loadConfig(path)
+		cfg, err := service.LoadConfig(path)
 		if err != nil {
 			return nil, err
 		}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,7 +23,7 @@ import (
 // caller's turns in the user message. It answers by a keyword in the turns.
 func TestEvalWithTheModelChecksTheRequest(t *testing.T) {
 	cfgPath := filepath.Join("..", "..", "testdata", "corpus", "routing.json")
-	cfg, err := loadConfig(cfgPath)
+	cfg, err := service.LoadConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,5 +124,24 @@ func TestEvalVectorsFlagSwitchesThemOff(t *testing.T) {
 	with, without := accuracy(), accuracy("--vectors=false")
 	if with <= without {
 		t.Errorf("accuracy with vectors %.3f, without %.3f: want the vectors to count, and to help", with, without)
+	}
+}
+
+// TestEvalAt: eval --at plays every conversation at that moment, so a
+// department closed then loses its callers to its after_hours.
+func TestEvalAt(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sales.jsonl")
+	line := `{"id": "s1", "source": "test", "turns": ["I want to buy twenty more licenses for my team"], "department": "sales"}` + "\n"
+	if err := os.WriteFile(data, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[string]string{"2026-12-02T10:00": "1.000", "2026-12-02T19:30": "0.000"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"eval", "--data", data, "--config", hoursConfig, "--at", at}, noEnv, &out, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`accuracy +` + regexp.QuoteMeta(want)).MatchString(out.String()) {
+			t.Errorf("eval --at %s: want accuracy %s:\n%s", at, want, out.String())
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/eval"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 )
 
 // runHarvest is `switchboard harvest`: it turns the server's log (run with
@@ -21,7 +22,7 @@ func runHarvest(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() == 0 {
 		return errors.New("harvest: name the log files to read (switchboard serve --log-transcripts writes them)")
 	}
-	cfg, err := loadConfig(*cfgFile)
+	cfg, err := service.LoadConfig(*cfgFile)
 	if err != nil {
 		return fmt.Errorf("harvest: %w", err)
 	}

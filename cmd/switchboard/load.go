@@ -34,7 +34,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&o.Baseline, "baseline", "", "compare: another switchboard binary (an older build) to measure beside the others")
 	fs.StringVar(&o.Seed, "seed", "", "compare: the seed's server, dist/server.js as built by internal/load/seedserver.sh")
 	serveEnv := fs.String("serve-env", "", "more KEY=value, comma-separated, in the environment of every switchboard started")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	for kv := range strings.SplitSeq(*serveEnv, ",") {

@@ -9,8 +9,15 @@
 //	switchboard harvest        turn logs of serve --log-transcripts into labelled conversations
 //	switchboard provision      wire a VoIPBin number to the service, with a preflight
 //	switchboard simulate       play a VoIPBin call, in process or against a server
-//	switchboard help           list the commands
+//	switchboard callbacks      list or cancel the callbacks callers asked for
 //	switchboard load           drive a switchboard it starts with loopback load
+//	switchboard help           list the commands
+//
+// Package main is the commands only: main.go holds run and the command
+// table (commands), and each command is the file of its name (serve.go,
+// check.go, ...; width_*.go measure simulate's terminal). A new command is a
+// file and a row of commands. The HTTP service serve runs is package
+// internal/service; VoIPBin's wire and its stand-ins are internal/voipbin.
 package main
 
 import (
@@ -53,54 +60,76 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 		cmd, args = "help", nil
 	}
-	switch cmd {
-	case "serve":
-		return runServe(ctx, args, getenv, stdout, stderr)
-	case "graph":
-		return runGraph(args, stdout, stderr)
-	case "check":
-		return runCheck(args, stdout, stderr)
-	case "eval":
-		return runEval(ctx, args, getenv, stdout, stderr)
-	case "harvest":
-		return runHarvest(args, stdout, stderr)
-	case "simulate":
-		return runSimulate(ctx, args, getenv, os.Stdin, stdout, stderr) // the one command that reads the terminal
-	case "provision":
-		return runProvision(ctx, args, getenv, nil, stdout, stderr)
-	case "load":
-		return runLoad(ctx, args, stdout, stderr)
-	case "callbacks":
-		return runCallbacks(ctx, args, getenv, stdout, stderr)
-	case "help":
+	if cmd == "help" {
 		if len(args) > 0 && args[0] != "help" { // help CMD: CMD's own flags
 			return run(ctx, []string{args[0], "-h"}, getenv, stdout, stderr)
 		}
 		_, err := fmt.Fprint(stdout, usage())
 		return err
-	default:
-		return fmt.Errorf("unknown command %q\n%s", cmd, usage())
 	}
+	for _, c := range commands() {
+		if c.name == cmd {
+			return c.run(ctx, args, env{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr})
+		}
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage())
 }
 
-// commands is every command with its one-line summary, in the order help lists them.
-var commands = []struct{ name, summary string }{
-	{"serve", "run the HTTP service (the default command when only flags are given)"},
-	{"check", "validate a routing config"},
-	{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram"},
-	{"eval", "measure routing accuracy on labelled conversations"},
-	{"harvest", "turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl"},
-	{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer"},
-	{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url"},
-	{"callbacks", "list the callbacks callers asked for, or cancel one (--cancel CALL_ID); reads REDIS_URL"},
-	{"load", "start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)"},
-	{"help", "list the commands; help CMD shows CMD's flags"},
+// env is what a command runs with besides its arguments: the environment
+// and the standard streams (stdin is read by simulate only).
+type env struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// command is one of switchboard's commands: its name, the line help shows
+// for it, and what runs it. Each lives in the file of its name (serve.go,
+// check.go, ...); a new command is a file and a row of commands.
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, e env) error
+}
+
+// commands is every command, in the order help lists them. (A function, not
+// a variable: the commands' flags read their summaries from it.)
+func commands() []command {
+	return []command{
+		{"serve", "run the HTTP service (the default command when only flags are given)", func(ctx context.Context, args []string, e env) error {
+			return runServe(ctx, args, e.getenv, e.stdout, e.stderr)
+		}},
+		{"check", "validate a routing config", func(_ context.Context, args []string, e env) error {
+			return runCheck(args, e.stdout, e.stderr)
+		}},
+		{"graph", "print the call flow as a Mermaid (default) or Graphviz DOT diagram", func(_ context.Context, args []string, e env) error {
+			return runGraph(args, e.stdout, e.stderr)
+		}},
+		{"eval", "measure routing accuracy on labelled conversations", func(ctx context.Context, args []string, e env) error {
+			return runEval(ctx, args, e.getenv, e.stdout, e.stderr)
+		}},
+		{"harvest", "turn logs of serve --log-transcripts into labelled conversations: harvest LOG... > calls.jsonl", func(_ context.Context, args []string, e env) error {
+			return runHarvest(args, e.stdout, e.stderr)
+		}},
+		{"provision", "wire a VoIPBin number to this service, after a preflight of every department's transfer", func(ctx context.Context, args []string, e env) error {
+			return runProvision(ctx, args, e.getenv, nil, e.stdout, e.stderr)
+		}},
+		{"simulate", "play a VoIPBin call: in process (talk to it in a terminal) or against --url", func(ctx context.Context, args []string, e env) error {
+			return runSimulate(ctx, args, e.getenv, e.stdin, e.stdout, e.stderr)
+		}},
+		{"callbacks", "list the callbacks callers asked for, or cancel one (--cancel CALL_ID); reads REDIS_URL", func(ctx context.Context, args []string, e env) error {
+			return runCallbacks(ctx, args, e.getenv, e.stdout, e.stderr)
+		}},
+		{"load", "start a switchboard and drive it over loopback: --run voipbin|webhook|compare (see BENCHMARKS.md)", func(ctx context.Context, args []string, e env) error {
+			return runLoad(ctx, args, e.stdout, e.stderr)
+		}},
+		{"help", "list the commands; help CMD shows CMD's flags", nil}, // run itself answers it
+	}
 }
 
 func usage() string {
 	var b strings.Builder
 	b.WriteString("usage: switchboard [command] [flags]\n\ncommands:\n")
-	for _, c := range commands {
+	for _, c := range commands() {
 		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
 	b.WriteString("\nswitchboard CMD -h shows a command's flags.\n")
@@ -119,7 +148,7 @@ func newFlags(name string, stdout, stderr io.Writer) *flag.FlagSet {
 		if errs.n > 0 { // the flag package has just reported a bad flag there
 			w = stderr
 		}
-		for _, c := range commands {
+		for _, c := range commands() {
 			if c.name == name {
 				fmt.Fprintf(w, "switchboard %s: %s\n\nflags:\n", name, c.summary)
 			}
@@ -127,6 +156,17 @@ func newFlags(name string, stdout, stderr io.Writer) *flag.FlagSet {
 		printFlags(w, fs)
 	}
 	return fs
+}
+
+// parseFlags parses a command's flags, which take no positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	return nil
 }
 
 // printFlags is flag.PrintDefaults, except that a flag whose help already

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/provision"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/flow"
 )
@@ -39,14 +40,14 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 	if fs.NArg() > 0 {
 		return fmt.Errorf("provision: unexpected arguments %v", fs.Args())
 	}
-	cfg, err := loadConfig(configFile)
+	cfg, err := service.LoadConfig(configFile)
 	if err != nil {
 		return err
 	}
 	opt.Transfers = transfersOf(cfg)
 	opt.Messages = messagesOf(cfg)
 	if *flowStep {
-		opt.Flow = func(fetchURL string) []voipbin.Action { return customerFlow(cfg, fetchURL) }
+		opt.Flow = func(fetchURL string) []voipbin.Action { return voipbin.CustomerFlow(cfg, fetchURL) }
 	}
 	if !opt.Check {
 		var missing []error
@@ -61,7 +62,7 @@ func runProvision(ctx context.Context, args []string, getenv func(string) string
 		}
 	}
 	res, err := provision.Run(ctx, opt)
-	if err != nil && opt.AccessKey != "" && apiErrorKind(err) == "unauthorized" {
+	if err != nil && opt.AccessKey != "" && voipbin.ErrorKind(err) == "unauthorized" {
 		return fmt.Errorf("provision: VoIPBin refused the access key: it is revoked, expired or without permission; "+
 			"serve stops the transcriptions of transferred calls with VOIPBIN_ACCESSKEY, so replace it there too: %w", err)
 	}
@@ -98,7 +99,7 @@ func checkServiceKey(ctx context.Context, w io.Writer, opt provision.Options, ke
 	case key != opt.AccessKey: // provision logged in otherwise: try the service's key on its own
 		api := &voipbin.Client{API: opt.API, AccessKey: key, HTTP: opt.HTTP}
 		if _, err := api.GetCustomer(ctx); err != nil {
-			if apiErrorKind(err) == "unauthorized" {
+			if voipbin.ErrorKind(err) == "unauthorized" {
 				return fmt.Errorf("access key: VoIPBin refuses VOIPBIN_ACCESSKEY (revoked, expired or without permission): "+
 					"serve could not stop the transcriptions of transferred calls; make a new key: %w", err)
 			}
@@ -153,6 +154,26 @@ func transfersOf(cfg *flow.Config) []provision.Transfer {
 			t.MaxWait = d.MaxWait()
 		}
 		out = append(out, t)
+	}
+	return out
+}
+
+// messagesOf is what provision's preflight checks of the config's messages.
+func messagesOf(cfg *flow.Config) *provision.Messages {
+	m := cfg.Routing.Messages
+	if m == nil {
+		return nil
+	}
+	out := &provision.Messages{SMSFrom: m.SMSFrom, Callbacks: true}
+	for _, cs := range m.Contacts {
+		for _, c := range cs {
+			out.SMS, out.Email = out.SMS || c.SMS != "", out.Email || c.Email != ""
+		}
+	}
+	for _, name := range cfg.Routing.DepartmentNames(true) {
+		if d, _ := cfg.Routing.Department(name); d.Destination().Kind == flow.ToQueue {
+			out.QueueDepartments = append(out.QueueDepartments, name)
+		}
 	}
 	return out
 }

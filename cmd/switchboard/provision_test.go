@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"io"
 	"net"
 	"os"
@@ -151,11 +152,11 @@ func TestProvisionFlowStep(t *testing.T) {
 	if out, err := provision(); err != nil || len(api.Flows) != 2 {
 		t.Fatalf("first run: %v, flows %d, refused %v:\n%s", err, len(api.Flows), api.Problems, out)
 	}
-	cfg, err := loadConfig("../../testdata/modes/flow-step.json")
+	cfg, err := service.LoadConfig("../../testdata/modes/flow-step.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := customerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+voipbin.DialledNumber+"&from=${voipbin.call.source.target}")
+	want := voipbin.CustomerFlow(cfg, "https://sb.example.com/voipbin/fetch?t=fetch-tok&to="+voipbin.DialledNumber+"&from=${voipbin.call.source.target}")
 	got := api.Flows[1].Actions
 	if len(got) != len(want) {
 		t.Fatalf("stored flow has %d actions, want %d", len(got), len(want))

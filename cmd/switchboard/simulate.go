@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -12,8 +11,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
-	neturl "net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,10 +22,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/logs"
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/service"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
-	"github.com/switchboard/switchboard/store"
 )
 
 // stepList collects --say and --press flags in the order given.
@@ -175,10 +172,11 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 		CallID: uuid.NewString(), Language: *lang, OnLine: func(l string) { show(l) },
 		Caller: *caller, Dialled: *dialled, Owned: owned, DefaultOutgoing: *defaultOutgoing, Unanswered: unanswered,
 	}
-	queues, err := simQueues(s.ConfigFile)
+	cfg, err := service.LoadConfig(s.ConfigFile)
 	if err != nil {
 		return err
 	}
+	queues := voipbintest.Queues(cfg)
 	opt.Queues = queues
 	if *jumble != 0 {
 		opt.Jumble = rand.New(rand.NewPCG(*jumble, 0))
@@ -220,7 +218,7 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	switch {
 	case *flowFile != "":
-		opt.Flow, err = readFlow(*flowFile, opt.Token)
+		opt.Flow, err = voipbintest.ReadFlow(*flowFile, opt.Token)
 	case *url == "":
 		opt.Flow, err = flowStepFlow(s.ConfigFile, opt.Dialled, opt.Token)
 		if len(opt.Flow) > 0 {
@@ -241,7 +239,7 @@ func simulate(ctx context.Context, args []string, getenv func(string) string, st
 		// A call we ended ourselves (everyone closed) still reached nobody:
 		// whoever scripts simulate learns it from the exit status.
 		err = errors.New("the caller reached nobody")
-		if endedByService(res) {
+		if res.EndedByService() {
 			err = errors.New("the caller reached nobody: everyone was closed, they heard texts.closed_all and the call ended")
 		}
 	}
@@ -284,56 +282,39 @@ func simulateInProcess(ctx context.Context, s settings, opt *voipbintest.Options
 		rest.Own(opt.Dialled)
 		s.AccessKey, s.APIURL = voipbintest.AccessKey, rest.URL
 	}
-	svc, err := build(ctx, s, log)
+	if rest != nil {
+		s.RingSecond = simulateRingSecond
+	}
+	svc, err := service.New(ctx, s.Config, log)
 	if err != nil {
 		return nil, err
 	}
 	simClock(svc, opt)
-	shown := &fetchStory{out: stdout, cfg: &svc.routing().cfg.Routing, width: width}
-	svc.routing().router.SetObserver(observers{svc.metrics, svc.leaving, svc.handoff, shown})
-	srv := httptest.NewServer(newServer(svc))
+	shown := &fetchStory{out: stdout, cfg: &svc.Routing().Routing, width: width}
+	svc.AddObserver(shown)
+	srv := voipbintest.Serve(svc.Handler())
 	opt.Bases, opt.Token, opt.Secret = []string{srv.URL}, s.FetchToken, s.Secret
 	opt.Client = &http.Client{Transport: shown.wrap(http.DefaultTransport)}
 	if rest != nil {
-		svc.handoff.second = simulateRingSecond
 		rest.Bases, rest.Secret = []string{srv.URL}, s.Secret
-		return func() { svc.handoff.Wait(); rest.WaitCalls(5 * time.Second); srv.Close(); svc.close(); rest.Close() }, nil
+		return func() { svc.WaitHandoffs(); rest.WaitCalls(5 * time.Second); srv.Close(); svc.Close(); rest.Close() }, nil
 	}
-	return func() { srv.Close(); svc.close() }, nil
+	return func() { srv.Close(); svc.Close() }, nil
 }
 
 // simClock gives a service in the same process as a simulated call the
 // call's own clock as its store's (see voipbintest.Options.Clock); a
 // RealTime call and a store of its own (Redis) keep theirs.
-func simClock(svc *service, opt *voipbintest.Options) {
-	if m := svc.memory(); m != nil && !opt.RealTime {
+func simClock(svc *service.Service, opt *voipbintest.Options) {
+	if m := svc.Memory(); m != nil && !opt.RealTime {
 		opt.Clock = voipbintest.NewClock(time.Now())
 		m.SetClock(opt.Clock.Now)
 	}
 }
 
-// memory is the service's in-memory store, or nil when it has another.
-func (svc *service) memory() *store.Memory {
-	st := svc.store
-	if ms, ok := st.(measuredStore); ok {
-		st = ms.backend
-	}
-	m, _ := st.(*store.Memory)
-	return m
-}
-
 // simulateRingSecond is a second of ring time in simulate, which plays a
 // call faster than it happens.
 const simulateRingSecond = 10 * time.Millisecond
-
-// observers tells several observers about each turn.
-type observers []flow.Observer
-
-func (o observers) Observe(ctx context.Context, r flow.Report) {
-	for _, ob := range o {
-		ob.Observe(ctx, r)
-	}
-}
 
 // fetchStory remembers the last turn's report and prints it under the fetch
 // that caused it, with the fetch's latency as the simulated VoIPBin saw it.
@@ -368,7 +349,7 @@ func (fn roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { ret
 
 func (f *fetchStory) wrap(next http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		if r.URL.Path != "/voipbin/fetch" {
+		if r.URL.Path != voipbin.FetchPath {
 			return next.RoundTrip(r)
 		}
 		f.mu.Lock()
@@ -424,7 +405,7 @@ func describeTurn(r flow.Report, took time.Duration, cfg *flow.Routing) string {
 		line += " | why: the turn failed (" + r.Failed + "): fallback desk"
 	case a.Closed != "" && b.Closed == "":
 		line += fmt.Sprintf(" | why: %s -> %s, closed -> %s", a.Reason, a.Closed, cmp.Or(a.Department, "nobody open: closed_all"))
-	case routed(a) && !routed(b):
+	case a.Routed() && !b.Routed():
 		line += fmt.Sprintf(" | why: %s -> %s", a.Reason, a.Department)
 	case a.Clarifications > b.Clarifications:
 		line += fmt.Sprintf(" | why: not sure yet, clarification %d", a.Clarifications)
@@ -537,51 +518,25 @@ func readScript(file string) (script, error) {
 	return sc, nil
 }
 
-// readFlow reads a number's VoIPBin flow for the simulator: a JSON array of
-// actions, YOUR_TOKEN standing for the fetch token. An empty name is no flow.
-func readFlow(file, token string) ([]json.RawMessage, error) {
-	if file == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("simulate: %w", err)
-	}
-	var acts []json.RawMessage
-	if err := json.Unmarshal(bytes.ReplaceAll(b, []byte("YOUR_TOKEN"), []byte(neturl.QueryEscape(token))), &acts); err != nil {
-		return nil, fmt.Errorf("simulate: %s: want a JSON array of VoIPBin actions: %w", file, err)
-	}
-	return acts, nil
-}
-
-// simQueues are the queues of configFile's queue departments as the
-// simulator plays them: each with the wait flow its config describes (or
-// assumes), a talk and a pause a pass, and an agent who answers after
-// flow.QueueWaitMS, the wait every queued caller must have room for.
-func simQueues(configFile string) (map[string]voipbintest.Queue, error) {
-	cfg, err := loadConfig(configFile)
+// flowStepFlow is the number's flow the simulator plays for a number of a
+// flow-step mode in configFile: the example customer flow around a fetch
+// from this service (token in its URL). Other numbers get none, so the
+// simulator plays the provisioned [answer, fetch].
+func flowStepFlow(configFile, dialled, token string) ([]json.RawMessage, error) {
+	cfg, err := service.LoadConfig(configFile)
 	if err != nil {
 		return nil, err
 	}
-	queues := map[string]voipbintest.Queue{}
-	for _, d := range cfg.Routing.Departments {
-		to := d.Destination()
-		if to.Kind != flow.ToQueue {
-			continue
-		}
-		w := d.WaitFlowOf()
-		var acts []voipbin.Action
-		for range w.Actions - 1 {
-			acts = append(acts, voipbin.Action{Type: voipbin.TypeTalk, Option: voipbin.Talk("Please hold.", cfg.Routing.Language)})
-		}
-		acts = append(acts, voipbin.Action{Type: voipbin.TypeSleep, Option: voipbin.SleepOption{Duration: max(w.LoopMS-1000*(w.Actions-1), 0)}})
-		// Its wait_timeout is the department's longest wait, as check asks;
-		// none when that is not configured.
-		var timeout time.Duration
-		if d.MaxWaitSeconds > 0 {
-			timeout = d.MaxWait()
-		}
-		queues[to.Target] = voipbintest.Queue{WaitFlow: acts, AnswerAfter: flow.QueueWaitMS * time.Millisecond, WaitTimeout: timeout}
+	if _, m := cfg.Routing.Mode(dialled); !m.FlowStep() {
+		return nil, nil
 	}
-	return queues, nil
+	var raws []json.RawMessage
+	for _, a := range voipbin.CustomerFlow(cfg, voipbin.FetchURL{Token: token, To: voipbin.DialledNumber}.String()) {
+		b, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		raws = append(raws, b)
+	}
+	return raws, nil
 }

@@ -194,3 +194,25 @@ func TestBikeShop(t *testing.T) {
 		t.Errorf("check: %v\n%s", err, out.String())
 	}
 }
+
+// TestSimulateShowsBothLegs: simulate plays handoffs with --unanswered and
+// --declines, and shows what the caller and each person rung heard.
+func TestSimulateShowsBothLegs(t *testing.T) {
+	var out strings.Builder
+	err := run(t.Context(), []string{"simulate", "--config", "../../testdata/routing-handoff.json", "--unanswered", "+14155550102",
+		"--declines", "+14155550112", "--say", "I was charged twice on my invoice"}, noEnv, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"talk (en-US): Sorry, they could not take your call. Trying someone else, please hold.",
+		"leg to +14155550102:\n  rings +14155550102, caller ID \"+14155550000\"\n  rings on until VoIPBin is told to hang up: cancelled",
+		"leg to +14155550112:", "presses 2",
+		"hears (en-US): Call from +1 415 555 0123, about I was charged twice on my invoice. Press 1 to take it.",
+		`result: connected="+14155550199"`,
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("simulate lacks %q:\n%s", want, out.String())
+		}
+	}
+}

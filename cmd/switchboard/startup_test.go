@@ -110,3 +110,18 @@ func TestCheckSaysTheRuleOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsRefuseStrayArguments: a word left over after the flags (a
+// typo, a flag without its dash) is refused, never silently ignored, by
+// every command that takes no positional arguments.
+func TestCommandsRefuseStrayArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0", "stray"}, {"check", "stray"}, {"graph", "stray"}, {"eval", "stray"},
+		{"load", "stray"}, {"simulate", "stray"}, {"provision", "stray"}, {"callbacks", "--redis", "redis://127.0.0.1:1", "stray"},
+	} {
+		err := run(t.Context(), args, noEnv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "unexpected arguments") {
+			t.Errorf("switchboard %s: err %v, want unexpected arguments", strings.Join(args, " "), err)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
@@ -129,7 +130,7 @@ func VoIPBin(ctx context.Context, o Options) error {
 
 	inFlight := o.InFlight[0]
 	var fetches Latencies
-	client := Client(inFlight*2, &Timing{Path: "/voipbin/fetch", Lat: &fetches})
+	client := Client(inFlight*2, &Timing{Path: voipbin.FetchPath, Lat: &fetches})
 	base := "http://" + srv.Addr
 	var calls, failed, wrongEnd atomic.Int64
 	var firstErr atomic.Value

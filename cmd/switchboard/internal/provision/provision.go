@@ -193,7 +193,7 @@ func EventsURLError(problem string) error {
 
 // eventsURL is where VoIPBin posts the account's events.
 func (c *client) eventsURL() string {
-	return strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/events"
+	return strings.TrimSuffix(c.opt.PublicURL, "/") + voipbin.EventsPath
 }
 
 // account is what the preflight and the writes read of the account.
@@ -572,11 +572,8 @@ func (p pstn) describeSource(src string) string {
 // number's language when set, the number the caller dialled, and the number
 // they call from (a returning caller is recognised by it, and never kept as it is).
 func (c *client) fetchURL() string {
-	u := strings.TrimSuffix(c.opt.PublicURL, "/") + "/voipbin/fetch?t=" + url.QueryEscape(c.opt.FetchToken)
-	if c.opt.Language != "" {
-		u += "&lang=" + url.QueryEscape(c.opt.Language)
-	}
-	return u + "&to=" + voipbin.DialledNumber + "&from=" + voipbin.Var(voipbin.VarCaller)
+	return voipbin.FetchURL{Base: c.opt.PublicURL, Token: c.opt.FetchToken, Lang: c.opt.Language,
+		To: voipbin.DialledNumber, From: voipbin.Var(voipbin.VarCaller)}.String()
 }
 
 // ensureFlow creates the flow, or updates it when it differs, and returns its id.

@@ -305,7 +305,7 @@ func TestPreflightQueueUnanswered(t *testing.T) {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
-		api.Config.Handler.ServeHTTP(w, r)
+		api.ServeHTTP(w, r)
 	}))
 	defer busy.Close()
 	var out strings.Builder

@@ -45,14 +45,15 @@ const (
 // silence or the longest length), a wait for the caller's # as long as the
 // longest message, the recording stopped (so a second one on the call is not
 // refused), and the fetch that says which recording it was and who called.
-func recordActions(maxMS, silenceMS int, fetchURL string) []Action {
+func recordActions(maxMS, silenceMS int, next FetchURL) []Action {
+	next.To, next.From, next.Rec = Var(VarDialled), Var(VarCaller), Var(VarRecordingID)
 	mk := func(typ string, opt any) Action { return Action{ID: uuid.NewString(), Type: typ, Option: opt} }
 	return []Action{
 		mk(TypeBeep, nil),
 		mk(TypeRecordingStart, RecordingStartOption{Format: "wav", EndOfSilence: max(silenceMS/1000, 1), EndOfKey: "#", Duration: maxMS / 1000}),
 		mk(TypeDigitsReceive, DigitsReceiveOption{Duration: maxMS, Key: "#", Length: 0}),
 		mk(TypeRecordingStop, nil),
-		mk(TypeFetch, FetchOption{EventURL: fetchURL + "&to=" + Var(VarDialled) + "&from=" + Var(VarCaller) + "&rec=" + Var(VarRecordingID), EventMethod: "POST"}),
+		mk(TypeFetch, FetchOption{EventURL: next.String(), EventMethod: "POST"}),
 	}
 }
 

@@ -9,14 +9,14 @@ import (
 )
 
 // Render turns a turn's flow actions into a fetch answer: VoIPBin actions,
-// each with a fresh UUID. fetchURL is where VoIPBin comes back for the next
-// turn.
-func Render(acts []flow.Action, fetchURL string) []Action {
+// each with a fresh UUID. next is where VoIPBin comes back for the next
+// turn; each fetch adds what it carries (the keys, the caller) to it.
+func Render(acts []flow.Action, next FetchURL) []Action {
 	out := make([]Action, 0, len(acts)+2)
 	add := func(typ string, opt any) {
 		out = append(out, Action{ID: uuid.NewString(), Type: typ, Option: opt})
 	}
-	fetch := func(u string) { add(TypeFetch, FetchOption{EventURL: u, EventMethod: "POST"}) }
+	fetch := func(u FetchURL) { add(TypeFetch, FetchOption{EventURL: u.String(), EventMethod: "POST"}) }
 	prompt := 0 // how long the prompt playing under the next menu speaks, in ms
 	for i := 0; i < len(acts); i++ {
 		a := acts[i]
@@ -51,7 +51,7 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 			if a.Millis > 0 {
 				add(TypeSleep, SleepOption{Duration: a.Millis})
 			}
-			fetch(fetchURL)
+			fetch(next)
 		case flow.ActForgetKeys:
 			// VoIPBin keeps every key pressed during the call in this variable.
 			add(TypeVariableSet, VariableSetOption{Key: VarDigits, Value: ""})
@@ -66,7 +66,9 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 				opt.Key = "#"
 			}
 			add(TypeDigitsReceive, opt)
-			fetch(fetchURL + "&d=" + Var(VarDigits))
+			u := next
+			u.Digits = Var(VarDigits)
+			fetch(u)
 		case flow.ActSet:
 			add(TypeVariableSet, VariableSetOption{Key: a.Variable, Value: a.Value})
 		case flow.ActConnect:
@@ -75,11 +77,13 @@ func Render(acts []flow.Action, fetchURL string) []Action {
 		case flow.ActHangup:
 			add(TypeHangup, HangupOption{Reason: "normal"})
 		case flow.ActRecord:
-			out = append(out, recordActions(a.Millis, a.SilenceMS, fetchURL)...)
+			out = append(out, recordActions(a.Millis, a.SilenceMS, next)...)
 		case flow.ActOffer:
 			// The caller's number comes with the choice: a callback confirms it.
 			add(TypeDigitsReceive, DigitsReceiveOption{Duration: a.Millis, Length: 1})
-			fetch(fetchURL + "&to=" + Var(VarDialled) + "&from=" + Var(VarCaller) + "&d=" + Var(VarDigits))
+			u := next
+			u.To, u.From, u.Digits = Var(VarDialled), Var(VarCaller), Var(VarDigits)
+			fetch(u)
 		}
 	}
 	return out

@@ -47,7 +47,7 @@ func TestRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out := Render([]flow.Action{tt.act}, "https://h/voipbin/fetch?t=x")
+			out := Render([]flow.Action{tt.act}, FetchURL{Base: "https://h", Token: "x"})
 			for i := range out {
 				out[i].ID = ""
 			}
@@ -75,7 +75,7 @@ func TestRenderPrompt(t *testing.T) {
 		{Kind: flow.ActTalk, Text: "1 for Sales & more.", Language: "en-US"},
 		{Kind: flow.ActMenu, Millis: 5000},
 		{Kind: flow.ActTalk, Text: "Goodbye.", Language: "en-US"},
-	}, "https://h/f?t=x")
+	}, FetchURL{Base: "https://h", Token: "x"})
 	var types []string
 	for _, a := range out {
 		types = append(types, a.Type)
@@ -111,7 +111,7 @@ func TestRenderCost(t *testing.T) {
 		"message":       {{Kind: flow.ActForgetKeys}, {Kind: flow.ActTalk, Text: "Leave a message"}, {Kind: flow.ActRecord, Millis: 60000, SilenceMS: 5000}},
 	} {
 		spent := 0
-		for _, a := range Render(acts, "https://h/f?t=x") {
+		for _, a := range Render(acts, FetchURL{Base: "https://h", Token: "x"}) {
 			spent++
 			if a.Type == TypeConnect {
 				spent++ // VoIPBin's confbridge_join

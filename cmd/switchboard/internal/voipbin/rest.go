@@ -436,3 +436,21 @@ func list[T any](ctx context.Context, c *Client, path string) ([]T, error) {
 	}
 	return all, fmt.Errorf("VoIPBin GET %s: more than 100 pages", path)
 }
+
+// ErrorKind sorts a failed REST API call: unauthorized (401: the access
+// key is expired or deleted, bin-api-manager lib/middleware/authenticate.go
+// Authenticate and authenticateAccesskey, abortUnauthenticated; 403: the
+// account is frozen, isFrozenAccountBlocked, or the key lacks permission),
+// refused (another 4xx) or unavailable (a 5xx or no answer, after retries).
+func ErrorKind(err error) string {
+	var apiErr *APIError
+	switch {
+	case !errors.As(err, &apiErr):
+		return "unavailable"
+	case apiErr.Status == http.StatusUnauthorized || apiErr.Status == http.StatusForbidden:
+		return "unauthorized"
+	case apiErr.Retryable():
+		return "unavailable"
+	}
+	return "refused"
+}

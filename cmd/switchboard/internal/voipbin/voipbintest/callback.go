@@ -125,5 +125,5 @@ func (s *REST) Dials() []CallbackDial {
 func dialsCallback(r *http.Request) bool {
 	b, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(b))
-	return err == nil && bytes.Contains(b, []byte("/voipbin/callback"))
+	return err == nil && bytes.Contains(b, []byte(voipbin.CallbackPath))
 }

@@ -614,7 +614,7 @@ func (s *REST) fetch(ctx context.Context, l *leg, eventURL string) ([]voipbin.Ac
 	if err != nil {
 		return nil, err
 	}
-	body, _ := json.Marshal(map[string]string{"activeflow_id": uuid.NewString(), "reference_id": l.id})
+	body, _ := json.Marshal(voipbin.FetchRequest{ActiveflowID: uuid.NewString(), ReferenceID: l.id})
 	fctx, cancel := context.WithTimeout(ctx, voipbin.FetchTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(fctx, http.MethodPost, s.base()+u.RequestURI(), bytes.NewReader(body))
@@ -650,7 +650,7 @@ func (s *REST) event(ctx context.Context, typ string, data map[string]any) {
 	}
 	body, _ := json.Marshal(map[string]any{"type": typ, "data": data})
 	for attempt := 1; attempt <= voipbin.EventAttempts; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base()+"/voipbin/events", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base()+voipbin.EventsPath, bytes.NewReader(body))
 		if err != nil {
 			return
 		}

@@ -19,13 +19,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
@@ -103,7 +101,7 @@ type Address struct {
 
 // REST is the stand-in. Set the account's state before running.
 type REST struct {
-	*httptest.Server
+	*Server
 	mu       sync.Mutex
 	Customer Customer
 	// Whitelist and DefaultSource are the outbound config; DefaultSource is
@@ -141,8 +139,9 @@ type REST struct {
 // NewREST starts a stand-in for an account in use: a verified customer
 // whose name, email, phone and address are filled in, one normal number
 // with its name, detail and SMS flow, a whitelist of "us" and no default
-// caller ID.
-func NewREST(t testing.TB) *REST {
+// caller ID. It closes when t's test ends (t is a *testing.T or
+// *testing.B: taken as an interface so that this package links no test code).
+func NewREST(t interface{ Cleanup(func()) }) *REST {
 	s := StartREST()
 	t.Cleanup(s.Close)
 	return s
@@ -164,7 +163,7 @@ func StartREST() *REST {
 		Foreign:     map[string]bool{},
 		nextID:      200,
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = Serve(s)
 	return s
 }
 
@@ -261,6 +260,9 @@ func (s *REST) pathID(w http.ResponseWriter, r *http.Request, prefix, suffix str
 	}
 	return id, true
 }
+
+// ServeHTTP answers one request as VoIPBin's API would.
+func (s *REST) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r) }
 
 func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -413,7 +415,7 @@ func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 		if !s.decode(w, r, &body) {
 			return
 		}
-		if body.WebhookMethod != http.MethodPost || !strings.HasSuffix(body.WebhookURI, "/voipbin/events") {
+		if body.WebhookMethod != http.MethodPost || !strings.HasSuffix(body.WebhookURI, voipbin.EventsPath) {
 			s.refuse(w, http.StatusBadRequest, "webhook %s %s is not Switchboard's event endpoint", body.WebhookMethod, body.WebhookURI)
 			return
 		}
@@ -646,7 +648,7 @@ func (s *REST) validFlow(w http.ResponseWriter, f Flow) bool {
 		}
 	}
 	u := acts[1].fetch.EventURL
-	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, "/voipbin/fetch?t=") || strings.HasSuffix(u, "?t=") || acts[1].fetch.EventMethod != http.MethodPost {
+	if !strings.HasPrefix(u, "https://") || !strings.Contains(u, voipbin.FetchPath+"?t=") || strings.HasSuffix(u, "?t=") || acts[1].fetch.EventMethod != http.MethodPost {
 		s.refuse(w, http.StatusBadRequest, "fetch %s %q: want POST to a public https URL carrying ?t=TOKEN", acts[1].fetch.EventMethod, u)
 		return false
 	}

@@ -487,11 +487,7 @@ func (c *call) run(ctx context.Context, flow []voipbin.Action) (*Result, error) 
 func numberFlow(opt Options) ([]voipbin.Action, error) {
 	raws := opt.Flow
 	if len(raws) == 0 {
-		u := "/voipbin/fetch?t=" + url.QueryEscape(opt.Token)
-		if opt.Language != "" {
-			u += "&lang=" + url.QueryEscape(opt.Language)
-		}
-		u += "&to=${voipbin.call.destination.target}"
+		u := voipbin.FetchURL{Token: opt.Token, Lang: opt.Language, To: voipbin.DialledNumber}.String()
 		return []voipbin.Action{{ID: uuid.NewString(), Type: voipbin.TypeAnswer},
 			{ID: uuid.NewString(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: u, EventMethod: "POST"}}}, nil
 	}
@@ -1255,7 +1251,7 @@ func (c *call) fetch(ctx context.Context, requestURI string) ([]voipbin.Action, 
 		shown = shown[:i] + strings.Replace(shown[i:], "t="+url.QueryEscape(c.opt.Token), "t=TOKEN", 1)
 	}
 	c.logf("fetch %s", shown)
-	body, _ := json.Marshal(map[string]string{"activeflow_id": c.vars["voipbin.activeflow.id"], "reference_id": c.opt.CallID})
+	body, _ := json.Marshal(voipbin.FetchRequest{ActiveflowID: c.vars["voipbin.activeflow.id"], ReferenceID: c.opt.CallID})
 	timeout := c.opt.FetchTimeout
 	if timeout == 0 {
 		timeout = voipbin.FetchTimeout
@@ -1364,7 +1360,7 @@ func (c *call) event(ctx context.Context, typ string, data map[string]any) error
 }
 
 func (c *call) post(ctx context.Context, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base(true)+"/voipbin/events", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base(true)+voipbin.EventsPath, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
