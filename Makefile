@@ -1,7 +1,7 @@
 # Switchboard: make run starts the service on its embedded defaults; make test runs every test.
 GO ?= go
 
-.PHONY: run test bench lint graph fuzz fault load soak seed-compare goldens goldens-changed mutate
+.PHONY: run test bench bench-smoke lint graph fuzz fault load soak seed-compare goldens goldens-changed mutate
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
 # run in make test; make fuzz explores each for FUZZTIME.
@@ -29,6 +29,11 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Every benchmark once (CI): a benchmark that no longer runs fails here, not
+# on the day its figures are wanted.
+bench-smoke:
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
 lint:
 	$(GO) vet ./...

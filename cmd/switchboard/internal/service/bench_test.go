@@ -57,13 +57,13 @@ func BenchmarkCallInProcess(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				id := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+				id, tr := vid(fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)), vid(fmt.Sprint("tr-bench-", time.Now().UnixNano(), "-", i)) // VoIPBin ids are UUIDs
 				fetch := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + id + `"}`
 				do("/voipbin/fetch", fetch)
-				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`"}}`)
-				do("/voipbin/events", `{"type":"transcript_created","data":{"id":"a-`+id+`","transcribe_id":"tr-`+id+`","direction":"in","message":"hi"}}`)
+				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+id+`"}}`)
+				do("/voipbin/events", `{"type":"transcript_created","data":{"id":"`+vid("a-"+id)+`","transcribe_id":"`+tr+`","direction":"in","message":"hi"}}`)
 				do("/voipbin/fetch", fetch)
-				do("/voipbin/events", `{"type":"transcript_created","data":{"id":"b-`+id+`","transcribe_id":"tr-`+id+`","direction":"in","message":"my invoice shows a double charge"}}`)
+				do("/voipbin/events", `{"type":"transcript_created","data":{"id":"`+vid("b-"+id)+`","transcribe_id":"`+tr+`","direction":"in","message":"my invoice shows a double charge"}}`)
 				do("/voipbin/fetch", fetch)
 			}
 		})
@@ -184,22 +184,25 @@ func benchTurns(b *testing.B, timeEvents bool) {
 	prefix := fmt.Sprintf("bench-%d", time.Now().UnixNano())
 	i := 0
 	for b.Loop() {
-		// Each op is one fetch; a call's events are sent, untimed, before its fetches.
-		turn := i % 4
-		id := fmt.Sprintf("%s-%d", prefix, i/4)
-		if turn > 0 {
+		// Each op is one fetch; a call's events are sent, untimed, before its
+		// fetches. The fifth fetch hands out the connect after the
+		// announcement of the fourth.
+		turn := i % 5
+		id := vid(fmt.Sprintf("%s-%d", prefix, i/5)) // VoIPBin ids are UUIDs
+		tr := vid("tr-" + id)
+		if turn > 0 && turn < 4 {
 			b.StopTimer()
 			if turn == 1 {
-				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`"}}`)
+				do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+id+`"}}`)
 			}
 			if timeEvents {
 				b.StartTimer()
 			}
-			do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s-%d","transcribe_id":"tr-%s","direction":"in","message":%q}}`, id, turn, id, said[turn-1]))
+			do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s","transcribe_id":"%s","direction":"in","message":%q}}`, vid(fmt.Sprint(id, "-", turn)), tr, said[turn-1]))
 			b.StartTimer()
 		}
 		rec := do("/voipbin/fetch", `{"activeflow_id":"`+vid("af")+`","reference_id":"`+id+`"}`)
-		if turn == 3 && !strings.Contains(rec.Body.String(), "+14155550102") {
+		if turn == 4 && !strings.Contains(rec.Body.String(), "+14155550102") {
 			b.Fatalf("call %s not transferred to billing: %s", id, rec.Body)
 		}
 		i++
@@ -237,11 +240,11 @@ func BenchmarkModeCall(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				id := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)
+				id, tr := vid(fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), i)), vid(fmt.Sprint("tr-bench-", time.Now().UnixNano(), "-", i)) // VoIPBin ids are UUIDs
 				fetch := `{"activeflow_id":"` + vid("af") + `","reference_id":"` + id + `"}`
 				do("/voipbin/fetch", fetch)
 				if call.lang != "" {
-					do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"tr-`+id+`","reference_type":"call","reference_id":"`+id+`","language":"`+call.lang+`"}}`)
+					do("/voipbin/events", `{"type":"transcribe_created","data":{"id":"`+tr+`","reference_type":"call","reference_id":"`+id+`","language":"`+call.lang+`"}}`)
 				}
 				for j, t := range call.turns {
 					path := "/voipbin/fetch"
@@ -249,7 +252,7 @@ func BenchmarkModeCall(b *testing.B) {
 						path += "?d=" + t.digits
 					}
 					if t.say != "" {
-						do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%d-%s","transcribe_id":"tr-%s","direction":"in","message":%q}}`, j, id, id, t.say))
+						do("/voipbin/events", fmt.Sprintf(`{"type":"transcript_created","data":{"id":"%s","transcribe_id":"%s","direction":"in","message":%q}}`, vid(fmt.Sprint(j, "-", id)), tr, t.say))
 					}
 					do(path, fetch)
 				}
