@@ -94,6 +94,9 @@ type Telephony struct {
 	// LoseEvents loses every event of the outgoing calls, as VoIPBin does
 	// after three failed attempts.
 	LoseEvents bool
+	// TalkFails answers every REST talk 500, as VoIPBin does when the speech
+	// could not be made (callhandler media.go Talk: TTSV1SpeecheCreate).
+	TalkFails bool
 
 	conferences map[string]*conference
 	legs        map[string]*leg
@@ -263,6 +266,10 @@ func (s *REST) talk(w http.ResponseWriter, r *http.Request) {
 	}
 	if strings.TrimSpace(req.Text) == "" {
 		s.refuse(w, http.StatusBadRequest, "talk: no text to speak")
+		return
+	}
+	if s.TalkFails {
+		s.refuse(w, http.StatusInternalServerError, "could not create tts wav")
 		return
 	}
 	if l := s.legs[id]; l != nil {
