@@ -68,6 +68,9 @@ type HandoffTexts struct {
 	// just hung up.
 	Next string `json:"next,omitempty"`
 	Gone string `json:"gone,omitempty"`
+	// Hold is said to the caller every few seconds while a destination
+	// rings, so that they never wait in silence.
+	Hold string `json:"hold,omitempty"`
 	// Unknown stands for a caller whose number is withheld, Unsaid for a
 	// reason the caller never gave.
 	Unknown string `json:"unknown,omitempty"`
@@ -80,6 +83,7 @@ var defaultHandoffTexts = map[string]HandoffTexts{
 		Whisper: "Call from {caller}, about {reason}. Press 1 to take it.",
 		Next:    "Sorry, they could not take your call. Trying someone else, please hold.",
 		Gone:    "Sorry, the caller has hung up.",
+		Hold:    "Still trying, please hold.",
 		Unknown: "a withheld number",
 		Unsaid:  "something they did not say",
 	},
@@ -87,6 +91,7 @@ var defaultHandoffTexts = map[string]HandoffTexts{
 		Whisper: "Llamada de {caller}, sobre {reason}. Pulse 1 para atenderla.",
 		Next:    "Lo siento, no han podido atender su llamada. Probamos con otra persona, espere por favor.",
 		Gone:    "Lo siento, la persona que llamaba ha colgado.",
+		Hold:    "Seguimos intentándolo, espere por favor.",
 		Unknown: "un número oculto",
 		Unsaid:  "algo que no ha dicho",
 	},
@@ -97,7 +102,7 @@ func (t *HandoffTexts) fill(d HandoffTexts) {
 		v *string
 		d string
 	}{
-		{&t.Whisper, d.Whisper}, {&t.Next, d.Next}, {&t.Gone, d.Gone}, {&t.Unknown, d.Unknown}, {&t.Unsaid, d.Unsaid},
+		{&t.Whisper, d.Whisper}, {&t.Next, d.Next}, {&t.Gone, d.Gone}, {&t.Hold, d.Hold}, {&t.Unknown, d.Unknown}, {&t.Unsaid, d.Unsaid},
 	} {
 		if *f.v == "" {
 			*f.v = f.d

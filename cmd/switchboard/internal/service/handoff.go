@@ -70,11 +70,13 @@ type handoffs struct {
 type handoffMetrics struct {
 	transfers *prometheus.CounterVec
 	ring      *prometheus.HistogramVec
+	holdTalks *prometheus.CounterVec
 }
 
 func newHandoffs(svc *Service, api *voipbin.Client) *handoffs {
 	return &handoffs{svc: svc, api: api, log: svc.log, second: cmp.Or(svc.conf.RingSecond, time.Second),
-		m: handoffMetrics{transfers: svc.metrics.transfers, ring: svc.metrics.transferRing}}
+		m: handoffMetrics{transfers: svc.metrics.transfers, ring: svc.metrics.transferRing,
+			holdTalks: svc.metrics.holdTalks}}
 }
 
 // Wait waits for the ring timers and clean-ups in flight.
@@ -631,11 +633,30 @@ func (h *handoffs) cleanup(ctx context.Context, conf, leg string) {
 	do("delete conference", conf, h.api.DeleteConference)
 }
 
-// timer gives up on a leg that still rings after its ring time.
+// holdEvery is how often, in seconds of ring time, a caller on hold is
+// told the handoff goes on; nothing is said in a try's last holdQuiet
+// seconds, which end it anyway.
+const (
+	holdEvery = 8
+	holdQuiet = 4
+)
+
+// timer tells the caller on hold, every holdEvery seconds, that the
+// handoff goes on, then gives up on a leg that still rings after its ring
+// time. One goroutine does both, so the last word is said before the try
+// ends and the caller leaves the conference.
 func (h *handoffs) timer(callID, leg string, ring time.Duration) {
 	h.wg.Add(1)
-	time.AfterFunc(ring, func() {
+	start := time.Now()
+	go func() {
 		defer h.wg.Done()
+		for at := holdEvery * h.second; at+holdQuiet*h.second <= ring; at += holdEvery * h.second {
+			time.Sleep(time.Until(start.Add(at)))
+			if !h.hold(callID, leg) {
+				break
+			}
+		}
+		time.Sleep(time.Until(start.Add(ring)))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		h.settle(ctx, callID, leg, func(ho *flow.Handoff) string {
@@ -644,7 +665,29 @@ func (h *handoffs) timer(callID, leg string, ring time.Duration) {
 			}
 			return flow.OutcomeUnanswered
 		}, true, true)
-	})
+	}()
+}
+
+// hold says the hold text to the caller while leg still rings, with
+// VoIPBin's REST talk, which plays over the caller's conference_join
+// without moving their flow on. It reports false once leg no longer rings.
+// A talk that fails is logged and counted, never more: the caller's call
+// and the handoff go on as before.
+func (h *handoffs) hold(callID, leg string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), handoffREST)
+	defer cancel()
+	c, _, err := h.svc.store.Load(ctx, callID)
+	if err != nil || c.State == flow.StateEnded || c.Handoff == nil || c.Handoff.Leg != leg || c.Handoff.Phase != flow.PhaseRinging {
+		return false
+	}
+	text := h.svc.routing().cfg.Routing.HandoffTextsFor(c.Language).Hold
+	if err := h.api.Talk(ctx, callID, voipbin.Speakable(text), c.Language); err != nil {
+		h.log.WarnContext(ctx, "handoff: hold message not played; the caller waits on", "leg", leg, "err", err)
+		h.m.holdTalks.WithLabelValues("failed").Inc()
+		return true
+	}
+	h.m.holdTalks.WithLabelValues("ok").Inc()
+	return true
 }
 
 // settle decides the try of leg with the outcome decide returns for it

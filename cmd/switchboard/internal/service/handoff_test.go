@@ -134,6 +134,39 @@ func TestHandoffOutcomes(t *testing.T) {
 	}
 }
 
+// TestHoldTalkFailureHurtsNothing: VoIPBin refusing every hold message
+// leaves the caller's handoff as it was: the first line rings out, the
+// next answers, and the failures are counted.
+func TestHoldTalkFailureHurtsNothing(t *testing.T) {
+	b := newHandoffBench(t, "routing-handoff.json", map[string]string{"+14155550102": voipbintest.PersonUnanswered})
+	b.rest.TalkFails = true
+	res, transcript := b.callWith(t, "hold-talk-fails", nil, voipbintest.Step{Say: "my invoice shows a double charge"})
+	if res.Connected != "+14155550112" || strings.Contains(transcript, "over the hold") {
+		t.Errorf("reached %q, want +14155550112 and no hold message played:\n%s", res.Connected, transcript)
+	}
+	if got := tries(b.svc); got != "billing/answered billing/unanswered" {
+		t.Errorf("tries %q, want billing/answered billing/unanswered", got)
+	}
+	if n := counterValue(b.svc, "switchboard_hold_talks_total", "failed"); n < 1 {
+		t.Errorf("hold talks failed counted %v, want at least 1", n)
+	}
+}
+
+// counterValue is the value of the counter name with the label value v.
+func counterValue(svc *Service, name, v string) float64 {
+	fams, _ := svc.metrics.reg.Gather()
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if f.GetName() == name && l.GetValue() == v {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
 // tries lists the handoff tries the service counted, "dept/outcome" sorted,
 // one entry per try.
 func tries(svc *Service) string {

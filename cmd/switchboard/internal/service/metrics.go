@@ -54,6 +54,7 @@ type metrics struct {
 	// transfers and transferRing count handoffs' tries (handoff.go).
 	transfers    *prometheus.CounterVec
 	transferRing *prometheus.HistogramVec
+	holdTalks    *prometheus.CounterVec
 }
 
 // Latency buckets in seconds: a fetch has 2 s to answer, a store call a few ms.
@@ -126,6 +127,9 @@ func newMetrics(breaker func() string) *metrics {
 		transferRing: f.histogramVec("switchboard_transfer_ring_seconds",
 			"How long a handoff's destination rang before its try was decided, by department.",
 			[]float64{1, 2, 5, 10, 15, 20, 25, 30, 45, 60}, "department"),
+		holdTalks: f.counterVec("switchboard_hold_talks_total",
+			"What a caller on hold is told while a handoff's destination rings, by result (ok; failed: VoIPBin refused or did not answer; the handoff goes on).",
+			"result"),
 	}
 	f.register("switchboard_model_breaker_state", prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "switchboard_model_breaker_state",

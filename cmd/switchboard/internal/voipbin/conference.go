@@ -125,6 +125,15 @@ func (c *Client) Hangup(ctx context.Context, id string) error {
 	return c.Do(ctx, http.MethodPost, "/v1.0/calls/"+url.PathEscape(id)+"/hangup", nil, nil)
 }
 
+// Talk says text on a call over whatever it is doing, without moving its
+// flow on (bin-call-manager listenhandler v1_calls.go: callHandler.Talk
+// with runNext false, so its playback's end advances nothing). VoIPBin
+// refuses a call that does not exist or whose channel is gone.
+func (c *Client) Talk(ctx context.Context, id, text, language string) error {
+	body := map[string]string{"text": text, "language": language}
+	return c.Do(ctx, http.MethodPost, "/v1.0/calls/"+url.PathEscape(id)+"/talk", body, nil)
+}
+
 // CallEvent holds what a handoff reads of call_progressing and call_hangup.
 type CallEvent struct {
 	ID           string `json:"id"`

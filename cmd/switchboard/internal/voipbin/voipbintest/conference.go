@@ -26,7 +26,13 @@ package voipbintest
 //     call_progressing, and the inline actions run: talk, digits_receive,
 //     fetch, and whatever the fetch answers (conference_join, hangup); every
 //     end sends call_hangup with VoIPBin's hangup_reason (models/call
-//     calculateHangupReasonDirectionOutgoing).
+//     calculateHangupReasonDirectionOutgoing);
+//   - POST /v1.0/calls/{id}/talk says a text over a live call without moving
+//     its flow on (bin-call-manager callhandler media.go Talk, runNext
+//     false): a caller in a conference hears it on hold. It is refused for a
+//     call the stand-in does not know live (404: the caller's call is known
+//     only while it is in a conference), a call that is over (400: its
+//     channel is gone), and an empty text (400: nothing to speak).
 //
 // A leg's own transcript is kept apart and added to its caller's after the
 // call (Result.Transcript ends with it), so transcripts stay the same from
@@ -88,6 +94,9 @@ type Telephony struct {
 	// LoseEvents loses every event of the outgoing calls, as VoIPBin does
 	// after three failed attempts.
 	LoseEvents bool
+	// TalkFails answers every REST talk 500, as VoIPBin does when the speech
+	// could not be made (callhandler media.go Talk: TTSV1SpeecheCreate).
+	TalkFails bool
 
 	conferences map[string]*conference
 	legs        map[string]*leg
@@ -110,6 +119,7 @@ type member struct {
 	conf             *conference
 	left             chan string
 	joined           chan string
+	heard            chan string // what REST talks said to the call, as transcript lines
 }
 
 // leg is an outgoing call.
@@ -215,6 +225,8 @@ func (s *REST) serveTelephony(w http.ResponseWriter, r *http.Request, route stri
 		s.write(w, map[string]any{"id": id, "type": c.typ, "status": "terminated"})
 	case route == "POST /v1.0/calls":
 		s.dial(w, r)
+	case r.Method == http.MethodPost && strings.HasPrefix(p, "/v1.0/calls/") && strings.HasSuffix(p, "/talk"):
+		s.talk(w, r)
 	case r.Method == http.MethodPost && strings.HasPrefix(p, "/v1.0/calls/") && strings.HasSuffix(p, "/hangup"):
 		id, ok := s.pathID(w, r, "/v1.0/calls/", "/hangup")
 		if !ok {
@@ -238,6 +250,50 @@ func (s *REST) serveTelephony(w http.ResponseWriter, r *http.Request, route stri
 		return false
 	}
 	return true
+}
+
+// talk serves POST /v1.0/calls/{id}/talk on a caller in a conference or
+// an outgoing call still up. s.mu is held.
+func (s *REST) talk(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "/v1.0/calls/", "/talk")
+	if !ok {
+		return
+	}
+	var req struct{ Text, Language string }
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		s.refuse(w, http.StatusBadRequest, "INVALID_JSON_BODY: %v", err)
+		return
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		s.refuse(w, http.StatusBadRequest, "talk: no text to speak")
+		return
+	}
+	if s.TalkFails {
+		s.refuse(w, http.StatusInternalServerError, "could not create tts wav")
+		return
+	}
+	if l := s.legs[id]; l != nil {
+		if l.status == "hangup" {
+			s.refuse(w, http.StatusBadRequest, "call %s is already over", id)
+			return
+		}
+		l.logf("hears (%s), over the call: %s", req.Language, req.Text)
+		s.write(w, map[string]string{"id": id})
+		return
+	}
+	for _, c := range s.conferences {
+		for _, m := range c.members {
+			if m.callID == id && !c.deleted {
+				select {
+				case m.heard <- fmt.Sprintf("talk (%s), over the hold: %s", req.Language, req.Text):
+				default:
+				}
+				s.write(w, map[string]string{"id": id})
+				return
+			}
+		}
+	}
+	s.refuse(w, http.StatusNotFound, "CALL_NOT_FOUND: no live call %s", id)
 }
 
 func (s *REST) createConference(w http.ResponseWriter, r *http.Request) {
@@ -423,7 +479,7 @@ func (s *REST) join(confID, callID, name string) (*member, error) {
 	if c == nil || c.deleted {
 		return nil, fmt.Errorf("no conference %s", confID)
 	}
-	m := &member{id: s.newID(), callID: callID, name: name, conf: c, left: make(chan string, 1), joined: make(chan string, 4)}
+	m := &member{id: s.newID(), callID: callID, name: name, conf: c, left: make(chan string, 1), joined: make(chan string, 4), heard: make(chan string, 8)}
 	for _, o := range c.members {
 		o.joined <- name
 		m.joined <- o.name
@@ -702,9 +758,24 @@ func (c *call) conferenceJoin(ctx context.Context, confID string) error {
 	}
 	hold := time.NewTimer(bound)
 	defer hold.Stop()
+	// heard logs what the caller was told on hold before what came next:
+	// the talk was answered before the try's end moved anything.
+	heard := func() {
+		for {
+			select {
+			case line := <-m.heard:
+				c.logf("  %s", line)
+			default:
+				return
+			}
+		}
+	}
 	for {
 		select {
+		case line := <-m.heard:
+			c.logf("  %s", line)
 		case who := <-m.joined:
+			heard()
 			if c.res.Connected != "" {
 				return fmt.Errorf("call %s: %s joined after a conversation with %s", c.opt.CallID, who, c.res.Connected)
 			}
@@ -722,6 +793,7 @@ func (c *call) conferenceJoin(ctx context.Context, confID string) error {
 			}
 			s.mu.Unlock()
 		case why := <-m.left:
+			heard()
 			c.logf("  (the caller leaves the conference: %s; VoIPBin goes on after the conference_join)", why)
 			return nil
 		case <-hold.C:

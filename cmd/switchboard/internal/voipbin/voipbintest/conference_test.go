@@ -52,6 +52,16 @@ func TestTelephonyRefuses(t *testing.T) {
 		{"hang up an unknown call", nil, "POST", "/v1.0/calls/" + ID(9) + "/hangup", "", 404, "CALL_NOT_FOUND"},
 		{"hang up a call that is over", func(s *REST) { s.legs = map[string]*leg{ID(8): {id: ID(8), status: "hangup"}} },
 			"POST", "/v1.0/calls/" + ID(8) + "/hangup", "", 400, "already over"},
+		{"talk to an unknown call", nil, "POST", "/v1.0/calls/" + ID(9) + "/talk", `{"text":"Still trying"}`, 404, "CALL_NOT_FOUND"},
+		{"talk to a caller whose conference was deleted", func(s *REST) {
+			c := &conference{id: ID(7), deleted: true}
+			c.members = []*member{{callID: ID(9), conf: c, heard: make(chan string, 1)}}
+			s.conferences = map[string]*conference{ID(7): c}
+		}, "POST", "/v1.0/calls/" + ID(9) + "/talk", `{"text":"Still trying"}`, 404, "CALL_NOT_FOUND"},
+		{"talk to a call that is over", func(s *REST) { s.legs = map[string]*leg{ID(8): {id: ID(8), status: "hangup"}} },
+			"POST", "/v1.0/calls/" + ID(8) + "/talk", `{"text":"Still trying"}`, 400, "already over"},
+		{"talk with nothing to say", func(s *REST) { s.legs = map[string]*leg{ID(8): {id: ID(8), status: "progressing"}} },
+			"POST", "/v1.0/calls/" + ID(8) + "/talk", `{"text":" "}`, 400, "no text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
