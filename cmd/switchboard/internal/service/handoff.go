@@ -680,6 +680,9 @@ func (h *handoffs) hold(callID, leg string) bool {
 	if err != nil || c.State == flow.StateEnded || c.Handoff == nil || c.Handoff.Leg != leg || c.Handoff.Phase != flow.PhaseRinging {
 		return false
 	}
+	// A talk to a caller not in the conference yet (their fetch answer is
+	// on its way) is refused: wait for them, as a try's end does.
+	h.awaitCaller(ctx, callID, c.Handoff.Conference)
 	text := h.svc.routing().cfg.Routing.HandoffTextsFor(c.Language).Hold
 	if err := h.api.Talk(ctx, callID, voipbin.Speakable(text), c.Language); err != nil {
 		h.log.WarnContext(ctx, "handoff: hold message not played; the caller waits on", "leg", leg, "err", err)
