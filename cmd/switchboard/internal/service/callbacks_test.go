@@ -38,7 +38,7 @@ func askCallback(t *testing.T, srv string, id string) string {
 func legFetch(t *testing.T, srv string, d voipbintest.CallbackDial, key string) []voipbin.Action {
 	t.Helper()
 	var opt voipbin.FetchOption
-	b, _ := json.Marshal(d.Actions[2].Option)
+	b, _ := json.Marshal(d.Actions[len(d.Actions)-1].Option)
 	_ = json.Unmarshal(b, &opt)
 	u := strings.Replace(opt.EventURL, voipbin.Var(voipbin.VarDigits), key, 1)
 	u = srv + u[strings.Index(u, "/voipbin/"):]
@@ -100,8 +100,27 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 		t.Errorf("dial %+v, whisper %q", d, whisper)
 	}
 	acts := legFetch(t, srv.URL, d, "1")
-	if kinds(acts) != "talk connect" || !strings.Contains(fmt.Sprint(acts[1].Option), "+14155550123") {
-		t.Errorf("billing pressed 1: %+v, want a connect to the caller", acts)
+	if kinds(acts) != "talk conference_join" {
+		t.Fatalf("billing pressed 1: %+v, want it put in a conference", acts)
+	}
+	// The customer is called, showing the business's number, and hears who
+	// is calling back before their fetch joins them to billing.
+	dials = rest.Dials()
+	if len(dials) != 2 {
+		t.Fatalf("%d dials after billing pressed 1, want the customer's too: %+v", len(dials), dials)
+	}
+	c := dials[1]
+	intro := c.Actions[0].Option.(map[string]any)["text"]
+	if c.To.Target != "+14155550123" || c.From != voipbintest.DefaultDialled || kinds(c.Actions) != "talk fetch" ||
+		intro != "Hello, this is Billing &amp; Accounts calling you back about your call at 23:30." {
+		t.Errorf("the customer's call %+v, intro %q: want the intro, then the fetch", c, intro)
+	}
+	join := legFetch(t, srv.URL, c, "")
+	if kinds(join) != "conference_join" || fmt.Sprint(join[0].Option) != fmt.Sprint(acts[1].Option) {
+		t.Errorf("the customer's fetch after the intro: %+v, want to join billing's conference %+v", join, acts[1].Option)
+	}
+	if rest.Conferences() != 1 {
+		t.Errorf("%d conferences, want billing's", rest.Conferences())
 	}
 	if again := legFetch(t, srv.URL, d, "1"); kinds(again) != "talk hangup" {
 		t.Errorf("the leg fetched again: %s, want it told the callback was taken", kinds(again))
