@@ -100,7 +100,7 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 		t.Errorf("dial %+v, whisper %q", d, whisper)
 	}
 	acts := legFetch(t, srv.URL, d, "1")
-	if kinds(acts) != "talk conference_join" {
+	if kinds(acts) != "talk conference_join fetch" {
 		t.Fatalf("billing pressed 1: %+v, want it put in a conference", acts)
 	}
 	// The customer is called, showing the business's number, and hears who
@@ -115,12 +115,25 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 		intro != "Hello, this is Billing &amp; Accounts calling you back about your call at 23:30." {
 		t.Errorf("the customer's call %+v, intro %q: want the intro, then the fetch", c, intro)
 	}
+	if other := legFetch(t, srv.URL, voipbintest.CallbackDial{ID: d.ID, Actions: c.Actions}, ""); kinds(other) != "talk hangup" {
+		t.Errorf("another call fetched the customer's join: %s, want it ended", kinds(other))
+	}
 	join := legFetch(t, srv.URL, c, "")
-	if kinds(join) != "conference_join" || fmt.Sprint(join[0].Option) != fmt.Sprint(acts[1].Option) {
+	if kinds(join) != "conference_join fetch" || fmt.Sprint(join[0].Option) != fmt.Sprint(acts[1].Option) {
 		t.Errorf("the customer's fetch after the intro: %+v, want to join billing's conference %+v", join, acts[1].Option)
 	}
 	if rest.Conferences() != 1 {
 		t.Errorf("%d conferences, want billing's", rest.Conferences())
+	}
+	// The conversation over, whichever side goes on first deletes the
+	// conference; the other finds it gone.
+	for _, after := range [][]voipbin.Action{acts, join} {
+		if end := legFetch(t, srv.URL, voipbintest.CallbackDial{ID: c.ID, Actions: after}, ""); kinds(end) != "hangup" {
+			t.Errorf("the fetch after the conversation: %s, want hangup", kinds(end))
+		}
+	}
+	if rest.Conferences() != 0 {
+		t.Errorf("%d conferences left after the callback, want none", rest.Conferences())
 	}
 	if again := legFetch(t, srv.URL, d, "1"); kinds(again) != "talk hangup" {
 		t.Errorf("the leg fetched again: %s, want it told the callback was taken", kinds(again))

@@ -265,13 +265,19 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 			hangup("Sorry, this callback cannot be placed now. It will be tried again.", "en-US")
 			return
 		}
+		if q.Conf != "" && q.Left { // either side after the conversation: its conference goes
+			if ok && cb.State == flow.CallbackConnected {
+				svc.dialler.endConference(r.Context(), q.Conf)
+			}
+			hangup("", "")
+			return
+		}
 		if q.Conf != "" { // the customer's leg, told who is calling back
 			if !ok || cb.State != flow.CallbackConnected || cb.Leg != req.ReferenceID {
 				hangup("Sorry, this call cannot be connected now. Goodbye.", cmpOr(cb.Language, "en-US"))
 				return
 			}
-			writeJSON(w, http.StatusOK, []voipbin.Action{
-				{ID: newID(), Type: voipbin.TypeConferenceJoin, Option: voipbin.ConferenceJoinOption{ConferenceID: q.Conf}}})
+			writeJSON(w, http.StatusOK, svc.dialler.join(cb.ID, q.Conf))
 			return
 		}
 		// Only the leg of the attempt in progress may take it, once.
@@ -301,10 +307,37 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 		}
 		svc.log.InfoContext(r.Context(), "callback connected", "callback", id, "department", cb.Department, "attempt", cb.Attempts)
 		svc.dialler.count("connected")
-		writeJSON(w, http.StatusOK, []voipbin.Action{
-			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk("Calling them now.", cb.Language)},
-			{ID: newID(), Type: voipbin.TypeConferenceJoin, Option: voipbin.ConferenceJoinOption{ConferenceID: conf}},
-		})
+		writeJSON(w, http.StatusOK, append([]voipbin.Action{
+			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk("Calling them now.", cb.Language)}},
+			svc.dialler.join(cb.ID, conf)...))
+	}
+}
+
+// join puts a leg of a callback in its conference; once the conversation
+// is over (a connect conference lets the other go when one leaves), its
+// fetch deletes the conference, which would otherwise count against the
+// plan's conferences (bin-conference-manager conferencehandler
+// RemoveConferencecallID keeps it).
+func (d *dialler) join(cb, conf string) []voipbin.Action {
+	after := d.fetchURL()
+	after.CB, after.Conf, after.Left = cb, conf, true
+	return []voipbin.Action{
+		{ID: newID(), Type: voipbin.TypeConferenceJoin, Option: voipbin.ConferenceJoinOption{ConferenceID: conf}},
+		{ID: newID(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: after.String(), EventMethod: "POST"}},
+	}
+}
+
+// endConference deletes a callback's conference; the second leg to end
+// finds it gone.
+func (d *dialler) endConference(ctx context.Context, conf string) {
+	if d.api == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var apiErr *voipbin.APIError
+	if err := d.api.DeleteConference(ctx, conf); err != nil && !(errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound) {
+		d.log.WarnContext(ctx, "callback: conference not deleted", "conference", conf, "err", err)
 	}
 }
 
