@@ -302,3 +302,54 @@ func TestReturningCallerCounted(t *testing.T) {
 		t.Errorf("/metrics lacks the repeat:\n%s", grepLines(page, "repeat"))
 	}
 }
+
+// TestCallbackIntroInCallersLanguage: a Spanish caller is told in Spanish
+// who is calling back; a customer VoIPBin will not call (outside the
+// outbound whitelist) is an outcome, the department is told, nobody waits
+// in a conference, and the callback is tried again.
+func TestCallbackIntroInCallersLanguage(t *testing.T) {
+	rest := voipbintest.NewREST(t)
+	ownsDialled(rest)
+	svc, srv := messagesService(t, rest, &business{})
+	svc.conf.PublicURL = srv.URL
+	ctx := context.Background()
+	ny, _ := time.LoadLocation("America/New_York")
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, ny)
+	svc.dialler.now = func() time.Time { return at }
+	for _, cb := range []flow.Callback{
+		{ID: voipbintest.WireID("cb-es"), Number: "+14155550123", Dialled: voipbintest.DefaultDialled, Department: "billing", Label: "Facturación", Language: "es-ES",
+			AtMS: time.Date(2026, 12, 2, 19, 40, 0, 0, ny).UnixMilli(), State: flow.CallbackWaiting},
+		{ID: voipbintest.WireID("cb-far"), Number: "+61255550123", Dialled: voipbintest.DefaultDialled, Department: "billing", Label: "Billing & Accounts", Language: "en-US",
+			AtMS: at.UnixMilli(), State: flow.CallbackWaiting},
+	} {
+		if _, err := svc.callbacks.Book(ctx, cb, at); err != nil {
+			t.Fatal(err)
+		}
+		svc.dialler.drain(ctx)
+		dials := rest.Dials()
+		if len(dials) == 0 {
+			got, _, _ := svc.callbacks.Get(ctx, cb.ID)
+			t.Fatalf("not dialled: %+v, refused %v", got, rest.Refused())
+		}
+		legFetch(t, srv.URL, dials[len(dials)-1], "1")
+	}
+	dials := rest.Dials()
+	if len(dials) != 3 {
+		t.Fatalf("%d dials, want billing twice and the Spanish customer: %+v", len(dials), dials)
+	}
+	intro := dials[1].Actions[0].Option.(map[string]any)
+	if intro["text"] != "Hola, le llama Facturación para devolverle su llamada de las 19:40." || intro["language"] != "es-ES" {
+		t.Errorf("the Spanish customer hears %v", intro)
+	}
+	far, _, _ := svc.callbacks.Get(ctx, voipbintest.WireID("cb-far"))
+	if far.State != flow.CallbackWaiting || len(far.Outcomes) != 1 || !strings.Contains(far.Outcomes[0], "customer not called") ||
+		!strings.Contains(far.Outcomes[0], "whitelist") {
+		t.Errorf("callback %+v, want an outcome and another try", far)
+	}
+	if rest.Conferences() != 1 { // the Spanish one's, still talking
+		t.Errorf("%d conferences, want the one of the callback connected", rest.Conferences())
+	}
+	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_callbacks_total{outcome="customer_not_called"} 1`) {
+		t.Errorf("/metrics lacks the customer not called:\n%s", grepLines(page, "callback"))
+	}
+}
