@@ -11,8 +11,9 @@ import (
 // A caller who reaches nobody is offered a choice (message.go): leave a
 // message, or be called back. A callback is booked for the department's next
 // opening on the number the caller confirms or types, and Switchboard dials
-// it then (cmd/switchboard callbacks.go): the department first, told who to
-// call and why, then the caller.
+// it then (cmd/switchboard internal/service dialler.go): the department
+// first, told who to call and why, then the caller, told who is calling back
+// (MessageTexts.CalleeIntro) before the two are connected.
 
 // States and events of the offer and the callback.
 const (

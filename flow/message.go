@@ -105,6 +105,9 @@ type MessageTexts struct {
 	// Whisper is what the department hears before it calls back: "{number}",
 	// "{time}" (when they called) and "{reason}" (what they told us).
 	Whisper string `json:"whisper,omitempty"`
+	// CalleeIntro is what the customer hears on answering a callback, before
+	// the department is put through: "{department}" and "{time}" (when they called).
+	CalleeIntro string `json:"callee_intro,omitempty"`
 
 	lang string // the language these texts are in (textsFor)
 }
@@ -123,7 +126,12 @@ var defaultMessageTexts = MessageTexts{
 	CallbackSoon:   "Thank you. {department} will call you back on {number} as soon as they can. Goodbye.",
 	CallbackFailed: "Sorry, that number did not work either. Please call again during our opening hours. Goodbye.",
 	Whisper:        "Callback to {number}, who called at {time} about: {reason}. Press 1 to call them now.",
+	CalleeIntro:    "Hello, this is {department} calling you back about your call at {time}.",
 }
+
+// spanishCalleeIntro is the built-in intro for a Spanish callback when the
+// configuration has no texts in its language.
+const spanishCalleeIntro = "Hola, le llama {department} para devolverle su llamada de las {time}."
 
 // Message is a message left by a caller, as the business is told of it.
 type Message struct {
@@ -207,7 +215,7 @@ func (m *Messages) setDefaults() {
 			d string
 		}{{&t.Offer, d.Offer}, {&t.Unanswered, d.Unanswered}, {&t.Record, d.Record}, {&t.Thanks, d.Thanks}, {&t.ThanksSoon, d.ThanksSoon}, {&t.Failed, d.Failed},
 			{&t.ConfirmNumber, d.ConfirmNumber}, {&t.AskNumber, d.AskNumber}, {&t.NumberInvalid, d.NumberInvalid},
-			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackSoon, d.CallbackSoon}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}} {
+			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackSoon, d.CallbackSoon}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}, {&t.CalleeIntro, d.CalleeIntro}} {
 			if *f.v == "" {
 				*f.v = f.d
 			}
@@ -322,6 +330,17 @@ func (m *Messages) textsFor(lang, def string) MessageTexts {
 func (m *Messages) WhisperFor(lang, def string) (text, in string) {
 	t := m.textsFor(lang, def)
 	return t.Whisper, t.lang
+}
+
+// CalleeIntroFor is what the customer hears on answering a callback in
+// lang, and the language it is in: the configured texts in lang, else a
+// built-in Spanish one for a Spanish callback, else the texts of def.
+func (m *Messages) CalleeIntroFor(lang, def string) (text, in string) {
+	if m.Texts[lang] == nil && strings.HasPrefix(strings.ToLower(lang), "es") {
+		return spanishCalleeIntro, lang
+	}
+	t := m.textsFor(lang, def)
+	return t.CalleeIntro, t.lang
 }
 
 // takesMessages reports whether a caller on ch who reaches nobody can leave

@@ -38,7 +38,7 @@ func askCallback(t *testing.T, srv string, id string) string {
 func legFetch(t *testing.T, srv string, d voipbintest.CallbackDial, key string) []voipbin.Action {
 	t.Helper()
 	var opt voipbin.FetchOption
-	b, _ := json.Marshal(d.Actions[2].Option)
+	b, _ := json.Marshal(d.Actions[len(d.Actions)-1].Option)
 	_ = json.Unmarshal(b, &opt)
 	u := strings.Replace(opt.EventURL, voipbin.Var(voipbin.VarDigits), key, 1)
 	u = srv + u[strings.Index(u, "/voipbin/"):]
@@ -100,8 +100,40 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 		t.Errorf("dial %+v, whisper %q", d, whisper)
 	}
 	acts := legFetch(t, srv.URL, d, "1")
-	if kinds(acts) != "talk connect" || !strings.Contains(fmt.Sprint(acts[1].Option), "+14155550123") {
-		t.Errorf("billing pressed 1: %+v, want a connect to the caller", acts)
+	if kinds(acts) != "talk conference_join fetch" {
+		t.Fatalf("billing pressed 1: %+v, want it put in a conference", acts)
+	}
+	// The customer is called, showing the business's number, and hears who
+	// is calling back before their fetch joins them to billing.
+	dials = rest.Dials()
+	if len(dials) != 2 {
+		t.Fatalf("%d dials after billing pressed 1, want the customer's too: %+v", len(dials), dials)
+	}
+	c := dials[1]
+	intro := c.Actions[0].Option.(map[string]any)["text"]
+	if c.To.Target != "+14155550123" || c.From != voipbintest.DefaultDialled || kinds(c.Actions) != "talk fetch" ||
+		intro != "Hello, this is Billing &amp; Accounts calling you back about your call at 23:30." {
+		t.Errorf("the customer's call %+v, intro %q: want the intro, then the fetch", c, intro)
+	}
+	if other := legFetch(t, srv.URL, voipbintest.CallbackDial{ID: d.ID, Actions: c.Actions}, ""); kinds(other) != "talk hangup" {
+		t.Errorf("another call fetched the customer's join: %s, want it ended", kinds(other))
+	}
+	join := legFetch(t, srv.URL, c, "")
+	if kinds(join) != "conference_join fetch" || fmt.Sprint(join[0].Option) != fmt.Sprint(acts[1].Option) {
+		t.Errorf("the customer's fetch after the intro: %+v, want to join billing's conference %+v", join, acts[1].Option)
+	}
+	if rest.Conferences() != 1 {
+		t.Errorf("%d conferences, want billing's", rest.Conferences())
+	}
+	// The conversation over, whichever side goes on first deletes the
+	// conference; the other finds it gone.
+	for _, after := range [][]voipbin.Action{acts, join} {
+		if end := legFetch(t, srv.URL, voipbintest.CallbackDial{ID: c.ID, Actions: after}, ""); kinds(end) != "hangup" {
+			t.Errorf("the fetch after the conversation: %s, want hangup", kinds(end))
+		}
+	}
+	if rest.Conferences() != 0 {
+		t.Errorf("%d conferences left after the callback, want none", rest.Conferences())
 	}
 	if again := legFetch(t, srv.URL, d, "1"); kinds(again) != "talk hangup" {
 		t.Errorf("the leg fetched again: %s, want it told the callback was taken", kinds(again))
@@ -268,5 +300,56 @@ func TestReturningCallerCounted(t *testing.T) {
 	}
 	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_calls_repeat_total{department="billing"} 1`) {
 		t.Errorf("/metrics lacks the repeat:\n%s", grepLines(page, "repeat"))
+	}
+}
+
+// TestCallbackIntroInCallersLanguage: a Spanish caller is told in Spanish
+// who is calling back; a customer VoIPBin will not call (outside the
+// outbound whitelist) is an outcome, the department is told, nobody waits
+// in a conference, and the callback is tried again.
+func TestCallbackIntroInCallersLanguage(t *testing.T) {
+	rest := voipbintest.NewREST(t)
+	ownsDialled(rest)
+	svc, srv := messagesService(t, rest, &business{})
+	svc.conf.PublicURL = srv.URL
+	ctx := context.Background()
+	ny, _ := time.LoadLocation("America/New_York")
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, ny)
+	svc.dialler.now = func() time.Time { return at }
+	for _, cb := range []flow.Callback{
+		{ID: voipbintest.WireID("cb-es"), Number: "+14155550123", Dialled: voipbintest.DefaultDialled, Department: "billing", Label: "Facturación", Language: "es-ES",
+			AtMS: time.Date(2026, 12, 2, 19, 40, 0, 0, ny).UnixMilli(), State: flow.CallbackWaiting},
+		{ID: voipbintest.WireID("cb-far"), Number: "+61255550123", Dialled: voipbintest.DefaultDialled, Department: "billing", Label: "Billing & Accounts", Language: "en-US",
+			AtMS: at.UnixMilli(), State: flow.CallbackWaiting},
+	} {
+		if _, err := svc.callbacks.Book(ctx, cb, at); err != nil {
+			t.Fatal(err)
+		}
+		svc.dialler.drain(ctx)
+		dials := rest.Dials()
+		if len(dials) == 0 {
+			got, _, _ := svc.callbacks.Get(ctx, cb.ID)
+			t.Fatalf("not dialled: %+v, refused %v", got, rest.Refused())
+		}
+		legFetch(t, srv.URL, dials[len(dials)-1], "1")
+	}
+	dials := rest.Dials()
+	if len(dials) != 3 {
+		t.Fatalf("%d dials, want billing twice and the Spanish customer: %+v", len(dials), dials)
+	}
+	intro := dials[1].Actions[0].Option.(map[string]any)
+	if intro["text"] != "Hola, le llama Facturación para devolverle su llamada de las 19:40." || intro["language"] != "es-ES" {
+		t.Errorf("the Spanish customer hears %v", intro)
+	}
+	far, _, _ := svc.callbacks.Get(ctx, voipbintest.WireID("cb-far"))
+	if far.State != flow.CallbackWaiting || len(far.Outcomes) != 1 || !strings.Contains(far.Outcomes[0], "customer not called") ||
+		!strings.Contains(far.Outcomes[0], "whitelist") {
+		t.Errorf("callback %+v, want an outcome and another try", far)
+	}
+	if rest.Conferences() != 1 { // the Spanish one's, still talking
+		t.Errorf("%d conferences, want the one of the callback connected", rest.Conferences())
+	}
+	if page := scrape(t, srv.URL); !strings.Contains(page, `switchboard_callbacks_total{outcome="customer_not_called"} 1`) {
+		t.Errorf("/metrics lacks the customer not called:\n%s", grepLines(page, "callback"))
 	}
 }

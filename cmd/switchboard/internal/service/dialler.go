@@ -8,9 +8,14 @@ package service
 //
 // An attempt calls the department first (POST /v1.0/calls with inline
 // actions): it hears who to call back and why, and presses 1; its fetch then
-// connects it to the customer, showing the business's number. No 1 within the
-// answer window (declined, not answered, refused) is an outcome, and the
-// callback is tried again after the configured pause, at an opening.
+// puts it in a conference and calls the customer, showing the business's
+// number, with inline actions of their own: the customer hears who is calling
+// back ("Hello, this is Billing calling you back about your call at 19:40."),
+// and their fetch joins them to the department's conference. A connect
+// action could not do this: its callee only joins the bridge (CONFORMANCE.md,
+// "Callbacks"). No 1 within the answer window (declined, not answered,
+// refused) is an outcome, and the callback is tried again after the
+// configured pause, at an opening.
 
 import (
 	"context"
@@ -186,16 +191,21 @@ func (d *dialler) dial(ctx context.Context, cb flow.Callback, cfg *flow.Routing)
 
 // whisper is what the department hears: who, when, why.
 func (d *dialler) whisper(cb flow.Callback, text string, cfg *flow.Routing) string {
-	loc := time.UTC
-	if cfg.Hours != nil && cfg.Hours.Location() != nil {
-		loc = cfg.Hours.Location()
-	}
 	reason := "nothing they said"
 	if n := len(cb.Said); n > 0 {
 		reason = clipWords(cb.Said[n-1], 20)
 	}
-	return strings.NewReplacer("{number}", spellNumber(cb.Number), "{time}", time.UnixMilli(cb.AtMS).In(loc).Format("15:04"),
+	return strings.NewReplacer("{number}", spellNumber(cb.Number), "{time}", d.calledAt(cb, cfg),
 		"{reason}", reason).Replace(text)
+}
+
+// calledAt is when the customer called, on the business's clock ("19:40").
+func (d *dialler) calledAt(cb flow.Callback, cfg *flow.Routing) string {
+	loc := time.UTC
+	if cfg.Hours != nil && cfg.Hours.Location() != nil {
+		loc = cfg.Hours.Location()
+	}
+	return time.UnixMilli(cb.AtMS).In(loc).Format("15:04")
 }
 
 // spellNumber says a number digit by digit.
@@ -234,7 +244,11 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 			return
 		}
 		id, key := q.CB, strings.TrimSpace(q.Digits)
-		if p := problemsOf(idProblem("cb", id), idProblem("reference_id", req.ReferenceID)); len(p) > 0 {
+		conf := ""
+		if q.Conf != "" {
+			conf = idProblem("conf", q.Conf)
+		}
+		if p := problemsOf(idProblem("cb", id), idProblem("reference_id", req.ReferenceID), conf); len(p) > 0 {
 			writeProblem(w, http.StatusBadRequest, "invalid callback fetch", p...)
 			return
 		}
@@ -251,6 +265,21 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 			hangup("Sorry, this callback cannot be placed now. It will be tried again.", "en-US")
 			return
 		}
+		if q.Conf != "" && q.Left { // either side after the conversation: its conference goes
+			if ok && cb.State == flow.CallbackConnected {
+				svc.dialler.endConference(r.Context(), q.Conf)
+			}
+			hangup("", "")
+			return
+		}
+		if q.Conf != "" { // the customer's leg, told who is calling back
+			if !ok || cb.State != flow.CallbackConnected || cb.Leg != req.ReferenceID {
+				hangup("Sorry, this call cannot be connected now. Goodbye.", cmpOr(cb.Language, "en-US"))
+				return
+			}
+			writeJSON(w, http.StatusOK, svc.dialler.join(cb.ID, q.Conf))
+			return
+		}
 		// Only the leg of the attempt in progress may take it, once.
 		if !ok || cb.State != flow.CallbackDialling || cb.Leg != req.ReferenceID {
 			hangup("This callback was already taken or cancelled. Goodbye.", cmpOr(cb.Language, "en-US"))
@@ -263,19 +292,89 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 			hangup("The callback will be tried again later. Goodbye.", cb.Language)
 			return
 		}
-		cb.State, cb.Leg = flow.CallbackConnected, ""
+		conf, leg, err := svc.dialler.callCustomer(r.Context(), cb)
+		if err != nil {
+			svc.log.WarnContext(r.Context(), "callback: the customer could not be called; trying again later", "callback", id, "err", err)
+			svc.dialler.count("customer_not_called")
+			svc.dialler.settle(r.Context(), cb, "customer not called: "+err.Error())
+			hangup("Sorry, they cannot be called now. The callback will be tried again later. Goodbye.", cb.Language)
+			return
+		}
+		cb.State, cb.Leg = flow.CallbackConnected, leg
 		cb.Outcomes = append(cb.Outcomes, stamp(now)+" connected by "+cb.Label)
 		if err := svc.callbacks.Release(r.Context(), cb, now, 30*24*time.Hour); err != nil {
 			svc.log.ErrorContext(r.Context(), "callback not marked connected; connecting anyway", "callback", id, "err", err)
 		}
 		svc.log.InfoContext(r.Context(), "callback connected", "callback", id, "department", cb.Department, "attempt", cb.Attempts)
 		svc.dialler.count("connected")
-		typ, opt := voipbin.Transfer(flow.Destination{Kind: flow.ToTel, Target: cb.Number}, cb.Dialled)
-		writeJSON(w, http.StatusOK, []voipbin.Action{
-			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk("Calling them now.", cb.Language)},
-			{ID: newID(), Type: typ, Option: opt},
-		})
+		writeJSON(w, http.StatusOK, append([]voipbin.Action{
+			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk("Calling them now.", cb.Language)}},
+			svc.dialler.join(cb.ID, conf)...))
 	}
+}
+
+// join puts a leg of a callback in its conference; once the conversation
+// is over (a connect conference lets the other go when one leaves), its
+// fetch deletes the conference, which would otherwise count against the
+// plan's conferences (bin-conference-manager conferencehandler
+// RemoveConferencecallID keeps it).
+func (d *dialler) join(cb, conf string) []voipbin.Action {
+	after := d.fetchURL()
+	after.CB, after.Conf, after.Left = cb, conf, true
+	return []voipbin.Action{
+		{ID: newID(), Type: voipbin.TypeConferenceJoin, Option: voipbin.ConferenceJoinOption{ConferenceID: conf}},
+		{ID: newID(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: after.String(), EventMethod: "POST"}},
+	}
+}
+
+// endConference deletes a callback's conference; the second leg to end
+// finds it gone.
+func (d *dialler) endConference(ctx context.Context, conf string) {
+	if d.api == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	var apiErr *voipbin.APIError
+	if err := d.api.DeleteConference(ctx, conf); err != nil && !(errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound) {
+		d.log.WarnContext(ctx, "callback: conference not deleted", "conference", conf, "err", err)
+	}
+}
+
+// callCustomer puts the department's leg's conference up and calls the
+// customer, showing the number they called: they hear who is calling back,
+// then their fetch joins them to the conference. It returns the conference
+// and the customer's call.
+func (d *dialler) callCustomer(ctx context.Context, cb flow.Callback) (conf, leg string, err error) {
+	if d.api == nil {
+		return "", "", errors.New("VOIPBIN_ACCESSKEY is not set: nothing can be dialled")
+	}
+	cfg := d.config().Routing
+	texts := flow.Messages{}
+	if cfg.Messages != nil {
+		texts = *cfg.Messages
+	}
+	text, lang := texts.CalleeIntroFor(cb.Language, cfg.Language)
+	intro := strings.NewReplacer("{department}", cb.Label, "{time}", d.calledAt(cb, &cfg)).Replace(text)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := d.api.CreateConference(ctx, "callback "+cb.ID)
+	if err != nil {
+		return "", "", err
+	}
+	next := d.fetchURL()
+	next.CB, next.Conf = cb.ID, c.ID
+	leg, err = d.api.DialCallback(ctx, voipbin.Address{Type: voipbin.AddressTel, Target: cb.Number}, cb.Dialled, []voipbin.Action{
+		{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk(intro, lang)},
+		{ID: newID(), Type: voipbin.TypeFetch, Option: voipbin.FetchOption{EventURL: next.String(), EventMethod: "POST"}},
+	})
+	if err != nil {
+		if derr := d.api.DeleteConference(ctx, c.ID); derr != nil {
+			d.log.WarnContext(ctx, "callback: conference left behind", "conference", c.ID, "err", derr)
+		}
+		return "", "", err
+	}
+	return c.ID, leg, nil
 }
 
 func newID() string { return uuid.NewString() }

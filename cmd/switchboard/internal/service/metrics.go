@@ -92,7 +92,7 @@ func newMetrics(breaker func() string) *metrics {
 			"Attempts to tell a business of a message, by kind (transcribe, sms, email, webhook) and result (ok, failed).",
 			"kind", "result"),
 		callbacks: f.counterVec("switchboard_callbacks_total",
-			"Callback attempts by outcome: dialled, connected, declined, not_taken, refused, failed (every attempt used), retry (not dialled, tried again).",
+			"Callback attempts by outcome: dialled, connected, declined, not_taken, customer_not_called, refused, failed (every attempt used), retry (not dialled, tried again).",
 			"outcome"),
 		clarify: f.counter("switchboard_clarifications_total", "Clarifying questions asked."),
 		menus:   f.counter("switchboard_menus_total", "Keypad menus offered."),

@@ -42,9 +42,15 @@ type FetchURL struct {
 	Dept  string // dept: the department a caller is handed to (HandoffPath)
 	Call  string // call: the caller's call id (HandoffAgentPath)
 	CB    string // cb: the callback's id (CallbackPath)
-	To    string // to: the number the caller dialled
-	From  string // from: the number the caller calls from
-	Rec   string // rec: the recording of a message
+	// Conf (conf) is the conference a callback's customer joins once told
+	// who is calling back (CallbackPath, the customer's leg).
+	Conf string
+	// Left (left=1) is the fetch after a callback's conference_join: the
+	// conversation is over and its conference is deleted.
+	Left bool
+	To   string // to: the number the caller dialled
+	From string // from: the number the caller calls from
+	Rec  string // rec: the recording of a message
 	// Queued (queued) is when the caller was put in a department's queue
 	// (Unix ms), on the fetch after a queue_join; 0 for none.
 	Queued int64
@@ -79,6 +85,10 @@ func (u FetchURL) String() string {
 	add("dept", u.Dept, false)
 	add("call", u.Call, false)
 	add("cb", u.CB, false)
+	add("conf", u.Conf, false)
+	if u.Left {
+		add("left", "1", false)
+	}
 	if u.Path == HandoffPath {
 		// The handoff's URL has always named the caller first; kept, so
 		// that the recorded conversations read the same.
@@ -102,6 +112,6 @@ func (u FetchURL) String() string {
 // empty.
 func ParseFetchURL(q url.Values) FetchURL {
 	queued, _ := strconv.ParseInt(q.Get("queued"), 10, 64) // 0: none, or not a number
-	return FetchURL{Token: q.Get("t"), Lang: q.Get("lang"), Dept: q.Get("dept"), Call: q.Get("call"), CB: q.Get("cb"),
+	return FetchURL{Token: q.Get("t"), Lang: q.Get("lang"), Dept: q.Get("dept"), Call: q.Get("call"), CB: q.Get("cb"), Conf: q.Get("conf"), Left: q.Get("left") == "1",
 		To: q.Get("to"), From: q.Get("from"), Rec: q.Get("rec"), Digits: q.Get("d"), Keyed: q.Has("d"), Queued: queued}
 }

@@ -5,7 +5,9 @@ package voipbintest
 // bin-call-manager callhandler CreateCallsOutgoing): a PSTN destination needs
 // a verified identity, balance, a country in the outbound whitelist and a
 // caller ID the account owns (else its default outgoing number); an inline
-// action must be one VoIPBin runs as sent. The department's leg itself is
+// action must be one VoIPBin runs as sent, its option only fields VoIPBin
+// knows. A callback's customer is called the same way: the intro, then the
+// fetch that joins them to the department (TestCallbackDialRefuses). The department's leg itself is
 // not played here: a test fetches for it.
 
 import (
@@ -48,9 +50,14 @@ func (s *REST) dialCallback(w http.ResponseWriter, r *http.Request) {
 	d := CallbackDial{ID: s.newID(), To: body.Destinations[0]}
 	for i, raw := range body.Actions {
 		var a voipbin.Action
-		if err := json.Unmarshal(raw, &a); err != nil || !slices.Contains([]string{voipbin.TypeTalk, voipbin.TypeDigitsReceive,
-			voipbin.TypeFetch, voipbin.TypeHangup, voipbin.TypeSleep}, a.Type) {
-			s.refuse(w, http.StatusBadRequest, "calls: actions[%d] %s: not an action the stand-in runs in an outgoing call", i, raw)
+		if err := json.Unmarshal(raw, &a); err != nil {
+			s.refuse(w, http.StatusBadRequest, "calls: actions[%d] %s: %v", i, raw, err)
+			return
+		}
+		// The same rules as a handoff's leg (conference.go): a type VoIPBin
+		// runs as sent, and an option with no field VoIPBin does not know.
+		if err := checkAction(a); err != nil {
+			s.refuse(w, http.StatusBadRequest, "calls: actions[%d]: %v", i, err)
 			return
 		}
 		d.Actions = append(d.Actions, a)
