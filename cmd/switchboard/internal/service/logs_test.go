@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -296,8 +297,10 @@ func TestNoCallerWordsInLogs(t *testing.T) {
 			delete(l, k)
 		}
 		b, _ := json.Marshal(l)
+		// Loopback addresses hold digit runs (ports) of their own.
+		line := loopbackAddr.ReplaceAllString(strings.ToLower(string(b)), "")
 		for _, w := range []string{"charged", "invoice", "4111", "1234", "1980", "0101", "production", "refrigerator", "warranty", "hmm", "erm"} {
-			if strings.Contains(strings.ToLower(string(b)), w) {
+			if strings.Contains(line, w) {
 				t.Errorf("a log line carries %q without --log-transcripts: %s", w, b)
 			}
 		}
@@ -333,3 +336,7 @@ func jsonLog(w io.Writer, level string, transcripts bool) (*slog.Logger, error) 
 	}
 	return logs.New(w, logs.Options{Level: l, Format: "json", Transcripts: transcripts})
 }
+
+// loopbackAddr matches a loopback address with its port: a port is no
+// caller's word.
+var loopbackAddr = regexp.MustCompile(`127\.0\.0\.1:\d+|localhost:\d+`)
