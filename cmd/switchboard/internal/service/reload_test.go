@@ -11,36 +11,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/testkit"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
-	"github.com/switchboard/switchboard/flow"
 )
 
 // Billing's number in the example config, and the one the tests move it to.
-const (
-	billingBefore = "+14155550102"
-	billingAfter  = "+14155550142"
-)
+const billingBefore, billingAfter = testkit.BillingBefore, testkit.BillingAfter
 
 // writeConfig writes the example config with billing at number.
-func writeConfig(t *testing.T, file, number string) {
-	t.Helper()
-	b := strings.Replace(string(flow.ExampleJSON()), `"number": "`+billingBefore+`"`, `"number": "`+number+`"`, 1)
-	if number != billingBefore && b == string(flow.ExampleJSON()) {
-		t.Fatal("the example config no longer has billing at " + billingBefore)
-	}
-	// Write beside and rename, as editors and config management do.
-	tmp := file + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, file); err != nil {
-		t.Fatal(err)
-	}
-}
+func writeConfig(t *testing.T, file, number string) { testkit.WriteConfig(t, file, number) }
 
-func billingCall(t *testing.T, id string, bases []string) (*voipbintest.Result, error) {
-	return voipbintest.Run(context.Background(), voipbintest.Options{CallID: id, Bases: bases, Token: testToken},
-		[]voipbintest.Step{{Say: "hello"}, {Say: "I was charged twice on my invoice"}})
+func billingCall(_ *testing.T, id string, bases []string) (*voipbintest.Result, error) {
+	return testkit.BillingCall(id, bases, testToken)
 }
 
 // TestReloadUnderLoad keeps calls going while the config is reloaded over and
