@@ -162,8 +162,6 @@ const (
 	finalWithinMS = 1000
 )
 
-func (r *Router) speaking(c *Call) bool { return c.Speaking() }
-
 // Speaking reports whether the caller's words are near by any of the call's
 // transcriptions it listens to, as of its load (NowMS): one hears them speak,
 // or heard them stop just now, their final words on the way. Activity from
@@ -200,7 +198,7 @@ func (r *Router) wait(c *Call, t *turn) decision {
 		return r.transfer(c, r.cfg.Fallback.Destination, "silence")
 	}
 	listen, pause := r.cfg.Dialog.ListenMS, r.cfg.Dialog.QuickMS
-	if !r.speaking(c) {
+	if !c.Speaking() {
 		pause = listen + (listen-c.SilenceMS%listen)%listen
 	}
 	if left := r.cfg.Dialog.SilenceMS - c.SilenceMS; left > 0 && left < pause {

@@ -13,20 +13,12 @@ import (
 // RunCallbacks runs the callbacks' suite; newCallbacks must return an empty
 // set of its own each time (subtests run in parallel).
 func RunCallbacks(t *testing.T, newCallbacks func(t *testing.T) flow.Callbacks) {
-	for _, tt := range []struct {
-		name string
-		test func(t *testing.T, s flow.Callbacks)
-	}{
+	runSuite(t, newCallbacks, []named[flow.Callbacks]{
 		{"BookOnce", testBookOnce},
 		{"DialledOnce", testDialledOnce},
 		{"Cancel", testCancel},
 		{"Outcome", testOutcome},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			tt.test(t, newCallbacks(t))
-		})
-	}
+	})
 }
 
 func callback(id string) flow.Callback {

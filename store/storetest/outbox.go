@@ -15,20 +15,28 @@ import (
 // RunOutbox runs the outbox's suite; newOutbox must return an empty outbox
 // of its own each time (subtests run in parallel).
 func RunOutbox(t *testing.T, newOutbox func(t *testing.T) flow.Outbox) {
-	for _, tt := range []struct {
-		name string
-		test func(t *testing.T, o flow.Outbox)
-	}{
+	runSuite(t, newOutbox, []named[flow.Outbox]{
 		{"LeaveOnce", testLeaveOnce},
 		{"ClaimWhenDue", testClaimWhenDue},
 		{"ClaimOnce", testClaimOnce},
 		{"LeaseRunsOut", testLeaseRunsOut},
 		{"ReleaseRetryAndDone", testReleaseRetryAndDone},
 		{"Retention", testRetention},
-	} {
+	})
+}
+
+// named is one test of a suite over an S.
+type named[S any] struct {
+	name string
+	test func(t *testing.T, s S)
+}
+
+// runSuite runs each test in parallel on a fresh S of its own.
+func runSuite[S any](t *testing.T, fresh func(t *testing.T) S, tests []named[S]) {
+	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			tt.test(t, newOutbox(t))
+			tt.test(t, fresh(t))
 		})
 	}
 }

@@ -56,16 +56,11 @@ const callerLeaves = 0.05
 // outgoing call may be left in the stand-in, and no caller may have been
 // left waiting: each reached a person or hung up.
 func Handoff(ctx context.Context, o Options) error {
-	dir, ctx, done, err := scratch(ctx, "switchboard-handoff-")
+	dir, ctx, _, redisURL, done, err := scratchRedis(ctx, "switchboard-handoff-")
 	if err != nil {
 		return err
 	}
 	defer done()
-	redis, redisURL, err := StartRedis(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer redis.Stop()
 	rest := voipbintest.StartREST()
 	defer rest.Close()
 	rest.Own(voipbintest.DefaultDialled)

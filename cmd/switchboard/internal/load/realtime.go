@@ -26,16 +26,11 @@ import (
 // time VoIPBin sees, VoIPBin actions per call, and per caller turn the
 // server's CPU and Redis commands. ModelMS < 0 runs the local classifier alone.
 func RealTime(ctx context.Context, o Options) error {
-	dir, ctx, done, err := scratch(ctx, "switchboard-realtime-")
+	dir, ctx, redis, redisURL, done, err := scratchRedis(ctx, "switchboard-realtime-")
 	if err != nil {
 		return err
 	}
 	defer done()
-	redis, redisURL, err := StartRedis(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer redis.Stop()
 	var model *Model
 	modelMS := -1
 	if len(o.ModelMS) > 0 {

@@ -53,8 +53,10 @@ var (
 	callEnd = "+14155550102"
 )
 
-// turnsPerCall is the fetches of one such call: the greeting and one per caller turn.
-const turnsPerCall = 4
+// turnsPerCall is the fetches of one such call: the greeting, one per caller
+// turn, and the one that hands out the connect after the transfer's
+// announcement.
+const turnsPerCall = 5
 
 // The credentials every server the runs start is configured with, as in
 // production: the fetch token, the signing secret of VoIPBin's events (the
@@ -108,16 +110,11 @@ func startServeExe(ctx context.Context, o Options, exe, name, dir string, model 
 // latency VoIPBin would see, errors, the server's CPU time per turn, the
 // model connections opened, and the server's memory over the run.
 func VoIPBin(ctx context.Context, o Options) error {
-	dir, ctx, done, err := scratch(ctx, "switchboard-load-")
+	dir, ctx, _, redisURL, done, err := scratchRedis(ctx, "switchboard-load-")
 	if err != nil {
 		return err
 	}
 	defer done()
-	redis, redisURL, err := StartRedis(ctx, dir)
-	if err != nil {
-		return err
-	}
-	defer redis.Stop()
 	model, err := StartModel(ctx, o.modelLatency(0))
 	if err != nil {
 		return err
@@ -331,6 +328,21 @@ func scratch(ctx context.Context, prefix string) (string, context.Context, func(
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	return dir, ctx, func() { cancel(); os.RemoveAll(dir) }, nil
+}
+
+// scratchRedis is scratch with a private redis-server started in its
+// folder; done stops it, then removes the folder.
+func scratchRedis(ctx context.Context, prefix string) (string, context.Context, *Process, string, func(), error) {
+	dir, ctx, done, err := scratch(ctx, prefix)
+	if err != nil {
+		return "", nil, nil, "", nil, err
+	}
+	redis, redisURL, err := StartRedis(ctx, dir)
+	if err != nil {
+		done()
+		return "", nil, nil, "", nil, err
+	}
+	return dir, ctx, redis, redisURL, func() { redis.Stop(); done() }, nil
 }
 
 // Webhook sends the seed's speech webhook to serve (memory store) on the

@@ -105,12 +105,8 @@ func (h *handoffs) intercept(acts []flow.Action, out []voipbin.Action, base stri
 
 // callerURL is where a caller's flow fetches the handoff's next step. The
 // numbers ride in it: VoIPBin substitutes them when the fetch runs.
-func (h *handoffs) callerURL(base, dept string) string { return handoffURL(h.svc.conf, base, dept) }
-
-// handoffURL is where a caller's flow fetches the handoff's next step (a
-// queue's caller too, once their wait ends).
-func handoffURL(c Config, base, dept string) string {
-	return voipbin.FetchURL{Base: base, Path: voipbin.HandoffPath, Token: c.FetchToken, Dept: dept,
+func (h *handoffs) callerURL(base, dept string) string {
+	return voipbin.FetchURL{Base: base, Path: voipbin.HandoffPath, Token: h.svc.conf.FetchToken, Dept: dept,
 		From: voipbin.Var(voipbin.VarCaller), To: voipbin.DialledNumber}.String()
 }
 
