@@ -4,13 +4,15 @@ GO ?= go
 .PHONY: run test bench bench-smoke lint graph fuzz fault load soak seed-compare goldens goldens-changed mutate
 
 # Every fuzz target, as package:target. Their seeds (f.Add and testdata/fuzz)
-# run in make test; make fuzz explores each for FUZZTIME.
+# run in make test; make fuzz explores each for FUZZTIME executions. A count,
+# not a duration: Go before 1.27 can fail a duration run at its deadline with a
+# bare "context deadline exceeded" and no failing input (golang/go#75804).
 FUZZ_TARGETS = \
 	./cmd/switchboard/internal/service:FuzzFetchBody ./cmd/switchboard/internal/service:FuzzEvent \
 	./cmd/switchboard/internal/service:FuzzEventData ./cmd/switchboard/internal/service:FuzzSeedRequest \
 	./cmd/switchboard/internal/voipbin:FuzzSpeakable \
 	./flow:FuzzParseConfig ./flow:FuzzIsPriority ./prompts:FuzzLabels
-FUZZTIME ?= 30s
+FUZZTIME ?= 300000x
 
 # make run listens on loopback only: nothing is asked for credentials there.
 # ADDR=:3000 listens on every interface. The binary is built, then exec'd, so
