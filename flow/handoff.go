@@ -1,9 +1,11 @@
 package flow
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -330,9 +332,19 @@ type Handoff struct {
 	// destination being rung in HandoffTargets(Dept).
 	Dept string `json:"dept"`
 	Try  int    `json:"try"`
-	// Phase is where the try is: Ringing, Answered (the person picked up and
-	// hears the whisper), Accepted (they took the call), or Done.
+	// Phase is where the try is: Preparing (its conference is being made
+	// and its destination dialled), Ringing, Answered (the person picked up
+	// and hears the whisper), Accepted (they took the call), or Done.
 	Phase string `json:"phase"`
+	// PrepMS is when the try's preparation was taken on (Unix ms): it names
+	// the preparation, and one older than its lease may be taken over.
+	PrepMS int64 `json:"prep,omitempty"`
+	// Joined is set once a fetch answer put the caller in the try's
+	// conference: a later fetch of theirs means the conference went.
+	Joined bool `json:"joined,omitempty"`
+	// NoConference is set when no conference could be made to hold the
+	// caller: nothing more can be tried, the caller is connected plainly.
+	NoConference bool `json:"noconf,omitempty"`
 	// Conference holds the caller, and Leg is the call to the person rung.
 	Conference string `json:"conf,omitempty"`
 	Leg        string `json:"leg,omitempty"`
@@ -351,10 +363,11 @@ type Handoff struct {
 
 // The phases of a handoff's try.
 const (
-	PhaseRinging  = "ringing"
-	PhaseAnswered = "answered"
-	PhaseAccepted = "accepted"
-	PhaseDone     = "done"
+	PhasePreparing = "preparing"
+	PhaseRinging   = "ringing"
+	PhaseAnswered  = "answered"
+	PhaseAccepted  = "accepted"
+	PhaseDone      = "done"
 )
 
 // How a try ends.
@@ -366,6 +379,33 @@ const (
 	OutcomeFailed     = "failed"   // the platform could not place the call
 	OutcomeCallerLeft = "caller_left"
 )
+
+// A Timer is a moment in a try's ring time, kept in Timers so that any
+// replica acts on it when it comes: a word to the caller on hold (Hold), or
+// the end of the ring time (RingEnd). It belongs to the leg rung for Call.
+type Timer struct {
+	Call string `json:"c"`
+	Leg  string `json:"l"`
+	Kind string `json:"k"`
+	AtMS int64  `json:"at"`
+}
+
+// The kinds of Timer.
+const (
+	TimerHold    = "hold"
+	TimerRingEnd = "ring_end"
+)
+
+// Timers keeps the handoffs' timers, shared by every replica. Errors are the store's.
+type Timers interface {
+	// Set stores t, due at t.AtMS; setting it again changes nothing.
+	Set(ctx context.Context, t Timer) error
+	// Claim takes a timer due by now that nobody holds, holding it until
+	// now+lease: a replica that dies holding it lets it go then.
+	Claim(ctx context.Context, now time.Time, lease time.Duration) (Timer, bool, error)
+	// Done forgets t.
+	Done(ctx context.Context, t Timer) error
+}
 
 // Open reports whether a try is under way: rung or answered, not yet decided.
 func (h *Handoff) Open() bool {

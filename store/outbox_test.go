@@ -44,3 +44,18 @@ func TestMemoryCallers(t *testing.T) { storetest.RunCallers(t, NewMemoryCallers(
 func TestRedisCallers(t *testing.T) {
 	storetest.RunCallers(t, openRedis(t, redistest.Start(t)).Callers())
 }
+
+func TestMemoryTimers(t *testing.T) {
+	storetest.RunTimers(t, func(*testing.T) flow.Timers { return NewMemoryTimers() })
+}
+
+func TestRedisTimers(t *testing.T) {
+	r := openRedis(t, redistest.Start(t))
+	storetest.RunTimers(t, func(*testing.T) flow.Timers { return r.Timers(":" + rand.Text()) })
+}
+
+func TestRedisClusterTimers(t *testing.T) {
+	t.Parallel()
+	r := openRedis(t, redistest.StartCluster(t))
+	storetest.RunTimers(t, func(*testing.T) flow.Timers { return r.Timers(":" + rand.Text()) })
+}

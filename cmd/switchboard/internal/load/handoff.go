@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 )
 
@@ -93,7 +94,9 @@ func Handoff(ctx context.Context, o Options) error {
 	}
 	rest.Bases = bases
 	inFlight := o.InFlight[0]
-	client := Client(inFlight*4, nil)
+	// The handoff's own fetches are timed: they answer within 0.5 s, as every fetch does.
+	var fetches Latencies
+	client := Client(inFlight*4, &Timing{Path: voipbin.HandoffPath, Lat: &fetches})
 
 	var mu sync.Mutex
 	reached := map[string]int{}
@@ -162,6 +165,7 @@ func Handoff(ctx context.Context, o Options) error {
 	if len(actions) > 0 {
 		fmt.Fprintf(o.Out, "VoIPBin actions per call: p50 %d, max %d (limit 100)\n", actions[len(actions)/2], actions[len(actions)-1])
 	}
+	fmt.Fprintf(o.Out, "handoff fetches answered (%d): %s\n", fetches.Summary().N, fetches.Summary())
 	fmt.Fprintf(o.Out, "time to reach someone (the hold is real time, the rest on the simulator's clock): %s\n", held.Summary())
 	confs, live := rest.Conferences(), rest.LiveCalls()
 	fmt.Fprintf(o.Out, "left behind in VoIPBin: %d conferences, %d outgoing calls\n", confs, live)

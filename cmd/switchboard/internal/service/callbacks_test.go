@@ -276,9 +276,8 @@ func messagesServiceOn(t *testing.T, rest *voipbintest.REST, redisURL string, at
 func TestReturningCallerCounted(t *testing.T) {
 	rest := voipbintest.NewREST(t)
 	rest.Own(voipbintest.DefaultDialled) // with the access key a routed caller is handed over: its legs are placed from the number dialled
-	svc, srv := startService(t, Config{FetchToken: testToken, ConfigFile: messagesConfig, At: "2026-12-02T11:00",
-		AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "m"})
-	svc.handoff.second = handoffTestSecond
+	_, srv := startService(t, Config{FetchToken: testToken, ConfigFile: messagesConfig, At: "2026-12-02T11:00",
+		AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "m", RingSecond: handoffTestSecond})
 	rest.Bases = []string{srv.URL}
 	numberFlow := []json.RawMessage{json.RawMessage(`{"id":"6f2c1a3e-0b9d-4c1e-9a6b-2f3d4e5f6a70","type":"answer"}`),
 		json.RawMessage(`{"id":"6f2c1a3e-0b9d-4c1e-9a6b-2f3d4e5f6a71","type":"fetch","option":{"event_url":"/voipbin/fetch?t=` + testToken +

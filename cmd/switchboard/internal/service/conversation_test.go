@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -366,6 +367,9 @@ type modelReply struct {
 	DelayMS int    `json:"delay_ms,omitempty"` // answer this late (a slow model)
 	// TopLogprobs gives the first token's alternatives, token -> probability.
 	TopLogprobs map[string]float64 `json:"top_logprobs,omitempty"`
+	// When, if set, gives this answer only to a request whose words hold
+	// it: requests made at once on goroutines of their own come in any order.
+	When string `json:"when,omitempty"`
 }
 
 // modelStandIn speaks the OpenAI chat-completions protocol on loopback and
@@ -405,8 +409,10 @@ func (m *modelStandIn) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	m.mu.Lock()
 	reply := modelReply{Content: "unknown"}
-	if len(m.replies) > 0 {
-		reply, m.replies = m.replies[0], m.replies[1:]
+	asked := strings.Join(user, " / ")
+	if i := slices.IndexFunc(m.replies, func(r modelReply) bool { return strings.Contains(asked, r.When) }); i >= 0 {
+		reply = m.replies[i]
+		m.replies = slices.Delete(m.replies, i, i+1)
 	}
 	m.asked = append(m.asked, fmt.Sprintf("model asked: %s -> %s", strings.Join(user, " / "), describe(reply)))
 	m.mu.Unlock()

@@ -8,9 +8,13 @@ package service
 // Whoever does not answer, is busy, fails or declines passes the caller on:
 // the conference is deleted, VoIPBin moves the caller on to the fetch after
 // their conference_join, and that fetch rings the next destination. The
-// state lives with the call in the store, so any replica takes any event or
-// fetch; only the ring timer lives in the process that rang, and VoIPBin's
-// own 60 s dial timeout ends a leg whose timer died with its process.
+// state lives with the call in the store, and the ring timers in the store's
+// Timers, so any replica takes any event, fetch or timer.
+//
+// A fetch answers within flow.FetchBudget, as /voipbin/fetch does: the REST
+// calls that prepare a try (a conference, a dial) run beside it, and a
+// caller whose try is not ready yet hears the words due to them, or a short
+// pause, and fetches again.
 // CONFORMANCE.md, "Handoffs", says which VoIPBin source each step rests on.
 
 import (
@@ -39,12 +43,22 @@ const (
 	handoffTryCost = 4
 
 	lastResortCost  = 3
-	handoffREST     = 1500 * time.Millisecond // one REST call inside a fetch
+	handoffREST     = 1500 * time.Millisecond // one REST call
 	handoffCASTries = 4
-	// handoffFetchBudget bounds the tries one fetch makes when destinations
-	// refuse at once: VoIPBin waits about 3 s for the answer.
-	handoffFetchBudget = 1800 * time.Millisecond
-	cleanupTries       = 4
+	cleanupTries    = 4
+	// handoffWait is how long a fetch waits for its try to be prepared
+	// before it answers a pause: within flow.FetchBudget, with room for
+	// the store's writes after it.
+	handoffWait = 350 * time.Millisecond
+	// waitPause is the pause, in ms, of a caller whose try is still being
+	// prepared; it and the fetch after it cost waitCost actions.
+	waitPause = 600
+	waitCost  = 2
+	// prepareLease is how long a try's preparation (its conference) may
+	// take before another fetch takes it over.
+	prepareLease = handoffREST + 500*time.Millisecond
+	// timerLease is how long a replica holds a timer it acts on.
+	timerLease = 10 * time.Second
 )
 
 // Link prefixes: a leg names the caller's call and its conference, a
@@ -63,8 +77,13 @@ type handoffs struct {
 	// second is how long a second of ring time lasts: a second, shorter
 	// in tests and in simulate, which play calls on their own clock.
 	second time.Duration
-	wg     sync.WaitGroup // ring timers and clean-ups in flight
-	m      handoffMetrics
+	// timers are the ring timers, acted on by every replica (runTimers).
+	timers flow.Timers
+	// busy counts the work in flight: preparations, timers, clean-ups.
+	busy      inFlight
+	stopTimer context.CancelFunc
+	timersRun chan struct{}
+	m         handoffMetrics
 }
 
 type handoffMetrics struct {
@@ -73,14 +92,67 @@ type handoffMetrics struct {
 	holdTalks *prometheus.CounterVec
 }
 
-func newHandoffs(svc *Service, api *voipbin.Client) *handoffs {
-	return &handoffs{svc: svc, api: api, log: svc.log, second: cmp.Or(svc.conf.RingSecond, time.Second),
+// newHandoffs starts the handoffs, their timers acted on until close.
+func newHandoffs(svc *Service, api *voipbin.Client, timers flow.Timers) *handoffs {
+	h := &handoffs{svc: svc, api: api, log: svc.log, second: cmp.Or(svc.conf.RingSecond, time.Second), timers: timers,
 		m: handoffMetrics{transfers: svc.metrics.transfers, ring: svc.metrics.transferRing,
-			holdTalks: svc.metrics.holdTalks}}
+			holdTalks: svc.metrics.holdTalks}, timersRun: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.stopTimer = cancel
+	go func() { defer close(h.timersRun); h.runTimers(ctx) }()
+	return h
 }
 
-// Wait waits for the ring timers and clean-ups in flight.
-func (h *handoffs) Wait() { h.wg.Wait() }
+// Wait waits for the work in flight: preparations, timers, clean-ups.
+func (h *handoffs) Wait() { h.busy.Wait() }
+
+// close stops acting on timers (another replica takes them) and waits for
+// the work in flight.
+func (h *handoffs) close() {
+	h.stopTimer()
+	<-h.timersRun
+	h.busy.Wait()
+}
+
+// inFlight counts work in flight. Unlike a sync.WaitGroup it may be waited
+// on while work is added, as the timers add it at any moment.
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle sync.Cond
+}
+
+func (w *inFlight) Add(n int) {
+	w.mu.Lock()
+	w.n += n
+	if w.n == 0 && w.idle.L != nil {
+		w.idle.Broadcast()
+	}
+	w.mu.Unlock()
+}
+
+func (w *inFlight) Done() { w.Add(-1) }
+
+// Wait waits until nothing is in flight.
+func (w *inFlight) Wait() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.idle.L == nil {
+		w.idle.L = &w.mu
+	}
+	for w.n > 0 {
+		w.idle.Wait()
+	}
+}
+
+// background runs f beside the request that asked for it, counted as work in flight.
+func (h *handoffs) background(ctx context.Context, f func(ctx context.Context)) {
+	h.busy.Add(1)
+	go func() {
+		defer h.busy.Done()
+		f(context.WithoutCancel(ctx))
+	}()
+}
 
 // intercept turns the connect of a fetch answer (rendered from acts) into
 // the start of a handoff: a fetch of the handoff endpoint, which rings the
@@ -221,7 +293,7 @@ func handleHandoff(svc *Service) http.HandlerFunc {
 			return
 		}
 		r = withCall(r, callID)
-		ctx, cancel := context.WithTimeout(r.Context(), handoffFetchBudget)
+		ctx, cancel := context.WithTimeout(r.Context(), flow.FetchBudget)
 		defer cancel()
 		writeJSON(w, http.StatusOK, svc.handoff.caller(ctx, callID, dept, from, dialled, baseOf(svc.conf, r), queued))
 	}
@@ -294,14 +366,13 @@ func (h *handoffs) update(ctx context.Context, callID string, change func(c *flo
 }
 
 // caller answers a caller's handoff fetch: the first, after the words that
-// routed them or after their wait in a queue ended (queued), and each after
-// their conference was deleted.
+// routed them or after their wait in a queue ended (queued), each while
+// their try is being prepared, and each after their conference was deleted.
 func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base string, queued int) []voipbin.Action {
 	cfg := &h.svc.routing().cfg.Routing
 	var act func() []voipbin.Action
-	var fresh bool
 	c, _, err := h.update(ctx, callID, func(c *flow.Call) bool {
-		act, fresh = nil, false
+		act = nil
 		ho := c.Handoff
 		switch {
 		case c.Version == 0:
@@ -320,29 +391,27 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 				c.Handoff.Actions += queued
 				h.m.transfers.WithLabelValues(dept, flow.OutcomeUnanswered).Inc()
 			}
-			fresh = true
 			if _, ok := cfg.Department(dept); !ok {
 				c.Handoff.Dept = cfg.Fallback.Destination
 			}
 			return true
-		case ho.Phase == flow.PhaseAccepted:
+		case ho.Phase == flow.PhaseAccepted && ho.Joined:
 			// The person hung up and VoIPBin's bridge let the caller go.
 			ho.Phase = flow.PhaseDone
 			conf := ho.Conference
 			act = func() []voipbin.Action {
-				h.cleanup(ctx, conf, "")
+				h.background(ctx, func(ctx context.Context) { h.cleanup(ctx, conf, "") })
 				return render(flow.Action{Kind: flow.ActHangup})
 			}
 			return true
-		case ho.Open():
+		case ho.Open() && ho.Joined:
 			// Back before the try was decided: its conference went (a
 			// timeout, an operator). The try counts as not answered.
 			was := *ho
 			h.conclude(ho, flow.OutcomeUnanswered)
 			act = func() []voipbin.Action {
 				h.count(was, flow.OutcomeUnanswered)
-				leg, conf := was.Leg, was.Conference
-				h.cleanup(ctx, conf, leg)
+				h.background(ctx, func(ctx context.Context) { h.cleanup(ctx, was.Conference, was.Leg) })
 				return nil
 			}
 			return true
@@ -358,13 +427,10 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 			return out
 		}
 	}
-	if fresh && c.Handoff.Summary == "" && h.svc.routing().model != nil {
-		c.Handoff.Summary = h.awaitSummary(ctx, callID)
-	}
 	return h.next(ctx, cfg, c, dialled, base)
 }
 
-// summaryWait is how long the first handoff fetch waits for the model's
+// summaryWait is how long a try's preparation waits for the model's
 // summary still on its way; the caller heard where they are going meanwhile,
 // so it is mostly in already.
 const summaryWait = 600 * time.Millisecond
@@ -381,92 +447,237 @@ func (h *handoffs) awaitSummary(ctx context.Context, callID string) string {
 	return ""
 }
 
-// next rings the next destination that takes the call, and answers what the
-// caller does meanwhile; with nobody left, or no room left in the call's
-// action budget, the caller is connected plainly to the fallback desk.
+// next answers what the caller does now, within the fetch's time: join the
+// conference of a try that is ready, or wait for the one being prepared
+// (starting it when none is), or, with nobody left or no room left in the
+// call's action budget, leave word or be connected plainly to the fallback
+// desk.
 func (h *handoffs) next(ctx context.Context, cfg *flow.Routing, c flow.Call, dialled, base string) []voipbin.Action {
-	ho := c.Handoff
-	if ho.Phase == flow.PhaseDone && (ho.Outcome == flow.OutcomeAnswered || ho.Outcome == flow.OutcomeCallerLeft) {
-		return render(flow.Action{Kind: flow.ActHangup}) // the conversation is over, or the caller left
-	}
-	targets := cfg.HandoffTargets(ho.Dept)
-	var say []flow.Action
-	if ho.Outcome != "" && ho.Outcome != flow.OutcomeCallerLeft {
-		say = []flow.Action{{Kind: flow.ActTalk, Text: cfg.HandoffTextsFor(c.Language).Next, Language: c.Language}}
-	}
-	for ho.Try < len(targets) && ho.Actions+handoffTryCost+lastResortCost <= cfg.Dialog.MaxActions {
-		if ctx.Err() != nil {
-			break // the fetch's time is spent: the fallback desk, plainly
-		}
-		t := targets[ho.Try]
-		conf, leg, err := h.ring(ctx, cfg, c, t, dialled, base)
-		if err != nil {
-			h.log.WarnContext(ctx, "handoff: destination not rung", "dept", t.Dept, "to", t.To.Target, "err", err)
-			if conf == "" {
-				h.m.transfers.WithLabelValues(t.Dept, flow.OutcomeFailed).Inc()
-				break // no conference to hold the caller in: nothing more to try
-			}
-			ho.Try++
-			ho.Outcome = flow.OutcomeFailed
-			h.m.transfers.WithLabelValues(t.Dept, flow.OutcomeFailed).Inc()
-			continue
-		}
-		now := time.Now()
-		ring := time.Duration(t.RingSeconds) * h.second
-		_, won, err := h.update(ctx, c.ID, func(s *flow.Call) bool {
-			if s.Handoff == nil || s.Handoff.Try != ho.Try || s.Handoff.Open() || s.State == flow.StateEnded {
-				return false // another request moved the handoff on, or the caller left
-			}
-			next := *ho
-			next.Phase, next.Conference, next.Leg = flow.PhaseRinging, conf, leg
-			next.RangMS, next.DueMS = now.UnixMilli(), now.Add(ring).UnixMilli()
-			next.Actions += handoffTryCost
-			s.Handoff = &next
-			return true
-		})
-		if err != nil || !won {
-			h.cleanup(context.WithoutCancel(ctx), conf, leg)
+	waitUntil := time.Now().Add(handoffWait)
+	var say []flow.Action // the words due to the caller: another destination is tried
+	for {
+		ho := c.Handoff
+		switch {
+		case c.State == flow.StateEnded,
+			ho.Phase == flow.PhaseDone && (ho.Outcome == flow.OutcomeAnswered || ho.Outcome == flow.OutcomeCallerLeft):
+			return render(flow.Action{Kind: flow.ActHangup}) // the caller left, or the conversation is over
+		case (ho.Open() || ho.Phase == flow.PhaseAccepted) && !ho.Joined:
+			// Ready (or taken already: the person waits in the conference):
+			// the caller joins the try's conference.
+			_, won, err := h.update(ctx, c.ID, func(s *flow.Call) bool {
+				sh := s.Handoff
+				if sh == nil || !(sh.Open() || sh.Phase == flow.PhaseAccepted) || sh.Conference != ho.Conference || sh.Joined {
+					return false
+				}
+				sh.Joined = true
+				sh.Actions += handoffTryCost
+				return true
+			})
 			if err != nil {
 				h.log.ErrorContext(ctx, "handoff state not saved; connecting the caller plainly", "err", err)
 				return h.lastResort(cfg, c, ho.Dept)
 			}
-			return render(flow.Action{Kind: flow.ActHangup}) // the caller is gone
-		}
-		h.link(ctx, c.ID, leg, conf)
-		h.timer(c.ID, leg, ring)
-		// The leg's events that came before the link were not ours to
-		// read: a leg that already ended is decided now, before the
-		// caller is put in its conference.
-		if st, err := h.api.GetCall(ctx, leg); err == nil && st.Status == "hangup" {
-			h.settle(ctx, c.ID, leg, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, st.HangupReason) }, false, false)
-		}
-		// (A try already accepted goes on: the person is waiting in the conference.)
-		if cur, _, err := h.svc.store.Load(ctx, c.ID); err == nil && cur.Handoff != nil && cur.Handoff.Leg == leg && cur.Handoff.Phase == flow.PhaseDone {
-			c, ho = cur, cur.Handoff
-			if ho.Outcome == flow.OutcomeCallerLeft || ho.Outcome == flow.OutcomeAnswered {
-				return render(flow.Action{Kind: flow.ActHangup})
+			if won {
+				if ho.Leg == "" {
+					h.dialTry(ctx, c, dialled, base)
+				}
+				return append(render(say...),
+					action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: ho.Conference}),
+					action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: h.callerURL(base, ho.Dept), EventMethod: "POST"}))
 			}
-			say = []flow.Action{{Kind: flow.ActTalk, Text: cfg.HandoffTextsFor(c.Language).Next, Language: c.Language}}
-			continue
+		case ho.Open() || ho.Phase == flow.PhaseAccepted:
+			// Another fetch of the caller's put them in the conference
+			// just now: this one only waits.
+			return h.waiting(ctx, cfg, c, say, base)
+		case ho.Phase == flow.PhasePreparing && time.Since(time.UnixMilli(ho.PrepMS)) < prepareLease:
+			if time.Now().After(waitUntil) || ctx.Err() != nil {
+				return h.waiting(ctx, cfg, c, say, base)
+			}
+			time.Sleep(20 * time.Millisecond)
+		default:
+			// Nothing under way (or a preparation whose replica went quiet):
+			// the next try, or the end.
+			targets := cfg.HandoffTargets(ho.Dept)
+			if ho.NoConference || ho.Try >= len(targets) || ho.Actions+handoffTryCost+lastResortCost > cfg.Dialog.MaxActions {
+				return h.end(ctx, cfg, c, base)
+			}
+			prep := time.Now().UnixMilli()
+			next, won, err := h.update(ctx, c.ID, func(s *flow.Call) bool {
+				sh := s.Handoff
+				if sh == nil || sh.Try != ho.Try || sh.Phase != ho.Phase || sh.PrepMS != ho.PrepMS || s.State == flow.StateEnded {
+					return false // another request moved the handoff on
+				}
+				sh.Phase, sh.PrepMS, sh.Joined = flow.PhasePreparing, prep, false
+				return true
+			})
+			if err != nil {
+				h.log.ErrorContext(ctx, "handoff state not saved; connecting the caller plainly", "err", err)
+				return h.lastResort(cfg, c, ho.Dept)
+			}
+			if won {
+				if ho.Outcome != "" && ho.Outcome != flow.OutcomeCallerLeft && ho.Phase != flow.PhasePreparing {
+					say = []flow.Action{{Kind: flow.ActTalk, Text: cfg.HandoffTextsFor(c.Language).Next, Language: c.Language}}
+				}
+				h.prepare(ctx, next)
+			}
 		}
-		return append(render(say...),
-			action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: conf}),
-			action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: h.callerURL(base, ho.Dept), EventMethod: "POST"}))
+		var err error
+		if c, _, err = h.svc.store.Load(ctx, c.ID); err != nil || c.Handoff == nil {
+			h.log.ErrorContext(ctx, "handoff state unavailable; connecting the caller plainly", "err", err)
+			return h.lastResort(cfg, c, ho.Dept)
+		}
 	}
-	if ho.Try >= len(targets) && ho.Outcome != "" {
+}
+
+// waiting answers a caller whose try is still being prepared: the words
+// due to them, else a short pause, and a fetch again.
+func (h *handoffs) waiting(ctx context.Context, cfg *flow.Routing, c flow.Call, say []flow.Action, base string) []voipbin.Action {
+	ho := c.Handoff
+	if ho.Actions+waitCost+handoffTryCost+lastResortCost > cfg.Dialog.MaxActions {
+		return h.lastResort(cfg, c, ho.Dept) // no room left to wait in
+	}
+	_, _, err := h.update(ctx, c.ID, func(s *flow.Call) bool {
+		if s.Handoff == nil {
+			return false
+		}
+		s.Handoff.Actions += waitCost
+		return true
+	})
+	if err != nil {
+		h.log.ErrorContext(ctx, "handoff state not saved; connecting the caller plainly", "err", err)
+		return h.lastResort(cfg, c, ho.Dept)
+	}
+	out := render(say...)
+	if len(out) == 0 {
+		out = []voipbin.Action{action(voipbin.TypeSleep, voipbin.SleepOption{Duration: waitPause})}
+	}
+	return append(out, action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: h.callerURL(base, ho.Dept), EventMethod: "POST"}))
+}
+
+// end answers a caller nobody more can be tried for: the message offer when
+// everyone was tried, else the plain connect to the fallback desk.
+func (h *handoffs) end(ctx context.Context, cfg *flow.Routing, c flow.Call, base string) []voipbin.Action {
+	ho := c.Handoff
+	if ho.Try >= len(cfg.HandoffTargets(ho.Dept)) && ho.Outcome != "" && !ho.NoConference {
 		if out, ok := h.unanswered(ctx, c.ID, base); ok {
 			return out
 		}
 	}
 	// The caller joins no conference of ours again: nobody waits for them to.
 	_, _, _ = h.update(ctx, c.ID, func(s *flow.Call) bool {
-		if s.Handoff == nil || s.Handoff.Open() || s.Handoff.Conference == "" {
+		if s.Handoff == nil || s.Handoff.Open() || s.Handoff.Phase == flow.PhaseDone && s.Handoff.Conference == "" {
 			return false
 		}
 		s.Handoff.Phase, s.Handoff.Conference = flow.PhaseDone, ""
 		return true
 	})
 	return h.lastResort(cfg, c, ho.Dept)
+}
+
+// prepare makes, beside the fetch, the conference that will hold the caller
+// for the try c's handoff has just taken on. The try is then ready (ringing,
+// its destination dialled once the caller is sent to the conference), or
+// done: NoConference when none could be made. The caller's next look at the
+// store finds it so. A try taken over since (its lease ran out) or a caller
+// gone leaves nothing behind.
+func (h *handoffs) prepare(ctx context.Context, c flow.Call) {
+	ho := *c.Handoff
+	h.background(ctx, func(ctx context.Context) {
+		rctx, cancel := context.WithTimeout(ctx, handoffREST)
+		conf, err := h.api.CreateConference(rctx, "switchboard "+c.ID)
+		cancel()
+		if err != nil {
+			h.log.WarnContext(ctx, "handoff: no conference to hold the caller in; connecting them plainly", "dept", ho.Dept, "err", err)
+			h.m.transfers.WithLabelValues(ho.Dept, flow.OutcomeFailed).Inc()
+		}
+		_, won, uerr := h.update(ctx, c.ID, func(s *flow.Call) bool {
+			sh := s.Handoff
+			if sh == nil || sh.Phase != flow.PhasePreparing || sh.PrepMS != ho.PrepMS || sh.Try != ho.Try || s.State == flow.StateEnded {
+				return false // taken over, or the caller left
+			}
+			if err != nil {
+				sh.Phase, sh.Outcome, sh.NoConference = flow.PhaseDone, flow.OutcomeFailed, true
+			} else {
+				sh.Phase, sh.Conference, sh.Leg, sh.Joined = flow.PhaseRinging, conf.ID, "", false
+			}
+			return true
+		})
+		if uerr != nil {
+			h.log.ErrorContext(ctx, "handoff try not saved; another fetch takes it over", "err", uerr)
+		}
+		if err == nil && (uerr != nil || !won) {
+			h.cleanup(ctx, conf.ID, "")
+		}
+	})
+}
+
+// dialTry rings the destination of the try whose conference the caller was
+// just sent to, beside the fetch that sent them: so nobody takes or turns
+// down a caller who is not on their way. A destination that cannot be rung
+// ends the try as failed, and the caller goes on.
+func (h *handoffs) dialTry(ctx context.Context, c flow.Call, dialled, base string) {
+	ho := *c.Handoff
+	c.Handoff = &ho
+	h.background(ctx, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, summaryWait+2*handoffREST)
+		defer cancel()
+		cfg := &h.svc.routing().cfg.Routing
+		targets := cfg.HandoffTargets(ho.Dept)
+		if ho.Try >= len(targets) {
+			return
+		}
+		t := targets[ho.Try]
+		if ho.Try == 0 && ho.Summary == "" && h.svc.routing().model != nil {
+			ho.Summary = h.awaitSummary(ctx, c.ID)
+		}
+		// The caller waits in the conference: whatever fails here, it is
+		// deleted, and their next fetch goes on from what the store holds.
+		release := func(leg string) {
+			if h.settle(ctx, c.ID, "", func(*flow.Handoff) string { return flow.OutcomeFailed }, false, true) != nil {
+				h.awaitCaller(ctx, c.ID, ho.Conference)
+				h.cleanup(ctx, ho.Conference, "")
+			}
+			h.cleanup(ctx, "", leg)
+		}
+		if cur, _, err := h.svc.store.Load(ctx, c.ID); err == nil && (cur.State == flow.StateEnded || cur.Handoff == nil || !cur.Handoff.Open() || cur.Handoff.Conference != ho.Conference) {
+			return // the caller left, or the try is over: nobody to ring for
+		}
+		leg, err := h.dial(ctx, cfg, c, t, ho.Conference, dialled, base)
+		if err != nil {
+			h.log.WarnContext(ctx, "handoff: destination not rung", "dept", t.Dept, "to", t.To.Target, "err", err)
+			release("")
+			return
+		}
+		now := time.Now()
+		ring := time.Duration(t.RingSeconds) * h.second
+		_, won, err := h.update(ctx, c.ID, func(s *flow.Call) bool {
+			sh := s.Handoff
+			if sh == nil || !sh.Open() || sh.Conference != ho.Conference || sh.Leg != "" || s.State == flow.StateEnded {
+				return false // the try is over (the caller left, the conference went)
+			}
+			sh.Leg, sh.RangMS, sh.DueMS = leg, now.UnixMilli(), now.Add(ring).UnixMilli()
+			if sh.Summary == "" {
+				sh.Summary = ho.Summary
+			}
+			return true
+		})
+		if err != nil {
+			h.log.ErrorContext(ctx, "handoff leg not saved; it is hung up and the caller goes on", "err", err)
+			release(leg)
+			return
+		}
+		if !won {
+			h.cleanup(ctx, "", leg)
+			return
+		}
+		h.link(ctx, c.ID, leg, ho.Conference)
+		h.setTimers(ctx, c.ID, leg, now, ring)
+		// The leg's events that came before the link were not ours to
+		// read: a leg that already ended is decided now.
+		if st, err := h.api.GetCall(ctx, leg); err == nil && st.Status == "hangup" {
+			h.settle(ctx, c.ID, leg, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, st.HangupReason) }, false, true)
+		}
+	})
 }
 
 // unanswered offers a caller whom nobody took a message or a callback,
@@ -526,15 +737,8 @@ func lastResort(cfg *flow.Routing, lang string) []voipbin.Action {
 		flow.Action{Kind: flow.ActConnect, Department: desk, To: d.Destination(), CallerID: cfg.CallerIDFor(d)})
 }
 
-// ring creates the conference that will hold the caller and rings t. It
-// returns the conference ("" when none could be created) and the leg.
-func (h *handoffs) ring(ctx context.Context, cfg *flow.Routing, c flow.Call, t flow.HandoffTarget, dialled, base string) (string, string, error) {
-	rctx, cancel := context.WithTimeout(ctx, handoffREST)
-	defer cancel()
-	conf, err := h.api.CreateConference(rctx, "switchboard "+c.ID)
-	if err != nil {
-		return "", "", fmt.Errorf("create conference: %w", err)
-	}
+// dial rings t for c, whose caller waits in conf, and returns the leg.
+func (h *handoffs) dial(ctx context.Context, cfg *flow.Routing, c flow.Call, t flow.HandoffTarget, conf, dialled, base string) (string, error) {
 	source := t.CallerID
 	if source == "" {
 		source = dialled // the number the caller dialled: the account's own
@@ -553,26 +757,25 @@ func (h *handoffs) ring(ctx context.Context, cfg *flow.Routing, c flow.Call, t f
 	} else {
 		acts = []voipbin.Action{action(voipbin.TypeFetch, voipbin.FetchOption{EventURL: agent + "&d=" + flow.AcceptKey, EventMethod: "POST"})}
 	}
-	rctx2, cancel2 := context.WithTimeout(ctx, handoffREST)
-	defer cancel2()
-	leg, err := h.api.Dial(rctx2, voipbin.OutgoingCall{
+	rctx, cancel := context.WithTimeout(ctx, handoffREST)
+	defer cancel()
+	leg, err := h.api.Dial(rctx, voipbin.OutgoingCall{
 		Source:       *opt.(voipbin.ConnectOption).Source,
 		Destinations: opt.(voipbin.ConnectOption).Destinations,
 		Actions:      acts,
-		Variables:    map[string]string{"switchboard.call_id": c.ID, "switchboard.conference_id": conf.ID},
+		Variables:    map[string]string{"switchboard.call_id": c.ID, "switchboard.conference_id": conf},
 	})
 	if err != nil {
-		h.cleanup(context.WithoutCancel(ctx), conf.ID, "")
-		return conf.ID, "", fmt.Errorf("dial %s: %w", t.To.Target, err)
+		return "", fmt.Errorf("dial %s: %w", t.To.Target, err)
 	}
-	return conf.ID, leg.ID, nil
+	return leg.ID, nil
 }
 
 // link remembers which call and conference a leg is for, and a caller's
 // last leg and conference.
 func (h *handoffs) link(ctx context.Context, callID, leg, conf string) {
 	for _, l := range [][2]string{{legLink + leg, callID + "|" + conf}, {callerLink + callID, leg + "|" + conf}} {
-		if err := h.svc.store.Link(ctx, l[0], l[1]); err != nil {
+		if err := retried(ctx, func() error { return h.svc.store.Link(ctx, l[0], l[1]) }); err != nil {
 			h.log.WarnContext(ctx, "handoff link not stored", "key", l[0], "err", err)
 		}
 	}
@@ -637,63 +840,146 @@ const (
 	holdQuiet = 4
 )
 
-// timer tells the caller on hold, every holdEvery seconds, that the
-// handoff goes on, then gives up on a leg that still rings after its ring
-// time. One goroutine does both, so the last word is said before the try
-// ends and the caller leaves the conference.
-func (h *handoffs) timer(callID, leg string, ring time.Duration) {
-	h.wg.Add(1)
-	start := time.Now()
-	go func() {
-		defer h.wg.Done()
-		for at := holdEvery * h.second; at+holdQuiet*h.second <= ring; at += holdEvery * h.second {
-			time.Sleep(time.Until(start.Add(at)))
-			if !h.hold(callID, leg) {
+// setTimers keeps the timers of leg's ring time, which began at start:
+// a word to the caller on hold every holdEvery seconds, and the end of the
+// ring time, when a leg still ringing is given up on.
+func (h *handoffs) setTimers(ctx context.Context, callID, leg string, start time.Time, ring time.Duration) {
+	var ts []flow.Timer
+	for at := holdEvery * h.second; at+holdQuiet*h.second <= ring; at += holdEvery * h.second {
+		ts = append(ts, flow.Timer{Call: callID, Leg: leg, Kind: flow.TimerHold, AtMS: start.Add(at).UnixMilli()})
+	}
+	ts = append(ts, flow.Timer{Call: callID, Leg: leg, Kind: flow.TimerRingEnd, AtMS: start.Add(ring).UnixMilli()})
+	for _, t := range ts {
+		if err := retried(ctx, func() error { return h.timers.Set(ctx, t) }); err != nil {
+			h.log.ErrorContext(ctx, "handoff timer not stored; VoIPBin's own 60 s dial timeout ends the leg", "leg", leg, "kind", t.Kind, "err", err)
+		}
+	}
+}
+
+// retried calls f until it succeeds, a few times over a few seconds: what
+// keeps a caller's handoff going outlives a short store outage.
+func retried(ctx context.Context, f func() error) error {
+	wait := 100 * time.Millisecond
+	for try := 1; ; try++ {
+		err := f()
+		if err == nil || try == 6 || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, time.Second)
+	}
+}
+
+// runTimers acts on the timers that come due, whichever replica set them,
+// until ctx ends.
+func (h *handoffs) runTimers(ctx context.Context) {
+	t := time.NewTicker(min(250*time.Millisecond, max(h.second/4, time.Millisecond)))
+	defer t.Stop()
+	down := false
+	for {
+		for ctx.Err() == nil {
+			tm, ok, err := h.timers.Claim(ctx, time.Now(), timerLease)
+			if err != nil && ctx.Err() == nil && !down {
+				h.log.WarnContext(ctx, "handoff timers: store unreachable; trying again", "err", err)
+			}
+			if down = err != nil; !ok {
 				break
 			}
+			h.background(ctx, func(ctx context.Context) { h.fire(ctx, tm) })
 		}
-		time.Sleep(time.Until(start.Add(ring)))
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		h.settle(ctx, callID, leg, func(ho *flow.Handoff) string {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// fire acts on a timer that came due, then forgets it.
+func (h *handoffs) fire(ctx context.Context, t flow.Timer) {
+	ctx, cancel := context.WithTimeout(ctx, timerLease)
+	defer cancel()
+	switch t.Kind {
+	case flow.TimerHold:
+		h.hold(ctx, t.Call, t.Leg)
+	case flow.TimerRingEnd:
+		if err := h.ringEnd(ctx, t); err != nil {
+			return // kept: claimed again when its lease runs out
+		}
+	}
+	if err := h.timers.Done(ctx, t); err != nil {
+		h.log.WarnContext(ctx, "handoff timer not forgotten; it comes again and changes nothing", "err", err)
+	}
+}
+
+// answeredGrace is how long past its ring time a leg whose person answered
+// may take to say yes or no (the whisper and AcceptSeconds for the key).
+const answeredGrace = 30
+
+// ringEnd ends leg's try at the end of its ring time when it still rings.
+// A person who answered decides with their key, but their answer may have
+// been lost (a store outage at their fetch, the leg's hangup event with
+// it): a leg that is over then ends the try as its hangup says, and one
+// still up after answeredGrace seconds more is hung up as a no.
+func (h *handoffs) ringEnd(ctx context.Context, t flow.Timer) error {
+	c, _, err := h.svc.store.Load(ctx, t.Call)
+	if err != nil {
+		return err
+	}
+	ho := c.Handoff
+	if !ho.Open() || ho.Leg != t.Leg {
+		return nil // decided already
+	}
+	if ho.Phase == flow.PhaseRinging {
+		return h.settle(ctx, t.Call, t.Leg, func(ho *flow.Handoff) string {
 			if ho.Phase != flow.PhaseRinging {
-				return "" // answered: the whisper and its key decide
+				return "" // answered meanwhile: the whisper and its key decide
 			}
 			return flow.OutcomeUnanswered
 		}, true, true)
-	}()
+	}
+	rctx, cancel := context.WithTimeout(ctx, handoffREST)
+	st, err := h.api.GetCall(rctx, t.Leg)
+	cancel()
+	switch {
+	case err == nil && st.Status == "hangup":
+		return h.settle(ctx, t.Call, t.Leg, func(ho *flow.Handoff) string { return flow.LegOutcome(ho.Phase, st.HangupReason) }, false, true)
+	case time.Now().UnixMilli() >= ho.DueMS+answeredGrace*h.second.Milliseconds():
+		return h.settle(ctx, t.Call, t.Leg, func(*flow.Handoff) string { return flow.OutcomeDeclined }, true, true)
+	}
+	again := t
+	again.AtMS = time.Now().Add(5 * h.second).UnixMilli()
+	return h.timers.Set(ctx, again)
 }
 
 // hold says the hold text to the caller while leg still rings, with
 // VoIPBin's REST talk, which plays over the caller's conference_join
-// without moving their flow on. It reports false once leg no longer rings.
-// A talk that fails is logged and counted, never more: the caller's call
-// and the handoff go on as before.
-func (h *handoffs) hold(callID, leg string) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), handoffREST)
-	defer cancel()
+// without moving their flow on. A talk that fails is logged and counted,
+// never more: the caller's call and the handoff go on as before.
+func (h *handoffs) hold(ctx context.Context, callID, leg string) {
 	c, _, err := h.svc.store.Load(ctx, callID)
-	if err != nil || c.State == flow.StateEnded || c.Handoff == nil || c.Handoff.Leg != leg || c.Handoff.Phase != flow.PhaseRinging {
-		return false
+	if err != nil || c.State == flow.StateEnded || c.Handoff == nil || c.Handoff.Leg != leg || c.Handoff.Phase != flow.PhaseRinging || !c.Handoff.Joined {
+		return // not ringing any more, or the caller is not on hold in its conference
 	}
 	// A talk to a caller not in the conference yet (their fetch answer is
 	// on its way) is refused: wait for them, as a try's end does.
 	h.awaitCaller(ctx, callID, c.Handoff.Conference)
 	text := h.svc.routing().cfg.Routing.HandoffTextsFor(c.Language).Hold
-	if err := h.api.Talk(ctx, callID, voipbin.Speakable(text), c.Language); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, handoffREST)
+	defer cancel()
+	if err := h.api.Talk(rctx, callID, voipbin.Speakable(text), c.Language); err != nil {
 		h.log.WarnContext(ctx, "handoff: hold message not played; the caller waits on", "leg", leg, "err", err)
 		h.m.holdTalks.WithLabelValues("failed").Inc()
-		return true
+		return
 	}
 	h.m.holdTalks.WithLabelValues("ok").Inc()
-	return true
 }
 
 // settle decides the try of leg with the outcome decide returns for it
 // ("": leave it), then lets the caller go on: hangUp hangs the leg up
 // first, and the conference is deleted, which moves the caller to their
 // next fetch.
-func (h *handoffs) settle(ctx context.Context, callID, leg string, decide func(*flow.Handoff) string, hangUp, await bool) {
+func (h *handoffs) settle(ctx context.Context, callID, leg string, decide func(*flow.Handoff) string, hangUp, await bool) error {
 	var done flow.Handoff
 	var outcome string
 	_, won, err := h.update(ctx, callID, func(c *flow.Call) bool {
@@ -710,19 +996,20 @@ func (h *handoffs) settle(ctx context.Context, callID, leg string, decide func(*
 	})
 	if err != nil {
 		h.log.ErrorContext(ctx, "handoff try not decided", "leg", leg, "err", err)
-		return
+		return err
 	}
 	if !won {
-		return
+		return nil
 	}
 	h.count(done, outcome)
 	if !hangUp {
 		leg = ""
 	}
-	if await {
+	if await && done.Joined { // a caller never sent to it never comes
 		h.awaitCaller(ctx, callID, done.Conference)
 	}
 	h.cleanup(ctx, done.Conference, leg)
+	return nil
 }
 
 // joinGrace is how long a conference is kept for a caller who has not
@@ -755,14 +1042,24 @@ func (h *handoffs) awaitCaller(ctx context.Context, callID, conf string) {
 func (h *handoffs) agent(ctx context.Context, callID, leg, digits string) []voipbin.Action {
 	cfg := &h.svc.routing().cfg.Routing
 	var conf, lang string
-	c, won, err := h.update(ctx, callID, func(c *flow.Call) bool {
-		ho := c.Handoff
-		if !ho.Open() || ho.Leg != leg || digits != flow.AcceptKey {
-			return false
+	var c flow.Call
+	var won bool
+	var err error
+	// A person who takes the call at once may fetch before their leg is
+	// saved with the try that rang them: wait for it, within the fetch's time.
+	for deadline := time.Now().Add(handoffWait); ; time.Sleep(20 * time.Millisecond) {
+		c, won, err = h.update(ctx, callID, func(c *flow.Call) bool {
+			ho := c.Handoff
+			if !ho.Open() || ho.Leg != leg || digits != flow.AcceptKey {
+				return false
+			}
+			ho.Phase, ho.Outcome, conf = flow.PhaseAccepted, flow.OutcomeAnswered, ho.Conference
+			return true
+		})
+		if err != nil || won || c.Handoff == nil || !(c.Handoff.Open() && c.Handoff.Leg == "") || time.Now().After(deadline) {
+			break
 		}
-		ho.Phase, ho.Outcome, conf = flow.PhaseAccepted, flow.OutcomeAnswered, ho.Conference
-		return true
-	})
+	}
 	if ho := c.Handoff; ho != nil {
 		if ts := cfg.HandoffTargets(ho.Dept); ho.Try < len(ts) {
 			lang = ts[ho.Try].Language
@@ -778,8 +1075,11 @@ func (h *handoffs) agent(ctx context.Context, callID, leg, digits string) []voip
 		h.count(*c.Handoff, flow.OutcomeAnswered)
 		return []voipbin.Action{action(voipbin.TypeConferenceJoin, voipbin.ConferenceJoinOption{ConferenceID: conf})}
 	case c.Handoff.Open() && c.Handoff.Leg == leg:
-		// A wrong key, or none in time: declined. The leg ends by itself.
-		h.settle(ctx, callID, leg, func(*flow.Handoff) string { return flow.OutcomeDeclined }, false, true)
+		// A wrong key, or none in time: declined. The leg ends by itself;
+		// the caller goes on once they are in the conference (settle).
+		h.background(ctx, func(ctx context.Context) {
+			h.settle(ctx, callID, leg, func(*flow.Handoff) string { return flow.OutcomeDeclined }, false, true)
+		})
 		return render(flow.Action{Kind: flow.ActHangup})
 	}
 	return render(flow.Action{Kind: flow.ActTalk, Text: cfg.HandoffTextsFor(lang).Gone, Language: lang}, flow.Action{Kind: flow.ActHangup})
@@ -821,10 +1121,16 @@ func (h *handoffs) legEvent(ctx context.Context, typ string, e voipbin.CallEvent
 	}
 	// call_hangup: a try that ends, or a conversation that ended.
 	var ended bool
+	var gave flow.Handoff // a try the person took and left before the caller came
 	c, _, err := h.update(ctx, callID, func(c *flow.Call) bool {
 		ho := c.Handoff
 		if ho == nil || ho.Leg != e.ID || ho.Phase != flow.PhaseAccepted {
 			return false
+		}
+		if !ho.Joined {
+			gave = *ho
+			h.conclude(ho, flow.OutcomeDeclined)
+			return true
 		}
 		ho.Phase, ended = flow.PhaseDone, true
 		return true
@@ -832,6 +1138,10 @@ func (h *handoffs) legEvent(ctx context.Context, typ string, e voipbin.CallEvent
 	switch {
 	case err != nil:
 		h.log.WarnContext(ctx, "handoff: leg hangup not stored", "err", err)
+	case gave.Leg != "":
+		// The caller was never sent to them: they go on, to the next destination.
+		h.count(gave, flow.OutcomeDeclined)
+		h.cleanup(ctx, conf, "")
 	case ended, c.Handoff == nil:
 		// The person hung up after talking (or the call's record is gone):
 		// the conference is over.
@@ -844,18 +1154,23 @@ func (h *handoffs) legEvent(ctx context.Context, typ string, e voipbin.CallEvent
 // callerHungUp ends the handoff of a caller who hung up: the leg still
 // ringing is hung up, and the conference deleted.
 func (h *handoffs) callerHungUp(ctx context.Context, callID string) {
+	// The link outlives the call's record; a try whose leg is still being
+	// dialled has none yet, and its record says what there is.
+	var leg, conf string
 	link, err := h.svc.store.Resolve(ctx, callerLink+callID)
-	if err != nil {
-		return // never handed over
+	if err == nil {
+		leg, conf, _ = strings.Cut(link, "|")
 	}
-	leg, conf, _ := strings.Cut(link, "|")
 	var was flow.Handoff
 	c, changed, err := h.update(ctx, callID, func(c *flow.Call) bool {
 		ho := c.Handoff
-		if ho == nil || ho.Phase == flow.PhaseDone {
+		if ho == nil || ho.Phase == flow.PhaseDone || ho.Phase == "" {
 			return false
 		}
 		was = *ho
+		if ho.Conference != "" {
+			leg, conf = ho.Leg, ho.Conference
+		}
 		if ho.Open() {
 			h.conclude(ho, flow.OutcomeCallerLeft)
 		} else {
@@ -905,10 +1220,8 @@ func (h *handoffs) Observe(ctx context.Context, r flow.Report) {
 		return
 	}
 	callID, turns, lang := r.After.ID, r.After.Turns, ts[0].Language
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), summaryBudget)
+	h.background(ctx, func(ctx context.Context) {
+		sctx, cancel := context.WithTimeout(ctx, summaryBudget)
 		defer cancel()
 		summary, err := rt.model.Summarize(sctx, lang, turns)
 		if summary = flow.Gist([]string{summary}); err != nil || summary == "" {
@@ -928,5 +1241,5 @@ func (h *handoffs) Observe(ctx context.Context, r flow.Report) {
 		if err != nil {
 			h.log.WarnContext(ctx, "summary for the whisper not stored", "err", err)
 		}
-	}()
+	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin/voipbintest"
 	"github.com/switchboard/switchboard/flow"
+	"github.com/switchboard/switchboard/store/redistest"
 )
 
 // handoffTestSecond is a second of ring time in tests: a 20 s ring lasts 100 ms.
@@ -32,9 +33,8 @@ func newHandoffBench(t *testing.T, config string, people map[string]string) *han
 	rest.People = people
 	rest.LoseEvents = people["lose events"] != ""
 	rest.DialTimeout = 3 * time.Second // VoIPBin's 60 s, shortened: a leg our ring timer forgot ends "dialout"
-	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/" + config, AccessKey: voipbintest.AccessKey, APIURL: rest.URL}
+	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/" + config, AccessKey: voipbintest.AccessKey, APIURL: rest.URL, RingSecond: handoffTestSecond}
 	svc, srv := startService(t, s)
-	svc.handoff.second = handoffTestSecond
 	rest.Bases = []string{srv.URL}
 	cfg, err := LoadConfig(s.ConfigFile)
 	if err != nil {
@@ -205,10 +205,9 @@ func TestHandoffWhisperSummary(t *testing.T) {
 	})
 	rest := voipbintest.NewREST(t)
 	rest.Own(voipbintest.DefaultDialled)
-	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL,
+	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL, RingSecond: handoffTestSecond,
 		OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1"}
 	svc, srv := startService(t, s)
-	svc.handoff.second = handoffTestSecond
 	rest.Bases = []string{srv.URL}
 	b := &handoffBench{rest: rest, svc: svc, srv: srv}
 	_, transcript := b.call(t, "summary", voipbintest.Step{Say: "hi, so I looked at my account and there is something odd with the money"})
@@ -231,15 +230,14 @@ func TestHandoffWhisperAfterCorrection(t *testing.T) {
 	// local classifier is sure of the correction ("a refund").
 	model := newModelStandIn(t, []modelReply{
 		{Content: "sales", TopLogprobs: map[string]float64{"sales": 0.95, "billing": 0.03}},
-		{Content: "twenty more licenses"},
-		{Content: "a refund for last month"},
+		{Content: "twenty more licenses", When: "1. I'd like to buy twenty more licenses | </caller_words>"},
+		{Content: "a refund for last month", When: "2. actually no, I need a refund for last month"},
 	})
 	rest := voipbintest.NewREST(t)
 	rest.Own(voipbintest.DefaultDialled)
-	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL,
+	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey, APIURL: rest.URL, RingSecond: handoffTestSecond,
 		OpenAIKey: "test-key", OpenAIURL: model.URL() + "/v1"}
 	svc, srv := startService(t, s)
-	svc.handoff.second = handoffTestSecond
 	rest.Bases = []string{srv.URL}
 	b := &handoffBench{rest: rest, svc: svc, srv: srv}
 	_, transcript := b.call(t, "corrected", voipbintest.Step{Say: "I'd like to buy twenty more licenses"},
@@ -360,5 +358,52 @@ func TestQueueFetchAfterTheWait(t *testing.T) {
 	}
 	if !queueWaitEnded(&flow.Routing{}, "gone", time.Now().Add(-time.Hour), time.Now()) {
 		t.Error("a department no longer configured kept the caller from going on")
+	}
+}
+
+// TestRingTimerOutlivesItsReplica: the ring timers live in the store, so a
+// replica that stops looking at them (it died) leaves its callers' ring
+// times to another. The destination nobody answers is given up on by the
+// other replica, and the caller reaches the next one, although the replica
+// that rang never acts on a timer again.
+func TestRingTimerOutlivesItsReplica(t *testing.T) {
+	redis := redistest.Start(t)
+	rest := voipbintest.NewREST(t)
+	rest.Own(voipbintest.DefaultDialled)
+	rest.People = map[string]string{"+14155550102": voipbintest.PersonUnanswered}
+	rest.DialTimeout = 10 * time.Second // only a ring timer ends the leg in time
+	s := Config{FetchToken: testToken, ConfigFile: "../../../../testdata/routing-handoff.json", AccessKey: voipbintest.AccessKey,
+		APIURL: rest.URL, RingSecond: handoffTestSecond, RedisURL: redis}
+	rang, srv := startService(t, s)
+	other, _ := startService(t, s)
+	rang.handoff.stopTimer() // the replica that rings looks at no timer
+	<-rang.handoff.timersRun
+	rest.Bases = []string{srv.URL}
+	b := &handoffBench{rest: rest, svc: rang, srv: srv}
+	res, transcript := b.call(t, "replica-died", voipbintest.Step{Say: "my invoice shows a double charge"})
+	other.handoff.Wait()
+	if res.Connected != "+14155550112" {
+		t.Errorf("reached %q; want the next destination, +14155550112:\n%s", res.Connected, transcript)
+	}
+	if n := rest.Hangups()["dialout"]; n != 0 {
+		t.Errorf("%d legs rang until VoIPBin's dial timeout: no replica ended their ring time\n%s", n, transcript)
+	}
+}
+
+// TestHandoffFetchWaitsOnASlowAPI: VoIPBin's REST API answering slowly (1 s
+// a call) does not hold a handoff fetch, which shares call-manager's 3 s
+// window with what VoIPBin does after it: the conference is made beside
+// the fetch, the caller pauses and fetches again until it is there, then
+// waits in it, and still reaches the person.
+func TestHandoffFetchWaitsOnASlowAPI(t *testing.T) {
+	b := newHandoffBench(t, "routing-handoff.json", nil)
+	b.rest.SetLatency(time.Second)
+	res, transcript := b.call(t, "slow-api", voipbintest.Step{Say: "my invoice shows a double charge"})
+	if res.Connected != "+14155550102" {
+		t.Errorf("reached %q, want +14155550102:\n%s", res.Connected, transcript)
+	}
+	handoff := transcript[strings.Index(transcript, "fetch /voipbin/handoff"):]
+	if !strings.Contains(handoff, "sleep 600\nfetch /voipbin/handoff") {
+		t.Errorf("want the caller to pause and fetch again while the conference is made:\n%s", transcript)
 	}
 }

@@ -79,6 +79,14 @@ func newCallbacks(st backend) flow.Callbacks {
 	return store.NewMemoryCallbacks()
 }
 
+// newTimers keeps the handoffs' timers beside the calls: in Redis when they are.
+func newTimers(st backend) flow.Timers {
+	if r, ok := st.(*store.Redis); ok {
+		return r.Timers("")
+	}
+	return store.NewMemoryTimers()
+}
+
 // newCallers remembers returning callers beside the calls.
 func newCallers(st backend) flow.Callers {
 	if r, ok := st.(*store.Redis); ok {

@@ -146,7 +146,9 @@ func New(ctx context.Context, s Config, log *slog.Logger) (*Service, error) {
 	closeStore := svc.close
 	svc.close = func() error { svc.leaving.close(); return closeStore() }
 	if api != nil {
-		svc.handoff = newHandoffs(svc, api)
+		svc.handoff = newHandoffs(svc, api, newTimers(st))
+		closeAll := svc.close
+		svc.close = func() error { svc.handoff.close(); return closeAll() }
 	}
 	svc.sender = newSender(svc, api, svc.outbox)
 	svc.dialler = newDialler(svc, api)

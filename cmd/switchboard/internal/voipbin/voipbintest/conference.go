@@ -745,6 +745,15 @@ func (c *call) conferenceJoin(ctx context.Context, confID string) error {
 	c.logf("  conference_join: the caller waits on hold")
 	if len(c.steps) > 0 && c.steps[0].Hangup && c.steps[0].During == "conference_join" {
 		c.steps = c.steps[1:]
+		// They hang up while someone is rung for them (or after a second).
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			s.mu.Lock()
+			ringing := slices.ContainsFunc(s.legsOf[c.opt.CallID], func(l *leg) bool { return l.status != "hangup" })
+			s.mu.Unlock()
+			if ringing {
+				break
+			}
+		}
 		c.logf("caller hangs up while on hold")
 		s.leave(m)
 		if err := c.event(ctx, voipbin.EventCallHangup, map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"}); err != nil {

@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
@@ -102,7 +104,9 @@ type Address struct {
 // REST is the stand-in. Set the account's state before running.
 type REST struct {
 	*Server
-	mu       sync.Mutex
+	mu sync.Mutex
+	// latency delays every answer (SetLatency): an API that is slow today.
+	latency  atomic.Int64
 	Customer Customer
 	// Whitelist and DefaultSource are the outbound config; DefaultSource is
 	// a number id, NilID for none.
@@ -262,7 +266,13 @@ func (s *REST) pathID(w http.ResponseWriter, r *http.Request, prefix, suffix str
 }
 
 // ServeHTTP answers one request as VoIPBin's API would.
-func (s *REST) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r) }
+func (s *REST) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	time.Sleep(time.Duration(s.latency.Load()))
+	s.serve(w, r)
+}
+
+// SetLatency makes every answer from now on d late.
+func (s *REST) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 func (s *REST) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
