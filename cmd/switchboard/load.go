@@ -23,6 +23,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Float64Var(&o.Rate, "rate", 0, "voipbin: turns/s, webhook: requests/s (0: back to back)")
 	inFlight := fs.String("inflight", "64", "calls or requests in flight at most; compare: a comma list, one scenario each")
 	modelMS := fs.String("model-ms", "0", "the model stand-in's latency in ms; compare: a comma list, one per scenario; realtime: local for no model")
+	fs.IntVar(&o.APIMS, "api-ms", 0, "handoff: how late VoIPBin's REST API answers, in ms (a slow API)")
 	fs.IntVar(&o.Replicas, "replicas", 1, "realtime: switchboards on one Redis; 2 sends events to one and fetches to the other")
 	fs.DurationVar(&o.Duration, "duration", 20*time.Second, "how long to run (each phase, for compare)")
 	fs.Int64Var(&o.Max, "max", 10_000_000, "turns or requests at most")

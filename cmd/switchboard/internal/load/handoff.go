@@ -67,6 +67,7 @@ func Handoff(ctx context.Context, o Options) error {
 	rest.Own(voipbintest.DefaultDialled)
 	rest.Secret = eventSecret
 	rest.Person = func(string) string { return drawPerson() }
+	rest.SetLatency(time.Duration(o.APIMS) * time.Millisecond)
 	config := dir + "/routing.json"
 	if err := os.WriteFile(config, []byte(handoffRouting), 0o600); err != nil {
 		return err
@@ -136,8 +137,8 @@ func Handoff(ctx context.Context, o Options) error {
 		}
 		actions = append(actions, res.Actions)
 	}
-	fmt.Fprintf(o.Out, "handoffs: %d calls to billing (two lines, then the fallback desk; 5 s ring time each), %d in flight at most, two switchboards on one Redis\n",
-		o.Max, inFlight)
+	fmt.Fprintf(o.Out, "handoffs: %d calls to billing (two lines, then the fallback desk; 5 s ring time each), %d in flight at most, two switchboards on one Redis, VoIPBin's REST API answering %d ms late\n",
+		o.Max, inFlight, o.APIMS)
 	n, took := Drive(ctx, Plan{InFlight: inFlight, Duration: o.Duration, Max: o.Max, Ramp: time.Second}, call)
 	// What is left when every call is over: the stand-in deletes nothing by itself.
 	rest.WaitCalls(10 * time.Second)

@@ -37,6 +37,7 @@ type Options struct {
 	Want       string        // webhook: the number the answer must transfer to
 	ServeEnv   []string      // more KEY=value for every switchboard started (GOGC=400, say)
 	Replicas   int           // RealTime: switchboards on one Redis (2: events to one, fetches to the other)
+	APIMS      int           // handoff: how late VoIPBin's REST API (its stand-in) answers, in ms
 
 	Out io.Writer // the report
 }
