@@ -67,6 +67,9 @@ const (
 const (
 	legLink    = "leg:"
 	callerLink = "handoff:"
+	// servicedLink marks a queued caller who reached the queue's agent
+	// (voipbin.EventQueuecallServiced).
+	servicedLink = "serviced:"
 )
 
 // handoffs runs handoffs for the service.
@@ -221,11 +224,22 @@ func queueActions(cfg *flow.Routing, dept string, waited time.Duration) int {
 	return 2 + passes*w.LoopCost()
 }
 
+// servedInQueue reports whether VoIPBin said the queued caller reached the
+// queue's agent (queuecall_serviced): the fetch after their queue_join then
+// ends a conversation, however short, not a wait.
+func servedInQueue(ctx context.Context, svc *Service, callID string) bool {
+	if callID == "" {
+		return false
+	}
+	_, err := svc.store.Resolve(ctx, servicedLink+callID)
+	return err == nil
+}
+
 // queueWaitEnded reports whether the fetch after a queue_join, at now, ends
 // a wait (the queue's wait_timeout took the caller out, within the
 // department's longest wait) rather than a conversation with the queue's
-// agent, which lasts past it. VoIPBin's flow goes on after the queue_join
-// either way, and says nothing of which it was.
+// agent, which lasts past it. It judges by time where queuecall_serviced
+// did not come (servedInQueue): delivered at most 3 times, it can be lost.
 func queueWaitEnded(cfg *flow.Routing, dept string, queued, now time.Time) bool {
 	d, ok := cfg.Department(dept)
 	if !ok {
@@ -279,7 +293,7 @@ func handleHandoff(svc *Service) http.HandlerFunc {
 		queued := 0 // the actions the caller's wait in a queue spent
 		if r.URL.Query().Has("queued") {
 			ms := q.Queued // 0: not a number
-			if ms == 0 || !queueWaitEnded(cfg, dept, time.UnixMilli(ms), time.Now()) {
+			if ms == 0 || servedInQueue(r.Context(), svc, callID) || !queueWaitEnded(cfg, dept, time.UnixMilli(ms), time.Now()) {
 				// The conversation with the queue's agent is over (or the
 				// URL is not ours to read): nobody is left waiting.
 				writeJSON(w, http.StatusOK, render(flow.Action{Kind: flow.ActHangup}))

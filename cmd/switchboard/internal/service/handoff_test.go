@@ -407,3 +407,24 @@ func TestHandoffFetchWaitsOnASlowAPI(t *testing.T) {
 		t.Errorf("want the caller to pause and fetch again while the conference is made:\n%s", transcript)
 	}
 }
+
+// TestQueueConversationEndsShort: a queued caller whom the queue's agent
+// took (VoIPBin's queuecall_serviced) and let go after a short conversation,
+// well within the department's longest wait, stays on the line; the fetch
+// after their queue_join ends the call rather than handing them on, which
+// the time alone would have taken for a wait that ended.
+func TestQueueConversationEndsShort(t *testing.T) {
+	b := newHandoffBench(t, "routing-handoff-queue.json", nil)
+	for id, q := range b.queues {
+		q.AnswerAfter, q.AgentHangsUp = 30*time.Second, true
+		b.queues[id] = q
+	}
+	res, transcript := b.callWith(t, "queue-short", []string{"hi, I want to return a blender"}, voipbintest.Step{Say: "I want to return the blender I bought"})
+	if !strings.HasPrefix(res.Connected, "queue ") {
+		t.Fatalf("reached %q; want the queue's agent:\n%s", res.Connected, transcript)
+	}
+	after := transcript[strings.Index(transcript, "the agent hangs up"):]
+	if !strings.Contains(after, "hangup") || strings.Contains(after, "conference_join") || strings.Contains(after, "connect") {
+		t.Errorf("after the conversation with the queue's agent the call must end, not be handed on:\n%s", transcript)
+	}
+}

@@ -297,6 +297,15 @@ func deliver(ctx context.Context, svc *Service, typ string, d voipbin.EventData)
 		return d.ID, svc.events.HungUp(ctx, d.ID, d.ID)
 	case voipbin.EventRecordingFinished:
 		return recordingFinished(ctx, svc, d, known)
+	case voipbin.EventQueuecallServiced:
+		if d.ReferenceType != "" && d.ReferenceType != "call" {
+			return "", nil
+		}
+		if err := known(d.ReferenceID); err != nil {
+			return "", err
+		}
+		// The fetch after the caller's queue_join reads it (handleHandoff).
+		return d.ReferenceID, svc.store.Link(ctx, servicedLink+d.ReferenceID, d.ID)
 	}
 	return "", nil
 }
@@ -327,6 +336,11 @@ func eventBounds(typ string, d voipbin.EventData) []string {
 		p = append(p, problemsOf(textProblem("data.message", d.Message, 0))...)
 	case voipbin.EventCallHangup:
 		id("id", d.ID)
+	case voipbin.EventQueuecallServiced:
+		id("id", d.ID)
+		if d.ReferenceType == "" || d.ReferenceType == "call" {
+			id("reference_id", d.ReferenceID)
+		}
 	}
 	return p
 }

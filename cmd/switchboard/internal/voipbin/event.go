@@ -55,6 +55,8 @@ func (d EventData) Problems(typ string) []string {
 		need("transcribe_id", d.TranscribeID)
 	case EventCallHangup:
 		need("id", d.ID)
+	case EventQueuecallServiced:
+		need("reference_id", d.ReferenceID)
 	}
 	return p
 }

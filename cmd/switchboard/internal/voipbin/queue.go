@@ -23,6 +23,15 @@ type Queue struct {
 // flow fails the fetch_flow, which stops the call.
 const queueLoopExtra = 2
 
+// EventQueuecallServiced says a queued caller reached the queue's agent:
+// bin-queue-manager publishes it to the customer's webhook when the caller
+// joins the agent's confbridge (queuecallhandler event.go
+// EventCallConfbridgeJoined -> db.go UpdateStatusService), with the
+// queuecall, whose reference_id is the caller's call. The caller's flow goes
+// on after their queue_join both when the wait_timeout kicks them out and
+// when the conversation ends: this event tells the two apart.
+const EventQueuecallServiced = "queuecall_serviced"
+
 // timeTaking are the action types a wait flow can pass time with.
 var timeTaking = map[string]bool{TypeTalk: true, TypeSleep: true, TypeDigitsReceive: true, "play": true, "beep": true, "echo": true}
 

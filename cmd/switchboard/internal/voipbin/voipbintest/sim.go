@@ -230,6 +230,9 @@ type Queue struct {
 	WaitFlow    []voipbin.Action
 	AnswerAfter time.Duration
 	WaitTimeout time.Duration
+	// AgentHangsUp: the agent who answered hangs up first, and the caller
+	// stays on the line: VoIPBin's flow goes on after the queue_join.
+	AgentHangsUp bool
 }
 
 // pass is how long one pass of the wait flow lasts: its sleeps, and a
@@ -714,8 +717,17 @@ func (c *call) queue(ctx context.Context, id string) error {
 				return err
 			}
 			c.res.Connected = "queue " + id
+			// bin-queue-manager EventCallConfbridgeJoined -> UpdateStatusService.
+			if err := c.event(ctx, voipbin.EventQueuecallServiced, map[string]any{"id": WireID("queuecall-" + c.opt.CallID),
+				"queue_id": id, "reference_type": "call", "reference_id": c.opt.CallID, "status": "service"}); err != nil {
+				return err
+			}
 			if err := c.talkToHuman(ctx); err != nil {
 				return err
+			}
+			if q.AgentHangsUp {
+				c.logf("the agent hangs up; the caller stays on the line: VoIPBin goes on after the queue_join")
+				return nil
 			}
 			return errEnded
 		}
