@@ -108,6 +108,17 @@ type MessageTexts struct {
 	// CalleeIntro is what the customer hears on answering a callback, before
 	// the department is put through: "{department}" and "{time}" (when they called).
 	CalleeIntro string `json:"callee_intro,omitempty"`
+	// What the department's person hears after the whisper: CallbackCalling
+	// when they took it (the customer is rung), CallbackLater when they did
+	// not, CallbackUnreachable when the customer could not be rung,
+	// CallbackGone when another attempt took it or it was cancelled.
+	CallbackCalling     string `json:"callback_calling,omitempty"`
+	CallbackLater       string `json:"callback_later,omitempty"`
+	CallbackUnreachable string `json:"callback_unreachable,omitempty"`
+	CallbackGone        string `json:"callback_gone,omitempty"`
+	// CalleeFailed is what the customer hears when the department's side is
+	// gone by the time they answer.
+	CalleeFailed string `json:"callee_failed,omitempty"`
 
 	lang string // the language these texts are in (textsFor)
 }
@@ -127,11 +138,20 @@ var defaultMessageTexts = MessageTexts{
 	CallbackFailed: "Sorry, that number did not work either. Please call again during our opening hours. Goodbye.",
 	Whisper:        "Callback to {number}, who called at {time} about: {reason}. Press 1 to call them now.",
 	CalleeIntro:    "Hello, this is {department} calling you back about your call at {time}.",
+
+	CallbackCalling:     "Calling them now.",
+	CallbackLater:       "The callback will be tried again later. Goodbye.",
+	CallbackUnreachable: "Sorry, they cannot be called now. The callback will be tried again later. Goodbye.",
+	CallbackGone:        "This callback was already taken or cancelled. Goodbye.",
+	CalleeFailed:        "Sorry, this call cannot be connected now. Goodbye.",
 }
 
-// spanishCalleeIntro is the built-in intro for a Spanish callback when the
-// configuration has no texts in its language.
-const spanishCalleeIntro = "Hola, le llama {department} para devolverle su llamada de las {time}."
+// spanishCalleeIntro and spanishCalleeFailed are the built-in texts for the
+// customer of a Spanish callback when the configuration has none in Spanish.
+const (
+	spanishCalleeIntro  = "Hola, le llama {department} para devolverle su llamada de las {time}."
+	spanishCalleeFailed = "Lo sentimos, no podemos conectar esta llamada ahora. Adiós."
+)
 
 // Message is a message left by a caller, as the business is told of it.
 type Message struct {
@@ -215,7 +235,9 @@ func (m *Messages) setDefaults() {
 			d string
 		}{{&t.Offer, d.Offer}, {&t.Unanswered, d.Unanswered}, {&t.Record, d.Record}, {&t.Thanks, d.Thanks}, {&t.ThanksSoon, d.ThanksSoon}, {&t.Failed, d.Failed},
 			{&t.ConfirmNumber, d.ConfirmNumber}, {&t.AskNumber, d.AskNumber}, {&t.NumberInvalid, d.NumberInvalid},
-			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackSoon, d.CallbackSoon}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}, {&t.CalleeIntro, d.CalleeIntro}} {
+			{&t.CallbackBooked, d.CallbackBooked}, {&t.CallbackSoon, d.CallbackSoon}, {&t.CallbackFailed, d.CallbackFailed}, {&t.Whisper, d.Whisper}, {&t.CalleeIntro, d.CalleeIntro},
+			{&t.CallbackCalling, d.CallbackCalling}, {&t.CallbackLater, d.CallbackLater}, {&t.CallbackUnreachable, d.CallbackUnreachable},
+			{&t.CallbackGone, d.CallbackGone}, {&t.CalleeFailed, d.CalleeFailed}} {
 			if *f.v == "" {
 				*f.v = f.d
 			}
@@ -325,11 +347,22 @@ func (m *Messages) textsFor(lang, def string) MessageTexts {
 	return out
 }
 
-// WhisperFor is the whisper a department hears before a callback, in lang
-// when there are texts in it, and the language it is in.
-func (m *Messages) WhisperFor(lang, def string) (text, in string) {
+// DepartmentTexts are the texts a department's person hears on a callback
+// (the whisper and what follows it), in lang when there are texts in it,
+// and the language they are in.
+func (m *Messages) DepartmentTexts(lang, def string) (t MessageTexts, in string) {
+	t = m.textsFor(lang, def)
+	return t, t.lang
+}
+
+// CalleeFailedFor is what the customer of a callback hears when it cannot
+// be connected, in lang as CalleeIntroFor chooses it.
+func (m *Messages) CalleeFailedFor(lang, def string) (text, in string) {
+	if m.Texts[lang] == nil && strings.HasPrefix(strings.ToLower(lang), "es") {
+		return spanishCalleeFailed, lang
+	}
 	t := m.textsFor(lang, def)
-	return t.Whisper, t.lang
+	return t.CalleeFailed, t.lang
 }
 
 // CalleeIntroFor is what the customer hears on answering a callback in

@@ -308,3 +308,38 @@ func TestUnansweredOffersAMessage(t *testing.T) {
 		t.Errorf("offered without messages: call %+v", c)
 	}
 }
+
+// TestCallbackTextsConfigured: what a department's person and the customer
+// hear around a callback comes from routing.messages.texts in the callback's
+// language (the rest defaulted), else the default language's, else built in;
+// a Spanish customer with no Spanish texts hears built-in Spanish.
+func TestCallbackTextsConfigured(t *testing.T) {
+	cfg, err := ParseConfig(strings.NewReader(`{"routing": {"language": "en-US", "departments": {
+	  "billing": {"number": "+14155550102", "keywords": ["invoice"]}, "fallback": {"number": "+14155550199"},
+	  "emergency": {"number": "+14155550911"}},
+	  "messages": {"contacts": {"*": [{"sms": "+14155550172"}]}, "texts": {"en-US": {"callback_calling": "Ringing the customer."},
+	                         "fr-FR": {"callback_calling": "J'appelle le client.", "callee_failed": "Désolé, au revoir."}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cfg.Routing.Messages
+	for _, tt := range []struct{ lang, calling, later, in string }{
+		{"en-US", "Ringing the customer.", "The callback will be tried again later. Goodbye.", "en-US"},
+		{"fr-FR", "J'appelle le client.", "The callback will be tried again later. Goodbye.", "fr-FR"},
+		{"de-DE", "Ringing the customer.", "The callback will be tried again later. Goodbye.", "en-US"},
+	} {
+		dt, in := m.DepartmentTexts(tt.lang, "en-US")
+		if dt.CallbackCalling != tt.calling || dt.CallbackLater != tt.later || in != tt.in {
+			t.Errorf("%s: %q, %q in %s; want %q, %q in %s", tt.lang, dt.CallbackCalling, dt.CallbackLater, in, tt.calling, tt.later, tt.in)
+		}
+	}
+	for _, tt := range []struct{ lang, text, in string }{
+		{"fr-FR", "Désolé, au revoir.", "fr-FR"},
+		{"es-MX", "Lo sentimos, no podemos conectar esta llamada ahora. Adiós.", "es-MX"},
+		{"en-GB", "Sorry, this call cannot be connected now. Goodbye.", "en-US"},
+	} {
+		if text, in := m.CalleeFailedFor(tt.lang, "en-US"); text != tt.text || in != tt.in {
+			t.Errorf("callee failed in %s: %q in %s; want %q in %s", tt.lang, text, in, tt.text, tt.in)
+		}
+	}
+}

@@ -103,6 +103,9 @@ func TestCallbackDialledAtOpening(t *testing.T) {
 	if kinds(acts) != "talk conference_join fetch" {
 		t.Fatalf("billing pressed 1: %+v, want it put in a conference", acts)
 	}
+	if said := fmt.Sprint(acts[0].Option); !strings.Contains(said, "Calling them now.") { // texts callback_calling
+		t.Errorf("billing hears %s, want the default callback_calling", said)
+	}
 	// The customer is called, showing the business's number, and hears who
 	// is calling back before their fetch joins them to billing.
 	dials = rest.Dials()

@@ -173,8 +173,8 @@ func (d *dialler) dial(ctx context.Context, cb flow.Callback, cfg *flow.Routing)
 	if cfg.Messages != nil {
 		texts = *cfg.Messages
 	}
-	text, lang := texts.WhisperFor(cb.Language, cfg.Language)
-	whisper := d.whisper(cb, text, cfg)
+	dt, lang := texts.DepartmentTexts(cb.Language, cfg.Language)
+	whisper := d.whisper(cb, dt.Whisper, cfg)
 	from := cmpOr(cfg.CallerIDFor(dept), cb.Dialled)
 	next := d.fetchURL()
 	next.CB, next.Digits = cb.ID, voipbin.Var(voipbin.VarDigits)
@@ -272,9 +272,15 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 			hangup("", "")
 			return
 		}
+		cfg := svc.routing().cfg.Routing
+		texts := flow.Messages{}
+		if cfg.Messages != nil {
+			texts = *cfg.Messages
+		}
+		dt, dlang := texts.DepartmentTexts(cb.Language, cfg.Language) // what the department's person hears
 		if q.Conf != "" { // the customer's leg, told who is calling back
 			if !ok || cb.State != flow.CallbackConnected || cb.Leg != req.ReferenceID {
-				hangup("Sorry, this call cannot be connected now. Goodbye.", cmpOr(cb.Language, "en-US"))
+				hangup(texts.CalleeFailedFor(cb.Language, cfg.Language))
 				return
 			}
 			writeJSON(w, http.StatusOK, svc.dialler.join(cb.ID, q.Conf))
@@ -282,14 +288,14 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 		}
 		// Only the leg of the attempt in progress may take it, once.
 		if !ok || cb.State != flow.CallbackDialling || cb.Leg != req.ReferenceID {
-			hangup("This callback was already taken or cancelled. Goodbye.", cmpOr(cb.Language, "en-US"))
+			hangup(dt.CallbackGone, dlang)
 			return
 		}
 		now := time.Now()
 		if key != "1" {
 			svc.dialler.count("declined")
 			svc.dialler.settle(r.Context(), cb, map[bool]string{true: "declined by " + cb.Label, false: "no key from " + cb.Label}[key != ""])
-			hangup("The callback will be tried again later. Goodbye.", cb.Language)
+			hangup(dt.CallbackLater, dlang)
 			return
 		}
 		conf, leg, err := svc.dialler.callCustomer(r.Context(), cb)
@@ -297,7 +303,7 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 			svc.log.WarnContext(r.Context(), "callback: the customer could not be called; trying again later", "callback", id, "err", err)
 			svc.dialler.count("customer_not_called")
 			svc.dialler.settle(r.Context(), cb, "customer not called: "+err.Error())
-			hangup("Sorry, they cannot be called now. The callback will be tried again later. Goodbye.", cb.Language)
+			hangup(dt.CallbackUnreachable, dlang)
 			return
 		}
 		cb.State, cb.Leg = flow.CallbackConnected, leg
@@ -308,7 +314,7 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 		svc.log.InfoContext(r.Context(), "callback connected", "callback", id, "department", cb.Department, "attempt", cb.Attempts)
 		svc.dialler.count("connected")
 		writeJSON(w, http.StatusOK, append([]voipbin.Action{
-			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk("Calling them now.", cb.Language)}},
+			{ID: newID(), Type: voipbin.TypeTalk, Option: voipbin.Talk(dt.CallbackCalling, dlang)}},
 			svc.dialler.join(cb.ID, conf)...))
 	}
 }
