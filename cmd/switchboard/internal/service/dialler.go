@@ -277,8 +277,9 @@ func handleCallbackFetch(svc *Service) http.HandlerFunc {
 		if cfg.Messages != nil {
 			texts = *cfg.Messages
 		}
-		dt, dlang := texts.DepartmentTexts(cb.Language, cfg.Language) // what the department's person hears
-		if q.Conf != "" {                                             // the customer's leg, told who is calling back
+		// dt is what the department's person hears.
+		dt, dlang := texts.DepartmentTexts(cb.Language, cfg.Language)
+		if q.Conf != "" { // the customer's leg, told who is calling back
 			if !ok || cb.State != flow.CallbackConnected || cb.Leg != req.ReferenceID {
 				hangup(texts.CalleeFailedFor(cb.Language, cfg.Language))
 				return
