@@ -380,9 +380,11 @@ const (
 	OutcomeCallerLeft = "caller_left"
 )
 
-// A Timer is a moment in a try's ring time, kept in Timers so that any
-// replica acts on it when it comes: a word to the caller on hold (Hold), or
-// the end of the ring time (RingEnd). It belongs to the leg rung for Call.
+// A Timer is a moment in a call's life kept in Timers, so that any replica
+// acts on it when it comes: in a try's ring time, a word to the caller on
+// hold (Hold) or its end (RingEnd), for the leg rung for Call; after a
+// message whose recording silence ended, the goodbye (MessageEnd) and the
+// hangup after it (HangUp), Leg naming the recording.
 type Timer struct {
 	Call string `json:"c"`
 	Leg  string `json:"l"`
@@ -392,8 +394,10 @@ type Timer struct {
 
 // The kinds of Timer.
 const (
-	TimerHold    = "hold"
-	TimerRingEnd = "ring_end"
+	TimerHold       = "hold"
+	TimerRingEnd    = "ring_end"
+	TimerMessageEnd = "message_end"
+	TimerHangUp     = "hang_up"
 )
 
 // Timers keeps the handoffs' timers, shared by every replica. Errors are the store's.

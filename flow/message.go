@@ -456,14 +456,41 @@ func (r *Router) message(_ context.Context, c *Call, t *turn) decision {
 	m := r.messageOf(c, t.Recording)
 	m.Caller, m.Dialled = t.Caller, NormalizeNumber(t.Dialled)
 	t.message = &m
+	thanks, lang := r.thanks(c)
+	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
+		{Kind: ActTalk, Text: thanks, Language: lang},
+		{Kind: ActHangup},
+	}}
+}
+
+// thanks is what a caller who left a message hears last, and its language.
+func (r *Router) thanks(c *Call) (text, lang string) {
+	texts := r.cfg.Messages.textsFor(c.Language, r.cfg.Language)
 	thanks := texts.Thanks
 	if r.openNow(c.Closed) {
 		thanks = texts.ThanksSoon
 	}
-	return decision{event: EventClosed, reason: c.Reason, conf: c.Sure, closed: c.Closed, acts: []Action{
-		{Kind: ActTalk, Text: strings.ReplaceAll(thanks, "{department}", label), Language: texts.lang},
-		{Kind: ActHangup},
-	}}
+	return strings.ReplaceAll(thanks, "{department}", r.labelOf(c.Closed, c.Language)), texts.lang
+}
+
+// MessageGoodbye is what to say to a caller still leaving a message once
+// silence ended its recording: VoIPBin's flow waits on in its
+// digits_receive until the longest message, so the service says it over the
+// wait and hangs up. ok is false when the call is no longer leaving one
+// (it pressed the pound key, hung up, or is not ours).
+func (r *Router) MessageGoodbye(ctx context.Context, callID string) (text, lang string, ok bool, err error) {
+	if r.cfg.Messages == nil {
+		return "", "", false, nil
+	}
+	c, _, err := r.calls.Load(ctx, callID)
+	if err != nil {
+		return "", "", false, fmt.Errorf("load call %s: %w", callID, err)
+	}
+	if c.State != StateMessage {
+		return "", "", false, nil
+	}
+	text, lang = r.thanks(&c)
+	return text, lang, true, nil
 }
 
 // messageOf is the message c left in recording.

@@ -60,7 +60,11 @@ func recordingFinished(ctx context.Context, svc *Service, d voipbin.EventData, k
 	if err := known(d.ReferenceID); err != nil {
 		return "", err
 	}
-	return d.ReferenceID, svc.routing().router.RecordingEnded(ctx, d.ReferenceID, d.ID)
+	if err := svc.routing().router.RecordingEnded(ctx, d.ReferenceID, d.ID); err != nil {
+		return d.ReferenceID, err
+	}
+	svc.handoff.afterRecording(ctx, d.ReferenceID, d.ID)
+	return d.ReferenceID, nil
 }
 
 // newOutbox is the outbox beside the calls: in Redis when they are, shared by every replica.

@@ -63,7 +63,7 @@ func messagesService(t *testing.T, rest *voipbintest.REST, biz *business) (*Serv
 		t.Fatal(err)
 	}
 	return startService(t, Config{FetchToken: testToken, ConfigFile: file, At: "2026-12-02T23:30",
-		AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "hook-secret"})
+		AccessKey: voipbintest.AccessKey, APIURL: rest.URL, MessagesSecret: "hook-secret", RingSecond: handoffTestSecond})
 }
 
 // leaveMessage plays a caller who asks for billing at 23:30 and leaves a message.
@@ -212,6 +212,35 @@ func TestMessageWhenTheCallerHangsUp(t *testing.T) {
 	if len(sms) != 1 || sms[0].From != voipbintest.DefaultDialled ||
 		!strings.Contains(sms[0].Text, `from +14155550123, Wed 2 Dec 23:30 EST: "It's Sam, call me back about the refund"`) {
 		t.Errorf("SMS %+v", sms)
+	}
+}
+
+// TestMessageEndedBySilence: a caller who stops speaking after their
+// message, without the pound key, is not left in VoIPBin's wait until the
+// longest message: silence ends the recording, and the service says goodbye
+// over the wait and hangs up. The message reaches the business all the same.
+func TestMessageEndedBySilence(t *testing.T) {
+	rest := voipbintest.NewREST(t)
+	svc, srv := messagesService(t, rest, &business{})
+	res, err := voipbintest.Run(context.Background(), voipbintest.Options{CallID: "msg-silence", Bases: []string{srv.URL}, Token: testToken,
+		Recorder: rest, REST: rest},
+		[]voipbintest.Step{
+			{Say: "my invoice shows a double charge this month"},
+			{Say: "It's Sam, call me back about the refund"},
+			{Silent: true},
+		})
+	transcript := strings.Join(res.Transcript, "\n")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, transcript)
+	}
+	want := "(the recording ends: silence)\n  talk (en-US), over the wait: Thank you. Billing &amp; Accounts will get your message and call you back when we open. Goodbye.\n  (hung up by the account"
+	if !strings.Contains(transcript, want) || strings.Contains(transcript, "waits out its") {
+		t.Errorf("want the goodbye said over the wait and the call hung up, not the longest message waited out:\n%s", transcript)
+	}
+	svc.WaitHandoffs()
+	svc.sender.now = func() time.Time { return time.Now().Add(time.Minute) }
+	if n := svc.sender.drain(context.Background()); n != 1 {
+		t.Fatalf("%d messages tried, want 1\n%s", n, transcript)
 	}
 }
 

@@ -100,9 +100,12 @@ type Telephony struct {
 
 	conferences map[string]*conference
 	legs        map[string]*leg
-	legsOf      map[string][]*leg // by the caller's call id (the variable switchboard.call_id)
-	legsWG      sync.WaitGroup
-	requests    int
+	// waiting are callers whose flow waits in a digits_receive after their
+	// message (leaveMessage): a REST talk reaches them, a REST hangup ends them.
+	waiting  map[string]*waiter
+	legsOf   map[string][]*leg // by the caller's call id (the variable switchboard.call_id)
+	legsWG   sync.WaitGroup
+	requests int
 }
 
 type conference struct {
@@ -131,6 +134,30 @@ type leg struct {
 	lines                      []string
 	hungUp                     chan struct{} // closed by the API's hangup
 	in                         *member
+}
+
+// waiter is a caller waiting in their flow, reachable by REST talk and hangup.
+type waiter struct {
+	heard  chan string
+	hungUp chan struct{}
+}
+
+// wait makes callID a caller waiting in their flow until unwait.
+func (s *REST) wait(callID string) *waiter {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.waiting == nil {
+		s.waiting = map[string]*waiter{}
+	}
+	w := &waiter{heard: make(chan string, 8), hungUp: make(chan struct{})}
+	s.waiting[callID] = w
+	return w
+}
+
+func (s *REST) unwait(callID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.waiting, callID)
 }
 
 // Conferences returns the conferences that exist (not deleted): each one
@@ -233,6 +260,16 @@ func (s *REST) serveTelephony(w http.ResponseWriter, r *http.Request, route stri
 			return true
 		}
 		l := s.legs[id]
+		if wt := s.waiting[id]; wt != nil && l == nil {
+			select {
+			case <-wt.hungUp:
+				s.refuse(w, http.StatusBadRequest, "call %s is already over", id)
+			default:
+				close(wt.hungUp)
+				s.write(w, map[string]string{"id": id, "status": "terminating"})
+			}
+			return true
+		}
 		switch {
 		case l == nil:
 			s.refuse(w, http.StatusNotFound, "CALL_NOT_FOUND: no call %s", id)
@@ -278,6 +315,14 @@ func (s *REST) talk(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		l.logf("hears (%s), over the call: %s", req.Language, req.Text)
+		s.write(w, map[string]string{"id": id})
+		return
+	}
+	if wt := s.waiting[id]; wt != nil {
+		select {
+		case wt.heard <- fmt.Sprintf("talk (%s), over the wait: %s", req.Language, req.Text):
+		default:
+		}
 		s.write(w, map[string]string{"id": id})
 		return
 	}

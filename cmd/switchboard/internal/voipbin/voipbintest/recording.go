@@ -23,6 +23,7 @@ package voipbintest
 //     that is not one, without identity verification or without balance.
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"net/mail"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/switchboard/switchboard/cmd/switchboard/internal/voipbin"
 )
@@ -163,17 +165,56 @@ func (c *call) leaveMessage(ctx context.Context, o voipbin.DigitsReceiveOption) 
 		c.steps = c.steps[1:]
 		c.logf("caller is silent")
 	}
-	// Silence ends the recording, but not the digits_receive: it waits on.
+	// Silence ends the recording, but not the digits_receive: it waits on,
+	// unless the account's REST API talks to the caller or hangs them up.
 	if !c.rec.ended {
 		if err := c.advance(ctx, min(c.rec.silenceMS, max(o.Duration-spoke, 0))); err != nil {
 			return err
 		}
+		var w *waiter
+		if c.opt.REST != nil {
+			w = c.opt.REST.wait(c.opt.CallID)
+			defer c.opt.REST.unwait(c.opt.CallID)
+		}
 		if err := c.endRecording(ctx, "silence"); err != nil {
 			return err
+		}
+		if w != nil {
+			if ended, err := c.waitForREST(ctx, w); ended || err != nil {
+				return cmp.Or(err, errEnded)
+			}
 		}
 	}
 	c.logf("  (the digits_receive waits out its %d ms)", o.Duration)
 	return c.advance(ctx, max(o.Duration-spoke-c.rec.silenceMS, 0))
+}
+
+// restWait is how long, in real time, a caller waiting in their flow after
+// their message listens for the account's REST API before the wait plays on.
+const restWait = 2 * time.Second
+
+// waitForREST plays what the account's REST API does to a caller waiting
+// in their flow: talks are heard, a hangup ends the call (VoIPBin then sends
+// call_hangup). It reports whether the call ended.
+func (c *call) waitForREST(ctx context.Context, w *waiter) (bool, error) {
+	deadline := time.NewTimer(restWait)
+	defer deadline.Stop()
+	for {
+		select {
+		case line := <-w.heard:
+			c.logf("  %s", line)
+		case <-w.hungUp:
+			for len(w.heard) > 0 {
+				c.logf("  %s", <-w.heard)
+			}
+			c.logf("  (hung up by the account: POST /v1.0/calls/{id}/hangup)")
+			return true, c.event(ctx, voipbin.EventCallHangup, map[string]any{"id": c.opt.CallID, "hangup_reason": "normal"})
+		case <-deadline.C:
+			return false, nil
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
 }
 
 // endRecording ends the running recording and says so, as VoIPBin does,
