@@ -320,6 +320,12 @@ func (s *REST) talk(w http.ResponseWriter, r *http.Request) {
 	}
 	if wt := s.waiting[id]; wt != nil {
 		select {
+		case <-wt.hungUp:
+			s.refuse(w, http.StatusBadRequest, "call %s is already over", id)
+			return
+		default:
+		}
+		select {
 		case wt.heard <- fmt.Sprintf("talk (%s), over the wait: %s", req.Language, req.Text):
 		default:
 		}

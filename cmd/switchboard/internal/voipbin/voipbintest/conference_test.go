@@ -62,6 +62,10 @@ func TestTelephonyRefuses(t *testing.T) {
 			"POST", "/v1.0/calls/" + ID(8) + "/talk", `{"text":"Still trying"}`, 400, "already over"},
 		{"talk with nothing to say", func(s *REST) { s.legs = map[string]*leg{ID(8): {id: ID(8), status: "progressing"}} },
 			"POST", "/v1.0/calls/" + ID(8) + "/talk", `{"text":" "}`, 400, "no text"},
+		{"hang up a waiting caller already hung up", func(s *REST) { s.waiting = map[string]*waiter{ID(6): hungUpWaiter()} },
+			"POST", "/v1.0/calls/" + ID(6) + "/hangup", "", 400, "already over"},
+		{"talk to a waiting caller already hung up", func(s *REST) { s.waiting = map[string]*waiter{ID(6): hungUpWaiter()} },
+			"POST", "/v1.0/calls/" + ID(6) + "/talk", `{"text":"Goodbye"}`, 400, "already over"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,6 +79,12 @@ func TestTelephonyRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+func hungUpWaiter() *waiter {
+	w := &waiter{heard: make(chan string, 1), hungUp: make(chan struct{})}
+	close(w.hungUp)
+	return w
 }
 
 // TestTelephonyAccepts: what VoIPBin accepts, the stand-in accepts: the
