@@ -80,7 +80,8 @@ type handoffs struct {
 	// second is how long a second of ring time lasts: a second, shorter
 	// in tests and in simulate, which play calls on their own clock.
 	second time.Duration
-	// timers are the ring timers, acted on by every replica (runTimers).
+	// timers are the ring timers and the goodbyes after a message that
+	// silence ended, acted on by every replica (runTimers).
 	timers flow.Timers
 	// busy counts the work in flight: preparations, timers, clean-ups.
 	busy      inFlight
@@ -444,7 +445,7 @@ func (h *handoffs) caller(ctx context.Context, callID, dept, from, dialled, base
 	return h.next(ctx, cfg, c, dialled, base)
 }
 
-// summaryWait is how long a try's preparation waits for the model's
+// summaryWait is how long the first try's dial waits for the model's
 // summary still on its way; the caller heard where they are going meanwhile,
 // so it is mostly in already.
 const summaryWait = 600 * time.Millisecond
