@@ -29,7 +29,7 @@ func TestObserver(t *testing.T) {
 	mem := store.NewMemory(store.DefaultExpiry)
 	r := flow.NewRouter(cfg, mem, flow.NewLocal(cfg), nil, quiet)
 	rec := &recorder{}
-	r.SetObserver(rec)
+	r.Observer = rec
 	ctx := context.Background()
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	r.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Webhook, Words: "hi"})
@@ -50,7 +50,7 @@ func TestObserver(t *testing.T) {
 	}
 
 	broken := flow.NewRouter(cfg, brokenStore{}, flow.NewLocal(cfg), nil, quiet)
-	broken.SetObserver(rec)
+	broken.Observer = rec
 	broken.Next(ctx, flow.Turn{CallID: "c2", Channel: flow.Voice})
 	last := rec.reports[len(rec.reports)-1]
 	if last.Failed != "error" || last.After.Department != flow.Fallback || last.After.Reason != "error" {

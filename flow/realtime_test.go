@@ -340,7 +340,7 @@ func TestFailedDecisionLeavesTheWords(t *testing.T) {
 	mem := store.NewMemory(store.DefaultExpiry)
 	router := flow.NewRouter(cfg, mem, panickyClassifier{}, nil, quiet)
 	var seen []flow.Report
-	router.SetObserver(observerFunc(func(r flow.Report) { seen = append(seen, r) }))
+	router.Observer = observerFunc(func(r flow.Report) { seen = append(seen, r) })
 	router.Next(ctx, flow.Turn{CallID: "c1", Channel: flow.Voice})
 	events := flow.NewEvents(mem, quiet)
 	if err := events.Transcribing(ctx, "tr-1", "c1", ""); err != nil {

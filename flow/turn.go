@@ -68,7 +68,10 @@ type Router struct {
 	local Classifier
 	model Classifier
 	log   *slog.Logger
-	obs   Observer
+	// The fields below are optional; set them before the router serves a turn.
+
+	// Observer sees every turn, when set.
+	Observer Observer
 	// Now is this replica's wall clock: turns and the model are timed with
 	// it, and a turn's deadline set. Nothing it says is compared with a time
 	// another replica wrote: the call's own times are the store's (see
@@ -210,9 +213,6 @@ func (r Report) Left() bool {
 	return r.Failed == "" && a.Over() && a.Ready == nil && (!r.Before.Over() || r.Before.Ready != nil)
 }
 
-// SetObserver makes o see every turn from now on; call it before serving.
-func (r *Router) SetObserver(o Observer) { r.obs = o }
-
 // Next answers a turn. It never fails: whatever goes wrong behind it (store,
 // classifier, a bug), the caller still gets actions that reach a human.
 func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
@@ -264,8 +264,8 @@ func (r *Router) Next(ctx context.Context, t Turn) (reply Reply) {
 			slog.Any("moves", tn.moves), slog.String("state", c.State), slog.String("dept", c.Department),
 			slog.String("why", c.Reason), slog.Int("turns", len(c.Turns)), slog.Int64("ms", took.Milliseconds()))
 	}
-	if r.obs != nil {
-		r.obs.Observe(ctx, Report{Before: before, After: c, Took: took, OnWords: t.OnWords})
+	if r.Observer != nil {
+		r.Observer.Observe(ctx, Report{Before: before, After: c, Took: took, OnWords: t.OnWords})
 	}
 	if tn.ended && c.Audit != nil {
 		r.logAudit(ctx, c)
@@ -365,8 +365,8 @@ func (r *Router) Leave(ctx context.Context, id, why string) (Call, error) {
 func (r *Router) failed(ctx context.Context, t Turn, start time.Time, why string) {
 	c := Call{ID: t.CallID, State: StateTransferred, Department: r.cfg.Fallback.Destination, Reason: why}
 	r.summarise(ctx, c, nil, r.Now().Sub(start))
-	if r.obs != nil {
-		r.obs.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.Now().Sub(start), Failed: why})
+	if r.Observer != nil {
+		r.Observer.Observe(ctx, Report{Before: Call{ID: t.CallID}, After: c, Took: r.Now().Sub(start), Failed: why})
 	}
 }
 

@@ -166,7 +166,7 @@ func New(ctx context.Context, s Config, log *slog.Logger) (*Service, error) {
 // call it before serving.
 func (svc *Service) AddObserver(o flow.Observer) {
 	svc.observers = append(svc.observers, o)
-	svc.routing().router.SetObserver(svc.observers)
+	svc.routing().router.Observer = svc.observers
 }
 
 // newRouting builds the router, and the model classifier if one is
@@ -186,7 +186,7 @@ func (svc *Service) newRouting(cfg *flow.Config) (*routing, error) {
 		rt.model, model = m, m
 	}
 	rt.router = flow.NewRouter(cfg, svc.store, flow.NewLocal(cfg), model, svc.log)
-	rt.router.SetObserver(svc.observers)
+	rt.router.Observer = svc.observers
 	rt.router.LogTranscripts = s.LogTranscripts
 	rt.router.Clock = svc.clock
 	rt.router.Outbox, rt.router.Callbacks = svc.outbox, svc.callbacks
