@@ -24,6 +24,16 @@ type Calls interface {
 	Save(ctx context.Context, c Call, taken int) error
 }
 
+// Store is a whole store as a service runs on it: the turn loop's Calls,
+// the events' Inbox, and whether it can be reached (a readiness probe).
+// The store package's Memory and Redis are Stores; storetest checks one.
+type Store interface {
+	Calls
+	Inbox
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+}
+
 // Inbox takes what callers do between turns, for the next turn to read.
 type Inbox interface {
 	// Append adds in to the call's inbox unless an input with the same key was

@@ -43,6 +43,8 @@ type Memory struct {
 	writes int
 }
 
+var _ flow.Store = (*Memory)(nil)
+
 type memCall struct {
 	call    flow.Call
 	inbox   []flow.Input

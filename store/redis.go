@@ -45,6 +45,8 @@ type Redis struct {
 	exp    Expiry
 }
 
+var _ flow.Store = (*Redis)(nil)
+
 // Redis serves both of the flow's views of a store.
 var (
 	_ flow.Calls = (*Redis)(nil)

@@ -25,14 +25,8 @@ import (
 	"github.com/switchboard/switchboard/flow"
 )
 
-// Store is what the suite tests: the flow's two views of a store, and the
-// reachability check a service's readiness probe asks.
-type Store interface {
-	flow.Calls
-	flow.Inbox
-	// Ping reports whether the store can be reached.
-	Ping(ctx context.Context) error
-}
+// Store is what the suite tests.
+type Store = flow.Store
 
 // Expiring is implemented by stores, or test wrappers around them, that can
 // tell how long what they hold has left to live. The suite then checks that

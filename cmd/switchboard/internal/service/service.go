@@ -70,15 +70,8 @@ type Service struct {
 	observers observers
 }
 
-// backend is a store as the service uses it: the flow's two views of it, and
-// a reachability check for /readyz. (storetest.Store is the same set, for
-// the stores' conformance suite: test code the binary does not link.)
-type backend interface {
-	flow.Calls
-	flow.Inbox
-	// Ping reports whether the store can be reached.
-	Ping(ctx context.Context) error
-}
+// backend is a store as the service uses it.
+type backend = flow.Store
 
 // routing is one routing config with what is built from it.
 type routing struct {
