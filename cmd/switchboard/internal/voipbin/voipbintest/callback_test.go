@@ -27,7 +27,7 @@ func TestCallbackDialRefuses(t *testing.T) {
 		{"an option field VoIPBin does not know", nil, callBody(front, "+14155550123", strings.Replace(callbackActions, `"language"`, `"lang"`, 1)), 400, "lang"},
 		{"without a verified identity", func(s *REST) { s.Customer.IdentityVerificationStatus = "unverified" },
 			callBody(front, "+14155550123", callbackActions), 403, "IDENTITY_VERIFICATION_REQUIRED"},
-		{"without balance", func(s *REST) { s.NoBalanceForMessages = true }, callBody(front, "+14155550123", callbackActions), 402, "balance"},
+		{"without balance", func(s *REST) { s.NoBalance = true }, callBody(front, "+14155550123", callbackActions), 402, "balance"},
 		{"to a country not whitelisted", nil, callBody(front, "+61255550123", callbackActions), 400, "whitelist"},
 		{"from a caller ID not the account's, no default", nil, callBody("+14155559999", "+14155550123", callbackActions), 400, "caller ID"},
 		{"a body field VoIPBin does not know", nil, strings.Replace(callBody(front, "+14155550123", `[]`), `"actions":[]`,

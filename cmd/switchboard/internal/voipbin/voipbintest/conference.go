@@ -388,7 +388,7 @@ func (s *REST) createConference(w http.ResponseWriter, r *http.Request) {
 
 // countryOf is the whitelist country of a phone number, for the numbers tests use.
 func countryOf(number string) string {
-	for _, c := range []struct{ prefix, country string }{{"+1", "us"}, {"+44", "gb"}, {"+34", "es"}, {"+49", "de"}, {"+33", "fr"}} {
+	for _, c := range []struct{ prefix, country string }{{"+1", "us"}, {"+44", "gb"}, {"+34", "es"}, {"+49", "de"}, {"+33", "fr"}, {"+82", "kr"}} {
 		if strings.HasPrefix(number, c.prefix) {
 			return c.country
 		}
@@ -396,7 +396,23 @@ func countryOf(number string) string {
 	return "zz"
 }
 
-func (s *REST) dial(w http.ResponseWriter, r *http.Request) {
+// outgoing is a POST /v1.0/calls that VoIPBin takes: the destination, the
+// caller ID it shows, the inline actions and the variables.
+type outgoing struct {
+	to        Address
+	source    string
+	actions   []voipbin.Action
+	variables map[string]string
+}
+
+// readOutgoing reads a POST /v1.0/calls and refuses it as VoIPBin does
+// (bin-api-manager PostCalls, CallCreate; bin-call-manager callhandler
+// CreateCallsOutgoing): one set of rules for a handoff's leg and a
+// callback's calls. A PSTN destination needs a verified identity, balance,
+// a country in the outbound whitelist and a caller ID the account owns
+// (else its default outgoing number); an inline action must be one VoIPBin
+// runs as sent, its option only fields VoIPBin knows.
+func (s *REST) readOutgoing(w http.ResponseWriter, r *http.Request) (outgoing, bool) {
 	var body struct {
 		FlowID       string            `json:"flow_id"`
 		Actions      []json.RawMessage `json:"actions"`
@@ -405,63 +421,78 @@ func (s *REST) dial(w http.ResponseWriter, r *http.Request) {
 		Anonymous    string            `json:"anonymous"`
 		Variables    map[string]string `json:"variables"`
 	}
+	var o outgoing
+	if s.Down {
+		s.refuse(w, http.StatusServiceUnavailable, "VoIPBin is down")
+		return o, false
+	}
 	if !s.decode(w, r, &body) {
-		return
+		return o, false
 	}
 	if len(body.Destinations) != 1 {
 		s.refuse(w, http.StatusBadRequest, "calls: want one destination, got %d", len(body.Destinations))
-		return
+		return o, false
 	}
-	to := body.Destinations[0]
-	var acts []voipbin.Action
+	o.to, o.variables = body.Destinations[0], body.Variables
 	for i, raw := range body.Actions {
 		var a voipbin.Action
 		if err := json.Unmarshal(raw, &a); err != nil {
 			s.refuse(w, http.StatusBadRequest, "calls: actions[%d]: %v", i, err)
-			return
+			return o, false
 		}
 		if err := checkAction(a); err != nil {
 			s.refuse(w, http.StatusBadRequest, "calls: actions[%d]: %v", i, err)
-			return
+			return o, false
 		}
-		acts = append(acts, a)
+		o.actions = append(o.actions, a)
 	}
-	if len(acts) == 0 && body.FlowID == "" {
+	if len(o.actions) == 0 && body.FlowID == "" {
 		s.refuse(w, http.StatusBadRequest, "calls: neither flow_id nor actions")
+		return o, false
+	}
+	if body.Source != nil {
+		o.source = body.Source.Target
+	}
+	if o.to.Type != voipbin.AddressTel {
+		return o, true
+	}
+	switch {
+	case s.Customer.IdentityVerificationStatus != "verified":
+		s.refuse(w, http.StatusForbidden, "IDENTITY_VERIFICATION_REQUIRED: PSTN calls need a verified identity")
+		return o, false
+	case s.NoBalance:
+		s.refuse(w, http.StatusPaymentRequired, "could not pass the balance validation")
+		return o, false
+	case !slices.Contains(s.Whitelist, countryOf(o.to.Target)):
+		s.refuse(w, http.StatusBadRequest, "destination %s (%s) is not in the outbound whitelist %v", o.to.Target, countryOf(o.to.Target), s.Whitelist)
+		return o, false
+	}
+	if !s.ownsCallerID(o.source) {
+		def := ""
+		for _, n := range s.Numbers {
+			if n.ID == s.DefaultSource {
+				def = n.Number
+			}
+		}
+		if def == "" {
+			s.refuse(w, http.StatusBadRequest, "caller ID %q is no normal number of the account and there is no default outgoing number", o.source)
+			return o, false
+		}
+		o.source = def
+	}
+	return o, true
+}
+
+// dial plays a handoff's leg: an outgoing call whose person behaves as
+// People (or Person) says.
+func (s *REST) dial(w http.ResponseWriter, r *http.Request) {
+	o, ok := s.readOutgoing(w, r)
+	if !ok {
 		return
 	}
-	source := ""
-	if body.Source != nil {
-		source = body.Source.Target
-	}
-	if to.Type == voipbin.AddressTel {
-		switch {
-		case s.Customer.IdentityVerificationStatus != "verified":
-			s.refuse(w, http.StatusForbidden, "IDENTITY_VERIFICATION_REQUIRED: PSTN calls need a verified identity")
-			return
-		case s.NoBalance:
-			s.refuse(w, http.StatusPaymentRequired, "could not pass the balance validation")
-			return
-		case !slices.Contains(s.Whitelist, countryOf(to.Target)):
-			s.refuse(w, http.StatusBadRequest, "destination %s (%s) is not in the outbound whitelist %v", to.Target, countryOf(to.Target), s.Whitelist)
-			return
-		}
-		if !s.ownsCallerID(source) {
-			def := ""
-			for _, n := range s.Numbers {
-				if n.ID == s.DefaultSource {
-					def = n.Number
-				}
-			}
-			if def == "" {
-				s.refuse(w, http.StatusBadRequest, "caller ID %q is no normal number of the account and there is no default outgoing number", source)
-				return
-			}
-			source = def
-		}
-	}
-	l := &leg{id: s.newID(), target: to.Target, source: source, caller: body.Variables["switchboard.call_id"],
-		status: "dialing", actions: acts, hungUp: make(chan struct{})}
+	to := o.to
+	l := &leg{id: s.newID(), target: to.Target, source: o.source, caller: o.variables["switchboard.call_id"],
+		status: "dialing", actions: o.actions, hungUp: make(chan struct{})}
 	if s.legs == nil {
 		s.legs, s.legsOf = map[string]*leg{}, map[string][]*leg{}
 	}

@@ -39,6 +39,7 @@ func TestTelephonyRefuses(t *testing.T) {
 		{"call without a verified identity", func(s *REST) { s.Customer.IdentityVerificationStatus = "unverified" },
 			"POST", "/v1.0/calls", callBody(front, "+14155550102", callActions), 403, "IDENTITY_VERIFICATION_REQUIRED"},
 		{"call without balance", func(s *REST) { s.NoBalance = true }, "POST", "/v1.0/calls", callBody(front, "+14155550102", callActions), 402, "balance"},
+		{"call while VoIPBin is down", func(s *REST) { s.Down = true }, "POST", "/v1.0/calls", callBody(front, "+14155550102", callActions), 503, "down"},
 		{"call to a country not whitelisted", nil, "POST", "/v1.0/calls", callBody(front, "+442079460000", callActions), 400, "whitelist"},
 		{"call from a caller ID not the account's, no default", nil, "POST", "/v1.0/calls", callBody("+14155559999", "+14155550102", callActions), 400, "caller ID"},
 		{"call from a virtual number", func(s *REST) {

@@ -252,8 +252,8 @@ type messaging struct {
 	Emails     []Email
 	// CallbackDials are the callbacks' outgoing calls (callback.go).
 	CallbackDials []CallbackDial
-	// NoBalanceForMessages refuses recordings, SMS, email and the callbacks'
-	// calls; Down answers 503 to them (VoIPBin unreachable); SlowStorage
+	// NoBalanceForMessages refuses recordings, SMS and email (NoBalance, the
+	// calls); Down answers 503 to them and to calls (VoIPBin unreachable); SlowStorage
 	// stores a recording's files only at StoreFiles, as VoIPBin stores them
 	// after it said the recording finished.
 	NoBalanceForMessages, Down, SlowStorage bool
