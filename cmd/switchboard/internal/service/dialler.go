@@ -58,34 +58,16 @@ func newDialler(svc *Service, api *voipbin.Client) *dialler {
 
 // run dials what is due until ctx ends.
 func (d *dialler) run(ctx context.Context) {
-	t := time.NewTicker(d.every)
-	defer t.Stop()
-	for {
-		d.drain(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	poll(ctx, d.every, func(ctx context.Context) { d.drain(ctx) })
 }
 
 // drain handles every callback due now and returns how many it handled.
 func (d *dialler) drain(ctx context.Context) int {
-	n := 0
-	for ctx.Err() == nil {
-		cb, ok, err := d.callbacks.Claim(ctx, d.now(), d.answerWindow)
-		if err != nil {
-			d.log.WarnContext(ctx, "callbacks: store unreachable; trying again", "err", err)
-			return n
-		}
-		if !ok {
-			return n
-		}
-		n++
-		d.attempt(ctx, cb)
-	}
-	return n
+	return drainDue(ctx, func(ctx context.Context) (flow.Callback, bool, error) {
+		return d.callbacks.Claim(ctx, d.now(), d.answerWindow)
+	},
+		func(cb flow.Callback) { d.attempt(ctx, cb) },
+		func(err error) { d.log.WarnContext(ctx, "callbacks: store unreachable; trying again", "err", err) })
 }
 
 // attempt dials cb, or, when its last attempt was never taken within the

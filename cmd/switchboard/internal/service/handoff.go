@@ -888,26 +888,23 @@ func retried(ctx context.Context, f func() error) error {
 // runTimers acts on the timers that come due, whichever replica set them,
 // until ctx ends.
 func (h *handoffs) runTimers(ctx context.Context) {
-	t := time.NewTicker(min(250*time.Millisecond, max(h.second/4, time.Millisecond)))
-	defer t.Stop()
-	down := false
-	for {
-		for ctx.Err() == nil {
-			tm, ok, err := h.timers.Claim(ctx, time.Now(), timerLease)
-			if err != nil && ctx.Err() == nil && !down {
-				h.log.WarnContext(ctx, "handoff timers: store unreachable; trying again", "err", err)
-			}
-			if down = err != nil; !ok {
-				break
-			}
-			h.background(ctx, func(ctx context.Context) { h.fire(ctx, tm) })
+	down := false // said once per outage: the timers are looked for four times a second
+	claim := func(ctx context.Context) (flow.Timer, bool, error) {
+		tm, ok, err := h.timers.Claim(ctx, time.Now(), timerLease)
+		if err == nil {
+			down = false
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		return tm, ok, err
 	}
+	poll(ctx, min(250*time.Millisecond, max(h.second/4, time.Millisecond)), func(ctx context.Context) {
+		drainDue(ctx, claim, func(tm flow.Timer) { h.background(ctx, func(ctx context.Context) { h.fire(ctx, tm) }) },
+			func(err error) {
+				if !down && ctx.Err() == nil {
+					h.log.WarnContext(ctx, "handoff timers: store unreachable; trying again", "err", err)
+				}
+				down = true
+			})
+	})
 }
 
 // fire acts on a timer that came due, then forgets it.

@@ -139,34 +139,14 @@ func newSender(svc *Service, api *voipbin.Client, outbox flow.Outbox) *sender {
 
 // run sends what is due until ctx ends.
 func (s *sender) run(ctx context.Context) {
-	t := time.NewTicker(s.every)
-	defer t.Stop()
-	for {
-		s.drain(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	poll(ctx, s.every, func(ctx context.Context) { s.drain(ctx) })
 }
 
 // drain delivers every message due now and returns how many it tried.
 func (s *sender) drain(ctx context.Context) int {
-	n := 0
-	for ctx.Err() == nil {
-		m, ok, err := s.outbox.Claim(ctx, s.now(), s.lease)
-		if err != nil {
-			s.log.WarnContext(ctx, "messages: outbox unreachable; trying again", "err", err)
-			return n
-		}
-		if !ok {
-			return n
-		}
-		n++
-		s.attempt(ctx, m)
-	}
-	return n
+	return drainDue(ctx, func(ctx context.Context) (flow.Message, bool, error) { return s.outbox.Claim(ctx, s.now(), s.lease) },
+		func(m flow.Message) { s.attempt(ctx, m) },
+		func(err error) { s.log.WarnContext(ctx, "messages: outbox unreachable; trying again", "err", err) })
 }
 
 // attempt delivers what is missing of m's notices and releases it: done, or
