@@ -43,8 +43,9 @@ type Config struct {
 	// Empty: /metrics is on the service's address without Redis (a laptop,
 	// make run) and nowhere in production.
 	MetricsAddr string
-	// RingSecond is how long a second of a handoff's ring timeout lasts;
-	// 0: a second (simulate plays a call faster than it happens).
+	// RingSecond is how long a second of the handoffs' and messages' timers
+	// lasts (ring times, hold words, the goodbye after a message); 0: a
+	// second (simulate and tests play a call faster than it happens).
 	RingSecond time.Duration
 }
 

@@ -67,36 +67,86 @@ func recordingFinished(ctx context.Context, svc *Service, d voipbin.EventData, k
 	return d.ReferenceID, nil
 }
 
-// newOutbox is the outbox beside the calls: in Redis when they are, shared by every replica.
-func newOutbox(st backend) flow.Outbox {
-	if r, ok := st.(*store.Redis); ok {
-		return r.Outbox("")
+// The goodbye after a message that silence ended runs on the handoffs'
+// timers and REST client (handoff.go), which exist with VOIPBIN_ACCESSKEY.
+
+// messageGrace is how long, in seconds, after a message's recording ended
+// the caller's own fetch may come (they pressed the pound key, which ends
+// the recording too) before the service says goodbye over the wait.
+const messageGrace = 2
+
+// afterRecording looks, messageGrace seconds after a call's recording
+// ended, whether the caller is still in the wait VoIPBin's flow keeps them
+// in until the longest message: silence ended it, and nothing else will
+// until then. Without the REST API (h nil) they wait it out.
+func (h *handoffs) afterRecording(ctx context.Context, callID, recording string) {
+	if h == nil {
+		return
 	}
-	return store.NewMemoryOutbox()
+	t := flow.Timer{Call: callID, Leg: recording, Kind: flow.TimerMessageEnd, AtMS: time.Now().Add(messageGrace * h.second).UnixMilli()}
+	if err := retried(ctx, func() error { return h.timers.Set(ctx, t) }); err != nil {
+		h.log.WarnContext(ctx, "message: goodbye not scheduled; the caller waits out the longest message", "err", err)
+	}
 }
 
-// newCallbacks are the callbacks beside the calls: in Redis when they are.
-func newCallbacks(st backend) flow.Callbacks {
-	if r, ok := st.(*store.Redis); ok {
-		return r.Callbacks("")
+// messageEnd says goodbye, with REST talk over the flow's wait, to a
+// caller still leaving a message, and hangs up once it is said.
+func (h *handoffs) messageEnd(ctx context.Context, t flow.Timer) error {
+	text, lang, ok, err := h.svc.routing().router.MessageGoodbye(ctx, t.Call)
+	if err != nil || !ok {
+		return err
 	}
-	return store.NewMemoryCallbacks()
+	rctx, cancel := context.WithTimeout(ctx, handoffREST)
+	defer cancel()
+	if err := h.api.Talk(rctx, t.Call, voipbin.Speakable(text), lang); err != nil {
+		// Never hung up unheard: they wait out the longest message instead.
+		h.log.WarnContext(ctx, "message: goodbye not said; the caller waits out the longest message", "err", err)
+		return nil
+	}
+	bye := t
+	bye.Kind = flow.TimerHangUp
+	bye.AtMS = time.Now().Add(time.Duration(voipbin.SpeakingMS(text)+1000) * h.second / 1000).UnixMilli()
+	return h.timers.Set(ctx, bye)
 }
 
-// newTimers keeps the handoffs' timers beside the calls: in Redis when they are.
-func newTimers(st backend) flow.Timers {
-	if r, ok := st.(*store.Redis); ok {
-		return r.Timers("")
+// hangUpSilent hangs up a caller who heard the goodbye after their message
+// and is still in the flow's wait.
+func (h *handoffs) hangUpSilent(ctx context.Context, t flow.Timer) error {
+	c, _, err := h.svc.store.Load(ctx, t.Call)
+	if err != nil {
+		return err
 	}
-	return store.NewMemoryTimers()
+	if c.State != flow.StateMessage {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, handoffREST)
+	defer cancel()
+	if err := h.api.Hangup(rctx, t.Call); err != nil {
+		var api *voipbin.APIError
+		if errors.As(err, &api) && !api.Retryable() {
+			return nil // over already
+		}
+		return err
+	}
+	return nil
 }
 
-// newCallers remembers returning callers beside the calls.
-func newCallers(st backend) flow.Callers {
+// beside is what is kept beside the calls: the messages callers leave, the
+// callbacks they ask for, the callers remembered and the timers of
+// handoffs and messages; in Redis when the calls are, shared by every
+// replica, else in this process.
+type beside struct {
+	outbox    flow.Outbox
+	callbacks flow.Callbacks
+	callers   flow.Callers
+	timers    flow.Timers
+}
+
+func besideCalls(st backend) beside {
 	if r, ok := st.(*store.Redis); ok {
-		return r.Callers()
+		return beside{r.Outbox(""), r.Callbacks(""), r.Callers(), r.Timers("")}
 	}
-	return store.NewMemoryCallers()
+	return beside{store.NewMemoryOutbox(), store.NewMemoryCallbacks(), store.NewMemoryCallers(), store.NewMemoryTimers()}
 }
 
 // numberHasher hashes a phone number where it is a key: HMAC-SHA256 keyed by

@@ -127,7 +127,8 @@ func New(ctx context.Context, s Config, log *slog.Logger) (*Service, error) {
 		}
 	}
 	svc.store = measuredStore{backend: st, m: svc.metrics}
-	svc.outbox, svc.callbacks, svc.callers = newOutbox(st), newCallbacks(st), newCallers(st)
+	kept := besideCalls(st)
+	svc.outbox, svc.callbacks, svc.callers = kept.outbox, kept.callbacks, kept.callers
 	svc.events = flow.NewEvents(svc.store, log)
 	var api *voipbin.Client
 	if s.AccessKey != "" {
@@ -139,7 +140,7 @@ func New(ctx context.Context, s Config, log *slog.Logger) (*Service, error) {
 	closeStore := svc.close
 	svc.close = func() error { svc.leaving.close(); return closeStore() }
 	if api != nil {
-		svc.handoff = newHandoffs(svc, api, newTimers(st))
+		svc.handoff = newHandoffs(svc, api, kept.timers)
 		closeAll := svc.close
 		svc.close = func() error { svc.handoff.close(); return closeAll() }
 	}
